@@ -1,0 +1,1 @@
+//! wayfarer integration test support.

@@ -1,0 +1,188 @@
+//! The data a vector file describes, and the outcome every runner records.
+//!
+//! `parse.rs` turns a `.vec` file into a [`Vector`]; each runner (the core simulation and the
+//! three runtimes) plays it and produces one [`Outcome`] per call plus the origin's
+//! [`OriginRecord`]; `check.rs` compares those with the vector's expectations.
+
+use std::time::Duration;
+
+/// One parsed `.vec` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vector {
+    /// `group/name`, from the path under `tests/vectors/` without the extension.
+    pub name: String,
+    /// The comment lines before the first section.
+    pub description: String,
+    pub config: VectorConfig,
+    /// The calls, in order.
+    pub calls: Vec<CallSpec>,
+    /// The origin's script.
+    pub origin: Vec<Step>,
+    /// `[expect call N]` sections, index N-1; a call without a section expects success with
+    /// no further checks.
+    pub expect_calls: Vec<CallExpect>,
+    pub expect_origin: Vec<OriginExpect>,
+}
+
+/// Client settings from `[config]`; `None` keeps the client's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VectorConfig {
+    pub connect_timeout: Option<Duration>,
+    pub read_timeout: Option<Duration>,
+    pub write_timeout: Option<Duration>,
+    pub call_timeout: Option<Duration>,
+    pub expect_continue_timeout: Option<Duration>,
+    pub max_head_bytes: Option<usize>,
+    pub max_headers: Option<usize>,
+    /// `fragment whole`: run only the [`Variant::Whole`] variant.
+    pub whole_only: bool,
+}
+
+/// One `[call N]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSpec {
+    pub method: String,
+    /// A path such as `/a?b=c`; the URL is `http://{authority}` + target.
+    pub target: String,
+    /// Request headers in order; values are raw bytes so invalid input can be expressed.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: BodySpec,
+    pub read_body: ReadBody,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodySpec {
+    None,
+    /// `body "..."`
+    Bytes(Vec<u8>),
+    /// `stream ...` (len None) or `stream-sized N ...` (len Some(N)).
+    Stream { len: Option<u64>, pieces: Vec<Vec<u8>> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBody {
+    All,
+    None,
+    Bytes(usize),
+}
+
+/// One `[origin]` step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Accept,
+    ReadRequest,
+    ReadHead,
+    ReadBody,
+    Send(Vec<u8>),
+    Pause(Duration),
+    Close,
+    Reset,
+    Stall,
+    AwaitClose,
+}
+
+/// Expectations for one call (`[expect call N]`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallExpect {
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    /// "HTTP/1.0" or "HTTP/1.1".
+    pub version: Option<String>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub no_headers: Vec<String>,
+    pub body: Option<Vec<u8>>,
+    pub body_len: Option<usize>,
+    /// (kind, message substring); kind as in [`OutcomeError::kind`].
+    pub error: Option<(String, Option<String>)>,
+}
+
+/// One line of `[expect origin]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OriginExpect {
+    Connections(usize),
+    Requests(usize),
+    RequestConn { request: usize, conn: usize },
+    RequestLine { request: usize, line: String },
+    RequestHeader { request: usize, name: String, value: Vec<u8> },
+    RequestNoHeader { request: usize, name: String },
+    RequestBody { request: usize, body: Vec<u8> },
+    RequestRawBody { request: usize, raw: Vec<u8> },
+    ClosedByClient(usize),
+}
+
+/// How the origin's bytes are cut into reads (core) or writes (runtimes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    Whole,
+    Bytewise,
+    Coalesced,
+    Split3,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 4] = [Variant::Whole, Variant::Bytewise, Variant::Coalesced, Variant::Split3];
+    /// The variants a real-socket runner can produce.
+    pub const SOCKET: [Variant; 2] = [Variant::Whole, Variant::Bytewise];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Whole => "whole",
+            Variant::Bytewise => "bytewise",
+            Variant::Coalesced => "coalesced",
+            Variant::Split3 => "split3",
+        }
+    }
+}
+
+/// What one call produced, recorded the same way by every runner.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub head: Option<OutcomeHead>,
+    /// The body bytes the caller read (possibly partial when an error cut the body short).
+    pub body: Vec<u8>,
+    pub error: Option<OutcomeError>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeHead {
+    pub status: u16,
+    pub reason: String,
+    /// "HTTP/1.0" or "HTTP/1.1".
+    pub version: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeError {
+    /// `protocol`, `timeout`, `connect`, `dns`, `tls`, `io`, `canceled`, `invalid-input`.
+    pub kind: String,
+    /// The error's Display text.
+    pub message: String,
+}
+
+/// What the origin saw while playing a script.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OriginRecord {
+    /// Connections accepted.
+    pub connections: usize,
+    pub requests: Vec<RecordedRequest>,
+    /// Connections (1-based) that `await-close` or `stall` saw the client close.
+    pub closed_by_client: Vec<usize>,
+    /// Script failures: a step that timed out, unexpected bytes during `await-close`, an
+    /// unparseable request. A non-empty list fails the vector.
+    pub errors: Vec<String>,
+}
+
+/// One request as the origin read it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordedRequest {
+    /// The connection (1-based) it arrived on.
+    pub conn: usize,
+    /// The request line without CRLF, e.g. `GET / HTTP/1.1`.
+    pub line: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body after de-chunking; empty until `read-body` for a `read-head` request.
+    pub body: Vec<u8>,
+    /// The body exactly as framed on the wire.
+    pub raw_body: Vec<u8>,
+}
