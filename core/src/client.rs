@@ -1,0 +1,114 @@
+//! The sans-IO client: configuration, id counters and the connection pool, shared by every call.
+//!
+//! A runtime wraps one `Client<Socket>` in an `Arc` and shares it between threads or tasks.
+//! Each call is its own state machine ([`Call`]) run by whichever thread or task executes it;
+//! it asks the client for pooled connections and gives them back. The pool sits behind a
+//! mutex held only for the few instructions of a lookup or insertion, never across I/O.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::body::Body;
+use crate::call::{Call, CallId};
+use crate::connection::{Address, ConnId, Connection, ConnectionPool};
+use crate::{Config, Instant, Now, Request};
+
+/// What every call of one client shares, apart from the pool.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    next_call: AtomicU64,
+    next_conn: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn next_conn_id(&self) -> ConnId {
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+/// A client's shared state, generic over the driver's socket type `S`.
+pub struct Client<S> {
+    shared: Arc<Shared>,
+    pool: Mutex<ConnectionPool<S>>,
+}
+
+impl<S> fmt::Debug for Client<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> From<Config> for Client<S> {
+    fn from(config: Config) -> Client<S> {
+        Client::new(config)
+    }
+}
+
+impl<S> Client<S> {
+    /// A client with this configuration and an empty pool.
+    pub fn new(config: Config) -> Client<S> {
+        let pool = ConnectionPool::new(config.max_idle_connections, config.keep_alive);
+        Client {
+            shared: Arc::new(Shared {
+                config,
+                next_call: AtomicU64::new(0),
+                next_conn: AtomicU64::new(0),
+            }),
+            pool: Mutex::new(pool),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Starts a call for `request`. The returned [`Body`] is the request body for the driver to
+    /// pull from when the call asks ([`Output::PullBody`](crate::Output::PullBody)); a bytes body
+    /// is sent by the call itself and the driver never needs it.
+    pub fn start_call(&self, now: Now, request: Request) -> (Call, Body) {
+        let id = CallId(self.shared.next_call.fetch_add(1, Ordering::Relaxed) + 1);
+        Call::new(id, self.shared.clone(), now, request)
+    }
+
+    /// Takes an idle connection to `address` from the pool, with its socket.
+    pub fn acquire(&self, now: Instant, address: &Address) -> Option<(Connection, S)> {
+        let (found, evicted) = self.lock().acquire(now, address);
+        drop(evicted); // closes their sockets, outside the lock
+        found
+    }
+
+    /// Returns a connection and its socket to the pool.
+    pub fn release(&self, now: Instant, conn: Connection, socket: S) {
+        let evicted = self.lock().release(now, conn, socket);
+        drop(evicted);
+    }
+
+    /// Closes every idle connection.
+    pub fn evict_all(&self) {
+        let evicted = self.lock().evict_all();
+        drop(evicted);
+    }
+
+    /// Closes idle connections that expired by `now`.
+    pub fn evict_expired(&self, now: Instant) {
+        let evicted = self.lock().evict(now);
+        drop(evicted);
+    }
+
+    /// Number of idle pooled connections.
+    pub fn idle_connection_count(&self) -> usize {
+        self.lock().idle_count()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ConnectionPool<S>> {
+        // A panic while holding this lock cannot leave the pool inconsistent (every operation
+        // is a single push or remove), so a poisoned lock is still usable.
+        self.pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,132 @@
+//! The receive buffer: small at first, growing only when the traffic asks for it.
+//!
+//! A keep-alive response usually fits one read of the initial size. The buffer doubles when a
+//! head does not fit (bounded by the head limit, checked by the reader) and when reads keep
+//! filling it completely during a body (bulk transfer), up to [`MAX_ADAPTIVE`]; a connection
+//! going back to the pool is shrunk again so idle connections stay cheap.
+
+/// Size of a fresh connection's buffer.
+pub(crate) const INITIAL: usize = 8 * 1024;
+/// The size a busy buffer may grow to for bulk reads.
+pub(crate) const MAX_ADAPTIVE: usize = 256 * 1024;
+
+#[derive(Debug, Default)]
+pub(crate) struct RecvBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The next `spare()` should offer a bigger region (the last read filled it).
+    grow: bool,
+}
+
+impl RecvBuf {
+    /// The bytes received and not yet consumed.
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Marks `n` bytes at the front as used.
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.len());
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Free space after the data, at least `min` bytes, for the next read. Moves data to the
+    /// front or grows the allocation when needed.
+    pub(crate) fn spare(&mut self, min: usize) -> &mut [u8] {
+        if self.buf.is_empty() {
+            self.buf.resize(INITIAL.max(min), 0);
+        }
+        if self.grow && self.buf.len() < MAX_ADAPTIVE {
+            let bigger = (self.buf.len() * 2).min(MAX_ADAPTIVE);
+            self.buf.resize(bigger, 0);
+            self.grow = false;
+        }
+        if self.buf.len() - self.end < min.max(1) {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() - self.end < min.max(1) {
+                let needed = self.end + min.max(1);
+                let bigger = (self.buf.len() * 2).max(needed);
+                self.buf.resize(bigger, 0);
+            }
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Records that `n` bytes were written into the region `spare()` returned.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.end += n;
+        debug_assert!(self.end <= self.buf.len());
+    }
+
+    /// Records whether the last socket read filled all the space it was offered: if it did,
+    /// more data is probably waiting and the next read gets a bigger region.
+    pub(crate) fn note_fill(&mut self, filled: bool) {
+        self.grow = filled;
+    }
+
+    /// Drops a large allocation once the buffer is empty, so pooled connections stay small.
+    pub(crate) fn shrink(&mut self) {
+        if self.is_empty() && self.buf.len() > INITIAL {
+            self.buf = Vec::new();
+            self.grow = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_small_and_grows_for_bulk_reads() {
+        let mut b = RecvBuf::default();
+        let offered = b.spare(1).len();
+        assert_eq!(offered, INITIAL);
+        b.commit(offered);
+        b.note_fill(true);
+        b.consume(offered);
+        assert_eq!(
+            b.spare(1).len(),
+            INITIAL * 2,
+            "a full read doubles the next one"
+        );
+        b.commit(10);
+        b.note_fill(false);
+        b.consume(10);
+        assert_eq!(b.spare(1).len(), INITIAL * 2, "a short read does not");
+        b.shrink();
+        assert_eq!(b.spare(1).len(), INITIAL);
+    }
+
+    #[test]
+    fn compacts_before_growing_and_keeps_data() {
+        let mut b = RecvBuf::default();
+        let n = b.spare(1).len();
+        b.spare(1)[..n].fill(7);
+        b.commit(n);
+        b.consume(n - 3);
+        let spare = b.spare(INITIAL - 3).len();
+        assert!(spare >= INITIAL - 3);
+        assert_eq!(b.data(), &[7, 7, 7]);
+        b.spare(3)[..3].copy_from_slice(b"abc");
+        b.commit(3);
+        assert_eq!(b.data(), &[7, 7, 7, b'a', b'b', b'c']);
+    }
+}

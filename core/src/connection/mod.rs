@@ -1,0 +1,305 @@
+//! Connections: the core's half of a socket.
+//!
+//! A [`Connection`] holds everything about a connection except the socket itself: its address and
+//! peer, the TLS session (if any), the bytes received and not yet decoded, and the bytes queued
+//! for sending. The driver keeps the socket next to it and moves bytes between the two as the
+//! call's outputs ask. When a call is done with a reusable connection, the driver puts the pair
+//! into the [`ConnectionPool`] and the next call to the same [`Address`] takes it out again.
+
+pub(crate) mod address;
+pub(crate) mod buffer;
+pub(crate) mod pool;
+pub(crate) mod tls;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use core::net::SocketAddr;
+
+pub use address::Address;
+pub use pool::ConnectionPool;
+pub use tls::InputClock;
+
+use crate::{Error, Instant};
+use buffer::RecvBuf;
+use tls::{Negotiated, TlsSession};
+
+/// Identifies a connection within one client; shown as `c1`, `c2`, ...
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub(crate) u64);
+
+impl ConnId {
+    /// The number behind the id.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+impl fmt::Debug for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A TLS handshake reads at least one full record (16 KiB plus overhead) at a time.
+const TLS_READ: usize = 17 * 1024;
+
+/// The core's state for one connection (the driver owns the socket).
+pub struct Connection {
+    id: ConnId,
+    address: Address,
+    peer: SocketAddr,
+    tls: Option<Box<TlsSession>>,
+    /// Ciphertext received and not yet given to rustls (TLS only).
+    cipher_in: RecvBuf,
+    /// Plaintext received and not yet decoded.
+    inbound: RecvBuf,
+    /// Bytes (ciphertext for TLS) waiting to be written, from `out_pos` on.
+    outbound: Vec<u8>,
+    out_pos: usize,
+    /// A large body sent straight from the caller's `Bytes` after `outbound` (plain only).
+    out_big: Bytes,
+    /// Size of the region last offered for a read, to tell a full read from a short one.
+    offered: usize,
+    /// The peer closed its side (EOF or TLS close_notify).
+    eof: bool,
+    idle_since: Option<Instant>,
+    exchanges: u32,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.id)
+            .field("address", &self.address)
+            .field("peer", &self.peer)
+            .field("tls", &self.tls.is_some())
+            .field("exchanges", &self.exchanges)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    pub(crate) fn new(id: ConnId, address: Address, peer: SocketAddr) -> Connection {
+        Connection {
+            id,
+            address,
+            peer,
+            tls: None,
+            cipher_in: RecvBuf::default(),
+            inbound: RecvBuf::default(),
+            outbound: Vec::new(),
+            out_pos: 0,
+            out_big: Bytes::new(),
+            offered: 0,
+            eof: false,
+            idle_since: None,
+            exchanges: 0,
+        }
+    }
+
+    /// This connection's id.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// The origin it serves.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The socket address it is connected to.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// True for a TLS connection.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// How many requests it has carried.
+    pub fn exchanges(&self) -> u32 {
+        self.exchanges
+    }
+
+    /// When it went idle in the pool (None while in use for the first time).
+    pub fn idle_since(&self) -> Option<Instant> {
+        self.idle_since
+    }
+
+    pub(crate) fn start_tls(&mut self, config: &Arc<rustls::ClientConfig>) -> Result<(), Error> {
+        let session = TlsSession::start(config, self.address.host(), &mut self.outbound)?;
+        self.tls = Some(Box::new(session));
+        Ok(())
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    }
+
+    pub(crate) fn negotiated(&self) -> Option<Negotiated> {
+        self.tls.as_ref().map(|t| t.negotiated())
+    }
+
+    pub(crate) fn begin_exchange(&mut self) {
+        self.exchanges += 1;
+        self.idle_since = None;
+    }
+
+    /// The next bytes to write, if any.
+    pub(crate) fn transmit_buf(&self) -> Option<&[u8]> {
+        if self.out_pos < self.outbound.len() {
+            Some(&self.outbound[self.out_pos..])
+        } else if !self.out_big.is_empty() {
+            Some(&self.out_big)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn has_output(&self) -> bool {
+        self.out_pos < self.outbound.len() || !self.out_big.is_empty()
+    }
+
+    /// Records that the driver wrote `n` bytes of [`transmit_buf`](Self::transmit_buf).
+    pub(crate) fn on_transmitted(&mut self, n: usize) {
+        if self.out_pos < self.outbound.len() {
+            self.out_pos = (self.out_pos + n).min(self.outbound.len());
+            if self.out_pos == self.outbound.len() {
+                self.outbound.clear();
+                self.out_pos = 0;
+            }
+        } else {
+            let n = n.min(self.out_big.len());
+            let _ = self.out_big.split_to(n);
+        }
+    }
+
+    /// Drops everything queued for sending (the write side failed).
+    pub(crate) fn discard_output(&mut self) {
+        self.outbound.clear();
+        self.out_pos = 0;
+        self.out_big = Bytes::new();
+    }
+
+    /// Bytes queued but not yet written.
+    pub(crate) fn queued(&self) -> usize {
+        self.outbound.len() - self.out_pos + self.out_big.len()
+    }
+
+    /// Queues plaintext for sending (encrypting it on a TLS connection).
+    pub(crate) fn queue(&mut self, data: &[u8]) -> Result<(), Error> {
+        match &mut self.tls {
+            Some(tls) => tls.send(data, &mut self.outbound),
+            None => {
+                self.outbound.extend_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+
+    /// The outbound buffer of a plain connection, for encoders that write in place.
+    pub(crate) fn plain_outbound(&mut self) -> Option<&mut Vec<u8>> {
+        if self.tls.is_none() {
+            Some(&mut self.outbound)
+        } else {
+            None
+        }
+    }
+
+    /// Queues a large body without copying it (plain connections only; callers check).
+    pub(crate) fn queue_shared(&mut self, data: Bytes) {
+        debug_assert!(self.tls.is_none() && self.out_big.is_empty());
+        self.out_big = data;
+    }
+
+    /// The region the next socket read should fill.
+    pub(crate) fn recv_buf(&mut self) -> &mut [u8] {
+        let spare = match self.tls {
+            Some(_) => self.cipher_in.spare(TLS_READ),
+            None => self.inbound.spare(1),
+        };
+        self.offered = spare.len();
+        spare
+    }
+
+    /// Records a socket read of `n` bytes into [`recv_buf`](Self::recv_buf); 0 is EOF.
+    pub(crate) fn on_received(&mut self, n: usize) -> Result<(), Error> {
+        let filled = n > 0 && n == self.offered;
+        match &mut self.tls {
+            None => {
+                if n == 0 {
+                    self.eof = true;
+                } else {
+                    self.inbound.commit(n);
+                    self.inbound.note_fill(filled);
+                }
+            }
+            Some(tls) => {
+                if n == 0 {
+                    self.eof = true;
+                    tls.receive_eof(&mut self.inbound, &mut self.outbound)?;
+                } else {
+                    self.cipher_in.commit(n);
+                    self.cipher_in.note_fill(filled);
+                    let closed =
+                        tls.receive(self.cipher_in.data(), &mut self.inbound, &mut self.outbound)?;
+                    let used = self.cipher_in.len();
+                    self.cipher_in.consume(used);
+                    self.eof |= closed;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// True when bytes may be read from the socket straight into a caller's buffer: a plain
+    /// connection with nothing buffered.
+    pub(crate) fn can_read_direct(&self) -> bool {
+        self.tls.is_none() && self.inbound.is_empty() && !self.eof
+    }
+
+    /// Records a direct read of `n` bytes into the caller's buffer; 0 is EOF.
+    pub(crate) fn on_direct_received(&mut self, n: usize) {
+        if n == 0 {
+            self.eof = true;
+        }
+    }
+
+    pub(crate) fn inbound(&mut self) -> &mut RecvBuf {
+        &mut self.inbound
+    }
+
+    pub(crate) fn inbound_data(&self) -> &[u8] {
+        self.inbound.data()
+    }
+
+    /// The peer has closed its side.
+    pub(crate) fn is_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// Whether this connection can carry another request: nothing left over in either
+    /// direction and the peer still open.
+    pub(crate) fn is_clean(&self) -> bool {
+        !self.eof && self.inbound.is_empty() && !self.has_output() && !self.is_handshaking()
+    }
+
+    /// Makes the connection cheap to keep idle: large buffers are released.
+    pub(crate) fn park(&mut self, now: Instant) {
+        self.idle_since = Some(now);
+        self.inbound.shrink();
+        self.cipher_in.shrink();
+        if self.outbound.capacity() > buffer::INITIAL {
+            self.outbound = Vec::new();
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! TLS inside the core: a buffered `rustls::ClientConnection` between the socket's bytes and the
+//! HTTP/1 codec.
+//!
+//! rustls is itself sans-IO: ciphertext goes in through `read_tls` (a byte slice is an
+//! `io::Read`), plaintext comes out of `reader()`, plaintext goes in through `writer()`, and
+//! ciphertext comes out of `write_tls` (a `Vec` is an `io::Write`). [`TlsSession`] never touches
+//! a socket, so every runtime gets HTTPS without any TLS code of its own.
+//!
+//! Certificate validity is checked against [`InputClock`]: the wall time the driver last handed
+//! the core, never the system clock, so recorded transcripts do not expire.
+//!
+//! The buffered API is used because rustls has removed its unbuffered API on `main`; keeping
+//! every rustls call in this file keeps a later upgrade local. Pinning, client certificates and
+//! version/cipher policy slot into the `rustls::ClientConfig` built in `config.rs`.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use rustls::pki_types::{ServerName, UnixTime};
+
+use crate::Error;
+use crate::connection::buffer::RecvBuf;
+
+/// The wall time rustls validates certificates against: the latest `Now::wall` the core saw.
+#[derive(Debug, Clone, Default)]
+pub struct InputClock {
+    /// Milliseconds since the Unix epoch; 0 until the first input.
+    millis: Arc<AtomicU64>,
+}
+
+impl InputClock {
+    /// Records the driver's wall-clock reading.
+    pub(crate) fn set(&self, wall: SystemTime) {
+        let ms = wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.millis.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl rustls::time_provider::TimeProvider for InputClock {
+    fn current_time(&self) -> Option<UnixTime> {
+        match self.millis.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(UnixTime::since_unix_epoch(Duration::from_millis(ms))),
+        }
+    }
+}
+
+/// What the handshake settled on, for the `SecureConnectEnd` event.
+#[derive(Debug, Clone)]
+pub(crate) struct Negotiated {
+    pub version: String,
+    pub cipher_suite: String,
+    pub alpn: Option<String>,
+}
+
+/// One TLS client session.
+pub(crate) struct TlsSession {
+    conn: rustls::ClientConnection,
+    host: String,
+}
+
+impl std::fmt::Debug for TlsSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSession")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsSession {
+    /// Starts a handshake with `host` (a DNS name or an IP literal); the ClientHello is queued
+    /// in `out`.
+    pub(crate) fn start(
+        config: &Arc<rustls::ClientConfig>,
+        host: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<TlsSession, Error> {
+        let name = ServerName::try_from(host.to_owned()).map_err(|_| {
+            Error::invalid_input(format!("{host:?} is not a valid TLS server name"))
+        })?;
+        let conn =
+            rustls::ClientConnection::new(config.clone(), name).map_err(|e| Error::tls(e, host))?;
+        let mut session = TlsSession {
+            conn,
+            host: host.to_owned(),
+        };
+        session.flush(out);
+        Ok(session)
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// Moves every pending TLS record into `out`.
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        while self.conn.wants_write() {
+            // Writing into a Vec cannot fail.
+            if self.conn.write_tls(out).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Feeds received ciphertext; decrypted bytes go to `plain`, records to send (handshake
+    /// messages, alerts, key updates) to `out`. Returns true once the peer has closed the
+    /// session with close_notify.
+    pub(crate) fn receive(
+        &mut self,
+        mut cipher: &[u8],
+        plain: &mut RecvBuf,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, Error> {
+        let mut closed = false;
+        while !cipher.is_empty() {
+            match self.conn.read_tls(&mut cipher) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(_) => {}
+                // "buffer full": drain plaintext below, then go on.
+                Err(e) if e.kind() == io::ErrorKind::Other => {}
+                Err(e) => return Err(Error::io(format!("TLS read failed: {e}"), Some(e))),
+            }
+            closed |= self.process(plain, out)?;
+        }
+        Ok(closed)
+    }
+
+    /// The socket reached EOF. Returns Ok even without close_notify: many servers omit it, and
+    /// the HTTP framing above decides whether the body was complete.
+    pub(crate) fn receive_eof(
+        &mut self,
+        plain: &mut RecvBuf,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let _ = self.conn.read_tls(&mut io::empty());
+        self.process(plain, out).map(|_| ())
+    }
+
+    fn process(&mut self, plain: &mut RecvBuf, out: &mut Vec<u8>) -> Result<bool, Error> {
+        let state = self.conn.process_new_packets();
+        // Even on error rustls may have an alert to send.
+        self.flush(out);
+        let state = state.map_err(|e| Error::tls(e, &self.host))?;
+        let mut closed = state.peer_has_closed();
+        let mut reader = self.conn.reader();
+        loop {
+            match reader.read(plain.spare(4096)) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => plain.commit(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    closed = true;
+                    break;
+                }
+                Err(e) => return Err(Error::io(format!("TLS read failed: {e}"), Some(e))),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Encrypts `data` into `out`.
+    pub(crate) fn send(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.conn
+            .writer()
+            .write_all(data)
+            .map_err(|e| Error::io(format!("TLS write failed: {e}"), Some(e)))?;
+        self.flush(out);
+        Ok(())
+    }
+
+    pub(crate) fn negotiated(&self) -> Negotiated {
+        Negotiated {
+            version: self
+                .conn
+                .protocol_version()
+                .map(|v| format!("{v:?}"))
+                .unwrap_or_default(),
+            cipher_suite: self
+                .conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()))
+                .unwrap_or_default(),
+            alpn: self
+                .conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+        }
+    }
+}

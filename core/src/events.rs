@@ -1,0 +1,223 @@
+//! What happened during a call, as data: OkHttp's `EventListener` callbacks turned into values.
+//!
+//! A call emits [`Output::Event`](crate::Output::Event) values only when the client has an
+//! [`EventListener`] (otherwise none are built, so they cost nothing). Drivers hand each one to
+//! the listener as they drain the call's outputs. Every event carries the call's id and the time
+//! it happened, so a listener can print a timeline (the CLI's `-v`) or collect metrics.
+
+use core::net::SocketAddr;
+use std::fmt;
+
+use http::{StatusCode, Version};
+
+use crate::{CallId, ConnId, Error, Headers, Instant};
+
+/// One event of a call.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The call it belongs to.
+    pub call: CallId,
+    /// When it happened (the `now` of the input that caused it).
+    pub at: Instant,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The event vocabulary, in the order a fresh call meets them.
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// The call started.
+    CallStart {
+        /// `METHOD url`, with the query and userinfo removed.
+        request: String,
+    },
+    /// Name resolution started.
+    DnsStart {
+        /// The host being resolved.
+        host: String,
+    },
+    /// Name resolution finished.
+    DnsEnd {
+        /// The host resolved.
+        host: String,
+        /// The addresses found.
+        addrs: Vec<SocketAddr>,
+    },
+    /// A TCP connect started.
+    ConnectStart {
+        /// The address being connected to.
+        addr: SocketAddr,
+    },
+    /// A TCP connect succeeded.
+    ConnectEnd {
+        /// The address connected to.
+        addr: SocketAddr,
+    },
+    /// A TCP connect failed; another address may be tried.
+    ConnectFailed {
+        /// The address that failed.
+        addr: SocketAddr,
+        /// Why.
+        error: Error,
+    },
+    /// The TLS handshake started.
+    SecureConnectStart,
+    /// The TLS handshake finished.
+    SecureConnectEnd {
+        /// Negotiated protocol version, such as `TLSv1_3`.
+        version: String,
+        /// Negotiated cipher suite.
+        cipher_suite: String,
+        /// ALPN protocol, if the server chose one.
+        alpn: Option<String>,
+    },
+    /// The call got a connection, fresh or from the pool.
+    ConnectionAcquired {
+        /// The connection.
+        conn: ConnId,
+        /// True when it came from the pool.
+        reused: bool,
+    },
+    /// Writing the request head started.
+    RequestHeadersStart,
+    /// The request head was encoded for sending.
+    RequestHeadersEnd {
+        /// The request line, e.g. `GET /path HTTP/1.1`.
+        line: String,
+        /// The header fields as sent.
+        headers: Headers,
+    },
+    /// Sending the request body started.
+    RequestBodyStart,
+    /// The request body was sent.
+    RequestBodyEnd {
+        /// Body bytes sent (before chunk framing).
+        bytes: u64,
+    },
+    /// Waiting for the response head started.
+    ResponseHeadersStart,
+    /// An interim (1xx) response was received and skipped.
+    InterimResponse {
+        /// Its status.
+        status: StatusCode,
+    },
+    /// The response head arrived.
+    ResponseHeadersEnd {
+        /// The status.
+        status: StatusCode,
+        /// The response version.
+        version: Version,
+    },
+    /// The response body was read to its end.
+    ResponseBodyEnd {
+        /// Body bytes delivered.
+        bytes: u64,
+    },
+    /// A pooled connection turned out to be closed; the request is sent again on a fresh one.
+    RetryOnFreshConnection {
+        /// What failed on the pooled connection.
+        reason: Error,
+    },
+    /// The call is done with its connection.
+    ConnectionReleased {
+        /// The connection.
+        conn: ConnId,
+        /// True when it went back to the pool, false when it was closed.
+        pooled: bool,
+    },
+    /// The call finished successfully (the body was read to its end).
+    CallEnd,
+    /// The call failed.
+    CallFailed {
+        /// Why.
+        error: Error,
+    },
+}
+
+/// Receives a client's events. Implementations must be cheap and must not block: they run on
+/// the thread or task that drives the call.
+pub trait EventListener: Send + Sync {
+    /// Called once per event, in order.
+    fn on_event(&self, event: &Event);
+}
+
+impl<F: Fn(&Event) + Send + Sync> EventListener for F {
+    fn on_event(&self, event: &Event) {
+        self(event)
+    }
+}
+
+impl fmt::Display for EventKind {
+    /// A one-line description, as the CLI's timeline prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventKind::CallStart { request } => write!(f, "call start: {request}"),
+            EventKind::DnsStart { host } => write!(f, "resolving {host}"),
+            EventKind::DnsEnd { host, addrs } => {
+                write!(f, "resolved {host} to ")?;
+                for (i, a) in addrs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", a.ip())?;
+                }
+                Ok(())
+            }
+            EventKind::ConnectStart { addr } => write!(f, "connecting to {addr}"),
+            EventKind::ConnectEnd { addr } => write!(f, "connected to {addr}"),
+            EventKind::ConnectFailed { addr, error } => {
+                write!(f, "connect to {addr} failed: {}", error.message())
+            }
+            EventKind::SecureConnectStart => f.write_str("TLS handshake"),
+            EventKind::SecureConnectEnd {
+                version,
+                cipher_suite,
+                alpn,
+            } => {
+                write!(f, "TLS established: {version}, {cipher_suite}")?;
+                if let Some(alpn) = alpn {
+                    write!(f, ", ALPN {alpn}")?;
+                }
+                Ok(())
+            }
+            EventKind::ConnectionAcquired { conn, reused } => {
+                write!(
+                    f,
+                    "using connection {conn}{}",
+                    if *reused { " (reused)" } else { "" }
+                )
+            }
+            EventKind::RequestHeadersStart => f.write_str("sending request head"),
+            EventKind::RequestHeadersEnd { line, .. } => write!(f, "request: {line}"),
+            EventKind::RequestBodyStart => f.write_str("sending request body"),
+            EventKind::RequestBodyEnd { bytes } => write!(f, "request body sent ({bytes} bytes)"),
+            EventKind::ResponseHeadersStart => f.write_str("waiting for response"),
+            EventKind::InterimResponse { status } => write!(f, "interim response {status}"),
+            EventKind::ResponseHeadersEnd { status, version } => {
+                write!(f, "response: {version:?} {status}")
+            }
+            EventKind::ResponseBodyEnd { bytes } => write!(f, "response body read ({bytes} bytes)"),
+            EventKind::RetryOnFreshConnection { reason } => {
+                write!(
+                    f,
+                    "pooled connection failed ({}), retrying on a fresh one",
+                    reason.message()
+                )
+            }
+            EventKind::ConnectionReleased { conn, pooled } => {
+                write!(
+                    f,
+                    "connection {conn} {}",
+                    if *pooled {
+                        "returned to the pool"
+                    } else {
+                        "closed"
+                    }
+                )
+            }
+            EventKind::CallEnd => f.write_str("call end"),
+            EventKind::CallFailed { error } => write!(f, "call failed: {}", error.message()),
+        }
+    }
+}

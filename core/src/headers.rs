@@ -1,0 +1,331 @@
+//! Ordered header fields with case-insensitive lookup.
+//!
+//! Names keep the case they were given (some servers still care, and `-v` output should show
+//! what went on the wire) and fields keep their order. Values are bytes: HTTP allows obs-text, so
+//! [`Headers::get`] gives `&str` only for values that are valid UTF-8, and
+//! [`Headers::get_bytes`] always works.
+//!
+//! Everything a caller adds is validated, so a name or value that would let a caller inject a
+//! header or split a request (CR, LF, NUL and other controls) is refused with
+//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is sent.
+//!
+//! ```
+//! use wayfarer_core::Headers;
+//!
+//! let mut headers = Headers::new();
+//! headers.append("Accept", "text/plain")?;
+//! headers.append("X-Trace", "a")?;
+//! headers.append("x-trace", "b")?;
+//! assert_eq!(headers.get("accept"), Some("text/plain"));
+//! assert_eq!(headers.get_all("X-TRACE").collect::<Vec<_>>(), [&b"a"[..], &b"b"[..]]);
+//! assert!(headers.append("X-Bad", "a\r\nInjected: yes").is_err());
+//! # Ok::<(), wayfarer_core::Error>(())
+//! ```
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::Error;
+
+/// An ordered list of header fields.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    entries: Vec<(Bytes, Bytes)>,
+}
+
+impl Headers {
+    /// An empty list.
+    pub fn new() -> Headers {
+        Headers {
+            entries: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_capacity(n: usize) -> Headers {
+        Headers {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// Number of fields (a name that appears twice counts twice).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The first value of `name` as text, or `None` if absent or not UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first value of `name` as bytes.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &v[..])
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
+        self.entries
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &v[..])
+    }
+
+    /// True if `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// Every field as `(name, value)`, in order. Names are ASCII tokens, so they are `&str`.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.entries
+            .iter()
+            // Names are validated tokens (or came from httparse, which only accepts tokens).
+            .map(|(n, v)| (std::str::from_utf8(n).unwrap_or(""), &v[..]))
+    }
+
+    /// Adds a field after the existing ones.
+    pub fn append(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), Error> {
+        let value = value.as_ref();
+        validate_name(name.as_bytes())?;
+        validate_value(name, value)?;
+        self.entries.push((
+            Bytes::copy_from_slice(name.as_bytes()),
+            Bytes::copy_from_slice(value),
+        ));
+        Ok(())
+    }
+
+    /// Replaces every field named `name` with one field holding `value`, at the position of the
+    /// first one (or at the end).
+    pub fn set(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), Error> {
+        let value = value.as_ref();
+        validate_name(name.as_bytes())?;
+        validate_value(name, value)?;
+        let value = Bytes::copy_from_slice(value);
+        match self
+            .entries
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        {
+            Some(first) => {
+                self.entries[first].1 = value;
+                let mut i = first + 1;
+                while i < self.entries.len() {
+                    if self.entries[i].0.eq_ignore_ascii_case(name.as_bytes()) {
+                        self.entries.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            None => self
+                .entries
+                .push((Bytes::copy_from_slice(name.as_bytes()), value)),
+        }
+        Ok(())
+    }
+
+    /// Removes every field named `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &str) -> usize {
+        let before = self.entries.len();
+        self.entries
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
+        before - self.entries.len()
+    }
+
+    /// True if any value of `name`, read as a comma-separated list, holds `token`
+    /// (case-insensitively), as for `Connection: keep-alive, Upgrade`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name)
+            .flat_map(|v| v.split(|&b| b == b','))
+            .any(|item| trim_ows(item).eq_ignore_ascii_case(token.as_bytes()))
+    }
+
+    /// Adds a field that is already known to be valid (parsed by httparse, or a constant).
+    pub(crate) fn push_unchecked(&mut self, name: Bytes, value: Bytes) {
+        self.entries.push((name, value));
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|(n, v)| (n, String::from_utf8_lossy(v))))
+            .finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = (&'a str, &'a [u8]);
+    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a [u8])> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// Strips optional whitespace (SP / HTAB) from both ends.
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+/// A field name must be a non-empty token.
+pub(crate) fn validate_name(name: &[u8]) -> Result<(), Error> {
+    if name.is_empty() {
+        return Err(Error::invalid_input("header name is empty"));
+    }
+    if let Some(&bad) = name.iter().find(|&&b| !is_tchar(b)) {
+        return Err(Error::invalid_input(format!(
+            "header name {:?} contains the invalid character {:?}",
+            String::from_utf8_lossy(name),
+            bad as char
+        )));
+    }
+    Ok(())
+}
+
+/// A field value may hold visible characters, spaces, tabs and obs-text, but no controls: CR or
+/// LF would end the field (header injection, request splitting) and NUL is refused by servers.
+pub(crate) fn validate_value(name: &str, value: &[u8]) -> Result<(), Error> {
+    if let Some(&bad) = value
+        .iter()
+        .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
+        return Err(Error::invalid_input(format!(
+            "value of header {name} contains the control character {:?}",
+            bad as char
+        )));
+    }
+    Ok(())
+}
+
+impl From<&Headers> for http::HeaderMap {
+    /// Converts to the `http` crate's map. Names are lowercased by `http`; fields whose name or
+    /// value `http` rejects are skipped.
+    fn from(headers: &Headers) -> http::HeaderMap {
+        let mut map = http::HeaderMap::with_capacity(headers.len());
+        for (n, v) in headers.iter() {
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(n.as_bytes()),
+                http::HeaderValue::from_bytes(v),
+            ) {
+                map.append(n, v);
+            }
+        }
+        map
+    }
+}
+
+impl TryFrom<&http::HeaderMap> for Headers {
+    type Error = Error;
+    fn try_from(map: &http::HeaderMap) -> Result<Headers, Error> {
+        let mut headers = Headers::with_capacity(map.len());
+        for (n, v) in map {
+            headers.append(n.as_str(), v.as_bytes())?;
+        }
+        Ok(headers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn lookup_is_case_insensitive_and_keeps_order_and_case() {
+        let mut h = Headers::new();
+        h.append("Content-Type", "text/plain").unwrap();
+        h.append("X-A", "1").unwrap();
+        h.append("x-a", "2").unwrap();
+        assert_eq!(h.get("content-type"), Some("text/plain"));
+        assert_eq!(
+            h.get_all("X-a").collect::<Vec<_>>(),
+            vec![&b"1"[..], &b"2"[..]]
+        );
+        let names: Vec<_> = h.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Content-Type", "X-A", "x-a"]);
+    }
+
+    #[test]
+    fn set_replaces_all_in_place_and_remove_counts() {
+        let mut h = Headers::new();
+        h.append("A", "1").unwrap();
+        h.append("B", "2").unwrap();
+        h.append("a", "3").unwrap();
+        h.set("A", "9").unwrap();
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            vec![("A", &b"9"[..]), ("B", &b"2"[..])]
+        );
+        assert_eq!(h.remove("b"), 1);
+        assert_eq!(h.remove("b"), 0);
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn refuses_injection_and_bad_names() {
+        let mut h = Headers::new();
+        for bad in [&b"a\rb"[..], b"a\nb", b"a\0b", b"a\x7fb", b"\x01"] {
+            let e = h.append("X", bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        }
+        for bad in ["", "A B", "A:B", "A\r\nB", "Ä"] {
+            assert_eq!(
+                h.append(bad, "v").unwrap_err().kind(),
+                ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
+        }
+        assert!(h.is_empty());
+        h.append("X", "tab\tand obs-text \u{e9}").unwrap();
+    }
+
+    #[test]
+    fn tokens_in_comma_lists() {
+        let mut h = Headers::new();
+        h.append("Connection", "Keep-Alive, Upgrade").unwrap();
+        h.append("Connection", " close ").unwrap();
+        assert!(h.has_token("connection", "upgrade"));
+        assert!(h.has_token("connection", "CLOSE"));
+        assert!(!h.has_token("connection", "keep"));
+    }
+
+    #[test]
+    fn converts_to_and_from_http_header_map() {
+        let mut h = Headers::new();
+        h.append("Accept", "a").unwrap();
+        h.append("Accept", "b").unwrap();
+        let map = http::HeaderMap::from(&h);
+        assert_eq!(map.get_all("accept").iter().count(), 2);
+        let back = Headers::try_from(&map).unwrap();
+        assert_eq!(back.get_all("accept").count(), 2);
+    }
+}

@@ -1,0 +1,345 @@
+//! The request: URL, method, ordered headers and a body.
+//!
+//! `ws:` and `wss:` URLs are rewritten to `http:` and `https:` (a WebSocket handshake starts as an
+//! HTTP request); any other scheme than those four is refused. Everything is validated when the
+//! request is built, so a bad header never reaches a socket.
+//!
+//! ```
+//! use wayfarer_core::{Method, Request};
+//!
+//! let request = Request::post("https://example.com/form?x=1")
+//!     .header("Content-Type", "application/x-www-form-urlencoded")
+//!     .body("a=1&b=2")
+//!     .build()?;
+//! assert_eq!(request.method(), Method::POST);
+//! assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
+//!
+//! let ws = Request::get("wss://example.com/chat").build()?;
+//! assert_eq!(ws.url().scheme(), "https");
+//!
+//! let bad = Request::get("http://example.com/").header("X-Evil", "a\r\nInjected: 1").build();
+//! assert_eq!(bad.unwrap_err().kind(), wayfarer_core::ErrorKind::InvalidInput);
+//! # Ok::<(), wayfarer_core::Error>(())
+//! ```
+
+use std::fmt;
+
+use http::Method;
+use url::Url;
+
+use crate::body::Body;
+use crate::{Error, Headers};
+
+/// An HTTP request.
+pub struct Request {
+    method: Method,
+    url: Url,
+    headers: Headers,
+    body: Body,
+}
+
+impl Request {
+    /// A request with no headers and no body. The URL must be `http`, `https`, `ws` or `wss`
+    /// and have a host.
+    pub fn new(method: Method, url: impl IntoUrl) -> Result<Request, Error> {
+        Ok(Request {
+            method,
+            url: url.into_url()?,
+            headers: Headers::new(),
+            body: Body::empty(),
+        })
+    }
+
+    /// Starts a request with any method.
+    pub fn builder(method: Method, url: impl IntoUrl) -> RequestBuilder {
+        RequestBuilder {
+            inner: Request::new(method, url),
+        }
+    }
+
+    /// Starts a GET request.
+    pub fn get(url: impl IntoUrl) -> RequestBuilder {
+        Request::builder(Method::GET, url)
+    }
+
+    /// Starts a HEAD request.
+    pub fn head(url: impl IntoUrl) -> RequestBuilder {
+        Request::builder(Method::HEAD, url)
+    }
+
+    /// Starts a POST request.
+    pub fn post(url: impl IntoUrl) -> RequestBuilder {
+        Request::builder(Method::POST, url)
+    }
+
+    /// Starts a PUT request.
+    pub fn put(url: impl IntoUrl) -> RequestBuilder {
+        Request::builder(Method::PUT, url)
+    }
+
+    /// Starts a PATCH request.
+    pub fn patch(url: impl IntoUrl) -> RequestBuilder {
+        Request::builder(Method::PATCH, url)
+    }
+
+    /// Starts a DELETE request.
+    pub fn delete(url: impl IntoUrl) -> RequestBuilder {
+        Request::builder(Method::DELETE, url)
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method.clone()
+    }
+
+    /// The method, borrowed.
+    pub fn method_ref(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL (`ws`/`wss` already rewritten).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The headers the caller set (the call adds `Host`, `User-Agent` and framing headers
+    /// when it sends).
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The headers, for changes.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+
+    /// The first value of a header, as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// Replaces the body.
+    pub fn set_body(&mut self, body: impl Into<Body>) {
+        self.body = body.into();
+    }
+
+    /// Takes the body out, leaving none.
+    pub fn take_body(&mut self) -> Body {
+        std::mem::take(&mut self.body)
+    }
+
+    /// A copy, if the body can be sent again (see [`Body::try_clone`]).
+    pub fn try_clone(&self) -> Option<Request> {
+        Some(Request {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: self.body.try_clone()?,
+        })
+    }
+
+    pub(crate) fn into_parts(self) -> (Request, Body) {
+        let Request {
+            method,
+            url,
+            headers,
+            body,
+        } = self;
+        (
+            Request {
+                method,
+                url,
+                headers,
+                body: Body::empty(),
+            },
+            body,
+        )
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &crate::error::redact(&self.url))
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// Builds a [`Request`]; the first error is kept and returned by [`build`](Self::build).
+#[derive(Debug)]
+pub struct RequestBuilder {
+    inner: Result<Request, Error>,
+}
+
+impl RequestBuilder {
+    /// Appends a header.
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            if let Err(e) = r.headers.append(name, value) {
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Body>) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            r.body = body.into();
+        }
+        self
+    }
+
+    /// The request, or the first error met while building it.
+    pub fn build(self) -> Result<Request, Error> {
+        self.inner
+    }
+}
+
+/// Something that can be turned into a request URL: `&str`, `String`, or a parsed [`Url`].
+pub trait IntoUrl: sealed::Sealed {
+    /// Parses (if needed) and checks the URL, rewriting `ws`/`wss` to `http`/`https`.
+    fn into_url(self) -> Result<Url, Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for &str {}
+    impl Sealed for String {}
+    impl Sealed for &String {}
+    impl Sealed for url::Url {}
+    impl Sealed for &url::Url {}
+}
+
+impl IntoUrl for &str {
+    fn into_url(self) -> Result<Url, Error> {
+        let url = Url::parse(self)
+            .map_err(|e| Error::invalid_input(format!("invalid URL {self:?}: {e}")))?;
+        check_url(url)
+    }
+}
+impl IntoUrl for String {
+    fn into_url(self) -> Result<Url, Error> {
+        self.as_str().into_url()
+    }
+}
+impl IntoUrl for &String {
+    fn into_url(self) -> Result<Url, Error> {
+        self.as_str().into_url()
+    }
+}
+impl IntoUrl for Url {
+    fn into_url(self) -> Result<Url, Error> {
+        check_url(self)
+    }
+}
+impl IntoUrl for &Url {
+    fn into_url(self) -> Result<Url, Error> {
+        check_url(self.clone())
+    }
+}
+
+fn check_url(mut url: Url) -> Result<Url, Error> {
+    let rewrite = match url.scheme() {
+        "http" | "https" => None,
+        "ws" => Some("http"),
+        "wss" => Some("https"),
+        other => {
+            return Err(Error::invalid_input(format!(
+                "unsupported URL scheme {other:?}"
+            )));
+        }
+    };
+    if let Some(scheme) = rewrite {
+        // ws/wss and http/https are all "special" schemes with the same default ports, so the
+        // url crate allows the switch.
+        url.set_scheme(scheme)
+            .map_err(|()| Error::invalid_input("cannot rewrite WebSocket URL scheme"))?;
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid_input(format!(
+            "URL has no host: {}",
+            crate::error::redact(&url)
+        )));
+    }
+    Ok(url)
+}
+
+impl<B: Into<Body>> TryFrom<http::Request<B>> for Request {
+    type Error = Error;
+    fn try_from(req: http::Request<B>) -> Result<Request, Error> {
+        let (parts, body) = req.into_parts();
+        let mut request = Request::new(parts.method, parts.uri.to_string())?;
+        request.headers = Headers::try_from(&parts.headers)?;
+        request.body = body.into();
+        Ok(request)
+    }
+}
+
+impl From<Request> for http::Request<Body> {
+    fn from(req: Request) -> http::Request<Body> {
+        let mut out = http::Request::new(req.body);
+        *out.method_mut() = req.method;
+        // A url::Url that passed check_url is always a valid URI.
+        if let Ok(uri) = req.url.as_str().parse() {
+            *out.uri_mut() = uri;
+        }
+        *out.headers_mut() = http::HeaderMap::from(&req.headers);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn websocket_schemes_become_http() {
+        let r = Request::get("ws://h.test:8080/a?b").build().unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test:8080/a?b");
+        let r = Request::get("wss://h.test/").build().unwrap();
+        assert_eq!(r.url().as_str(), "https://h.test/");
+    }
+
+    #[test]
+    fn other_schemes_and_bad_urls_are_refused() {
+        for bad in ["ftp://h/", "file:///etc/passwd", "not a url", "http://"] {
+            let e = Request::get(bad).build().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn builder_keeps_the_first_error() {
+        let e = Request::get("http://h/")
+            .header("Bad Name", "v")
+            .header("X", "ok")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("Bad Name"), "{e}");
+    }
+
+    #[test]
+    fn converts_with_the_http_crate() {
+        let req = http::Request::post("http://h.test/x")
+            .header("A", "1")
+            .body("hi")
+            .unwrap();
+        let ours = Request::try_from(req).unwrap();
+        assert_eq!(ours.method(), Method::POST);
+        assert_eq!(ours.header("a"), Some("1"));
+        assert_eq!(ours.body().as_bytes(), Some(&b"hi"[..]));
+        let back: http::Request<Body> = ours.into();
+        assert_eq!(back.uri(), "http://h.test/x");
+        assert_eq!(back.headers()["a"], "1");
+    }
+}

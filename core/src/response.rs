@@ -1,0 +1,314 @@
+//! The response: status, reason, version, headers, the request that produced it, when it was
+//! sent and received, and a body whose type belongs to the runtime.
+//!
+//! Each runtime names its own `Response` as `wayfarer_core::Response<its Body>`. The body type
+//! implements [`CollectBody`], which gives every runtime `response.bytes()` and
+//! `response.text()` with that runtime's own return type: a `Result` for the blocking client, a
+//! future for the async ones.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http::{StatusCode, Version};
+
+use crate::{Headers, Request};
+
+/// An HTTP response with a body of type `B` (`()` for a response head alone).
+pub struct Response<B = ()> {
+    status: StatusCode,
+    reason: String,
+    version: Version,
+    headers: Headers,
+    request: Arc<Request>,
+    sent_at: SystemTime,
+    received_at: SystemTime,
+    body: B,
+}
+
+/// The fields of a response head, as the decoder produced them.
+#[derive(Debug)]
+pub(crate) struct ResponseParts {
+    pub status: StatusCode,
+    pub reason: String,
+    pub version: Version,
+    pub headers: Headers,
+}
+
+impl Response<()> {
+    pub(crate) fn from_parts(
+        parts: ResponseParts,
+        request: Arc<Request>,
+        sent_at: SystemTime,
+        received_at: SystemTime,
+    ) -> Response<()> {
+        Response {
+            status: parts.status,
+            reason: parts.reason,
+            version: parts.version,
+            headers: parts.headers,
+            request,
+            sent_at,
+            received_at,
+            body: (),
+        }
+    }
+}
+
+impl<B> Response<B> {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason phrase as the server sent it (may be empty).
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The HTTP version of the response.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields, in the order the server sent them.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The first value of a header, as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// The request that produced this response (without its body).
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// Wall-clock time when the request head was written.
+    pub fn sent_at(&self) -> SystemTime {
+        self.sent_at
+    }
+
+    /// Wall-clock time when the response head was received.
+    pub fn received_at(&self) -> SystemTime {
+        self.received_at
+    }
+
+    /// True for a 2xx status.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// `Content-Length`, if the server sent a valid one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.headers
+            .get("content-length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// The `charset` parameter of `Content-Type`, lowercased.
+    pub fn charset(&self) -> Option<String> {
+        let content_type = self.headers.get("content-type")?;
+        content_type.split(';').skip(1).find_map(|param| {
+            let (name, value) = param.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+        })
+    }
+
+    /// The body.
+    pub fn body(&self) -> &B {
+        &self.body
+    }
+
+    /// The body, for reading.
+    pub fn body_mut(&mut self) -> &mut B {
+        &mut self.body
+    }
+
+    /// Drops the head and keeps the body.
+    pub fn into_body(self) -> B {
+        self.body
+    }
+
+    /// Splits into the head (with a `()` body) and the body.
+    pub fn into_parts(self) -> (Response<()>, B) {
+        let Response {
+            status,
+            reason,
+            version,
+            headers,
+            request,
+            sent_at,
+            received_at,
+            body,
+        } = self;
+        (
+            Response {
+                status,
+                reason,
+                version,
+                headers,
+                request,
+                sent_at,
+                received_at,
+                body: (),
+            },
+            body,
+        )
+    }
+
+    /// Replaces the body through `f`.
+    pub fn map_body<C>(self, f: impl FnOnce(B) -> C) -> Response<C> {
+        let (head, body) = self.into_parts();
+        head.with_body(f(body))
+    }
+}
+
+impl Response<()> {
+    /// Attaches a body to a response head.
+    pub fn with_body<B>(self, body: B) -> Response<B> {
+        let Response {
+            status,
+            reason,
+            version,
+            headers,
+            request,
+            sent_at,
+            received_at,
+            body: (),
+        } = self;
+        Response {
+            status,
+            reason,
+            version,
+            headers,
+            request,
+            sent_at,
+            received_at,
+            body,
+        }
+    }
+}
+
+/// Reading a whole body into memory, implemented by each runtime's body type.
+///
+/// The associated types are what `bytes()` and `text()` return: the blocking runtime returns
+/// `Result`s, the async runtimes futures. Only these two methods buffer a whole body; everything
+/// else streams.
+pub trait CollectBody: Sized {
+    /// What [`Response::bytes`] returns.
+    type Bytes;
+    /// What [`Response::text`] returns.
+    type Text;
+    /// Reads the rest of the body into memory.
+    fn collect_bytes(self) -> Self::Bytes;
+    /// Reads the rest of the body and decodes it with `charset` (from `Content-Type`; UTF-8 when
+    /// absent), see [`decode_text`].
+    fn collect_text(self, charset: Option<String>) -> Self::Text;
+}
+
+impl<B: CollectBody> Response<B> {
+    /// Reads the whole body into memory.
+    pub fn bytes(self) -> B::Bytes {
+        self.body.collect_bytes()
+    }
+
+    /// Reads the whole body and decodes it as text, using the `Content-Type` charset.
+    pub fn text(self) -> B::Text {
+        let charset = self.charset();
+        self.body.collect_text(charset)
+    }
+}
+
+/// Decodes a body as text: UTF-8 by default (a leading BOM is dropped, invalid sequences become
+/// U+FFFD), ISO-8859-1 and US-ASCII byte for byte. Other charsets are decoded as UTF-8 lossily.
+pub fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
+    match charset {
+        Some("iso-8859-1" | "latin1" | "latin-1" | "us-ascii" | "ascii") => {
+            bytes.iter().map(|&b| b as char).collect()
+        }
+        _ => {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+impl<B> fmt::Debug for Response<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("url", &crate::error::redact(self.request.url()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> From<Response<B>> for http::Response<B> {
+    fn from(r: Response<B>) -> http::Response<B> {
+        let (head, body) = r.into_parts();
+        let mut out = http::Response::new(body);
+        *out.status_mut() = head.status;
+        *out.version_mut() = head.version;
+        *out.headers_mut() = http::HeaderMap::from(&head.headers);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(content_type: &str) -> Response<()> {
+        let mut headers = Headers::new();
+        headers.append("Content-Type", content_type).unwrap();
+        headers.append("Content-Length", "12").unwrap();
+        Response::from_parts(
+            ResponseParts {
+                status: StatusCode::OK,
+                reason: "OK".into(),
+                version: Version::HTTP_11,
+                headers,
+            },
+            Arc::new(Request::get("http://h.test/").build().unwrap()),
+            SystemTime::UNIX_EPOCH,
+            SystemTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn charset_comes_from_content_type() {
+        assert_eq!(
+            response("text/html; charset=\"ISO-8859-1\"")
+                .charset()
+                .as_deref(),
+            Some("iso-8859-1")
+        );
+        assert_eq!(response("text/html").charset(), None);
+        assert_eq!(response("text/html").content_length(), Some(12));
+    }
+
+    #[test]
+    fn decodes_text_by_charset() {
+        assert_eq!(decode_text(b"caf\xe9", Some("iso-8859-1")), "café");
+        assert_eq!(decode_text("café".as_bytes(), None), "café");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFhi", Some("utf-8")), "hi");
+        assert_eq!(decode_text(b"a\xffb", None), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn maps_bodies_and_converts_to_http() {
+        let r = response("text/plain").with_body(vec![1u8, 2]);
+        let r = r.map_body(|b| b.len());
+        assert_eq!(*r.body(), 2);
+        let h: http::Response<usize> = r.into();
+        assert_eq!(h.status(), StatusCode::OK);
+        assert_eq!(h.headers()["content-type"], "text/plain");
+    }
+}

@@ -1,0 +1,150 @@
+//! Time as an input.
+//!
+//! The core never reads a clock. Every entry point that can change state takes a [`Now`]: the
+//! driver's reading of a monotonic clock (for deadlines and pool ages) and of the wall clock (for
+//! certificate validity and the response's sent/received stamps). Given the same `Now` values
+//! the core makes the same decisions, so a recorded transcript replays exactly.
+//!
+//! The monotonic half is our own [`Instant`]: a duration since an epoch the driver picks (a
+//! runtime takes `std::time::Instant::now()` when its client is built). Tests and simulations
+//! start at [`Instant::ZERO`] and write times as plain numbers, with no clock anywhere.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+use std::time::{Duration, SystemTime};
+
+/// A point on the driver's monotonic clock: the time elapsed since the driver's epoch.
+///
+/// Runtimes convert with [`Instant::from_std`] and [`Instant::to_std`]; simulations use
+/// [`Instant::ZERO`] plus durations.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(Duration);
+
+impl Instant {
+    /// The epoch itself.
+    pub const ZERO: Instant = Instant(Duration::ZERO);
+
+    /// The instant `since_epoch` after the epoch.
+    pub const fn from_epoch(since_epoch: Duration) -> Instant {
+        Instant(since_epoch)
+    }
+
+    /// How long after the epoch this instant is.
+    pub const fn since_epoch(self) -> Duration {
+        self.0
+    }
+
+    /// Converts a reading of the standard clock, given the driver's epoch. Readings before the
+    /// epoch clamp to [`Instant::ZERO`].
+    pub fn from_std(epoch: std::time::Instant, at: std::time::Instant) -> Instant {
+        Instant(at.saturating_duration_since(epoch))
+    }
+
+    /// The standard-clock instant this corresponds to, given the driver's epoch (runtimes use it
+    /// to arm their timers).
+    pub fn to_std(self, epoch: std::time::Instant) -> std::time::Instant {
+        epoch + self.0
+    }
+
+    /// Time from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, rhs: Duration) -> Instant {
+        Instant(self.0.saturating_add(rhs))
+    }
+}
+
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, rhs: Duration) {
+        *self = *self + rhs;
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    /// Saturating: an earlier minus a later instant is zero, never a panic.
+    fn sub(self, rhs: Instant) -> Duration {
+        self.saturating_duration_since(rhs)
+    }
+}
+
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t+{:?}", self.0)
+    }
+}
+
+/// The current time, as read by the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time: deadlines and idle ages are measured against it.
+    pub mono: Instant,
+    /// Wall-clock time: certificate validity, `Response::sent_at` / `received_at`.
+    pub wall: SystemTime,
+}
+
+impl Now {
+    /// Pairs a monotonic and a wall-clock reading.
+    pub fn new(mono: Instant, wall: SystemTime) -> Self {
+        Now { mono, wall }
+    }
+
+    /// This time plus `by`, on both clocks. Simulations use it to move virtual time forward.
+    #[must_use]
+    pub fn advanced(self, by: Duration) -> Self {
+        Now {
+            mono: self.mono + by,
+            wall: self.wall + by,
+        }
+    }
+}
+
+/// The earlier of two optional deadlines (`None` means "no deadline").
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> Instant {
+        Instant::from_epoch(Duration::from_millis(ms))
+    }
+
+    #[test]
+    fn earliest_prefers_the_sooner_deadline_and_ignores_none() {
+        assert_eq!(earliest(Some(at(1)), Some(at(2))), Some(at(1)));
+        assert_eq!(earliest(Some(at(2)), Some(at(1))), Some(at(1)));
+        assert_eq!(earliest(None, Some(at(1))), Some(at(1)));
+        assert_eq!(earliest(Some(at(1)), None), Some(at(1)));
+        assert_eq!(earliest(None, None), None);
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_panicking() {
+        assert_eq!(at(5) - at(2), Duration::from_millis(3));
+        assert_eq!(at(2) - at(5), Duration::ZERO);
+        assert_eq!(at(2) + Duration::from_millis(3), at(5));
+    }
+
+    #[test]
+    fn advanced_moves_both_clocks() {
+        let now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+        let later = now.advanced(Duration::from_millis(1500));
+        assert_eq!(later.mono, at(1500));
+        assert_eq!(
+            later.wall.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            Duration::from_millis(1500)
+        );
+    }
+}
