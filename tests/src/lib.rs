@@ -1,1 +1,4 @@
 //! wayfarer integration test support.
+
+pub mod certs;
+pub mod nginx;

@@ -1,0 +1,408 @@
+//! A throwaway PKI, generated fresh by every test run.
+//!
+//! TLS tests need certificates that a client trusts, and ones that it must reject for each of the
+//! reasons that matter (wrong name, expired, unknown issuer). Checked-in certificates expire and
+//! checked-in keys leak into every fork, so everything here is made with rcgen at test time: a CA,
+//! and one leaf per [`Leaf`] kind.
+//!
+//! All rustls configurations built here name the ring provider explicitly instead of installing a
+//! process-wide default, so that tests running in parallel in one process never race over which
+//! provider is installed, and so that wayfarer's own code is free to make its own choice.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// The common name of the trusted test CA, so that error messages and dumps are recognisable.
+pub const CA_NAME: &str = "wayfarer test CA";
+
+/// The only DNS name that [`Leaf::WrongHost`] is valid for.
+pub const WRONG_HOST: &str = "wrong.example";
+
+/// The ALPN protocol every configuration here offers: wayfarer speaks HTTP/1.1 only.
+pub const ALPN_HTTP11: &[u8] = b"http/1.1";
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Which leaf certificate a test server presents.
+///
+/// Each variant is a leaf that a client trusting only [`TestPki::ca_der`] must treat in one
+/// specific way, so a test can pick the failure it wants to provoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Leaf {
+    /// Signed by the CA, valid now, for DNS `localhost` and IP `127.0.0.1`: must be accepted.
+    Valid,
+    /// Signed by the CA and valid now, but only for `wrong.example`: must be rejected as not valid
+    /// for the name when the client connects to `localhost` or `127.0.0.1`.
+    WrongHost,
+    /// Signed by the CA for `localhost` and `127.0.0.1`, but its validity ended a year ago: must be
+    /// rejected as expired.
+    Expired,
+    /// Valid now for `localhost` and `127.0.0.1`, but signed by a different CA that the client does
+    /// not trust: must be rejected as having an unknown issuer.
+    UntrustedIssuer,
+}
+
+impl Leaf {
+    /// Every leaf kind, for tests that go through all of them.
+    pub const ALL: [Leaf; 4] = [
+        Leaf::Valid,
+        Leaf::WrongHost,
+        Leaf::Expired,
+        Leaf::UntrustedIssuer,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            Leaf::Valid => 0,
+            Leaf::WrongHost => 1,
+            Leaf::Expired => 2,
+            Leaf::UntrustedIssuer => 3,
+        }
+    }
+}
+
+/// One issued leaf: its certificate and its private key, in the encodings callers need.
+#[derive(Clone)]
+struct IssuedLeaf {
+    cert_der: CertificateDer<'static>,
+    cert_pem: String,
+    key_pkcs8_der: Vec<u8>,
+    key_pem: String,
+}
+
+/// A test CA and one leaf of each [`Leaf`] kind, generated at test time.
+///
+/// Generating one takes a few milliseconds (six P-256 keys), so tests may simply make their own.
+#[derive(Clone)]
+pub struct TestPki {
+    ca_der: CertificateDer<'static>,
+    ca_pem: String,
+    leaves: [IssuedLeaf; 4],
+}
+
+impl fmt::Debug for TestPki {
+    // Four PEM certificates and keys would drown any assertion message that prints a TestPki.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestPki")
+            .field("ca", &CA_NAME)
+            .field("leaves", &Leaf::ALL)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestPki {
+    /// Generates the CA and all leaves.
+    ///
+    /// Validity windows are relative to the current time so the PKI never goes stale: the CA and
+    /// the current leaves start one day ago (tolerating clock skew) and the leaves end in 30 days;
+    /// the expired leaf covered from two years ago to one year ago.
+    ///
+    /// # Panics
+    ///
+    /// If rcgen fails to generate a key or sign a certificate, which only a broken build of rcgen
+    /// or ring can cause; there is nothing a test could do about it but fail.
+    pub fn generate() -> TestPki {
+        let now = now();
+        let ca = new_ca(CA_NAME, now);
+        let untrusted_ca = new_ca("wayfarer untrusted test CA", now);
+        let local = ["localhost", "127.0.0.1"];
+
+        let valid = issue(&ca, &local, now - DAY, now + 30 * DAY);
+        let wrong_host = issue(&ca, &[WRONG_HOST], now - DAY, now + 30 * DAY);
+        let expired = issue(&ca, &local, now - 730 * DAY, now - 365 * DAY);
+        let untrusted = issue(&untrusted_ca, &local, now - DAY, now + 30 * DAY);
+
+        TestPki {
+            ca_der: ca.der().clone(),
+            ca_pem: ca.pem(),
+            leaves: [valid, wrong_host, expired, untrusted],
+        }
+    }
+
+    /// The trusted CA certificate in PEM, for clients configured from files or strings.
+    pub fn ca_pem(&self) -> String {
+        self.ca_pem.clone()
+    }
+
+    /// The trusted CA certificate in DER, for adding to a rustls `RootCertStore`.
+    pub fn ca_der(&self) -> CertificateDer<'static> {
+        self.ca_der.clone()
+    }
+
+    /// The given leaf as `(certificate chain PEM, PKCS#8 private key PEM)`, for servers such as
+    /// nginx that read them from files.
+    ///
+    /// The chain holds only the leaf: clients are given the CA directly, and sending it again
+    /// would only hide bugs in how a client builds chains.
+    pub fn leaf_pem(&self, leaf: Leaf) -> (String, String) {
+        let issued = &self.leaves[leaf.index()];
+        (issued.cert_pem.clone(), issued.key_pem.clone())
+    }
+
+    /// The given leaf's certificate in DER.
+    pub fn leaf_der(&self, leaf: Leaf) -> CertificateDer<'static> {
+        self.leaves[leaf.index()].cert_der.clone()
+    }
+
+    /// A rustls server configuration presenting the given leaf, offering ALPN `http/1.1`, for
+    /// in-process TLS servers.
+    ///
+    /// # Panics
+    ///
+    /// If rustls rejects the generated key or the ring provider's defaults, which would be a bug
+    /// in this module rather than in the code under test.
+    pub fn server_config(&self, leaf: Leaf) -> Arc<ServerConfig> {
+        let issued = &self.leaves[leaf.index()];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(issued.key_pkcs8_der.clone()));
+        let mut config = ServerConfig::builder_with_provider(ring_provider())
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![issued.cert_der.clone()], key)
+            .expect("rustls accepts the generated leaf and key");
+        config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        Arc::new(config)
+    }
+
+    /// A rustls client configuration trusting only the test CA and offering ALPN `http/1.1`, for
+    /// tests that need a reference client (checking the leaves, or checking a server).
+    ///
+    /// # Panics
+    ///
+    /// As [`TestPki::server_config`].
+    pub fn client_config(&self) -> Arc<ClientConfig> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(self.ca_der())
+            .expect("the generated CA is a well-formed trust anchor");
+        let mut config = ClientConfig::builder_with_provider(ring_provider())
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        Arc::new(config)
+    }
+}
+
+fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The current time as a duration since the Unix epoch, to the second.
+///
+/// Times are carried as `std::time::Duration` since the epoch and turned into rcgen's
+/// `time::OffsetDateTime` only where a certificate's fields are set (see `set_validity`), which
+/// avoids depending on the `time` crate directly just to name that type.
+fn now() -> Duration {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    Duration::from_secs(since_epoch.as_secs())
+}
+
+/// Sets a certificate's validity window, given as durations since the Unix epoch.
+fn set_validity(params: &mut CertificateParams, not_before: Duration, not_after: Duration) {
+    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + not_before;
+    params.not_after = rcgen::date_time_ymd(1970, 1, 1) + not_after;
+}
+
+/// A self-signed CA certificate, valid from a day ago for ten years.
+fn new_ca(common_name: &str, now: Duration) -> CertifiedIssuer<'static, KeyPair> {
+    let key = KeyPair::generate().expect("rcgen generates a CA key");
+    let mut params = CertificateParams::default();
+    params.distinguished_name = distinguished_name(common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    set_validity(&mut params, now - DAY, now + 3650 * DAY);
+    CertifiedIssuer::self_signed(params, key).expect("rcgen self-signs the CA")
+}
+
+/// A server leaf for the given names (DNS names or IP literals), signed by `issuer`.
+fn issue(
+    issuer: &Issuer<'_, KeyPair>,
+    names: &[&str],
+    not_before: Duration,
+    not_after: Duration,
+) -> IssuedLeaf {
+    let key = KeyPair::generate().expect("rcgen generates a leaf key");
+    let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    let mut params = CertificateParams::new(names.clone()).expect("the leaf names are valid SANs");
+    params.distinguished_name = distinguished_name(&names[0]);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    set_validity(&mut params, not_before, not_after);
+    let cert = params
+        .signed_by(&key, issuer)
+        .expect("rcgen signs the leaf");
+    IssuedLeaf {
+        cert_der: cert.der().clone(),
+        cert_pem: cert.pem(),
+        key_pkcs8_der: key.serialize_der(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+fn distinguished_name(common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, common_name);
+    name.push(DnType::OrganizationName, "wayfarer tests");
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use rustls::pki_types::ServerName;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::{CertificateError, ClientConnection, Connection, Error, ServerConnection};
+
+    /// Runs a TLS handshake entirely in memory between a client trusting only the test CA and a
+    /// server presenting `leaf`, returning the finished client connection or the client's error.
+    fn handshake(pki: &TestPki, leaf: Leaf, server_name: &str) -> Result<Connection, Error> {
+        let name = ServerName::try_from(server_name.to_owned()).expect("a valid server name");
+        let mut client = Connection::from(
+            ClientConnection::new(pki.client_config(), name).expect("client connection"),
+        );
+        let mut server = Connection::from(
+            ServerConnection::new(pki.server_config(leaf)).expect("server connection"),
+        );
+        // A TLS 1.3 handshake needs two round trips; allow a generous number before calling it
+        // stuck, so a pump bug fails instead of looping forever.
+        for _ in 0..16 {
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return Ok(client);
+            }
+            transfer(&mut client, &mut server)
+                .unwrap_or_else(|error| panic!("server failed before the client did: {error}"));
+            transfer(&mut server, &mut client)?;
+        }
+        panic!("handshake with {leaf:?} for {server_name} did not finish");
+    }
+
+    /// Moves everything `from` has to send into `to`, letting `to` process it.
+    fn transfer(from: &mut Connection, to: &mut Connection) -> Result<(), Error> {
+        let mut wire = Vec::new();
+        while from.wants_write() {
+            from.write_tls(&mut wire)
+                .expect("writing to a Vec cannot fail");
+        }
+        let mut rest = &wire[..];
+        while !rest.is_empty() {
+            to.read_tls(&mut rest)
+                .expect("reading from a slice cannot fail");
+            to.process_new_packets()?;
+        }
+        to.process_new_packets()?;
+        Ok(())
+    }
+
+    fn certificate_error(result: Result<Connection, Error>) -> CertificateError {
+        match result {
+            Err(Error::InvalidCertificate(error)) => error,
+            Err(other) => panic!("expected a certificate error, got {other:?}"),
+            Ok(_) => panic!("expected a certificate error, but the handshake succeeded"),
+        }
+    }
+
+    #[test]
+    fn valid_leaf_is_accepted_for_localhost_and_loopback_ip() {
+        let pki = TestPki::generate();
+        for name in ["localhost", "127.0.0.1"] {
+            let client = handshake(&pki, Leaf::Valid, name)
+                .unwrap_or_else(|error| panic!("handshake for {name} failed: {error}"));
+            assert_eq!(client.alpn_protocol(), Some(ALPN_HTTP11), "ALPN for {name}");
+            let presented = client
+                .peer_certificates()
+                .expect("server presented certificates");
+            assert_eq!(
+                presented,
+                [pki.leaf_der(Leaf::Valid)],
+                "chain is the leaf alone"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_host_leaf_is_rejected_as_not_valid_for_name() {
+        let pki = TestPki::generate();
+        for name in ["localhost", "127.0.0.1"] {
+            let error = certificate_error(handshake(&pki, Leaf::WrongHost, name));
+            assert!(
+                matches!(
+                    error,
+                    CertificateError::NotValidForName
+                        | CertificateError::NotValidForNameContext { .. }
+                ),
+                "for {name}: {error:?}"
+            );
+        }
+        // The same leaf is fine for the name it was issued for: the failure above is about the
+        // name alone, not about the chain.
+        handshake(&pki, Leaf::WrongHost, WRONG_HOST).expect("valid for its own name");
+    }
+
+    #[test]
+    fn expired_leaf_is_rejected_as_expired() {
+        let pki = TestPki::generate();
+        let error = certificate_error(handshake(&pki, Leaf::Expired, "localhost"));
+        assert!(
+            matches!(
+                error,
+                CertificateError::Expired | CertificateError::ExpiredContext { .. }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn leaf_from_untrusted_ca_is_rejected_as_unknown_issuer() {
+        let pki = TestPki::generate();
+        let error = certificate_error(handshake(&pki, Leaf::UntrustedIssuer, "localhost"));
+        assert_eq!(error, CertificateError::UnknownIssuer);
+    }
+
+    #[test]
+    fn pem_encodings_match_der_and_keys_are_pkcs8() {
+        let pki = TestPki::generate();
+        let ca = CertificateDer::from_pem_slice(pki.ca_pem().as_bytes()).expect("CA PEM parses");
+        assert_eq!(ca, pki.ca_der());
+        for leaf in Leaf::ALL {
+            let (chain_pem, key_pem) = pki.leaf_pem(leaf);
+            let chain: Vec<_> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .expect("chain PEM parses");
+            assert_eq!(chain, [pki.leaf_der(leaf)], "{leaf:?}");
+            assert!(
+                key_pem.starts_with("-----BEGIN PRIVATE KEY-----"),
+                "{leaf:?}"
+            );
+            PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes()).expect("PKCS#8 key parses");
+        }
+    }
+
+    #[test]
+    fn every_generation_is_a_fresh_pki() {
+        let (first, second) = (TestPki::generate(), TestPki::generate());
+        assert_ne!(first.ca_der(), second.ca_der());
+        assert_ne!(
+            first.leaf_pem(Leaf::Valid).1,
+            second.leaf_pem(Leaf::Valid).1
+        );
+    }
+}
