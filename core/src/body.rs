@@ -31,6 +31,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
+use sync_wrapper::SyncWrapper;
 
 /// A stream of body pieces, as async runtimes produce them.
 pub type BodyStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
@@ -42,15 +43,17 @@ pub struct Body {
     kind: Kind,
 }
 
+// Sources sit in `SyncWrapper`s: they are only ever used through `&mut Body`, so a `Body` (and
+// the `Request` holding it) can be `Sync` even when the user's reader or stream is not.
 enum Kind {
     Empty,
     Bytes(Bytes),
     Reader {
-        reader: Box<dyn Read + Send>,
+        reader: SyncWrapper<Box<dyn Read + Send>>,
         len: Option<u64>,
     },
     Stream {
-        stream: BodyStream,
+        stream: SyncWrapper<BodyStream>,
         len: Option<u64>,
         pending: Bytes,
     },
@@ -91,7 +94,7 @@ impl Body {
     pub fn from_reader(reader: impl Read + Send + 'static, len: Option<u64>) -> Body {
         Body {
             kind: Kind::Reader {
-                reader: Box::new(reader),
+                reader: SyncWrapper::new(Box::new(reader)),
                 len,
             },
         }
@@ -105,7 +108,7 @@ impl Body {
     ) -> Body {
         Body {
             kind: Kind::Stream {
-                stream: Box::pin(stream),
+                stream: SyncWrapper::new(Box::pin(stream)),
                 len,
                 pending: Bytes::new(),
             },
@@ -200,7 +203,7 @@ impl Body {
                 Poll::Ready(Ok(n))
             }
             Kind::Reader { reader, .. } => loop {
-                match reader.read(buf) {
+                match reader.get_mut().read(buf) {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     r => return Poll::Ready(r),
                 }
@@ -214,7 +217,7 @@ impl Body {
                     pending.advance(n);
                     return Poll::Ready(Ok(n));
                 }
-                match stream.as_mut().poll_next(cx) {
+                match stream.get_mut().as_mut().poll_next(cx) {
                     Poll::Ready(Some(Ok(chunk))) => *pending = chunk,
                     Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                     Poll::Ready(None) => return Poll::Ready(Ok(0)),

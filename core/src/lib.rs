@@ -47,8 +47,8 @@
 //! let mut socket: Option<Socket> = None;
 //! // 1. Drive the call until the response head arrives.
 //! let response = loop {
-//!     // (A real driver also applies call.poll_timeout() to each wait and calls
-//!     // call.handle_timeout(now()) when it passes.)
+//!     // (A real driver also honours the `deadline` of Connect, Transmit and Receive, and
+//!     // calls call.handle_timeout(now()) when it passes.)
 //!     match call.poll_output()? {
 //!         Output::Event(_) => {}
 //!         Output::Acquire => {
@@ -61,15 +61,15 @@
 //!             let r = resolve(host, port);
 //!             call.handle_resolved(now(), r);
 //!         }
-//!         Output::Connect(addr) => {
+//!         Output::Connect { addr, .. } => {
 //!             let r = Socket::connect(addr).map(|s| socket = Some(s));
 //!             call.handle_connected(now(), r);
 //!         }
-//!         Output::Transmit(bytes) => {
+//!         Output::Transmit { bytes, .. } => {
 //!             let r = socket.as_mut().unwrap().write(bytes);
 //!             call.handle_transmitted(now(), r);
 //!         }
-//!         Output::Receive(buf) => {
+//!         Output::Receive { buf, .. } => {
 //!             let r = socket.as_mut().unwrap().read(buf);
 //!             call.handle_received(now(), r);
 //!         }
@@ -89,8 +89,14 @@
 //!             if call.handle_direct_read(now(), r)? == 0 { break }
 //!         }
 //!         BodyRead::Pending => match call.poll_output()? {
-//!             Output::Receive(b) => { let r = socket.as_mut().unwrap().read(b); call.handle_received(now(), r) }
-//!             Output::Transmit(b) => { let r = socket.as_mut().unwrap().write(b); call.handle_transmitted(now(), r) }
+//!             Output::Receive { buf, .. } => {
+//!                 let r = socket.as_mut().unwrap().read(buf);
+//!                 call.handle_received(now(), r)
+//!             }
+//!             Output::Transmit { bytes, .. } => {
+//!                 let r = socket.as_mut().unwrap().write(bytes);
+//!                 call.handle_transmitted(now(), r)
+//!             }
 //!             _ => {}
 //!         },
 //!         BodyRead::End => break,

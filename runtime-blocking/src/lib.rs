@@ -1,1 +1,49 @@
-//! placeholder
+//! wayfarer's blocking HTTP client.
+//!
+//! Each call runs on the thread that executes it: `execute()` drives the sans-IO core
+//! (`wayfarer-core`) over `std::net` sockets until the response head arrives, and reading the
+//! body drives it further. There is no background thread and no hand-off between threads, so a
+//! keep-alive request costs one `write` and one `read` system call. Connections are pooled per
+//! client and shared by every thread that uses it.
+//!
+//! ```no_run
+//! use std::io::Read;
+//! use wayfarer_blocking::{Client, Request};
+//!
+//! let client = Client::new();
+//!
+//! // Whole body as text.
+//! let request = Request::get("https://example.com/").build()?;
+//! let text = client.new_call(request).execute()?.text()?;
+//!
+//! // Streamed body: the response's body is a std::io::Read.
+//! let request = Request::get("https://example.com/big.iso").build()?;
+//! let mut response = client.new_call(request).execute()?;
+//! let mut file = std::fs::File::create("big.iso").unwrap();
+//! std::io::copy(response.body_mut(), &mut file).unwrap();
+//! # Ok::<(), wayfarer_blocking::Error>(())
+//! ```
+//!
+//! Names are resolved with the system resolver; connect, read and write timeouts (10 s by
+//! default) and an optional whole-call timeout are enforced as socket timeouts derived from the
+//! core's deadlines.
+
+mod body;
+mod call;
+mod client;
+mod driver;
+mod socket;
+
+pub use body::Body;
+pub use call::Call;
+pub use client::Client;
+pub use wayfarer_core::{
+    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers, Method,
+    Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+};
+
+/// A request body (bytes, a reader, or a repeatable source).
+pub use wayfarer_core::Body as RequestBody;
+
+/// A response whose body is read on the calling thread.
+pub type Response = wayfarer_core::Response<Body>;

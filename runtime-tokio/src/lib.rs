@@ -1,1 +1,121 @@
-//! placeholder
+//! wayfarer's async HTTP client for tokio.
+//!
+//! A call's future drives the sans-IO core (`wayfarer-core`) on a tokio socket inside the task
+//! that awaits it: no connection task is spawned and nothing is handed across threads per
+//! request. Concurrent calls share only the client's connection pool.
+//!
+//! ```no_run
+//! use wayfarer_tokio::{Client, Request};
+//!
+//! # async fn run() -> Result<(), wayfarer_tokio::Error> {
+//! let client = Client::new();
+//!
+//! // Whole body as text.
+//! let request = Request::get("https://example.com/").build()?;
+//! let text = client.new_call(request).execute().await?.text().await?;
+//!
+//! // Streamed body, chunk by chunk (the body is also a `Stream` and a tokio `AsyncRead`).
+//! let request = Request::get("https://example.com/big.iso").build()?;
+//! let mut response = client.new_call(request).execute().await?;
+//! while let Some(chunk) = response.body_mut().chunk().await? {
+//!     println!("{} bytes", chunk.len());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Names are resolved with tokio's resolver (the system's, on tokio's blocking pool); timeouts
+//! are tokio timers armed from the core's deadlines, one per call. The client follows tokio's
+//! clock, so `tokio::time::pause()` in tests applies to it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use wayfarer_async::BoxFuture;
+
+pub use wayfarer_async::{BytesFuture, TextFuture};
+pub use wayfarer_core::{
+    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers, Method,
+    Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+};
+
+/// A request body (bytes, a stream, or a repeatable source).
+pub use wayfarer_core::Body as RequestBody;
+
+/// An HTTP client on tokio. Build it once and share it: clones share one connection pool.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use wayfarer_tokio::Client;
+///
+/// let client = Client::builder().read_timeout(Duration::from_secs(30)).build()?;
+/// # Ok::<(), wayfarer_tokio::Error>(())
+/// ```
+pub type Client = wayfarer_async::Client<Tokio>;
+/// A prepared request; see [`wayfarer_async::Call`].
+pub type Call = wayfarer_async::Call<Tokio>;
+/// A response body read inside the task that polls it; see [`wayfarer_async::Body`].
+pub type Body = wayfarer_async::Body<Tokio>;
+/// A response whose body is read inside the task that polls it.
+pub type Response = wayfarer_core::Response<Body>;
+
+/// tokio's sockets, resolver, timers and clock, for the shared async driver.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokio;
+
+impl wayfarer_async::Net for Tokio {
+    type Socket = TcpStream;
+    type Timer = Pin<Box<tokio::time::Sleep>>;
+
+    fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        Box::pin(async move { tokio::net::lookup_host((host, port)).await.map(Iterator::collect) })
+    }
+
+    fn connect(addr: SocketAddr) -> BoxFuture<io::Result<TcpStream>> {
+        Box::pin(async move {
+            let socket = TcpStream::connect(addr).await?;
+            socket.set_nodelay(true)?;
+            Ok(socket)
+        })
+    }
+
+    fn poll_read(socket: &mut TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut read_buf = ReadBuf::new(buf);
+        Pin::new(socket).poll_read(cx, &mut read_buf).map_ok(|()| read_buf.filled().len())
+    }
+
+    fn poll_write(socket: &mut TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(socket).poll_write(cx, buf)
+    }
+
+    fn is_healthy(socket: &TcpStream) -> bool {
+        // A peek that would block means: still open, nothing unsolicited waiting. tokio answers
+        // from its readiness state without a system call when the socket is not readable.
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        socket.poll_peek(&mut cx, &mut buf).is_pending()
+    }
+
+    fn now() -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn timer(at: std::time::Instant) -> Self::Timer {
+        Box::pin(tokio::time::sleep_until(at.into()))
+    }
+
+    fn reset_timer(timer: &mut Self::Timer, at: std::time::Instant) {
+        timer.as_mut().reset(at.into());
+    }
+
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
+        timer.as_mut().poll(cx)
+    }
+}
+
+use std::future::Future as _;

@@ -111,11 +111,26 @@ pub enum Output<'a> {
         port: u16,
     },
     /// Connect to this address; answer with [`Call::handle_connected`].
-    Connect(SocketAddr),
+    Connect {
+        /// Where to connect.
+        addr: SocketAddr,
+        /// Call [`Call::handle_timeout`] if the connect has not finished by then.
+        deadline: Option<Instant>,
+    },
     /// Write these bytes; answer with [`Call::handle_transmitted`].
-    Transmit(&'a [u8]),
+    Transmit {
+        /// The bytes; writing a prefix of them is fine.
+        bytes: &'a [u8],
+        /// Call [`Call::handle_timeout`] if the socket accepts nothing by then.
+        deadline: Option<Instant>,
+    },
     /// Read into this buffer; answer with [`Call::handle_received`] (0 bytes = EOF).
-    Receive(&'a mut [u8]),
+    Receive {
+        /// Where to read to.
+        buf: &'a mut [u8],
+        /// Call [`Call::handle_timeout`] if nothing arrives by then.
+        deadline: Option<Instant>,
+    },
     /// Read request body bytes into this buffer; answer with [`Call::handle_body_pulled`].
     PullBody(&'a mut [u8]),
     /// Start the request body over; answer with [`Call::handle_body_rewound`].
@@ -358,7 +373,7 @@ impl Call {
             }),
             State::Connect => {
                 self.arm(Wait::Connect);
-                Ok(Output::Connect(self.addrs[self.next_addr]))
+                Ok(Output::Connect { addr: self.addrs[self.next_addr], deadline: self.poll_timeout() })
             }
             State::RewindBody => Ok(Output::RewindBody),
             State::Handshake | State::AwaitContinue | State::ReadHead => self.poll_io(true),
@@ -397,11 +412,12 @@ impl Call {
                 Wait::Read
             });
         }
+        let deadline = self.poll_timeout();
         match self.conn.as_mut() {
-            Some(conn) if has_output => {
-                Ok(conn.transmit_buf().map_or(Output::Idle, Output::Transmit))
-            }
-            Some(conn) if receive => Ok(Output::Receive(conn.recv_buf())),
+            Some(conn) if has_output => Ok(conn
+                .transmit_buf()
+                .map_or(Output::Idle, |bytes| Output::Transmit { bytes, deadline })),
+            Some(conn) if receive => Ok(Output::Receive { buf: conn.recv_buf(), deadline }),
             _ => Ok(Output::Idle),
         }
     }

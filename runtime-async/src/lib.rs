@@ -1,0 +1,21 @@
+//! The async driver shared by wayfarer's tokio and smol clients.
+//!
+//! A call's future drives the sans-IO core (`wayfarer-core`) inside the task that awaits it:
+//! no connection task is spawned and nothing is handed across threads per request; concurrent
+//! calls share only the client's connection pool. Everything here is generic over [`Net`], the
+//! handful of operations a runtime provides (socket reads and writes, resolve, connect, a timer
+//! and a clock); `wayfarer-tokio` and `wayfarer-smol` implement it and name the types.
+//!
+//! This crate depends on no runtime: with the `tokio` feature it only implements
+//! `tokio::io::AsyncRead` for [`Body`].
+
+mod body;
+mod call;
+mod client;
+mod driver;
+mod net;
+
+pub use body::{Body, BytesFuture, TextFuture};
+pub use call::Call;
+pub use client::Client;
+pub use net::{BoxFuture, Net};

@@ -1,0 +1,38 @@
+//! What a runtime provides: sockets, name resolution, connecting, a timer and a clock.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The I/O an async runtime performs for the driver. Implemented by a marker type in each
+/// runtime crate; every method is a thin call into the runtime.
+pub trait Net: Send + Sync + 'static {
+    /// A connected TCP socket.
+    type Socket: Send + Sync + Unpin + 'static;
+    /// A timer that can be re-armed.
+    type Timer: Send + Unpin + 'static;
+
+    /// Resolves `host` to socket addresses with `port`.
+    fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>>;
+    /// Opens a TCP connection (with `TCP_NODELAY` set).
+    fn connect(addr: SocketAddr) -> BoxFuture<io::Result<Self::Socket>>;
+    /// Reads into `buf`.
+    fn poll_read(socket: &mut Self::Socket, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Writes (a prefix of) `buf`.
+    fn poll_write(socket: &mut Self::Socket, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+    /// True if a pooled socket is still open with nothing unread; must not wait.
+    fn is_healthy(socket: &Self::Socket) -> bool;
+    /// The runtime's monotonic clock (a runtime may pause it in tests).
+    fn now() -> std::time::Instant;
+    /// A timer firing at `at`.
+    fn timer(at: std::time::Instant) -> Self::Timer;
+    /// Re-arms a timer to fire at `at`.
+    fn reset_timer(timer: &mut Self::Timer, at: std::time::Instant);
+    /// Ready once the timer has fired.
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
+}
