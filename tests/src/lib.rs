@@ -1,1 +1,3 @@
 //! wayfarer integration test support.
+
+pub mod vector;
