@@ -1,3 +1,4 @@
 //! wayfarer integration test support.
 
 pub mod vector;
+pub mod wire;
