@@ -162,7 +162,7 @@ fn check_call(
             continue;
         };
         let values = header_values(&h.headers, name);
-        if !values.iter().any(|v| *v == want.as_slice()) {
+        if !values.contains(&want.as_slice()) {
             problem(format!(
                 "header {name}: expected \"{}\", got {}",
                 escape(&want),
@@ -260,7 +260,7 @@ fn check_origin(
             if let Some(r) = request(*n, problem) {
                 let want = expand(value);
                 let values = header_values(&r.headers, name);
-                if !values.iter().any(|v| *v == want.as_slice()) {
+                if !values.contains(&want.as_slice()) {
                     problem(format!(
                         "request {n} header {name}: expected \"{}\", got {}",
                         escape(&want),
