@@ -1,4 +1,5 @@
 //! wayfarer integration test support.
 
+pub mod origin;
 pub mod vector;
 pub mod wire;
