@@ -30,8 +30,11 @@ pub const ERROR_KINDS: [&str; 8] = [
 /// A malformed vector: which file, which line (1-based; 0 for whole-file problems) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// The path under `tests/vectors/`, e.g. `http1/chunked_basic.vec`.
     pub file: String,
+    /// The 1-based line, or 0 when the problem is the file as a whole.
     pub line: usize,
+    /// What is wrong, in words that suggest the fix.
     pub message: String,
 }
 
