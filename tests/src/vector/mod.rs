@@ -1,6 +1,6 @@
 //! Test vectors: transcripts of one client/origin conversation, replayed by every runner.
 //!
-//! [`model`] is the data, [`parse`] reads `tests/vectors/**/*.vec` into it, and [`check`] compares
+//! [`model`] is the data, [`mod@parse`] reads `tests/vectors/**/*.vec` into it, and [`mod@check`] compares
 //! what a runner recorded with what the vector expects. The format is specified in
 //! `tests/vectors/README.md`.
 
