@@ -1,4 +1,8 @@
-//! wayfarer integration test support.
+//! wayfarer integration test support: the scripted origin, the vector format and its checker,
+//! test certificates and the nginx harness.
 
 pub mod certs;
 pub mod nginx;
+pub mod origin;
+pub mod vector;
+pub mod wire;

@@ -56,7 +56,10 @@ pub enum BodySpec {
     /// `body "..."`
     Bytes(Vec<u8>),
     /// `stream ...` (len None) or `stream-sized N ...` (len Some(N)).
-    Stream { len: Option<u64>, pieces: Vec<Vec<u8>> },
+    Stream {
+        len: Option<u64>,
+        pieces: Vec<Vec<u8>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,12 +104,31 @@ pub struct CallExpect {
 pub enum OriginExpect {
     Connections(usize),
     Requests(usize),
-    RequestConn { request: usize, conn: usize },
-    RequestLine { request: usize, line: String },
-    RequestHeader { request: usize, name: String, value: Vec<u8> },
-    RequestNoHeader { request: usize, name: String },
-    RequestBody { request: usize, body: Vec<u8> },
-    RequestRawBody { request: usize, raw: Vec<u8> },
+    RequestConn {
+        request: usize,
+        conn: usize,
+    },
+    RequestLine {
+        request: usize,
+        line: String,
+    },
+    RequestHeader {
+        request: usize,
+        name: String,
+        value: Vec<u8>,
+    },
+    RequestNoHeader {
+        request: usize,
+        name: String,
+    },
+    RequestBody {
+        request: usize,
+        body: Vec<u8>,
+    },
+    RequestRawBody {
+        request: usize,
+        raw: Vec<u8>,
+    },
     ClosedByClient(usize),
 }
 
@@ -120,7 +142,12 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 4] = [Variant::Whole, Variant::Bytewise, Variant::Coalesced, Variant::Split3];
+    pub const ALL: [Variant; 4] = [
+        Variant::Whole,
+        Variant::Bytewise,
+        Variant::Coalesced,
+        Variant::Split3,
+    ];
     /// The variants a real-socket runner can produce.
     pub const SOCKET: [Variant; 2] = [Variant::Whole, Variant::Bytewise];
 

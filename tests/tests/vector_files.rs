@@ -1,0 +1,100 @@
+//! Every vector file parses, and its generated tests exist: `build.rs` emits one test per vector
+//! and variant, and here each of them only parses its vector. The runners (core and the runtimes)
+//! include the same generated lists with a `run` that replays the vector.
+
+use wayfarer_tests::vector::{self, BodySpec, Step, Variant};
+
+include!(concat!(env!("OUT_DIR"), "/vectors_core.rs"));
+
+fn run(path: &str, variant: Variant) {
+    let v = vector::load(path);
+    assert!(
+        variant == Variant::Whole || !v.config.whole_only,
+        "{path}: a whole-only vector got {variant:?}"
+    );
+}
+
+/// The variant lists in build.rs are written out by hand; they must match the model.
+#[test]
+fn build_script_variants_match_the_model() {
+    let all: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+    let socket: Vec<&str> = Variant::SOCKET.iter().map(|v| v.name()).collect();
+    assert_eq!(all, ["whole", "bytewise", "coalesced", "split3"]);
+    assert_eq!(socket, ["whole", "bytewise"]);
+}
+
+#[test]
+fn every_vector_parses_and_is_consistent() {
+    let paths = vector::parse::all_paths();
+    assert!(paths.len() >= 55, "only {} vectors", paths.len());
+    let mut problems = Vec::new();
+    for path in &paths {
+        let v = vector::load(path);
+        if v.description.trim().is_empty() {
+            problems.push(format!("{path}: no description comment"));
+        }
+        for (i, e) in v.expect_calls.iter().enumerate() {
+            if let (Some(body), Some(len)) = (&e.body, e.body_len) {
+                if body.len() != len {
+                    problems.push(format!(
+                        "{path}: call {}: body is {} bytes but body-len {len}",
+                        i + 1,
+                        body.len()
+                    ));
+                }
+            }
+        }
+        for (i, c) in v.calls.iter().enumerate() {
+            if let BodySpec::Stream {
+                len: Some(len),
+                pieces,
+            } = &c.body
+            {
+                let total: usize = pieces.iter().map(Vec::len).sum();
+                if total as u64 != *len {
+                    problems.push(format!(
+                        "{path}: call {}: stream-sized {len} but {total} bytes",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        // A script must accept a connection before acting on one.
+        let first_conn_step = v.origin.iter().position(|s| !matches!(s, Step::Pause(_)));
+        if let Some(i) = first_conn_step {
+            if v.origin[i] != Step::Accept {
+                problems.push(format!("{path}: the script acts before its first accept"));
+            }
+        }
+        // Every expected successful body must be sent by the origin somewhere (verbatim unless the
+        // origin uses chunked framing), which catches most typos in either place.
+        let sent: Vec<u8> = v
+            .origin
+            .iter()
+            .filter_map(|s| {
+                if let Step::Send(b) = s {
+                    Some(b.as_slice())
+                } else {
+                    None
+                }
+            })
+            .flatten()
+            .copied()
+            .collect();
+        let chunked = sent.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"));
+        for (i, e) in v.expect_calls.iter().enumerate() {
+            if let Some(body) = &e.body {
+                if !body.is_empty()
+                    && !chunked
+                    && !sent.windows(body.len()).any(|w| w == body.as_slice())
+                {
+                    problems.push(format!(
+                        "{path}: call {}: the expected body is never sent",
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
