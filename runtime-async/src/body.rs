@@ -35,11 +35,18 @@ pub type TextFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>
 
 impl<N: Net> Body<N> {
     pub(crate) fn new(driver: Driver<N>) -> Body<N> {
-        Body { driver, done: false }
+        Body {
+            driver,
+            done: false,
+        }
     }
 
     /// Reads into `buf`; `Ok(0)` at the end of the body.
-    pub fn poll_read_bytes(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, Error>> {
+    pub fn poll_read_bytes(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, Error>> {
         if self.done || buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -103,8 +110,14 @@ impl<N: Net> Stream for Body<N> {
 }
 
 impl<N: Net> futures_io::AsyncRead for Body<N> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_read_bytes(cx, buf).map_err(io::Error::from)
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut()
+            .poll_read_bytes(cx, buf)
+            .map_err(io::Error::from)
     }
 }
 
@@ -148,6 +161,8 @@ impl<N: Net> Drop for Body<N> {
 
 impl<N: Net> fmt::Debug for Body<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Body").field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("Body")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
     }
 }

@@ -41,7 +41,11 @@ impl CancelState {
 
 impl<N: Net> Call<N> {
     pub(crate) fn new(inner: Arc<Inner<N>>, request: Request) -> Call<N> {
-        Call { inner, request: Mutex::new(Some(request)), cancel: Arc::new(CancelState::default()) }
+        Call {
+            inner,
+            request: Mutex::new(Some(request)),
+            cancel: Arc::new(CancelState::default()),
+        }
     }
 
     /// Sends the request and resolves to the response head; the body is read from the
@@ -49,12 +53,20 @@ impl<N: Net> Call<N> {
     ///
     /// A call runs once: executing it again fails with
     /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput).
-    pub fn execute(&self) -> impl Future<Output = Result<wayfarer_core::Response<Body<N>>, Error>> + Send + 'static {
-        let request = self.request.lock().unwrap_or_else(|p| p.into_inner()).take();
+    pub fn execute(
+        &self,
+    ) -> impl Future<Output = Result<wayfarer_core::Response<Body<N>>, Error>> + Send + 'static
+    {
+        let request = self
+            .request
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let inner = self.inner.clone();
         let cancel = self.cancel.clone();
         async move {
-            let request = request.ok_or_else(|| Error::invalid_input("this call was already executed"))?;
+            let request =
+                request.ok_or_else(|| Error::invalid_input("this call was already executed"))?;
             let mut driver = Driver::new(inner, request, cancel);
             let head = poll_fn(|cx| driver.poll_head(cx)).await?;
             Ok(head.with_body(Body::new(driver)))
@@ -75,7 +87,10 @@ impl<N: Net> Call<N> {
 
     /// True once [`execute`](Self::execute) was called.
     pub fn is_executed(&self) -> bool {
-        self.request.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+        self.request
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
     }
 }
 

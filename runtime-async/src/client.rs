@@ -63,7 +63,9 @@ impl<N: Net> Client<N> {
 
 impl<N: Net> Clone for Client<N> {
     fn clone(&self) -> Client<N> {
-        Client { inner: self.inner.clone() }
+        Client {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -75,13 +77,21 @@ impl<N: Net> Default for Client<N> {
 
 impl<N: Net> From<Config> for Client<N> {
     fn from(config: Config) -> Client<N> {
-        let inner = Inner { core: wayfarer_core::Client::new(config), epoch: N::now(), net: PhantomData };
-        Client { inner: Arc::new(inner) }
+        let inner = Inner {
+            core: wayfarer_core::Client::new(config),
+            epoch: N::now(),
+            net: PhantomData,
+        };
+        Client {
+            inner: Arc::new(inner),
+        }
     }
 }
 
 impl<N: Net> fmt::Debug for Client<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", self.config()).finish()
+        f.debug_struct("Client")
+            .field("config", self.config())
+            .finish()
     }
 }

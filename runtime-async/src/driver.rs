@@ -49,8 +49,15 @@ struct Timer<N: Net> {
 impl<N: Net> Timer<N> {
     /// Ready once `deadline` has passed; registers the waker otherwise. Without a deadline,
     /// never ready.
-    fn poll(&mut self, cx: &mut Context<'_>, epoch: std::time::Instant, deadline: Option<Instant>) -> Poll<()> {
-        let Some(deadline) = deadline else { return Poll::Pending };
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        epoch: std::time::Instant,
+        deadline: Option<Instant>,
+    ) -> Poll<()> {
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
         let at = deadline.to_std(epoch);
         match &mut self.timer {
             Some(timer) if self.armed == Some(deadline) => N::poll_timer(timer, cx),
@@ -72,7 +79,11 @@ fn not_connected() -> io::Error {
 }
 
 impl<N: Net> Driver<N> {
-    pub(crate) fn new(inner: Arc<Inner<N>>, request: wayfarer_core::Request, cancel: Arc<CancelState>) -> Driver<N> {
+    pub(crate) fn new(
+        inner: Arc<Inner<N>>,
+        request: wayfarer_core::Request,
+        cancel: Arc<CancelState>,
+    ) -> Driver<N> {
         let (call, body) = inner.core.start_call(inner.now(), request);
         Driver {
             inner,
@@ -80,7 +91,10 @@ impl<N: Net> Driver<N> {
             body,
             socket: None,
             pending: None,
-            timer: Timer { timer: None, armed: None },
+            timer: Timer {
+                timer: None,
+                armed: None,
+            },
             cancel,
         }
     }
@@ -102,7 +116,11 @@ impl<N: Net> Driver<N> {
     }
 
     /// Reads body bytes into `buf`; `Ok(0)` at the end.
-    pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, Error>> {
+    pub(crate) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, Error>> {
         loop {
             self.check_cancel(cx);
             let now = self.inner.now();
@@ -267,7 +285,10 @@ impl<N: Net> Driver<N> {
             None => Poll::Ready(()),
         };
         if progress.is_pending() {
-            ready!(self.timer.poll(cx, self.inner.epoch, self.call.poll_timeout()));
+            ready!(
+                self.timer
+                    .poll(cx, self.inner.epoch, self.call.poll_timeout())
+            );
             // The deadline passed: the call moves on (the next address, or failure) and the
             // operation in flight is abandoned.
             self.pending = None;

@@ -22,9 +22,17 @@ pub trait Net: Send + Sync + 'static {
     /// Opens a TCP connection (with `TCP_NODELAY` set).
     fn connect(addr: SocketAddr) -> BoxFuture<io::Result<Self::Socket>>;
     /// Reads into `buf`.
-    fn poll_read(socket: &mut Self::Socket, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    fn poll_read(
+        socket: &mut Self::Socket,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>>;
     /// Writes (a prefix of) `buf`.
-    fn poll_write(socket: &mut Self::Socket, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+    fn poll_write(
+        socket: &mut Self::Socket,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>>;
     /// True if a pooled socket is still open with nothing unread; must not wait.
     fn is_healthy(socket: &Self::Socket) -> bool;
     /// The runtime's monotonic clock (a runtime may pause it in tests).

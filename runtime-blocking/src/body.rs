@@ -21,7 +21,10 @@ pub struct Body {
 
 impl Body {
     pub(crate) fn new(driver: Driver) -> Body {
-        Body { driver, done: false }
+        Body {
+            driver,
+            done: false,
+        }
     }
 
     /// Reads the rest of the body into memory.
@@ -91,6 +94,8 @@ impl Drop for Body {
 
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Body").field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("Body")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
     }
 }

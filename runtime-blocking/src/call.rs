@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use wayfarer_core::{Error, Request};
 
+use crate::Response;
 use crate::body::Body;
 use crate::client::Inner;
 use crate::driver::Driver;
-use crate::Response;
 
 /// A prepared request. It runs once, with [`Call::execute`]; it can be canceled from any
 /// thread, before or during execution, with [`Call::cancel`].
@@ -57,7 +57,11 @@ impl CancelState {
 
 impl Call {
     pub(crate) fn new(inner: Arc<Inner>, request: Request) -> Call {
-        Call { inner, request: Mutex::new(Some(request)), cancel: Arc::new(CancelState::default()) }
+        Call {
+            inner,
+            request: Mutex::new(Some(request)),
+            cancel: Arc::new(CancelState::default()),
+        }
     }
 
     /// Sends the request and waits for the response head, on this thread. The body is read
@@ -90,7 +94,10 @@ impl Call {
 
     /// True once [`execute`](Self::execute) was called.
     pub fn is_executed(&self) -> bool {
-        self.request.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+        self.request
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
     }
 }
 

@@ -34,7 +34,10 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn now(&self) -> Now {
-        Now::new(Instant::from_std(self.epoch, std::time::Instant::now()), SystemTime::now())
+        Now::new(
+            Instant::from_std(self.epoch, std::time::Instant::now()),
+            SystemTime::now(),
+        )
     }
 }
 
@@ -100,7 +103,8 @@ impl From<Config> for Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", self.config()).finish()
+        f.debug_struct("Client")
+            .field("config", self.config())
+            .finish()
     }
 }
-

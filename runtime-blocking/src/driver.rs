@@ -46,7 +46,10 @@ fn remaining(deadline: Option<Instant>, now: Now) -> Result<Option<Duration>, ()
 }
 
 fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 fn not_connected() -> io::Error {
@@ -61,7 +64,13 @@ impl Driver {
         cancel: Arc<CancelState>,
     ) -> Result<(Response<()>, Driver), Error> {
         let (call, body) = inner.core.start_call(inner.now(), request);
-        let mut driver = Driver { inner, call, body, socket: None, cancel };
+        let mut driver = Driver {
+            inner,
+            call,
+            body,
+            socket: None,
+            cancel,
+        };
         loop {
             match driver.step()? {
                 Step::Head(head) => {
@@ -70,7 +79,9 @@ impl Driver {
                     return Ok((head, driver));
                 }
                 Step::Continue => {}
-                Step::Idle | Step::Done => return Err(Error::io("the call ended without a response", None)),
+                Step::Idle | Step::Done => {
+                    return Err(Error::io("the call ended without a response", None));
+                }
             }
         }
     }
@@ -93,7 +104,10 @@ impl Driver {
                     return Ok(0);
                 }
                 Ok(BodyRead::Direct(max)) => {
-                    let result = match (self.socket.as_mut(), remaining(self.call.poll_timeout(), now)) {
+                    let result = match (
+                        self.socket.as_mut(),
+                        remaining(self.call.poll_timeout(), now),
+                    ) {
                         (_, Err(())) => None,
                         (Some(socket), Ok(timeout)) => Some(socket.read(&mut buf[..max], timeout)),
                         (None, _) => Some(Err(not_connected())),

@@ -38,8 +38,8 @@ pub use body::Body;
 pub use call::Call;
 pub use client::Client;
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers, Method,
-    Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
+    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
 };
 
 /// A request body (bytes, a reader, or a repeatable source).

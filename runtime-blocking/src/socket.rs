@@ -27,7 +27,11 @@ impl Socket {
             None => TcpStream::connect(addr)?,
         };
         stream.set_nodelay(true)?;
-        Ok(Socket { stream: Arc::new(stream), read_timeout: None, write_timeout: None })
+        Ok(Socket {
+            stream: Arc::new(stream),
+            read_timeout: None,
+            write_timeout: None,
+        })
     }
 
     /// A handle the cancel path uses to shut the socket down from another thread.
@@ -68,7 +72,8 @@ impl Socket {
             return false;
         }
         let mut byte = [0u8; 1];
-        let healthy = matches!(self.stream.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        let healthy =
+            matches!(self.stream.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
         healthy && self.stream.set_nonblocking(false).is_ok()
     }
 }

@@ -18,18 +18,25 @@ fn get_twice_on_one_connection() {
                 buf.push(byte[0]);
             }
             seen.push(String::from_utf8(buf).unwrap());
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                .unwrap();
         }
         seen
     });
     let client = Client::new();
     for _ in 0..2 {
-        let req = Request::get(format!("http://{addr}/x?y=1")).build().unwrap();
+        let req = Request::get(format!("http://{addr}/x?y=1"))
+            .build()
+            .unwrap();
         let resp = client.new_call(req).execute().unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.text().unwrap(), "hello");
     }
     let seen = server.join().unwrap();
-    assert!(seen[0].starts_with("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:"), "{}", seen[0]);
+    assert!(
+        seen[0].starts_with("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:"),
+        "{}",
+        seen[0]
+    );
     assert_eq!(client.idle_connection_count(), 1);
 }

@@ -33,8 +33,8 @@ use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers, Method,
-    Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
+    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
 };
 
 /// A request body (bytes, a stream, or a repeatable source).
@@ -70,11 +70,19 @@ impl wayfarer_async::Net for Smol {
         })
     }
 
-    fn poll_read(socket: &mut TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        socket: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(socket).poll_read(cx, buf)
     }
 
-    fn poll_write(socket: &mut TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        socket: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(socket).poll_write(cx, buf)
     }
 

@@ -39,8 +39,8 @@ use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers, Method,
-    Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
+    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
 };
 
 /// A request body (bytes, a stream, or a repeatable source).
@@ -72,7 +72,11 @@ impl wayfarer_async::Net for Tokio {
     type Timer = Pin<Box<tokio::time::Sleep>>;
 
     fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        Box::pin(async move { tokio::net::lookup_host((host, port)).await.map(Iterator::collect) })
+        Box::pin(async move {
+            tokio::net::lookup_host((host, port))
+                .await
+                .map(Iterator::collect)
+        })
     }
 
     fn connect(addr: SocketAddr) -> BoxFuture<io::Result<TcpStream>> {
@@ -83,12 +87,22 @@ impl wayfarer_async::Net for Tokio {
         })
     }
 
-    fn poll_read(socket: &mut TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        socket: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let mut read_buf = ReadBuf::new(buf);
-        Pin::new(socket).poll_read(cx, &mut read_buf).map_ok(|()| read_buf.filled().len())
+        Pin::new(socket)
+            .poll_read(cx, &mut read_buf)
+            .map_ok(|()| read_buf.filled().len())
     }
 
-    fn poll_write(socket: &mut TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        socket: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(socket).poll_write(cx, buf)
     }
 

@@ -4,5 +4,7 @@
 pub mod certs;
 pub mod nginx;
 pub mod origin;
+pub mod run;
+pub mod sim;
 pub mod vector;
 pub mod wire;

@@ -373,7 +373,10 @@ impl Call {
             }),
             State::Connect => {
                 self.arm(Wait::Connect);
-                Ok(Output::Connect { addr: self.addrs[self.next_addr], deadline: self.poll_timeout() })
+                Ok(Output::Connect {
+                    addr: self.addrs[self.next_addr],
+                    deadline: self.poll_timeout(),
+                })
             }
             State::RewindBody => Ok(Output::RewindBody),
             State::Handshake | State::AwaitContinue | State::ReadHead => self.poll_io(true),
@@ -417,7 +420,10 @@ impl Call {
             Some(conn) if has_output => Ok(conn
                 .transmit_buf()
                 .map_or(Output::Idle, |bytes| Output::Transmit { bytes, deadline })),
-            Some(conn) if receive => Ok(Output::Receive { buf: conn.recv_buf(), deadline }),
+            Some(conn) if receive => Ok(Output::Receive {
+                buf: conn.recv_buf(),
+                deadline,
+            }),
             _ => Ok(Output::Idle),
         }
     }

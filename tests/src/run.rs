@@ -1,0 +1,183 @@
+//! What every runner does the same way: build the client and the requests a vector describes,
+//! and record what came back as an [`Outcome`].
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use wayfarer_core::{Body, ClientBuilder, Error, Method, Request, Response, Version};
+
+use crate::vector::{BodySpec, CallSpec, OutcomeError, OutcomeHead, VectorConfig};
+
+/// Applies a vector's `[config]` to a client builder.
+pub fn configure<C>(mut builder: ClientBuilder<C>, config: &VectorConfig) -> ClientBuilder<C> {
+    if let Some(d) = config.connect_timeout {
+        builder = builder.connect_timeout(d);
+    }
+    if let Some(d) = config.read_timeout {
+        builder = builder.read_timeout(d);
+    }
+    if let Some(d) = config.write_timeout {
+        builder = builder.write_timeout(d);
+    }
+    if let Some(d) = config.call_timeout {
+        builder = builder.call_timeout(d);
+    }
+    if let Some(d) = config.expect_continue_timeout {
+        builder = builder.expect_continue_timeout(d);
+    }
+    if let Some(n) = config.max_head_bytes {
+        builder = builder.max_response_head_bytes(n);
+    }
+    if let Some(n) = config.max_headers {
+        builder = builder.max_response_headers(n);
+    }
+    builder
+}
+
+/// How a streamed request body is handed to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    /// A `std::io::Read` yielding one piece per read.
+    Reader,
+    /// An async `Stream` yielding one piece per item.
+    Stream,
+}
+
+/// The request for one `[call N]`, against the origin at `authority`.
+pub fn request(spec: &CallSpec, authority: &str, kind: StreamKind) -> Result<Request, Error> {
+    let method = Method::from_bytes(spec.method.as_bytes())
+        .map_err(|_| Error::invalid_input(format!("invalid method {:?}", spec.method)))?;
+    let mut builder = Request::builder(method, format!("http://{authority}{}", spec.target));
+    for (name, value) in &spec.headers {
+        let value = crate::vector::check::expand_authority(value, authority);
+        builder = builder.header(name, value);
+    }
+    let body = match &spec.body {
+        BodySpec::None => Body::empty(),
+        BodySpec::Bytes(b) => Body::from(b.clone()),
+        BodySpec::Stream { len, pieces } => match kind {
+            StreamKind::Reader => Body::from_reader(Pieces(pieces.clone().into()), *len),
+            StreamKind::Stream => Body::from_stream(Pieces(pieces.clone().into()), *len),
+        },
+    };
+    builder.body(body).build()
+}
+
+/// Yields each piece whole (a reader returns one piece per read when the buffer is large enough),
+/// so chunk boundaries on the wire follow the vector's pieces.
+struct Pieces(std::collections::VecDeque<Vec<u8>>);
+
+impl io::Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(piece) = self.0.front_mut() else {
+            return Ok(0);
+        };
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        piece.drain(..n);
+        if piece.is_empty() {
+            self.0.pop_front();
+        }
+        Ok(n)
+    }
+}
+
+impl futures_core::Stream for Pieces {
+    type Item = io::Result<Bytes>;
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.0.pop_front().map(|p| Ok(Bytes::from(p))))
+    }
+}
+
+/// The recorded head of a response.
+pub fn head<B>(response: &Response<B>) -> OutcomeHead {
+    OutcomeHead {
+        status: response.status().as_u16(),
+        reason: response.reason().to_owned(),
+        version: if response.version() == Version::HTTP_10 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        }
+        .to_owned(),
+        headers: response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_owned(), v.to_vec()))
+            .collect(),
+    }
+}
+
+/// The recorded form of an error.
+pub fn error(e: &Error) -> OutcomeError {
+    OutcomeError {
+        kind: e.kind().as_str().to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Runs one call on an async client and records its outcome, reading the body as the spec says.
+pub async fn call_async<N: wayfarer_async::Net>(
+    client: &wayfarer_async::Client<N>,
+    spec: &CallSpec,
+    authority: &str,
+) -> crate::vector::Outcome {
+    let mut outcome = crate::vector::Outcome::default();
+    let request = match request(spec, authority, StreamKind::Stream) {
+        Ok(r) => r,
+        Err(e) => {
+            outcome.error = Some(error(&e));
+            return outcome;
+        }
+    };
+    let mut response = match client.new_call(request).execute().await {
+        Ok(r) => r,
+        Err(e) => {
+            outcome.error = Some(error(&e));
+            return outcome;
+        }
+    };
+    outcome.head = Some(head(&response));
+    let limit = match spec.read_body {
+        crate::vector::ReadBody::All => usize::MAX,
+        crate::vector::ReadBody::None => 0,
+        crate::vector::ReadBody::Bytes(n) => n,
+    };
+    let mut buf = [0u8; 4096];
+    while outcome.body.len() < limit {
+        let want = (limit - outcome.body.len()).min(buf.len());
+        match response.body_mut().read(&mut buf[..want]).await {
+            Ok(0) => break,
+            Ok(n) => outcome.body.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                outcome.error = Some(error(&e));
+                break;
+            }
+        }
+    }
+    outcome
+}
+
+/// Plays a vector against an async client built from its config, on whatever executor awaits
+/// the returned future; panics with the checker's report on a mismatch.
+pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::vector::Variant) {
+    let vector = crate::vector::load(path);
+    let origin = crate::origin::play(vector.origin.clone(), variant, None);
+    let authority = origin.authority();
+    let client: wayfarer_async::Client<N> =
+        configure(wayfarer_async::Client::builder(), &vector.config)
+            .build()
+            .expect("client");
+    let mut outcomes = Vec::new();
+    for spec in &vector.calls {
+        outcomes.push(call_async(&client, spec, &authority).await);
+    }
+    drop(client);
+    // finish() blocks until the script ends; the client is gone, so nothing here needs polling.
+    let record = origin.finish();
+    if let Err(report) = crate::vector::check(&vector, &outcomes, &record, &authority) {
+        panic!("{path} ({}):\n{report}", variant.name());
+    }
+}
