@@ -181,3 +181,93 @@ pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::ve
         panic!("{path} ({}):\n{report}", variant.name());
     }
 }
+
+/// The three runtimes, for tests that run the same scenario on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// `wayfarer-blocking`.
+    Blocking,
+    /// `wayfarer-tokio` on a current-thread runtime.
+    Tokio,
+    /// `wayfarer-smol` on smol's executor.
+    Smol,
+}
+
+impl Runtime {
+    /// Every runtime.
+    pub const ALL: [Runtime; 3] = [Runtime::Blocking, Runtime::Tokio, Runtime::Smol];
+
+    /// GETs each URL in turn on one client built from `config`, handing every body chunk to
+    /// `on_body(url_index, chunk)` as it is read (256 KiB reads; nothing is buffered whole).
+    /// Returns each call's status, or its error.
+    pub fn fetch_each(
+        self,
+        config: wayfarer_core::Config,
+        urls: &[String],
+        mut on_body: impl FnMut(usize, &[u8]),
+    ) -> Vec<Result<u16, Error>> {
+        let mut buf = vec![0u8; 256 * 1024];
+        match self {
+            Runtime::Blocking => {
+                let client = wayfarer_blocking::Client::from(config);
+                let mut results = Vec::new();
+                for (i, url) in urls.iter().enumerate() {
+                    let result = (|| {
+                        let request = Request::get(url).build()?;
+                        let mut response = client.new_call(request).execute()?;
+                        loop {
+                            match response.body_mut().read_bytes(&mut buf)? {
+                                0 => return Ok(response.status().as_u16()),
+                                n => on_body(i, &buf[..n]),
+                            }
+                        }
+                    })();
+                    results.push(result);
+                }
+                results
+            }
+            Runtime::Tokio => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(fetch_async(
+                    wayfarer_tokio::Client::from(config),
+                    urls,
+                    &mut buf,
+                    &mut on_body,
+                ))
+            }
+            Runtime::Smol => smol::block_on(fetch_async(
+                wayfarer_smol::Client::from(config),
+                urls,
+                &mut buf,
+                &mut on_body,
+            )),
+        }
+    }
+}
+
+async fn fetch_async<N: wayfarer_async::Net>(
+    client: wayfarer_async::Client<N>,
+    urls: &[String],
+    buf: &mut [u8],
+    on_body: &mut impl FnMut(usize, &[u8]),
+) -> Vec<Result<u16, Error>> {
+    let mut results = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let result = async {
+            let request = Request::get(url).build()?;
+            let mut response = client.new_call(request).execute().await?;
+            loop {
+                match response.body_mut().read(buf).await? {
+                    0 => return Ok(response.status().as_u16()),
+                    n => on_body(i, &buf[..n]),
+                }
+            }
+        }
+        .await;
+        results.push(result);
+    }
+    results
+}

@@ -20,6 +20,9 @@ use std::time::Duration;
 use crate::Instant;
 use crate::connection::{Address, Connection};
 
+/// A connection with the driver's socket for it.
+pub type Pooled<S> = (Connection, S);
+
 struct Idle<S> {
     conn: Connection,
     socket: S,
@@ -64,7 +67,7 @@ impl<S> ConnectionPool<S> {
         &mut self,
         now: Instant,
         address: &Address,
-    ) -> (Option<(Connection, S)>, Vec<(Connection, S)>) {
+    ) -> (Option<Pooled<S>>, Vec<Pooled<S>>) {
         let evicted = self.evict(now);
         let found = self
             .idle
@@ -77,12 +80,7 @@ impl<S> ConnectionPool<S> {
 
     /// Puts a connection back. Returns the pairs evicted to respect the limits (possibly the
     /// connection just released, when `max_idle` is 0).
-    pub fn release(
-        &mut self,
-        now: Instant,
-        mut conn: Connection,
-        socket: S,
-    ) -> Vec<(Connection, S)> {
+    pub fn release(&mut self, now: Instant, mut conn: Connection, socket: S) -> Vec<Pooled<S>> {
         conn.park(now);
         self.idle.push_back(Idle {
             conn,
@@ -93,7 +91,7 @@ impl<S> ConnectionPool<S> {
     }
 
     /// Removes expired connections and those over the idle limit, oldest first.
-    pub fn evict(&mut self, now: Instant) -> Vec<(Connection, S)> {
+    pub fn evict(&mut self, now: Instant) -> Vec<Pooled<S>> {
         let mut evicted = Vec::new();
         while let Some(oldest) = self.idle.front() {
             let expired = now - oldest.since >= self.keep_alive;
@@ -108,7 +106,7 @@ impl<S> ConnectionPool<S> {
     }
 
     /// Removes every idle connection.
-    pub fn evict_all(&mut self) -> Vec<(Connection, S)> {
+    pub fn evict_all(&mut self) -> Vec<Pooled<S>> {
         self.idle.drain(..).map(|i| (i.conn, i.socket)).collect()
     }
 
