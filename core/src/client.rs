@@ -99,6 +99,12 @@ impl<S> Client<S> {
         drop(evicted);
     }
 
+    /// When the longest-idle pooled connection expires, if any is idle: an event loop can wake
+    /// then and call [`Client::evict_expired`].
+    pub fn next_pool_expiry(&self) -> Option<Instant> {
+        self.lock().next_expiry()
+    }
+
     /// Number of idle pooled connections.
     pub fn idle_connection_count(&self) -> usize {
         self.lock().idle_count()

@@ -61,6 +61,24 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// Where in the call an error happened: lets a caller tell, say, a failure to send from a
+/// failure to receive, or a server that answered nothing from one that cut a body short.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Getting a connection: pool, name resolution, TCP connect, TLS handshake.
+    Connect,
+    /// Writing the request to the connection.
+    Send,
+    /// Reading the caller's request body source (a reader or stream failed, or its length was
+    /// wrong): the caller's side, not the network's.
+    RequestBody,
+    /// Waiting for or reading the response head.
+    ReceiveHead,
+    /// Reading the response body.
+    ReceiveBody,
+}
+
 /// Which deadline a [`ErrorKind::Timeout`] error hit.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,6 +118,7 @@ struct Inner {
     kind: ErrorKind,
     message: Cow<'static, str>,
     timeout: Option<TimeoutKind>,
+    phase: Option<Phase>,
     /// `METHOD url`, the url without query, fragment or userinfo.
     request: Option<String>,
     source: Option<Arc<dyn StdError + Send + Sync>>,
@@ -113,6 +132,7 @@ impl Error {
                 kind,
                 message: message.into(),
                 timeout: None,
+                phase: None,
                 request: None,
                 source: None,
                 tls: None,
@@ -206,6 +226,29 @@ impl Error {
         self
     }
 
+    /// Records where the error happened; an error that already knows keeps its phase.
+    #[must_use]
+    pub(crate) fn in_phase(mut self, phase: Phase) -> Error {
+        self.inner.phase.get_or_insert(phase);
+        self
+    }
+
+    /// Where in the call the error happened, when it came from a call.
+    pub fn phase(&self) -> Option<Phase> {
+        self.inner.phase
+    }
+
+    /// The kind of the operating-system error behind an [`ErrorKind::Io`] or
+    /// [`ErrorKind::Connect`] error, if there was one. `None` for, say, a connection the server
+    /// closed without answering (an end of stream, not an OS error).
+    pub fn io_error_kind(&self) -> Option<io::ErrorKind> {
+        self.inner
+            .source
+            .as_deref()
+            .and_then(|s| s.downcast_ref::<io::Error>())
+            .map(io::Error::kind)
+    }
+
     /// The broad category.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
@@ -292,6 +335,9 @@ impl fmt::Debug for Error {
             .field("message", &self.inner.message);
         if let Some(t) = self.inner.timeout {
             d.field("timeout", &t);
+        }
+        if let Some(p) = self.inner.phase {
+            d.field("phase", &p);
         }
         if let Some(r) = &self.inner.request {
             d.field("request", r);

@@ -108,6 +108,10 @@ pub enum EventKind {
         status: StatusCode,
         /// The response version.
         version: Version,
+        /// The reason phrase as sent.
+        reason: String,
+        /// The header fields as received.
+        headers: Headers,
     },
     /// The response body was read to its end.
     ResponseBodyEnd {
@@ -123,7 +127,8 @@ pub enum EventKind {
     ConnectionReleased {
         /// The connection.
         conn: ConnId,
-        /// True when it went back to the pool, false when it was closed.
+        /// True when it was handed back to the pool (which may still evict it at once to keep
+        /// within its limits); false when it was closed because it cannot be reused.
         pooled: bool,
     },
     /// The call finished successfully (the body was read to its end).
@@ -194,7 +199,9 @@ impl fmt::Display for EventKind {
             EventKind::RequestBodyEnd { bytes } => write!(f, "request body sent ({bytes} bytes)"),
             EventKind::ResponseHeadersStart => f.write_str("waiting for response"),
             EventKind::InterimResponse { status } => write!(f, "interim response {status}"),
-            EventKind::ResponseHeadersEnd { status, version } => {
+            EventKind::ResponseHeadersEnd {
+                status, version, ..
+            } => {
                 write!(f, "response: {version:?} {status}")
             }
             EventKind::ResponseBodyEnd { bytes } => write!(f, "response body read ({bytes} bytes)"),

@@ -140,7 +140,7 @@ pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
-pub use error::{Error, ErrorKind, TimeoutKind};
+pub use error::{Error, ErrorKind, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener};
 pub use headers::Headers;
 pub use http::{Method, StatusCode, Version};
@@ -151,3 +151,7 @@ pub use time::{Instant, Now};
 
 /// The `url` crate's URL type, as requests use it.
 pub use url::Url;
+
+/// The rustls version the core uses, for custom TLS configurations and for inspecting
+/// [`Error::tls_error`].
+pub use rustls;

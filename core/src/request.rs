@@ -102,6 +102,12 @@ impl Request {
         &self.url
     }
 
+    /// The URL as errors and logs show it: without userinfo, query or fragment, so secrets in
+    /// them never reach a log line.
+    pub fn redacted_url(&self) -> String {
+        crate::error::redact(&self.url)
+    }
+
     /// The headers the caller set (the call adds `Host`, `User-Agent` and framing headers
     /// when it sends).
     pub fn headers(&self) -> &Headers {

@@ -33,9 +33,23 @@
 //! | [`Output::Done`] | nothing: the call is over | |
 //!
 //! An `Err` from `poll_output` is final: the driver closes the socket and reports the error.
-//! I/O outputs are repeated until answered, so a driver may poll again after a spurious wake-up.
-//! Whenever [`Call::poll_timeout`] passes before the I/O completes, the driver calls
-//! [`Call::handle_timeout`]. Reports that do not match what the call is waiting for are ignored.
+//!
+//! Rules a driver relies on:
+//! - I/O outputs are repeated until answered, so a driver may poll again after a spurious
+//!   wake-up, and a non-blocking driver may simply poll again once its socket is ready.
+//!   Reporting an error of kind `WouldBlock` or `Interrupted` changes nothing either.
+//! - Deadlines travel with the outputs that wait (`Connect`, `Transmit`, `Receive`) and are
+//!   also given by [`Call::poll_timeout`]. When one passes before the I/O completes, call
+//!   [`Call::handle_timeout`]; reporting an error of kind `TimedOut` (a socket timeout) does
+//!   the same.
+//! - A `Connect` for a different address than the one being connected means the previous
+//!   attempt is abandoned (it timed out): drop it. The resolved addresses are deduplicated, so
+//!   consecutive attempts always differ.
+//! - An output borrows the call (a `Transmit` lends the bytes, a `Receive` the buffer): finish
+//!   the I/O, then report with the matching `handle_*` method.
+//! - After [`Output::Response`], `Idle` means the call waits for [`Call::read_body`]; a driver
+//!   that reads the body as soon as the head arrives never sees it.
+//! - Reports that do not match what the call is waiting for are ignored.
 //!
 //! The body is read with [`Call::read_body`], which either copies bytes already received into
 //! the caller's buffer, asks for more I/O ([`BodyRead::Pending`]), or, on a plain connection
@@ -64,7 +78,7 @@ use crate::http1::body::BodyDecoder;
 use crate::http1::encode::{RequestFraming, framing_for};
 use crate::http1::head::HeadReader;
 use crate::time::earliest;
-use crate::{Error, Headers, Instant, Now, Request, Response, TimeoutKind};
+use crate::{Error, Headers, Instant, Now, Phase, Request, Response, TimeoutKind};
 
 /// A pooled connection idle this long is checked before reuse (OkHttp's
 /// `IDLE_CONNECTION_HEALTHY_NS`); fresher ones are trusted, and a request that meets a connection
@@ -257,6 +271,14 @@ impl fmt::Debug for Call {
             .field("conn", &self.conn.as_ref().map(Connection::id))
             .finish_non_exhaustive()
     }
+}
+
+/// `WouldBlock` and `Interrupted` mean "not now", never a failure: the call waits on.
+fn is_not_ready(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
 
 impl Call {
@@ -467,7 +489,15 @@ impl Call {
         if matches!(self.state, State::Failed | State::Done) {
             return;
         }
-        let error = error.with_request(self.request.method_ref(), self.request.url());
+        let phase = match self.state {
+            State::Send => Phase::Send,
+            State::AwaitContinue | State::ReadHead | State::Deliver => Phase::ReceiveHead,
+            State::Body | State::Release | State::Done => Phase::ReceiveBody,
+            _ => Phase::Connect,
+        };
+        let error = error
+            .in_phase(phase)
+            .with_request(self.request.method_ref(), self.request.url());
         self.event(EventKind::CallFailed {
             error: error.clone(),
         });
@@ -488,6 +518,11 @@ impl Call {
     /// A deadline may have passed.
     pub fn handle_timeout(&mut self, now: Now) {
         self.tick(now);
+        self.check_deadlines();
+    }
+
+    /// Expires whatever deadline has passed by the current time.
+    fn check_deadlines(&mut self) {
         if matches!(self.state, State::Done | State::Failed | State::Release) {
             return;
         }
@@ -520,15 +555,6 @@ impl Call {
                 let e = Error::timeout(TimeoutKind::Read, config.read_timeout);
                 self.fail(e);
             }
-        }
-    }
-
-    /// An I/O report said the operation timed out (a socket timeout the driver set from
-    /// [`Call::poll_timeout`]): expire whatever was armed.
-    fn timed_out(&mut self) {
-        match self.io {
-            Some((wait, _)) => self.expire(wait),
-            None => self.fail(Error::io("I/O timed out", None)),
         }
     }
 
@@ -604,7 +630,9 @@ impl Call {
             return;
         }
         match result {
-            Ok(addrs) if !addrs.is_empty() => {
+            Ok(mut addrs) if !addrs.is_empty() => {
+                let mut seen = std::collections::HashSet::new();
+                addrs.retain(|a| seen.insert(*a));
                 let host = self.address.host().to_owned();
                 self.event(EventKind::DnsEnd {
                     host,
@@ -652,14 +680,8 @@ impl Call {
                     self.begin_exchange();
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                self.expire(Wait::Connect);
-            }
+            Err(e) if is_not_ready(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => self.check_deadlines(),
             Err(e) => {
                 let error = Error::connect(format!("failed to connect to {addr}: {e}"), Some(e));
                 self.connect_failed(error);
@@ -700,14 +722,8 @@ impl Call {
                     self.advance_send();
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                self.timed_out()
-            }
+            Err(e) if is_not_ready(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => self.check_deadlines(),
             Err(e) => self.write_failed(e),
         }
     }
@@ -723,14 +739,8 @@ impl Call {
         }
         match result {
             Ok(n) => self.received(n),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                self.timed_out()
-            }
+            Err(e) if is_not_ready(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => self.check_deadlines(),
             Err(e) => self.read_failed(e),
         }
     }

@@ -175,10 +175,14 @@ impl Call {
             plan.framing
         });
         self.write_error = None;
-        self.event(EventKind::ResponseHeadersEnd {
-            status: parts.status,
-            version: parts.version,
-        });
+        if self.events_on {
+            self.event(EventKind::ResponseHeadersEnd {
+                status: parts.status,
+                version: parts.version,
+                reason: parts.reason.clone(),
+                headers: parts.headers.clone(),
+            });
+        }
         let response =
             Response::from_parts(parts, self.request.clone(), self.sent_at, self.now.wall);
         self.delivery = Some(response);
@@ -262,8 +266,9 @@ impl Call {
     }
 
     /// Answers [`BodyRead::Direct`]: the driver read `n` bytes (0 = EOF) from the socket into
-    /// the caller's buffer. Returns how many of them are body bytes for the caller (0 = the body
-    /// ended).
+    /// the caller's buffer. Returns how many of them are body bytes for the caller; 0 means none
+    /// this time (the body ended, or the socket was not ready): call [`Call::read_body`] again,
+    /// which reports [`BodyRead::End`] once the body is over.
     pub fn handle_direct_read(
         &mut self,
         now: Now,
@@ -276,22 +281,31 @@ impl Call {
                 None => Ok(0),
             };
         }
-        self.io = None;
-        self.want_receive = false;
         let n = match result {
             Ok(n) => n,
-            Err(e) => {
+            // Not ready: nothing happened; the caller asks `read_body` again.
+            Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) {
-                    self.timed_out();
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(0);
+            }
+            Err(e) => {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    self.check_deadlines();
                 } else {
                     self.read_failed(e);
                 }
-                return Err(self.failure.clone().unwrap_or_else(Error::canceled));
+                return match &self.failure {
+                    Some(failure) => Err(failure.clone()),
+                    None => Ok(0),
+                };
             }
         };
+        self.io = None;
+        self.want_receive = false;
         let Some(conn) = self.conn.as_mut() else {
             return Ok(0);
         };

@@ -162,10 +162,8 @@ impl Call {
                 )));
             }
             Err(e) => {
-                return self.fail(Error::io(
-                    format!("reading the request body failed: {e}"),
-                    Some(e),
-                ));
+                let error = Error::io(format!("reading the request body failed: {e}"), Some(e));
+                return self.fail(error.in_phase(crate::Phase::RequestBody));
             }
         };
         let declared = match self.framing {
@@ -175,9 +173,10 @@ impl Call {
         if n == 0 {
             if let Some(len) = declared.filter(|&len| len != self.send.sent) {
                 let sent = self.send.sent;
-                return self.fail(Error::invalid_input(format!(
+                let error = Error::invalid_input(format!(
                     "the request body ended after {sent} bytes but declared Content-Length {len}"
-                )));
+                ));
+                return self.fail(error.in_phase(crate::Phase::RequestBody));
             }
             if self.framing == RequestFraming::Chunked {
                 let Some(conn) = self.conn.as_mut() else {
@@ -196,9 +195,10 @@ impl Call {
         }
         self.send.sent += n as u64;
         if let Some(len) = declared.filter(|&len| self.send.sent > len) {
-            return self.fail(Error::invalid_input(format!(
+            let error = Error::invalid_input(format!(
                 "the request body is longer than its declared Content-Length {len}"
-            )));
+            ));
+            return self.fail(error.in_phase(crate::Phase::RequestBody));
         }
         let pull = &mut self.send.pull;
         let framed = if self.framing == RequestFraming::Chunked {
