@@ -1,0 +1,325 @@
+//! One invocation: build the client and the request from the arguments, run the call, write
+//! the response.
+//!
+//! The body is streamed from the connection to the output in large pieces and never held
+//! whole, so downloading a file larger than memory works, and output to a pipe appears as it
+//! arrives.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use wayfarer_blocking::{Body, Certificate, Client, Event, Method, Request, RequestBody};
+use wayfarer_core::{Response, Url};
+
+use crate::args::Args;
+use crate::data;
+use crate::exit::{Failure, Phase, code};
+use crate::timeline::Timeline;
+
+/// Size of each body read and write: large enough that a fast download costs few system calls.
+const CHUNK: usize = 256 * 1024;
+
+/// Bodies larger than this (or of unknown length) get a progress bar when saved to a file.
+const PROGRESS_THRESHOLD: u64 = 1024 * 1024;
+
+/// Runs the command described by `args`.
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let url = parse_url(&args.url)?;
+    let body = if let Some(data) = &args.data_binary {
+        Some(data::binary_body(data)?)
+    } else if !args.data.is_empty() {
+        Some(data::form_body(&args.data)?)
+    } else {
+        None
+    };
+    let method = match (&args.method, args.head, &body) {
+        (Some(method), _, _) => method.clone(),
+        (None, true, _) => Method::HEAD,
+        (None, false, Some(_)) => Method::POST,
+        (None, false, None) => Method::GET,
+    };
+    let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
+    let client = build_client(args, timeline.clone())?;
+    let request = build_request(args, method, url, body)?;
+
+    let call = client.new_call(request);
+    let response = call.execute().map_err(|e| {
+        if let Some(timeline) = &timeline {
+            timeline.flush_held();
+        }
+        Failure::from_error(&e, Phase::Head)
+    })?;
+    if let Some(timeline) = &timeline {
+        timeline.response_head(&response);
+    }
+    if args.fail && response.status().as_u16() >= 400 {
+        return Err(Failure::new(
+            code::HTTP_RETURNED_ERROR,
+            format!(
+                "the requested URL returned error: {} {} ({})",
+                response.status().as_u16(),
+                response.reason(),
+                request_name(&response)
+            ),
+        ));
+    }
+
+    let mut output = Output::open(args.output.as_deref())?;
+    if args.include || args.head {
+        output.write(&head_bytes(&response))?;
+    }
+    if !args.head {
+        let progress = show_progress(args, &response).then(|| progress_bar(&response));
+        if let (Some(bar), Some(timeline)) = (&progress, &timeline) {
+            timeline.set_progress(bar.clone());
+        }
+        copy_body(response, &mut output, progress.as_ref())?;
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
+    }
+    output.finish()
+}
+
+/// Parses the URL as curl does: one without a scheme is taken as `http://`. Schemes other than
+/// http and https exit 1, as curl's "unsupported protocol" does; anything unparsable exits 3.
+fn parse_url(text: &str) -> Result<Url, Failure> {
+    let text = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    let url = Url::parse(&text)
+        .map_err(|e| Failure::new(code::URL_MALFORMAT, format!("malformed URL {text:?}: {e}")))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(Failure::new(
+            code::UNSUPPORTED_PROTOCOL,
+            format!("unsupported protocol {other:?} (only http and https)"),
+        )),
+    }
+}
+
+/// The client for one call.
+///
+/// Read and write timeouts are off, as in curl: a slow server is not an error unless
+/// `--max-time` says so (the library's default of 10 s between reads would break long polls
+/// and slow APIs that curl handles). The connect timeout keeps the library's 10 s default.
+/// Nothing is pooled: the process exits after one call.
+fn build_client(args: &Args, timeline: Option<Arc<Timeline>>) -> Result<Client, Failure> {
+    let mut builder = Client::builder()
+        .read_timeout(None)
+        .write_timeout(None)
+        .call_timeout(args.max_time)
+        .max_idle_connections(0);
+    if let Some(timeout) = args.connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(agent) = &args.user_agent {
+        builder = builder.user_agent(agent);
+    }
+    if let Some(path) = &args.cacert {
+        for certificate in load_certificates(path)? {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    if let Some(timeline) = timeline {
+        builder = builder.event_listener(move |event: &Event| timeline.on_event(event));
+    }
+    // The user agent was checked by the argument parser, so what can still fail here is the
+    // trust store built from --cacert.
+    builder
+        .build()
+        .map_err(|e| Failure::new(code::SSL_CACERT_BADFILE, e.to_string()))
+}
+
+fn load_certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
+    let bad = |why: String| {
+        Failure::new(
+            code::SSL_CACERT_BADFILE,
+            format!(
+                "could not load CA certificates from {}: {why}",
+                path.display()
+            ),
+        )
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.message().to_string()))
+}
+
+fn build_request(
+    args: &Args,
+    method: Method,
+    url: Url,
+    body: Option<RequestBody>,
+) -> Result<Request, Failure> {
+    let mut builder = Request::builder(method, url);
+    for (name, value) in &args.headers {
+        builder = builder.header(name, value);
+    }
+    let sets_content_type = args
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    if let Some(body) = body {
+        if !sets_content_type {
+            builder = builder.header("Content-Type", "application/x-www-form-urlencoded");
+        }
+        builder = builder.body(body);
+    }
+    builder
+        .build()
+        .map_err(|e| Failure::new(code::URL_MALFORMAT, e.to_string()))
+}
+
+/// `HTTP/1.1 200 OK`, or `HTTP/1.1 200` when the server sent no reason phrase.
+pub fn status_line<B>(response: &Response<B>) -> String {
+    let version = format!("{:?}", response.version());
+    let code = response.status().as_u16();
+    match response.reason() {
+        "" => format!("{version} {code}"),
+        reason => format!("{version} {code} {reason}"),
+    }
+}
+
+/// `METHOD url` of the response's request, without the URL's userinfo, query and fragment, the
+/// way the library's errors name requests.
+fn request_name<B>(response: &Response<B>) -> String {
+    let mut url = response.request().url().clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    format!("{} {url}", response.request().method_ref())
+}
+
+/// The response head for `-i` and `-I`: status line and fields in the order and case they were
+/// received, CRLF-terminated as on the wire.
+fn head_bytes<B>(response: &Response<B>) -> Vec<u8> {
+    let mut out = status_line(response).into_bytes();
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in response.headers().iter() {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A progress bar only helps a person watching a long download: the body goes to a file (on
+/// standard output it would mix with the data), standard error is a terminal, `-s` is off,
+/// and the body is large or of unknown size.
+fn show_progress(args: &Args, response: &Response<Body>) -> bool {
+    args.output.is_some()
+        && !args.silent
+        && io::stderr().is_terminal()
+        && response
+            .content_length()
+            .is_none_or(|len| len > PROGRESS_THRESHOLD)
+}
+
+fn progress_bar(response: &Response<Body>) -> ProgressBar {
+    match response.content_length() {
+        Some(len) => ProgressBar::new(len).with_style(
+            ProgressStyle::with_template(
+                "{bytes:>10}/{total_bytes:<10} {wide_bar} {bytes_per_sec:>12} {eta:>4}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {bytes:>10} {bytes_per_sec:>12} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    }
+}
+
+/// Streams the body to `output` in [`CHUNK`]-sized reads. Read and write failures get
+/// different exit statuses, which is why this is a loop and not `io::copy`.
+fn copy_body(
+    response: Response<Body>,
+    output: &mut Output,
+    progress: Option<&ProgressBar>,
+) -> Result<(), Failure> {
+    let mut body = response.into_body();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = body
+            .read_bytes(&mut buf)
+            .map_err(|e| Failure::from_error(&e, Phase::Body))?;
+        if n == 0 {
+            return Ok(());
+        }
+        output.write(&buf[..n])?;
+        if let Some(bar) = progress {
+            bar.inc(n as u64);
+        }
+    }
+}
+
+/// Where the response goes: standard output or the `-o` file.
+enum Output {
+    Stdout(io::StdoutLock<'static>),
+    File { file: File, path: String },
+}
+
+impl Output {
+    /// Opens the destination. The file is created only once the response head is in (and
+    /// `--fail` has let it through), so a failed call leaves no empty file behind.
+    fn open(path: Option<&Path>) -> Result<Output, Failure> {
+        match path {
+            None => Ok(Output::Stdout(io::stdout().lock())),
+            Some(path) => {
+                let name = path.display().to_string();
+                let file = File::create(path).map_err(|e| write_error(&name, &e))?;
+                Ok(Output::File { file, path: name })
+            }
+        }
+    }
+
+    /// Writes `bytes`. Standard output is flushed at once, so that a stream read through a
+    /// pipe (server-sent events, a log tail) appears as it arrives; the body arrives in large
+    /// pieces, so this costs little.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        match self {
+            Output::Stdout(out) => out
+                .write_all(bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| write_error("standard output", &e)),
+            Output::File { file, path } => file.write_all(bytes).map_err(|e| write_error(path, &e)),
+        }
+    }
+
+    /// Flushes what standard output still buffers. A file is written unbuffered, so a full
+    /// disk has already been reported by [`Output::write`].
+    fn finish(self) -> Result<(), Failure> {
+        match self {
+            Output::Stdout(mut out) => out.flush().map_err(|e| write_error("standard output", &e)),
+            Output::File { .. } => Ok(()),
+        }
+    }
+}
+
+fn write_error(what: &str, e: &io::Error) -> Failure {
+    Failure::new(code::WRITE_ERROR, format!("could not write to {what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_without_a_scheme_are_http_and_other_schemes_are_refused() {
+        assert_eq!(
+            parse_url("example.com/a").unwrap().as_str(),
+            "http://example.com/a"
+        );
+        assert_eq!(parse_url("ftp://h/").unwrap_err().code, 1);
+        assert_eq!(parse_url("http://[::1/").unwrap_err().code, 3);
+        assert_eq!(parse_url("http://").unwrap_err().code, 3);
+    }
+}
