@@ -2,8 +2,8 @@
 //!
 //! `-d` bodies are small form data, so they are read into memory (curl does the same). A
 //! `--data-binary @FILE` body may be large, so it is streamed with `Body::from_reader`; a
-//! failure to read it must exit 26 rather than look like a network failure, which is what
-//! [`LocalReadError`] is for.
+//! failure to read it exits 26 (the library marks it with `Phase::RequestBody`), and
+//! [`LocalReadError`] names the file in the message.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -14,10 +14,7 @@ use wayfarer_blocking::RequestBody;
 
 use crate::exit::{Failure, code};
 
-/// A failure to read a local body source. It travels inside the `io::Error` that the request
-/// body reader returns, through the library's [`wayfarer_core::Error`] (as its source), and
-/// lets the exit-code mapping tell "could not read your file" (26) from "the connection
-/// failed" (56): the library reports both as `ErrorKind::Io`.
+/// A failure to read a local body source, naming the source.
 #[derive(Debug)]
 pub struct LocalReadError {
     what: String,
@@ -46,27 +43,6 @@ impl StdError for LocalReadError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         Some(&self.source)
     }
-}
-
-/// True if `error` (or an error it wraps) is a [`LocalReadError`].
-///
-/// `io::Error::source()` skips the custom error it wraps and returns *that* error's source, so
-/// walking `source()` alone would never see our marker; each `io::Error` in the chain is looked
-/// into with `get_ref()` as well.
-pub fn is_local_read_error(error: &(dyn StdError + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if e.is::<LocalReadError>() {
-            return true;
-        }
-        if let Some(inner) = e.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
-            if inner.is::<LocalReadError>() {
-                return true;
-            }
-        }
-        next = e.source();
-    }
-    false
 }
 
 /// A body source that reports its failures as [`LocalReadError`]s and, when its size was
@@ -193,30 +169,12 @@ mod tests {
             remaining: Some(5),
         };
         let e = read_to_end(shrunk).unwrap_err();
-        assert!(is_local_read_error(&e), "{e}");
+        assert!(
+            e.get_ref()
+                .is_some_and(|inner| inner.is::<LocalReadError>()),
+            "{e}"
+        );
         assert!(e.to_string().contains("3 bytes short"), "{e}");
-    }
-
-    #[test]
-    fn read_failures_are_recognisable_through_the_library_error() {
-        struct Broken;
-        impl Read for Broken {
-            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-                Err(io::Error::other("disk on fire"))
-            }
-        }
-        let mut reader = LocalReader {
-            inner: Broken,
-            what: "f".into(),
-            remaining: None,
-        };
-        let io_error = reader.read(&mut [0u8; 4]).unwrap_err();
-        // The core wraps the reader's io::Error as the source of its own error.
-        let wrapped = wayfarer_core::Error::io("reading the request body failed", Some(io_error));
-        assert!(is_local_read_error(&wrapped));
-
-        let network = wayfarer_core::Error::io("reset", Some(io::Error::other("reset")));
-        assert!(!is_local_read_error(&network));
     }
 
     #[test]

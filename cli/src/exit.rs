@@ -2,21 +2,18 @@
 //!
 //! Scripts written for curl branch on its exit statuses (`6` retry DNS later, `28` timed out,
 //! `22` HTTP error with `-f`), so wayfarer uses curl's numbers wherever one of its failures
-//! means the same thing. The library's [`ErrorKind`] is coarser than curl's codes in two
-//! places, and the mapping needs context for them:
+//! means the same thing. The library's [`ErrorKind`] is coarser than curl's codes; the error's
+//! [`Phase`] supplies the rest:
 //!
-//! - the same kind means different things before and after the response head: a protocol
-//!   error in the head is a weird reply (8), in the body a transfer cut short (18). The caller
-//!   says which with [`Phase`].
-//! - `ErrorKind::Io` covers an empty reply (52), a receive failure (56) and a failure to read
-//!   the local request body (26). The last is recognised by the marker error the CLI's own body
-//!   reader puts in the error's source chain; the empty reply only by the library's message.
+//! - a protocol error in the response head is a weird reply (8), in the body a transfer cut
+//!   short (18);
+//! - an I/O failure while sending is a send error (55), one reading the local request body a
+//!   read error (26), a connection closed before any response with no OS error behind it an
+//!   empty reply (52), and any other a receive error (56).
 
 use std::fmt;
 
-use wayfarer_core::{Error, ErrorKind};
-
-use crate::data::is_local_read_error;
+use wayfarer_core::{Error, ErrorKind, Phase};
 
 /// curl's exit statuses, by curl's names (`CURLE_*`) where one exists. Status 2, a bad
 /// command line, is clap's own and never passes through here.
@@ -46,6 +43,8 @@ pub mod code {
     pub const SSL_CONNECT_ERROR: u8 = 35;
     /// `CURLE_ABORTED_BY_CALLBACK`: the call was canceled.
     pub const ABORTED: u8 = 42;
+    /// `CURLE_SEND_ERROR`: the connection failed while the request was being sent.
+    pub const SEND_ERROR: u8 = 55;
     /// `CURLE_GOT_NOTHING`: the server closed the connection without a byte of response.
     pub const GOT_NOTHING: u8 = 52;
     /// `CURLE_RECV_ERROR`: the connection failed (reset, ...) after it was established.
@@ -54,20 +53,6 @@ pub mod code {
     pub const PEER_FAILED_VERIFICATION: u8 = 60;
     /// `CURLE_SSL_CACERT_BADFILE`: the `--cacert` file could not be read or used.
     pub const SSL_CACERT_BADFILE: u8 = 77;
-}
-
-/// The library's message for a connection closed before any byte of a response. It has no
-/// kind of its own (it is an `ErrorKind::Io`), so this is the one place that depends on the
-/// wording; the CLI's empty-reply test fails if the library changes it.
-const EMPTY_REPLY_MESSAGE: &str = "the server closed the connection without sending a response";
-
-/// Where in the call an error came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Connecting, sending the request, waiting for and reading the response head.
-    Head,
-    /// Reading the response body.
-    Body,
 }
 
 /// Why the command failed: an exit status and one line for standard error.
@@ -90,8 +75,8 @@ impl Failure {
 
     /// A failure of the call. The library's `Display` already names the request (`METHOD
     /// url`, with the query and userinfo removed), so it is used as is.
-    pub fn from_error(error: &Error, phase: Phase) -> Failure {
-        Failure::new(code_for(error, phase), error.to_string())
+    pub fn from_error(error: &Error) -> Failure {
+        Failure::new(code_for(error), error.to_string())
     }
 }
 
@@ -101,22 +86,26 @@ impl fmt::Display for Failure {
     }
 }
 
-/// The exit status for a library error met in `phase`.
-pub fn code_for(error: &Error, phase: Phase) -> u8 {
+/// The exit status for a library error.
+pub fn code_for(error: &Error) -> u8 {
+    let phase = error.phase();
     match error.kind() {
         ErrorKind::Dns => code::COULDNT_RESOLVE_HOST,
         ErrorKind::Connect => code::COULDNT_CONNECT,
         ErrorKind::Timeout => code::OPERATION_TIMEDOUT,
         ErrorKind::Tls => match error.tls_error() {
-            Some(rustls::Error::InvalidCertificate(_)) => code::PEER_FAILED_VERIFICATION,
+            Some(wayfarer_core::rustls::Error::InvalidCertificate(_)) => {
+                code::PEER_FAILED_VERIFICATION
+            }
             _ => code::SSL_CONNECT_ERROR,
         },
-        ErrorKind::Protocol => match phase {
-            Phase::Head => code::WEIRD_SERVER_REPLY,
-            Phase::Body => code::PARTIAL_FILE,
-        },
-        ErrorKind::Io if is_local_read_error(error) => code::READ_ERROR,
-        ErrorKind::Io if phase == Phase::Head && error.message() == EMPTY_REPLY_MESSAGE => {
+        ErrorKind::Protocol if phase == Some(Phase::ReceiveBody) => code::PARTIAL_FILE,
+        ErrorKind::Protocol => code::WEIRD_SERVER_REPLY,
+        ErrorKind::Io | ErrorKind::InvalidInput if phase == Some(Phase::RequestBody) => {
+            code::READ_ERROR
+        }
+        ErrorKind::Io if phase == Some(Phase::Send) => code::SEND_ERROR,
+        ErrorKind::Io if phase == Some(Phase::ReceiveHead) && error.io_error_kind().is_none() => {
             code::GOT_NOTHING
         }
         ErrorKind::Io => code::RECV_ERROR,
@@ -132,18 +121,19 @@ mod tests {
     use std::time::Duration;
 
     use wayfarer_core::TimeoutKind;
+    use wayfarer_core::rustls::{self, CertificateError};
 
     use super::*;
 
     #[test]
     fn connection_setup_failures() {
-        let dns = Error::dns("nonexistent.invalid", None);
-        assert_eq!(code_for(&dns, Phase::Head), 6);
+        let dns = Error::dns("nonexistent.invalid", None).with_phase(Phase::Connect);
+        assert_eq!(code_for(&dns), 6);
         let refused = Error::connect(
             "failed to connect to 127.0.0.1:9: Connection refused",
             Some(io::Error::from(io::ErrorKind::ConnectionRefused)),
         );
-        assert_eq!(code_for(&refused, Phase::Head), 7);
+        assert_eq!(code_for(&refused), 7);
     }
 
     #[test]
@@ -154,68 +144,76 @@ mod tests {
             TimeoutKind::Write,
             TimeoutKind::Call,
         ] {
-            let e = Error::timeout(which, Some(Duration::from_secs(1)));
-            assert_eq!(code_for(&e, Phase::Head), 28, "{which:?}");
-            assert_eq!(code_for(&e, Phase::Body), 28, "{which:?}");
+            for phase in [Phase::Connect, Phase::ReceiveHead, Phase::ReceiveBody] {
+                let e = Error::timeout(which, Some(Duration::from_secs(1))).with_phase(phase);
+                assert_eq!(code_for(&e), 28, "{which:?} {phase:?}");
+            }
         }
     }
 
     #[test]
     fn certificate_failures_are_told_from_other_tls_failures() {
-        use rustls::CertificateError;
         for cert in [
             CertificateError::UnknownIssuer,
             CertificateError::NotValidForName,
             CertificateError::Expired,
         ] {
             let e = Error::tls(rustls::Error::InvalidCertificate(cert), "h.test");
-            assert_eq!(code_for(&e, Phase::Head), 60, "{e}");
+            assert_eq!(code_for(&e), 60, "{e}");
         }
         let alert = Error::tls(
             rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
             "h.test",
         );
-        assert_eq!(code_for(&alert, Phase::Head), 35);
+        assert_eq!(code_for(&alert), 35);
         let garbage = Error::tls(
             rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
             "h.test",
         );
-        assert_eq!(code_for(&garbage, Phase::Head), 35);
+        assert_eq!(code_for(&garbage), 35);
     }
 
     #[test]
     fn protocol_errors_depend_on_the_phase() {
-        let e = Error::protocol("malformed response head");
-        assert_eq!(code_for(&e, Phase::Head), 8);
-        let e = Error::protocol("the response body ended 90 bytes short of its Content-Length");
-        assert_eq!(code_for(&e, Phase::Body), 18);
+        let e = Error::protocol("malformed response head").with_phase(Phase::ReceiveHead);
+        assert_eq!(code_for(&e), 8);
+        let e = Error::protocol("the response body ended 90 bytes short")
+            .with_phase(Phase::ReceiveBody);
+        assert_eq!(code_for(&e), 18);
     }
 
     #[test]
     fn io_failures_are_split_by_what_failed() {
-        let empty = Error::io(EMPTY_REPLY_MESSAGE, None);
-        assert_eq!(code_for(&empty, Phase::Head), 52);
-        let reset = Error::io(
-            "reading the response failed: connection reset",
-            Some(io::Error::from(io::ErrorKind::ConnectionReset)),
-        );
-        assert_eq!(code_for(&reset, Phase::Head), 56);
-        assert_eq!(code_for(&reset, Phase::Body), 56);
+        let empty =
+            Error::io("the server closed the connection", None).with_phase(Phase::ReceiveHead);
+        assert_eq!(code_for(&empty), 52);
+        let reset = || {
+            Error::io(
+                "reset",
+                Some(io::Error::from(io::ErrorKind::ConnectionReset)),
+            )
+        };
+        assert_eq!(code_for(&reset().with_phase(Phase::ReceiveHead)), 56);
+        assert_eq!(code_for(&reset().with_phase(Phase::ReceiveBody)), 56);
+        assert_eq!(code_for(&reset().with_phase(Phase::Send)), 55);
+        let local = Error::io("could not read body.bin", Some(io::Error::other("disk")))
+            .with_phase(Phase::RequestBody);
+        assert_eq!(code_for(&local), 26);
+        let short =
+            Error::invalid_input("the request body ended early").with_phase(Phase::RequestBody);
+        assert_eq!(code_for(&short), 26);
     }
 
     #[test]
     fn caller_errors() {
-        assert_eq!(
-            code_for(&Error::invalid_input("bad header"), Phase::Head),
-            3
-        );
-        assert_eq!(code_for(&Error::canceled(), Phase::Body), 42);
+        assert_eq!(code_for(&Error::invalid_input("bad header")), 3);
+        assert_eq!(code_for(&Error::canceled()), 42);
     }
 
     #[test]
     fn messages_name_the_code() {
         let e = Error::dns("nonexistent.invalid", None);
-        let failure = Failure::from_error(&e, Phase::Head);
+        let failure = Failure::from_error(&e);
         assert_eq!(
             failure.to_string(),
             "wayfarer: (6) could not resolve host nonexistent.invalid"

@@ -16,7 +16,7 @@ use wayfarer_core::{Response, Url};
 
 use crate::args::Args;
 use crate::data;
-use crate::exit::{Failure, Phase, code};
+use crate::exit::{Failure, code};
 use crate::timeline::Timeline;
 
 /// Size of each body read and write: large enough that a fast download costs few system calls.
@@ -46,15 +46,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let request = build_request(args, method, url, body)?;
 
     let call = client.new_call(request);
-    let response = call.execute().map_err(|e| {
-        if let Some(timeline) = &timeline {
-            timeline.flush_held();
-        }
-        Failure::from_error(&e, Phase::Head)
-    })?;
-    if let Some(timeline) = &timeline {
-        timeline.response_head(&response);
-    }
+    let response = call.execute().map_err(|e| Failure::from_error(&e))?;
     if args.fail && response.status().as_u16() >= 400 {
         return Err(Failure::new(
             code::HTTP_RETURNED_ERROR,
@@ -62,7 +54,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
                 "the requested URL returned error: {} {} ({})",
                 response.status().as_u16(),
                 response.reason(),
-                request_name(&response)
+                format!(
+                    "{} {}",
+                    response.request().method_ref(),
+                    response.request().redacted_url()
+                )
             ),
         ));
     }
@@ -177,23 +173,20 @@ fn build_request(
 
 /// `HTTP/1.1 200 OK`, or `HTTP/1.1 200` when the server sent no reason phrase.
 pub fn status_line<B>(response: &Response<B>) -> String {
-    let version = format!("{:?}", response.version());
-    let code = response.status().as_u16();
-    match response.reason() {
+    status_text(
+        response.version(),
+        response.status().as_u16(),
+        response.reason(),
+    )
+}
+
+/// `HTTP/1.1 200 OK` (without the reason when the server sent none).
+pub fn status_text(version: wayfarer_core::Version, code: u16, reason: &str) -> String {
+    let version = format!("{version:?}");
+    match reason {
         "" => format!("{version} {code}"),
         reason => format!("{version} {code} {reason}"),
     }
-}
-
-/// `METHOD url` of the response's request, without the URL's userinfo, query and fragment, the
-/// way the library's errors name requests.
-fn request_name<B>(response: &Response<B>) -> String {
-    let mut url = response.request().url().clone();
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.set_query(None);
-    url.set_fragment(None);
-    format!("{} {url}", response.request().method_ref())
 }
 
 /// The response head for `-i` and `-I`: status line and fields in the order and case they were
@@ -250,7 +243,7 @@ fn copy_body(
     loop {
         let n = body
             .read_bytes(&mut buf)
-            .map_err(|e| Failure::from_error(&e, Phase::Body))?;
+            .map_err(|e| Failure::from_error(&e))?;
         if n == 0 {
             return Ok(());
         }

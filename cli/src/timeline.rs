@@ -3,12 +3,8 @@
 //! Each core event becomes one `*` line stamped with the milliseconds since the call started
 //! (taken from the event's own timestamp, so the times are when things happened, not when they
 //! were printed). The request head is printed as it was sent (`>` lines, from the
-//! `RequestHeadersEnd` event) and the response head as it was received (`<` lines, printed by
-//! the caller once `execute()` returns it, because the `ResponseHeadersEnd` event carries only
-//! the status and version). For a response without a body the library delivers the events
-//! that end the call before `execute()` returns, so the lines that follow
-//! `ResponseHeadersEnd` are held back until the `<` lines are out, to keep the output in
-//! order.
+//! `RequestHeadersEnd` event) and the response head as it was received (`<` lines, from the
+//! `ResponseHeadersEnd` event), so everything comes out in the order it happened.
 //!
 //! ```text
 //! * [    0.0ms] call start: GET http://127.0.0.1:8080/
@@ -27,9 +23,9 @@ use std::io::Write as _;
 use std::sync::{Mutex, OnceLock};
 
 use indicatif::ProgressBar;
-use wayfarer_core::{Event, EventKind, Headers, Instant, Response};
+use wayfarer_core::{Event, EventKind, Headers, Instant};
 
-use crate::run::status_line;
+use crate::run::status_text;
 
 /// The `-v` listener. Shared (through an `Arc`) between the client, which reports events to
 /// it, and the command, which prints the response head and may show a progress bar.
@@ -40,8 +36,6 @@ pub struct Timeline {
     /// The progress bar, once one is shown: lines are printed around it (hidden while writing)
     /// so that they do not garble it.
     progress: OnceLock<ProgressBar>,
-    /// Lines held back between the `ResponseHeadersEnd` event and the `<` lines.
-    held: Mutex<Option<String>>,
 }
 
 impl Timeline {
@@ -58,35 +52,24 @@ impl Timeline {
         };
         let ms = event.at.saturating_duration_since(start).as_secs_f64() * 1000.0;
         let mut text = format!("* [{ms:>9.1}ms] {}\n", event.kind);
-        if let EventKind::RequestHeadersEnd { line, headers } = &event.kind {
-            push_head(&mut text, '>', line, headers);
+        match &event.kind {
+            EventKind::RequestHeadersEnd { line, headers } => {
+                push_head(&mut text, '>', line, headers)
+            }
+            EventKind::ResponseHeadersEnd {
+                version,
+                status,
+                reason,
+                headers,
+            } => push_head(
+                &mut text,
+                '<',
+                &status_text(*version, status.as_u16(), reason),
+                headers,
+            ),
+            _ => {}
         }
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        match held.as_mut() {
-            Some(held) => held.push_str(&text),
-            None => self.emit(&text),
-        }
-        if matches!(event.kind, EventKind::ResponseHeadersEnd { .. }) {
-            held.get_or_insert_with(String::new);
-        }
-    }
-
-    /// Prints the response head as received, then the lines held back until it was printed.
-    pub fn response_head<B>(&self, response: &Response<B>) {
-        let mut text = String::new();
-        push_head(&mut text, '<', &status_line(response), response.headers());
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        text.push_str(&held.take().unwrap_or_default());
         self.emit(&text);
-    }
-
-    /// Prints the lines held back for a response head that never came (the call failed after
-    /// its head was parsed, on a framing error for example).
-    pub fn flush_held(&self) {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(text) = held.take() {
-            self.emit(&text);
-        }
     }
 
     /// From now on, prints around `bar`.

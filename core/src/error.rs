@@ -228,7 +228,7 @@ impl Error {
 
     /// Records where the error happened; an error that already knows keeps its phase.
     #[must_use]
-    pub(crate) fn in_phase(mut self, phase: Phase) -> Error {
+    pub fn with_phase(mut self, phase: Phase) -> Error {
         self.inner.phase.get_or_insert(phase);
         self
     }

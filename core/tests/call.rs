@@ -9,8 +9,8 @@ use std::task::{Context, Waker};
 use std::time::{Duration, SystemTime};
 
 use wayfarer_core::{
-    Body, BodyRead, Call, Client, Config, ErrorKind, Event, EventKind, Instant, Now, Output,
-    Phase, Request, TimeoutKind,
+    Body, BodyRead, Call, Client, Config, ErrorKind, Event, EventKind, Instant, Now, Output, Phase,
+    Request, TimeoutKind,
 };
 
 fn at(ms: u64) -> Now {
@@ -470,18 +470,34 @@ fn events_are_not_built_without_a_listener() {
 
 #[test]
 fn would_block_changes_nothing_and_timed_out_only_expires_a_passed_deadline() {
-    let config = Config::builder().read_timeout(Duration::from_millis(100)).build().unwrap();
+    let config = Config::builder()
+        .read_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
     let client = client(config);
-    let (mut call, _) = connected_call(&client, Request::get("http://10.0.0.1/").build().unwrap(), 0);
+    let (mut call, _) = connected_call(
+        &client,
+        Request::get("http://10.0.0.1/").build().unwrap(),
+        0,
+    );
     transmit_all(&mut call, 0);
-    assert_eq!(next(&mut call), format!("receive 1 until {:?}", Some(ms(100))));
+    assert_eq!(
+        next(&mut call),
+        format!("receive 1 until {:?}", Some(ms(100)))
+    );
     call.handle_received(at(10), Err(io::ErrorKind::WouldBlock.into()));
     call.handle_received(at(20), Err(io::ErrorKind::Interrupted.into()));
     // Still waiting, with the same deadline: nothing happened.
-    assert_eq!(next(&mut call), format!("receive 1 until {:?}", Some(ms(100))));
+    assert_eq!(
+        next(&mut call),
+        format!("receive 1 until {:?}", Some(ms(100)))
+    );
     // A socket timeout that fired a little early does not fail the call...
     call.handle_received(at(99), Err(io::ErrorKind::TimedOut.into()));
-    assert_eq!(next(&mut call), format!("receive 1 until {:?}", Some(ms(100))));
+    assert_eq!(
+        next(&mut call),
+        format!("receive 1 until {:?}", Some(ms(100)))
+    );
     // ...one at the deadline does.
     call.handle_received(at(100), Err(io::ErrorKind::TimedOut.into()));
     let e = call.poll_output().unwrap_err();
@@ -501,42 +517,75 @@ fn errors_say_where_they_happened() {
             break e;
         }
     };
-    assert_eq!((e.kind(), e.phase()), (ErrorKind::Connect, Some(Phase::Connect)));
+    assert_eq!(
+        (e.kind(), e.phase()),
+        (ErrorKind::Connect, Some(Phase::Connect))
+    );
     assert_eq!(e.io_error_kind(), Some(io::ErrorKind::ConnectionRefused));
 
     // An empty reply: the server closed without answering; no OS error behind it.
-    let (mut call, _) = connected_call(&client, Request::get("http://10.0.0.1/").build().unwrap(), 0);
+    let (mut call, _) = connected_call(
+        &client,
+        Request::get("http://10.0.0.1/").build().unwrap(),
+        0,
+    );
     transmit_all(&mut call, 1);
     call.handle_received(at(2), Ok(0));
     let e = call.poll_output().unwrap_err();
-    assert_eq!((e.kind(), e.phase(), e.io_error_kind()), (ErrorKind::Io, Some(Phase::ReceiveHead), None));
+    assert_eq!(
+        (e.kind(), e.phase(), e.io_error_kind()),
+        (ErrorKind::Io, Some(Phase::ReceiveHead), None)
+    );
 
     // A reset while receiving.
-    let (mut call, _) = connected_call(&client, Request::get("http://10.0.0.1/").build().unwrap(), 0);
+    let (mut call, _) = connected_call(
+        &client,
+        Request::get("http://10.0.0.1/").build().unwrap(),
+        0,
+    );
     transmit_all(&mut call, 1);
     call.handle_received(at(2), Err(io::ErrorKind::ConnectionReset.into()));
     let e = call.poll_output().unwrap_err();
     assert_eq!(e.io_error_kind(), Some(io::ErrorKind::ConnectionReset));
 
     // A body cut short.
-    let (mut call, _) = connected_call(&client, Request::get("http://10.0.0.1/").build().unwrap(), 0);
+    let (mut call, _) = connected_call(
+        &client,
+        Request::get("http://10.0.0.1/").build().unwrap(),
+        0,
+    );
     transmit_all(&mut call, 1);
-    receive(&mut call, 2, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab");
+    receive(
+        &mut call,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+    );
     assert_eq!(next(&mut call), "response 200");
     let mut buf = [0u8; 8];
     assert_eq!(call.read_body(at(3), &mut buf).unwrap(), BodyRead::Data(2));
-    assert!(matches!(call.read_body(at(3), &mut buf).unwrap(), BodyRead::Direct(3)));
-    assert_eq!(call.handle_direct_read(at(4), Ok(0)).unwrap_err().phase(), Some(Phase::ReceiveBody));
+    assert!(matches!(
+        call.read_body(at(3), &mut buf).unwrap(),
+        BodyRead::Direct(3)
+    ));
+    assert_eq!(
+        call.handle_direct_read(at(4), Ok(0)).unwrap_err().phase(),
+        Some(Phase::ReceiveBody)
+    );
 
     // The caller's body source failed.
     let failing = Body::from_reader(FailingReader, None);
-    let request = Request::post("http://10.0.0.1/").body(failing).build().unwrap();
+    let request = Request::post("http://10.0.0.1/")
+        .body(failing)
+        .build()
+        .unwrap();
     let (mut call, mut body) = connected_call(&client, request, 0);
     let e = loop {
         match call.poll_output() {
             Ok(Output::PullBody(buf)) => {
                 let mut cx = Context::from_waker(Waker::noop());
-                let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else { panic!() };
+                let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
+                    panic!()
+                };
                 call.handle_body_pulled(at(1), r);
             }
             Ok(_) => {}

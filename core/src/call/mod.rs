@@ -496,7 +496,7 @@ impl Call {
             _ => Phase::Connect,
         };
         let error = error
-            .in_phase(phase)
+            .with_phase(phase)
             .with_request(self.request.method_ref(), self.request.url());
         self.event(EventKind::CallFailed {
             error: error.clone(),

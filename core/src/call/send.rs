@@ -163,7 +163,7 @@ impl Call {
             }
             Err(e) => {
                 let error = Error::io(format!("reading the request body failed: {e}"), Some(e));
-                return self.fail(error.in_phase(crate::Phase::RequestBody));
+                return self.fail(error.with_phase(crate::Phase::RequestBody));
             }
         };
         let declared = match self.framing {
@@ -176,7 +176,7 @@ impl Call {
                 let error = Error::invalid_input(format!(
                     "the request body ended after {sent} bytes but declared Content-Length {len}"
                 ));
-                return self.fail(error.in_phase(crate::Phase::RequestBody));
+                return self.fail(error.with_phase(crate::Phase::RequestBody));
             }
             if self.framing == RequestFraming::Chunked {
                 let Some(conn) = self.conn.as_mut() else {
@@ -198,7 +198,7 @@ impl Call {
             let error = Error::invalid_input(format!(
                 "the request body is longer than its declared Content-Length {len}"
             ));
-            return self.fail(error.in_phase(crate::Phase::RequestBody));
+            return self.fail(error.with_phase(crate::Phase::RequestBody));
         }
         let pull = &mut self.send.pull;
         let framed = if self.framing == RequestFraming::Chunked {
