@@ -51,14 +51,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         return Err(Failure::new(
             code::HTTP_RETURNED_ERROR,
             format!(
-                "the requested URL returned error: {} {} ({})",
+                "the requested URL returned error: {} {} ({} {})",
                 response.status().as_u16(),
                 response.reason(),
-                format!(
-                    "{} {}",
-                    response.request().method_ref(),
-                    response.request().redacted_url()
-                )
+                response.request().method_ref(),
+                response.request().redacted_url()
             ),
         ));
     }
