@@ -72,11 +72,10 @@
 //!
 //! # Two rules that are easy to miss
 //!
-//! - **Never report `WouldBlock` to the call.** For the core, `WouldBlock` and `TimedOut` in
-//!   `handle_transmitted`, `handle_received`, `handle_direct_read` and `handle_connected` mean
-//!   "the socket timeout expired" (what a blocking driver's `SO_RCVTIMEO` produces), and the call
-//!   fails with a timeout error. A non-blocking driver keeps `WouldBlock` to itself: it waits for
-//!   readiness and retries. The same goes for `Interrupted`: retry, don't report.
+//! - **`WouldBlock` is the loop's business.** Reporting `WouldBlock` (or `Interrupted`) to the
+//!   call changes nothing, and `TimedOut` only expires a deadline that has passed, so passing a
+//!   raw result back is safe; but the call would then just ask for the same I/O again, so this
+//!   loop keeps `WouldBlock` to itself: it parks the task until the socket is ready and retries.
 //! - **Spurious wake-ups are harmless, so don't try to prevent them.** A task woken for nothing
 //!   polls, retries its I/O, gets `WouldBlock` and parks again. This is what keeps the
 //!   bookkeeping small: a socket taken from the pool gets its new task's key the next time it is
@@ -93,8 +92,9 @@
 //! - Only bodyless GETs are sent. A request body given as bytes would need nothing more (the call
 //!   sends it itself); one from a reader is pulled on `PullBody` here; one from an async stream
 //!   would need a real waker wired into the loop, and fails the call here.
-//! - Idle pooled connections are not swept on a timer ([`Client::evict_expired`]); the pool is
-//!   dropped with the loop.
+//! - Idle pooled connections are not swept on a timer; a long-running loop would also wake at
+//!   [`Client::next_pool_expiry`] and call [`Client::evict_expired`]. Here the pool is dropped
+//!   with the loop.
 //!
 //! The one `unsafe` block registers a socket with the poller; see `Socket::register`.
 
