@@ -1,5 +1,5 @@
 //! What every runner does the same way: build the client and the requests a vector describes,
-//! and record what came back as an [`Outcome`].
+//! and record what came back as an [`Outcome`](crate::vector::Outcome).
 
 use std::io;
 use std::pin::Pin;

@@ -1,0 +1,307 @@
+//! Behaviour every runtime must share beyond the transcript vectors: a call runs once, cancel
+//! works from elsewhere, write timeouts fire against a server that stops reading, large streamed
+//! request bodies arrive intact, and a response dropped after its body fully arrived still
+//! returns its connection to the pool.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use wayfarer_core::{Body, Config, ErrorKind, Request, TimeoutKind};
+use wayfarer_tests::origin::{After, Origin, Reply};
+
+const OK_EMPTY: &str = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+// ------------------------------------------------------------------ a call runs only once
+
+#[test]
+fn a_call_runs_only_once_blocking() {
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(OK_EMPTY));
+    let client = wayfarer_blocking::Client::new();
+    let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
+    assert!(!call.is_executed());
+    call.execute().expect("first run");
+    assert!(call.is_executed());
+    let e = call.execute().expect_err("second run");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("already executed"), "{e}");
+    assert_eq!(origin.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_call_runs_only_once_tokio() {
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(OK_EMPTY));
+    let client = wayfarer_tokio::Client::new();
+    let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
+    call.execute().await.expect("first run");
+    assert_eq!(
+        call.execute().await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+#[test]
+fn a_call_runs_only_once_smol() {
+    smol::block_on(async {
+        let origin = Origin::start();
+        origin.enqueue(Reply::new(OK_EMPTY));
+        let client = wayfarer_smol::Client::new();
+        let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
+        call.execute().await.expect("first run");
+        assert_eq!(
+            call.execute().await.unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    });
+}
+
+// ------------------------------------------------------------------ cancel
+
+#[test]
+fn cancel_from_another_thread_interrupts_a_blocked_read() {
+    let origin = Origin::start();
+    origin.enqueue(
+        Reply::new(OK_EMPTY)
+            .then(After::Stall)
+            .pause_before(Duration::from_secs(30)),
+    );
+    let client = wayfarer_blocking::Client::new();
+    let call = Arc::new(client.new_call(Request::get(origin.url("/")).build().unwrap()));
+    let canceler = {
+        let call = call.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(150));
+            call.cancel();
+        })
+    };
+    let started = Instant::now();
+    let e = call.execute().expect_err("canceled");
+    canceler.join().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Canceled, "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cancel took {:?}",
+        started.elapsed()
+    );
+    assert!(call.is_canceled());
+}
+
+#[test]
+fn a_call_canceled_before_it_runs_fails_at_once() {
+    let client = wayfarer_blocking::Client::new();
+    let call = client.new_call(Request::get("http://127.0.0.1:9/").build().unwrap());
+    call.cancel();
+    assert_eq!(call.execute().unwrap_err().kind(), ErrorKind::Canceled);
+}
+
+#[tokio::test]
+async fn cancel_interrupts_an_async_call_tokio() {
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(OK_EMPTY).pause_before(Duration::from_secs(30)));
+    let client = wayfarer_tokio::Client::new();
+    let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
+    let running = call.execute();
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        call.cancel();
+    };
+    let (result, ()) = tokio::join!(running, cancel);
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::Canceled);
+}
+
+#[test]
+fn cancel_interrupts_an_async_call_smol() {
+    smol::block_on(async {
+        let origin = Origin::start();
+        origin.enqueue(Reply::new(OK_EMPTY).pause_before(Duration::from_secs(30)));
+        let client = wayfarer_smol::Client::new();
+        let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
+        let running = call.execute();
+        let cancel = async {
+            async_io::Timer::after(Duration::from_millis(100)).await;
+            call.cancel();
+        };
+        let (result, ()) = futures_lite::future::zip(running, cancel).await;
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::Canceled);
+    });
+}
+
+// ------------------------------------------------------------------ write timeout
+
+/// A server that accepts and never reads: a large upload fills the socket buffers and the
+/// write deadline must fire.
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/upload", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        let held = listener.accept();
+        thread::sleep(Duration::from_secs(10));
+        drop(held);
+    });
+    url
+}
+
+fn big_upload(url: &str) -> Request {
+    Request::post(url)
+        .body(Bytes::from(vec![b'x'; 64 << 20]))
+        .build()
+        .unwrap()
+}
+
+fn write_timeout_config() -> Config {
+    Config::builder()
+        .write_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn write_timeout_fires_when_the_server_stops_reading() {
+    let url = silent_server();
+    let started = Instant::now();
+    let client = wayfarer_blocking::Client::from(write_timeout_config());
+    let e = client.new_call(big_upload(&url)).execute().unwrap_err();
+    assert_eq!(e.timeout_kind(), Some(TimeoutKind::Write), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let url = silent_server();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = wayfarer_tokio::Client::from(write_timeout_config());
+    let e = rt
+        .block_on(client.new_call(big_upload(&url)).execute())
+        .unwrap_err();
+    assert_eq!(e.timeout_kind(), Some(TimeoutKind::Write), "{e}");
+
+    let url = silent_server();
+    let client = wayfarer_smol::Client::from(write_timeout_config());
+    let e = smol::block_on(client.new_call(big_upload(&url)).execute()).unwrap_err();
+    assert_eq!(e.timeout_kind(), Some(TimeoutKind::Write), "{e}");
+}
+
+// ------------------------------------------------------------------ streamed uploads
+
+/// A deterministic 5 MiB pattern.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn large_streamed_bodies_arrive_intact_on_every_runtime() {
+    let data = pattern(5 << 20);
+    // Unknown length (chunked) from a reader on the blocking client.
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(OK_EMPTY));
+    let client = wayfarer_blocking::Client::new();
+    let body = Body::from_reader(std::io::Cursor::new(data.clone()), None);
+    let request = Request::put(origin.url("/up")).body(body).build().unwrap();
+    client.new_call(request).execute().unwrap();
+    let seen = origin.take_request();
+    assert_eq!(seen.body.len(), data.len());
+    assert!(seen.body == data, "blocking: body differs");
+    assert!(
+        seen.headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == b"chunked")
+    );
+
+    // Known length from an async stream, on tokio and smol.
+    let chunks = || {
+        let pieces: Vec<std::io::Result<Bytes>> = data
+            .chunks(100_000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        futures_lite::stream::iter(pieces)
+    };
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(OK_EMPTY));
+    origin.enqueue(Reply::new(OK_EMPTY));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tokio_client = wayfarer_tokio::Client::new();
+    let body = Body::from_stream(chunks(), Some(data.len() as u64));
+    rt.block_on(
+        tokio_client
+            .new_call(Request::put(origin.url("/t")).body(body).build().unwrap())
+            .execute(),
+    )
+    .unwrap();
+    let smol_client = wayfarer_smol::Client::new();
+    let body = Body::from_stream(chunks(), Some(data.len() as u64));
+    smol::block_on(
+        smol_client
+            .new_call(Request::put(origin.url("/s")).body(body).build().unwrap())
+            .execute(),
+    )
+    .unwrap();
+    for name in ["tokio", "smol"] {
+        let seen = origin.take_request();
+        assert!(seen.body == data, "{name}: body differs");
+        let length = data.len().to_string();
+        assert!(
+            seen.headers
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case("content-length") && v == length.as_bytes()),
+            "{name}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------ dropping a response
+
+#[test]
+fn a_dropped_response_whose_body_arrived_keeps_its_connection() {
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    ));
+    origin.enqueue(Reply::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain",
+    ));
+    let client = wayfarer_blocking::Client::new();
+    let first = client
+        .new_call(Request::get(origin.url("/1")).build().unwrap())
+        .execute()
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    drop(first); // body never read, but it had fully arrived with the head
+    assert_eq!(client.idle_connection_count(), 1);
+    let mut second = client
+        .new_call(Request::get(origin.url("/2")).build().unwrap())
+        .execute()
+        .unwrap();
+    let mut text = String::new();
+    second.body_mut().read_to_string(&mut text).unwrap();
+    assert_eq!(text, "again");
+    assert_eq!(origin.connection_count(), 1);
+}
+
+// ------------------------------------------------------------------ thread and task safety
+
+#[test]
+fn clients_calls_and_responses_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<wayfarer_blocking::Client>();
+    send_sync::<wayfarer_blocking::Call>();
+    send::<wayfarer_blocking::Response>();
+    send_sync::<wayfarer_tokio::Client>();
+    send_sync::<wayfarer_tokio::Call>();
+    send::<wayfarer_tokio::Response>();
+    send_sync::<wayfarer_smol::Client>();
+    send::<wayfarer_smol::Response>();
+    send_sync::<Request>();
+    let client = wayfarer_tokio::Client::new();
+    let call = client.new_call(Request::get("http://127.0.0.1:9/").build().unwrap());
+    fn future_is_send<F: std::future::Future + Send + 'static>(_: F) {}
+    future_is_send(call.execute());
+}
