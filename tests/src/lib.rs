@@ -8,3 +8,8 @@ pub mod run;
 pub mod sim;
 pub mod vector;
 pub mod wire;
+
+/// The README's examples, compiled (and the runnable ones run) as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
