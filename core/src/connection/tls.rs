@@ -116,15 +116,18 @@ impl TlsSession {
         out: &mut Vec<u8>,
     ) -> Result<bool, Error> {
         let mut closed = false;
+        let mut stuck = false;
         while !cipher.is_empty() {
             match self.conn.read_tls(&mut cipher) {
                 Ok(0) => {
                     closed = true;
                     break;
                 }
-                Ok(_) => {}
-                // "buffer full": drain plaintext below, then go on.
-                Err(e) if e.kind() == io::ErrorKind::Other => {}
+                Ok(_) => stuck = false,
+                // rustls signals back-pressure ("buffer full") this way: drain the plaintext
+                // below and go on. Twice in a row without progress means it cannot make room,
+                // which only a malformed stream can cause.
+                Err(e) if e.kind() == io::ErrorKind::Other && !stuck => stuck = true,
                 Err(e) => return Err(Error::io(format!("TLS read failed: {e}"), Some(e))),
             }
             closed |= self.process(plain, out)?;
