@@ -108,7 +108,8 @@ impl fmt::Debug for CallId {
     }
 }
 
-/// What the call needs the driver to do next. See the [module docs](self) for the contract.
+/// What the call needs the driver to do next. See the [`call` module docs](crate::Call) and the
+/// crate docs for the contract.
 #[derive(Debug)]
 pub enum Output<'a> {
     /// Hand this event to the listener.
@@ -376,7 +377,7 @@ impl Call {
         earliest(self.io.and_then(|(_, at)| at), self.call_deadline)
     }
 
-    /// The next thing to do. See the [module docs](self).
+    /// The next thing to do: see [`Output`] for what each output asks of the driver.
     pub fn poll_output(&mut self) -> Result<Output<'_>, Error> {
         if self.close_pending {
             self.close_pending = false;
