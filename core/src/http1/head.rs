@@ -23,7 +23,8 @@ pub(crate) const MAX_HEADERS_CAP: usize = 1024;
 /// Bounds on what a server may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest response head (status line and fields, including line ends), in bytes.
+    /// Largest response head (status line and fields, including line ends, and any empty lines
+    /// before the status line), in bytes.
     pub max_head_bytes: usize,
     /// Most header fields in one response head (and in a trailer section).
     pub max_headers: usize,
@@ -62,13 +63,17 @@ impl HeadReader {
             .iter()
             .take_while(|&&b| b == b'\r' || b == b'\n')
             .count();
+        // The limit counts those leading empty lines too: while the head is incomplete they are
+        // buffered like the rest of it, and the check must not depend on how the bytes arrived
+        // (counting them only before the head ends would refuse byte by byte what it accepts
+        // whole).
         let Some(end) = self.find_end(buf, skip) else {
             if buf.len() > limits.max_head_bytes {
                 return Err(head_too_large(limits));
             }
             return Ok(None);
         };
-        if end - skip > limits.max_head_bytes {
+        if end > limits.max_head_bytes {
             return Err(head_too_large(limits));
         }
         self.scanned = 0;
@@ -296,6 +301,29 @@ mod tests {
                 .to_string()
                 .contains("header fields")
         );
+    }
+
+    #[test]
+    fn leading_empty_lines_count_toward_the_limit_however_the_head_arrives() {
+        let input = b"\r\n\r\n\n\nHTTP/1.1 200 OK\r\nA: 1\r\n\r\n";
+        for max_head_bytes in 16..=input.len() + 1 {
+            let limits = Limits {
+                max_head_bytes,
+                ..Limits::default()
+            };
+            let whole = read_whole(input, &limits).map(|r| r.map(|(_, len)| len));
+            let bytewise = read_bytewise(input, &limits).map(|r| r.map(|(_, len)| len));
+            assert_eq!(
+                whole.is_ok(),
+                max_head_bytes >= input.len(),
+                "limit {max_head_bytes}"
+            );
+            assert_eq!(
+                whole.map_err(|e| e.to_string()),
+                bytewise.map_err(|e| e.to_string()),
+                "limit {max_head_bytes}"
+            );
+        }
     }
 
     #[test]
