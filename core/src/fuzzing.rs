@@ -51,7 +51,10 @@ pub fn decode_response(input: &[u8], piece: usize) -> Result<Decoded, String> {
         match reader.read(&buf, &limits).map_err(|e| e.to_string())? {
             Some((parts, len)) => {
                 buf.drain(..len);
-                if parts.status.is_informational() {
+                // 101 is a final response (the client refuses it unless it asked to upgrade).
+                if parts.status.is_informational()
+                    && parts.status != http::StatusCode::SWITCHING_PROTOCOLS
+                {
                     interim += 1;
                     if interim > limits.max_interim_responses {
                         return Err("too many interim responses".into());

@@ -11,53 +11,7 @@
 //!  any state ──error──▶ Failed            a pooled connection found closed ──▶ Resolve (once, on a fresh connection)
 //! ```
 //!
-//! # Driving a call
-//!
-//! The driver repeatedly calls [`Call::poll_output`] and does what it says:
-//!
-//! | output | the driver MUST | then report with |
-//! |---|---|---|
-//! | [`Output::Event`] | pass it to the event listener, if any | nothing |
-//! | [`Output::Acquire`] | look in the pool for [`Call::address`] | [`Call::handle_acquired`] |
-//! | [`Output::CheckHealth`] | check, without blocking, that the pooled socket is still open and has no unread bytes | [`Call::handle_health`] |
-//! | [`Output::Resolve`] | resolve the host | [`Call::handle_resolved`] |
-//! | [`Output::Connect`] | open a TCP connection to the address | [`Call::handle_connected`] |
-//! | [`Output::Transmit`] | write (some of) the bytes to the socket | [`Call::handle_transmitted`] |
-//! | [`Output::Receive`] | read from the socket into the buffer | [`Call::handle_received`] |
-//! | [`Output::PullBody`] | read the request body ([`Body::poll_read`]) into the buffer | [`Call::handle_body_pulled`] |
-//! | [`Output::RewindBody`] | [`Body::rewind`] the request body | [`Call::handle_body_rewound`] |
-//! | [`Output::Response`] | hand the response head to the caller | nothing |
-//! | [`Output::Release`] | put the connection and its socket in the pool | nothing |
-//! | [`Output::Close`] | close the current socket | nothing |
-//! | [`Output::Idle`] | wait for the caller to read the body (or for [`Call::poll_timeout`]) | [`Call::read_body`] |
-//! | [`Output::Done`] | nothing: the call is over | |
-//!
-//! An `Err` from `poll_output` is final: the driver closes the socket and reports the error.
-//!
-//! Rules a driver relies on:
-//! - I/O outputs are repeated until answered, so a driver may poll again after a spurious
-//!   wake-up, and a non-blocking driver may simply poll again once its socket is ready.
-//!   Reporting an error of kind `WouldBlock` or `Interrupted` changes nothing either.
-//! - Deadlines travel with the outputs that wait (`Connect`, `Transmit`, `Receive`) and are
-//!   also given by [`Call::poll_timeout`]. When one passes before the I/O completes, call
-//!   [`Call::handle_timeout`]; reporting an error of kind `TimedOut` (a socket timeout) does
-//!   the same.
-//! - A `Connect` for a different address than the one being connected means the previous
-//!   attempt is abandoned (it timed out): drop it. The resolved addresses are deduplicated, so
-//!   consecutive attempts always differ.
-//! - An output borrows the call (a `Transmit` lends the bytes, a `Receive` the buffer): finish
-//!   the I/O, then report with the matching `handle_*` method.
-//! - After [`Output::Response`], `Idle` means the call waits for [`Call::read_body`]; a driver
-//!   that reads the body as soon as the head arrives never sees it.
-//! - Reports that do not match what the call is waiting for are ignored.
-//!
-//! The body is read with [`Call::read_body`], which either copies bytes already received into
-//! the caller's buffer, asks for more I/O ([`BodyRead::Pending`]), or, on a plain connection
-//! with nothing buffered, lets the driver read from the socket straight into the caller's buffer
-//! ([`BodyRead::Direct`], reported with [`Call::handle_direct_read`]).
-//!
-//! [`Body::poll_read`]: crate::Body::poll_read
-//! [`Body::rewind`]: crate::Body::rewind
+//! How a driver runs a call is documented on [`Call`].
 
 mod recv;
 mod send;
@@ -108,8 +62,7 @@ impl fmt::Debug for CallId {
     }
 }
 
-/// What the call needs the driver to do next. See the [`call` module docs](crate::Call) and the
-/// crate docs for the contract.
+/// What the call needs the driver to do next. See [`Call`] for the contract.
 #[derive(Debug)]
 pub enum Output<'a> {
     /// Hand this event to the listener.
@@ -221,7 +174,56 @@ struct SendProgress {
     pull: Vec<u8>,
 }
 
-/// One call's state machine.
+/// One call's state machine: the exchange of a request and its response, with every piece of
+/// I/O it needs expressed as an [`Output`] for the driver to perform.
+///
+/// # Driving a call
+///
+/// The driver repeatedly calls [`Call::poll_output`] and does what it says:
+///
+/// | output | the driver MUST | then report with |
+/// |---|---|---|
+/// | [`Output::Event`] | pass it to the event listener, if any | nothing |
+/// | [`Output::Acquire`] | look in the pool for [`Call::address`] | [`Call::handle_acquired`] |
+/// | [`Output::CheckHealth`] | check, without blocking, that the pooled socket is still open and has no unread bytes | [`Call::handle_health`] |
+/// | [`Output::Resolve`] | resolve the host | [`Call::handle_resolved`] |
+/// | [`Output::Connect`] | open a TCP connection to the address | [`Call::handle_connected`] |
+/// | [`Output::Transmit`] | write (some of) the bytes to the socket | [`Call::handle_transmitted`] |
+/// | [`Output::Receive`] | read from the socket into the buffer | [`Call::handle_received`] |
+/// | [`Output::PullBody`] | read the request body ([`Body::poll_read`]) into the buffer | [`Call::handle_body_pulled`] |
+/// | [`Output::RewindBody`] | [`Body::rewind`] the request body | [`Call::handle_body_rewound`] |
+/// | [`Output::Response`] | hand the response head to the caller | nothing |
+/// | [`Output::Release`] | put the connection and its socket in the pool | nothing |
+/// | [`Output::Close`] | close the current socket | nothing |
+/// | [`Output::Idle`] | wait for the caller to read the body (or for [`Call::poll_timeout`]) | [`Call::read_body`] |
+/// | [`Output::Done`] | nothing: the call is over | |
+///
+/// An `Err` from `poll_output` is final: the driver closes the socket and reports the error.
+///
+/// Rules a driver relies on:
+/// - I/O outputs are repeated until answered, so a driver may poll again after a spurious
+///   wake-up, and a non-blocking driver may simply poll again once its socket is ready.
+///   Reporting an error of kind `WouldBlock` or `Interrupted` changes nothing either.
+/// - Deadlines travel with the outputs that wait (`Connect`, `Transmit`, `Receive`) and are
+///   also given by [`Call::poll_timeout`]. When one passes before the I/O completes, call
+///   [`Call::handle_timeout`]; reporting an error of kind `TimedOut` (a socket timeout) does
+///   the same.
+/// - A `Connect` for a different address than the one being connected means the previous
+///   attempt is abandoned (it timed out): drop it. The resolved addresses are deduplicated, so
+///   consecutive attempts always differ.
+/// - An output borrows the call (a `Transmit` lends the bytes, a `Receive` the buffer): finish
+///   the I/O, then report with the matching `handle_*` method.
+/// - After [`Output::Response`], `Idle` means the call waits for [`Call::read_body`]; a driver
+///   that reads the body as soon as the head arrives never sees it.
+/// - Reports that do not match what the call is waiting for are ignored.
+///
+/// The body is read with [`Call::read_body`], which either copies bytes already received into
+/// the caller's buffer, asks for more I/O ([`BodyRead::Pending`]), or, on a plain connection
+/// with nothing buffered, lets the driver read from the socket straight into the caller's buffer
+/// ([`BodyRead::Direct`], reported with [`Call::handle_direct_read`]).
+///
+/// [`Body::poll_read`]: crate::Body::poll_read
+/// [`Body::rewind`]: crate::Body::rewind
 pub struct Call {
     id: CallId,
     shared: Arc<Shared>,

@@ -3,7 +3,7 @@
 //! ```text
 //!        ┌──────────── hex digits ─────────────┐
 //!        ▼                                     │
-//!  ┌──▶ Size ──';' / SP──▶ Extension ──CR──▶ SizeLf ──LF──┐
+//!  ┌──▶ Size ──[SP]* ';'──▶ Extension ──CR──▶ SizeLf ──LF──┐
 //!  │     │ CR / LF ──────────────────────────────────────┤
 //!  │     ▼                                              ▼
 //!  │   size > 0: Data ──(size bytes)──▶ DataCr ──▶ DataLf        size == 0: Trailer ──blank line──▶ Done
@@ -25,6 +25,8 @@ const MAX_SIZE_LINE: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Size,
+    /// Whitespace after the size digits: only `;` (an extension) or the line end may follow.
+    SizeSpace,
     Extension,
     SizeLf,
     Data,
@@ -119,7 +121,7 @@ impl ChunkedDecoder {
     /// Advances over one byte outside chunk data.
     fn step(&mut self, b: u8, limits: &Limits) -> Result<(), Error> {
         match self.state {
-            State::Size | State::Extension => {
+            State::Size | State::SizeSpace | State::Extension => {
                 self.line_len += 1;
                 if self.line_len > MAX_SIZE_LINE {
                     return Err(Error::protocol("chunk size line too long"));
@@ -136,7 +138,10 @@ impl ChunkedDecoder {
                     }
                     (_, b'\r') if self.digits > 0 => self.state = State::SizeLf,
                     (_, b'\n') if self.digits > 0 => self.end_size_line(),
-                    (State::Size, b';' | b' ' | b'\t') if self.digits > 0 => {
+                    (State::Size | State::SizeSpace, b' ' | b'\t') if self.digits > 0 => {
+                        self.state = State::SizeSpace
+                    }
+                    (State::Size | State::SizeSpace, b';') if self.digits > 0 => {
                         self.state = State::Extension
                     }
                     (State::Extension, b) if b >= 0x20 || b == b'\t' => {}
@@ -264,6 +269,13 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_after_the_size_may_only_lead_to_an_extension_or_the_line_end() {
+        let (body, done, _) = decode(b"3 \t;ext=1\r\nabc\r\n0  \r\n\r\n", 1, 8).unwrap();
+        assert_eq!(body, b"abc");
+        assert!(done);
+    }
+
+    #[test]
     fn accepts_bare_lf() {
         let (body, done, _) = decode(b"3\nabc\n0\n\n", 1, 8).unwrap();
         assert_eq!(body, b"abc");
@@ -281,6 +293,9 @@ mod tests {
             b"3\r\nabc\rX",
             b"3\rX",
             b"3;\x01\r\n",
+            b"5 6\r\n",
+            b"5 junk\r\n",
+            b"5\tX\r\n",
         ] {
             let e = decode(bad, 1, 8).unwrap_err();
             assert_eq!(

@@ -86,6 +86,9 @@ pub(crate) fn plan(
             .map(trim_ows)
             .filter(|c| !c.is_empty())
             .collect();
+        if codings.is_empty() {
+            return Err(Error::protocol("empty Transfer-Encoding"));
+        }
         let chunked_count = codings
             .iter()
             .filter(|c| c.eq_ignore_ascii_case(b"chunked"))
@@ -265,6 +268,8 @@ mod tests {
             .is_err()
         );
         assert!(plan_for(200, Version::HTTP_10, &[("Transfer-Encoding", "chunked")]).is_err());
+        assert!(plan_for(200, Version::HTTP_11, &[("Transfer-Encoding", " , ")]).is_err());
+        assert!(plan_for(200, Version::HTTP_11, &[("Transfer-Encoding", "")]).is_err());
     }
 
     #[test]

@@ -196,24 +196,20 @@ fn unfold(value: &[u8]) -> Bytes {
 
 /// Parses a trailer section (header fields followed by a blank line), for chunked bodies.
 pub(crate) fn parse_trailers(block: &[u8], limits: &Limits) -> Result<Headers, Error> {
-    let max_headers = limits.max_headers.min(MAX_HEADERS_CAP);
-    let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
-    match httparse::parse_headers(block, &mut storage) {
-        Ok(httparse::Status::Complete((_, fields))) => {
-            let bytes = Bytes::copy_from_slice(block);
-            let mut headers = Headers::with_capacity(fields.len());
-            for h in fields {
-                headers.push_unchecked(
-                    bytes.slice(within(block, h.name.as_bytes())),
-                    bytes.slice(within(block, h.value)),
-                );
-            }
-            Ok(headers)
-        }
-        Ok(httparse::Status::Partial) => Err(Error::protocol("incomplete trailer section")),
-        Err(httparse::Error::TooManyHeaders) => Err(Error::protocol("too many trailer fields")),
-        Err(e) => Err(Error::protocol(format!("malformed trailer section: {e}"))),
-    }
+    // httparse configures obs-fold handling only for whole responses, so the trailer fields are
+    // parsed behind a stand-in status line: trailers follow exactly the same field rules as the
+    // head (obs-fold unfolded, same limits) with one code path.
+    let mut framed = Vec::with_capacity(block.len() + 17);
+    framed.extend_from_slice(b"HTTP/1.1 200 T\r\n");
+    framed.extend_from_slice(block);
+    parse(&framed, limits)
+        .map(|parts| parts.headers)
+        .map_err(|e| {
+            Error::protocol(format!(
+                "malformed trailer section: {}",
+                e.message().trim_start_matches("malformed response head: ")
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -343,6 +339,18 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn trailers_follow_the_head_rules() {
+        let t = parse_trailers(b"X: a\r\n b\r\n\r\n", &Limits::default()).unwrap();
+        assert_eq!(t.get("x"), Some("a b"));
+        assert!(parse_trailers(b"Bad Field\r\n\r\n", &Limits::default()).is_err());
+        let limits = Limits {
+            max_headers: 1,
+            ..Limits::default()
+        };
+        assert!(parse_trailers(b"A: 1\r\nB: 2\r\n\r\n", &limits).is_err());
     }
 
     #[test]
