@@ -104,31 +104,15 @@ impl Driver {
                     return Ok(0);
                 }
                 Ok(BodyRead::Direct(max)) => {
-                    let result = match (
-                        self.socket.as_mut(),
-                        remaining(self.call.poll_timeout(), now),
-                    ) {
-                        (_, Err(())) => None,
-                        (Some(socket), Ok(timeout)) => Some(socket.read(&mut buf[..max], timeout)),
-                        (None, _) => Some(Err(not_connected())),
-                    };
-                    let now = self.inner.now();
-                    let n = match result {
-                        _ if self.cancel.is_canceled() => {
-                            self.call.cancel(now);
-                            continue;
-                        }
-                        None => {
-                            self.call.handle_timeout(now);
-                            continue;
-                        }
-                        Some(Err(e)) if is_timeout(&e) => {
-                            self.call.handle_timeout(now);
-                            continue;
-                        }
-                        Some(r) => self.call.handle_direct_read(now, r),
-                    };
-                    match n {
+                    let deadline = self.call.poll_timeout();
+                    let result = socket_op(self.socket.as_mut(), deadline, now, |s, t| {
+                        s.read(&mut buf[..max], t)
+                    });
+                    let mut delivered = Ok(0);
+                    self.report(result, |call, now, r| {
+                        delivered = call.handle_direct_read(now, r)
+                    });
+                    match delivered {
                         Ok(0) => continue,
                         Ok(n) => return Ok(n),
                         Err(e) => {
@@ -180,6 +164,23 @@ impl Driver {
         self.socket = None;
     }
 
+    /// Reports a socket operation's outcome: a cancel that interrupted it wins, a socket timeout
+    /// (or a deadline already past) lets the call check its deadlines, and anything else goes to
+    /// `handle`.
+    fn report(
+        &mut self,
+        result: Option<io::Result<usize>>,
+        handle: impl FnOnce(&mut wayfarer_core::Call, Now, io::Result<usize>),
+    ) {
+        let now = self.inner.now();
+        match result {
+            _ if self.cancel.is_canceled() => self.call.cancel(now),
+            None => self.call.handle_timeout(now),
+            Some(Err(e)) if is_timeout(&e) => self.call.handle_timeout(now),
+            Some(r) => handle(&mut self.call, now, r),
+        }
+    }
+
     /// Performs one output of the call.
     fn step(&mut self) -> Result<Step, Error> {
         if self.cancel.is_canceled() {
@@ -229,32 +230,14 @@ impl Driver {
                 self.call.handle_connected(self.inner.now(), result);
             }
             Output::Transmit { bytes, deadline } => {
-                let result = match (self.socket.as_mut(), remaining(deadline, now)) {
-                    (_, Err(())) => None,
-                    (Some(socket), Ok(timeout)) => Some(socket.write(bytes, timeout)),
-                    (None, _) => Some(Err(not_connected())),
-                };
-                let now = self.inner.now();
-                match result {
-                    _ if self.cancel.is_canceled() => self.call.cancel(now),
-                    None => self.call.handle_timeout(now),
-                    Some(Err(e)) if is_timeout(&e) => self.call.handle_timeout(now),
-                    Some(r) => self.call.handle_transmitted(now, r),
-                }
+                let result = socket_op(self.socket.as_mut(), deadline, now, |s, t| {
+                    s.write(bytes, t)
+                });
+                self.report(result, |call, now, r| call.handle_transmitted(now, r));
             }
             Output::Receive { buf, deadline } => {
-                let result = match (self.socket.as_mut(), remaining(deadline, now)) {
-                    (_, Err(())) => None,
-                    (Some(socket), Ok(timeout)) => Some(socket.read(buf, timeout)),
-                    (None, _) => Some(Err(not_connected())),
-                };
-                let now = self.inner.now();
-                match result {
-                    _ if self.cancel.is_canceled() => self.call.cancel(now),
-                    None => self.call.handle_timeout(now),
-                    Some(Err(e)) if is_timeout(&e) => self.call.handle_timeout(now),
-                    Some(r) => self.call.handle_received(now, r),
-                }
+                let result = socket_op(self.socket.as_mut(), deadline, now, |s, t| s.read(buf, t));
+                self.report(result, |call, now, r| call.handle_received(now, r));
             }
             Output::PullBody(buf) => {
                 let result = block_on_read(&mut self.body, buf);
@@ -278,6 +261,21 @@ impl Driver {
         }
         Ok(Step::Continue)
     }
+}
+
+/// Runs one socket operation with the time left until `deadline` as its socket timeout.
+/// `None` means the deadline had already passed, so nothing was attempted.
+fn socket_op(
+    socket: Option<&mut Socket>,
+    deadline: Option<Instant>,
+    now: Now,
+    op: impl FnOnce(&mut Socket, Option<Duration>) -> io::Result<usize>,
+) -> Option<io::Result<usize>> {
+    let timeout = remaining(deadline, now).ok()?;
+    Some(match socket {
+        Some(socket) => op(socket, timeout),
+        None => Err(not_connected()),
+    })
 }
 
 /// Pulls request body bytes on this thread. Readers never return `Pending`; an async stream
