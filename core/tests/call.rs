@@ -197,6 +197,32 @@ fn receive(call: &mut Call, now: u64, bytes: &[u8]) {
     call.handle_received(at(now), Ok(bytes.len()));
 }
 
+/// Sends the request, pulling its body from `body` and writing everything at once, until the
+/// call wants something else: returns that output's description, or the call's error.
+fn send_until_blocked(
+    call: &mut Call,
+    body: &mut Body,
+    now: u64,
+) -> Result<String, wayfarer_core::Error> {
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        match call.poll_output()? {
+            Output::PullBody(buf) => {
+                let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
+                    panic!("test bodies never block")
+                };
+                call.handle_body_pulled(at(now), r);
+            }
+            Output::Transmit { bytes, .. } => {
+                let n = bytes.len();
+                call.handle_transmitted(at(now), Ok(n));
+            }
+            Output::Event(_) => {}
+            other => return Ok(describe(&other)),
+        }
+    }
+}
+
 #[test]
 fn call_timeout_covers_the_whole_call_including_the_body() {
     let config = Config::builder()
@@ -262,7 +288,7 @@ fn events_follow_the_call_in_order() {
     let client = client(config);
     let (mut call, _) =
         client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
-    let mut drain = |call: &mut Call| {
+    let drain = |call: &mut Call| {
         while let Ok(Output::Event(e)) = call.poll_output() {
             listener.on_event(&e);
         }
@@ -325,23 +351,7 @@ fn a_streamed_body_must_match_its_declared_length() {
             .build()
             .unwrap();
         let (mut call, mut body) = connected_call(&client, request, 0);
-        let error = loop {
-            match call.poll_output() {
-                Ok(Output::PullBody(buf)) => {
-                    let mut cx = Context::from_waker(Waker::noop());
-                    let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
-                        panic!()
-                    };
-                    call.handle_body_pulled(at(1), r);
-                }
-                Ok(Output::Transmit { bytes, .. }) => {
-                    let n = bytes.len();
-                    call.handle_transmitted(at(1), Ok(n));
-                }
-                Ok(_) => {}
-                Err(e) => break e,
-            }
-        };
+        let error = send_until_blocked(&mut call, &mut body, 1).expect_err("the call fails");
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
         assert!(error.to_string().contains(message), "{error}");
     }
@@ -388,23 +398,9 @@ fn a_stale_pooled_connection_retries_once_and_rewinds_a_repeatable_body() {
     let (conn, socket) = client.acquire(ms(4), call.address()).expect("pooled");
     assert_eq!(socket, 7);
     call.handle_acquired(at(4), Some(conn));
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut pull = |call: &mut Call, body: &mut Body| loop {
-        match call.poll_output() {
-            Ok(Output::PullBody(buf)) => {
-                let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
-                    panic!()
-                };
-                call.handle_body_pulled(at(5), r);
-            }
-            Ok(Output::Transmit { bytes, .. }) => {
-                let n = bytes.len();
-                call.handle_transmitted(at(5), Ok(n));
-            }
-            Ok(Output::Event(_)) => {}
-            Ok(other) => return describe(&other),
-            Err(e) => return format!("error {e}"),
-        }
+    let pull = |call: &mut Call, body: &mut Body| match send_until_blocked(call, body, 5) {
+        Ok(output) => output,
+        Err(e) => format!("error {e}"),
     };
     assert!(pull(&mut call, &mut body).starts_with("receive"));
     call.handle_received(at(6), Ok(0));
@@ -579,19 +575,7 @@ fn errors_say_where_they_happened() {
         .build()
         .unwrap();
     let (mut call, mut body) = connected_call(&client, request, 0);
-    let e = loop {
-        match call.poll_output() {
-            Ok(Output::PullBody(buf)) => {
-                let mut cx = Context::from_waker(Waker::noop());
-                let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
-                    panic!()
-                };
-                call.handle_body_pulled(at(1), r);
-            }
-            Ok(_) => {}
-            Err(e) => break e,
-        }
-    };
+    let e = send_until_blocked(&mut call, &mut body, 1).expect_err("the body source fails");
     assert_eq!(e.phase(), Some(Phase::RequestBody), "{e}");
 }
 
