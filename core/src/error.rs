@@ -311,6 +311,10 @@ fn describe_tls(error: &rustls::Error, host: &str) -> String {
             }
             C::Revoked => "TLS: the server's certificate has been revoked".into(),
             C::BadSignature => "TLS: the server's certificate has a bad signature".into(),
+            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "TLS: the server presented a CA certificate as its own certificate (a self-signed CA cannot identify a server)".into()
+            }
+            C::Other(other) => format!("TLS: invalid server certificate ({other})"),
             other => format!("TLS: invalid server certificate: {other:?}"),
         },
         rustls::Error::AlertReceived(alert) => format!("TLS: the server sent alert {alert:?}"),
@@ -431,5 +435,10 @@ mod tests {
         assert!(e.to_string().contains("expired"), "{e}");
         assert_eq!(e.kind(), ErrorKind::Tls);
         assert!(e.tls_error().is_some());
+        let ca = rustls::CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            std::io::Error::other("CaUsedAsEndEntity"),
+        )));
+        let e = Error::tls(rustls::Error::InvalidCertificate(ca), "h");
+        assert!(e.to_string().contains("CA certificate as its own"), "{e}");
     }
 }
