@@ -35,12 +35,16 @@
 //!
 //! ```no_run
 //! use wayfarer_core::{BodyRead, Client, Now, Output, Request};
-//! # fn now() -> Now { unimplemented!() }
+//! # use std::io;
+//! # // Placeholders for the driver's own clock, sockets and resolver.
+//! # fn now() -> Now { Now::new(wayfarer_core::Instant::ZERO, std::time::SystemTime::UNIX_EPOCH) }
 //! # struct Socket;
-//! # impl Socket { fn connect(_: std::net::SocketAddr) -> std::io::Result<Socket> { unimplemented!() }
-//! #   fn write(&mut self, _: &[u8]) -> std::io::Result<usize> { unimplemented!() }
-//! #   fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> { unimplemented!() } }
-//! # fn resolve(_: &str, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> { unimplemented!() }
+//! # impl Socket {
+//! #   fn connect(_: std::net::SocketAddr) -> io::Result<Socket> { Err(io::ErrorKind::Unsupported.into()) }
+//! #   fn write(&mut self, _: &[u8]) -> io::Result<usize> { Err(io::ErrorKind::Unsupported.into()) }
+//! #   fn read(&mut self, _: &mut [u8]) -> io::Result<usize> { Err(io::ErrorKind::Unsupported.into()) }
+//! # }
+//! # fn resolve(_: &str, _: u16) -> io::Result<Vec<std::net::SocketAddr>> { Err(io::ErrorKind::Unsupported.into()) }
 //! let client: Client<Socket> = Client::new(Default::default());
 //! let request = Request::get("http://example.com/").build()?;
 //! let (mut call, _body) = client.start_call(now(), request);
