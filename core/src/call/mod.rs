@@ -474,7 +474,10 @@ impl Call {
         if now.mono >= self.now.mono {
             self.now = now;
         }
-        self.shared.config.clock.set(self.now.wall);
+        // Only certificate checks read wall time, so plain-HTTP calls skip the shared store.
+        if self.address.is_tls() {
+            self.shared.config.clock.set(self.now.wall);
+        }
     }
 
     fn event(&mut self, kind: EventKind) {
