@@ -26,36 +26,35 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
-use sync_wrapper::SyncWrapper;
 
 /// A stream of body pieces, as async runtimes produce them.
 pub type BodyStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
 type Opener = Arc<dyn Fn() -> io::Result<Body> + Send + Sync>;
 
-/// A request body.
+/// A request body (and the body of a response an interceptor makes up).
+///
+/// Cloning a body is cheap and follows OkHttp's sharing rule: bytes and repeatable bodies clone
+/// into independent copies, while the clones of a one-shot body share its single source, so
+/// whichever clone is read first gets the bytes. That is what lets a request be cloned for a
+/// retry or a redirect and still send a one-shot body at most once.
 pub struct Body {
     kind: Kind,
+    content_type: Option<Bytes>,
 }
 
-// Sources sit in `SyncWrapper`s: they are only ever used through `&mut Body`, so a `Body` (and
-// the `Request` holding it) can be `Sync` even when the user's reader or stream is not.
 enum Kind {
     Empty,
     Bytes(Bytes),
-    Reader {
-        reader: SyncWrapper<Box<dyn Read + Send>>,
+    /// A reader or a stream, readable once, shared between clones.
+    OneShot {
+        source: Arc<Mutex<OneShot>>,
         len: Option<u64>,
-    },
-    Stream {
-        stream: SyncWrapper<BodyStream>,
-        len: Option<u64>,
-        pending: Bytes,
     },
     Repeatable {
         open: Opener,
@@ -64,25 +63,27 @@ enum Kind {
     },
 }
 
-/// What the call needs to know about a body to frame and send it.
-#[derive(Debug, Clone)]
-pub(crate) enum BodyShape {
-    None,
-    Bytes(Bytes),
-    Stream { repeatable: bool },
+enum OneShot {
+    Reader(Box<dyn Read + Send>),
+    Stream { stream: BodyStream, pending: Bytes },
 }
 
 impl Body {
+    fn of(kind: Kind) -> Body {
+        Body {
+            kind,
+            content_type: None,
+        }
+    }
+
     /// No body.
     pub fn empty() -> Body {
-        Body { kind: Kind::Empty }
+        Body::of(Kind::Empty)
     }
 
     /// A body held in memory; repeatable and framed with `Content-Length`.
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Body {
-        Body {
-            kind: Kind::Bytes(bytes.into()),
-        }
+        Body::of(Kind::Bytes(bytes.into()))
     }
 
     /// A one-shot body read from `reader`. With `len` it is sent with `Content-Length` (and the
@@ -92,12 +93,10 @@ impl Body {
     /// client a reader that blocks for long stalls that task, so prefer [`Body::from_stream`]
     /// there.
     pub fn from_reader(reader: impl Read + Send + 'static, len: Option<u64>) -> Body {
-        Body {
-            kind: Kind::Reader {
-                reader: SyncWrapper::new(Box::new(reader)),
-                len,
-            },
-        }
+        Body::of(Kind::OneShot {
+            source: Arc::new(Mutex::new(OneShot::Reader(Box::new(reader)))),
+            len,
+        })
     }
 
     /// A one-shot body produced by an async stream. With `len` it is sent with
@@ -106,28 +105,53 @@ impl Body {
         stream: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
         len: Option<u64>,
     ) -> Body {
-        Body {
-            kind: Kind::Stream {
-                stream: SyncWrapper::new(Box::pin(stream)),
-                len,
+        Body::of(Kind::OneShot {
+            source: Arc::new(Mutex::new(OneShot::Stream {
+                stream: Box::pin(stream),
                 pending: Bytes::new(),
-            },
-        }
+            })),
+            len,
+        })
     }
 
     /// A repeatable body: `open` produces a fresh one-shot body each time the body must be sent
-    /// (for example reopening a file), so the call can be retried.
+    /// (for example reopening a file), so the call can be retried or redirected with it.
     pub fn repeatable(
         len: Option<u64>,
         open: impl Fn() -> io::Result<Body> + Send + Sync + 'static,
     ) -> Body {
-        Body {
-            kind: Kind::Repeatable {
-                open: Arc::new(open),
-                len,
-                current: None,
-            },
-        }
+        Body::of(Kind::Repeatable {
+            open: Arc::new(open),
+            len,
+            current: None,
+        })
+    }
+
+    /// This body with a media type: the bridge sends it as `Content-Type` unless the request
+    /// sets its own.
+    ///
+    /// ```
+    /// use wayfarer_core::Body;
+    ///
+    /// let body = Body::from(r#"{"a":1}"#).with_content_type("application/json")?;
+    /// assert_eq!(body.content_type(), Some("application/json"));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn with_content_type(mut self, media_type: &str) -> Result<Body, crate::Error> {
+        crate::headers::validate_value("Content-Type", media_type.as_bytes())?;
+        self.content_type = Some(Bytes::copy_from_slice(media_type.as_bytes()));
+        Ok(self)
+    }
+
+    /// The media type given with [`with_content_type`](Self::with_content_type).
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type
+            .as_deref()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    pub(crate) fn content_type_bytes(&self) -> Option<&Bytes> {
+        self.content_type.as_ref()
     }
 
     /// The length, if known: 0 for no body.
@@ -135,23 +159,21 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Bytes(b) => Some(b.len() as u64),
-            Kind::Reader { len, .. } | Kind::Stream { len, .. } | Kind::Repeatable { len, .. } => {
-                *len
-            }
+            Kind::OneShot { len, .. } | Kind::Repeatable { len, .. } => *len,
         }
     }
 
-    /// True when there is no body at all.
+    /// True for no body at all (a zero-length bytes body is still a body).
     pub fn is_empty(&self) -> bool {
         matches!(self.kind, Kind::Empty)
     }
 
-    /// True when the body can be sent only once.
+    /// True for a body that can be sent only once (a reader or a stream).
     pub fn is_one_shot(&self) -> bool {
-        matches!(self.kind, Kind::Reader { .. } | Kind::Stream { .. })
+        matches!(self.kind, Kind::OneShot { .. })
     }
 
-    /// The bytes of an in-memory body.
+    /// The bytes of a bytes body (empty for no body); `None` for a streamed body.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.kind {
             Kind::Bytes(b) => Some(b),
@@ -160,36 +182,26 @@ impl Body {
         }
     }
 
-    /// A copy, when the body can be sent again (bytes, empty, repeatable).
+    pub(crate) fn bytes(&self) -> Option<&Bytes> {
+        match &self.kind {
+            Kind::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// An independent copy, for a body that can be sent again: bytes and repeatable bodies.
+    /// `None` for a one-shot body (its [`Clone`] shares the single source instead).
     pub fn try_clone(&self) -> Option<Body> {
-        match &self.kind {
-            Kind::Empty => Some(Body::empty()),
-            Kind::Bytes(b) => Some(Body::from_bytes(b.clone())),
-            Kind::Repeatable { open, len, .. } => Some(Body {
-                kind: Kind::Repeatable {
-                    open: open.clone(),
-                    len: *len,
-                    current: None,
-                },
-            }),
-            Kind::Reader { .. } | Kind::Stream { .. } => None,
+        if self.is_one_shot() {
+            None
+        } else {
+            Some(self.clone())
         }
     }
 
-    pub(crate) fn shape(&self) -> BodyShape {
-        match &self.kind {
-            Kind::Empty => BodyShape::None,
-            Kind::Bytes(b) => BodyShape::Bytes(b.clone()),
-            Kind::Reader { .. } | Kind::Stream { .. } => BodyShape::Stream { repeatable: false },
-            Kind::Repeatable { .. } => BodyShape::Stream { repeatable: true },
-        }
-    }
-
-    /// Pulls the next bytes of a streamed body into `buf`; `Ready(Ok(0))` is the end.
-    ///
-    /// Drivers call this when the call asks for [`Output::PullBody`](crate::Output::PullBody).
-    /// A blocking driver calls it with a waker that parks its thread; readers never return
-    /// `Pending`.
+    /// Reads body bytes into `buf`; `Ok(0)` at the end. A runtime calls this when the call asks
+    /// for request body bytes; a one-shot body read through several clones yields each byte
+    /// once.
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
@@ -202,28 +214,12 @@ impl Body {
                 b.advance(n);
                 Poll::Ready(Ok(n))
             }
-            Kind::Reader { reader, .. } => loop {
-                match reader.get_mut().read(buf) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    r => return Poll::Ready(r),
-                }
-            },
-            Kind::Stream {
-                stream, pending, ..
-            } => loop {
-                if !pending.is_empty() {
-                    let n = pending.len().min(buf.len());
-                    buf[..n].copy_from_slice(&pending[..n]);
-                    pending.advance(n);
-                    return Poll::Ready(Ok(n));
-                }
-                match stream.get_mut().as_mut().poll_next(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => *pending = chunk,
-                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
-                    Poll::Ready(None) => return Poll::Ready(Ok(0)),
-                    Poll::Pending => return Poll::Pending,
-                }
-            },
+            Kind::OneShot { source, .. } => {
+                // A panic inside a user's reader poisons the lock; the source is then in
+                // whatever state the reader left it, which a later read reports as it can.
+                let mut source = source.lock().unwrap_or_else(|p| p.into_inner());
+                source.poll_read(cx, buf)
+            }
             Kind::Repeatable { open, current, .. } => {
                 if current.is_none() {
                     match open() {
@@ -239,8 +235,8 @@ impl Body {
         }
     }
 
-    /// Starts a repeatable body over, so that it can be sent again. Returns false for a one-shot
-    /// body, which cannot be.
+    /// Starts the body over (a repeatable body reopens its source at the next read). False for
+    /// a one-shot body, which cannot be sent again.
     pub fn rewind(&mut self) -> bool {
         match &mut self.kind {
             Kind::Repeatable { current, .. } => {
@@ -249,6 +245,57 @@ impl Body {
             }
             Kind::Empty => true,
             _ => false,
+        }
+    }
+}
+
+impl OneShot {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            OneShot::Reader(reader) => loop {
+                match reader.read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    r => return Poll::Ready(r),
+                }
+            },
+            OneShot::Stream { stream, pending } => loop {
+                if !pending.is_empty() {
+                    let n = pending.len().min(buf.len());
+                    buf[..n].copy_from_slice(&pending[..n]);
+                    pending.advance(n);
+                    return Poll::Ready(Ok(n));
+                }
+                match stream.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => *pending = chunk,
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                    Poll::Ready(None) => return Poll::Ready(Ok(0)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            },
+        }
+    }
+}
+
+impl Clone for Body {
+    /// Bytes and repeatable bodies clone into independent copies (a repeatable clone reopens
+    /// its source); the clones of a one-shot body share its source.
+    fn clone(&self) -> Body {
+        let kind = match &self.kind {
+            Kind::Empty => Kind::Empty,
+            Kind::Bytes(b) => Kind::Bytes(b.clone()),
+            Kind::OneShot { source, len } => Kind::OneShot {
+                source: source.clone(),
+                len: *len,
+            },
+            Kind::Repeatable { open, len, .. } => Kind::Repeatable {
+                open: open.clone(),
+                len: *len,
+                current: None,
+            },
+        };
+        Body {
+            kind,
+            content_type: self.content_type.clone(),
         }
     }
 }
@@ -264,8 +311,7 @@ impl fmt::Debug for Body {
         match &self.kind {
             Kind::Empty => f.write_str("Body::Empty"),
             Kind::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
-            Kind::Reader { len, .. } => write!(f, "Body::Reader(len: {len:?})"),
-            Kind::Stream { len, .. } => write!(f, "Body::Stream(len: {len:?})"),
+            Kind::OneShot { len, .. } => write!(f, "Body::OneShot(len: {len:?})"),
             Kind::Repeatable { len, .. } => write!(f, "Body::Repeatable(len: {len:?})"),
         }
     }
@@ -321,19 +367,38 @@ mod tests {
     }
 
     #[test]
-    fn shapes_and_lengths() {
-        assert!(matches!(Body::empty().shape(), BodyShape::None));
-        assert!(matches!(Body::from("abc").shape(), BodyShape::Bytes(b) if b == "abc"));
+    fn kinds_and_lengths() {
+        assert!(Body::empty().is_empty() && Body::empty().len() == Some(0));
+        assert_eq!(Body::from("abc").as_bytes(), Some(&b"abc"[..]));
         let r = Body::from_reader(io::empty(), None);
-        assert!(matches!(r.shape(), BodyShape::Stream { repeatable: false }));
+        assert!(r.is_one_shot() && r.len().is_none());
         assert!(r.try_clone().is_none());
         let rep = Body::repeatable(Some(2), || Ok(Body::from("hi")));
-        assert!(matches!(
-            rep.shape(),
-            BodyShape::Stream { repeatable: true }
-        ));
+        assert!(!rep.is_one_shot());
         assert_eq!(rep.len(), Some(2));
         assert!(rep.try_clone().is_some());
+    }
+
+    #[test]
+    fn clones_of_a_one_shot_body_share_its_bytes() {
+        let mut a = Body::from_reader(io::Cursor::new(b"abcdef".to_vec()), Some(6));
+        let mut b = a.clone();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut buf = [0u8; 4];
+        assert!(matches!(a.poll_read(&mut cx, &mut buf), Poll::Ready(Ok(4))));
+        assert_eq!(read_all(&mut b), b"ef");
+        assert_eq!(read_all(&mut a), b"");
+        let mut bytes = Body::from("xy");
+        let mut copy = bytes.clone();
+        assert_eq!(read_all(&mut bytes), b"xy");
+        assert_eq!(read_all(&mut copy), b"xy");
+    }
+
+    #[test]
+    fn content_types_are_validated() {
+        let body = Body::from("x").with_content_type("text/plain").unwrap();
+        assert_eq!(body.clone().content_type(), Some("text/plain"));
+        assert!(Body::from("x").with_content_type("a\r\nb: c").is_err());
     }
 
     #[test]

@@ -9,7 +9,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::body::Body;
 use crate::call::{Call, CallId};
 use crate::connection::{Address, ConnId, Connection, ConnectionPool};
 use crate::{Config, Instant, Now, Request};
@@ -66,10 +65,9 @@ impl<S> Client<S> {
         &self.shared.config
     }
 
-    /// Starts a call for `request`. The returned [`Body`] is the request body for the driver to
-    /// pull from when the call asks ([`Output::PullBody`](crate::Output::PullBody)); a bytes body
-    /// is sent by the call itself and the driver never needs it.
-    pub fn start_call(&self, now: Now, request: Request) -> (Call, Body) {
+    /// Starts a call for `request`: the request goes down the interceptor chain at once, and
+    /// the call's outputs say what I/O it needs.
+    pub fn start_call(&self, now: Now, request: Request) -> Call {
         let id = CallId(self.shared.next_call.fetch_add(1, Ordering::Relaxed) + 1);
         Call::new(id, self.shared.clone(), now, request)
     }

@@ -9,6 +9,11 @@
 //! | response head limit | 64 KiB, 128 fields, 16 interim responses |
 //! | `User-Agent` | `wayfarer/<version>` |
 //! | trusted roots | the Mozilla set (webpki-roots) plus any added |
+//! | follow redirects, also between `https` and `http` | yes, both |
+//! | follow-ups (redirects, challenges, 408/503 retries) per call | at most 20 |
+//! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
+//! | transparent gzip | yes, decoded to at most 1 GiB per body |
+//! | authenticator, cookie jar, interceptors | none |
 //!
 //! Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
 //! every setting is written once, here, and reads the same in every runtime:
@@ -36,8 +41,10 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::connection::InputClock;
+use crate::events::SharedListener;
 use crate::http1::Limits;
-use crate::{Error, EventListener};
+use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
+use crate::{Authenticator, Error, EventListener, EventListenerFactory};
 
 /// A client's settings, fixed when the client is built.
 #[derive(Clone)]
@@ -52,8 +59,19 @@ pub struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) user_agent: Option<Bytes>,
     pub(crate) tls: Arc<rustls::ClientConfig>,
-    pub(crate) clock: InputClock,
-    pub(crate) listener: Option<Arc<dyn EventListener>>,
+    /// The TLS configuration was built here, with the core's input clock: each connection gets
+    /// a copy stopped at its handshake's time.
+    pub(crate) tls_input_clock: bool,
+    pub(crate) listener: Option<Arc<dyn EventListenerFactory>>,
+    pub(crate) follow_redirects: bool,
+    pub(crate) follow_ssl_redirects: bool,
+    pub(crate) retry_on_connection_failure: bool,
+    pub(crate) max_follow_ups: u32,
+    pub(crate) transparent_gzip: bool,
+    pub(crate) max_decompressed_bytes: Option<u64>,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) interceptors: Vec<InterceptorSlot>,
+    pub(crate) network_interceptors: Vec<InterceptorSlot>,
 }
 
 impl Config {
@@ -97,9 +115,78 @@ impl Config {
         self.keep_alive
     }
 
-    /// The event listener, if any; drivers hand it every [`Output::Event`](crate::Output::Event).
-    pub fn event_listener(&self) -> Option<&Arc<dyn EventListener>> {
+    /// The event listener factory, if any: drivers make each call's listener with it and hand
+    /// that listener every [`Output::Event`](crate::Output::Event).
+    pub fn event_listener_factory(&self) -> Option<&Arc<dyn EventListenerFactory>> {
         self.listener.as_ref()
+    }
+
+    /// Whether redirects are followed.
+    pub fn follow_redirects(&self) -> bool {
+        self.follow_redirects
+    }
+
+    /// Whether redirects between `https` and `http` are followed.
+    pub fn follow_ssl_redirects(&self) -> bool {
+        self.follow_ssl_redirects
+    }
+
+    /// Whether a request is sent again after a connection failure (when that is safe).
+    pub fn retry_on_connection_failure(&self) -> bool {
+        self.retry_on_connection_failure
+    }
+
+    /// Most follow-ups per call.
+    pub fn max_follow_ups(&self) -> u32 {
+        self.max_follow_ups
+    }
+
+    /// Whether gzip bodies are asked for and decoded transparently.
+    pub fn gzip(&self) -> bool {
+        self.transparent_gzip
+    }
+
+    /// How many application (or, with `network`, network) interceptors there are.
+    pub fn interceptor_count(&self, network: bool) -> usize {
+        if network {
+            self.network_interceptors.len()
+        } else {
+            self.interceptors.len()
+        }
+    }
+
+    /// The runtime interceptor at `index` among the application (or network, with `network`)
+    /// interceptors, if it is a runtime's own (see [`InterceptorSlot::external`]).
+    pub fn external_interceptor(
+        &self,
+        network: bool,
+        index: usize,
+    ) -> Option<&Arc<dyn std::any::Any + Send + Sync>> {
+        let list = if network {
+            &self.network_interceptors
+        } else {
+            &self.interceptors
+        };
+        match &list.get(index)?.0 {
+            SlotKind::External(x) => Some(x),
+            SlotKind::Core(_) => None,
+        }
+    }
+
+    /// The rustls configuration for a connection whose handshake starts at `wall`: when the
+    /// configuration was built here, a copy whose clock is stopped at that time (certificate
+    /// validity is checked against the driver's time, per connection); a caller's own
+    /// configuration is used as it is.
+    pub(crate) fn tls_for_connection(
+        &self,
+        wall: std::time::SystemTime,
+    ) -> Arc<rustls::ClientConfig> {
+        if !self.tls_input_clock {
+            return self.tls.clone();
+        }
+        let mut config = (*self.tls).clone();
+        config.time_provider = Arc::new(InputClock::at(wall));
+        Arc::new(config)
     }
 
     /// The rustls configuration used for HTTPS.
@@ -129,6 +216,16 @@ impl fmt::Debug for Config {
             .field("max_idle_connections", &self.max_idle_connections)
             .field("keep_alive", &self.keep_alive)
             .field("event_listener", &self.listener.is_some())
+            .field("follow_redirects", &self.follow_redirects)
+            .field("follow_ssl_redirects", &self.follow_ssl_redirects)
+            .field(
+                "retry_on_connection_failure",
+                &self.retry_on_connection_failure,
+            )
+            .field("max_follow_ups", &self.max_follow_ups)
+            .field("gzip", &self.transparent_gzip)
+            .field("interceptors", &self.interceptors)
+            .field("network_interceptors", &self.network_interceptors)
             .finish_non_exhaustive()
     }
 }
@@ -175,7 +272,16 @@ pub struct ClientBuilder<C> {
     roots: Vec<Certificate>,
     built_in_roots: bool,
     tls: Option<Arc<rustls::ClientConfig>>,
-    listener: Option<Arc<dyn EventListener>>,
+    listener: Option<Arc<dyn EventListenerFactory>>,
+    follow_redirects: bool,
+    follow_ssl_redirects: bool,
+    retry_on_connection_failure: bool,
+    max_follow_ups: u32,
+    transparent_gzip: bool,
+    max_decompressed_bytes: Option<u64>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    interceptors: Vec<InterceptorSlot>,
+    network_interceptors: Vec<InterceptorSlot>,
     error: Option<Error>,
     target: PhantomData<fn() -> C>,
 }
@@ -211,6 +317,15 @@ impl<C> ClientBuilder<C> {
             built_in_roots: true,
             tls: None,
             listener: None,
+            follow_redirects: true,
+            follow_ssl_redirects: true,
+            retry_on_connection_failure: true,
+            max_follow_ups: 20,
+            transparent_gzip: true,
+            max_decompressed_bytes: Some(1 << 30),
+            authenticator: None,
+            interceptors: Vec::new(),
+            network_interceptors: Vec::new(),
             error: None,
             target: PhantomData,
         }
@@ -301,9 +416,80 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// Receives every call's events.
+    /// Receives every call's events (one listener shared by all calls).
     pub fn event_listener(mut self, listener: impl EventListener + 'static) -> Self {
-        self.listener = Some(Arc::new(listener));
+        self.listener = Some(Arc::new(SharedListener(Arc::new(listener))));
+        self
+    }
+
+    /// Makes a listener for each call (for listeners with per-call state).
+    pub fn event_listener_factory(mut self, factory: impl EventListenerFactory + 'static) -> Self {
+        self.listener = Some(Arc::new(factory));
+        self
+    }
+
+    /// Whether to follow redirects (on by default, as in OkHttp). Off, a 3xx is returned as it
+    /// is.
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.follow_redirects = follow;
+        self
+    }
+
+    /// Whether to follow redirects from `https` to `http` and back (on by default, as in
+    /// OkHttp).
+    pub fn follow_ssl_redirects(mut self, follow: bool) -> Self {
+        self.follow_ssl_redirects = follow;
+        self
+    }
+
+    /// Whether to send a request again after a connection failure when that is safe (on by
+    /// default): a pooled connection the server closed while idle, a 408. Never for a request
+    /// that may have reached the server unless it is idempotent.
+    pub fn retry_on_connection_failure(mut self, retry: bool) -> Self {
+        self.retry_on_connection_failure = retry;
+        self
+    }
+
+    /// Most follow-up requests (redirects, answered challenges, 408/503 retries) per call; 20
+    /// by default, as in OkHttp. One more fails the call with
+    /// [`ErrorKind::TooManyFollowUps`](crate::ErrorKind::TooManyFollowUps).
+    pub fn max_follow_ups(mut self, max: u32) -> Self {
+        self.max_follow_ups = max;
+        self
+    }
+
+    /// Whether to ask for gzip and decode it transparently when the request sets neither
+    /// `Accept-Encoding` nor `Range` (on by default, as in OkHttp).
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.transparent_gzip = enabled;
+        self
+    }
+
+    /// Most bytes a transparently decoded gzip body may decode to (1 GiB by default; `None`
+    /// for no limit). Decoding streams with bounded memory whatever the ratio; this turns a
+    /// decompression bomb into an error instead of an endless body.
+    pub fn max_decompressed_bytes(mut self, max: impl Into<Option<u64>>) -> Self {
+        self.max_decompressed_bytes = max.into();
+        self
+    }
+
+    /// Answers `401 Unauthorized` challenges (none by default: a 401 is returned as it is).
+    pub fn authenticator(mut self, authenticator: impl Authenticator + 'static) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Adds an application interceptor: it sees the caller's request and the final response
+    /// (see [`Interceptor`](crate::Interceptor)). Interceptors run in the order added.
+    pub fn interceptor(mut self, interceptor: impl IntoInterceptor<C>) -> Self {
+        self.interceptors.push(interceptor.into_slot());
+        self
+    }
+
+    /// Adds a network interceptor: it sees each request as sent on the wire and each network
+    /// response (see [`Interceptor`](crate::Interceptor)).
+    pub fn network_interceptor(mut self, interceptor: impl IntoInterceptor<C>) -> Self {
+        self.network_interceptors.push(interceptor.into_slot());
         self
     }
 
@@ -315,10 +501,10 @@ impl<C> ClientBuilder<C> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let clock = InputClock::default();
+        let tls_input_clock = self.tls.is_none();
         let tls = match self.tls {
             Some(tls) => tls,
-            None => build_tls(&self.roots, self.built_in_roots, &clock)?,
+            None => build_tls(&self.roots, self.built_in_roots)?,
         };
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
@@ -331,8 +517,17 @@ impl<C> ClientBuilder<C> {
             keep_alive: self.keep_alive,
             user_agent: self.user_agent,
             tls,
-            clock,
+            tls_input_clock,
             listener: self.listener,
+            follow_redirects: self.follow_redirects,
+            follow_ssl_redirects: self.follow_ssl_redirects,
+            retry_on_connection_failure: self.retry_on_connection_failure,
+            max_follow_ups: self.max_follow_ups,
+            transparent_gzip: self.transparent_gzip,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            authenticator: self.authenticator,
+            interceptors: self.interceptors,
+            network_interceptors: self.network_interceptors,
         }))
     }
 }
@@ -343,12 +538,8 @@ fn non_zero(d: Option<Duration>) -> Option<Duration> {
 
 /// The default TLS setup: the ring provider (aws-lc-rs needs cmake to build), safe protocol
 /// versions, the requested roots, ALPN offering http/1.1, and certificate time from the core's
-/// input clock.
-fn build_tls(
-    extra: &[Certificate],
-    built_in: bool,
-    clock: &InputClock,
-) -> Result<Arc<rustls::ClientConfig>, Error> {
+/// input clock (set per connection, see [`Config::tls_for_connection`]).
+fn build_tls(extra: &[Certificate], built_in: bool) -> Result<Arc<rustls::ClientConfig>, Error> {
     let mut roots = rustls::RootCertStore::empty();
     if built_in {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -359,11 +550,12 @@ fn build_tls(
             .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_details(provider, Arc::new(clock.clone()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let mut config =
+        rustls::ClientConfig::builder_with_details(provider, Arc::new(InputClock::default()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

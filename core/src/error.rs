@@ -36,6 +36,9 @@ pub enum ErrorKind {
     /// The caller asked for something that cannot be sent: an invalid header, an unsupported
     /// URL scheme, a body shorter than its declared length, a call executed twice.
     InvalidInput,
+    /// The server kept answering with redirects or challenges past the follow-up limit (20 by
+    /// default, as OkHttp).
+    TooManyFollowUps,
 }
 
 impl ErrorKind {
@@ -51,6 +54,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Canceled => "canceled",
             ErrorKind::InvalidInput => "invalid-input",
+            ErrorKind::TooManyFollowUps => "too-many-follow-ups",
         }
     }
 }
@@ -148,6 +152,14 @@ impl Error {
     /// The caller's input cannot be sent.
     pub fn invalid_input(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// The follow-up limit was passed: `count` follow-ups were wanted.
+    pub fn too_many_follow_ups(count: u32) -> Error {
+        Error::new(
+            ErrorKind::TooManyFollowUps,
+            format!("Too many follow-up requests: {count}"),
+        )
     }
 
     /// The call was canceled.

@@ -6,11 +6,13 @@
 //! it happened, so a listener can print a timeline (the CLI's `-v`) or collect metrics.
 
 use core::net::SocketAddr;
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
-use http::{StatusCode, Version};
+use http::{Method, StatusCode, Version};
 
-use crate::{CallId, ConnId, Error, Headers, Instant};
+use crate::{CallId, ConnId, Error, Headers, Instant, Request};
 
 /// One event of a call.
 #[derive(Debug, Clone)]
@@ -113,16 +115,40 @@ pub enum EventKind {
         /// The header fields as received.
         headers: Headers,
     },
+    /// The first bytes of the response body are being read.
+    ResponseBodyStart,
     /// The response body was read to its end.
     ResponseBodyEnd {
         /// Body bytes delivered.
         bytes: u64,
+    },
+    /// Sending the request failed.
+    RequestFailed {
+        /// Why.
+        error: Error,
+    },
+    /// Reading the response failed.
+    ResponseFailed {
+        /// Why.
+        error: Error,
     },
     /// A pooled connection turned out to be closed; the request is sent again on a fresh one.
     RetryOnFreshConnection {
         /// What failed on the pooled connection.
         reason: Error,
     },
+    /// The retry-and-follow-up link answered a response with a new request: a redirect, an
+    /// authentication challenge answered, or a retry after 408 or 503.
+    FollowUp {
+        /// The status of the response being followed.
+        status: StatusCode,
+        /// The new request's method.
+        method: Method,
+        /// The new request's URL, without its query or userinfo.
+        url: String,
+    },
+    /// [`cancel`](crate::Call::cancel) was called on the call.
+    Canceled,
     /// The call is done with its connection.
     ConnectionReleased {
         /// The connection.
@@ -140,7 +166,7 @@ pub enum EventKind {
     },
 }
 
-/// Receives a client's events. Implementations must be cheap and must not block: they run on
+/// Receives a call's events. Implementations must be cheap and must not block: they run on
 /// the thread or task that drives the call.
 pub trait EventListener: Send + Sync {
     /// Called once per event, in order.
@@ -150,6 +176,80 @@ pub trait EventListener: Send + Sync {
 impl<F: Fn(&Event) + Send + Sync> EventListener for F {
     fn on_event(&self, event: &Event) {
         self(event)
+    }
+}
+
+/// Makes the listener for each call (OkHttp's `EventListener.Factory`): a listener with
+/// per-call state, such as a timer for each phase, gets a fresh one per call.
+///
+/// ```
+/// use std::sync::Arc;
+/// use wayfarer_core::{CallId, Config, Event, EventListener, EventListenerFactory, Request};
+///
+/// struct PerCall(CallId);
+/// impl EventListener for PerCall {
+///     fn on_event(&self, event: &Event) {
+///         assert_eq!(event.call, self.0);
+///     }
+/// }
+/// struct Factory;
+/// impl EventListenerFactory for Factory {
+///     fn create(&self, call: CallId, _request: &Request) -> Arc<dyn EventListener> {
+///         Arc::new(PerCall(call))
+///     }
+/// }
+/// let config = Config::builder().event_listener_factory(Factory).build()?;
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
+pub trait EventListenerFactory: Send + Sync {
+    /// The listener for the call `call`, which is about to send `request`.
+    fn create(&self, call: CallId, request: &Request) -> Arc<dyn EventListener>;
+}
+
+/// One listener shared by every call.
+pub(crate) struct SharedListener(pub(crate) Arc<dyn EventListener>);
+
+impl EventListenerFactory for SharedListener {
+    fn create(&self, _call: CallId, _request: &Request) -> Arc<dyn EventListener> {
+        self.0.clone()
+    }
+}
+
+/// A call's outgoing events, built only when someone listens.
+#[derive(Debug)]
+pub(crate) struct EventSink {
+    on: bool,
+    call: CallId,
+    queue: VecDeque<Event>,
+}
+
+impl EventSink {
+    pub(crate) fn new(call: CallId, on: bool) -> EventSink {
+        EventSink {
+            on,
+            call,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// True when events are wanted (otherwise none are built).
+    pub(crate) fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// Queues the event `kind()` builds, if anyone listens.
+    pub(crate) fn emit(&mut self, at: Instant, kind: impl FnOnce() -> EventKind) {
+        if self.on {
+            self.queue.push_back(Event {
+                call: self.call,
+                at,
+                kind: kind(),
+            });
+        }
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Event> {
+        self.queue.pop_front()
     }
 }
 
@@ -204,7 +304,20 @@ impl fmt::Display for EventKind {
             } => {
                 write!(f, "response: {version:?} {status}")
             }
+            EventKind::ResponseBodyStart => f.write_str("reading response body"),
             EventKind::ResponseBodyEnd { bytes } => write!(f, "response body read ({bytes} bytes)"),
+            EventKind::RequestFailed { error } => {
+                write!(f, "sending the request failed: {}", error.message())
+            }
+            EventKind::ResponseFailed { error } => {
+                write!(f, "reading the response failed: {}", error.message())
+            }
+            EventKind::FollowUp {
+                status,
+                method,
+                url,
+            } => write!(f, "following {} with {method} {url}", status.as_u16()),
+            EventKind::Canceled => f.write_str("canceled"),
             EventKind::RetryOnFreshConnection { reason } => {
                 write!(
                     f,

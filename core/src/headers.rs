@@ -157,6 +157,11 @@ impl Headers {
     }
 
     /// Adds a field that is already known to be valid (parsed by httparse, or a constant).
+    /// The fields as stored.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        self.entries.iter().map(|(n, v)| (n, v))
+    }
+
     pub(crate) fn push_unchecked(&mut self, name: Bytes, value: Bytes) {
         self.entries.push((name, value));
     }

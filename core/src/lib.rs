@@ -12,13 +12,23 @@
 //!
 //! # Shape: per-call machines and shared sans-IO services
 //!
-//! Each request is a [`Call`]: a state machine that owns its request, its connection's
-//! protocol state ([`Connection`], including the TLS session) and its deadlines. A [`Client`]
-//! holds what calls share (the [`Config`], id counters, the [`ConnectionPool`]) and a call asks
-//! it for a pooled connection through an output ([`Output::Acquire`]) and gives it back
-//! ([`Output::Release`]).
+//! Each request is a [`Call`]: a state machine that owns its request and runs it through
+//! OkHttp's interceptor chain, in layers a newcomer will recognise from OkHttp:
 //!
-//! We chose this over one engine owning every call because of two requirements:
+//! ```text
+//!  Call (chain runner)   app interceptors -> retry & follow-up -> bridge -> cache -> connect
+//!                        -> network interceptors -> call server
+//!  Body pipeline         source (exchange | made-up body) -> gzip decoder -> caller's buffer
+//!  Connection finding    pool, DNS, connect (ids for every attempt), TLS handshake
+//!  Exchange (HTTP/1)     one request and response on one connection: send and receive apart
+//! ```
+//!
+//! A [`Client`] holds what calls share (the [`Config`], id counters, the [`ConnectionPool`]);
+//! a call asks it for a pooled connection through an output ([`Output::Acquire`]) and gives it
+//! back ([`Output::Release`]). Every I/O output names the connection it is for, so a driver
+//! keeps sockets by [`ConnId`].
+//!
+//! We chose per-call machines over one engine owning every call because of two requirements:
 //! - **A blocking call runs its socket I/O on the caller's thread, with no hand-off per
 //!   request.** The blocking runtime drives the call's machine right there in `execute()`;
 //!   there is no background thread to wake, no channel, no futex per request.
@@ -31,10 +41,15 @@
 //! one connection) free of sharing, and keep the shared parts (pool today; dispatcher, route
 //! database, cache index and cookie jar later) small, explicit and separately testable.
 //!
-//! # The run loop
+//! # Driving a call
+//!
+//! [`driver::Driver`] performs a call's outputs through a runtime's [`driver::Transport`]
+//! (sockets, resolver, timer, clock); every runtime and the test simulation use it. A driver
+//! may also run the raw contract itself, as an embedder's event loop does
+//! (`tests/examples/event_loop.rs`), in outline:
 //!
 //! ```no_run
-//! use wayfarer_core::{BodyRead, Client, Now, Output, Request};
+//! use wayfarer_core::{BodyRead, Client, ConnId, Now, Output, Request};
 //! # use std::io;
 //! # // Placeholders for the driver's own clock, sockets and resolver.
 //! # fn now() -> Now { Now::new(wayfarer_core::Instant::ZERO, std::time::SystemTime::UNIX_EPOCH) }
@@ -46,72 +61,62 @@
 //! # }
 //! # fn resolve(_: &str, _: u16) -> io::Result<Vec<std::net::SocketAddr>> { Err(io::ErrorKind::Unsupported.into()) }
 //! let client: Client<Socket> = Client::new(Default::default());
-//! let request = Request::get("http://example.com/").build()?;
-//! let (mut call, _body) = client.start_call(now(), request);
-//! let mut socket: Option<Socket> = None;
-//! // 1. Drive the call until the response head arrives.
+//! let mut call = client.start_call(now(), Request::get("http://example.com/").build()?);
+//! let mut sockets: Vec<(ConnId, Socket)> = Vec::new();
+//! fn socket(sockets: &mut [(ConnId, Socket)], id: ConnId) -> &mut Socket {
+//!     &mut sockets.iter_mut().find(|(c, _)| *c == id).expect("known id").1
+//! }
+//! // 1. Drive the call until the response head arrives. (A real driver also honours the
+//! //    `deadline` of Connect, Transmit and Receive, calling call.handle_timeout(now()).)
 //! let response = loop {
-//!     // (A real driver also honours the `deadline` of Connect, Transmit and Receive, and
-//!     // calls call.handle_timeout(now()) when it passes.)
-//!     match call.poll_output()? {
+//!     match call.poll_output(now())? {
 //!         Output::Event(_) => {}
-//!         Output::Acquire => {
-//!             let pooled = client.acquire(now().mono, call.address());
-//!             let conn = pooled.map(|(conn, s)| { socket = Some(s); conn });
-//!             call.handle_acquired(now(), conn);
+//!         Output::Acquire { address } => {
+//!             let pooled = client.acquire(now().mono, address).map(|(conn, s)| {
+//!                 sockets.push((conn.id(), s));
+//!                 conn
+//!             });
+//!             call.handle_acquired(now(), pooled);
 //!         }
-//!         Output::CheckHealth => call.handle_health(now(), true),
+//!         Output::CheckHealth { conn } => call.handle_health(now(), conn, true),
 //!         Output::Resolve { host, port } => {
 //!             let r = resolve(host, port);
 //!             call.handle_resolved(now(), r);
 //!         }
-//!         Output::Connect { addr, .. } => {
-//!             let r = Socket::connect(addr).map(|s| socket = Some(s));
-//!             call.handle_connected(now(), r);
+//!         Output::Connect { conn, addr, .. } => {
+//!             let r = Socket::connect(addr).map(|s| sockets.push((conn, s)));
+//!             call.handle_connected(now(), conn, r);
 //!         }
-//!         Output::Transmit { bytes, .. } => {
-//!             let r = socket.as_mut().unwrap().write(bytes);
-//!             call.handle_transmitted(now(), r);
+//!         Output::Transmit { conn, bytes, .. } => {
+//!             let r = socket(&mut sockets, conn).write(bytes);
+//!             call.handle_transmitted(now(), conn, r);
 //!         }
-//!         Output::Receive { buf, .. } => {
-//!             let r = socket.as_mut().unwrap().read(buf);
-//!             call.handle_received(now(), r);
+//!         Output::Receive { conn, buf, .. } => {
+//!             let r = socket(&mut sockets, conn).read(buf);
+//!             call.handle_received(now(), conn, r);
 //!         }
-//!         Output::Close => socket = None,
+//!         Output::Close { conn } => sockets.retain(|(c, _)| *c != conn),
+//!         Output::Release(conn) => {
+//!             if let Some(i) = sockets.iter().position(|(c, _)| *c == conn.id()) {
+//!                 client.release(now().mono, conn, sockets.swap_remove(i).1);
+//!             }
+//!         }
 //!         Output::Response(head) => break head,
-//!         _ => unreachable!("no request body and no release before the head"),
+//!         _ => unreachable!("no request body, interceptors or waiting here"),
 //!     }
 //! };
 //! println!("{}", response.status());
-//! // 2. Read the body as the caller asks.
+//! // 2. Read the body as the caller asks (step 1's outputs again when it says Pending).
 //! let mut buf = [0u8; 8192];
 //! loop {
 //!     match call.read_body(now(), &mut buf)? {
 //!         BodyRead::Data(n) => println!("{n} bytes"),
-//!         BodyRead::Direct(max) => {
-//!             let r = socket.as_mut().unwrap().read(&mut buf[..max]);
-//!             if call.handle_direct_read(now(), r)? == 0 { break }
+//!         BodyRead::Direct { conn, max } => {
+//!             let r = socket(&mut sockets, conn).read(&mut buf[..max]);
+//!             call.handle_direct_read(now(), r)?;
 //!         }
-//!         BodyRead::Pending => match call.poll_output()? {
-//!             Output::Receive { buf, .. } => {
-//!                 let r = socket.as_mut().unwrap().read(buf);
-//!                 call.handle_received(now(), r)
-//!             }
-//!             Output::Transmit { bytes, .. } => {
-//!                 let r = socket.as_mut().unwrap().write(bytes);
-//!                 call.handle_transmitted(now(), r)
-//!             }
-//!             _ => {}
-//!         },
 //!         BodyRead::End => break,
-//!     }
-//! }
-//! // 3. Give the connection back.
-//! loop {
-//!     match call.poll_output()? {
-//!         Output::Release(conn) => client.release(now().mono, conn, socket.take().unwrap()),
-//!         Output::Done => break,
-//!         _ => {}
+//!         BodyRead::Pending | BodyRead::Pull(_) => unreachable!("drive step 1's outputs"),
 //!     }
 //! }
 //! # Ok::<(), wayfarer_core::Error>(())
@@ -119,22 +124,26 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! Interceptors, redirects and authentication follow-ups, the cache, cookies, the dispatcher,
-//! proxies, certificate pinning and TLS policy, HTTP/2.
+//! The cache, cookies, the dispatcher, proxies, certificate pinning and TLS policy, HTTP/2.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod body;
+mod bridge;
 mod call;
 mod client;
 mod config;
 mod connection;
+pub mod driver;
 mod error;
 mod events;
+mod exchange;
+mod follow_up;
 pub mod fuzzing;
 mod headers;
 mod http1;
+mod interceptor;
 mod request;
 mod response;
 mod time;
@@ -145,10 +154,17 @@ pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
 pub use error::{Error, ErrorKind, Phase, TimeoutKind};
-pub use events::{Event, EventKind, EventListener};
+pub use events::{Event, EventKind, EventListener, EventListenerFactory};
+pub use follow_up::auth::{
+    Authenticator, BasicAuthenticator, MAX_SAME_CREDENTIALS, basic_credentials,
+};
 pub use headers::Headers;
 pub use http::{Method, StatusCode, Version};
 pub use http1::Limits;
+pub use interceptor::{
+    Interceptor, InterceptorContext, InterceptorId, InterceptorSlot, IntoInterceptor,
+    RequestAction, ResponseAction,
+};
 pub use request::{IntoUrl, Request, RequestBuilder};
 pub use response::{CollectBody, Response, decode_text};
 pub use time::{Instant, Now};

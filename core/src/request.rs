@@ -31,11 +31,18 @@ use crate::body::Body;
 use crate::{Error, Headers};
 
 /// An HTTP request.
+///
+/// Cloning a request clones its body as [`Body`]'s `Clone` says: a one-shot body is shared by
+/// the clones and sent at most once, as in OkHttp.
+#[derive(Clone)]
 pub struct Request {
     method: Method,
     url: Url,
     headers: Headers,
     body: Body,
+    /// The caller's word that sending this request twice is harmless (see
+    /// [`RequestBuilder::idempotent`]); `None` follows the method.
+    idempotent: Option<bool>,
 }
 
 impl Request {
@@ -47,6 +54,7 @@ impl Request {
             url: url.into_url()?,
             headers: Headers::new(),
             body: Body::empty(),
+            idempotent: None,
         })
     }
 
@@ -146,25 +154,40 @@ impl Request {
             url: self.url.clone(),
             headers: self.headers.clone(),
             body: self.body.try_clone()?,
+            idempotent: self.idempotent,
         })
     }
 
-    pub(crate) fn into_parts(self) -> (Request, Body) {
-        let Request {
-            method,
-            url,
-            headers,
-            body,
-        } = self;
-        (
-            Request {
-                method,
-                url,
-                headers,
-                body: Body::empty(),
-            },
-            body,
-        )
+    /// Whether this request may be sent again after a connection failure that may have let it
+    /// reach the server: true for the idempotent methods of RFC 9110 section 9.2.2 (GET, HEAD,
+    /// OPTIONS, TRACE, PUT, DELETE) unless the caller said otherwise with
+    /// [`RequestBuilder::idempotent`].
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(matches!(
+            self.method,
+            Method::GET
+                | Method::HEAD
+                | Method::OPTIONS
+                | Method::TRACE
+                | Method::PUT
+                | Method::DELETE
+        ))
+    }
+
+    /// Declares whether sending this request twice is harmless (see
+    /// [`RequestBuilder::idempotent`]).
+    pub fn set_idempotent(&mut self, idempotent: bool) {
+        self.idempotent = Some(idempotent);
+    }
+
+    /// Replaces the URL (already checked, e.g. a resolved redirect target).
+    pub(crate) fn set_url(&mut self, url: Url) {
+        self.url = url;
+    }
+
+    /// Replaces the method.
+    pub(crate) fn set_method(&mut self, method: Method) {
+        self.method = method;
     }
 }
 
@@ -200,6 +223,31 @@ impl RequestBuilder {
     pub fn body(mut self, body: impl Into<Body>) -> RequestBuilder {
         if let Ok(r) = &mut self.inner {
             r.body = body.into();
+        }
+        self
+    }
+
+    /// Declares that sending this request twice is harmless (or, with `false`, that it is not).
+    ///
+    /// After a connection failure that may have let the request reach the server (the server
+    /// closed a pooled connection after reading it, say), only idempotent requests are sent
+    /// again, so a POST is never silently duplicated (RFC 9110 section 9.2.2). A POST that
+    /// carries an idempotency key can opt in:
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::post("https://example.com/pay")
+    ///     .header("Idempotency-Key", "8e03978e")
+    ///     .idempotent(true)
+    ///     .body("amount=10")
+    ///     .build()?;
+    /// assert!(request.is_idempotent());
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn idempotent(mut self, idempotent: bool) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            r.idempotent = Some(idempotent);
         }
         self
     }

@@ -16,6 +16,13 @@ use crate::{Headers, Request};
 
 /// An HTTP response with a body of type `B` (`()` for a response head alone).
 pub struct Response<B = ()> {
+    head: Head,
+    body: B,
+}
+
+/// Everything but the body.
+#[derive(Clone)]
+struct Head {
     status: StatusCode,
     reason: String,
     version: Version,
@@ -23,7 +30,9 @@ pub struct Response<B = ()> {
     request: Arc<Request>,
     sent_at: SystemTime,
     received_at: SystemTime,
-    body: B,
+    prior: Option<Box<Response<()>>>,
+    network: Option<Box<Response<()>>>,
+    cache: Option<Box<Response<()>>>,
 }
 
 /// The fields of a response head, as the decoder produced them.
@@ -43,74 +52,176 @@ impl Response<()> {
         received_at: SystemTime,
     ) -> Response<()> {
         Response {
-            status: parts.status,
-            reason: parts.reason,
-            version: parts.version,
-            headers: parts.headers,
-            request,
-            sent_at,
-            received_at,
+            head: Head {
+                status: parts.status,
+                reason: parts.reason,
+                version: parts.version,
+                headers: parts.headers,
+                request,
+                sent_at,
+                received_at,
+                prior: None,
+                network: None,
+                cache: None,
+            },
             body: (),
         }
+    }
+
+    /// A response made up by an interceptor (or a cache) rather than read from a server: status
+    /// `status` to `request`, with the standard reason phrase, HTTP/1.1 and no headers. Add
+    /// headers with [`headers_mut`](Response::headers_mut).
+    ///
+    /// ```
+    /// use wayfarer_core::{Request, Response, StatusCode};
+    ///
+    /// let request = Request::get("https://example.com/").build()?;
+    /// let mut response = Response::new(StatusCode::NO_CONTENT, request);
+    /// response.headers_mut().append("X-Served-By", "interceptor")?;
+    /// assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    /// assert_eq!(response.reason(), "No Content");
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn new(status: StatusCode, request: Request) -> Response<()> {
+        Response::from_parts(
+            ResponseParts {
+                status,
+                reason: status.canonical_reason().unwrap_or_default().to_owned(),
+                version: Version::HTTP_11,
+                headers: Headers::new(),
+            },
+            Arc::new(request),
+            SystemTime::UNIX_EPOCH,
+            SystemTime::UNIX_EPOCH,
+        )
     }
 }
 
 impl<B> Response<B> {
     /// The status code.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.head.status
+    }
+
+    /// Replaces the status code (for interceptors that rewrite responses).
+    pub fn set_status(&mut self, status: StatusCode) {
+        self.head.status = status;
     }
 
     /// The reason phrase as the server sent it (may be empty).
     pub fn reason(&self) -> &str {
-        &self.reason
+        &self.head.reason
+    }
+
+    /// Replaces the reason phrase.
+    pub fn set_reason(&mut self, reason: impl Into<String>) {
+        self.head.reason = reason.into();
     }
 
     /// The HTTP version of the response.
     pub fn version(&self) -> Version {
-        self.version
+        self.head.version
     }
 
     /// The header fields, in the order the server sent them.
     pub fn headers(&self) -> &Headers {
-        &self.headers
+        &self.head.headers
+    }
+
+    /// The header fields, for interceptors that rewrite responses.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.head.headers
     }
 
     /// The first value of a header, as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)
+        self.head.headers.get(name)
     }
 
-    /// The request that produced this response (without its body).
+    /// The request that produced this response (without its body): after redirects, the last
+    /// one; as the application (not the network) saw it.
     pub fn request(&self) -> &Request {
-        &self.request
+        &self.head.request
+    }
+
+    pub(crate) fn set_request(&mut self, request: Arc<Request>) {
+        self.head.request = request;
     }
 
     /// Wall-clock time when the request head was written.
     pub fn sent_at(&self) -> SystemTime {
-        self.sent_at
+        self.head.sent_at
     }
 
     /// Wall-clock time when the response head was received.
     pub fn received_at(&self) -> SystemTime {
-        self.received_at
+        self.head.received_at
+    }
+
+    pub(crate) fn set_times(&mut self, sent_at: SystemTime, received_at: SystemTime) {
+        self.head.sent_at = sent_at;
+        self.head.received_at = received_at;
+    }
+
+    /// The response that led to this one (a redirect or an authentication challenge), without
+    /// its body; it carries its own prior response, back to the first.
+    pub fn prior_response(&self) -> Option<&Response<()>> {
+        self.head.prior.as_deref()
+    }
+
+    pub(crate) fn set_prior_response(&mut self, prior: Option<Response<()>>) {
+        self.head.prior = prior.map(Box::new);
+    }
+
+    /// The response as it came from the network (with the headers the server sent, before
+    /// transparent decompression), without its body; `None` when no network request was made
+    /// (served from the cache, or made up by an interceptor).
+    pub fn network_response(&self) -> Option<&Response<()>> {
+        self.head.network.as_deref()
+    }
+
+    pub(crate) fn set_network_response(&mut self, network: Option<Response<()>>) {
+        self.head.network = network.map(Box::new);
+    }
+
+    /// The stored response the cache used, without its body; `None` when the cache was not
+    /// used.
+    pub fn cache_response(&self) -> Option<&Response<()>> {
+        self.head.cache.as_deref()
+    }
+
+    /// How many responses led to this one (redirects and authentication challenges followed).
+    pub fn prior_count(&self) -> usize {
+        let mut n = 0;
+        let mut prior = self.prior_response();
+        while let Some(p) = prior {
+            n += 1;
+            prior = p.prior_response();
+        }
+        n
     }
 
     /// True for a 2xx status.
     pub fn is_success(&self) -> bool {
-        self.status.is_success()
+        self.head.status.is_success()
+    }
+
+    /// True for a redirect the chain can follow (300, 301, 302, 303, 307, 308).
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.head.status.as_u16(), 300..=303 | 307 | 308)
     }
 
     /// `Content-Length`, if the server sent a valid one.
     pub fn content_length(&self) -> Option<u64> {
-        self.headers
+        self.head
+            .headers
             .get("content-length")
             .and_then(|v| v.trim().parse().ok())
     }
 
     /// The `charset` parameter of `Content-Type`, lowercased.
     pub fn charset(&self) -> Option<String> {
-        let content_type = self.headers.get("content-type")?;
+        let content_type = self.head.headers.get("content-type")?;
         content_type.split(';').skip(1).find_map(|param| {
             let (name, value) = param.split_once('=')?;
             name.trim()
@@ -136,61 +247,45 @@ impl<B> Response<B> {
 
     /// Splits into the head (with a `()` body) and the body.
     pub fn into_parts(self) -> (Response<()>, B) {
-        let Response {
-            status,
-            reason,
-            version,
-            headers,
-            request,
-            sent_at,
-            received_at,
-            body,
-        } = self;
         (
             Response {
-                status,
-                reason,
-                version,
-                headers,
-                request,
-                sent_at,
-                received_at,
+                head: self.head,
                 body: (),
             },
-            body,
+            self.body,
         )
     }
 
     /// Replaces the body through `f`.
     pub fn map_body<C>(self, f: impl FnOnce(B) -> C) -> Response<C> {
-        let (head, body) = self.into_parts();
-        head.with_body(f(body))
+        Response {
+            head: self.head,
+            body: f(self.body),
+        }
+    }
+
+    /// The head alone, as a copy (the body stays here).
+    pub fn head(&self) -> Response<()> {
+        Response {
+            head: self.head.clone(),
+            body: (),
+        }
     }
 }
 
 impl Response<()> {
     /// Attaches a body to a response head.
     pub fn with_body<B>(self, body: B) -> Response<B> {
-        let Response {
-            status,
-            reason,
-            version,
-            headers,
-            request,
-            sent_at,
-            received_at,
-            body: (),
-        } = self;
         Response {
-            status,
-            reason,
-            version,
-            headers,
-            request,
-            sent_at,
-            received_at,
+            head: self.head,
             body,
         }
+    }
+}
+
+impl Clone for Response<()> {
+    fn clone(&self) -> Response<()> {
+        self.head()
     }
 }
 
@@ -241,11 +336,11 @@ pub fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
 impl<B> fmt::Debug for Response<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
-            .field("status", &self.status)
-            .field("reason", &self.reason)
-            .field("version", &self.version)
-            .field("headers", &self.headers)
-            .field("url", &crate::error::redact(self.request.url()))
+            .field("status", &self.head.status)
+            .field("reason", &self.head.reason)
+            .field("version", &self.head.version)
+            .field("headers", &self.head.headers)
+            .field("url", &crate::error::redact(self.head.request.url()))
             .finish_non_exhaustive()
     }
 }
@@ -254,9 +349,9 @@ impl<B> From<Response<B>> for http::Response<B> {
     fn from(r: Response<B>) -> http::Response<B> {
         let (head, body) = r.into_parts();
         let mut out = http::Response::new(body);
-        *out.status_mut() = head.status;
-        *out.version_mut() = head.version;
-        *out.headers_mut() = http::HeaderMap::from(&head.headers);
+        *out.status_mut() = head.status();
+        *out.version_mut() = head.version();
+        *out.headers_mut() = http::HeaderMap::from(head.headers());
         out
     }
 }

@@ -9,7 +9,7 @@ use std::task::{Context, Waker};
 use std::time::{Duration, SystemTime};
 
 use wayfarer_core::{
-    Body, BodyRead, Call, Client, Config, ErrorKind, Event, EventKind, Instant, Now, Output, Phase,
+    Body, BodyRead, Call, Client, Config, ConnId, ErrorKind, Event, Instant, Now, Output, Phase,
     Request, TimeoutKind,
 };
 
@@ -31,29 +31,38 @@ fn addr(s: &str) -> SocketAddr {
 /// A one-line description of an output, for assertions.
 fn describe(output: &Output<'_>) -> String {
     match output {
-        Output::Event(e) => format!("event {:?}", std::mem::discriminant(&e.kind)),
-        Output::Acquire => "acquire".into(),
-        Output::CheckHealth => "check-health".into(),
+        Output::Event(e) => format!("event {}", e.kind),
+        Output::Acquire { .. } => "acquire".into(),
+        Output::CheckHealth { conn } => format!("check-health {conn}"),
         Output::Resolve { host, port } => format!("resolve {host}:{port}"),
-        Output::Connect { addr, deadline } => format!("connect {addr} until {deadline:?}"),
-        Output::Transmit { bytes, .. } => format!("transmit {:?}", String::from_utf8_lossy(bytes)),
-        Output::Receive { buf, deadline } => {
-            format!("receive {} until {deadline:?}", buf.len().min(1))
+        Output::Connect {
+            conn,
+            addr,
+            deadline,
+        } => format!("connect {conn} {addr} until {deadline:?}"),
+        Output::Transmit { conn, bytes, .. } => {
+            format!("transmit {conn} {:?}", String::from_utf8_lossy(bytes))
         }
-        Output::PullBody(_) => "pull-body".into(),
-        Output::RewindBody => "rewind-body".into(),
+        Output::Receive {
+            conn,
+            buf,
+            deadline,
+        } => format!("receive {conn} {} until {deadline:?}", buf.len().min(1)),
+        Output::PullBody { .. } => "pull-body".into(),
+        Output::Intercept { .. } => "intercept".into(),
+        Output::Proceeded { .. } => "proceeded".into(),
         Output::Response(r) => format!("response {}", r.status().as_u16()),
-        Output::Release(_) => "release".into(),
-        Output::Close => "close".into(),
+        Output::Release(c) => format!("release {}", c.id()),
+        Output::Close { conn } => format!("close {conn}"),
         Output::Idle => "idle".into(),
         Output::Done => "done".into(),
     }
 }
 
-/// The next output that is not an event.
-fn next(call: &mut Call) -> String {
+/// The next output that is not an event, polled at `now`.
+fn next(call: &mut Call, now: u64) -> String {
     for _ in 0..1000 {
-        let out = call.poll_output().map(|o| describe(&o));
+        let out = call.poll_output(at(now)).map(|o| describe(&o));
         match out {
             Ok(s) if s.starts_with("event") => continue,
             Ok(s) => return s,
@@ -61,6 +70,17 @@ fn next(call: &mut Call) -> String {
         }
     }
     panic!("more than 1000 events in a row")
+}
+
+/// The id of the connect attempt the call asks for now.
+fn connect_id(call: &mut Call, now: u64) -> ConnId {
+    loop {
+        match call.poll_output(at(now)) {
+            Ok(Output::Connect { conn, .. }) => return conn,
+            Ok(Output::Event(_)) => continue,
+            other => panic!("expected a connect, got {:?}", other.map(|o| describe(&o))),
+        }
+    }
 }
 
 fn client(config: Config) -> Client<u32> {
@@ -74,13 +94,13 @@ fn resolves_then_falls_back_to_the_next_address_on_refusal_and_timeout() {
         .build()
         .unwrap();
     let client = client(config);
-    let (mut call, _) = client.start_call(
+    let mut call = client.start_call(
         at(0),
         Request::get("http://example.test:8080/x").build().unwrap(),
     );
-    assert_eq!(next(&mut call), "acquire");
+    assert_eq!(next(&mut call, 0), "acquire");
     call.handle_acquired(at(0), None);
-    assert_eq!(next(&mut call), "resolve example.test:8080");
+    assert_eq!(next(&mut call, 0), "resolve example.test:8080");
     let addrs = vec![
         addr("[::1]:8080"),
         addr("10.0.0.1:8080"),
@@ -88,30 +108,59 @@ fn resolves_then_falls_back_to_the_next_address_on_refusal_and_timeout() {
     ];
     call.handle_resolved(at(5), Ok(addrs));
     assert_eq!(
-        next(&mut call),
-        format!("connect [::1]:8080 until {:?}", Some(ms(505)))
+        next(&mut call, 5),
+        format!("connect c1 [::1]:8080 until {:?}", Some(ms(505)))
     );
-    call.handle_connected(at(6), Err(io::ErrorKind::ConnectionRefused.into()));
+    let c1 = connect_id(&mut call, 5);
+    call.handle_connected(at(6), c1, Err(io::ErrorKind::ConnectionRefused.into()));
+    // The deadline comes from the time the attempt is polled, not from an earlier input.
     assert_eq!(
-        next(&mut call),
-        format!("connect 10.0.0.1:8080 until {:?}", Some(ms(506)))
+        next(&mut call, 7),
+        format!("connect c2 10.0.0.1:8080 until {:?}", Some(ms(507)))
     );
-    assert_eq!(call.poll_timeout(), Some(ms(506)));
-    call.handle_timeout(at(505)); // early: nothing happens
+    assert_eq!(call.poll_timeout(), Some(ms(507)));
+    call.handle_timeout(at(506)); // early: nothing happens
     assert_eq!(
-        next(&mut call),
-        format!("connect 10.0.0.1:8080 until {:?}", Some(ms(506)))
+        next(&mut call, 506),
+        format!("connect c2 10.0.0.1:8080 until {:?}", Some(ms(507)))
     );
-    call.handle_timeout(at(506));
+    call.handle_timeout(at(507));
+    // The abandoned attempt is closed by id before the next one starts.
+    assert_eq!(next(&mut call, 507), "close c2");
     assert_eq!(
-        next(&mut call),
-        format!("connect 10.0.0.2:8080 until {:?}", Some(ms(1006)))
+        next(&mut call, 507),
+        format!("connect c3 10.0.0.2:8080 until {:?}", Some(ms(1007)))
     );
-    call.handle_connected(at(600), Ok(()));
+    let c3 = connect_id(&mut call, 507);
+    call.handle_connected(at(600), c3, Ok(()));
+    let sent = next(&mut call, 600);
     assert!(
-        next(&mut call)
-            .starts_with("transmit \"GET /x HTTP/1.1\\r\\nHost: example.test:8080\\r\\n")
+        sent.starts_with("transmit c3 \"GET /x HTTP/1.1\\r\\nHost: example.test:8080\\r\\n"),
+        "{sent}"
     );
+}
+
+#[test]
+fn a_connect_that_reports_a_socket_timeout_expires_at_its_deadline() {
+    let config = Config::builder()
+        .connect_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let client = client(config);
+    let mut call = client.start_call(at(0), Request::get("http://10.0.0.1/").build().unwrap());
+    call.handle_acquired(at(0), None);
+    let c1 = connect_id(&mut call, 0);
+    // A blocking driver's socket timeout fired a hair early: the deadline stays armed, it is
+    // never pushed back.
+    call.handle_connected(at(99), c1, Err(io::ErrorKind::TimedOut.into()));
+    assert_eq!(
+        next(&mut call, 99),
+        format!("connect c1 10.0.0.1:80 until {:?}", Some(ms(100)))
+    );
+    call.handle_connected(at(100), c1, Err(io::ErrorKind::TimedOut.into()));
+    assert_eq!(next(&mut call, 100), "close c1");
+    let e = call.poll_output(at(100)).unwrap_err();
+    assert_eq!(e.timeout_kind(), Some(TimeoutKind::Connect));
 }
 
 #[test]
@@ -122,18 +171,17 @@ fn every_address_failing_reports_the_last_failure() {
             .build()
             .unwrap(),
     );
-    let (mut call, _) =
-        client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
+    let mut call = client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
     call.handle_acquired(at(0), None);
     call.handle_resolved(at(0), Ok(vec![addr("10.0.0.1:80"), addr("10.0.0.1:80")]));
     // Duplicate addresses are tried once.
     assert_eq!(
-        next(&mut call),
-        format!("connect 10.0.0.1:80 until {:?}", Some(ms(100)))
+        next(&mut call, 0),
+        format!("connect c1 10.0.0.1:80 until {:?}", Some(ms(100)))
     );
     call.handle_timeout(at(100));
-    assert!(next(&mut call).starts_with("error timeout"));
-    let e = call.poll_output().unwrap_err();
+    assert_eq!(next(&mut call, 100), "close c1");
+    let e = call.poll_output(at(100)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout);
     assert_eq!(e.timeout_kind(), Some(TimeoutKind::Connect));
     assert_eq!(
@@ -145,82 +193,89 @@ fn every_address_failing_reports_the_last_failure() {
 #[test]
 fn dns_failure_is_its_own_kind() {
     let client = client(Config::default());
-    let (mut call, _) = client.start_call(
+    let mut call = client.start_call(
         at(0),
         Request::get("http://nowhere.invalid/").build().unwrap(),
     );
     call.handle_acquired(at(0), None);
     call.handle_resolved(at(1), Err(io::Error::other("no such host")));
-    let e = next(&mut call);
+    let e = next(&mut call, 1);
     assert!(
         e.starts_with("error dns: could not resolve host nowhere.invalid"),
         "{e}"
     );
     call.handle_resolved(at(1), Ok(vec![addr("10.0.0.1:80")])); // stale report: ignored
-    assert!(next(&mut call).starts_with("error dns"));
+    assert!(next(&mut call, 1).starts_with("error dns"));
 }
 
-/// Steps a fresh call to the point where the request head has been written.
-fn connected_call(client: &Client<u32>, request: Request, now: u64) -> (Call, Body) {
-    let (mut call, body) = client.start_call(at(now), request);
+/// Steps a fresh call to the point where its connection is up.
+fn connected_call(client: &Client<u32>, request: Request, now: u64) -> (Call, ConnId) {
+    let mut call = client.start_call(at(now), request);
     call.handle_acquired(at(now), None);
-    call.handle_connected(at(now), Ok(()));
-    (call, body)
+    let conn = connect_id(&mut call, now);
+    call.handle_connected(at(now), conn, Ok(()));
+    (call, conn)
 }
 
 fn transmit_all(call: &mut Call, now: u64) -> Vec<u8> {
     let mut sent = Vec::new();
     loop {
-        let written = match call.poll_output() {
-            Ok(Output::Transmit { bytes, .. }) => {
+        let (conn, written) = match call.poll_output(at(now)) {
+            Ok(Output::Transmit { conn, bytes, .. }) => {
                 sent.extend_from_slice(bytes);
-                bytes.len()
+                (conn, bytes.len())
             }
             Ok(Output::Event(_)) => continue,
             _ => return sent,
         };
-        call.handle_transmitted(at(now), Ok(written));
+        call.handle_transmitted(at(now), conn, Ok(written));
     }
 }
 
 fn receive(call: &mut Call, now: u64, bytes: &[u8]) {
-    loop {
-        match call.poll_output() {
-            Ok(Output::Receive { buf, .. }) => {
+    let conn = loop {
+        match call.poll_output(at(now)) {
+            Ok(Output::Receive { conn, buf, .. }) => {
                 buf[..bytes.len()].copy_from_slice(bytes);
-                break;
+                break conn;
             }
             Ok(Output::Event(_)) => continue,
             other => panic!("expected a receive, got {:?}", other.map(|o| describe(&o))),
         }
-    }
-    call.handle_received(at(now), Ok(bytes.len()));
+    };
+    call.handle_received(at(now), conn, Ok(bytes.len()));
 }
 
-/// Sends the request, pulling its body from `body` and writing everything at once, until the
-/// call wants something else: returns that output's description, or the call's error.
-fn send_until_blocked(
-    call: &mut Call,
-    body: &mut Body,
-    now: u64,
-) -> Result<String, wayfarer_core::Error> {
+/// Sends the request, pulling its body and writing everything at once, until the call wants
+/// something else: returns that output's description, or the call's error.
+fn send_until_blocked(call: &mut Call, now: u64) -> Result<String, wayfarer_core::Error> {
     let mut cx = Context::from_waker(Waker::noop());
     loop {
-        match call.poll_output()? {
-            Output::PullBody(buf) => {
+        match call.poll_output(at(now))? {
+            Output::PullBody { body, buf } => {
                 let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
                     panic!("test bodies never block")
                 };
                 call.handle_body_pulled(at(now), r);
             }
-            Output::Transmit { bytes, .. } => {
+            Output::Transmit { conn, bytes, .. } => {
                 let n = bytes.len();
-                call.handle_transmitted(at(now), Ok(n));
+                call.handle_transmitted(at(now), conn, Ok(n));
             }
-            Output::Event(_) => {}
+            // A failing call closes its connection first.
+            Output::Event(_) | Output::Close { .. } => {}
             other => return Ok(describe(&other)),
         }
     }
+}
+
+fn first_error(call: &mut Call, now: u64) -> wayfarer_core::Error {
+    for _ in 0..100 {
+        if let Err(e) = call.poll_output(at(now)) {
+            return e;
+        }
+    }
+    panic!("the call did not fail")
 }
 
 #[test]
@@ -228,10 +283,11 @@ fn call_timeout_covers_the_whole_call_including_the_body() {
     let config = Config::builder()
         .call_timeout(Duration::from_secs(2))
         .read_timeout(None)
+        .gzip(false)
         .build()
         .unwrap();
     let client = client(config);
-    let (mut call, _) = connected_call(
+    let (mut call, conn) = connected_call(
         &client,
         Request::get("http://10.0.0.1/").build().unwrap(),
         0,
@@ -242,13 +298,16 @@ fn call_timeout_covers_the_whole_call_including_the_body() {
         20,
         b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
     );
-    assert_eq!(next(&mut call), "response 200");
+    assert_eq!(next(&mut call, 20), "response 200");
     let mut buf = [0u8; 16];
-    assert_eq!(call.read_body(at(30), &mut buf).unwrap(), BodyRead::Data(3));
     assert!(matches!(
-        call.read_body(at(40), &mut buf).unwrap(),
-        BodyRead::Direct(7)
+        call.read_body(at(30), &mut buf).unwrap(),
+        BodyRead::Data(3)
     ));
+    match call.read_body(at(40), &mut buf).unwrap() {
+        BodyRead::Direct { conn: c, max } => assert_eq!((c, max), (conn, 7)),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         call.poll_timeout(),
         Some(ms(2000)),
@@ -260,7 +319,7 @@ fn call_timeout_covers_the_whole_call_including_the_body() {
 }
 
 #[test]
-fn cancel_fails_the_call_and_drops_the_connection() {
+fn cancel_fails_the_call_and_closes_the_connection() {
     let client = client(Config::default());
     let (mut call, _) = connected_call(
         &client,
@@ -269,11 +328,43 @@ fn cancel_fails_the_call_and_drops_the_connection() {
     );
     transmit_all(&mut call, 1);
     call.cancel(at(2));
+    assert_eq!(next(&mut call, 2), "close c1");
     assert_eq!(
-        next(&mut call),
+        next(&mut call, 2),
         "error canceled: call canceled (GET http://10.0.0.1/)"
     );
     assert!(call.is_finished());
+}
+
+/// Runs a whole GET with a 204 answer and returns its events.
+fn run_204(client: &Client<u32>) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut on_event = |e: &Event| events.push(e.clone());
+    let mut call = client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
+    let mut drain = |call: &mut Call, now: u64| loop {
+        match call.poll_output(at(now)) {
+            Ok(Output::Event(e)) => on_event(&e),
+            Ok(Output::Transmit { conn, bytes, .. }) => {
+                let n = bytes.len();
+                call.handle_transmitted(at(now), conn, Ok(n));
+            }
+            Ok(output) => return describe(&output),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(drain(&mut call, 0), "acquire");
+    call.handle_acquired(at(0), None);
+    assert_eq!(drain(&mut call, 0), "resolve example.test:80");
+    call.handle_resolved(at(1), Ok(vec![addr("10.0.0.1:80")]));
+    assert!(drain(&mut call, 1).starts_with("connect c1"));
+    let c1 = connect_id(&mut call, 1);
+    call.handle_connected(at(2), c1, Ok(()));
+    assert!(drain(&mut call, 3).starts_with("receive c1"));
+    receive(&mut call, 4, b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(drain(&mut call, 4), "response 204");
+    assert_eq!(drain(&mut call, 4), "release c1");
+    assert_eq!(drain(&mut call, 4), "done");
+    events
 }
 
 #[test]
@@ -284,40 +375,14 @@ fn events_follow_the_call_in_order() {
         .event_listener(move |e: &Event| sink.lock().unwrap().push(format!("{}", e.kind)))
         .build()
         .unwrap();
-    let listener = config.event_listener().cloned().unwrap();
+    let factory = config.event_listener_factory().cloned().unwrap();
     let client = client(config);
-    let (mut call, _) =
-        client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
-    let drain = |call: &mut Call| {
-        while let Ok(Output::Event(e)) = call.poll_output() {
-            listener.on_event(&e);
-        }
-    };
-    drain(&mut call);
-    call.handle_acquired(at(0), None);
-    drain(&mut call);
-    call.handle_resolved(at(1), Ok(vec![addr("10.0.0.1:80")]));
-    drain(&mut call);
-    call.handle_connected(at(2), Ok(()));
-    drain(&mut call);
-    loop {
-        let n = match call.poll_output() {
-            Ok(Output::Event(e)) => {
-                listener.on_event(&e);
-                continue;
-            }
-            Ok(Output::Transmit { bytes, .. }) => bytes.len(),
-            _ => break,
-        };
-        call.handle_transmitted(at(3), Ok(n));
-    }
-    receive(&mut call, 4, b"HTTP/1.1 204 No Content\r\n\r\n");
-    loop {
-        match call.poll_output() {
-            Ok(Output::Event(e)) => listener.on_event(&e),
-            Ok(Output::Done) | Err(_) => break,
-            Ok(_) => {}
-        }
+    let events = run_204(&client);
+    let request = Request::get("http://example.test/").build().unwrap();
+    let listener = factory.create(events[0].call, &request);
+    for e in &events {
+        assert_eq!(e.call, events[0].call);
+        listener.on_event(e);
     }
     let seen = seen.lock().unwrap();
     let expected = [
@@ -339,6 +404,22 @@ fn events_follow_the_call_in_order() {
 }
 
 #[test]
+fn events_are_not_built_without_a_listener() {
+    let events = run_204(&client(Config::default()));
+    assert!(
+        events.is_empty(),
+        "a whole call without a listener makes no events"
+    );
+    let with = client(
+        Config::builder()
+            .event_listener(|_: &Event| {})
+            .build()
+            .unwrap(),
+    );
+    assert!(run_204(&with).len() > 10);
+}
+
+#[test]
 fn a_streamed_body_must_match_its_declared_length() {
     let client = client(Config::default());
     for (declared, actual, message) in [
@@ -350,15 +431,47 @@ fn a_streamed_body_must_match_its_declared_length() {
             .body(body)
             .build()
             .unwrap();
-        let (mut call, mut body) = connected_call(&client, request, 0);
-        let error = send_until_blocked(&mut call, &mut body, 1).expect_err("the call fails");
+        let (mut call, _) = connected_call(&client, request, 0);
+        let error = send_until_blocked(&mut call, 1).expect_err("the call fails");
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
         assert!(error.to_string().contains(message), "{error}");
     }
 }
 
+/// Leaves a connection to 10.0.0.1 in the pool, with socket 7.
+fn pool_a_connection(client: &Client<u32>) {
+    let (mut first, _) =
+        connected_call(client, Request::get("http://10.0.0.1/").build().unwrap(), 0);
+    transmit_all(&mut first, 1);
+    receive(
+        &mut first,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(next(&mut first, 2), "response 200");
+    match first.poll_output(at(3)) {
+        Ok(Output::Release(conn)) => client.release(ms(3), conn, 7),
+        other => panic!("{:?}", other.map(|o| describe(&o))),
+    }
+}
+
+/// Starts `request` on the pooled connection and lets the server close it without answering.
+fn meet_a_closed_pooled_connection(client: &Client<u32>, request: Request) -> Call {
+    let mut call = client.start_call(at(4), request);
+    let address = wayfarer_core::Address::from_url(call.request().url());
+    assert_eq!(next(&mut call, 4), "acquire");
+    let (conn, socket) = client.acquire(ms(4), &address).expect("pooled");
+    assert_eq!(socket, 7);
+    let c1 = conn.id();
+    call.handle_acquired(at(4), Some(conn));
+    let out = send_until_blocked(&mut call, 5).unwrap();
+    assert!(out.starts_with(&format!("receive {c1}")), "{out}");
+    call.handle_received(at(6), c1, Ok(0));
+    call
+}
+
 #[test]
-fn a_stale_pooled_connection_retries_once_and_rewinds_a_repeatable_body() {
+fn a_dead_pooled_connection_is_retried_on_a_fresh_one_for_an_idempotent_request() {
     let client = client(Config::default());
     let opened = Arc::new(Mutex::new(0));
     let counter = opened.clone();
@@ -369,62 +482,62 @@ fn a_stale_pooled_connection_retries_once_and_rewinds_a_repeatable_body() {
             Some(4),
         ))
     });
-
-    // A first call leaves a connection in the pool.
-    let (mut first, _) = connected_call(
-        &client,
-        Request::get("http://10.0.0.1/").build().unwrap(),
-        0,
-    );
-    transmit_all(&mut first, 1);
-    receive(
-        &mut first,
-        2,
-        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-    );
-    assert_eq!(next(&mut first), "response 200");
-    match first.poll_output() {
-        Ok(Output::Release(conn)) => client.release(ms(3), conn, 7),
-        other => panic!("{:?}", other.map(|o| describe(&o))),
-    }
-
-    // The second call reuses it, sends its body, and reads EOF: the server had closed it.
-    let request = Request::post("http://10.0.0.1/")
-        .body(body)
-        .build()
-        .unwrap();
-    let (mut call, mut body) = client.start_call(at(4), request);
-    assert_eq!(next(&mut call), "acquire");
-    let (conn, socket) = client.acquire(ms(4), call.address()).expect("pooled");
-    assert_eq!(socket, 7);
-    call.handle_acquired(at(4), Some(conn));
-    let pull = |call: &mut Call, body: &mut Body| match send_until_blocked(call, body, 5) {
-        Ok(output) => output,
-        Err(e) => format!("error {e}"),
-    };
-    assert!(pull(&mut call, &mut body).starts_with("receive"));
-    call.handle_received(at(6), Ok(0));
-    assert_eq!(next(&mut call), "close");
-    assert_eq!(next(&mut call), "rewind-body");
-    call.handle_body_rewound(at(6), body.rewind());
+    pool_a_connection(&client);
+    let request = Request::put("http://10.0.0.1/").body(body).build().unwrap();
+    let mut call = meet_a_closed_pooled_connection(&client, request);
+    assert_eq!(next(&mut call, 6), "close c1");
+    // A fresh connection, not the pool.
     assert_eq!(
-        next(&mut call),
-        format!("connect 10.0.0.1:80 until {:?}", Some(ms(10_006)))
+        next(&mut call, 6),
+        format!("connect c2 10.0.0.1:80 until {:?}", Some(ms(10_006)))
     );
-    call.handle_connected(at(7), Ok(()));
-    assert!(pull(&mut call, &mut body).starts_with("receive"));
+    let c2 = connect_id(&mut call, 6);
+    call.handle_connected(at(7), c2, Ok(()));
+    assert!(
+        send_until_blocked(&mut call, 7)
+            .unwrap()
+            .starts_with("receive c2")
+    );
     assert_eq!(
         *opened.lock().unwrap(),
         2,
         "the body was opened again for the retry"
     );
     // A second failure on the fresh connection is not retried.
-    call.handle_received(at(8), Ok(0));
-    let e = next(&mut call);
+    call.handle_received(at(8), c2, Ok(0));
+    assert_eq!(next(&mut call, 8), "close c2");
+    let e = next(&mut call, 8);
     assert!(
         e.starts_with("error io: the server closed the connection without sending a response"),
         "{e}"
     );
+}
+
+#[test]
+fn a_post_that_reached_a_dead_pooled_connection_is_never_sent_again() {
+    let client = client(Config::default());
+    pool_a_connection(&client);
+    let request = Request::post("http://10.0.0.1/pay")
+        .body("amount=10")
+        .build()
+        .unwrap();
+    let mut call = meet_a_closed_pooled_connection(&client, request);
+    assert_eq!(next(&mut call, 6), "close c1");
+    let e = next(&mut call, 6);
+    assert!(
+        e.starts_with("error io: the server closed the connection without sending a response"),
+        "the POST may have been processed: it must fail, not go out again ({e})"
+    );
+    // The same request, declared safe to repeat, is retried.
+    pool_a_connection(&client);
+    let request = Request::post("http://10.0.0.1/pay")
+        .idempotent(true)
+        .body("amount=10")
+        .build()
+        .unwrap();
+    let mut call = meet_a_closed_pooled_connection(&client, request);
+    assert_eq!(next(&mut call, 6), "close c2");
+    assert!(next(&mut call, 6).starts_with("connect c3"));
 }
 
 #[test]
@@ -442,7 +555,7 @@ fn a_second_head_read_after_an_interim_response_waits_for_the_final_one() {
         b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n",
     );
     assert!(
-        next(&mut call).starts_with("receive"),
+        next(&mut call, 2).starts_with("receive"),
         "still waiting for the final response"
     );
     receive(
@@ -450,18 +563,7 @@ fn a_second_head_read_after_an_interim_response_waits_for_the_final_one() {
         3,
         b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     );
-    assert_eq!(next(&mut call), "response 200");
-}
-
-#[test]
-fn events_are_not_built_without_a_listener() {
-    let client = client(Config::default());
-    let (mut call, _) = client.start_call(at(0), Request::get("http://10.0.0.1/").build().unwrap());
-    assert!(
-        matches!(call.poll_output(), Ok(Output::Acquire)),
-        "no CallStart event first"
-    );
-    let _ = EventKind::CallEnd;
+    assert_eq!(next(&mut call, 3), "response 200");
 }
 
 #[test]
@@ -471,32 +573,32 @@ fn would_block_changes_nothing_and_timed_out_only_expires_a_passed_deadline() {
         .build()
         .unwrap();
     let client = client(config);
-    let (mut call, _) = connected_call(
+    let (mut call, c1) = connected_call(
         &client,
         Request::get("http://10.0.0.1/").build().unwrap(),
         0,
     );
     transmit_all(&mut call, 0);
     assert_eq!(
-        next(&mut call),
-        format!("receive 1 until {:?}", Some(ms(100)))
+        next(&mut call, 0),
+        format!("receive c1 1 until {:?}", Some(ms(100)))
     );
-    call.handle_received(at(10), Err(io::ErrorKind::WouldBlock.into()));
-    call.handle_received(at(20), Err(io::ErrorKind::Interrupted.into()));
+    call.handle_received(at(10), c1, Err(io::ErrorKind::WouldBlock.into()));
+    call.handle_received(at(20), c1, Err(io::ErrorKind::Interrupted.into()));
     // Still waiting, with the same deadline: nothing happened.
     assert_eq!(
-        next(&mut call),
-        format!("receive 1 until {:?}", Some(ms(100)))
+        next(&mut call, 20),
+        format!("receive c1 1 until {:?}", Some(ms(100)))
     );
     // A socket timeout that fired a little early does not fail the call...
-    call.handle_received(at(99), Err(io::ErrorKind::TimedOut.into()));
+    call.handle_received(at(99), c1, Err(io::ErrorKind::TimedOut.into()));
     assert_eq!(
-        next(&mut call),
-        format!("receive 1 until {:?}", Some(ms(100)))
+        next(&mut call, 99),
+        format!("receive c1 1 until {:?}", Some(ms(100)))
     );
     // ...one at the deadline does.
-    call.handle_received(at(100), Err(io::ErrorKind::TimedOut.into()));
-    let e = call.poll_output().unwrap_err();
+    call.handle_received(at(100), c1, Err(io::ErrorKind::TimedOut.into()));
+    let e = first_error(&mut call, 100);
     assert_eq!(e.timeout_kind(), Some(TimeoutKind::Read));
     assert_eq!(e.phase(), Some(Phase::ReceiveHead));
 }
@@ -505,14 +607,11 @@ fn would_block_changes_nothing_and_timed_out_only_expires_a_passed_deadline() {
 fn errors_say_where_they_happened() {
     let client = client(Config::default());
     // Connect phase.
-    let (mut call, _) = client.start_call(at(0), Request::get("http://10.0.0.1/").build().unwrap());
+    let mut call = client.start_call(at(0), Request::get("http://10.0.0.1/").build().unwrap());
     call.handle_acquired(at(0), None);
-    call.handle_connected(at(1), Err(io::ErrorKind::ConnectionRefused.into()));
-    let e = loop {
-        if let Err(e) = call.poll_output() {
-            break e;
-        }
-    };
+    let c1 = connect_id(&mut call, 0);
+    call.handle_connected(at(1), c1, Err(io::ErrorKind::ConnectionRefused.into()));
+    let e = first_error(&mut call, 1);
     assert_eq!(
         (e.kind(), e.phase()),
         (ErrorKind::Connect, Some(Phase::Connect))
@@ -520,32 +619,32 @@ fn errors_say_where_they_happened() {
     assert_eq!(e.io_error_kind(), Some(io::ErrorKind::ConnectionRefused));
 
     // An empty reply: the server closed without answering; no OS error behind it.
-    let (mut call, _) = connected_call(
+    let (mut call, conn) = connected_call(
         &client,
         Request::get("http://10.0.0.1/").build().unwrap(),
         0,
     );
     transmit_all(&mut call, 1);
-    call.handle_received(at(2), Ok(0));
-    let e = call.poll_output().unwrap_err();
+    call.handle_received(at(2), conn, Ok(0));
+    let e = first_error(&mut call, 2);
     assert_eq!(
         (e.kind(), e.phase(), e.io_error_kind()),
         (ErrorKind::Io, Some(Phase::ReceiveHead), None)
     );
 
     // A reset while receiving.
-    let (mut call, _) = connected_call(
+    let (mut call, conn) = connected_call(
         &client,
         Request::get("http://10.0.0.1/").build().unwrap(),
         0,
     );
     transmit_all(&mut call, 1);
-    call.handle_received(at(2), Err(io::ErrorKind::ConnectionReset.into()));
-    let e = call.poll_output().unwrap_err();
+    call.handle_received(at(2), conn, Err(io::ErrorKind::ConnectionReset.into()));
+    let e = first_error(&mut call, 2);
     assert_eq!(e.io_error_kind(), Some(io::ErrorKind::ConnectionReset));
 
     // A body cut short.
-    let (mut call, _) = connected_call(
+    let (mut call, conn) = connected_call(
         &client,
         Request::get("http://10.0.0.1/").build().unwrap(),
         0,
@@ -556,13 +655,16 @@ fn errors_say_where_they_happened() {
         2,
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
     );
-    assert_eq!(next(&mut call), "response 200");
+    assert_eq!(next(&mut call, 2), "response 200");
     let mut buf = [0u8; 8];
-    assert_eq!(call.read_body(at(3), &mut buf).unwrap(), BodyRead::Data(2));
     assert!(matches!(
         call.read_body(at(3), &mut buf).unwrap(),
-        BodyRead::Direct(3)
+        BodyRead::Data(2)
     ));
+    match call.read_body(at(3), &mut buf).unwrap() {
+        BodyRead::Direct { conn: c, max } => assert_eq!((c, max), (conn, 3)),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         call.handle_direct_read(at(4), Ok(0)).unwrap_err().phase(),
         Some(Phase::ReceiveBody)
@@ -574,8 +676,8 @@ fn errors_say_where_they_happened() {
         .body(failing)
         .build()
         .unwrap();
-    let (mut call, mut body) = connected_call(&client, request, 0);
-    let e = send_until_blocked(&mut call, &mut body, 1).expect_err("the body source fails");
+    let (mut call, _) = connected_call(&client, request, 0);
+    let e = send_until_blocked(&mut call, 1).expect_err("the body source fails");
     assert_eq!(e.phase(), Some(Phase::RequestBody), "{e}");
 }
 

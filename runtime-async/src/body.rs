@@ -10,7 +10,9 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use wayfarer_core::{CollectBody, Error, Headers};
 
-use crate::driver::Driver;
+use wayfarer_core::driver::Driver;
+
+use crate::driver::{AsyncTransport, Exec, lock};
 use crate::net::Net;
 
 /// Size of the chunks the `Stream` yields.
@@ -24,8 +26,17 @@ const CHUNK: usize = 64 * 1024;
 /// end returns the connection to the pool; dropping the body earlier closes it, unless the rest
 /// had already arrived.
 pub struct Body<N: Net> {
-    driver: Driver<N>,
+    kind: Kind<N>,
     done: bool,
+}
+
+enum Kind<N: Net> {
+    /// The call, owned outright (no closure interceptors).
+    Owned(Box<Driver<AsyncTransport<N>>>),
+    /// The call, shared with the interceptor chain.
+    Shared(Exec<N>),
+    /// A body a closure interceptor made up.
+    Custom(wayfarer_core::Body),
 }
 
 /// What `Response::bytes()` returns: a future of the whole body.
@@ -34,10 +45,40 @@ pub type BytesFuture = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Send>
 pub type TextFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
 
 impl<N: Net> Body<N> {
-    pub(crate) fn new(driver: Driver<N>) -> Body<N> {
+    pub(crate) fn owned(driver: Driver<AsyncTransport<N>>) -> Body<N> {
         Body {
-            driver,
+            kind: Kind::Owned(Box::new(driver)),
             done: false,
+        }
+    }
+
+    pub(crate) fn shared(exec: Exec<N>) -> Body<N> {
+        Body {
+            kind: Kind::Shared(exec),
+            done: false,
+        }
+    }
+
+    /// A body made up by an interceptor (bytes, a reader, a stream).
+    pub fn from_request_body(body: wayfarer_core::Body) -> Body<N> {
+        Body {
+            kind: Kind::Custom(body),
+            done: false,
+        }
+    }
+
+    /// What an interceptor's returned body means for `exec`: `None` when it is that call's own
+    /// body (the response passes through), else the body to serve instead.
+    pub(crate) fn into_replacement(mut self, exec: &Exec<N>) -> Option<wayfarer_core::Body> {
+        self.done = true;
+        match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
+            Kind::Shared(other) if std::sync::Arc::ptr_eq(&other, exec) => None,
+            Kind::Custom(body) => Some(body),
+            kind => {
+                // Another call's body: serve it by streaming it.
+                let other = Body { kind, done: false };
+                Some(wayfarer_core::Body::from_stream(IoStream(other), None))
+            }
         }
     }
 
@@ -50,7 +91,13 @@ impl<N: Net> Body<N> {
         if self.done || buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n = std::task::ready!(self.driver.poll_read(cx, buf))?;
+        let n = match &mut self.kind {
+            Kind::Owned(driver) => std::task::ready!(driver.poll_read(cx, buf))?,
+            Kind::Shared(exec) => std::task::ready!(lock(exec).poll_read(cx, buf))?,
+            Kind::Custom(body) => {
+                std::task::ready!(body.poll_read(cx, buf)).map_err(Error::from_io)?
+            }
+        };
         if n == 0 {
             self.done = true;
         }
@@ -96,8 +143,12 @@ impl<N: Net> Body<N> {
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
-    pub fn trailers(&self) -> Option<&Headers> {
-        self.driver.trailers()
+    pub fn trailers(&self) -> Option<Headers> {
+        match &self.kind {
+            Kind::Owned(driver) => driver.trailers().cloned(),
+            Kind::Shared(exec) => lock(exec).trailers().cloned(),
+            Kind::Custom(_) => None,
+        }
     }
 }
 
@@ -106,6 +157,21 @@ impl<N: Net> Stream for Body<N> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_chunk(cx).map(Result::transpose)
+    }
+}
+
+/// A body as a stream of `io::Result`s, the shape a request body (or a made-up response body)
+/// takes.
+struct IoStream<N: Net>(Body<N>);
+
+impl<N: Net> Stream for IoStream<N> {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut()
+            .0
+            .poll_chunk(cx)
+            .map(|r| r.map_err(io::Error::from).transpose())
     }
 }
 
@@ -153,8 +219,13 @@ impl<N: Net> CollectBody for Body<N> {
 
 impl<N: Net> Drop for Body<N> {
     fn drop(&mut self) {
-        if !self.done {
-            self.driver.discard();
+        if self.done {
+            return;
+        }
+        match &mut self.kind {
+            Kind::Owned(driver) => driver.discard(),
+            Kind::Shared(exec) => lock(exec).discard(),
+            Kind::Custom(_) => {}
         }
     }
 }

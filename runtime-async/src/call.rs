@@ -9,9 +9,12 @@ use std::task::Waker;
 use atomic_waker::AtomicWaker;
 use wayfarer_core::{Error, Request};
 
+use wayfarer_core::driver::{Driver, Step, Transport};
+
 use crate::body::Body;
 use crate::client::Inner;
-use crate::driver::Driver;
+use crate::driver::{AsyncTransport, Exec};
+use crate::interceptor;
 use crate::net::Net;
 
 /// A prepared request. It runs once, with [`Call::execute`]; [`Call::cancel`] stops it from
@@ -67,9 +70,23 @@ impl<N: Net> Call<N> {
         async move {
             let request =
                 request.ok_or_else(|| Error::invalid_input("this call was already executed"))?;
-            let mut driver = Driver::new(inner, request, cancel);
-            let head = poll_fn(|cx| driver.poll_head(cx)).await?;
-            Ok(head.with_body(Body::new(driver)))
+            let config = inner.core.config();
+            let mut transport = AsyncTransport::new(inner.clone(), cancel);
+            let call = inner.core.start_call(transport.now(), request);
+            let mut driver = Driver::new(call, transport, config);
+            if !interceptor::any_closures(config) {
+                // The common case: only this task touches the call, so the body owns it.
+                let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
+                return match step {
+                    Step::Response(head) => {
+                        driver.settle();
+                        Ok(head.with_body(Body::owned(driver)))
+                    }
+                    other => Err(unexpected(&other)),
+                };
+            }
+            let exec: Exec<N> = Arc::new(Mutex::new(driver));
+            interceptor::drive(exec, None).await
         }
     }
 
@@ -91,6 +108,14 @@ impl<N: Net> Call<N> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_none()
+    }
+}
+
+/// The error for a step the chain should not produce at that point.
+pub(crate) fn unexpected(step: &Step) -> Error {
+    match step {
+        Step::Done | Step::Idle => Error::io("the call ended without a response", None),
+        other => Error::io(format!("the call produced an unexpected {other:?}"), None),
     }
 }
 

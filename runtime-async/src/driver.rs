@@ -1,43 +1,59 @@
-//! The poll loop that runs one call's state machine inside the task that awaits it.
+//! The async transport: a runtime's sockets, resolver and timer (through [`Net`]) for the
+//! core's [`Driver`], polled inside the task that awaits the call.
 //!
-//! Every protocol decision is `wayfarer_core::Call`'s; this file performs the I/O each
-//! [`Output`] names through the runtime's [`Net`], arms one timer for the deadline the output
-//! carries, and reports back. No task is spawned per call or per connection: the future
-//! returned by `execute()`, and the body afterwards, poll the socket directly.
+//! Every protocol decision is `wayfarer_core`'s; this file starts resolves and connects as the
+//! runtime's futures, polls sockets, and arms one timer for the deadline the driver waits for.
+//! No task is spawned per call or per connection.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker, ready};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
-use wayfarer_core::{BodyRead, Error, Instant, Output, Response};
+use wayfarer_core::driver::{Driver, Transport};
+use wayfarer_core::{Address, ConnId, Connection, Instant, Now};
 
 use crate::call::CancelState;
 use crate::client::Inner;
 use crate::net::{BoxFuture, Net};
 
-/// A resolve or connect in flight (the only I/O that is not a socket poll).
-enum Pending<S> {
-    Resolve(BoxFuture<io::Result<Vec<SocketAddr>>>),
-    Connect(BoxFuture<io::Result<S>>),
-}
-
-/// One call in progress, with its socket and timer.
-pub(crate) struct Driver<N: Net> {
+/// The async transport for one call.
+pub(crate) struct AsyncTransport<N: Net> {
     inner: Arc<Inner<N>>,
-    call: wayfarer_core::Call,
-    body: wayfarer_core::Body,
-    socket: Option<N::Socket>,
-    pending: Option<Pending<N::Socket>>,
-    timer: Timer<N>,
     cancel: Arc<CancelState>,
+    timer: Timer<N>,
+    resolving: Option<BoxFuture<io::Result<Vec<SocketAddr>>>>,
+    connecting: Vec<(ConnId, BoxFuture<io::Result<N::Socket>>)>,
+    /// A body a closure interceptor returned instead of the call's, on its way up the chain.
+    replacement: Option<wayfarer_core::Body>,
 }
 
-enum Step {
-    Continue,
-    Head(Response<()>),
-    Idle,
-    Done,
+impl<N: Net> AsyncTransport<N> {
+    pub(crate) fn new(inner: Arc<Inner<N>>, cancel: Arc<CancelState>) -> AsyncTransport<N> {
+        AsyncTransport {
+            inner,
+            cancel,
+            timer: Timer {
+                timer: None,
+                armed: None,
+            },
+            resolving: None,
+            connecting: Vec::new(),
+            replacement: None,
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner<N>> {
+        &self.inner
+    }
+
+    pub(crate) fn set_replacement(&mut self, body: wayfarer_core::Body) {
+        self.replacement = Some(body);
+    }
+
+    pub(crate) fn take_replacement(&mut self) -> Option<wayfarer_core::Body> {
+        self.replacement.take()
+    }
 }
 
 /// One lazily created timer, re-armed only when the deadline changes.
@@ -47,17 +63,13 @@ struct Timer<N: Net> {
 }
 
 impl<N: Net> Timer<N> {
-    /// Ready once `deadline` has passed; registers the waker otherwise. Without a deadline,
-    /// never ready.
+    /// Ready once `deadline` has passed; registers the waker otherwise.
     fn poll(
         &mut self,
         cx: &mut Context<'_>,
         epoch: std::time::Instant,
-        deadline: Option<Instant>,
+        deadline: Instant,
     ) -> Poll<()> {
-        let Some(deadline) = deadline else {
-            return Poll::Pending;
-        };
         let at = deadline.to_std(epoch);
         match &mut self.timer {
             Some(timer) if self.armed == Some(deadline) => N::poll_timer(timer, cx),
@@ -74,226 +86,96 @@ impl<N: Net> Timer<N> {
     }
 }
 
-fn not_connected() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "no socket")
-}
+impl<N: Net> Transport for AsyncTransport<N> {
+    type Socket = N::Socket;
 
-impl<N: Net> Driver<N> {
-    pub(crate) fn new(
-        inner: Arc<Inner<N>>,
-        request: wayfarer_core::Request,
-        cancel: Arc<CancelState>,
-    ) -> Driver<N> {
-        let (call, body) = inner.core.start_call(inner.now(), request);
-        Driver {
-            inner,
-            call,
-            body,
-            socket: None,
-            pending: None,
-            timer: Timer {
-                timer: None,
-                armed: None,
-            },
-            cancel,
-        }
+    fn now(&mut self) -> Now {
+        self.inner.now()
     }
 
-    /// Drives the call to its response head.
-    pub(crate) fn poll_head(&mut self, cx: &mut Context<'_>) -> Poll<Result<Response<()>, Error>> {
-        loop {
-            match ready!(self.poll_step(cx))? {
-                Step::Continue => {}
-                Step::Head(head) => {
-                    self.settle();
-                    return Poll::Ready(Ok(head));
-                }
-                Step::Idle | Step::Done => {
-                    return Poll::Ready(Err(Error::io("the call ended without a response", None)));
-                }
-            }
-        }
-    }
-
-    /// Reads body bytes into `buf`; `Ok(0)` at the end.
-    pub(crate) fn poll_read(
+    fn poll_resolve(
         &mut self,
         cx: &mut Context<'_>,
+        host: &str,
+        port: u16,
+    ) -> Poll<io::Result<Vec<SocketAddr>>> {
+        let fut = self
+            .resolving
+            .get_or_insert_with(|| N::resolve(host.to_owned(), port));
+        let result = std::task::ready!(fut.as_mut().poll(cx));
+        self.resolving = None;
+        Poll::Ready(result)
+    }
+
+    fn poll_connect(
+        &mut self,
+        cx: &mut Context<'_>,
+        conn: ConnId,
+        addr: SocketAddr,
+        _deadline: Option<Instant>,
+    ) -> Poll<io::Result<N::Socket>> {
+        let i = match self.connecting.iter().position(|(c, _)| *c == conn) {
+            Some(i) => i,
+            None => {
+                self.connecting.push((conn, N::connect(addr)));
+                self.connecting.len() - 1
+            }
+        };
+        let result = std::task::ready!(self.connecting[i].1.as_mut().poll(cx));
+        drop(self.connecting.swap_remove(i));
+        Poll::Ready(result)
+    }
+
+    fn cancel_connect(&mut self, conn: ConnId) {
+        self.connecting.retain(|(c, _)| *c != conn);
+    }
+
+    fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut N::Socket,
+        buf: &[u8],
+        _deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        N::poll_write(socket, cx, buf)
+    }
+
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut N::Socket,
         buf: &mut [u8],
-    ) -> Poll<Result<usize, Error>> {
-        loop {
-            self.check_cancel(cx);
-            let now = self.inner.now();
-            match self.call.read_body(now, buf) {
-                Err(e) => return Poll::Ready(Err(self.body_failed(e))),
-                Ok(BodyRead::Data(n)) => return Poll::Ready(Ok(n)),
-                Ok(BodyRead::End) => {
-                    self.settle();
-                    return Poll::Ready(Ok(0));
-                }
-                Ok(BodyRead::Direct(max)) => {
-                    let deadline = self.call.poll_timeout();
-                    let result = match self.socket.as_mut() {
-                        Some(socket) => N::poll_read(socket, cx, &mut buf[..max]),
-                        None => Poll::Ready(Err(not_connected())),
-                    };
-                    match result {
-                        Poll::Ready(r) => match self.call.handle_direct_read(self.inner.now(), r) {
-                            Ok(0) => continue,
-                            Ok(n) => return Poll::Ready(Ok(n)),
-                            Err(e) => return Poll::Ready(Err(self.body_failed(e))),
-                        },
-                        Poll::Pending => {
-                            ready!(self.timer.poll(cx, self.inner.epoch, deadline));
-                            self.call.handle_timeout(self.inner.now());
-                        }
-                    }
-                }
-                Ok(BodyRead::Pending) => {
-                    ready!(self.poll_step(cx))?;
-                }
-            }
-        }
+        _deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        N::poll_read(socket, cx, buf)
     }
 
-    /// After a body error: deliver the remaining events and drop the socket.
-    fn body_failed(&mut self, error: Error) -> Error {
-        self.settle();
-        self.socket = None;
-        error
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        self.timer.poll(cx, self.inner.epoch, deadline)
     }
 
-    /// Drops what is left of the body; the connection is pooled if the body had fully arrived.
-    pub(crate) fn discard(&mut self) {
-        if self.call.discard_buffered_body(self.inner.now()) {
-            self.settle();
-        }
+    fn is_healthy(&mut self, socket: &mut N::Socket) -> bool {
+        N::is_healthy(socket)
     }
 
-    pub(crate) fn trailers(&self) -> Option<&wayfarer_core::Headers> {
-        self.call.trailers()
+    fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, N::Socket)> {
+        self.inner.core.acquire(now, address)
     }
 
-    /// Runs the outputs that need no waiting (events, release, close).
-    fn settle(&mut self) {
-        let mut cx = Context::from_waker(Waker::noop());
-        while let Poll::Ready(Ok(Step::Continue)) = self.poll_step(&mut cx) {}
+    fn release(&mut self, now: Instant, conn: Connection, socket: N::Socket) {
+        self.inner.core.release(now, conn, socket);
     }
 
-    fn check_cancel(&mut self, cx: &mut Context<'_>) {
+    fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
         self.cancel.register(cx.waker());
-        if self.cancel.is_canceled() {
-            self.call.cancel(self.inner.now());
-        }
+        self.cancel.is_canceled()
     }
+}
 
-    /// Performs (or makes progress on) one output of the call.
-    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
-        self.check_cancel(cx);
-        if self.pending.is_some() {
-            return self.poll_pending(cx);
-        }
-        let now = self.inner.now();
-        let output = match self.call.poll_output() {
-            Ok(output) => output,
-            Err(e) => {
-                self.socket = None;
-                return Poll::Ready(Err(e));
-            }
-        };
-        match output {
-            Output::Event(event) => {
-                if let Some(listener) = self.inner.core.config().event_listener() {
-                    listener.on_event(&event);
-                }
-            }
-            Output::Acquire => {
-                let pooled = self.inner.core.acquire(now.mono, self.call.address());
-                let conn = pooled.map(|(conn, socket)| {
-                    self.socket = Some(socket);
-                    conn
-                });
-                self.call.handle_acquired(now, conn);
-            }
-            Output::CheckHealth => {
-                let healthy = self.socket.as_ref().is_some_and(N::is_healthy);
-                self.call.handle_health(now, healthy);
-            }
-            Output::Resolve { host, port } => {
-                self.pending = Some(Pending::Resolve(N::resolve(host.to_owned(), port)));
-            }
-            Output::Connect { addr, .. } => self.pending = Some(Pending::Connect(N::connect(addr))),
-            Output::Transmit { bytes, deadline } => {
-                let result = match self.socket.as_mut() {
-                    Some(socket) => N::poll_write(socket, cx, bytes),
-                    None => Poll::Ready(Err(not_connected())),
-                };
-                match result {
-                    Poll::Ready(r) => self.call.handle_transmitted(self.inner.now(), r),
-                    Poll::Pending => {
-                        ready!(self.timer.poll(cx, self.inner.epoch, deadline));
-                        self.call.handle_timeout(self.inner.now());
-                    }
-                }
-            }
-            Output::Receive { buf, deadline } => {
-                let result = match self.socket.as_mut() {
-                    Some(socket) => N::poll_read(socket, cx, buf),
-                    None => Poll::Ready(Err(not_connected())),
-                };
-                match result {
-                    Poll::Ready(r) => self.call.handle_received(self.inner.now(), r),
-                    Poll::Pending => {
-                        ready!(self.timer.poll(cx, self.inner.epoch, deadline));
-                        self.call.handle_timeout(self.inner.now());
-                    }
-                }
-            }
-            Output::PullBody(buf) => {
-                let result = ready!(self.body.poll_read(cx, buf));
-                self.call.handle_body_pulled(self.inner.now(), result);
-            }
-            Output::RewindBody => {
-                let rewound = self.body.rewind();
-                self.call.handle_body_rewound(now, rewound);
-            }
-            Output::Response(head) => return Poll::Ready(Ok(Step::Head(head))),
-            Output::Release(conn) => {
-                if let Some(socket) = self.socket.take() {
-                    self.inner.core.release(now.mono, conn, socket);
-                }
-            }
-            Output::Close => self.socket = None,
-            Output::Idle => return Poll::Ready(Ok(Step::Idle)),
-            Output::Done => return Poll::Ready(Ok(Step::Done)),
-        }
-        Poll::Ready(Ok(Step::Continue))
-    }
+/// A call in progress, shared between the response body and (with closure interceptors) the
+/// chain. The lock is held only while polling, never across an await.
+pub(crate) type Exec<N> = Arc<Mutex<Driver<AsyncTransport<N>>>>;
 
-    /// Polls the resolve or connect in flight, against the call's deadline.
-    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
-        let progress = match self.pending.as_mut() {
-            Some(Pending::Resolve(fut)) => fut.as_mut().poll(cx).map(|r| {
-                self.pending = None;
-                self.call.handle_resolved(self.inner.now(), r);
-            }),
-            Some(Pending::Connect(fut)) => fut.as_mut().poll(cx).map(|r| {
-                self.pending = None;
-                let r = r.map(|socket| self.socket = Some(socket));
-                self.call.handle_connected(self.inner.now(), r);
-            }),
-            None => Poll::Ready(()),
-        };
-        if progress.is_pending() {
-            ready!(
-                self.timer
-                    .poll(cx, self.inner.epoch, self.call.poll_timeout())
-            );
-            // The deadline passed: the call moves on (the next address, or failure) and the
-            // operation in flight is abandoned.
-            self.pending = None;
-            self.call.handle_timeout(self.inner.now());
-        }
-        Poll::Ready(Ok(Step::Continue))
-    }
+pub(crate) fn lock<N: Net>(exec: &Exec<N>) -> MutexGuard<'_, Driver<AsyncTransport<N>>> {
+    exec.lock().unwrap_or_else(|p| p.into_inner())
 }

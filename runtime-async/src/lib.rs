@@ -13,9 +13,11 @@ mod body;
 mod call;
 mod client;
 mod driver;
+mod interceptor;
 mod net;
 
 pub use body::{Body, BytesFuture, TextFuture};
 pub use call::Call;
 pub use client::Client;
+pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use net::{BoxFuture, Net};

@@ -1,12 +1,13 @@
-//! The response body: a `std::io::Read` that pulls bytes through the call as they are read.
+//! The response body: streamed from the connection as the caller reads it.
 
 use std::fmt;
 use std::io::{self, Read};
 
 use bytes::Bytes;
+use wayfarer_core::driver::Driver;
 use wayfarer_core::{CollectBody, Error, Headers};
 
-use crate::driver::Driver;
+use crate::driver::{self, Blocking, Exec, lock};
 
 /// A response body, streamed from the connection as it is read.
 ///
@@ -15,15 +16,66 @@ use crate::driver::Driver;
 /// end returns the connection to the pool; dropping it earlier closes the connection, unless
 /// the rest of the body had already arrived.
 pub struct Body {
-    driver: Driver,
+    kind: Kind,
     done: bool,
 }
 
+enum Kind {
+    /// The call, owned outright (no closure interceptors).
+    Owned(Box<Driver<Blocking>>),
+    /// The call, shared with the interceptor chain.
+    Shared(Exec),
+    /// A body a closure interceptor made up.
+    Custom(wayfarer_core::Body),
+}
+
 impl Body {
-    pub(crate) fn new(driver: Driver) -> Body {
+    pub(crate) fn owned(driver: Driver<Blocking>) -> Body {
         Body {
-            driver,
+            kind: Kind::Owned(Box::new(driver)),
             done: false,
+        }
+    }
+
+    pub(crate) fn shared(exec: Exec) -> Body {
+        Body {
+            kind: Kind::Shared(exec),
+            done: false,
+        }
+    }
+
+    pub(crate) fn custom(body: wayfarer_core::Body) -> Body {
+        Body {
+            kind: Kind::Custom(body),
+            done: false,
+        }
+    }
+
+    /// A body made up by an interceptor (bytes, a reader, a stream).
+    ///
+    /// ```
+    /// use wayfarer_blocking::Body;
+    ///
+    /// let body = Body::from_request_body("cached!".into());
+    /// assert_eq!(&body.bytes()?[..], b"cached!");
+    /// # Ok::<(), wayfarer_blocking::Error>(())
+    /// ```
+    pub fn from_request_body(body: wayfarer_core::Body) -> Body {
+        Body::custom(body)
+    }
+
+    /// What an interceptor's returned body means for `exec`: `None` when it is that call's own
+    /// body (the response passes through), else the body to serve instead.
+    pub(crate) fn into_replacement(mut self, exec: &Exec) -> Option<wayfarer_core::Body> {
+        self.done = true;
+        match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
+            Kind::Shared(other) if std::sync::Arc::ptr_eq(&other, exec) => None,
+            Kind::Custom(body) => Some(body),
+            kind => {
+                // Another call's body: serve it by reading it.
+                let other = Body { kind, done: false };
+                Some(wayfarer_core::Body::from_reader(other, None))
+            }
         }
     }
 
@@ -32,12 +84,11 @@ impl Body {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            match self.driver.read(&mut buf)? {
+            match self.read_bytes(&mut buf)? {
                 0 => break,
                 n => out.extend_from_slice(&buf[..n]),
             }
         }
-        self.done = true;
         Ok(Bytes::from(out))
     }
 
@@ -47,8 +98,12 @@ impl Body {
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
-    pub fn trailers(&self) -> Option<&Headers> {
-        self.driver.trailers()
+    pub fn trailers(&self) -> Option<Headers> {
+        match &self.kind {
+            Kind::Owned(driver) => driver.trailers().cloned(),
+            Kind::Shared(exec) => lock(exec).trailers().cloned(),
+            Kind::Custom(_) => None,
+        }
     }
 
     /// Reads into `buf`, returning the typed error rather than an `io::Error`.
@@ -56,7 +111,11 @@ impl Body {
         if self.done {
             return Ok(0);
         }
-        let n = self.driver.read(buf)?;
+        let n = match &mut self.kind {
+            Kind::Owned(d) => driver::read(d, buf)?,
+            Kind::Shared(exec) => driver::read(&mut lock(exec), buf)?,
+            Kind::Custom(body) => driver::read_body(body, buf).map_err(Error::from_io)?,
+        };
         if n == 0 && !buf.is_empty() {
             self.done = true;
         }
@@ -86,8 +145,13 @@ impl CollectBody for Body {
 
 impl Drop for Body {
     fn drop(&mut self) {
-        if !self.done {
-            self.driver.discard();
+        if self.done {
+            return;
+        }
+        match &mut self.kind {
+            Kind::Owned(driver) => driver.discard(),
+            Kind::Shared(exec) => lock(exec).discard(),
+            Kind::Custom(_) => {}
         }
     }
 }

@@ -5,12 +5,14 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use wayfarer_core::driver::{Driver, Step};
 use wayfarer_core::{Error, Request};
 
 use crate::Response;
 use crate::body::Body;
 use crate::client::Inner;
-use crate::driver::Driver;
+use crate::driver::{Blocking, Exec, next_step};
+use crate::interceptor;
 
 /// A prepared request. It runs once, with [`Call::execute`]; it can be canceled from any
 /// thread, before or during execution, with [`Call::cancel`].
@@ -76,8 +78,24 @@ impl Call {
             .unwrap_or_else(|p| p.into_inner())
             .take()
             .ok_or_else(|| Error::invalid_input("this call was already executed"))?;
-        let (head, driver) = Driver::execute(self.inner.clone(), request, self.cancel.clone())?;
-        Ok(head.with_body(Body::new(driver)))
+        let inner = self.inner.clone();
+        let now = inner.now();
+        let call = inner.core.start_call(now, request);
+        let transport = Blocking::new(inner.clone(), self.cancel.clone());
+        let mut driver = Driver::new(call, transport, inner.core.config());
+        if !interceptor::any_closures(inner.core.config()) {
+            // The common case: nothing but this thread ever touches the call, so the body
+            // owns the driver outright.
+            return match next_step(&mut driver)? {
+                Step::Response(head) => {
+                    driver.settle();
+                    Ok(head.with_body(Body::owned(driver)))
+                }
+                other => Err(unexpected(&other)),
+            };
+        }
+        let exec: Exec = Arc::new(Mutex::new(driver));
+        interceptor::run(&exec)
     }
 
     /// Cancels the call: a running `execute` or body read fails with
@@ -98,6 +116,14 @@ impl Call {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_none()
+    }
+}
+
+/// The error for a step the chain should not produce at that point.
+pub(crate) fn unexpected(step: &Step) -> Error {
+    match step {
+        Step::Done | Step::Idle => Error::io("the call ended without a response", None),
+        other => Error::io(format!("the call produced an unexpected {other:?}"), None),
     }
 }
 

@@ -1,298 +1,218 @@
-//! The loop that runs one call's state machine on the caller's thread.
+//! The blocking transport: `std::net` sockets, the system resolver and the thread's own clock,
+//! for the core's [`Driver`].
 //!
-//! Everything protocol-shaped happens in `wayfarer_core::Call`; this file only performs the I/O
-//! each [`Output`] names, with the deadline it carries, and reports back. There is no other
-//! thread: `execute()` and every `read()` of the body run the loop right where they are called.
+//! Everything protocol-shaped happens in `wayfarer_core`; this file only performs I/O on the
+//! calling thread, with each operation's deadline as the socket timeout. There is no other
+//! thread: `execute()` and every `read()` of the body run the driver right where they are
+//! called. A call's state lives in an [`Exec`], which the response body (and the interceptor
+//! chain, when closures are configured) reads through.
 
 use std::io;
-use std::net::ToSocketAddrs;
-use std::sync::Arc;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
-use wayfarer_core::{BodyRead, Error, Instant, Now, Output, Response};
+use wayfarer_core::driver::{Driver, Step, Transport};
+use wayfarer_core::{Address, ConnId, Connection, Error, Instant, Now};
 
 use crate::call::CancelState;
 use crate::client::Inner;
 use crate::socket::Socket;
 
-/// One call in progress, with the socket it is using.
-pub(crate) struct Driver {
+/// The blocking runtime's transport for one call.
+pub(crate) struct Blocking {
     inner: Arc<Inner>,
-    call: wayfarer_core::Call,
-    /// The request body, pulled when the call asks.
-    body: wayfarer_core::Body,
-    socket: Option<Socket>,
     cancel: Arc<CancelState>,
+    /// A body a closure interceptor returned instead of the call's, on its way up the chain.
+    replacement: Option<wayfarer_core::Body>,
 }
 
-/// What one step of the loop produced.
-enum Step {
-    Continue,
-    Head(Response<()>),
-    /// Nothing to do until the caller reads.
-    Idle,
-    Done,
+impl Blocking {
+    pub(crate) fn new(inner: Arc<Inner>, cancel: Arc<CancelState>) -> Blocking {
+        Blocking {
+            inner,
+            cancel,
+            replacement: None,
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    pub(crate) fn set_replacement(&mut self, body: wayfarer_core::Body) {
+        self.replacement = Some(body);
+    }
+
+    pub(crate) fn take_replacement(&mut self) -> Option<wayfarer_core::Body> {
+        self.replacement.take()
+    }
 }
 
 /// Time left until `deadline`: `Err` when it has passed, `Ok(None)` without a deadline.
-fn remaining(deadline: Option<Instant>, now: Now) -> Result<Option<Duration>, ()> {
+fn remaining(deadline: Option<Instant>, now: Now) -> io::Result<Option<Duration>> {
     match deadline {
         None => Ok(None),
-        Some(d) if d <= now.mono => Err(()),
+        Some(d) if d <= now.mono => Err(io::ErrorKind::TimedOut.into()),
         Some(d) => Ok(Some(d - now.mono)),
     }
 }
 
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
-fn not_connected() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "no socket")
-}
-
-impl Driver {
-    /// Runs `request` up to its response head.
-    pub(crate) fn execute(
-        inner: Arc<Inner>,
-        request: wayfarer_core::Request,
-        cancel: Arc<CancelState>,
-    ) -> Result<(Response<()>, Driver), Error> {
-        let (call, body) = inner.core.start_call(inner.now(), request);
-        let mut driver = Driver {
-            inner,
-            call,
-            body,
-            socket: None,
-            cancel,
-        };
-        loop {
-            match driver.step()? {
-                Step::Head(head) => {
-                    // Deliver pending events and, for a bodiless response, the release.
-                    driver.settle()?;
-                    return Ok((head, driver));
-                }
-                Step::Continue => {}
-                Step::Idle | Step::Done => {
-                    return Err(Error::io("the call ended without a response", None));
-                }
-            }
-        }
-    }
-
-    /// Reads body bytes into `buf`; 0 at the end.
-    pub(crate) fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        loop {
-            if self.cancel.is_canceled() {
-                self.call.cancel(self.inner.now());
-            }
-            let now = self.inner.now();
-            match self.call.read_body(now, buf) {
-                Err(e) => {
-                    self.settle_after_error();
-                    return Err(e);
-                }
-                Ok(BodyRead::Data(n)) => return Ok(n),
-                Ok(BodyRead::End) => {
-                    self.settle()?;
-                    return Ok(0);
-                }
-                Ok(BodyRead::Direct(max)) => {
-                    let deadline = self.call.poll_timeout();
-                    let result = socket_op(self.socket.as_mut(), deadline, now, |s, t| {
-                        s.read(&mut buf[..max], t)
-                    });
-                    let mut delivered = Ok(0);
-                    self.report(result, |call, now, r| {
-                        delivered = call.handle_direct_read(now, r)
-                    });
-                    match delivered {
-                        Ok(0) => continue,
-                        Ok(n) => return Ok(n),
-                        Err(e) => {
-                            self.settle_after_error();
-                            return Err(e);
-                        }
-                    }
-                }
-                // One step of I/O (or an event), then try the body again.
-                Ok(BodyRead::Pending) => {
-                    self.step()?;
-                }
-            }
-        }
-    }
-
-    /// Drops what is left of the body: if it already arrived in full, the connection still
-    /// goes back to the pool.
-    pub(crate) fn discard(&mut self) {
-        if self.call.discard_buffered_body(self.inner.now()) {
-            let _ = self.settle();
-        }
-    }
-
-    /// The trailers of a chunked response, after its end.
-    pub(crate) fn trailers(&self) -> Option<&wayfarer_core::Headers> {
-        self.call.trailers()
-    }
-
-    /// Runs the outputs that need no I/O (events, release, close) until the call idles.
-    fn settle(&mut self) -> Result<(), Error> {
-        loop {
-            match self.step()? {
-                Step::Continue => {}
-                Step::Head(_) => return Err(Error::io("unexpected second response head", None)),
-                Step::Idle | Step::Done => return Ok(()),
-            }
-        }
-    }
-
-    /// After a body error: deliver the remaining events (the failure) and drop the socket.
-    fn settle_after_error(&mut self) {
-        let _ = self.settle();
-        self.drop_socket();
-    }
-
-    fn drop_socket(&mut self) {
-        self.cancel.set_socket(None);
-        self.socket = None;
-    }
-
-    /// Reports a socket operation's outcome: a cancel that interrupted it wins, a socket timeout
-    /// (or a deadline already past) lets the call check its deadlines, and anything else goes to
-    /// `handle`.
-    fn report(
-        &mut self,
-        result: Option<io::Result<usize>>,
-        handle: impl FnOnce(&mut wayfarer_core::Call, Now, io::Result<usize>),
-    ) {
-        let now = self.inner.now();
-        match result {
-            _ if self.cancel.is_canceled() => self.call.cancel(now),
-            None => self.call.handle_timeout(now),
-            Some(Err(e)) if is_timeout(&e) => self.call.handle_timeout(now),
-            Some(r) => handle(&mut self.call, now, r),
-        }
-    }
-
-    /// Performs one output of the call.
-    fn step(&mut self) -> Result<Step, Error> {
-        if self.cancel.is_canceled() {
-            self.call.cancel(self.inner.now());
-        }
-        let now = self.inner.now();
-        let output = match self.call.poll_output() {
-            Ok(output) => output,
-            Err(e) => {
-                self.cancel.set_socket(None);
-                self.socket = None;
-                return Err(e);
-            }
-        };
-        match output {
-            Output::Event(event) => {
-                if let Some(listener) = self.inner.core.config().event_listener() {
-                    listener.on_event(&event);
-                }
-            }
-            Output::Acquire => {
-                let pooled = self.inner.core.acquire(now.mono, self.call.address());
-                let conn = pooled.map(|(conn, socket)| {
-                    self.cancel.set_socket(Some(socket.handle()));
-                    self.socket = Some(socket);
-                    conn
-                });
-                self.call.handle_acquired(now, conn);
-            }
-            Output::CheckHealth => {
-                let healthy = self.socket.as_ref().is_some_and(Socket::is_healthy);
-                self.call.handle_health(now, healthy);
-            }
-            Output::Resolve { host, port } => {
-                let result = (host, port).to_socket_addrs().map(Iterator::collect);
-                self.call.handle_resolved(self.inner.now(), result);
-            }
-            Output::Connect { addr, deadline } => {
-                let result = match remaining(deadline, now) {
-                    Err(()) => Err(io::Error::from(io::ErrorKind::TimedOut)),
-                    Ok(timeout) => Socket::connect(addr, timeout),
-                };
-                let result = result.map(|socket| {
-                    self.cancel.set_socket(Some(socket.handle()));
-                    self.socket = Some(socket);
-                });
-                self.call.handle_connected(self.inner.now(), result);
-            }
-            Output::Transmit { bytes, deadline } => {
-                let result = socket_op(self.socket.as_mut(), deadline, now, |s, t| {
-                    s.write(bytes, t)
-                });
-                self.report(result, |call, now, r| call.handle_transmitted(now, r));
-            }
-            Output::Receive { buf, deadline } => {
-                let result = socket_op(self.socket.as_mut(), deadline, now, |s, t| s.read(buf, t));
-                self.report(result, |call, now, r| call.handle_received(now, r));
-            }
-            Output::PullBody(buf) => {
-                let result = block_on_read(&mut self.body, buf);
-                self.call.handle_body_pulled(self.inner.now(), result);
-            }
-            Output::RewindBody => {
-                let rewound = self.body.rewind();
-                self.call.handle_body_rewound(now, rewound);
-            }
-            Output::Response(head) => return Ok(Step::Head(head)),
-            Output::Release(conn) => {
-                self.cancel.set_socket(None);
-                match self.socket.take() {
-                    Some(socket) => self.inner.core.release(now.mono, conn, socket),
-                    None => drop(conn),
-                }
-            }
-            Output::Close => self.drop_socket(),
-            Output::Idle => return Ok(Step::Idle),
-            Output::Done => return Ok(Step::Done),
-        }
-        Ok(Step::Continue)
-    }
-}
-
-/// Runs one socket operation with the time left until `deadline` as its socket timeout.
-/// `None` means the deadline had already passed, so nothing was attempted.
-fn socket_op(
-    socket: Option<&mut Socket>,
-    deadline: Option<Instant>,
-    now: Now,
-    op: impl FnOnce(&mut Socket, Option<Duration>) -> io::Result<usize>,
-) -> Option<io::Result<usize>> {
-    let timeout = remaining(deadline, now).ok()?;
-    Some(match socket {
-        Some(socket) => op(socket, timeout),
-        None => Err(not_connected()),
+/// A socket timeout surfaces as `WouldBlock` on some platforms: it is a timeout here.
+fn timeout_kind(result: io::Result<usize>) -> io::Result<usize> {
+    result.map_err(|e| match e.kind() {
+        io::ErrorKind::WouldBlock => io::Error::from(io::ErrorKind::TimedOut),
+        _ => e,
     })
 }
 
-/// Pulls request body bytes on this thread. Readers never return `Pending`; an async stream
-/// given to the blocking client is polled with a waker that parks and unparks this thread.
-fn block_on_read(body: &mut wayfarer_core::Body, buf: &mut [u8]) -> io::Result<usize> {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
+impl Transport for Blocking {
+    type Socket = Socket;
+
+    fn now(&mut self) -> Now {
+        self.inner.now()
+    }
+
+    fn poll_resolve(
+        &mut self,
+        _cx: &mut Context<'_>,
+        host: &str,
+        port: u16,
+    ) -> Poll<io::Result<Vec<SocketAddr>>> {
+        Poll::Ready((host, port).to_socket_addrs().map(Iterator::collect))
+    }
+
+    fn poll_connect(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _conn: ConnId,
+        addr: SocketAddr,
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<Socket>> {
+        let now = self.inner.now();
+        Poll::Ready(remaining(deadline, now).and_then(|t| Socket::connect(addr, t)))
+    }
+
+    fn poll_write(
+        &mut self,
+        _cx: &mut Context<'_>,
+        socket: &mut Socket,
+        buf: &[u8],
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        let now = self.inner.now();
+        Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t))))
+    }
+
+    fn poll_read(
+        &mut self,
+        _cx: &mut Context<'_>,
+        socket: &mut Socket,
+        buf: &mut [u8],
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        let now = self.inner.now();
+        Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.read(buf, t))))
+    }
+
+    fn poll_deadline(&mut self, _cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        if self.inner.now().mono >= deadline {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        match body.poll_read(&mut cx, buf) {
-            Poll::Ready(result) => return result,
-            Poll::Pending => thread::park(),
-        }
+
+    fn is_healthy(&mut self, socket: &mut Socket) -> bool {
+        socket.is_healthy()
     }
+
+    fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, Socket)> {
+        self.inner.core.acquire(now, address)
+    }
+
+    fn release(&mut self, now: Instant, conn: Connection, socket: Socket) {
+        self.inner.core.release(now, conn, socket);
+    }
+
+    fn poll_canceled(&mut self, _cx: &mut Context<'_>) -> bool {
+        self.cancel.is_canceled()
+    }
+
+    fn on_socket(&mut self, socket: &Socket, in_use: bool) {
+        self.cancel.set_socket(in_use.then(|| socket.handle()));
+    }
+}
+
+/// A call in progress: the core's driver over the blocking transport, shared between the
+/// response body and (with closure interceptors) the chain.
+pub(crate) type Exec = Arc<Mutex<Driver<Blocking>>>;
+
+pub(crate) fn lock(exec: &Exec) -> MutexGuard<'_, Driver<Blocking>> {
+    // A panic in user code never happens under this lock (interceptors run outside it), and a
+    // panic inside the driver leaves a call that fails on its next use: still usable.
+    exec.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Wakes the thread that parked waiting for an async request body stream.
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+thread_local! {
+    /// One waker per thread: blocking calls never need another.
+    static WAKER: Waker = Waker::from(Arc::new(Unpark(thread::current())));
+}
+
+/// Runs `poll` on this thread until it is ready. Socket operations never return `Pending`
+/// here; only an async request body stream does, and its waker unparks this thread. A cancel
+/// from another thread is noticed before every attempt.
+pub(crate) fn block_on<T>(
+    driver: &mut Driver<Blocking>,
+    mut poll: impl FnMut(&mut Driver<Blocking>, &mut Context<'_>) -> Poll<T>,
+) -> T {
+    WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(r) = poll(driver, &mut cx) {
+                return r;
+            }
+            match driver.call().poll_timeout() {
+                Some(deadline) => {
+                    let now = driver.transport_mut().now();
+                    thread::park_timeout(deadline - now.mono);
+                }
+                None => thread::park(),
+            }
+        }
+    })
+}
+
+/// Drives the call to its next step that needs the runtime.
+pub(crate) fn next_step(driver: &mut Driver<Blocking>) -> Result<Step, Error> {
+    block_on(driver, |d, cx| d.poll_until_step(cx))
+}
+
+/// Reads body bytes into `buf`; 0 at the end.
+pub(crate) fn read(driver: &mut Driver<Blocking>, buf: &mut [u8]) -> Result<usize, Error> {
+    block_on(driver, |d, cx| d.poll_read(cx, buf))
+}
+
+/// Reads a made-up body (a reader, or an async stream polled with this thread's waker).
+pub(crate) fn read_body(body: &mut wayfarer_core::Body, buf: &mut [u8]) -> io::Result<usize> {
+    WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            match body.poll_read(&mut cx, buf) {
+                Poll::Ready(result) => return result,
+                Poll::Pending => thread::park(),
+            }
+        }
+    })
 }

@@ -32,11 +32,13 @@ mod body;
 mod call;
 mod client;
 mod driver;
+mod interceptor;
 mod socket;
 
 pub use body::Body;
 pub use call::Call;
 pub use client::Client;
+pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use wayfarer_core::{
     Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
     Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,

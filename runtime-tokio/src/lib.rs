@@ -62,6 +62,33 @@ pub type Call = wayfarer_async::Call<Tokio>;
 pub type Body = wayfarer_async::Body<Tokio>;
 /// A response whose body is read inside the task that polls it.
 pub type Response = wayfarer_core::Response<Body>;
+/// What a closure interceptor works with; see [`interceptor`].
+pub type Chain = wayfarer_async::Chain<Tokio>;
+
+/// An interceptor from an async closure: it gets the [`Chain`], usually awaits
+/// `chain.proceed(request)` once, and returns the response (see
+/// [`wayfarer_core::Interceptor`] for the chain's rules).
+///
+/// ```no_run
+/// use wayfarer_tokio::{Client, interceptor};
+///
+/// let client = Client::builder()
+///     .interceptor(interceptor(|mut chain| async move {
+///         let request = chain.request().clone();
+///         let response = chain.proceed(request).await?;
+///         println!("{}", response.status());
+///         Ok(response)
+///     }))
+///     .build()?;
+/// # Ok::<(), wayfarer_tokio::Error>(())
+/// ```
+pub fn interceptor<F, Fut>(f: F) -> wayfarer_async::FnInterceptor<Tokio>
+where
+    F: Fn(Chain) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response, Error>> + Send + 'static,
+{
+    wayfarer_async::interceptor(f)
+}
 
 /// tokio's sockets, resolver, timers and clock, for the shared async driver.
 #[derive(Debug, Clone, Copy)]

@@ -113,8 +113,11 @@ use std::time::SystemTime;
 
 use polling::{Event, Events, Poller};
 use socket2::{Domain, Protocol, Type};
+use std::sync::Arc;
+
 use wayfarer_core::{
-    Address, Body, BodyRead, Call, Client, Config, Error, Instant, Now, Output, Request,
+    Address, BodyRead, Call, Client, Config, ConnId, Error, EventListener, Instant, Now, Output,
+    Request,
 };
 
 /// What one URL produced: the status and the whole body, or the error that ended its call.
@@ -269,6 +272,11 @@ fn connect_in_progress(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
+/// The socket the call knows as `id`.
+fn socket_of(sockets: &[(ConnId, Socket)], id: ConnId) -> Option<&Socket> {
+    sockets.iter().find(|(c, _)| *c == id).map(|(_, s)| s)
+}
+
 fn not_connected() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "no socket")
 }
@@ -285,20 +293,33 @@ enum Phase {
 }
 
 /// One URL's call, with what the driver keeps next to it.
-#[derive(Debug)]
 struct Task {
     call: Call,
-    /// The request body the call pulls from (`Output::PullBody`); empty for our GETs.
-    request_body: Body,
-    /// The socket the call is using, connected or connecting.
-    socket: Option<Socket>,
-    /// The address `socket` is still connecting to.
-    connecting: Option<SocketAddr>,
+    /// The origin, for the per-origin limit.
+    origin: Address,
+    /// The sockets the call is using, by the connection id the call's outputs name.
+    sockets: Vec<(ConnId, Socket)>,
+    /// The connect attempt still in progress.
+    connecting: Option<ConnId>,
+    /// The socket the task parked on.
+    parked_on: Option<ConnId>,
+    /// The call's event listener, from the configuration's factory.
+    listener: Option<Arc<dyn EventListener>>,
     phase: Phase,
     status: u16,
     body: Vec<u8>,
     /// Runnable: the next drain drives it. Parked tasks wait for an event or their deadline.
     ready: bool,
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task")
+            .field("call", &self.call)
+            .field("phase", &self.phase)
+            .field("sockets", &self.sockets.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one step of a task ended with.
@@ -373,12 +394,20 @@ impl EventLoop {
                     let Some((i, request)) = queue.waiting.pop_front() else {
                         break;
                     };
-                    let (call, request_body) = self.client.start_call(self.now(), request);
+                    let origin = Address::from_url(request.url());
+                    let call = self.client.start_call(self.now(), request);
+                    let listener = self
+                        .client
+                        .config()
+                        .event_listener_factory()
+                        .map(|factory| factory.create(call.id(), call.request()));
                     tasks[i] = Some(Task {
+                        listener,
                         call,
-                        request_body,
-                        socket: None,
+                        origin,
+                        sockets: Vec::new(),
                         connecting: None,
+                        parked_on: None,
                         phase: Phase::Head,
                         status: 0,
                         body: Vec::new(),
@@ -395,7 +424,7 @@ impl EventLoop {
                     continue;
                 };
                 if let Some(result) = self.drive(key, task) {
-                    let origin = task.call.address().clone();
+                    let origin = task.origin.clone();
                     *slot = None; // drops the call and any socket it still held
                     results[key] = Some(result);
                     if let Some(queue) = origins.get_mut(&origin) {
@@ -445,12 +474,9 @@ impl EventLoop {
             let now = self.now();
             for task in tasks.iter_mut().flatten() {
                 if task.call.poll_timeout().is_some_and(|at| at <= now.mono) {
+                    // The call moves on (an abandoned connect is closed by a `Close` output
+                    // for its id, which the next drain performs).
                     task.call.handle_timeout(now);
-                    if task.connecting.take().is_some() {
-                        // The call gave up on this connect (it moves to the next address or
-                        // fails); so do we.
-                        task.socket = None;
-                    }
                     task.ready = true;
                 }
             }
@@ -477,7 +503,7 @@ impl EventLoop {
             match step {
                 Step::Continue => {}
                 Step::Wait(interest) => {
-                    let armed = match task.socket.as_ref() {
+                    let armed = match task.parked_on.and_then(|id| socket_of(&task.sockets, id)) {
                         Some(socket) => socket.arm(key, interest),
                         None => Err(not_connected()),
                     };
@@ -499,58 +525,62 @@ impl EventLoop {
     /// Performs one output of the call.
     fn step(&self, task: &mut Task) -> Step {
         // Borrow the fields separately: an `Output` borrows the call (a `Transmit`'s bytes, a
-        // `Receive`'s buffer), and the socket must stay usable next to it.
+        // `Receive`'s buffer), and the sockets must stay usable next to it.
         let Task {
             call,
-            request_body,
-            socket,
+            sockets,
             connecting,
+            parked_on,
+            listener,
             phase,
             status,
             ..
         } = task;
-        let output = match call.poll_output() {
+        let output = match call.poll_output(self.now()) {
             Ok(output) => output,
             Err(e) => return Step::Failed(e),
         };
         match output {
             Output::Event(event) => {
-                if let Some(listener) = self.client.config().event_listener() {
+                if let Some(listener) = listener {
                     listener.on_event(&event);
                 }
             }
-            Output::Acquire => {
-                let pooled = self.client.acquire(self.now().mono, call.address());
+            Output::Acquire { address } => {
+                let pooled = self.client.acquire(self.now().mono, address);
                 let conn = pooled.map(|(conn, pooled_socket)| {
-                    *socket = Some(pooled_socket);
+                    sockets.push((conn.id(), pooled_socket));
                     conn
                 });
                 call.handle_acquired(self.now(), conn);
             }
-            Output::CheckHealth => {
-                let healthy = socket.as_ref().is_some_and(Socket::is_healthy);
-                call.handle_health(self.now(), healthy);
+            Output::CheckHealth { conn } => {
+                let healthy = socket_of(sockets, conn).is_some_and(Socket::is_healthy);
+                call.handle_health(self.now(), conn, healthy);
             }
             Output::Resolve { host, port } => {
                 // Blocks the loop: see the module docs.
                 let result = (host, port).to_socket_addrs().map(Iterator::collect);
                 call.handle_resolved(self.now(), result);
             }
-            Output::Connect { addr, .. } => {
-                let result = if *connecting == Some(addr) {
+            Output::Connect { conn, addr, .. } => {
+                let result = if *connecting == Some(conn) {
                     // Woken up while connecting: see whether the connect finished.
-                    match socket.as_ref().map(Socket::connect_result) {
-                        Some(None) => return Step::Wait(Interest::Write),
+                    match socket_of(sockets, conn).map(Socket::connect_result) {
+                        Some(None) => {
+                            *parked_on = Some(conn);
+                            return Step::Wait(Interest::Write);
+                        }
                         Some(Some(result)) => result,
                         None => Err(not_connected()),
                     }
                 } else {
-                    *connecting = None;
                     match Socket::connect(addr, &self.poller) {
                         Ok((new_socket, connected)) => {
-                            *socket = Some(new_socket);
+                            sockets.push((conn, new_socket));
                             if !connected {
-                                *connecting = Some(addr);
+                                *connecting = Some(conn);
+                                *parked_on = Some(conn);
                                 return Step::Wait(Interest::Write);
                             }
                             Ok(())
@@ -560,42 +590,44 @@ impl EventLoop {
                 };
                 *connecting = None;
                 if result.is_err() {
-                    *socket = None;
+                    sockets.retain(|(id, _)| *id != conn);
                 }
-                call.handle_connected(self.now(), result);
+                call.handle_connected(self.now(), conn, result);
             }
-            Output::Transmit { bytes, .. } => {
-                let result = match socket.as_ref() {
+            Output::Transmit { conn, bytes, .. } => {
+                let result = match socket_of(sockets, conn) {
                     Some(socket) => (&socket.stream).write(bytes),
                     None => Err(not_connected()),
                 };
                 match result {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        *parked_on = Some(conn);
                         return Step::Wait(Interest::Write);
                     }
                     // The output repeats: the next step writes again.
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    result => call.handle_transmitted(self.now(), result),
+                    result => call.handle_transmitted(self.now(), conn, result),
                 }
             }
-            Output::Receive { buf, .. } => {
-                let result = match socket.as_ref() {
+            Output::Receive { conn, buf, .. } => {
+                let result = match socket_of(sockets, conn) {
                     Some(socket) => (&socket.stream).read(buf),
                     None => Err(not_connected()),
                 };
                 match result {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        *parked_on = Some(conn);
                         return Step::Wait(Interest::Read);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    result => call.handle_received(self.now(), result),
+                    result => call.handle_received(self.now(), conn, result),
                 }
             }
-            Output::PullBody(buf) => {
+            Output::PullBody { body, buf } => {
                 // A reader body is always ready. An async stream would need a waker that wakes
                 // this loop; this example has none to offer.
                 let mut cx = Context::from_waker(Waker::noop());
-                match request_body.poll_read(&mut cx, buf) {
+                match body.poll_read(&mut cx, buf) {
                     Poll::Ready(result) => call.handle_body_pulled(self.now(), result),
                     Poll::Pending => {
                         call.cancel(self.now());
@@ -605,20 +637,29 @@ impl EventLoop {
                     }
                 }
             }
-            Output::RewindBody => call.handle_body_rewound(self.now(), request_body.rewind()),
             Output::Response(head) => {
                 *status = head.status().as_u16();
                 *phase = Phase::Body;
             }
             Output::Release(conn) => {
-                if let Some(socket) = socket.take() {
+                if let Some(i) = sockets.iter().position(|(id, _)| *id == conn.id()) {
+                    let (_, socket) = sockets.swap_remove(i);
                     socket.disarm();
                     self.client.release(self.now().mono, conn, socket);
                 }
             }
-            Output::Close => {
-                *socket = None;
-                *connecting = None;
+            Output::Close { conn } => {
+                // Dropping the socket closes it (and takes it out of the poller).
+                sockets.retain(|(id, _)| *id != conn);
+                if *connecting == Some(conn) {
+                    *connecting = None;
+                }
+            }
+            // This loop configures no interceptors of its own, so the chain never pauses for
+            // one.
+            Output::Intercept { .. } | Output::Proceeded { .. } => {
+                call.cancel(self.now());
+                return Step::Failed(Error::invalid_input("no runtime interceptors here"));
             }
             // The call waits for the body to be read, but this task reads the body as soon as the
             // head arrives and polls only when `read_body` says `Pending`: an idle call here
@@ -645,13 +686,14 @@ impl EventLoop {
         let room = &mut task.body[start..];
         let (kept, step) = match task.call.read_body(self.now(), room) {
             Ok(BodyRead::Data(n)) => (n, Some(Step::Continue)),
-            Ok(BodyRead::Direct(max)) => {
-                let result = match task.socket.as_ref() {
+            Ok(BodyRead::Direct { conn, max }) => {
+                let result = match socket_of(&task.sockets, conn) {
                     Some(socket) => (&socket.stream).read(&mut room[..max]),
                     None => Err(not_connected()),
                 };
                 match result {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        task.parked_on = Some(conn);
                         (0, Some(Step::Wait(Interest::Read)))
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => (0, Some(Step::Continue)),
@@ -662,6 +704,11 @@ impl EventLoop {
                     },
                 }
             }
+            // A body an interceptor made up: there are none here.
+            Ok(BodyRead::Pull(_)) => (
+                0,
+                Some(Step::Failed(Error::invalid_input("no made-up bodies here"))),
+            ),
             Ok(BodyRead::Pending) => (0, None),
             Ok(BodyRead::End) => {
                 task.phase = Phase::Finish;

@@ -1,8 +1,8 @@
 //! Replays a vector against `wayfarer_core` directly: no sockets, no threads, virtual time.
 //!
-//! The client side is a driver like the runtimes' (it answers the call's outputs, with the
-//! core's own connection pool over virtual sockets); the origin side interprets the vector's
-//! script. The two take turns: the client runs until it waits for bytes (or a deadline), then
+//! The client side is the core's own driver (`wayfarer_core::driver`, as every runtime uses
+//! it) over a virtual transport: virtual sockets, the core's connection pool, a virtual clock.
+//! The origin side interprets the vector's script. The two take turns: the client runs until it waits for bytes (or a deadline), then
 //! the origin runs until it waits for bytes, a connection, or time. When both wait, the clock
 //! jumps to the earliest deadline. Fragmentation variants decide how the origin's bytes are cut
 //! into reads and how many bytes a write accepts.
@@ -10,10 +10,12 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
-use wayfarer_core::{BodyRead, Call, Client, Config, Instant, Now, Output};
+use wayfarer_core::driver::{self, Driver, Transport};
+use wayfarer_core::{Address, Client, Config, ConnId, Connection, Instant, Now};
 
 use crate::run::{self, StreamKind};
 use crate::vector::{
@@ -33,9 +35,156 @@ struct VConn {
     to_origin: Vec<u8>,
     /// Origin to client segments not yet read by the client.
     to_client: VecDeque<Vec<u8>>,
-    client_closed: bool,
+    /// Set when the client's socket for this connection is dropped (closed).
+    client_closed: Rc<std::cell::Cell<bool>>,
     origin_closed: bool,
     reset: bool,
+}
+
+impl VConn {
+    fn client_closed(&self) -> bool {
+        self.client_closed.get()
+    }
+}
+
+/// The client's socket for a virtual connection: dropping it closes the client's side, as
+/// dropping a real socket does (whether the call closes it or the pool evicts it).
+#[derive(Debug)]
+pub struct SimSocket {
+    id: usize,
+    closed: Rc<std::cell::Cell<bool>>,
+}
+
+impl Drop for SimSocket {
+    fn drop(&mut self) {
+        self.closed.set(true);
+    }
+}
+
+/// The virtual network both sides share: connections, the listener's backlog, the clock.
+struct Net {
+    now: Now,
+    conns: Vec<VConn>,
+    backlog: VecDeque<usize>,
+    listening: bool,
+}
+
+impl Default for Net {
+    fn default() -> Net {
+        Net {
+            now: Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH),
+            conns: Vec::new(),
+            backlog: VecDeque::new(),
+            listening: false,
+        }
+    }
+}
+
+/// The client side's transport: the virtual network (lent to it for each client step) and
+/// the core's pool.
+struct SimTransport {
+    net: Net,
+    client: Rc<Client<SimSocket>>,
+    variant: Variant,
+}
+
+impl Transport for SimTransport {
+    type Socket = SimSocket;
+
+    fn now(&mut self) -> Now {
+        self.net.now
+    }
+
+    fn poll_resolve(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _host: &str,
+        _port: u16,
+    ) -> Poll<io::Result<Vec<SocketAddr>>> {
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "the simulation resolves nothing",
+        )))
+    }
+
+    fn poll_connect(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _conn: ConnId,
+        addr: SocketAddr,
+        _deadline: Option<Instant>,
+    ) -> Poll<io::Result<SimSocket>> {
+        let net = &mut self.net;
+        if net.listening && addr == AUTHORITY.parse::<SocketAddr>().expect("authority") {
+            net.conns.push(VConn::default());
+            let id = net.conns.len() - 1;
+            net.backlog.push_back(id);
+            Poll::Ready(Ok(SimSocket {
+                id,
+                closed: net.conns[id].client_closed.clone(),
+            }))
+        } else {
+            Poll::Ready(Err(io::Error::from(io::ErrorKind::ConnectionRefused)))
+        }
+    }
+
+    fn poll_write(
+        &mut self,
+        _cx: &mut Context<'_>,
+        socket: &mut SimSocket,
+        bytes: &[u8],
+        _deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        let conn = &mut self.net.conns[socket.id];
+        if conn.reset {
+            return Poll::Ready(Err(io::Error::from(io::ErrorKind::ConnectionReset)));
+        }
+        let n = if self.variant == Variant::Split3 {
+            bytes.len().min(5)
+        } else {
+            bytes.len()
+        };
+        // Bytes to an origin that closed are accepted and lost, as TCP does for the first
+        // write after the peer's FIN.
+        if !conn.origin_closed {
+            conn.to_origin.extend_from_slice(&bytes[..n]);
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_read(
+        &mut self,
+        _cx: &mut Context<'_>,
+        socket: &mut SimSocket,
+        buf: &mut [u8],
+        _deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        match read(&mut self.net.conns, Some(socket.id), self.variant, buf) {
+            Some(result) => Poll::Ready(result),
+            None => Poll::Pending,
+        }
+    }
+
+    fn poll_deadline(&mut self, _cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        if self.net.now.mono >= deadline {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn is_healthy(&mut self, socket: &mut SimSocket) -> bool {
+        let c = &self.net.conns[socket.id];
+        !c.origin_closed && !c.reset && c.to_client.is_empty()
+    }
+
+    fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, SimSocket)> {
+        self.client.acquire(now, address)
+    }
+
+    fn release(&mut self, now: Instant, conn: Connection, socket: SimSocket) {
+        self.client.release(now, conn, socket);
+    }
 }
 
 /// Plays `vector` against the core and returns what each call produced and what the origin saw.
@@ -44,14 +193,15 @@ pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, OriginRecord)
     let config = builder.build().expect("config");
     let mut sim = Sim {
         variant,
-        now: Now::new(
-            Instant::ZERO,
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
-        ),
-        conns: Vec::new(),
-        backlog: VecDeque::new(),
-        listening: true,
-        client: Client::new(config),
+        net: Net {
+            now: Now::new(
+                Instant::ZERO,
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+            ),
+            listening: true,
+            ..Net::default()
+        },
+        client: Rc::new(Client::new(config)),
         origin: OriginState {
             steps: vector.origin.clone().into(),
             current: None,
@@ -78,9 +228,7 @@ struct OriginState {
 
 /// A call in progress on the client side.
 struct Active {
-    call: Call,
-    body: wayfarer_core::Body,
-    socket: Option<usize>,
+    driver: Driver<SimTransport>,
     spec: CallSpec,
     outcome: Outcome,
     /// The response head arrived; the body is being read.
@@ -89,11 +237,8 @@ struct Active {
 
 struct Sim {
     variant: Variant,
-    now: Now,
-    conns: Vec<VConn>,
-    backlog: VecDeque<usize>,
-    listening: bool,
-    client: Client<usize>,
+    net: Net,
+    client: Rc<Client<SimSocket>>,
     origin: OriginState,
     record: OriginRecord,
     specs: VecDeque<CallSpec>,
@@ -128,9 +273,6 @@ impl Sim {
                     client_done = true;
                     // The application drops the client: pooled connections close.
                     self.client.evict_all();
-                    for c in &mut self.conns {
-                        c.client_closed = true;
-                    }
                 }
             }
             let origin = self.origin_turn();
@@ -166,17 +308,8 @@ impl Sim {
                             continue;
                         }
                     };
-                    let by = next - self.now.mono;
-                    self.now = self.now.advanced(by);
-                    if let Some(active) = self.active.as_mut() {
-                        if active
-                            .call
-                            .poll_timeout()
-                            .is_some_and(|d| d <= self.now.mono)
-                        {
-                            active.call.handle_timeout(self.now);
-                        }
-                    }
+                    let by = next - self.net.now.mono;
+                    self.net.now = self.net.now.advanced(by);
                 }
             }
         }
@@ -185,8 +318,8 @@ impl Sim {
 
     fn abandon_origin(&mut self) {
         self.origin.steps.clear();
-        self.listening = false;
-        for c in &mut self.conns {
+        self.net.listening = false;
+        for c in &mut self.net.conns {
             c.origin_closed = true;
         }
     }
@@ -200,14 +333,17 @@ impl Sim {
             };
             match run::request(&spec, AUTHORITY, StreamKind::Reader) {
                 Ok(request) => {
-                    let (call, body) = self.client.start_call(self.now, request);
-                    let outcome = Outcome::default();
+                    let call = self.client.start_call(self.net.now, request);
+                    let transport = SimTransport {
+                        net: Net::default(),
+                        client: self.client.clone(),
+                        variant: self.variant,
+                    };
+                    let driver = Driver::new(call, transport, self.client.config());
                     self.active = Some(Active {
-                        call,
-                        body,
-                        socket: None,
+                        driver,
                         spec,
-                        outcome,
+                        outcome: Outcome::default(),
                         reading: false,
                     });
                 }
@@ -220,177 +356,28 @@ impl Sim {
             }
             return Turn::Progress;
         }
-        let reading = self.active.as_ref().is_some_and(|a| a.reading);
-        if reading {
-            self.body_turn()
+        // Lend the network to the transport for this step.
+        let Some(active) = self.active.as_mut() else {
+            return Turn::Finished;
+        };
+        active.driver.transport_mut().net = std::mem::take(&mut self.net);
+        let turn = if active.reading {
+            body_turn(active)
         } else {
-            self.output_turn()
+            output_turn(active)
+        };
+        if let Some(active) = self.active.as_mut() {
+            self.net = std::mem::take(&mut active.driver.transport_mut().net);
+        }
+        match turn {
+            ClientTurn::Turn(turn) => turn,
+            ClientTurn::Finished => self.finish_call(),
         }
     }
 
-    /// Answers one output of the active call.
-    fn output_turn(&mut self) -> Turn {
-        let now = self.now;
-        let variant = self.variant;
-        let Some(active) = self.active.as_mut() else {
-            return Turn::Finished;
-        };
-        let output = match active.call.poll_output() {
-            Ok(o) => o,
-            Err(e) => {
-                active.outcome.error = Some(run::error(&e));
-                return self.finish_call();
-            }
-        };
-        match output {
-            Output::Event(_) => {}
-            Output::Acquire => {
-                let found = self.client.acquire(now.mono, active.call.address());
-                let conn = found.map(|(conn, socket)| {
-                    active.socket = Some(socket);
-                    conn
-                });
-                active.call.handle_acquired(now, conn);
-            }
-            Output::CheckHealth => {
-                let healthy = active.socket.is_some_and(|s| {
-                    let c = &self.conns[s];
-                    !c.origin_closed && !c.reset && c.to_client.is_empty()
-                });
-                active.call.handle_health(now, healthy);
-            }
-            Output::Resolve { .. } => {
-                let e = io::Error::new(io::ErrorKind::NotFound, "the simulation resolves nothing");
-                active.call.handle_resolved(now, Err(e));
-            }
-            Output::Connect { addr, .. } => {
-                let result = if self.listening && addr == AUTHORITY.parse::<SocketAddr>().unwrap() {
-                    self.conns.push(VConn::default());
-                    let id = self.conns.len() - 1;
-                    self.backlog.push_back(id);
-                    active.socket = Some(id);
-                    Ok(())
-                } else {
-                    Err(io::Error::from(io::ErrorKind::ConnectionRefused))
-                };
-                active.call.handle_connected(now, result);
-            }
-            Output::Transmit { bytes, .. } => {
-                let Some(conn) = active.socket.map(|s| &mut self.conns[s]) else {
-                    active
-                        .call
-                        .handle_transmitted(now, Err(io::ErrorKind::NotConnected.into()));
-                    return Turn::Progress;
-                };
-                let result = if conn.reset {
-                    Err(io::Error::from(io::ErrorKind::ConnectionReset))
-                } else {
-                    let n = if variant == Variant::Split3 {
-                        bytes.len().min(5)
-                    } else {
-                        bytes.len()
-                    };
-                    // Bytes to an origin that closed are accepted and lost, as TCP does for
-                    // the first write after the peer's FIN.
-                    if !conn.origin_closed {
-                        conn.to_origin.extend_from_slice(&bytes[..n]);
-                    }
-                    Ok(n)
-                };
-                active.call.handle_transmitted(now, result);
-            }
-            Output::Receive { buf, deadline } => {
-                match read(&mut self.conns, active.socket, variant, buf) {
-                    Some(result) => active.call.handle_received(now, result),
-                    None => return Turn::Wait(deadline),
-                }
-            }
-            Output::PullBody(buf) => {
-                let mut cx = Context::from_waker(Waker::noop());
-                let result = match active.body.poll_read(&mut cx, buf) {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => Err(io::Error::other("a vector body never blocks")),
-                };
-                active.call.handle_body_pulled(now, result);
-            }
-            Output::RewindBody => {
-                let rewound = active.body.rewind();
-                active.call.handle_body_rewound(now, rewound);
-            }
-            Output::Response(head) => {
-                active.outcome.head = Some(run::head(&head));
-                active.reading = true;
-            }
-            Output::Release(conn) => match active.socket.take() {
-                Some(socket) => self.client.release(now.mono, conn, socket),
-                None => panic!("released a connection without a socket"),
-            },
-            Output::Close => {
-                if let Some(s) = active.socket.take() {
-                    self.conns[s].client_closed = true;
-                }
-            }
-            Output::Idle => return Turn::Wait(active.call.poll_timeout()),
-            Output::Done => return self.finish_call(),
-        }
-        Turn::Progress
-    }
-
-    /// Reads the body as the spec says.
-    fn body_turn(&mut self) -> Turn {
-        let now = self.now;
-        let variant = self.variant;
-        let Some(active) = self.active.as_mut() else {
-            return Turn::Finished;
-        };
-        let limit = match active.spec.read_body {
-            ReadBody::All => usize::MAX,
-            ReadBody::None => 0,
-            ReadBody::Bytes(n) => n,
-        };
-        if active.outcome.body.len() >= limit {
-            // The caller drops the response before its end.
-            if !active.call.discard_buffered_body(now) {
-                if let Some(s) = active.socket.take() {
-                    self.conns[s].client_closed = true;
-                }
-                return self.finish_call();
-            }
-            active.reading = false;
-            return Turn::Progress;
-        }
-        let mut buf = vec![0u8; (limit - active.outcome.body.len()).min(4096)];
-        match active.call.read_body(now, &mut buf) {
-            Ok(BodyRead::Data(n)) => active.outcome.body.extend_from_slice(&buf[..n]),
-            Ok(BodyRead::End) => active.reading = false,
-            Ok(BodyRead::Direct(max)) => {
-                match read(&mut self.conns, active.socket, variant, &mut buf[..max]) {
-                    Some(result) => match active.call.handle_direct_read(now, result) {
-                        Ok(n) => active.outcome.body.extend_from_slice(&buf[..n]),
-                        Err(e) => {
-                            active.outcome.error = Some(run::error(&e));
-                            return self.finish_call();
-                        }
-                    },
-                    None => return Turn::Wait(active.call.poll_timeout()),
-                }
-            }
-            // The call now asks for I/O through its outputs.
-            Ok(BodyRead::Pending) => return self.output_turn(),
-            Err(e) => {
-                active.outcome.error = Some(run::error(&e));
-                return self.finish_call();
-            }
-        }
-        Turn::Progress
-    }
-
-    /// Records the active call's outcome and drops what it holds (a socket still held closes).
+    /// Records the active call's outcome and drops it (a socket it still holds closes).
     fn finish_call(&mut self) -> Turn {
         if let Some(active) = self.active.take() {
-            if let Some(s) = active.socket {
-                self.conns[s].client_closed = true;
-            }
             self.outcomes.push(active.outcome);
         }
         Turn::Progress
@@ -400,15 +387,15 @@ impl Sim {
 
     fn origin_turn(&mut self) -> Turn {
         let Some(step) = self.origin.steps.front().cloned() else {
-            self.listening = false;
-            for c in &mut self.conns {
+            self.net.listening = false;
+            for c in &mut self.net.conns {
                 c.origin_closed = true;
             }
             return Turn::Finished;
         };
         let current = self.origin.current;
         let done = match step {
-            Step::Accept => match self.backlog.pop_front() {
+            Step::Accept => match self.net.backlog.pop_front() {
                 Some(id) => {
                     self.origin.current = Some(id);
                     self.record.connections += 1;
@@ -421,7 +408,7 @@ impl Sim {
                     return self.script_error("no connection to read from");
                 };
                 // Parse a copy: bytes are consumed only once the whole step can complete.
-                let mut buf = self.conns[id].to_origin.clone();
+                let mut buf = self.net.conns[id].to_origin.clone();
                 let mut req = match wire::take_head(&mut buf, self.conn_number(id)) {
                     Ok(Some(req)) => req,
                     Ok(None) => return self.origin_waits(id),
@@ -438,7 +425,7 @@ impl Sim {
                 } else {
                     self.origin.half = Some(self.record.requests.len());
                 }
-                self.conns[id].to_origin = buf;
+                self.net.conns[id].to_origin = buf;
                 self.record.requests.push(req);
                 true
             }
@@ -459,8 +446,8 @@ impl Sim {
                 let Some(id) = current else {
                     return self.script_error("send without a connection");
                 };
-                let conn = &mut self.conns[id];
-                if !conn.client_closed {
+                let conn = &mut self.net.conns[id];
+                if !conn.client_closed() {
                     match self.variant {
                         Variant::Bytewise => conn.to_client.extend(bytes.iter().map(|&b| vec![b])),
                         _ => conn.to_client.push_back(bytes.clone()),
@@ -469,25 +456,25 @@ impl Sim {
                 true
             }
             Step::Pause(d) => match self.origin.wake {
-                Some(at) if self.now.mono >= at => {
+                Some(at) if self.net.now.mono >= at => {
                     self.origin.wake = None;
                     true
                 }
                 Some(at) => return Turn::Wait(Some(at)),
                 None => {
-                    self.origin.wake = Some(self.now.mono + d);
+                    self.origin.wake = Some(self.net.now.mono + d);
                     return Turn::Progress;
                 }
             },
             Step::Close => {
                 if let Some(id) = current {
-                    self.conns[id].origin_closed = true;
+                    self.net.conns[id].origin_closed = true;
                 }
                 true
             }
             Step::Reset => {
                 if let Some(id) = current {
-                    let conn = &mut self.conns[id];
+                    let conn = &mut self.net.conns[id];
                     conn.reset = true;
                     conn.origin_closed = true;
                     conn.to_client.clear();
@@ -498,17 +485,17 @@ impl Sim {
                 let Some(id) = current else {
                     return self.script_error("no connection to wait on");
                 };
-                if step == Step::AwaitClose && !self.conns[id].to_origin.is_empty() {
-                    let n = self.conns[id].to_origin.len();
-                    self.conns[id].to_origin.clear();
+                if step == Step::AwaitClose && !self.net.conns[id].to_origin.is_empty() {
+                    let n = self.net.conns[id].to_origin.len();
+                    self.net.conns[id].to_origin.clear();
                     self.record
                         .errors
                         .push(format!("await-close: {n} unexpected bytes from the client"));
                 }
                 if step == Step::Stall {
-                    self.conns[id].to_origin.clear();
+                    self.net.conns[id].to_origin.clear();
                 }
-                if self.conns[id].client_closed {
+                if self.net.conns[id].client_closed() {
                     let no = self.conn_number(id);
                     self.record.closed_by_client.push(no);
                     true
@@ -527,7 +514,7 @@ impl Sim {
 
     /// Completes `req`'s body from the connection's bytes; false if they are not all there.
     fn take_body(&mut self, id: usize, req: &mut RecordedRequest) -> bool {
-        match wire::take_body(&mut self.conns[id].to_origin, req) {
+        match wire::take_body(&mut self.net.conns[id].to_origin, req) {
             Ok(done) => done,
             Err(e) => {
                 self.record
@@ -540,7 +527,7 @@ impl Sim {
 
     /// The origin waits for bytes on `id`; if the client closed it, no bytes will come.
     fn origin_waits(&mut self, id: usize) -> Turn {
-        if self.conns[id].client_closed {
+        if self.net.conns[id].client_closed() {
             let step = self.origin.steps.pop_front();
             self.record
                 .errors
@@ -607,4 +594,69 @@ fn read(
         }
     }
     Some(Ok(n))
+}
+
+/// What a client step came to.
+enum ClientTurn {
+    Turn(Turn),
+    /// The call is over: record it.
+    Finished,
+}
+
+/// Drives the active call one step toward its response head.
+fn output_turn(active: &mut Active) -> ClientTurn {
+    let mut cx = Context::from_waker(Waker::noop());
+    match active.driver.poll_step(&mut cx) {
+        Poll::Ready(Ok(driver::Step::Progress)) => ClientTurn::Turn(Turn::Progress),
+        Poll::Ready(Ok(driver::Step::Response(head))) => {
+            active.outcome.head = Some(run::head(&head));
+            active.reading = true;
+            ClientTurn::Turn(Turn::Progress)
+        }
+        Poll::Ready(Ok(driver::Step::Done)) => ClientTurn::Finished,
+        Poll::Ready(Ok(driver::Step::Idle)) => {
+            ClientTurn::Turn(Turn::Wait(active.driver.call().poll_timeout()))
+        }
+        Poll::Ready(Ok(step @ (driver::Step::Intercept(..) | driver::Step::Proceeded(..)))) => {
+            panic!("vectors configure no runtime interceptors: {step:?}")
+        }
+        Poll::Ready(Err(e)) => {
+            active.outcome.error = Some(run::error(&e));
+            ClientTurn::Finished
+        }
+        Poll::Pending => ClientTurn::Turn(Turn::Wait(active.driver.call().poll_timeout())),
+    }
+}
+
+/// Reads the body as the spec says.
+fn body_turn(active: &mut Active) -> ClientTurn {
+    let limit = match active.spec.read_body {
+        ReadBody::All => usize::MAX,
+        ReadBody::None => 0,
+        ReadBody::Bytes(n) => n,
+    };
+    if active.outcome.body.len() >= limit {
+        // The caller drops the response before its end: what already arrived still lets the
+        // connection be reused; otherwise dropping the call closes it.
+        active.driver.discard();
+        active.reading = false;
+        return ClientTurn::Finished;
+    }
+    let mut buf = vec![0u8; (limit - active.outcome.body.len()).min(4096)];
+    let mut cx = Context::from_waker(Waker::noop());
+    match active.driver.poll_read(&mut cx, &mut buf) {
+        Poll::Ready(Ok(0)) => {
+            active.reading = false;
+            ClientTurn::Turn(Turn::Progress)
+        }
+        Poll::Ready(Ok(n)) => {
+            active.outcome.body.extend_from_slice(&buf[..n]);
+            ClientTurn::Turn(Turn::Progress)
+        }
+        Poll::Ready(Err(e)) => {
+            active.outcome.error = Some(run::error(&e));
+            ClientTurn::Finished
+        }
+        Poll::Pending => ClientTurn::Turn(Turn::Wait(active.driver.call().poll_timeout())),
+    }
 }

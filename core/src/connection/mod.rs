@@ -8,6 +8,7 @@
 
 pub(crate) mod address;
 pub(crate) mod buffer;
+pub(crate) mod finder;
 pub(crate) mod pool;
 pub(crate) mod tls;
 

@@ -6,8 +6,10 @@
 //! ciphertext comes out of `write_tls` (a `Vec` is an `io::Write`). [`TlsSession`] never touches
 //! a socket, so every runtime gets HTTPS without any TLS code of its own.
 //!
-//! Certificate validity is checked against [`InputClock`]: the wall time the driver last handed
-//! the core, never the system clock, so recorded transcripts do not expire.
+//! Certificate validity is checked against [`InputClock`]: the wall time the driver handed the
+//! core when the connection's handshake started, never the system clock, so recorded
+//! transcripts do not expire. Each connection gets its own clock (a copy of the client's rustls
+//! configuration with that time in it), so concurrent calls never race on a shared one.
 //!
 //! The buffered API is used because rustls has removed its unbuffered API on `main`; keeping
 //! every rustls call in this file keeps a later upgrade local. Pinning, client certificates and
@@ -15,7 +17,6 @@
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use rustls::pki_types::{ServerName, UnixTime};
@@ -23,29 +24,29 @@ use rustls::pki_types::{ServerName, UnixTime};
 use crate::Error;
 use crate::connection::buffer::RecvBuf;
 
-/// The wall time rustls validates certificates against: the latest `Now::wall` the core saw.
-#[derive(Debug, Clone, Default)]
+/// The wall time rustls validates certificates against: the driver's reading when a
+/// connection's handshake started. Until a connection sets one it knows no time, and rustls
+/// refuses to validate without a time.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct InputClock {
-    /// Milliseconds since the Unix epoch; 0 until the first input.
-    millis: Arc<AtomicU64>,
+    at: Option<UnixTime>,
 }
 
 impl InputClock {
-    /// Records the driver's wall-clock reading.
-    pub(crate) fn set(&self, wall: SystemTime) {
-        let ms = wall
+    /// A clock stopped at `wall`.
+    pub(crate) fn at(wall: SystemTime) -> InputClock {
+        let since = wall
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        self.millis.store(ms, Ordering::Relaxed);
+            .unwrap_or(Duration::ZERO);
+        InputClock {
+            at: Some(UnixTime::since_unix_epoch(since)),
+        }
     }
 }
 
 impl rustls::time_provider::TimeProvider for InputClock {
     fn current_time(&self) -> Option<UnixTime> {
-        match self.millis.load(Ordering::Relaxed) {
-            0 => None,
-            ms => Some(UnixTime::since_unix_epoch(Duration::from_millis(ms))),
-        }
+        self.at
     }
 }
 

@@ -1,22 +1,19 @@
 //! Writing a request head.
 //!
-//! The head is the request line in origin form, `Host` first (RFC 9112 section 3.2), the
-//! caller's fields in their order, a default `User-Agent` when the caller set none, and the body
-//! framing the call chose: `Content-Length` for a known length, `Transfer-Encoding: chunked` for
-//! an unknown one. The caller's own `Content-Length` and `Transfer-Encoding` fields are replaced
-//! by the framing actually used, so the head can never disagree with the bytes that follow.
+//! The head is written exactly as the request gives it: the request line in origin form, then
+//! the request's fields in their order. Nothing is added here: the bridge link of the
+//! interceptor chain adds `Host`, `User-Agent`, the framing fields and the rest before the
+//! request reaches the exchange, so network interceptors and events see the head as sent.
 //!
 //! ```text
 //! GET /search?q=rust HTTP/1.1\r\n
 //! Host: example.com:8080\r\n
 //! Accept: text/html\r\n
-//! User-Agent: wayfarer/0.1.0\r\n
 //! \r\n
 //! ```
 
-use http::Method;
-
-use crate::{Headers, Request};
+use crate::headers::trim_ows;
+use crate::{Error, Headers, Request};
 
 /// How the request body is delimited on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,112 +26,82 @@ pub(crate) enum RequestFraming {
     Chunked,
 }
 
-/// Appends the request head to `out`. When `sent` is given, it receives the fields as written
-/// (for the `RequestHeadersEnd` event). Returns the length of the request line, without CRLF.
-pub(crate) fn encode_head(
-    out: &mut Vec<u8>,
-    request: &Request,
-    framing: RequestFraming,
-    user_agent: Option<&[u8]>,
-    mut sent: Option<&mut Headers>,
-) -> usize {
+/// Appends the request head to `out`, exactly as `request` gives it.
+pub(crate) fn encode_head(out: &mut Vec<u8>, request: &Request) {
     let url = request.url();
-    let start = out.len();
     out.extend_from_slice(request.method_ref().as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(url[url::Position::BeforePath..url::Position::AfterQuery].as_bytes());
-    out.extend_from_slice(b" HTTP/1.1");
-    let line_len = out.len() - start;
-    out.extend_from_slice(b"\r\n");
-
-    let mut field = |out: &mut Vec<u8>, name: &[u8], value: &[u8]| {
-        out.extend_from_slice(name);
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in request.headers().iter() {
+        out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
-        if let Some(sent) = sent.as_deref_mut() {
-            sent.push_unchecked(
-                bytes::Bytes::copy_from_slice(name),
-                bytes::Bytes::copy_from_slice(value),
-            );
-        }
-    };
-
-    let headers = request.headers();
-    if !headers.contains("host") {
-        let host = url.host_str().unwrap_or_default();
-        match url.port() {
-            // `port()` is None for the scheme's default port, which Host omits.
-            Some(port) => field(out, b"Host", format!("{host}:{port}").as_bytes()),
-            None => field(out, b"Host", host.as_bytes()),
-        }
-    }
-    for (name, value) in headers.iter() {
-        if name.eq_ignore_ascii_case("content-length")
-            || name.eq_ignore_ascii_case("transfer-encoding")
-        {
-            continue;
-        }
-        field(out, name.as_bytes(), value);
-    }
-    if let Some(ua) = user_agent {
-        if !headers.contains("user-agent") {
-            field(out, b"User-Agent", ua);
-        }
-    }
-    match framing {
-        RequestFraming::None => {}
-        RequestFraming::Length(n) => {
-            let digits = itoa_buf(n);
-            field(out, b"Content-Length", digits.as_bytes());
-        }
-        RequestFraming::Chunked => field(out, b"Transfer-Encoding", b"chunked"),
     }
     out.extend_from_slice(b"\r\n");
-    line_len
 }
 
-/// The framing for a request: the body's own length if known, else a valid `Content-Length` the
-/// caller set, else chunked. Methods that define a meaning for content get `Content-Length: 0`
-/// when they have no body (RFC 9110 section 8.6).
-pub(crate) fn framing_for(
-    method: &Method,
-    headers: &Headers,
-    body_len: Option<u64>,
-    has_body: bool,
-) -> RequestFraming {
-    if !has_body {
-        return if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
-            RequestFraming::Length(0)
-        } else {
-            RequestFraming::None
-        };
+/// The request line as it goes on the wire, without CRLF (for events).
+pub(crate) fn request_line(request: &Request) -> String {
+    let url = request.url();
+    format!(
+        "{} {} HTTP/1.1",
+        request.method_ref(),
+        &url[url::Position::BeforePath..url::Position::AfterQuery]
+    )
+}
+
+/// The framing a request's own fields declare: `Transfer-Encoding` ending in `chunked`, else a
+/// `Content-Length`, else none. The bridge sets these from the body; a head that declares
+/// something else (another transfer coding, conflicting lengths) cannot be framed and is
+/// refused before anything is sent.
+pub(crate) fn framing_of(headers: &Headers) -> Result<RequestFraming, Error> {
+    if headers.contains("transfer-encoding") {
+        let chunked_last = headers
+            .get_all("transfer-encoding")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .map(trim_ows)
+            .filter(|c| !c.is_empty())
+            .last()
+            .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
+        if !chunked_last || headers.contains("content-length") {
+            return Err(Error::invalid_input(
+                "the request's Transfer-Encoding must end in chunked and come without Content-Length",
+            ));
+        }
+        return Ok(RequestFraming::Chunked);
     }
-    if let Some(n) = body_len {
-        return RequestFraming::Length(n);
+    let mut length = None;
+    for value in headers.get_all("content-length") {
+        let n = std::str::from_utf8(trim_ows(value))
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| Error::invalid_input("the request's Content-Length is not a number"))?;
+        if length.is_some_and(|l| l != n) {
+            return Err(Error::invalid_input(
+                "the request has conflicting Content-Length values",
+            ));
+        }
+        length = Some(n);
     }
-    match headers
-        .get("content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        Some(n) => RequestFraming::Length(n),
-        None => RequestFraming::Chunked,
-    }
+    Ok(length.map_or(RequestFraming::None, RequestFraming::Length))
 }
 
 /// A u64 in decimal, without allocating.
-struct Digits {
+pub(crate) struct Digits {
     buf: [u8; 20],
     start: usize,
 }
 
 impl Digits {
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.buf[self.start..]
     }
 }
 
-fn itoa_buf(mut n: u64) -> Digits {
+pub(crate) fn itoa_buf(mut n: u64) -> Digits {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -169,77 +136,45 @@ pub(crate) fn chunk_header(out: &mut Vec<u8>, len: usize) {
 mod tests {
     use super::*;
 
-    fn head(request: &Request, framing: RequestFraming) -> String {
+    fn head(request: &Request) -> String {
         let mut out = Vec::new();
-        encode_head(&mut out, request, framing, Some(b"wayfarer/test"), None);
+        encode_head(&mut out, request);
         String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn writes_origin_form_with_host_first() {
+    fn writes_the_request_exactly_as_given() {
         let r = Request::get("http://example.com:8080/a/b?q=1#frag")
             .header("Accept", "*/*")
+            .header("X-Two", "a")
+            .header("x-two", "b")
             .build()
             .unwrap();
         assert_eq!(
-            head(&r, RequestFraming::None),
-            "GET /a/b?q=1 HTTP/1.1\r\nHost: example.com:8080\r\nAccept: */*\r\nUser-Agent: wayfarer/test\r\n\r\n"
+            head(&r),
+            "GET /a/b?q=1 HTTP/1.1\r\nAccept: */*\r\nX-Two: a\r\nx-two: b\r\n\r\n"
         );
+        assert_eq!(request_line(&r), "GET /a/b?q=1 HTTP/1.1");
     }
 
     #[test]
-    fn default_ports_and_ipv6_hosts() {
-        let r = Request::get("https://example.com:443/").build().unwrap();
-        assert!(head(&r, RequestFraming::None).contains("Host: example.com\r\n"));
-        let r = Request::get("http://[::1]:8080/").build().unwrap();
-        assert!(head(&r, RequestFraming::None).contains("Host: [::1]:8080\r\n"));
-    }
-
-    #[test]
-    fn framing_headers_replace_the_callers() {
-        let r = Request::post("http://h/")
-            .header("Content-Length", "999")
-            .header("Transfer-Encoding", "gzip")
-            .header("User-Agent", "mine")
-            .build()
-            .unwrap();
-        let h = head(&r, RequestFraming::Length(3));
-        assert!(
-            h.contains("Content-Length: 3\r\n") && !h.contains("999") && !h.contains("gzip"),
-            "{h}"
-        );
-        assert!(
-            h.contains("User-Agent: mine\r\n") && !h.contains("wayfarer/test"),
-            "{h}"
-        );
-        assert!(head(&r, RequestFraming::Chunked).contains("Transfer-Encoding: chunked\r\n"));
-    }
-
-    #[test]
-    fn chooses_framing() {
-        let none = Headers::new();
-        assert_eq!(
-            framing_for(&Method::GET, &none, Some(0), false),
-            RequestFraming::None
-        );
-        assert_eq!(
-            framing_for(&Method::POST, &none, Some(0), false),
-            RequestFraming::Length(0)
-        );
-        assert_eq!(
-            framing_for(&Method::POST, &none, Some(7), true),
-            RequestFraming::Length(7)
-        );
-        assert_eq!(
-            framing_for(&Method::POST, &none, None, true),
-            RequestFraming::Chunked
-        );
-        let mut cl = Headers::new();
-        cl.append("Content-Length", "12").unwrap();
-        assert_eq!(
-            framing_for(&Method::PUT, &cl, None, true),
-            RequestFraming::Length(12)
-        );
+    fn framing_comes_from_the_fields() {
+        let mut h = Headers::new();
+        assert_eq!(framing_of(&h).unwrap(), RequestFraming::None);
+        h.append("Content-Length", "12").unwrap();
+        h.append("content-length", "12").unwrap();
+        assert_eq!(framing_of(&h).unwrap(), RequestFraming::Length(12));
+        h.append("Content-Length", "13").unwrap();
+        assert!(framing_of(&h).is_err());
+        let mut h = Headers::new();
+        h.append("Transfer-Encoding", "gzip, chunked").unwrap();
+        assert_eq!(framing_of(&h).unwrap(), RequestFraming::Chunked);
+        let mut h = Headers::new();
+        h.append("Transfer-Encoding", "gzip").unwrap();
+        assert!(framing_of(&h).is_err());
+        let mut h = Headers::new();
+        h.append("Content-Length", "-1").unwrap();
+        assert!(framing_of(&h).is_err());
     }
 
     #[test]

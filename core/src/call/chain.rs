@@ -1,0 +1,662 @@
+//! The chain runner: the request goes down the links, the response comes back up, and each
+//! link answers as OkHttp's interceptors do, without recursion.
+//!
+//! The links, by position (`A` application interceptors, `N` network interceptors):
+//!
+//! ```text
+//!  0 .. A          application interceptors
+//!  A               retry and follow-up
+//!  A + 1           bridge
+//!  A + 2           cache (passes everything through until the cache lands)
+//!  A + 3           connect: binds a connection (Finder) to the request
+//!  A + 4 .. +N     network interceptors
+//!  A + 4 + N       call server: the exchange
+//! ```
+//!
+//! `Baton::Down(request)` at position `p` is the request arriving at link `p`;
+//! `Baton::Up(result)` at position `p` is the result link `p` produced, arriving at link `p - 1`
+//! (at position 0 it goes to the caller). A link that answers a response with a new request
+//! (a follow-up, an application interceptor proceeding again) first has the response's body
+//! discarded, so its connection can carry the next exchange.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::body::ResponseBody;
+use super::{Call, State};
+use crate::body::Body;
+use crate::bridge::Bridge;
+use crate::connection::Address;
+use crate::events::EventKind;
+use crate::exchange::{Cx, Exchange};
+use crate::follow_up::{Decision, FollowUp};
+use crate::interceptor::{
+    InterceptorContext, InterceptorId, InterceptorSlot, RequestAction, ResponseAction, SlotKind,
+};
+use crate::{Config, Error, Output, Request, Response};
+
+/// What travels through the chain.
+#[derive(Debug)]
+pub(super) enum Baton {
+    Down(Arc<Request>),
+    Up(Result<Response<()>, Error>),
+}
+
+/// A user interceptor's place in one call.
+struct Frame {
+    slot: InterceptorSlot,
+    state: Option<Box<dyn Any + Send>>,
+    proceeded: u32,
+    /// Network interceptors: the host and port of the request they were given.
+    origin: Option<(String, Option<u16>)>,
+}
+
+impl Frame {
+    fn new(slot: &InterceptorSlot) -> Frame {
+        Frame {
+            slot: slot.clone(),
+            state: None,
+            proceeded: 0,
+            origin: None,
+        }
+    }
+}
+
+/// Which link is at a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    App(usize),
+    FollowUp,
+    Bridge,
+    Cache,
+    Connect,
+    Network(usize),
+    CallServer,
+}
+
+/// The links' state for one call.
+pub(super) struct Chain {
+    app: Vec<Frame>,
+    network: Vec<Frame>,
+    follow_up: FollowUp,
+    bridge: Bridge,
+    /// The link holding the baton.
+    pub(super) pos: usize,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Chain {
+    pub(super) fn new(config: &Config) -> Chain {
+        Chain {
+            app: config.interceptors.iter().map(Frame::new).collect(),
+            network: config.network_interceptors.iter().map(Frame::new).collect(),
+            follow_up: FollowUp::default(),
+            bridge: Bridge::default(),
+            pos: 0,
+        }
+    }
+
+    fn link(&self, pos: usize) -> Link {
+        let a = self.app.len();
+        if pos < a {
+            return Link::App(pos);
+        }
+        match pos - a {
+            0 => Link::FollowUp,
+            1 => Link::Bridge,
+            2 => Link::Cache,
+            3 => Link::Connect,
+            n if n - 4 < self.network.len() => Link::Network(n - 4),
+            _ => Link::CallServer,
+        }
+    }
+
+    fn position(&self, link: Link) -> usize {
+        let a = self.app.len();
+        match link {
+            Link::App(i) => i,
+            Link::FollowUp => a,
+            Link::Bridge => a + 1,
+            Link::Cache => a + 2,
+            Link::Connect => a + 3,
+            Link::Network(i) => a + 4 + i,
+            Link::CallServer => a + 4 + self.network.len(),
+        }
+    }
+
+    pub(super) fn server_pos(&self) -> usize {
+        self.position(Link::CallServer)
+    }
+
+    fn frame(&mut self, id: InterceptorId) -> Option<&mut Frame> {
+        if id.network {
+            self.network.get_mut(id.index)
+        } else {
+            self.app.get_mut(id.index)
+        }
+    }
+
+    fn position_of(&self, id: InterceptorId) -> usize {
+        self.position(if id.network {
+            Link::Network(id.index)
+        } else {
+            Link::App(id.index)
+        })
+    }
+}
+
+impl Call {
+    /// Runs the chain from the baton until a link waits for I/O (or for a runtime
+    /// interceptor), or the call has its response.
+    pub(super) fn run(&mut self, mut baton: Baton) {
+        self.state = State::Running;
+        loop {
+            if matches!(self.state, State::Failed | State::Done) {
+                return;
+            }
+            baton = match baton {
+                Baton::Down(request) => match self.down(request) {
+                    Some(next) => next,
+                    None => return,
+                },
+                Baton::Up(result) => {
+                    if self.chain.pos == 0 {
+                        return self.finish_chain(result);
+                    }
+                    self.chain.pos -= 1;
+                    match self.up(result) {
+                        Some(next) => next,
+                        None => return,
+                    }
+                }
+            };
+        }
+    }
+
+    /// The request arrives at the link at `pos`. Returns the next baton, or `None` when the
+    /// call now waits.
+    fn down(&mut self, request: Arc<Request>) -> Option<Baton> {
+        let pos = self.chain.pos;
+        match self.chain.link(pos) {
+            Link::App(i) => self.interceptor_down(
+                InterceptorId {
+                    network: false,
+                    index: i,
+                },
+                request,
+            ),
+            Link::FollowUp => {
+                self.chain.follow_up.on_request(&request);
+                self.chain.pos += 1;
+                Some(Baton::Down(request))
+            }
+            Link::Bridge => {
+                let network = self.chain.bridge.on_request(request, &self.shared.config);
+                self.chain.pos += 1;
+                Some(Baton::Down(Arc::new(network)))
+            }
+            Link::Cache => {
+                self.chain.pos += 1;
+                Some(Baton::Down(request))
+            }
+            Link::Connect => self.connect(request),
+            Link::Network(i) => self.interceptor_down(
+                InterceptorId {
+                    network: true,
+                    index: i,
+                },
+                request,
+            ),
+            Link::CallServer => self.start_exchange(request),
+        }
+    }
+
+    /// The result from below arrives at the link at `pos` (already decremented).
+    fn up(&mut self, result: Result<Response<()>, Error>) -> Option<Baton> {
+        let pos = self.chain.pos;
+        match self.chain.link(pos) {
+            Link::App(i) => self.interceptor_up(
+                InterceptorId {
+                    network: false,
+                    index: i,
+                },
+                result,
+            ),
+            Link::FollowUp => self.follow_up_up(result),
+            Link::Bridge => {
+                let result = result.map(|mut response| {
+                    let has_body = self.body.has_data();
+                    if self.chain.bridge.on_response(&mut response, has_body) {
+                        self.body
+                            .decode_gzip(self.shared.config.max_decompressed_bytes);
+                    }
+                    response
+                });
+                Some(Baton::Up(result))
+            }
+            Link::Cache => {
+                let result = result.map(|mut response| {
+                    if self.exchange.is_some() {
+                        let network = response.head();
+                        response.set_network_response(Some(network));
+                    }
+                    response
+                });
+                Some(Baton::Up(result))
+            }
+            Link::Connect => Some(Baton::Up(result)),
+            Link::Network(i) => self.interceptor_up(
+                InterceptorId {
+                    network: true,
+                    index: i,
+                },
+                result,
+            ),
+            Link::CallServer => Some(Baton::Up(result)),
+        }
+    }
+
+    /// The chain's result reached the caller.
+    fn finish_chain(&mut self, result: Result<Response<()>, Error>) {
+        match result {
+            Err(e) => self.fail(e),
+            Ok(response) => {
+                self.state = State::Delivering(response);
+                self.begin_body();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ follow-ups
+
+    fn follow_up_up(&mut self, result: Result<Response<()>, Error>) -> Option<Baton> {
+        let config = &self.shared.config;
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                let retry = self
+                    .chain
+                    .follow_up
+                    .on_failure(&error, &self.attempt, config);
+                return match retry {
+                    Some(request) => {
+                        let reason = error.clone();
+                        self.events
+                            .emit(self.now.mono, || EventKind::RetryOnFreshConnection {
+                                reason,
+                            });
+                        self.fresh_connection = true;
+                        self.chain.pos += 1;
+                        Some(Baton::Down(request))
+                    }
+                    None => Some(Baton::Up(Err(error))),
+                };
+            }
+        };
+        match self.chain.follow_up.on_response(response, config) {
+            Decision::Return(response) => Some(Baton::Up(Ok(response))),
+            Decision::Fail(e) => {
+                self.discard_body(None);
+                Some(Baton::Up(Err(e)))
+            }
+            Decision::FollowUp(next) => {
+                let (status, method, url) =
+                    (self.body_status(), next.method(), next.redacted_url());
+                self.events.emit(self.now.mono, || EventKind::FollowUp {
+                    status,
+                    method,
+                    url,
+                });
+                self.chain.pos += 1;
+                self.discard_body(Some(Baton::Down(Arc::new(next))))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ connect
+
+    /// The connect link: binds a connection to `request`, reusing the call's own when it can.
+    fn connect(&mut self, request: Arc<Request>) -> Option<Baton> {
+        let address = Address::from_url(request.url());
+        if let Some(conn) = self.conn.take() {
+            if *conn.address() == address && conn.is_clean() && !self.fresh_connection {
+                let id = conn.id();
+                self.events
+                    .emit(self.now.mono, || EventKind::ConnectionAcquired {
+                        conn: id,
+                        reused: true,
+                    });
+                self.conn = Some(conn);
+                self.conn_reused = true;
+                self.chain.pos += 1;
+                return Some(Baton::Down(request));
+            }
+            self.let_go(conn, true);
+        }
+        let mut finder = crate::connection::finder::Finder::new(address, self.fresh_connection);
+        self.fresh_connection = false;
+        let found = finder.start(self.now, &self.shared, &mut self.events);
+        self.finder = Some(finder);
+        self.state = State::Finding(request);
+        self.on_found(found)
+    }
+
+    /// Lets go of a connection the call no longer needs: back to the pool when `reusable` and
+    /// clean, else closed.
+    pub(super) fn let_go(&mut self, conn: crate::connection::Connection, reusable: bool) {
+        let pooled = reusable && conn.is_clean();
+        let id = conn.id();
+        self.events
+            .emit(self.now.mono, || EventKind::ConnectionReleased {
+                conn: id,
+                pooled,
+            });
+        if pooled {
+            self.releasing.push(conn);
+        } else {
+            self.closing.push(id);
+        }
+    }
+
+    /// What the finder's latest input produced.
+    pub(super) fn on_found(&mut self, found: crate::connection::finder::Found) -> Option<Baton> {
+        use crate::connection::finder::Found;
+        match found {
+            Found::Pending => None,
+            Found::Ready { conn, reused } => {
+                self.io = None;
+                if let Some(mut finder) = self.finder.take() {
+                    while let Some(id) = finder.take_closing() {
+                        self.closing.push(id);
+                    }
+                }
+                self.conn = Some(*conn);
+                self.conn_reused = reused;
+                let State::Finding(request) = std::mem::replace(&mut self.state, State::Running)
+                else {
+                    return None;
+                };
+                self.chain.pos += 1;
+                Some(Baton::Down(request))
+            }
+            Found::Failed(error) => {
+                self.io = None;
+                if let Some(mut finder) = self.finder.take() {
+                    while let Some(id) = finder.take_closing() {
+                        self.closing.push(id);
+                    }
+                }
+                self.state = State::Running;
+                self.attempt = Default::default();
+                Some(Baton::Up(Err(error.with_phase(crate::Phase::Connect))))
+            }
+        }
+    }
+
+    /// Resumes the chain after the finder's input (called by the I/O handlers).
+    pub(super) fn resume_found(&mut self, found: crate::connection::finder::Found) {
+        if let Some(baton) = self.on_found(found) {
+            self.run(baton);
+        }
+    }
+
+    // ------------------------------------------------------------------ call server
+
+    /// The call-server link: starts the exchange on the bound connection.
+    fn start_exchange(&mut self, request: Arc<Request>) -> Option<Baton> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Some(Baton::Up(Err(Error::io(
+                "no connection for the exchange",
+                None,
+            ))));
+        };
+        let mut exchange = match Exchange::new(request, self.now) {
+            Ok(exchange) => exchange,
+            Err(e) => return Some(Baton::Up(Err(e.with_phase(crate::Phase::Send)))),
+        };
+        let mut cx = Cx {
+            now: self.now,
+            events: &mut self.events,
+            config: &self.shared.config,
+        };
+        let started = exchange.start(conn, &mut cx);
+        self.exchange = Some(exchange);
+        self.state = State::Exchanging;
+        if let Err(e) = started {
+            self.exchange_failed(e);
+        }
+        None
+    }
+
+    // ------------------------------------------------------------------ user interceptors
+
+    fn interceptor_down(&mut self, id: InterceptorId, request: Arc<Request>) -> Option<Baton> {
+        let now = self.now;
+        let call = self.id;
+        let Some(frame) = self.chain.frame(id) else {
+            return Some(Baton::Up(Err(Error::invalid_input("unknown interceptor"))));
+        };
+        let name = frame.slot.name();
+        if id.network {
+            frame.proceeded = 0;
+            frame.origin = Some(origin_of(&request));
+        }
+        let interceptor = match &frame.slot.0 {
+            SlotKind::External(_) => {
+                self.state = State::Intercepting(id);
+                self.intercept = Some(Output::Intercept {
+                    id,
+                    request: Arc::unwrap_or_clone(request),
+                });
+                return None;
+            }
+            SlotKind::Core(i) => i.clone(),
+        };
+        let mut cx = InterceptorContext {
+            call,
+            now,
+            proceeded: frame.proceeded,
+            state: &mut frame.state,
+        };
+        let action = interceptor.on_request(&mut cx, Arc::unwrap_or_clone(request));
+        match action {
+            RequestAction::Proceed(next) => self.interceptor_proceeds(id, &name, next),
+            RequestAction::Respond(response) => {
+                if id.network {
+                    return Some(Baton::Up(Err(network_rule(
+                        &name,
+                        "must call proceed() exactly once",
+                    ))));
+                }
+                Some(Baton::Up(Ok(self.respond_with(response))))
+            }
+            RequestAction::Fail(e) => Some(Baton::Up(Err(e))),
+        }
+    }
+
+    /// Interceptor `id` proceeds with `request`: check the network rules and go down.
+    fn interceptor_proceeds(
+        &mut self,
+        id: InterceptorId,
+        name: &str,
+        request: Request,
+    ) -> Option<Baton> {
+        let pos = self.chain.position_of(id);
+        let frame = self.chain.frame(id)?;
+        frame.proceeded += 1;
+        if id.network {
+            if frame.proceeded > 1 {
+                return Some(Baton::Up(Err(network_rule(
+                    name,
+                    "must call proceed() exactly once",
+                ))));
+            }
+            if frame.origin.as_ref() != Some(&origin_of(&request)) {
+                return Some(Baton::Up(Err(network_rule(
+                    name,
+                    "must retain the same host and port",
+                ))));
+            }
+        }
+        self.chain.pos = pos + 1;
+        Some(Baton::Down(Arc::new(request)))
+    }
+
+    fn interceptor_up(
+        &mut self,
+        id: InterceptorId,
+        result: Result<Response<()>, Error>,
+    ) -> Option<Baton> {
+        let now = self.now;
+        let call = self.id;
+        let Some(frame) = self.chain.frame(id) else {
+            return Some(Baton::Up(result));
+        };
+        let name = frame.slot.name();
+        let interceptor = match &frame.slot.0 {
+            SlotKind::External(_) => {
+                self.state = State::Intercepting(id);
+                self.intercept = Some(Output::Proceeded { id, result });
+                return None;
+            }
+            SlotKind::Core(i) => i.clone(),
+        };
+        let mut cx = InterceptorContext {
+            call,
+            now,
+            proceeded: frame.proceeded,
+            state: &mut frame.state,
+        };
+        match interceptor.on_response(&mut cx, result) {
+            ResponseAction::Return(response) => Some(Baton::Up(Ok(response))),
+            ResponseAction::Fail(e) => {
+                self.discard_body(None);
+                Some(Baton::Up(Err(e)))
+            }
+            ResponseAction::Respond(response) => {
+                if id.network {
+                    self.discard_body(None);
+                    return Some(Baton::Up(Err(network_rule(
+                        &name,
+                        "must not replace the response body",
+                    ))));
+                }
+                self.discard_body(None);
+                Some(Baton::Up(Ok(self.respond_with(response))))
+            }
+            ResponseAction::Proceed(next) => {
+                let then = self.interceptor_proceeds(id, &name, next)?;
+                self.discard_body(Some(then))
+            }
+        }
+    }
+
+    /// A runtime interceptor proceeded with `request` (the closure form's
+    /// `chain.proceed(request)`).
+    pub(super) fn external_proceed(&mut self, id: InterceptorId, request: Request) {
+        if !matches!(self.state, State::Intercepting(current) if current == id) {
+            return;
+        }
+        let name = self
+            .chain
+            .frame(id)
+            .map(|f| f.slot.name())
+            .unwrap_or_default();
+        self.state = State::Running;
+        let Some(baton) = self.interceptor_proceeds(id, &name, request) else {
+            return;
+        };
+        // Proceeding again: the body of the response it had is no one's now.
+        if let Some(next) = self.discard_body(Some(baton)) {
+            self.run(next);
+        }
+    }
+
+    /// A runtime interceptor returned `result`; with `replaced`, the body is the runtime's own
+    /// and the one that came up is discarded.
+    pub(super) fn external_done(
+        &mut self,
+        id: InterceptorId,
+        result: Result<Response<()>, Error>,
+        replaced: bool,
+    ) {
+        if !matches!(self.state, State::Intercepting(current) if current == id) {
+            return;
+        }
+        self.state = State::Running;
+        let name = self
+            .chain
+            .frame(id)
+            .map(|f| f.slot.name())
+            .unwrap_or_default();
+        let proceeded = self.chain.frame(id).map_or(0, |f| f.proceeded);
+        let result = match result {
+            Ok(_) if id.network && replaced => {
+                Err(network_rule(&name, "must not replace the response body"))
+            }
+            Ok(_) if id.network && proceeded != 1 => {
+                Err(network_rule(&name, "must call proceed() exactly once"))
+            }
+            other => other,
+        };
+        self.chain.pos = self.chain.position_of(id);
+        let baton = Baton::Up(result);
+        let next = if replaced || baton_is_err(&baton) {
+            let next = self.discard_body(Some(baton));
+            if replaced {
+                self.body = ResponseBody::external();
+            }
+            next
+        } else {
+            Some(baton)
+        };
+        if let Some(next) = next {
+            self.run(next);
+        }
+    }
+
+    /// A response an interceptor made up, with its body as the call's body.
+    fn respond_with(&mut self, response: Response<Body>) -> Response<()> {
+        let (mut head, body) = response.into_parts();
+        if head.sent_at() == std::time::UNIX_EPOCH {
+            head.set_times(self.now.wall, self.now.wall);
+        }
+        self.body = ResponseBody::made_up(body);
+        head
+    }
+
+    /// The status of the response being followed (for the follow-up event).
+    fn body_status(&self) -> http::StatusCode {
+        self.chain
+            .follow_up
+            .followed_status()
+            .unwrap_or(http::StatusCode::OK)
+    }
+}
+
+fn baton_is_err(baton: &Baton) -> bool {
+    matches!(baton, Baton::Up(Err(_)))
+}
+
+/// The host and port a network interceptor must keep.
+fn origin_of(request: &Request) -> (String, Option<u16>) {
+    (
+        request
+            .url()
+            .host_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        request.url().port_or_known_default(),
+    )
+}
+
+fn network_rule(name: &str, rule: &str) -> Error {
+    Error::invalid_input(format!("network interceptor {name} {rule}"))
+}

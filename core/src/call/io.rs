@@ -1,0 +1,364 @@
+//! The call's inputs: the driver's answers to its outputs, routed to the layer that asked.
+
+use std::io;
+use std::sync::Arc;
+
+use core::net::SocketAddr;
+
+use super::chain::Baton;
+use super::{Call, State};
+use crate::connection::{ConnId, Connection};
+use crate::events::EventKind;
+use crate::exchange::{Cx, Head};
+use crate::follow_up::Attempt;
+use crate::interceptor::InterceptorId;
+use crate::{Error, Now, Request, Response};
+
+/// `WouldBlock` and `Interrupted` mean "not now", never a failure: the call waits on.
+fn is_not_ready(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
+impl Call {
+    /// Answers [`Output::Acquire`](crate::Output::Acquire): an idle connection to the address
+    /// from the pool, or none.
+    pub fn handle_acquired(&mut self, now: Now, pooled: Option<Connection>) {
+        self.tick(now);
+        let Some(finder) = self
+            .finder
+            .as_mut()
+            .filter(|_| matches!(self.state, State::Finding(_)))
+        else {
+            // Not asked for: give the socket the driver holds for it back by closing it.
+            if let Some(conn) = pooled {
+                self.closing.push(conn.id());
+            }
+            return;
+        };
+        let found = finder.on_acquired(self.now, pooled, &self.shared, &mut self.events);
+        self.resume_found(found);
+    }
+
+    /// Answers [`Output::CheckHealth`](crate::Output::CheckHealth).
+    pub fn handle_health(&mut self, now: Now, conn: ConnId, healthy: bool) {
+        self.tick(now);
+        let Some(finder) = self.finder.as_mut() else {
+            return;
+        };
+        let found = finder.on_health(self.now, conn, healthy, &mut self.events);
+        self.resume_found(found);
+    }
+
+    /// Answers [`Output::Resolve`](crate::Output::Resolve).
+    pub fn handle_resolved(&mut self, now: Now, result: io::Result<Vec<SocketAddr>>) {
+        self.tick(now);
+        let Some(finder) = self.finder.as_mut() else {
+            return;
+        };
+        let found = finder.on_resolved(self.now, result, &self.shared, &mut self.events);
+        self.resume_found(found);
+    }
+
+    /// Answers [`Output::Connect`](crate::Output::Connect) for attempt `conn`.
+    pub fn handle_connected(&mut self, now: Now, conn: ConnId, result: io::Result<()>) {
+        self.tick(now);
+        match &result {
+            Err(e) if is_not_ready(e) => return,
+            // A socket timeout: the connect deadline may have passed. The armed deadline stays
+            // as it is, so it expires now or on the next report, never re-arms.
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return self.check_deadlines(),
+            _ => {}
+        }
+        let Some(finder) = self.finder.as_mut().filter(|f| f.is_connecting()) else {
+            if result.is_ok() {
+                self.closing.push(conn);
+            }
+            return;
+        };
+        self.io = None;
+        let found = finder.on_connected(self.now, conn, result, &self.shared, &mut self.events);
+        self.resume_found(found);
+    }
+
+    /// The connect attempt in flight timed out: the finder tries the next address.
+    pub(super) fn connect_failed(&mut self, error: Error) {
+        let Some(finder) = self.finder.as_mut() else {
+            return self.fail(error);
+        };
+        let found = finder.connect_failed(self.now, error, &self.shared, &mut self.events);
+        self.resume_found(found);
+    }
+
+    /// The connection `id` the call does I/O on: the one being handshaken, or the bound one.
+    fn conn_for(&mut self, id: ConnId) -> Option<&mut Connection> {
+        if let Some(conn) = self.finder.as_mut().and_then(|f| f.conn_mut()) {
+            if conn.id() == id {
+                return Some(conn);
+            }
+        }
+        self.conn.as_mut().filter(|c| c.id() == id)
+    }
+
+    /// Answers [`Output::Transmit`](crate::Output::Transmit) with the number of bytes written,
+    /// or the write's error.
+    pub fn handle_transmitted(&mut self, now: Now, conn: ConnId, result: io::Result<usize>) {
+        self.tick(now);
+        if matches!(self.state, State::Failed | State::Done) {
+            return;
+        }
+        let Some(connection) = self.conn_for(conn) else {
+            return;
+        };
+        if !connection.has_output() {
+            return;
+        }
+        match result {
+            Ok(0) => self.io_failed(Error::io("the connection accepted no bytes", None)),
+            Ok(n) => {
+                self.io = None;
+                match self.state {
+                    State::Exchanging => {
+                        let (Some(exchange), Some(conn)) =
+                            (self.exchange.as_mut(), self.conn.as_mut())
+                        else {
+                            return;
+                        };
+                        let mut cx = Cx {
+                            now: self.now,
+                            events: &mut self.events,
+                            config: &self.shared.config,
+                        };
+                        if let Err(e) = exchange.on_transmitted(conn, n, &mut cx) {
+                            self.exchange_failed(e);
+                        }
+                    }
+                    _ => connection_transmitted(self.conn_for(conn), n),
+                }
+            }
+            Err(e) if is_not_ready(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => self.check_deadlines(),
+            Err(e) => match self.state {
+                State::Exchanging => {
+                    let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut())
+                    else {
+                        return;
+                    };
+                    let mut cx = Cx {
+                        now: self.now,
+                        events: &mut self.events,
+                        config: &self.shared.config,
+                    };
+                    if let Err(error) = exchange.on_write_error(conn, e, &mut cx) {
+                        self.exchange_failed(error);
+                    }
+                }
+                _ => self.io_failed(Error::io(format!("writing failed: {e}"), Some(e))),
+            },
+        }
+    }
+
+    /// Answers [`Output::Receive`](crate::Output::Receive) with the number of bytes read
+    /// (0 = EOF), or the read's error.
+    pub fn handle_received(&mut self, now: Now, conn: ConnId, result: io::Result<usize>) {
+        self.tick(now);
+        if matches!(self.state, State::Failed | State::Done) {
+            return;
+        }
+        let n = match result {
+            Ok(n) => n,
+            Err(e) if is_not_ready(&e) => return,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return self.check_deadlines(),
+            Err(e) => {
+                if self.conn_for(conn).is_none() {
+                    return;
+                }
+                let error = match (&self.state, self.exchange.as_mut()) {
+                    (State::Exchanging | State::Body, Some(exchange)) => exchange.on_read_error(e),
+                    _ => Error::io(format!("reading failed: {e}"), Some(e)),
+                };
+                return self.io_failed(error);
+            }
+        };
+        if self.conn_for(conn).is_none() {
+            return;
+        }
+        self.io = None;
+        let Some(connection) = self.conn_for(conn) else {
+            return;
+        };
+        if let Err(e) = connection.on_received(n) {
+            return self.io_failed(e);
+        }
+        match self.state {
+            State::Finding(_) => {
+                let Some(finder) = self.finder.as_mut() else {
+                    return;
+                };
+                let found = finder.on_handshake_progress(self.now, &mut self.events);
+                self.resume_found(found);
+            }
+            State::Exchanging => {
+                let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut())
+                else {
+                    return;
+                };
+                let mut cx = Cx {
+                    now: self.now,
+                    events: &mut self.events,
+                    config: &self.shared.config,
+                };
+                match exchange.on_received(conn, &mut cx) {
+                    Ok(Some(head)) => self.head_arrived(head),
+                    Ok(None) => {}
+                    Err(e) => self.exchange_failed(e),
+                }
+            }
+            State::Draining(_) => self.drain_progress(),
+            State::Body => self.want_receive = false,
+            _ => {}
+        }
+    }
+
+    /// Answers [`Output::PullBody`](crate::Output::PullBody) with the number of bytes read
+    /// (0 = end of body), or the body source's error.
+    pub fn handle_body_pulled(&mut self, now: Now, result: io::Result<usize>) {
+        self.tick(now);
+        if !matches!(self.state, State::Exchanging) {
+            return;
+        }
+        let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
+            return;
+        };
+        let mut cx = Cx {
+            now: self.now,
+            events: &mut self.events,
+            config: &self.shared.config,
+        };
+        if let Err(e) = exchange.on_pulled(conn, result, &mut cx) {
+            self.exchange_failed(e);
+        }
+    }
+
+    /// Answers [`Output::Intercept`](crate::Output::Intercept) (or a later
+    /// [`Output::Proceeded`](crate::Output::Proceeded)): the runtime interceptor `id` proceeds
+    /// with `request`, down the rest of the chain.
+    pub fn proceed(&mut self, now: Now, id: InterceptorId, request: Request) {
+        self.tick(now);
+        self.external_proceed(id, request);
+    }
+
+    /// Answers [`Output::Intercept`](crate::Output::Intercept) (or a later
+    /// [`Output::Proceeded`](crate::Output::Proceeded)): the runtime interceptor `id` is done,
+    /// with this response head (or failure) for the links above it. With `replaced_body`, the
+    /// runtime serves a body of its own for this response (the one from below is discarded).
+    pub fn handle_intercepted(
+        &mut self,
+        now: Now,
+        id: InterceptorId,
+        result: Result<Response<()>, Error>,
+        replaced_body: bool,
+    ) {
+        self.tick(now);
+        self.external_done(id, result, replaced_body);
+    }
+
+    /// The final response head of the exchange arrived: it goes up the chain.
+    fn head_arrived(&mut self, head: Head) {
+        let Some(exchange) = self.exchange.as_ref() else {
+            return;
+        };
+        let request: Arc<Request> = exchange.request().clone();
+        let response = Response::from_parts(head.parts, request, exchange.sent_at(), self.now.wall);
+        self.body = super::body::ResponseBody::exchange(head.bodiless);
+        self.io = None;
+        self.chain_resume_up(Ok(response));
+    }
+
+    /// Continues the chain upwards from the call-server link.
+    fn chain_resume_up(&mut self, result: Result<Response<()>, Error>) {
+        self.state = State::Running;
+        self.chain.pos = self.chain.server_pos();
+        self.run(Baton::Up(result));
+    }
+
+    /// The exchange failed: its connection is closed, and the failure goes up the chain (where
+    /// the retry rules may send the request again).
+    pub(super) fn exchange_failed(&mut self, error: Error) {
+        let error = error.with_phase(self.phase());
+        let Some(exchange) = self.exchange.take() else {
+            return self.fail(error);
+        };
+        if matches!(self.state, State::Body) {
+            // The response was delivered: its body failed, the call with it.
+            self.exchange = Some(exchange);
+            return self.fail(error);
+        }
+        self.attempt = Attempt {
+            reused: self.conn_reused,
+            transmitted: exchange.transmitted_any(),
+            body_pulled: exchange.body_pulled(),
+            response_started: exchange.response_started(),
+        };
+        let reported = error.clone();
+        if exchange.state() == crate::exchange::State::Send {
+            self.events
+                .emit(self.now.mono, || EventKind::RequestFailed {
+                    error: reported,
+                });
+        } else {
+            self.events
+                .emit(self.now.mono, || EventKind::ResponseFailed {
+                    error: reported,
+                });
+        }
+        if let Some(conn) = self.conn.take() {
+            self.let_go(conn, false);
+        }
+        self.io = None;
+        self.body = super::body::ResponseBody::none();
+        self.chain_resume_up(Err(error));
+    }
+
+    /// An I/O failure (an error or a passed deadline), routed by what the call was doing.
+    pub(super) fn io_failed(&mut self, error: Error) {
+        match self.state {
+            State::Finding(_) => {
+                if let Some(finder) = self.finder.as_mut() {
+                    if let Some(conn) = finder.abandon() {
+                        self.closing.push(conn.id());
+                    }
+                }
+                let found = crate::connection::finder::Found::Failed(error);
+                self.resume_found(found);
+            }
+            State::Exchanging => self.exchange_failed(error),
+            State::Draining(_) => self.drain_given_up(),
+            _ => self.fail(error),
+        }
+    }
+
+    /// Waiting for `100 Continue` timed out: send the body anyway.
+    pub(super) fn continue_timed_out(&mut self) {
+        let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
+            return;
+        };
+        let mut cx = Cx {
+            now: self.now,
+            events: &mut self.events,
+            config: &self.shared.config,
+        };
+        if let Err(e) = exchange.release_held_body(conn, &mut cx) {
+            self.exchange_failed(e);
+        }
+    }
+}
+
+/// Records a write of TLS records outside an exchange (a key update, an alert).
+fn connection_transmitted(conn: Option<&mut Connection>, n: usize) {
+    if let Some(conn) = conn {
+        conn.on_transmitted(n);
+    }
+}

@@ -1,0 +1,486 @@
+//! The driver contract, written once: a [`Driver`] performs a [`Call`]'s outputs through a
+//! runtime's [`Transport`] (sockets, name resolution, a timer and a clock) and reports back.
+//!
+//! Every runtime, blocking or async, and the test simulation drive calls through this one
+//! helper, so a new output is one edit here. It is poll-based so that async runtimes can wait
+//! inside the task that owns the call; a blocking transport simply never returns
+//! `Poll::Pending` from its socket operations (it blocks, with the deadline as the socket
+//! timeout). A driver that wants to own every detail (an embedder's event loop) can still drive
+//! a [`Call`] through its raw contract instead.
+//!
+//! Sockets are kept by connection id, as the outputs name them: a call may hold a connection
+//! being set up and another it is done with at the same time.
+//!
+//! The helper performs no I/O itself: every socket, resolver and clock operation goes through
+//! the [`Transport`], which is the runtime's. Nothing here blocks or sleeps.
+
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use core::net::SocketAddr;
+
+use crate::connection::{Address, ConnId, Connection};
+use crate::interceptor::InterceptorId;
+use crate::{
+    BodyRead, Call, Config, Error, EventListener, Instant, Now, Output, Request, Response,
+};
+
+/// What a runtime provides to drive calls.
+///
+/// Each `poll_*` operation follows `Future::poll`'s contract: `Poll::Pending` means the waker
+/// in `cx` will be woken when it may progress. A blocking transport never returns `Pending`
+/// from socket operations: it blocks until done or until `deadline` (returning an error of kind
+/// `TimedOut`).
+pub trait Transport {
+    /// The runtime's socket.
+    type Socket;
+
+    /// The current time.
+    fn now(&mut self) -> Now;
+
+    /// Resolves `host` (polled until ready; a new lookup starts when none is in flight).
+    fn poll_resolve(
+        &mut self,
+        cx: &mut Context<'_>,
+        host: &str,
+        port: u16,
+    ) -> Poll<io::Result<Vec<SocketAddr>>>;
+
+    /// Connects attempt `conn` to `addr` (polled until ready; the attempt starts at the first
+    /// poll for `conn`).
+    fn poll_connect(
+        &mut self,
+        cx: &mut Context<'_>,
+        conn: ConnId,
+        addr: SocketAddr,
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<Self::Socket>>;
+
+    /// Gives up on connect attempt `conn` (it timed out, or the call ended).
+    fn cancel_connect(&mut self, conn: ConnId) {
+        let _ = conn;
+    }
+
+    /// Writes (a prefix of) `buf`.
+    fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut Self::Socket,
+        buf: &[u8],
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>>;
+
+    /// Reads into `buf` (0 = EOF).
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut Self::Socket,
+        buf: &mut [u8],
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>>;
+
+    /// Ready once `deadline` has passed; otherwise arranges a wake-up for it.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()>;
+
+    /// Whether a pooled socket is still open with nothing unread, checked without blocking.
+    fn is_healthy(&mut self, socket: &mut Self::Socket) -> bool;
+
+    /// An idle pooled connection to `address`, with its socket.
+    fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, Self::Socket)>;
+
+    /// Puts a connection and its socket in the pool.
+    fn release(&mut self, now: Instant, conn: Connection, socket: Self::Socket);
+
+    /// Whether the call was canceled from outside (registering `cx`'s waker for a later
+    /// cancel). The driver checks before every step and after every I/O operation, so a cancel
+    /// that interrupted an operation wins over the operation's outcome.
+    fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
+        let _ = cx;
+        false
+    }
+
+    /// The call starts (`true`) or stops (`false`) using `socket` (a blocking runtime keeps a
+    /// handle to interrupt a blocked operation on cancel).
+    fn on_socket(&mut self, socket: &Self::Socket, in_use: bool) {
+        let _ = (socket, in_use);
+    }
+}
+
+/// What one step of the driver produced.
+#[derive(Debug)]
+pub enum Step {
+    /// Something was done; step again.
+    Progress,
+    /// The response head: hand it to the caller, whose reads then go through
+    /// [`Driver::poll_read`].
+    Response(Response<()>),
+    /// A runtime interceptor is to run with this request (see
+    /// [`Output::Intercept`]).
+    Intercept(InterceptorId, Request),
+    /// The result of a runtime interceptor's `proceed` (see [`Output::Proceeded`]).
+    Proceeded(InterceptorId, Result<Response<()>, Error>),
+    /// Nothing to do until the caller acts.
+    Idle,
+    /// The call is over.
+    Done,
+}
+
+/// Drives one call through a transport.
+pub struct Driver<T: Transport> {
+    call: Call,
+    transport: T,
+    sockets: Vec<(ConnId, T::Socket)>,
+    listener: Option<Arc<dyn EventListener>>,
+}
+
+impl<T: Transport> std::fmt::Debug for Driver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("call", &self.call)
+            .field("sockets", &self.sockets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn socket<S>(sockets: &mut [(ConnId, S)], id: ConnId) -> Option<&mut S> {
+    sockets.iter_mut().find(|(c, _)| *c == id).map(|(_, s)| s)
+}
+
+fn not_connected() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "no socket for this connection")
+}
+
+impl<T: Transport> Driver<T> {
+    /// A driver for `call` over `transport`; events go to the listener `config` makes for the
+    /// call, if any.
+    pub fn new(call: Call, transport: T, config: &Config) -> Driver<T> {
+        let listener = config
+            .event_listener_factory()
+            .map(|factory| factory.create(call.id(), call.request()));
+        Driver {
+            call,
+            transport,
+            sockets: Vec::new(),
+            listener,
+        }
+    }
+
+    /// The call.
+    pub fn call(&self) -> &Call {
+        &self.call
+    }
+
+    /// The call, for inputs the runtime gives it directly (cancel, interceptor answers).
+    pub fn call_mut(&mut self) -> &mut Call {
+        &mut self.call
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The transport, mutably.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Cancels the call and closes its sockets.
+    pub fn cancel(&mut self) {
+        let now = self.transport.now();
+        self.call.cancel(now);
+        self.settle();
+    }
+
+    /// Performs one output of the call.
+    pub fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
+        self.check_canceled(cx);
+        let now = self.transport.now();
+        let output = match self.call.poll_output(now) {
+            Ok(output) => output,
+            Err(e) => {
+                self.drop_sockets();
+                return Poll::Ready(Err(e));
+            }
+        };
+        match output {
+            Output::Event(event) => {
+                if let Some(listener) = &self.listener {
+                    listener.on_event(&event);
+                }
+            }
+            Output::Acquire { address } => {
+                let pooled = self.transport.acquire(now.mono, address);
+                let conn = pooled.map(|(conn, socket)| {
+                    self.transport.on_socket(&socket, true);
+                    self.sockets.push((conn.id(), socket));
+                    conn
+                });
+                self.call.handle_acquired(now, conn);
+            }
+            Output::CheckHealth { conn } => {
+                let healthy = match socket(&mut self.sockets, conn) {
+                    Some(s) => self.transport.is_healthy(s),
+                    None => false,
+                };
+                self.call.handle_health(now, conn, healthy);
+            }
+            Output::Resolve { host, port } => match self.transport.poll_resolve(cx, host, port) {
+                Poll::Ready(result) => {
+                    if !self.check_canceled(cx) {
+                        let now = self.transport.now();
+                        self.call.handle_resolved(now, result);
+                    }
+                }
+                Poll::Pending => return self.wait_for(cx, self.call.poll_timeout()),
+            },
+            Output::Connect {
+                conn,
+                addr,
+                deadline,
+            } => match self.transport.poll_connect(cx, conn, addr, deadline) {
+                Poll::Ready(result) => {
+                    let result = result.map(|socket| {
+                        self.transport.on_socket(&socket, true);
+                        self.sockets.push((conn, socket));
+                    });
+                    if !self.check_canceled(cx) {
+                        let now = self.transport.now();
+                        self.call.handle_connected(now, conn, result);
+                    }
+                }
+                Poll::Pending => return self.wait_for(cx, deadline),
+            },
+            Output::Transmit {
+                conn,
+                bytes,
+                deadline,
+            } => {
+                let result = match socket(&mut self.sockets, conn) {
+                    Some(s) => self.transport.poll_write(cx, s, bytes, deadline),
+                    None => Poll::Ready(Err(not_connected())),
+                };
+                match result {
+                    Poll::Ready(r) => {
+                        if !self.check_canceled(cx) {
+                            let now = self.transport.now();
+                            self.call.handle_transmitted(now, conn, r);
+                        }
+                    }
+                    Poll::Pending => return self.wait_for(cx, deadline),
+                }
+            }
+            Output::Receive {
+                conn,
+                buf,
+                deadline,
+            } => {
+                let result = match socket(&mut self.sockets, conn) {
+                    Some(s) => self.transport.poll_read(cx, s, buf, deadline),
+                    None => Poll::Ready(Err(not_connected())),
+                };
+                match result {
+                    Poll::Ready(r) => {
+                        if !self.check_canceled(cx) {
+                            let now = self.transport.now();
+                            self.call.handle_received(now, conn, r);
+                        }
+                    }
+                    Poll::Pending => return self.wait_for(cx, deadline),
+                }
+            }
+            Output::Close { conn } => self.close(conn),
+            Output::Release(conn) => match self.sockets.iter().position(|(c, _)| *c == conn.id()) {
+                Some(i) => {
+                    let (_, socket) = self.sockets.swap_remove(i);
+                    self.transport.on_socket(&socket, false);
+                    self.transport.release(now.mono, conn, socket);
+                }
+                None => drop(conn),
+            },
+            Output::PullBody { body, buf } => match body.poll_read(cx, buf) {
+                Poll::Ready(result) => {
+                    let now = self.transport.now();
+                    self.call.handle_body_pulled(now, result);
+                }
+                Poll::Pending => return Poll::Pending,
+            },
+            Output::Intercept { id, request } => {
+                return Poll::Ready(Ok(Step::Intercept(id, request)));
+            }
+            Output::Proceeded { id, result } => {
+                return Poll::Ready(Ok(Step::Proceeded(id, result)));
+            }
+            Output::Response(head) => return Poll::Ready(Ok(Step::Response(head))),
+            Output::Idle => return Poll::Ready(Ok(Step::Idle)),
+            Output::Done => return Poll::Ready(Ok(Step::Done)),
+        }
+        Poll::Ready(Ok(Step::Progress))
+    }
+
+    /// An operation is pending: wait for it, or for `deadline`, whichever comes first. When
+    /// the deadline has passed, the call hears of it and the step counts as progress.
+    fn wait_for(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline: Option<Instant>,
+    ) -> Poll<Result<Step, Error>> {
+        let Some(deadline) = earliest(deadline, self.call.poll_timeout()) else {
+            return Poll::Pending;
+        };
+        match self.transport.poll_deadline(cx, deadline) {
+            Poll::Ready(()) => {
+                let now = self.transport.now();
+                self.call.handle_timeout(now);
+                Poll::Ready(Ok(Step::Progress))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Cancels the call if the transport says it was canceled; true if so.
+    fn check_canceled(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.transport.poll_canceled(cx) {
+            let now = self.transport.now();
+            self.call.cancel(now);
+            return true;
+        }
+        false
+    }
+
+    fn close(&mut self, conn: ConnId) {
+        self.transport.cancel_connect(conn);
+        if let Some(i) = self.sockets.iter().position(|(c, _)| *c == conn) {
+            let (_, socket) = self.sockets.swap_remove(i);
+            self.transport.on_socket(&socket, false);
+        }
+    }
+
+    fn drop_sockets(&mut self) {
+        for (conn, socket) in self.sockets.drain(..) {
+            self.transport.cancel_connect(conn);
+            self.transport.on_socket(&socket, false);
+        }
+    }
+
+    /// Drives the call to its next step that needs the runtime: the response head, a runtime
+    /// interceptor, or the end.
+    pub fn poll_until_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
+        loop {
+            match self.poll_step(cx) {
+                Poll::Ready(Ok(Step::Progress)) => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Reads response body bytes into `buf`; `Ok(0)` at the end.
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, Error>> {
+        // Each turn either returns or performs one output; a call that asks for nothing while
+        // its body is pending is a bug, caught here rather than spinning.
+        for _ in 0..1_000_000 {
+            self.check_canceled(cx);
+            let now = self.transport.now();
+            match self.call.read_body(now, buf) {
+                Err(e) => {
+                    self.settle();
+                    return Poll::Ready(Err(e));
+                }
+                Ok(BodyRead::Data(n)) => return Poll::Ready(Ok(n)),
+                Ok(BodyRead::End) => {
+                    self.settle();
+                    return Poll::Ready(Ok(0));
+                }
+                Ok(BodyRead::Direct { conn, max }) => {
+                    let deadline = self.call.poll_timeout();
+                    let result = match socket(&mut self.sockets, conn) {
+                        Some(s) => self.transport.poll_read(cx, s, &mut buf[..max], deadline),
+                        None => Poll::Ready(Err(not_connected())),
+                    };
+                    match result {
+                        Poll::Ready(_) if self.check_canceled(cx) => continue,
+                        Poll::Ready(r) => {
+                            let now = self.transport.now();
+                            match self.call.handle_direct_read(now, r) {
+                                Ok(0) => continue,
+                                Ok(n) => return Poll::Ready(Ok(n)),
+                                Err(e) => {
+                                    self.settle();
+                                    return Poll::Ready(Err(e));
+                                }
+                            }
+                        }
+                        Poll::Pending => match self.wait_for(cx, deadline) {
+                            Poll::Ready(_) => continue,
+                            Poll::Pending => return Poll::Pending,
+                        },
+                    }
+                }
+                Ok(BodyRead::Pull(body)) => match body.poll_read(cx, buf) {
+                    Poll::Ready(r) => {
+                        let now = self.transport.now();
+                        match self.call.handle_direct_read(now, r) {
+                            Ok(0) => continue,
+                            Ok(n) => return Poll::Ready(Ok(n)),
+                            Err(e) => {
+                                self.settle();
+                                return Poll::Ready(Err(e));
+                            }
+                        }
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+                Ok(BodyRead::Pending) => match self.poll_step(cx) {
+                    Poll::Ready(Ok(_)) => {}
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                },
+            }
+        }
+        Poll::Ready(Err(Error::io(
+            "the call made no progress reading its body",
+            None,
+        )))
+    }
+
+    /// Performs the outputs that need no waiting (events, releases, closes), as after the body
+    /// ended or the call failed.
+    pub fn settle(&mut self) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..10_000 {
+            match self.poll_step(&mut cx) {
+                Poll::Ready(Ok(Step::Progress)) => {}
+                _ => return,
+            }
+        }
+    }
+
+    /// Drops what is left of the body: if it already arrived in full, the connection still
+    /// goes back to the pool.
+    pub fn discard(&mut self) {
+        let now = self.transport.now();
+        if self.call.discard_buffered_body(now) {
+            self.settle();
+        }
+    }
+
+    /// The trailers of a chunked response, after its end.
+    pub fn trailers(&self) -> Option<&crate::Headers> {
+        self.call.trailers()
+    }
+}
+
+impl<T: Transport> Drop for Driver<T> {
+    fn drop(&mut self) {
+        self.drop_sockets();
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    crate::time::earliest(a, b)
+}

@@ -1,0 +1,308 @@
+//! The retry-and-follow-up link (OkHttp's `RetryAndFollowUpInterceptor`): it answers a failure
+//! with a retry when that is safe, and a response with the request it calls for (a redirect, an
+//! authenticated request, a retry after 408 or 503), up to [`Config::max_follow_ups`]
+//! follow-ups.
+//!
+//! Each decision is a pure function of the response or failure, the facts the call gathered and
+//! the configuration, so it is tested here alone:
+//! - [`recover`](recover::may_retry): whether a failed attempt is sent again;
+//! - [`redirect`]: the request a 3xx asks for;
+//! - [`auth`]: answering 401 and 407;
+//! - 408 and 503: retried once, as OkHttp does.
+
+pub(crate) mod auth;
+pub(crate) mod recover;
+pub(crate) mod redirect;
+
+use std::sync::Arc;
+
+use crate::{Config, Error, Request, Response};
+
+pub(crate) use recover::Attempt;
+
+/// What the link decided about a response.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    /// Return this response.
+    Return(Response<()>),
+    /// Send this request next (the response is kept as the next one's prior response).
+    FollowUp(Request),
+    /// Fail the call.
+    Fail(Error),
+}
+
+/// The link's state for one call.
+#[derive(Debug, Default)]
+pub(crate) struct FollowUp {
+    /// The request last sent down the chain.
+    request: Option<Arc<Request>>,
+    /// The response last followed, without its body.
+    prior: Option<Response<()>>,
+    follow_ups: u32,
+    /// Identical credentials answered in a row.
+    same_credentials: u32,
+}
+
+impl FollowUp {
+    /// The status of the response last followed.
+    pub(crate) fn followed_status(&self) -> Option<http::StatusCode> {
+        self.prior.as_ref().map(Response::status)
+    }
+
+    /// Remembers the request going down, for a retry.
+    pub(crate) fn on_request(&mut self, request: &Arc<Request>) {
+        self.request = Some(request.clone());
+    }
+
+    /// The request to send again after `error`, if the retry rules allow it.
+    pub(crate) fn on_failure(
+        &mut self,
+        error: &Error,
+        attempt: &Attempt,
+        config: &Config,
+    ) -> Option<Arc<Request>> {
+        let request = self.request.as_ref()?;
+        recover::may_retry(error, attempt, request, config).then(|| request.clone())
+    }
+
+    /// Decides what `response` calls for.
+    pub(crate) fn on_response(&mut self, mut response: Response<()>, config: &Config) -> Decision {
+        response.set_prior_response(self.prior.take());
+        let Some(next) = self.follow_up_request(&response, config) else {
+            return Decision::Return(response);
+        };
+        let next = match next {
+            Ok(next) => next,
+            Err(e) => return Decision::Fail(e),
+        };
+        self.follow_ups += 1;
+        if self.follow_ups > config.max_follow_ups {
+            return Decision::Fail(Error::too_many_follow_ups(self.follow_ups));
+        }
+        self.prior = Some(response);
+        Decision::FollowUp(next)
+    }
+
+    /// The request `response` calls for, if any (OkHttp's `followUpRequest`).
+    fn follow_up_request(
+        &mut self,
+        response: &Response<()>,
+        config: &Config,
+    ) -> Option<Result<Request, Error>> {
+        let status = response.status().as_u16();
+        match status {
+            407 => {
+                // Only a proxy may ask for proxy credentials; there is none on this path.
+                Some(Err(Error::protocol(
+                    "received HTTP 407 Proxy Authentication Required without using a proxy",
+                )))
+            }
+            401 => {
+                let authenticator = config.authenticator.as_deref()?;
+                let next = authenticator.authenticate(response)?;
+                let repeated = next.header("authorization").is_some()
+                    && next.header("authorization") == response.request().header("authorization");
+                if repeated {
+                    self.same_credentials += 1;
+                    if self.same_credentials >= auth::MAX_SAME_CREDENTIALS {
+                        return None;
+                    }
+                } else {
+                    self.same_credentials = 0;
+                }
+                Some(Ok(next))
+            }
+            300..=303 | 307 | 308 => redirect::redirect(response, config).ok().map(Ok),
+            408 => {
+                // A server timeout: the same request once more, unless retrying is off, the
+                // body cannot be sent again, the last answer was a 408 too, or the server asks
+                // for a delay (OkHttp).
+                let request = response.request();
+                let again = config.retry_on_connection_failure
+                    && !request.body().is_one_shot()
+                    && response.prior_response().map(|p| p.status().as_u16()) != Some(408)
+                    && retry_after(response, 0) == 0;
+                again.then(|| Ok(request.clone()))
+            }
+            503 => {
+                // Service unavailable: retried once, only when the server says right now.
+                let again = response.prior_response().map(|p| p.status().as_u16()) != Some(503)
+                    && retry_after(response, u64::MAX) == 0;
+                again.then(|| Ok(response.request().clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `Retry-After` in seconds: `default` when absent, and "a long time" for an HTTP date or
+/// anything that is not a number (OkHttp's reading).
+fn retry_after(response: &Response<()>, default: u64) -> u64 {
+    match response.header("retry-after") {
+        None => default,
+        Some(v) => v.trim().parse().unwrap_or(u64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BasicAuthenticator, StatusCode};
+
+    fn response(status: u16, request: Request, headers: &[(&str, &str)]) -> Response<()> {
+        let mut r = Response::new(StatusCode::from_u16(status).unwrap(), request);
+        for (n, v) in headers {
+            r.headers_mut().append(n, v).unwrap();
+        }
+        r
+    }
+
+    fn get() -> Request {
+        Request::get("http://a.test/").build().unwrap()
+    }
+
+    fn follow(link: &mut FollowUp, r: Response<()>, config: &Config) -> Option<Request> {
+        match link.on_response(r, config) {
+            Decision::FollowUp(next) => Some(next),
+            Decision::Return(_) => None,
+            Decision::Fail(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_408_is_retried_once_and_not_after_a_delay() {
+        let config = Config::default();
+        let mut link = FollowUp::default();
+        let next = follow(&mut link, response(408, get(), &[]), &config).unwrap();
+        assert_eq!(next.url().as_str(), "http://a.test/");
+        assert!(follow(&mut link, response(408, next, &[]), &config).is_none());
+        let mut link = FollowUp::default();
+        assert!(
+            follow(
+                &mut link,
+                response(408, get(), &[("Retry-After", "1")]),
+                &config
+            )
+            .is_none()
+        );
+        let one_shot = Request::put("http://a.test/")
+            .body(crate::Body::from_reader(std::io::empty(), None))
+            .build()
+            .unwrap();
+        assert!(
+            follow(
+                &mut FollowUp::default(),
+                response(408, one_shot, &[]),
+                &config
+            )
+            .is_none()
+        );
+        let off = Config::builder()
+            .retry_on_connection_failure(false)
+            .build()
+            .unwrap();
+        assert!(follow(&mut FollowUp::default(), response(408, get(), &[]), &off).is_none());
+    }
+
+    #[test]
+    fn a_503_is_retried_once_only_when_retry_after_is_zero() {
+        let config = Config::default();
+        assert!(follow(&mut FollowUp::default(), response(503, get(), &[]), &config).is_none());
+        let mut link = FollowUp::default();
+        let next = follow(
+            &mut link,
+            response(503, get(), &[("Retry-After", "0")]),
+            &config,
+        )
+        .unwrap();
+        assert!(
+            follow(
+                &mut link,
+                response(503, next, &[("Retry-After", "0")]),
+                &config
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn too_many_follow_ups_fail_with_their_own_kind() {
+        let config = Config::builder().max_follow_ups(2).build().unwrap();
+        let mut link = FollowUp::default();
+        let mut request = get();
+        for _ in 0..2 {
+            request = follow(
+                &mut link,
+                response(302, request, &[("Location", "/x")]),
+                &config,
+            )
+            .unwrap();
+        }
+        match link.on_response(response(302, request, &[("Location", "/x")]), &config) {
+            Decision::Fail(e) => {
+                assert_eq!(e.kind(), crate::ErrorKind::TooManyFollowUps);
+                assert_eq!(e.message(), "Too many follow-up requests: 3");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn responses_carry_their_prior_response() {
+        let config = Config::default();
+        let mut link = FollowUp::default();
+        let next = follow(
+            &mut link,
+            response(301, get(), &[("Location", "/b")]),
+            &config,
+        )
+        .unwrap();
+        match link.on_response(response(200, next, &[]), &config) {
+            Decision::Return(r) => {
+                let prior = r.prior_response().unwrap();
+                assert_eq!(prior.status().as_u16(), 301);
+                assert_eq!(r.prior_count(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn challenges_go_to_the_authenticator_and_stop_when_it_repeats_itself() {
+        struct Same;
+        impl auth::Authenticator for Same {
+            fn authenticate(&self, c: &Response<()>) -> Option<Request> {
+                let mut r = c.request().clone();
+                r.headers_mut().set("Authorization", "Basic same").ok()?;
+                Some(r)
+            }
+        }
+        let none = Config::default();
+        assert!(follow(&mut FollowUp::default(), response(401, get(), &[]), &none).is_none());
+        let config = Config::builder().authenticator(Same).build().unwrap();
+        let mut link = FollowUp::default();
+        let mut request = get();
+        let mut sent = 0;
+        while let Some(next) = follow(&mut link, response(401, request, &[]), &config) {
+            sent += 1;
+            assert!(sent < 10, "the authenticator loop was not stopped");
+            request = next;
+        }
+        assert_eq!(sent, auth::MAX_SAME_CREDENTIALS);
+        let basic = Config::builder()
+            .authenticator(BasicAuthenticator::new("u", "p"))
+            .build()
+            .unwrap();
+        let mut link = FollowUp::default();
+        let next = follow(&mut link, response(401, get(), &[]), &basic).unwrap();
+        assert!(follow(&mut link, response(401, next, &[]), &basic).is_none());
+    }
+
+    #[test]
+    fn a_407_without_a_proxy_is_a_protocol_error() {
+        match FollowUp::default().on_response(response(407, get(), &[]), &Config::default()) {
+            Decision::Fail(e) => assert_eq!(e.kind(), crate::ErrorKind::Protocol),
+            other => panic!("{other:?}"),
+        }
+    }
+}
