@@ -18,7 +18,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The server broke HTTP/1.1: a malformed head, ambiguous or invalid body framing, a body
-    /// cut short, a head over the configured limits.
+    /// cut short; or it sent more than one of the client's limits allows ([`Error::limit`]
+    /// names the limit).
     Protocol,
     /// A connect, read, write or whole-call deadline passed ([`Error::timeout_kind`] says which).
     Timeout,
@@ -79,6 +80,50 @@ pub enum Phase {
     ReceiveBody,
 }
 
+/// A bound on what a server may make the client read, named by a limit error
+/// ([`Error::limit`]).
+///
+/// Each limit is a [`ClientBuilder`](crate::ClientBuilder) setting; the error message names the
+/// setting to raise. New limits may be added; match with a wildcard arm.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// The response head's size, counting every interim (1xx) head before the final one.
+    HeadBytes,
+    /// The number of header fields in one response head or trailer section.
+    HeaderFields,
+    /// The number of interim (1xx) responses before the final one.
+    InterimResponses,
+    /// The length of one chunk-size line of a chunked body (size and chunk extensions).
+    ChunkExtension,
+    /// The size of a chunked body's trailer section.
+    TrailerBytes,
+}
+
+impl Limit {
+    /// What the limit bounds, its unit, and the builder setting that raises it: the one place a
+    /// new limit needs a line besides its variant.
+    fn spec(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Limit::HeadBytes => ("response head", "bytes", "max_response_head_bytes"),
+            Limit::HeaderFields => ("header section", "fields", "max_response_headers"),
+            Limit::InterimResponses => (
+                "response",
+                "interim (1xx) responses",
+                "max_interim_responses",
+            ),
+            Limit::ChunkExtension => ("chunk size line", "bytes", "max_chunk_extension_bytes"),
+            Limit::TrailerBytes => ("trailer section", "bytes", "max_trailer_bytes"),
+        }
+    }
+
+    /// The name of the [`ClientBuilder`](crate::ClientBuilder) method that sets this limit,
+    /// such as `max_response_head_bytes`.
+    pub fn setting(self) -> &'static str {
+        self.spec().2
+    }
+}
+
 /// Which deadline a [`ErrorKind::Timeout`] error hit.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +168,7 @@ struct Inner {
     request: Option<String>,
     source: Option<Arc<dyn StdError + Send + Sync>>,
     tls: Option<rustls::Error>,
+    limit: Option<Limit>,
 }
 
 impl Error {
@@ -136,6 +182,7 @@ impl Error {
                 request: None,
                 source: None,
                 tls: None,
+                limit: None,
             }),
         }
     }
@@ -143,6 +190,27 @@ impl Error {
     /// The server broke the protocol.
     pub fn protocol(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Protocol, message)
+    }
+
+    /// The server sent more than `limit` allows (`max` is the configured bound, for the
+    /// message). The error's kind is [`ErrorKind::Protocol`]; [`Error::limit`] names the limit.
+    ///
+    /// ```
+    /// use wayfarer_core::{Error, ErrorKind, Limit};
+    ///
+    /// let e = Error::limit_exceeded(Limit::HeadBytes, 1024);
+    /// assert_eq!(e.kind(), ErrorKind::Protocol);
+    /// assert_eq!(e.limit(), Some(Limit::HeadBytes));
+    /// assert!(e.to_string().contains("max_response_head_bytes"));
+    /// ```
+    pub fn limit_exceeded(limit: Limit, max: u64) -> Error {
+        let (what, unit, setting) = limit.spec();
+        let message = format!(
+            "{what} exceeds the limit of {max} {unit}; raise it with ClientBuilder::{setting}"
+        );
+        let mut e = Error::new(ErrorKind::Protocol, message);
+        e.inner.limit = Some(limit);
+        e
     }
 
     /// The caller's input cannot be sent.
@@ -269,6 +337,11 @@ impl Error {
         self.inner.tls.as_ref()
     }
 
+    /// For an error caused by a server exceeding one of the client's limits, which one.
+    pub fn limit(&self) -> Option<Limit> {
+        self.inner.limit
+    }
+
     /// The message without the request suffix.
     pub fn message(&self) -> &str {
         &self.inner.message
@@ -342,6 +415,9 @@ impl fmt::Debug for Error {
         }
         if let Some(p) = self.inner.phase {
             d.field("phase", &p);
+        }
+        if let Some(l) = self.inner.limit {
+            d.field("limit", &l);
         }
         if let Some(r) = &self.inner.request {
             d.field("request", r);

@@ -252,7 +252,6 @@ pub struct Call {
     /// A write failed mid-body: the server may have answered early; report this if it did not.
     write_error: Option<Error>,
     head: HeadReader,
-    interim: usize,
     /// Some byte of a response arrived on the current connection.
     response_started: bool,
     decoder: BodyDecoder,
@@ -324,7 +323,6 @@ impl Call {
             sent_at: now.wall,
             write_error: None,
             head: HeadReader::default(),
-            interim: 0,
             response_started: false,
             decoder: BodyDecoder::Done,
             reusable: false,
@@ -787,7 +785,6 @@ impl Call {
         self.close_pending = true;
         self.io = None;
         self.head = HeadReader::default();
-        self.interim = 0;
         self.response_started = false;
         self.write_error = None;
         if self.send.pulled_any {

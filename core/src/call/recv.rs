@@ -1,7 +1,7 @@
 //! Receiving the response: interim responses, the final head, and the body as the caller reads.
 //!
-//! Interim (1xx) responses are skipped, a `100 Continue` releases a held body, and at most
-//! `max_interim_responses` are accepted. The final head decides the body's framing and whether
+//! Interim (1xx) responses are skipped, a `100 Continue` releases a held body, and the head
+//! reader accepts at most `max_interim_responses`. The final head decides the body's framing and whether
 //! the connection can be reused; the body is then decoded only as fast as the caller reads it,
 //! so memory stays bounded by the connection's receive buffer.
 
@@ -103,14 +103,8 @@ impl Call {
                     parts
                 }
             };
+            // The head reader has counted interim heads against the limits.
             if parts.status.is_informational() && parts.status != StatusCode::SWITCHING_PROTOCOLS {
-                self.interim += 1;
-                if self.interim > limits.max_interim_responses {
-                    return self.fail(Error::protocol(format!(
-                        "more than {} interim (1xx) responses",
-                        limits.max_interim_responses
-                    )));
-                }
                 self.event(EventKind::InterimResponse {
                     status: parts.status,
                 });
