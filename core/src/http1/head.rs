@@ -10,6 +10,10 @@
 //! together (checked before the blank line arrives, so a server cannot make us buffer without
 //! bound), the number of interim heads, and, if set, the number of fields. Each gives a
 //! [`Limit`] error.
+//!
+//! The status code must lie in 100..=599 (RFC 9110 section 15). RFC 9110 lets a client treat a
+//! code outside that range as a 5xx; we refuse it as a protocol error instead, since such codes
+//! are in practice internal values leaking out of a broken server, not a server's answer.
 
 use std::mem::MaybeUninit;
 
@@ -160,6 +164,11 @@ fn parse_into<'h>(
     let code = response
         .code
         .ok_or_else(|| Error::protocol("missing status code"))?;
+    if !(100..=599).contains(&code) {
+        return Err(Error::protocol(format!(
+            "invalid status code {code}: not in 100-599"
+        )));
+    }
     let status = StatusCode::from_u16(code)
         .map_err(|_| Error::protocol(format!("invalid status code {code}")))?;
     let reason = response.reason.unwrap_or("").to_owned();
@@ -423,6 +432,23 @@ mod tests {
         };
         let upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
         assert_eq!(read_response(upgrade, &zero, false).unwrap(), 101);
+    }
+
+    #[test]
+    fn status_codes_outside_100_to_599_are_refused() {
+        for ok in [100, 199, 200, 404, 599] {
+            let head = format!("HTTP/1.1 {ok} X\r\n\r\n");
+            let (parts, _) = read_whole(head.as_bytes(), &Limits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(parts.status.as_u16(), ok);
+        }
+        for bad in ["000", "099", "600", "999"] {
+            let head = format!("HTTP/1.1 {bad} X\r\n\r\n");
+            let e = read_whole(head.as_bytes(), &Limits::default()).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Protocol, "{bad}");
+            assert_eq!(e.limit(), None);
+        }
     }
 
     #[test]
