@@ -378,35 +378,83 @@ pub(crate) fn redact_unparsed(url: &str) -> String {
     format!("{}{}", &url[..authority_start], &url[at + 1..])
 }
 
+/// A plain-words message for a TLS failure, chosen by the type of rustls's error (never by
+/// matching its text, which rustls does not promise to keep).
 fn describe_tls(error: &rustls::Error, host: &str) -> String {
-    use rustls::CertificateError as C;
+    use rustls::{AlertDescription as A, Error as E, PeerIncompatible as P};
     match error {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::UnknownIssuer => {
-                "TLS: the server's certificate was issued by an unknown (untrusted) authority"
-                    .into()
-            }
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                format!(
-                    "TLS: the server's certificate is not valid for host name {host} (hostname mismatch)"
-                )
-            }
-            C::Expired | C::ExpiredContext { .. } => {
-                "TLS: the server's certificate has expired".into()
-            }
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "TLS: the server's certificate is not valid yet".into()
-            }
-            C::Revoked => "TLS: the server's certificate has been revoked".into(),
-            C::BadSignature => "TLS: the server's certificate has a bad signature".into(),
-            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+        E::InvalidCertificate(cert) => describe_certificate(cert, host),
+        E::NoCertificatesPresented => "TLS: the server presented no certificate".into(),
+        E::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity) => {
+            "TLS: the server refused the handshake (it shares no cipher suite, key exchange or \
+             signature scheme with this client)"
+                .into()
+        }
+        E::AlertReceived(A::ProtocolVersion) => {
+            "TLS: the server does not speak a TLS version this client offers (TLS 1.2 or 1.3)"
+                .into()
+        }
+        E::AlertReceived(A::UnrecognisedName) => {
+            format!("TLS: the server does not know the host name {host} (unrecognized_name alert)")
+        }
+        E::AlertReceived(A::CertificateRequired) => {
+            "TLS: the server requires a client certificate".into()
+        }
+        E::AlertReceived(alert) => format!("TLS: the server sent alert {alert:?}"),
+        E::PeerIncompatible(
+            P::NoCipherSuitesInCommon
+            | P::NoKxGroupsInCommon
+            | P::NoSignatureSchemesInCommon
+            | P::NoEcPointFormatsInCommon,
+        ) => format!(
+            "TLS: the server's TLS configuration shares nothing usable with this client ({})",
+            error
+        ),
+        E::PeerIncompatible(
+            P::ServerDoesNotSupportTls12Or13
+            | P::ServerTlsVersionIsDisabledByOurConfig
+            | P::SupportedVersionsExtensionRequired,
+        ) => "TLS: the server does not support TLS 1.2 or 1.3".into(),
+        E::PeerIncompatible(_) => {
+            format!("TLS: the server is incompatible with this client ({error})")
+        }
+        E::InvalidMessage(_) => format!(
+            "TLS: the server sent something that is not valid TLS ({error}); is it speaking TLS on this port?"
+        ),
+        E::PeerMisbehaved(_) => format!("TLS: the server broke the TLS protocol ({error})"),
+        other => format!("TLS: {other}"),
+    }
+}
+
+/// A certificate the server presented was refused: say why in the terms a user can act on.
+fn describe_certificate(cert: &rustls::CertificateError, host: &str) -> String {
+    use rustls::CertificateError as C;
+    match cert {
+        C::UnknownIssuer => {
+            "TLS: the server's certificate was issued by an unknown (untrusted) authority".into()
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+            "TLS: the server's certificate is not valid for host name {host} (hostname mismatch)"
+        ),
+        C::Expired | C::ExpiredContext { .. } => "TLS: the server's certificate has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "TLS: the server's certificate is not valid yet".into()
+        }
+        C::Revoked => "TLS: the server's certificate has been revoked".into(),
+        C::BadSignature => "TLS: the server's certificate has a bad signature".into(),
+        C::BadEncoding => "TLS: the server's certificate is malformed".into(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "TLS: the server's certificate is not meant for identifying a server".into()
+        }
+        // rustls passes the few certificate-path errors it has no variant for through as
+        // webpki's own error type.
+        C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(webpki::Error::CaUsedAsEndEntity) => {
                 "TLS: the server presented a CA certificate as its own certificate (a self-signed CA cannot identify a server)".into()
             }
-            C::Other(other) => format!("TLS: invalid server certificate ({other})"),
-            other => format!("TLS: invalid server certificate: {other:?}"),
+            _ => format!("TLS: invalid server certificate ({other})"),
         },
-        rustls::Error::AlertReceived(alert) => format!("TLS: the server sent alert {alert:?}"),
-        other => format!("TLS: {other}"),
+        other => format!("TLS: invalid server certificate ({other})"),
     }
 }
 
@@ -526,11 +574,67 @@ mod tests {
         assert!(e.to_string().contains("expired"), "{e}");
         assert_eq!(e.kind(), ErrorKind::Tls);
         assert!(e.tls_error().is_some());
-        let ca = rustls::CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
-            std::io::Error::other("CaUsedAsEndEntity"),
-        )));
-        let e = Error::tls(rustls::Error::InvalidCertificate(ca), "h");
+    }
+
+    fn other_certificate_error(error: impl StdError + Send + Sync + 'static) -> rustls::Error {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            Arc::new(error),
+        )))
+    }
+
+    #[test]
+    fn tls_errors_are_told_apart_by_type_not_by_text() {
+        let e = Error::tls(
+            other_certificate_error(webpki::Error::CaUsedAsEndEntity),
+            "h",
+        );
         assert!(e.to_string().contains("CA certificate as its own"), "{e}");
+        // The same words in some other error type are not that failure.
+        let e = Error::tls(
+            other_certificate_error(io::Error::other("CaUsedAsEndEntity")),
+            "h",
+        );
+        assert!(!e.to_string().contains("CA certificate as its own"), "{e}");
+        assert!(e.to_string().contains("invalid server certificate"), "{e}");
+
+        let cases = [
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+                "refused the handshake",
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion),
+                "TLS version",
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::UnrecognisedName),
+                "does not know the host name h.test",
+            ),
+            (
+                rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoCipherSuitesInCommon),
+                "shares nothing usable",
+            ),
+            (
+                rustls::Error::PeerIncompatible(
+                    rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
+                ),
+                "does not support TLS 1.2 or 1.3",
+            ),
+            (
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+                "not valid TLS",
+            ),
+            (rustls::Error::NoCertificatesPresented, "no certificate"),
+            (
+                rustls::Error::InvalidCertificate(rustls::CertificateError::InvalidPurpose),
+                "not meant for identifying a server",
+            ),
+        ];
+        for (error, words) in cases {
+            let e = Error::tls(error.clone(), "h.test");
+            assert!(e.to_string().contains(words), "{error:?}: {e}");
+            assert_eq!(e.tls_error(), Some(&error));
+        }
     }
 
     /// No error message or `Debug` output may show a credential: the value of
