@@ -26,6 +26,8 @@ const CHUNK: usize = 64 * 1024;
 pub struct Body<N: Net> {
     driver: Driver<N>,
     done: bool,
+    /// The `charset` of the response's `Content-Type`, for [`Body::text`].
+    charset: Option<String>,
 }
 
 /// What `Response::bytes()` returns: a future of the whole body.
@@ -34,10 +36,13 @@ pub type BytesFuture = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Send>
 pub type TextFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
 
 impl<N: Net> Body<N> {
-    pub(crate) fn new(driver: Driver<N>) -> Body<N> {
+    /// A body read through `driver`; `charset` is the response's (see
+    /// [`Response::charset`](wayfarer_core::Response::charset)).
+    pub(crate) fn new(driver: Driver<N>, charset: Option<String>) -> Body<N> {
         Body {
             driver,
             done: false,
+            charset,
         }
     }
 
@@ -89,10 +94,13 @@ impl<N: Net> Body<N> {
         }
     }
 
-    /// Reads the rest of the body and decodes it as UTF-8 (lossily).
-    pub async fn text(self) -> Result<String, Error> {
+    /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
+    /// charset (UTF-8 when it names none), as [`Response::text`](wayfarer_core::Response::text)
+    /// does; see [`decode_text`](wayfarer_core::decode_text).
+    pub async fn text(mut self) -> Result<String, Error> {
+        let charset = self.charset.take();
         let bytes = self.bytes().await?;
-        Ok(wayfarer_core::decode_text(&bytes, None))
+        Ok(wayfarer_core::decode_text(&bytes, charset.as_deref()))
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
@@ -163,6 +171,7 @@ impl<N: Net> fmt::Debug for Body<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Body")
             .field("done", &self.done)
+            .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
 }

@@ -69,7 +69,8 @@ impl<N: Net> Call<N> {
                 request.ok_or_else(|| Error::invalid_input("this call was already executed"))?;
             let mut driver = Driver::new(inner, request, cancel);
             let head = poll_fn(|cx| driver.poll_head(cx)).await?;
-            Ok(head.with_body(Body::new(driver)))
+            let charset = head.charset();
+            Ok(head.with_body(Body::new(driver, charset)))
         }
     }
 

@@ -17,13 +17,18 @@ use crate::driver::Driver;
 pub struct Body {
     driver: Driver,
     done: bool,
+    /// The `charset` of the response's `Content-Type`, for [`Body::text`].
+    charset: Option<String>,
 }
 
 impl Body {
-    pub(crate) fn new(driver: Driver) -> Body {
+    /// A body read through `driver`; `charset` is the response's (see
+    /// [`Response::charset`](wayfarer_core::Response::charset)).
+    pub(crate) fn new(driver: Driver, charset: Option<String>) -> Body {
         Body {
             driver,
             done: false,
+            charset,
         }
     }
 
@@ -41,9 +46,12 @@ impl Body {
         Ok(Bytes::from(out))
     }
 
-    /// Reads the rest of the body and decodes it as UTF-8 (lossily).
-    pub fn text(self) -> Result<String, Error> {
-        self.collect_text(None)
+    /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
+    /// charset (UTF-8 when it names none), as [`Response::text`](wayfarer_core::Response::text)
+    /// does; see [`decode_text`](wayfarer_core::decode_text).
+    pub fn text(mut self) -> Result<String, Error> {
+        let charset = self.charset.take();
+        self.collect_text(charset)
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
@@ -96,6 +104,7 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Body")
             .field("done", &self.done)
+            .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
 }

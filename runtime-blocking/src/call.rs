@@ -77,7 +77,8 @@ impl Call {
             .take()
             .ok_or_else(|| Error::invalid_input("this call was already executed"))?;
         let (head, driver) = Driver::execute(self.inner.clone(), request, self.cancel.clone())?;
-        Ok(head.with_body(Body::new(driver)))
+        let charset = head.charset();
+        Ok(head.with_body(Body::new(driver, charset)))
     }
 
     /// Cancels the call: a running `execute` or body read fails with
