@@ -6,7 +6,11 @@
 //! | call timeout | none |
 //! | wait for `100 Continue` before sending the body anyway | 1 s |
 //! | idle connections kept | 5, for 5 minutes |
-//! | response head limit | 64 KiB, 128 fields, 16 interim responses |
+//! | [`max_response_head_bytes`](ClientBuilder::max_response_head_bytes): size of a response's heads, interim (1xx) ones included | 256 KiB |
+//! | [`max_response_headers`](ClientBuilder::max_response_headers): fields in one head or trailer section | no limit of its own (the head's size bounds it) |
+//! | [`max_interim_responses`](ClientBuilder::max_interim_responses): interim (1xx) responses before the final one | 16 |
+//! | [`max_chunk_extension_bytes`](ClientBuilder::max_chunk_extension_bytes): one chunk-size line of a chunked body | 4 KiB |
+//! | [`max_trailer_bytes`](ClientBuilder::max_trailer_bytes): a chunked body's trailer section | 256 KiB |
 //! | `User-Agent` | `wayfarer/<version>` |
 //! | trusted roots | the Mozilla set (webpki-roots) plus any added |
 //! | follow redirects, also between `https` and `http` | yes, both |
@@ -14,6 +18,10 @@
 //! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
 //! | transparent gzip | yes, decoded to at most 1 GiB per body |
 //! | authenticator, cookie jar, interceptors | none |
+//!
+//! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
+//! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
+//! to raise.
 //!
 //! Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
 //! every setting is written once, here, and reads the same in every runtime:
@@ -42,9 +50,44 @@ use rustls::pki_types::pem::PemObject;
 
 use crate::connection::InputClock;
 use crate::events::SharedListener;
-use crate::http1::Limits;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::{Authenticator, Error, EventListener, EventListenerFactory};
+
+/// Bounds on what a server may make the client read and keep, so that no response can make a
+/// call buffer without bound or run forever. Set them with the [`ClientBuilder`]'s `max_*`
+/// methods, whose docs give the defaults. A response over a limit fails with an error whose
+/// [`Error::limit`] names it ([`Limit`](crate::Limit)).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest response head in bytes: the status line and fields with their line ends, any
+    /// empty lines before the status line, and every interim (1xx) head that came before the
+    /// final one (`Limit::HeadBytes`). OkHttp counts the same way, with the same 256 KiB.
+    pub max_head_bytes: usize,
+    /// Most header fields in one response head or trailer section, if limited
+    /// (`Limit::HeaderFields`). By default only the head's size limits them.
+    pub max_headers: Option<usize>,
+    /// Most interim (1xx) responses before the final one (`Limit::InterimResponses`).
+    pub max_interim_responses: usize,
+    /// Longest chunk-size line of a chunked body, without its line end: the size's hex digits
+    /// and any chunk extensions (`Limit::ChunkExtension`). Extensions are skipped, never kept;
+    /// the bound stops a server from stalling a body with an endless size line.
+    pub max_chunk_extension_bytes: usize,
+    /// Largest trailer section of a chunked body, in bytes (`Limit::TrailerBytes`).
+    pub max_trailer_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_head_bytes: 256 * 1024,
+            max_headers: None,
+            max_interim_responses: 16,
+            max_chunk_extension_bytes: 4 * 1024,
+            max_trailer_bytes: 256 * 1024,
+        }
+    }
+}
 
 /// A client's settings, fixed when the client is built.
 #[derive(Clone)]
@@ -363,15 +406,37 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// Largest response head accepted, in bytes.
+    /// Largest response head accepted, in bytes, counting every interim (1xx) head before the
+    /// final one. Default 256 KiB.
     pub fn max_response_head_bytes(mut self, bytes: usize) -> Self {
-        self.limits.max_head_bytes = bytes.max(16);
+        self.limits.max_head_bytes = bytes;
         self
     }
 
-    /// Most header fields accepted in a response head (at most 1024).
-    pub fn max_response_headers(mut self, count: usize) -> Self {
-        self.limits.max_headers = count.clamp(1, crate::http1::head::MAX_HEADERS_CAP);
+    /// Most header fields accepted in one response head or trailer section; `None` (the
+    /// default) leaves them bounded only by the head's size.
+    pub fn max_response_headers(mut self, count: impl Into<Option<usize>>) -> Self {
+        self.limits.max_headers = count.into();
+        self
+    }
+
+    /// Most interim (1xx) responses skipped before the final one. Default 16.
+    pub fn max_interim_responses(mut self, count: usize) -> Self {
+        self.limits.max_interim_responses = count;
+        self
+    }
+
+    /// Longest chunk-size line (size and chunk extensions) accepted in a chunked response body,
+    /// in bytes. Default 4 KiB.
+    pub fn max_chunk_extension_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_chunk_extension_bytes = bytes;
+        self
+    }
+
+    /// Largest trailer section accepted after a chunked response body, in bytes. Default
+    /// 256 KiB.
+    pub fn max_trailer_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_trailer_bytes = bytes;
         self
     }
 
@@ -585,6 +650,37 @@ mod tests {
             .unwrap();
         assert_eq!(c.read_timeout(), None);
         assert!(Config::builder().user_agent("a\nb").build().is_err());
+    }
+
+    #[test]
+    fn limits_default_to_real_server_sizes_and_are_kept_as_set() {
+        let l = Config::default().limits();
+        assert_eq!(l.max_head_bytes, 256 * 1024);
+        assert_eq!(l.max_headers, None);
+        assert_eq!(l.max_interim_responses, 16);
+        assert_eq!(l.max_chunk_extension_bytes, 4096);
+        assert_eq!(l.max_trailer_bytes, 256 * 1024);
+        let l = Config::builder()
+            .max_response_head_bytes(1 << 20)
+            .max_response_headers(100_000)
+            .max_interim_responses(0)
+            .max_chunk_extension_bytes(10)
+            .max_trailer_bytes(20)
+            .build()
+            .unwrap()
+            .limits();
+        assert_eq!(l.max_head_bytes, 1 << 20);
+        assert_eq!(l.max_headers, Some(100_000), "no silent clamp");
+        assert_eq!(l.max_interim_responses, 0);
+        assert_eq!(l.max_chunk_extension_bytes, 10);
+        assert_eq!(l.max_trailer_bytes, 20);
+        let l = Config::builder()
+            .max_response_headers(5)
+            .max_response_headers(None)
+            .build()
+            .unwrap()
+            .limits();
+        assert_eq!(l.max_headers, None);
     }
 
     #[test]

@@ -18,7 +18,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The server broke HTTP/1.1: a malformed head, ambiguous or invalid body framing, a body
-    /// cut short, a head over the configured limits.
+    /// cut short; or it sent more than one of the client's limits allows ([`Error::limit`]
+    /// names the limit).
     Protocol,
     /// A connect, read, write or whole-call deadline passed ([`Error::timeout_kind`] says which).
     Timeout,
@@ -83,6 +84,50 @@ pub enum Phase {
     ReceiveBody,
 }
 
+/// A bound on what a server may make the client read, named by a limit error
+/// ([`Error::limit`]).
+///
+/// Each limit is a [`ClientBuilder`](crate::ClientBuilder) setting; the error message names the
+/// setting to raise. New limits may be added; match with a wildcard arm.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// The response head's size, counting every interim (1xx) head before the final one.
+    HeadBytes,
+    /// The number of header fields in one response head or trailer section.
+    HeaderFields,
+    /// The number of interim (1xx) responses before the final one.
+    InterimResponses,
+    /// The length of one chunk-size line of a chunked body (size and chunk extensions).
+    ChunkExtension,
+    /// The size of a chunked body's trailer section.
+    TrailerBytes,
+}
+
+impl Limit {
+    /// What the limit bounds, its unit, and the builder setting that raises it: the one place a
+    /// new limit needs a line besides its variant.
+    fn spec(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Limit::HeadBytes => ("response head", "bytes", "max_response_head_bytes"),
+            Limit::HeaderFields => ("header section", "fields", "max_response_headers"),
+            Limit::InterimResponses => (
+                "response",
+                "interim (1xx) responses",
+                "max_interim_responses",
+            ),
+            Limit::ChunkExtension => ("chunk size line", "bytes", "max_chunk_extension_bytes"),
+            Limit::TrailerBytes => ("trailer section", "bytes", "max_trailer_bytes"),
+        }
+    }
+
+    /// The name of the [`ClientBuilder`](crate::ClientBuilder) method that sets this limit,
+    /// such as `max_response_head_bytes`.
+    pub fn setting(self) -> &'static str {
+        self.spec().2
+    }
+}
+
 /// Which deadline a [`ErrorKind::Timeout`] error hit.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +172,7 @@ struct Inner {
     request: Option<String>,
     source: Option<Arc<dyn StdError + Send + Sync>>,
     tls: Option<rustls::Error>,
+    limit: Option<Limit>,
 }
 
 impl Error {
@@ -140,6 +186,7 @@ impl Error {
                 request: None,
                 source: None,
                 tls: None,
+                limit: None,
             }),
         }
     }
@@ -147,6 +194,27 @@ impl Error {
     /// The server broke the protocol.
     pub fn protocol(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Protocol, message)
+    }
+
+    /// The server sent more than `limit` allows (`max` is the configured bound, for the
+    /// message). The error's kind is [`ErrorKind::Protocol`]; [`Error::limit`] names the limit.
+    ///
+    /// ```
+    /// use wayfarer_core::{Error, ErrorKind, Limit};
+    ///
+    /// let e = Error::limit_exceeded(Limit::HeadBytes, 1024);
+    /// assert_eq!(e.kind(), ErrorKind::Protocol);
+    /// assert_eq!(e.limit(), Some(Limit::HeadBytes));
+    /// assert!(e.to_string().contains("max_response_head_bytes"));
+    /// ```
+    pub fn limit_exceeded(limit: Limit, max: u64) -> Error {
+        let (what, unit, setting) = limit.spec();
+        let message = format!(
+            "{what} exceeds the limit of {max} {unit}; raise it with ClientBuilder::{setting}"
+        );
+        let mut e = Error::new(ErrorKind::Protocol, message);
+        e.inner.limit = Some(limit);
+        e
     }
 
     /// The caller's input cannot be sent.
@@ -281,6 +349,11 @@ impl Error {
         self.inner.tls.as_ref()
     }
 
+    /// For an error caused by a server exceeding one of the client's limits, which one.
+    pub fn limit(&self) -> Option<Limit> {
+        self.inner.limit
+    }
+
     /// The message without the request suffix.
     pub fn message(&self) -> &str {
         &self.inner.message
@@ -302,35 +375,98 @@ pub(crate) fn redact(url: &url::Url) -> String {
     u.to_string()
 }
 
+/// A URL that did not parse, as errors show it: no query, fragment or userinfo. Cut by hand,
+/// since the url crate could not parse it; when in doubt, more is cut (everything between the
+/// scheme and the last `@`).
+pub(crate) fn redact_unparsed(url: &str) -> String {
+    let url = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+    let Some(at) = url.rfind('@') else {
+        return url.to_owned();
+    };
+    let authority_start = match url.find("//") {
+        Some(i) if i < at => i + 2,
+        _ => url.find(':').filter(|&i| i < at).map_or(0, |i| i + 1),
+    };
+    format!("{}{}", &url[..authority_start], &url[at + 1..])
+}
+
+/// A plain-words message for a TLS failure, chosen by the type of rustls's error (never by
+/// matching its text, which rustls does not promise to keep).
 fn describe_tls(error: &rustls::Error, host: &str) -> String {
-    use rustls::CertificateError as C;
+    use rustls::{AlertDescription as A, Error as E, PeerIncompatible as P};
     match error {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::UnknownIssuer => {
-                "TLS: the server's certificate was issued by an unknown (untrusted) authority"
-                    .into()
-            }
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                format!(
-                    "TLS: the server's certificate is not valid for host name {host} (hostname mismatch)"
-                )
-            }
-            C::Expired | C::ExpiredContext { .. } => {
-                "TLS: the server's certificate has expired".into()
-            }
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "TLS: the server's certificate is not valid yet".into()
-            }
-            C::Revoked => "TLS: the server's certificate has been revoked".into(),
-            C::BadSignature => "TLS: the server's certificate has a bad signature".into(),
-            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+        E::InvalidCertificate(cert) => describe_certificate(cert, host),
+        E::NoCertificatesPresented => "TLS: the server presented no certificate".into(),
+        E::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity) => {
+            "TLS: the server refused the handshake (it shares no cipher suite, key exchange or \
+             signature scheme with this client)"
+                .into()
+        }
+        E::AlertReceived(A::ProtocolVersion) => {
+            "TLS: the server does not speak a TLS version this client offers (TLS 1.2 or 1.3)"
+                .into()
+        }
+        E::AlertReceived(A::UnrecognisedName) => {
+            format!("TLS: the server does not know the host name {host} (unrecognized_name alert)")
+        }
+        E::AlertReceived(A::CertificateRequired) => {
+            "TLS: the server requires a client certificate".into()
+        }
+        E::AlertReceived(alert) => format!("TLS: the server sent alert {alert:?}"),
+        E::PeerIncompatible(
+            P::NoCipherSuitesInCommon
+            | P::NoKxGroupsInCommon
+            | P::NoSignatureSchemesInCommon
+            | P::NoEcPointFormatsInCommon,
+        ) => format!(
+            "TLS: the server's TLS configuration shares nothing usable with this client ({})",
+            error
+        ),
+        E::PeerIncompatible(
+            P::ServerDoesNotSupportTls12Or13
+            | P::ServerTlsVersionIsDisabledByOurConfig
+            | P::SupportedVersionsExtensionRequired,
+        ) => "TLS: the server does not support TLS 1.2 or 1.3".into(),
+        E::PeerIncompatible(_) => {
+            format!("TLS: the server is incompatible with this client ({error})")
+        }
+        E::InvalidMessage(_) => format!(
+            "TLS: the server sent something that is not valid TLS ({error}); is it speaking TLS on this port?"
+        ),
+        E::PeerMisbehaved(_) => format!("TLS: the server broke the TLS protocol ({error})"),
+        other => format!("TLS: {other}"),
+    }
+}
+
+/// A certificate the server presented was refused: say why in the terms a user can act on.
+fn describe_certificate(cert: &rustls::CertificateError, host: &str) -> String {
+    use rustls::CertificateError as C;
+    match cert {
+        C::UnknownIssuer => {
+            "TLS: the server's certificate was issued by an unknown (untrusted) authority".into()
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+            "TLS: the server's certificate is not valid for host name {host} (hostname mismatch)"
+        ),
+        C::Expired | C::ExpiredContext { .. } => "TLS: the server's certificate has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "TLS: the server's certificate is not valid yet".into()
+        }
+        C::Revoked => "TLS: the server's certificate has been revoked".into(),
+        C::BadSignature => "TLS: the server's certificate has a bad signature".into(),
+        C::BadEncoding => "TLS: the server's certificate is malformed".into(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "TLS: the server's certificate is not meant for identifying a server".into()
+        }
+        // rustls passes the few certificate-path errors it has no variant for through as
+        // webpki's own error type.
+        C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(webpki::Error::CaUsedAsEndEntity) => {
                 "TLS: the server presented a CA certificate as its own certificate (a self-signed CA cannot identify a server)".into()
             }
-            C::Other(other) => format!("TLS: invalid server certificate ({other})"),
-            other => format!("TLS: invalid server certificate: {other:?}"),
+            _ => format!("TLS: invalid server certificate ({other})"),
         },
-        rustls::Error::AlertReceived(alert) => format!("TLS: the server sent alert {alert:?}"),
-        other => format!("TLS: {other}"),
+        other => format!("TLS: invalid server certificate ({other})"),
     }
 }
 
@@ -354,6 +490,9 @@ impl fmt::Debug for Error {
         }
         if let Some(p) = self.inner.phase {
             d.field("phase", &p);
+        }
+        if let Some(l) = self.inner.limit {
+            d.field("limit", &l);
         }
         if let Some(r) = &self.inner.request {
             d.field("request", r);
@@ -447,10 +586,239 @@ mod tests {
         assert!(e.to_string().contains("expired"), "{e}");
         assert_eq!(e.kind(), ErrorKind::Tls);
         assert!(e.tls_error().is_some());
-        let ca = rustls::CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
-            std::io::Error::other("CaUsedAsEndEntity"),
-        )));
-        let e = Error::tls(rustls::Error::InvalidCertificate(ca), "h");
+    }
+
+    fn other_certificate_error(error: impl StdError + Send + Sync + 'static) -> rustls::Error {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            Arc::new(error),
+        )))
+    }
+
+    #[test]
+    fn tls_errors_are_told_apart_by_type_not_by_text() {
+        let e = Error::tls(
+            other_certificate_error(webpki::Error::CaUsedAsEndEntity),
+            "h",
+        );
         assert!(e.to_string().contains("CA certificate as its own"), "{e}");
+        // The same words in some other error type are not that failure.
+        let e = Error::tls(
+            other_certificate_error(io::Error::other("CaUsedAsEndEntity")),
+            "h",
+        );
+        assert!(!e.to_string().contains("CA certificate as its own"), "{e}");
+        assert!(e.to_string().contains("invalid server certificate"), "{e}");
+
+        let cases = [
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+                "refused the handshake",
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion),
+                "TLS version",
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::UnrecognisedName),
+                "does not know the host name h.test",
+            ),
+            (
+                rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoCipherSuitesInCommon),
+                "shares nothing usable",
+            ),
+            (
+                rustls::Error::PeerIncompatible(
+                    rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
+                ),
+                "does not support TLS 1.2 or 1.3",
+            ),
+            (
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+                "not valid TLS",
+            ),
+            (rustls::Error::NoCertificatesPresented, "no certificate"),
+            (
+                rustls::Error::InvalidCertificate(rustls::CertificateError::InvalidPurpose),
+                "not meant for identifying a server",
+            ),
+        ];
+        for (error, words) in cases {
+            let e = Error::tls(error.clone(), "h.test");
+            assert!(e.to_string().contains(words), "{error:?}: {e}");
+            assert_eq!(e.tls_error(), Some(&error));
+        }
+    }
+
+    /// No error message or `Debug` output may show a credential: the value of
+    /// `Authorization`, `Proxy-Authorization`, `Cookie` or `Set-Cookie`, or a URL's userinfo,
+    /// query or fragment. Every constructor, and every place that puts a header or URL into an
+    /// error, is fed secret-bearing input here.
+    mod no_secrets {
+        use super::*;
+        use crate::config::Limits;
+        use crate::http1::head::{HeadReader, parse_trailers};
+        use crate::http1::{chunked::ChunkedDecoder, framing};
+        use crate::{Config, Headers, Request};
+
+        const SECRET: &str = "s3cr3t-T0KEN";
+        const CREDENTIAL_FIELDS: [&str; 4] = [
+            "Authorization",
+            "Proxy-Authorization",
+            "Cookie",
+            "Set-Cookie",
+        ];
+
+        #[track_caller]
+        fn assert_hidden(e: &Error, secrets: &[&str]) {
+            let shown = format!("{e}\n{e:?}");
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{secret:?} leaked: {shown}");
+            }
+        }
+
+        #[test]
+        fn every_constructor_hides_the_url_userinfo_query_and_fragment() {
+            let url = url::Url::parse(
+                "https://alice-user:pw-s3cr3t@example.com/path?token=q-s3cr3t#f-s3cr3t",
+            )
+            .unwrap();
+            let rustls_error =
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+            let errors = [
+                Error::protocol("bad"),
+                Error::invalid_input("bad"),
+                Error::canceled(),
+                Error::timeout(TimeoutKind::Read, Some(Duration::from_secs(1))),
+                Error::timeout(TimeoutKind::Call, None),
+                Error::dns("example.com", Some(io::Error::other("no such host"))),
+                Error::connect("refused", Some(io::ErrorKind::ConnectionRefused.into())),
+                Error::io("reset", Some(io::ErrorKind::ConnectionReset.into())),
+                Error::tls(rustls_error, "example.com"),
+                Error::from_io(io::ErrorKind::UnexpectedEof.into()),
+                Error::from_io(Error::protocol("wrapped").into()),
+                Error::limit_exceeded(Limit::HeadBytes, 1),
+            ];
+            for e in errors {
+                let e = e.with_request(&http::Method::GET, &url);
+                assert!(e.to_string().contains("example.com/path"), "{e}");
+                assert_hidden(&e, &["alice-user", "pw-s3cr3t", "q-s3cr3t", "f-s3cr3t"]);
+            }
+        }
+
+        #[test]
+        fn urls_that_fail_to_parse_or_check_hide_their_secrets() {
+            for bad in [
+                "http://alice-user:pw-s3cr3t@exa mple.com/?token=q-s3cr3t#f-s3cr3t",
+                "http://alice-user:pw-s3cr3t@/?token=q-s3cr3t",
+                "http://alice-user:pw-s3cr3t@example.com:99999/?token=q-s3cr3t",
+                "http:alice-user:pw-s3cr3t@[::1/x?token=q-s3cr3t",
+                "ftp://alice-user:pw-s3cr3t@example.com/?token=q-s3cr3t",
+                "not a url ?token=q-s3cr3t",
+            ] {
+                let e = Request::get(bad).build().unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+                assert_hidden(&e, &["pw-s3cr3t", "q-s3cr3t", "f-s3cr3t"]);
+            }
+        }
+
+        #[test]
+        fn header_errors_never_show_a_value_or_a_name_that_holds_one() {
+            for field in CREDENTIAL_FIELDS {
+                let value = format!("Bearer {SECRET}\r\nInjected: 1");
+                let mut errors = vec![
+                    Headers::new().append(field, &value).unwrap_err(),
+                    Headers::new().set(field, &value).unwrap_err(),
+                    Request::get("http://h.test/")
+                        .header(field, &value)
+                        .build()
+                        .unwrap_err(),
+                    // A whole "Name: value" line, or a value, given as the name.
+                    Headers::new()
+                        .append(&format!("{field}: Bearer {SECRET}"), "")
+                        .unwrap_err(),
+                    Headers::new()
+                        .append(&format!("{SECRET}/=="), field)
+                        .unwrap_err(),
+                ];
+                errors.push(Config::builder().user_agent(&value).build().unwrap_err());
+                for e in &errors {
+                    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+                    assert_hidden(e, &[SECRET]);
+                }
+                // The request's own Debug output hides the value too.
+                let request = Request::get("http://h.test/?token=q-s3cr3t")
+                    .header(field, format!("Bearer {SECRET}"))
+                    .build()
+                    .unwrap();
+                let shown = format!("{request:?}");
+                assert!(
+                    !shown.contains(SECRET) && !shown.contains("q-s3cr3t"),
+                    "{shown}"
+                );
+            }
+        }
+
+        #[test]
+        fn response_parsing_errors_never_show_credential_fields() {
+            let limits = Limits {
+                max_head_bytes: 200,
+                max_headers: Some(3),
+                max_trailer_bytes: 100,
+                ..Limits::default()
+            };
+            for field in CREDENTIAL_FIELDS {
+                let bad_heads = [
+                    format!("HTTP/1.1 200 OK\r\n{field}: {SECRET}\0\r\n\r\n"),
+                    format!("HTTP/1.1 200 OK\r\n{field}: {SECRET}\r\nBad Line\r\n\r\n"),
+                    format!("HTTP/1.1 600 OK\r\n{field}: {SECRET}\r\n\r\n"),
+                    format!(
+                        "HTTP/1.1 200 OK\r\n{field}: {SECRET}{}\r\n\r\n",
+                        "x".repeat(300)
+                    ),
+                    format!("HTTP/1.1 200 OK\r\n{field}: {SECRET}\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"),
+                    format!("HTTP/2 200 OK\r\n{field}: {SECRET}\r\n\r\n"),
+                ];
+                for head in &bad_heads {
+                    let e = HeadReader::default()
+                        .read(head.as_bytes(), &limits)
+                        .unwrap_err();
+                    assert_hidden(&e, &[SECRET]);
+                }
+                let bad_trailers = [
+                    format!("{field}: {SECRET}\0\r\n\r\n"),
+                    format!("{field}: {SECRET}\r\nBad Line\r\n\r\n"),
+                    format!("{field}: {SECRET}\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"),
+                ];
+                for block in &bad_trailers {
+                    let e = parse_trailers(block.as_bytes(), &limits).unwrap_err();
+                    assert_hidden(&e, &[SECRET]);
+                }
+                let long_trailer = format!("0\r\n{field}: {SECRET}{}\r\n\r\n", "x".repeat(100));
+                let e = ChunkedDecoder::new()
+                    .decode(long_trailer.as_bytes(), &mut [0u8; 8], &limits)
+                    .unwrap_err();
+                assert_hidden(&e, &[SECRET]);
+                // Framing errors name only the framing fields.
+                for framing_field in [
+                    ("Content-Length", "1, 2"),
+                    ("Content-Length", "12abc"),
+                    ("Transfer-Encoding", "chunked, chunked"),
+                    ("Transfer-Encoding", ","),
+                ] {
+                    let mut headers = Headers::new();
+                    headers.append(field, SECRET).unwrap();
+                    headers.append(framing_field.0, framing_field.1).unwrap();
+                    let e = framing::plan(
+                        &http::Method::GET,
+                        http::StatusCode::OK,
+                        http::Version::HTTP_11,
+                        &headers,
+                        false,
+                    )
+                    .unwrap_err();
+                    assert_hidden(&e, &[SECRET]);
+                }
+            }
+        }
     }
 }

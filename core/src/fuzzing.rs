@@ -8,10 +8,11 @@
 
 use http::Method;
 
+use crate::config::Limits;
 use crate::http1::body::BodyDecoder;
 use crate::http1::chunked::ChunkedDecoder;
 use crate::http1::framing;
-use crate::http1::head::{HeadReader, Limits};
+use crate::http1::head::{HeadReader, is_interim};
 
 /// What decoding one response produced, comparable across splits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +30,11 @@ pub struct Decoded {
 fn limits() -> Limits {
     Limits {
         max_head_bytes: 16 * 1024,
-        max_headers: 64,
+        // Above the head parser's stack room, so both its paths and the limit are exercised.
+        max_headers: Some(100),
         max_interim_responses: 8,
+        max_chunk_extension_bytes: 1024,
+        max_trailer_bytes: 16 * 1024,
     }
 }
 
@@ -46,19 +50,13 @@ pub fn decode_response(input: &[u8], piece: usize) -> Result<Decoded, String> {
     let mut buf: Vec<u8> = Vec::new();
     let mut pieces = input.chunks(piece.max(1));
     let mut reader = HeadReader::default();
-    let mut interim = 0;
     let (parts, mut decoder, reusable) = loop {
         match reader.read(&buf, &limits).map_err(|e| e.to_string())? {
             Some((parts, len)) => {
                 buf.drain(..len);
-                // 101 is a final response (the client refuses it unless it asked to upgrade).
-                if parts.status.is_informational()
-                    && parts.status != http::StatusCode::SWITCHING_PROTOCOLS
-                {
-                    interim += 1;
-                    if interim > limits.max_interim_responses {
-                        return Err("too many interim responses".into());
-                    }
+                // The reader counts interim heads against the limits; 101 is a final response
+                // (the client refuses it unless it asked to upgrade).
+                if is_interim(parts.status) {
                     continue;
                 }
                 let plan =

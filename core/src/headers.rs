@@ -168,11 +168,33 @@ impl Headers {
 }
 
 impl fmt::Debug for Headers {
+    /// Shows every field, except that the values of credential fields (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`, `Set-Cookie`) are replaced by `██`, as OkHttp does, so
+    /// a logged request or response never carries a secret.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.iter().map(|(n, v)| (n, String::from_utf8_lossy(v))))
+            .entries(self.iter().map(|(n, v)| {
+                let shown = if is_sensitive(n) {
+                    "██".into()
+                } else {
+                    String::from_utf8_lossy(v)
+                };
+                (n, shown)
+            }))
             .finish()
     }
+}
+
+/// Fields whose values are credentials: never shown in `Debug` output or error messages.
+pub(crate) fn is_sensitive(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ]
+    .iter()
+    .any(|s| name.eq_ignore_ascii_case(s))
 }
 
 impl<'a> IntoIterator for &'a Headers {
@@ -202,15 +224,20 @@ fn is_tchar(b: u8) -> bool {
 }
 
 /// A field name must be a non-empty token.
+///
+/// The error does not show the name: an invalid one is often a whole `Name: value` line or a
+/// value passed as the name, and the value may be a credential (OkHttp once leaked
+/// `Authorization` values this way, CVE-2023-0833). The position and the offending character
+/// are enough to find the mistake.
 pub(crate) fn validate_name(name: &[u8]) -> Result<(), Error> {
     if name.is_empty() {
         return Err(Error::invalid_input("header name is empty"));
     }
-    if let Some(&bad) = name.iter().find(|&&b| !is_tchar(b)) {
+    if let Some(at) = name.iter().position(|&b| !is_tchar(b)) {
         return Err(Error::invalid_input(format!(
-            "header name {:?} contains the invalid character {:?}",
-            String::from_utf8_lossy(name),
-            bad as char
+            "invalid header name: it contains {:?} at byte {at}, and a name may hold only \
+             letters, digits and !#$%&'*+-.^_`|~",
+            char::from(name[at])
         )));
     }
     Ok(())
@@ -218,6 +245,8 @@ pub(crate) fn validate_name(name: &[u8]) -> Result<(), Error> {
 
 /// A field value may hold visible characters, spaces, tabs and obs-text, but no controls: CR or
 /// LF would end the field (header injection, request splitting) and NUL is refused by servers.
+///
+/// The error names the field and the character, never the value, which may be a credential.
 pub(crate) fn validate_value(name: &str, value: &[u8]) -> Result<(), Error> {
     if let Some(&bad) = value
         .iter()
@@ -311,6 +340,22 @@ mod tests {
         }
         assert!(h.is_empty());
         h.append("X", "tab\tand obs-text \u{e9}").unwrap();
+    }
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        let mut h = Headers::new();
+        h.append("Authorization", "Bearer s3cret").unwrap();
+        h.append("proxy-authorization", "Basic s3cret").unwrap();
+        h.append("Cookie", "sid=s3cret").unwrap();
+        h.append("SET-COOKIE", "sid=s3cret").unwrap();
+        h.append("Accept", "text/plain").unwrap();
+        let shown = format!("{h:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("Authorization") && shown.contains("text/plain"),
+            "{shown}"
+        );
     }
 
     #[test]

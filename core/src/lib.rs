@@ -151,16 +151,15 @@ mod time;
 pub use body::{Body, BodyStream};
 pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
-pub use config::{Certificate, ClientBuilder, Config};
+pub use config::{Certificate, ClientBuilder, Config, Limits};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
-pub use error::{Error, ErrorKind, Phase, TimeoutKind};
+pub use error::{Error, ErrorKind, Limit, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener, EventListenerFactory};
 pub use follow_up::auth::{
     Authenticator, BasicAuthenticator, MAX_SAME_CREDENTIALS, basic_credentials,
 };
 pub use headers::Headers;
 pub use http::{Method, StatusCode, Version};
-pub use http1::Limits;
 pub use interceptor::{
     Interceptor, InterceptorContext, InterceptorId, InterceptorSlot, IntoInterceptor,
     RequestAction, ResponseAction,

@@ -275,8 +275,10 @@ mod sealed {
 
 impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
-        let url = Url::parse(self)
-            .map_err(|e| Error::invalid_input(format!("invalid URL {self:?}: {e}")))?;
+        let url = Url::parse(self).map_err(|e| {
+            let shown = crate::error::redact_unparsed(self);
+            Error::invalid_input(format!("invalid URL {shown:?}: {e}"))
+        })?;
         check_url(url)
     }
 }
@@ -379,7 +381,7 @@ mod tests {
             .header("X", "ok")
             .build()
             .unwrap_err();
-        assert!(e.to_string().contains("Bad Name"), "{e}");
+        assert!(e.to_string().contains("invalid header name"), "{e}");
     }
 
     #[test]

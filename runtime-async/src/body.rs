@@ -28,6 +28,8 @@ const CHUNK: usize = 64 * 1024;
 pub struct Body<N: Net> {
     kind: Kind<N>,
     done: bool,
+    /// The `charset` of the response's `Content-Type`, for [`Body::text`].
+    charset: Option<String>,
 }
 
 enum Kind<N: Net> {
@@ -49,6 +51,7 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Owned(Box::new(driver)),
             done: false,
+            charset: None,
         }
     }
 
@@ -56,7 +59,14 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Shared(exec),
             done: false,
+            charset: None,
         }
+    }
+
+    /// The same body, decoded by [`text`](Self::text) with `charset` (the response's).
+    pub(crate) fn with_charset(mut self, charset: Option<String>) -> Body<N> {
+        self.charset = charset;
+        self
     }
 
     /// A body made up by an interceptor (bytes, a reader, a stream).
@@ -64,6 +74,7 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Custom(body),
             done: false,
+            charset: None,
         }
     }
 
@@ -76,7 +87,11 @@ impl<N: Net> Body<N> {
             Kind::Custom(body) => Some(body),
             kind => {
                 // Another call's body: serve it by streaming it.
-                let other = Body { kind, done: false };
+                let other = Body {
+                    kind,
+                    done: false,
+                    charset: None,
+                };
                 Some(wayfarer_core::Body::from_stream(IoStream(other), None))
             }
         }
@@ -136,10 +151,13 @@ impl<N: Net> Body<N> {
         }
     }
 
-    /// Reads the rest of the body and decodes it as UTF-8 (lossily).
-    pub async fn text(self) -> Result<String, Error> {
+    /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
+    /// charset (UTF-8 when it names none), as [`Response::text`](wayfarer_core::Response::text)
+    /// does; see [`decode_text`](wayfarer_core::decode_text).
+    pub async fn text(mut self) -> Result<String, Error> {
+        let charset = self.charset.take();
         let bytes = self.bytes().await?;
-        Ok(wayfarer_core::decode_text(&bytes, None))
+        Ok(wayfarer_core::decode_text(&bytes, charset.as_deref()))
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
@@ -234,6 +252,7 @@ impl<N: Net> fmt::Debug for Body<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Body")
             .field("done", &self.done)
+            .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
 }

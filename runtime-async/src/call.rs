@@ -80,7 +80,8 @@ impl<N: Net> Call<N> {
                 return match step {
                     Step::Response(head) => {
                         driver.settle();
-                        Ok(head.with_body(Body::owned(driver)))
+                        let charset = head.charset();
+                        Ok(head.with_body(Body::owned(driver).with_charset(charset)))
                     }
                     other => Err(unexpected(&other)),
                 };

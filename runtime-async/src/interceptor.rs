@@ -115,12 +115,15 @@ pub(crate) fn drive<N: Net>(
             let step = poll_fn(|cx| lock(&exec).poll_until_step(cx)).await?;
             match step {
                 Step::Response(head) if waiting.is_none() => {
-                    let body = body_for(&exec);
+                    let body = body_for(&exec).with_charset(head.charset());
                     lock(&exec).settle();
                     return Ok(head.with_body(body));
                 }
                 Step::Proceeded(id, result) if Some(id) == waiting => {
-                    return result.map(|head| head.with_body(body_for(&exec)));
+                    return result.map(|head| {
+                        let charset = head.charset();
+                        head.with_body(body_for(&exec).with_charset(charset))
+                    });
                 }
                 Step::Intercept(id, request) => run_interceptor(&exec, id, request).await,
                 other => return Err(unexpected(&other)),

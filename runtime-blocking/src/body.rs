@@ -18,6 +18,8 @@ use crate::driver::{self, Blocking, Exec, lock};
 pub struct Body {
     kind: Kind,
     done: bool,
+    /// The `charset` of the response's `Content-Type`, for [`Body::text`].
+    charset: Option<String>,
 }
 
 enum Kind {
@@ -34,6 +36,7 @@ impl Body {
         Body {
             kind: Kind::Owned(Box::new(driver)),
             done: false,
+            charset: None,
         }
     }
 
@@ -41,6 +44,7 @@ impl Body {
         Body {
             kind: Kind::Shared(exec),
             done: false,
+            charset: None,
         }
     }
 
@@ -48,7 +52,14 @@ impl Body {
         Body {
             kind: Kind::Custom(body),
             done: false,
+            charset: None,
         }
+    }
+
+    /// The same body, decoded by [`text`](Self::text) with `charset` (the response's).
+    pub(crate) fn with_charset(mut self, charset: Option<String>) -> Body {
+        self.charset = charset;
+        self
     }
 
     /// A body made up by an interceptor (bytes, a reader, a stream).
@@ -73,7 +84,11 @@ impl Body {
             Kind::Custom(body) => Some(body),
             kind => {
                 // Another call's body: serve it by reading it.
-                let other = Body { kind, done: false };
+                let other = Body {
+                    kind,
+                    done: false,
+                    charset: None,
+                };
                 Some(wayfarer_core::Body::from_reader(other, None))
             }
         }
@@ -92,9 +107,12 @@ impl Body {
         Ok(Bytes::from(out))
     }
 
-    /// Reads the rest of the body and decodes it as UTF-8 (lossily).
-    pub fn text(self) -> Result<String, Error> {
-        self.collect_text(None)
+    /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
+    /// charset (UTF-8 when it names none), as [`Response::text`](wayfarer_core::Response::text)
+    /// does; see [`decode_text`](wayfarer_core::decode_text).
+    pub fn text(mut self) -> Result<String, Error> {
+        let charset = self.charset.take();
+        self.collect_text(charset)
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
@@ -160,6 +178,7 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Body")
             .field("done", &self.done)
+            .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
 }

@@ -89,7 +89,8 @@ impl Call {
             return match next_step(&mut driver)? {
                 Step::Response(head) => {
                     driver.settle();
-                    Ok(head.with_body(Body::owned(driver)))
+                    let charset = head.charset();
+                    Ok(head.with_body(Body::owned(driver).with_charset(charset)))
                 }
                 other => Err(unexpected(&other)),
             };

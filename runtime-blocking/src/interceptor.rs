@@ -131,7 +131,10 @@ fn drive(exec: &Exec, waiting: Option<InterceptorId>) -> Result<Response, Error>
                 return Ok(head.with_body(body));
             }
             Step::Proceeded(id, result) if Some(id) == waiting => {
-                return result.map(|head| head.with_body(body_for(exec)));
+                return result.map(|head| {
+                    let charset = head.charset();
+                    head.with_body(body_for(exec).with_charset(charset))
+                });
             }
             Step::Intercept(id, request) => run_interceptor(exec, id, request),
             other => return Err(unexpected(&other)),

@@ -33,6 +33,15 @@ pub fn configure<C>(mut builder: ClientBuilder<C>, config: &VectorConfig) -> Cli
     if let Some(n) = config.max_headers {
         builder = builder.max_response_headers(n);
     }
+    if let Some(n) = config.max_interim_responses {
+        builder = builder.max_interim_responses(n);
+    }
+    if let Some(n) = config.max_chunk_extension_bytes {
+        builder = builder.max_chunk_extension_bytes(n);
+    }
+    if let Some(n) = config.max_trailer_bytes {
+        builder = builder.max_trailer_bytes(n);
+    }
     builder
 }
 

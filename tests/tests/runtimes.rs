@@ -1,7 +1,7 @@
 //! Behaviour every runtime must share beyond the transcript vectors: a call runs once, cancel
 //! works from elsewhere, write timeouts fire against a server that stops reading, large streamed
-//! request bodies arrive intact, and a response dropped after its body fully arrived still
-//! returns its connection to the pool.
+//! request bodies arrive intact, a response dropped after its body fully arrived still
+//! returns its connection to the pool, and `text()` decodes with the response's charset.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -304,4 +304,58 @@ fn clients_calls_and_responses_cross_threads() {
     let call = client.new_call(Request::get("http://127.0.0.1:9/").build().unwrap());
     fn future_is_send<F: std::future::Future + Send + 'static>(_: F) {}
     future_is_send(call.execute());
+}
+
+// ------------------------------------------------------------------ text() and the charset
+
+/// "café £5" in ISO-8859-1: 0xE9 and 0xA3 are not UTF-8, so decoding them as UTF-8 would give
+/// replacement characters instead.
+const LATIN1_REPLY: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Length: 7\r\n\r\ncaf\xe9 \xa35";
+const LATIN1_TEXT: &str = "café £5";
+
+/// An origin that answers the body's `text()` and the response's `text()` once each.
+fn latin1_origin() -> Origin {
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(LATIN1_REPLY));
+    origin.enqueue(Reply::new(LATIN1_REPLY));
+    origin
+}
+
+#[test]
+fn text_decodes_with_the_response_charset_blocking() {
+    let origin = latin1_origin();
+    let client = wayfarer_blocking::Client::new();
+    let get = || client.new_call(Request::get(origin.url("/")).build().unwrap());
+    let body = get().execute().unwrap().into_body();
+    assert_eq!(body.text().unwrap(), LATIN1_TEXT);
+    assert_eq!(get().execute().unwrap().text().unwrap(), LATIN1_TEXT);
+}
+
+#[tokio::test]
+async fn text_decodes_with_the_response_charset_tokio() {
+    let origin = latin1_origin();
+    let client = wayfarer_tokio::Client::new();
+    let get = || client.new_call(Request::get(origin.url("/")).build().unwrap());
+    let body = get().execute().await.unwrap().into_body();
+    assert_eq!(body.text().await.unwrap(), LATIN1_TEXT);
+    assert_eq!(
+        get().execute().await.unwrap().text().await.unwrap(),
+        LATIN1_TEXT
+    );
+}
+
+#[test]
+fn text_decodes_with_the_response_charset_smol() {
+    smol::block_on(async {
+        let origin = latin1_origin();
+        let client = wayfarer_smol::Client::new();
+        let get = || client.new_call(Request::get(origin.url("/")).build().unwrap());
+        let body = get().execute().await.unwrap().into_body();
+        assert_eq!(body.text().await.unwrap(), LATIN1_TEXT);
+        assert_eq!(
+            get().execute().await.unwrap().text().await.unwrap(),
+            LATIN1_TEXT
+        );
+    });
 }

@@ -80,7 +80,6 @@ pub(crate) struct Exchange {
     state: State,
     send: send::SendProgress,
     head: HeadReader,
-    interim: usize,
     /// Some request byte was accepted by the socket: the request may have reached the server.
     transmitted: bool,
     /// Some byte of a response arrived.
@@ -118,7 +117,6 @@ impl Exchange {
             state: State::Send,
             send: send::SendProgress::new(expect_continue),
             head: HeadReader::default(),
-            interim: 0,
             transmitted: false,
             response_started: false,
             write_error: None,

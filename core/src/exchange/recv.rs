@@ -1,7 +1,7 @@
 //! Receiving the response: interim responses, the final head, and the body as the caller reads.
 //!
-//! Interim (1xx) responses are skipped, a `100 Continue` releases a held body, and at most
-//! `max_interim_responses` are accepted. The final head decides the body's framing and whether
+//! Interim (1xx) responses are skipped, a `100 Continue` releases a held body, and the head
+//! reader accepts at most `max_interim_responses` (counting them toward the head size limit). The final head decides the body's framing and whether
 //! the connection can be reused; the body is then decoded only as fast as the caller reads it,
 //! so memory stays bounded by the connection's receive buffer.
 
@@ -73,14 +73,8 @@ impl Exchange {
                     parts
                 }
             };
+            // The head reader has counted interim heads against the limits.
             if parts.status.is_informational() && parts.status != StatusCode::SWITCHING_PROTOCOLS {
-                self.interim += 1;
-                if self.interim > limits.max_interim_responses {
-                    return Err(Error::protocol(format!(
-                        "more than {} interim (1xx) responses",
-                        limits.max_interim_responses
-                    )));
-                }
                 let status = parts.status;
                 cx.events
                     .emit(cx.now.mono, || EventKind::InterimResponse { status });

@@ -8,9 +8,9 @@
 //! says how many bytes may be read from the socket straight into the caller's buffer: large
 //! reads then skip the intermediate copy, and never read past the end of the response.
 
+use crate::config::Limits;
 use crate::http1::chunked::ChunkedDecoder;
 use crate::http1::framing::Framing;
-use crate::http1::head::Limits;
 use crate::{Error, Headers};
 
 /// The decoding state of one response body.

@@ -11,16 +11,15 @@
 //! ```
 //!
 //! Every state consumes what it can of the input and stops when the input or the output runs
-//! out, so the decoder produces the same bytes however the input is split. The size line is
-//! bounded (digits plus extensions), sizes that overflow a u64 are refused, and chunk data must
-//! be followed by a line end. Bare LF is accepted wherever CRLF is expected, as RFC 9112 section
+//! out, so the decoder produces the same bytes however the input is split. The size line
+//! (digits plus extensions, which are skipped, never kept) and the trailer section are bounded
+//! by the client's [`Limits`], sizes that overflow a u64 are refused, and chunk data must be
+//! followed by a line end. Bare LF is accepted wherever CRLF is expected, as RFC 9112 section
 //! 2.2 allows a recipient to.
 
-use crate::http1::head::{Limits, parse_trailers};
-use crate::{Error, Headers};
-
-/// The longest size line (digits, extensions, line end) accepted.
-const MAX_SIZE_LINE: usize = 4096;
+use crate::config::Limits;
+use crate::http1::head::parse_trailers;
+use crate::{Error, Headers, Limit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -111,20 +110,30 @@ impl ChunkedDecoder {
                 }
                 continue;
             }
-            let b = input[i];
+            if let Err(e) = self.step(input[i], limits) {
+                // A failed step changes nothing, so the same byte fails again on the next call:
+                // hand over the data decoded before it first, and the caller sees the same body
+                // and then the same error however the input was split.
+                if o > 0 {
+                    return Ok((i, o));
+                }
+                return Err(e);
+            }
             i += 1;
-            self.step(b, limits)?;
         }
         Ok((i, o))
     }
 
-    /// Advances over one byte outside chunk data.
+    /// Advances over one byte outside chunk data. On error nothing has changed.
     fn step(&mut self, b: u8, limits: &Limits) -> Result<(), Error> {
         match self.state {
             State::Size | State::SizeSpace | State::Extension => {
-                self.line_len += 1;
-                if self.line_len > MAX_SIZE_LINE {
-                    return Err(Error::protocol("chunk size line too long"));
+                let line_len = self.line_len + usize::from(b != b'\r' && b != b'\n');
+                if line_len > limits.max_chunk_extension_bytes {
+                    return Err(Error::limit_exceeded(
+                        Limit::ChunkExtension,
+                        limits.max_chunk_extension_bytes as u64,
+                    ));
                 }
                 match (self.state, b) {
                     (State::Size, b) if b.is_ascii_hexdigit() => {
@@ -152,6 +161,7 @@ impl ChunkedDecoder {
                         )));
                     }
                 }
+                self.line_len = line_len;
             }
             State::SizeLf => {
                 if b != b'\n' {
@@ -171,19 +181,26 @@ impl ChunkedDecoder {
                 self.start_size();
             }
             State::Trailer => {
-                self.trailer.push(b);
-                if self.trailer.len() > limits.max_head_bytes {
-                    return Err(Error::protocol(
-                        "trailer section larger than the response head limit",
+                if self.trailer.len() >= limits.max_trailer_bytes {
+                    return Err(Error::limit_exceeded(
+                        Limit::TrailerBytes,
+                        limits.max_trailer_bytes as u64,
                     ));
                 }
+                self.trailer.push(b);
                 if b == b'\n' {
                     let t = &self.trailer[..];
                     if t == b"\n" || t == b"\r\n" {
                         self.trailers = Some(Headers::new());
                         self.state = State::Done;
                     } else if t.ends_with(b"\n\n") || t.ends_with(b"\n\r\n") {
-                        self.trailers = Some(parse_trailers(t, limits)?);
+                        match parse_trailers(t, limits) {
+                            Ok(trailers) => self.trailers = Some(trailers),
+                            Err(e) => {
+                                self.trailer.pop();
+                                return Err(e);
+                            }
+                        }
                         self.trailer = Vec::new();
                         self.state = State::Done;
                     }
@@ -305,8 +322,77 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
-        let long = [b"1".as_slice(), &[b';'; MAX_SIZE_LINE]].concat();
-        assert!(decode(&long, 64, 8).is_err());
+    }
+
+    #[test]
+    fn the_size_line_and_the_trailer_are_bounded_by_their_limits() {
+        let limits = Limits {
+            max_chunk_extension_bytes: 8,
+            max_trailer_bytes: 12,
+            ..Limits::default()
+        };
+        let decode_all = |input: &[u8]| {
+            let mut d = ChunkedDecoder::new();
+            let mut out = [0u8; 16];
+            let mut at = 0;
+            while at < input.len() && !d.is_done() {
+                let (c, _) = d.decode(&input[at..=at], &mut out, &limits)?;
+                at += c;
+            }
+            Ok::<_, Error>(d.is_done())
+        };
+        // Eight bytes before the line end fit, nine do not; the line end is not counted.
+        assert!(decode_all(b"1;abcdef\r\nx\r\n0\r\n\r\n").unwrap());
+        let e = decode_all(b"1;abcdefg\r\nx\r\n0\r\n\r\n").unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::ChunkExtension));
+        assert!(e.to_string().contains("max_chunk_extension_bytes"), "{e}");
+        // Leading zeros count too, so a size line cannot run forever.
+        let zeros = [&b"0"[..]; 9].concat();
+        let e = decode_all(&zeros).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::ChunkExtension));
+
+        // The trailer section counts its blank line: 12 bytes fit, 13 do not.
+        assert!(decode_all(b"0\r\nA: 12345\r\n\r\n").unwrap());
+        let e = decode_all(b"0\r\nA: 123456\r\n\r\n").unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::TrailerBytes));
+        assert!(e.to_string().contains("max_trailer_bytes"), "{e}");
+    }
+
+    #[test]
+    fn data_before_an_error_is_delivered_first_however_the_input_is_split() {
+        for bad in [
+            &b"5\r\nhelloXX0\r\n\r\n"[..],
+            b"5\r\nhello\r\nzz\r\n",
+            b"5\r\nhello\r\n0\r\nBad Field\r\n\r\n",
+        ] {
+            for piece in [1, 3, bad.len()] {
+                let limits = Limits::default();
+                let mut d = ChunkedDecoder::new();
+                let mut body = Vec::new();
+                let mut pending = Vec::new();
+                let mut error = None;
+                'feed: for chunk in bad.chunks(piece) {
+                    pending.extend_from_slice(chunk);
+                    loop {
+                        let mut out = [0u8; 64];
+                        match d.decode(&pending, &mut out, &limits) {
+                            Ok((0, 0)) => break,
+                            Ok((c, p)) => {
+                                pending.drain(..c);
+                                body.extend_from_slice(&out[..p]);
+                            }
+                            Err(e) => {
+                                error = Some(e);
+                                break 'feed;
+                            }
+                        }
+                    }
+                }
+                let name = String::from_utf8_lossy(bad);
+                assert_eq!(body, b"hello", "{name} in pieces of {piece}");
+                assert!(error.is_some(), "{name} in pieces of {piece}");
+            }
+        }
     }
 
     #[test]

@@ -6,17 +6,31 @@
 //! 2. `Transfer-Encoding` whose last coding is `chunked`: chunked. If `Content-Length` is also
 //!    present, chunked wins, but the message may be an attempt at request smuggling, so the
 //!    connection is not reused (section 6.1). `Transfer-Encoding` without a final `chunked`:
-//!    the body runs until the server closes. In an HTTP/1.0 response `Transfer-Encoding` means
-//!    the framing is faulty (section 6.1): refused.
+//!    the body runs until the server closes.
 //! 3. `Content-Length`: exactly that many bytes. Repeated or list values must all agree; a
 //!    negative, non-numeric or overflowing length is a protocol error.
 //! 4. Otherwise: the body runs until the server closes, and the connection cannot be reused.
 //!
 //! Reuse also follows section 9.3: HTTP/1.1 persists unless either side sent
-//! `Connection: close`; HTTP/1.0 persists only with `Connection: keep-alive`.
+//! `Connection: close`; HTTP/1.0 persists only with `Connection: keep-alive`. Three more cases
+//! close the connection after the response, because the server's idea of the framing cannot be
+//! trusted and unread bytes may follow:
+//! - A bodiless response (rule 1) whose headers announce a body it cannot have: any
+//!   `Transfer-Encoding` (a server that means one for a HEAD or 304 often sends the empty last
+//!   chunk anyway), a `Content-Length` on a 204 other than 0 (RFC 9110 section 8.6 forbids it),
+//!   or a `Content-Length` that is not a valid number. The response itself succeeds, empty.
+//!   A valid `Content-Length` on a HEAD or 304 response is what RFC 9110 section 8.6 asks for
+//!   (the length a GET would have had) and keeps the connection.
+//! - `Transfer-Encoding` in an HTTP/1.0 response: section 6.1 says to treat the framing as
+//!   faulty and close the connection after processing the message, so the body is decoded as
+//!   `Transfer-Encoding` says and the connection is then closed.
+//! - `Transfer-Encoding` together with `Content-Length` (rule 2).
 //!
-//! OkHttp's rule for 204 and 205 is kept: a non-zero `Content-Length` on either is a protocol
-//! error, since the server is announcing content those statuses cannot have.
+//! A 205 (Reset Content) is framed like any other response. RFC 9110 section 15.3.6 lets the
+//! server say "no content" with `Content-Length: 0`, an empty chunked body or by closing the
+//! connection, so it is not in rule 1; a 205 that carries content anyway is read as framed and
+//! handed to the caller. OkHttp instead fails a 204 or 205 with a non-zero `Content-Length`;
+//! we follow the RFCs, which make both readable without guessing.
 
 use http::{Method, StatusCode, Version};
 
@@ -52,7 +66,7 @@ pub(crate) fn plan(
     headers: &Headers,
     request_wants_close: bool,
 ) -> Result<BodyPlan, Error> {
-    let mut reusable = !request_wants_close
+    let persistent = !request_wants_close
         && match version {
             Version::HTTP_11 => !headers.has_token("connection", "close"),
             _ => {
@@ -60,26 +74,22 @@ pub(crate) fn plan(
                     && !headers.has_token("connection", "close")
             }
         };
+    let has_transfer_encoding = headers.contains("transfer-encoding");
 
-    let content_length = content_length(headers)?;
-    if matches!(status.as_u16(), 204 | 205) && content_length.is_some_and(|n| n > 0) {
-        return Err(Error::protocol(format!(
-            "HTTP {} had non-zero Content-Length",
-            status.as_u16()
-        )));
-    }
     if *method == Method::HEAD || status.is_informational() || matches!(status.as_u16(), 204 | 304)
     {
+        let trusted_length = match content_length(headers) {
+            Ok(None) => true,
+            Ok(Some(n)) => status != StatusCode::NO_CONTENT || n == 0,
+            Err(_) => false,
+        };
         return Ok(BodyPlan {
             framing: Framing::Empty,
-            reusable,
+            reusable: persistent && trusted_length && !has_transfer_encoding,
         });
     }
 
-    if headers.contains("transfer-encoding") {
-        if version == Version::HTTP_10 {
-            return Err(Error::protocol("Transfer-Encoding in an HTTP/1.0 response"));
-        }
+    if has_transfer_encoding {
         let codings: Vec<&[u8]> = headers
             .get_all("transfer-encoding")
             .flat_map(|v| v.split(|&b| b == b','))
@@ -101,11 +111,10 @@ pub(crate) fn plan(
                 "chunked transfer coding applied more than once",
             ));
         }
-        if content_length.is_some() {
-            // Section 6.1: Transfer-Encoding overrides Content-Length, and the mix may be a
-            // smuggling attempt: never put this connection back in the pool.
-            reusable = false;
-        }
+        // Section 6.1: in HTTP/1.0 the framing is faulty; next to Content-Length (which it
+        // overrides) it may be a smuggling attempt. Either way, never reuse the connection.
+        let reusable =
+            persistent && version != Version::HTTP_10 && !headers.contains("content-length");
         if last_is_chunked {
             return Ok(BodyPlan {
                 framing: Framing::Chunked,
@@ -118,10 +127,10 @@ pub(crate) fn plan(
         });
     }
 
-    match content_length {
+    match content_length(headers)? {
         Some(n) => Ok(BodyPlan {
             framing: Framing::Length(n),
-            reusable,
+            reusable: persistent,
         }),
         None => Ok(BodyPlan {
             framing: Framing::UntilClose,
@@ -217,15 +226,125 @@ mod tests {
         );
     }
 
+    fn empty(reusable: bool) -> BodyPlan {
+        BodyPlan {
+            framing: Framing::Empty,
+            reusable,
+        }
+    }
+
     #[test]
-    fn no_content_with_a_length_is_refused() {
-        assert!(plan_for(204, Version::HTTP_11, &[("Content-Length", "5")]).is_err());
-        assert!(plan_for(205, Version::HTTP_11, &[("Content-Length", "5")]).is_err());
-        assert!(plan_for(204, Version::HTTP_11, &[("Content-Length", "0")]).is_ok());
+    fn bodiless_responses_that_announce_a_body_are_empty_and_close_the_connection() {
+        let te = ("Transfer-Encoding", "chunked");
+        for status in [204, 304] {
+            let p = plan_for(status, Version::HTTP_11, &[te]).unwrap();
+            assert_eq!(p, empty(false), "{status} with Transfer-Encoding");
+            let p = plan_for(status, Version::HTTP_11, &[("Content-Length", "x")]).unwrap();
+            assert_eq!(p, empty(false), "{status} with an invalid Content-Length");
+        }
+        assert_eq!(
+            plan_for(204, Version::HTTP_11, &[("Content-Length", "5")]).unwrap(),
+            empty(false)
+        );
+        assert_eq!(
+            plan_for(204, Version::HTTP_11, &[("Content-Length", "0")]).unwrap(),
+            empty(true)
+        );
+        // On a 304 the length is the representation's (RFC 9110 section 8.6): trusted.
+        assert_eq!(
+            plan_for(304, Version::HTTP_11, &[("Content-Length", "5")]).unwrap(),
+            empty(true)
+        );
+        let head = |fields: &[(&str, &str)]| {
+            plan(
+                &Method::HEAD,
+                StatusCode::OK,
+                Version::HTTP_11,
+                &headers(fields),
+                false,
+            )
+            .unwrap()
+        };
+        assert_eq!(head(&[te]), empty(false));
+        assert_eq!(
+            head(&[("Transfer-Encoding", "gzip, chunked")]),
+            empty(false)
+        );
+        assert_eq!(head(&[("Content-Length", "5")]), empty(true));
+        assert_eq!(
+            head(&[("Content-Length", "5"), ("Connection", "close")]),
+            empty(false)
+        );
+    }
+
+    #[test]
+    fn reset_content_is_framed_like_any_response() {
+        for (fields, framing) in [
+            (&[("Content-Length", "5")][..], Framing::Length(5)),
+            (&[("Content-Length", "0")][..], Framing::Length(0)),
+            (&[("Transfer-Encoding", "chunked")][..], Framing::Chunked),
+        ] {
+            let p = plan_for(205, Version::HTTP_11, fields).unwrap();
+            assert_eq!(
+                p,
+                BodyPlan {
+                    framing,
+                    reusable: true
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn transfer_encoding_in_http10_is_decoded_and_closes_the_connection() {
+        let keep_alive = ("Connection", "keep-alive");
+        let p = plan_for(
+            200,
+            Version::HTTP_10,
+            &[("Transfer-Encoding", "chunked"), keep_alive],
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            BodyPlan {
+                framing: Framing::Chunked,
+                reusable: false
+            }
+        );
+        let p = plan_for(
+            200,
+            Version::HTTP_10,
+            &[
+                ("Transfer-Encoding", "gzip"),
+                ("Content-Length", "3"),
+                keep_alive,
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            BodyPlan {
+                framing: Framing::UntilClose,
+                reusable: false
+            }
+        );
     }
 
     #[test]
     fn chunked_wins_over_content_length_but_poisons_reuse() {
+        // Whatever the Content-Length says: Transfer-Encoding overrides it.
+        let p = plan_for(
+            200,
+            Version::HTTP_11,
+            &[("Content-Length", "x"), ("Transfer-Encoding", "chunked")],
+        );
+        assert_eq!(
+            p.unwrap(),
+            BodyPlan {
+                framing: Framing::Chunked,
+                reusable: false
+            }
+        );
         let p = plan_for(
             200,
             Version::HTTP_11,
@@ -267,7 +386,6 @@ mod tests {
             )
             .is_err()
         );
-        assert!(plan_for(200, Version::HTTP_10, &[("Transfer-Encoding", "chunked")]).is_err());
         assert!(plan_for(200, Version::HTTP_11, &[("Transfer-Encoding", " , ")]).is_err());
         assert!(plan_for(200, Version::HTTP_11, &[("Transfer-Encoding", "")]).is_err());
     }

@@ -5,58 +5,57 @@
 //! head is handed to httparse exactly once, when it is complete: reading a head byte by byte
 //! costs the same as reading it whole, and gives the same result.
 //!
-//! Limits come from the client's configuration: the head's size (checked before the blank line
-//! arrives, so a server cannot make us buffer without bound) and its number of fields. Both
-//! give an [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) error.
+//! One reader reads every head of one response: the interim (1xx) heads and then the final one.
+//! Limits come from the client's configuration ([`Limits`]): the size of all those heads
+//! together (checked before the blank line arrives, so a server cannot make us buffer without
+//! bound), the number of interim heads, and, if set, the number of fields. Each gives a
+//! [`Limit`] error.
+//!
+//! The status code must lie in 100..=599 (RFC 9110 section 15). RFC 9110 lets a client treat a
+//! code outside that range as a 5xx; we refuse it as a protocol error instead, since such codes
+//! are in practice internal values leaking out of a broken server, not a server's answer.
 
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
 use http::{StatusCode, Version};
 
+use crate::config::Limits;
 use crate::response::ResponseParts;
-use crate::{Error, Headers};
+use crate::{Error, Headers, Limit};
 
-/// The most header fields httparse is given room for; `Limits::max_headers` is capped to it.
-pub(crate) const MAX_HEADERS_CAP: usize = 1024;
+/// Room for this many header fields lives on the stack; a head with more is parsed again into
+/// a heap array sized for it, so the common small head costs no allocation for httparse.
+const INLINE_HEADERS: usize = 64;
 
-/// Bounds on what a server may send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest response head (status line and fields, including line ends, and any empty lines
-    /// before the status line), in bytes.
-    pub max_head_bytes: usize,
-    /// Most header fields in one response head (and in a trailer section).
-    pub max_headers: usize,
-    /// Most interim (1xx) responses before the final one.
-    pub max_interim_responses: usize,
+/// Whether a response with this status is an interim one, skipped while waiting for the final
+/// response. 101 is final: the connection then speaks another protocol.
+pub(crate) fn is_interim(status: StatusCode) -> bool {
+    status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_head_bytes: 64 * 1024,
-            max_headers: 128,
-            max_interim_responses: 16,
-        }
-    }
-}
-
-/// Finds and parses one response head in a growing buffer.
+/// Finds and parses the heads of one response in a growing buffer.
 #[derive(Debug, Default)]
 pub(crate) struct HeadReader {
     /// Bytes at the start of the buffer already known not to end the head.
     scanned: usize,
+    /// Bytes of this response's interim heads already read: they count toward the head limit.
+    earlier: usize,
+    /// Interim heads already read.
+    interim: usize,
 }
 
 impl HeadReader {
     /// Looks for a complete head at the start of `buf`. Returns the head and its length in bytes
     /// once complete, `None` while more bytes are needed.
+    ///
+    /// Call again after consuming an interim head, for the next head of the same response.
     pub(crate) fn read(
         &mut self,
         buf: &[u8],
         limits: &Limits,
     ) -> Result<Option<(ResponseParts, usize)>, Error> {
+        let budget = limits.max_head_bytes.saturating_sub(self.earlier);
         // Leading empty lines before the status line are tolerated (RFC 9112 section 2.2);
         // httparse skips them too, but the end-of-head scan must not mistake them for the end.
         let skip = buf
@@ -68,16 +67,27 @@ impl HeadReader {
         // (counting them only before the head ends would refuse byte by byte what it accepts
         // whole).
         let Some(end) = self.find_end(buf, skip) else {
-            if buf.len() > limits.max_head_bytes {
+            if buf.len() > budget {
                 return Err(head_too_large(limits));
             }
             return Ok(None);
         };
-        if end > limits.max_head_bytes {
+        if end > budget {
             return Err(head_too_large(limits));
         }
         self.scanned = 0;
-        parse(&buf[..end], limits).map(|parts| Some((parts, end)))
+        let parts = parse(&buf[..end], limits)?;
+        if is_interim(parts.status) {
+            self.interim += 1;
+            if self.interim > limits.max_interim_responses {
+                return Err(Error::limit_exceeded(
+                    Limit::InterimResponses,
+                    limits.max_interim_responses as u64,
+                ));
+            }
+            self.earlier += end;
+        }
+        Ok(Some((parts, end)))
     }
 
     /// The index just past the blank line ending the head, scanning from where the last call
@@ -105,31 +115,45 @@ impl HeadReader {
 }
 
 fn head_too_large(limits: &Limits) -> Error {
-    Error::protocol(format!(
-        "response head is larger than the limit of {} bytes",
-        limits.max_head_bytes
-    ))
+    Error::limit_exceeded(Limit::HeadBytes, limits.max_head_bytes as u64)
 }
 
 /// Parses a complete head.
 fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
-    let max_headers = limits.max_headers.min(MAX_HEADERS_CAP);
-    let mut storage: Vec<MaybeUninit<httparse::Header<'_>>> = Vec::with_capacity(max_headers);
-    storage.resize_with(max_headers, MaybeUninit::uninit);
+    let max = limits.max_headers.unwrap_or(usize::MAX);
+    let mut inline = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADERS];
+    if let Some(parts) = parse_into(head, &mut inline[..max.min(INLINE_HEADERS)])? {
+        return Ok(parts);
+    }
+    if max <= INLINE_HEADERS {
+        return Err(Error::limit_exceeded(Limit::HeaderFields, max as u64));
+    }
+    // Every field ends with a line end, so the head's line count bounds its field count: one
+    // allocation of the right size, and no field limit of our own.
+    let lines = head.iter().filter(|&&b| b == b'\n').count();
+    let room = lines.min(max);
+    let mut storage = vec![MaybeUninit::<httparse::Header<'_>>::uninit(); room];
+    match parse_into(head, &mut storage)? {
+        Some(parts) => Ok(parts),
+        None if room == max => Err(Error::limit_exceeded(Limit::HeaderFields, max as u64)),
+        None => Err(Error::protocol("malformed response head")),
+    }
+}
+
+/// Parses a complete head with room for `storage.len()` fields; `None` when there are more.
+fn parse_into<'h>(
+    head: &'h [u8],
+    storage: &mut [MaybeUninit<httparse::Header<'h>>],
+) -> Result<Option<ResponseParts>, Error> {
     let mut response = httparse::Response::new(&mut []);
     let mut config = httparse::ParserConfig::default();
     // RFC 9112 section 5.2: a user agent must accept obs-fold in responses and replace it with
     // spaces (done below).
     config.allow_obsolete_multiline_headers_in_responses(true);
-    match config.parse_response_with_uninit_headers(&mut response, head, &mut storage) {
+    match config.parse_response_with_uninit_headers(&mut response, head, storage) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(Error::protocol("incomplete response head")),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Error::protocol(format!(
-                "response head has more than the limit of {} header fields",
-                limits.max_headers
-            )));
-        }
+        Err(httparse::Error::TooManyHeaders) => return Ok(None),
         Err(e) => return Err(Error::protocol(format!("malformed response head: {e}"))),
     }
     let version = match response.version {
@@ -140,6 +164,11 @@ fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
     let code = response
         .code
         .ok_or_else(|| Error::protocol("missing status code"))?;
+    if !(100..=599).contains(&code) {
+        return Err(Error::protocol(format!(
+            "invalid status code {code}: not in 100-599"
+        )));
+    }
     let status = StatusCode::from_u16(code)
         .map_err(|_| Error::protocol(format!("invalid status code {code}")))?;
     let reason = response.reason.unwrap_or("").to_owned();
@@ -156,12 +185,12 @@ fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
         };
         headers.push_unchecked(name, value);
     }
-    Ok(ResponseParts {
+    Ok(Some(ResponseParts {
         status,
         reason,
         version,
         headers,
-    })
+    }))
 }
 
 /// The position of `part` inside `whole` (httparse hands out sub-slices of its input), so the
@@ -198,13 +227,16 @@ fn unfold(value: &[u8]) -> Bytes {
 pub(crate) fn parse_trailers(block: &[u8], limits: &Limits) -> Result<Headers, Error> {
     // httparse configures obs-fold handling only for whole responses, so the trailer fields are
     // parsed behind a stand-in status line: trailers follow exactly the same field rules as the
-    // head (obs-fold unfolded, same limits) with one code path.
+    // head (obs-fold unfolded, same field limit) with one code path.
     let mut framed = Vec::with_capacity(block.len() + 17);
     framed.extend_from_slice(b"HTTP/1.1 200 T\r\n");
     framed.extend_from_slice(block);
     parse(&framed, limits)
         .map(|parts| parts.headers)
         .map_err(|e| {
+            if e.limit().is_some() {
+                return e;
+            }
             Error::protocol(format!(
                 "malformed trailer section: {}",
                 e.message().trim_start_matches("malformed response head: ")
@@ -280,23 +312,143 @@ mod tests {
             ..Limits::default()
         };
         let long = b"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-        assert!(
-            read_bytewise(long, &limits)
-                .unwrap_err()
-                .to_string()
-                .contains("larger than the limit")
-        );
+        let e = read_bytewise(long, &limits).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::HeadBytes));
+        assert!(e.to_string().contains("max_response_head_bytes"), "{e}");
         let limits = Limits {
-            max_headers: 2,
+            max_headers: Some(2),
             ..Limits::default()
         };
         let many = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
-        assert!(
-            read_whole(many, &limits)
-                .unwrap_err()
-                .to_string()
-                .contains("header fields")
-        );
+        let e = read_whole(many, &limits).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::HeaderFields));
+        assert!(e.to_string().contains("max_response_headers"), "{e}");
+    }
+
+    fn head_with_fields(count: usize) -> Vec<u8> {
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..count {
+            head.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        head
+    }
+
+    #[test]
+    fn many_fields_need_no_field_limit_only_the_size_limit() {
+        let head = head_with_fields(10_000);
+        assert!(head.len() < Limits::default().max_head_bytes);
+        let (parts, len) = read_whole(&head, &Limits::default()).unwrap().unwrap();
+        assert_eq!(len, head.len());
+        assert_eq!(parts.headers.len(), 10_000);
+        assert_eq!(parts.headers.get("x-9999"), Some("v"));
+        // Just over the stack room, and exactly at it.
+        for count in [INLINE_HEADERS - 1, INLINE_HEADERS, INLINE_HEADERS + 1] {
+            let (parts, _) = read_whole(&head_with_fields(count), &Limits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(parts.headers.len(), count);
+        }
+    }
+
+    #[test]
+    fn a_field_limit_is_exact_on_either_side_of_the_stack_room() {
+        for max in [0, 3, INLINE_HEADERS, INLINE_HEADERS + 1, 1000] {
+            let limits = Limits {
+                max_headers: Some(max),
+                ..Limits::default()
+            };
+            let (parts, _) = read_whole(&head_with_fields(max), &limits)
+                .unwrap()
+                .unwrap();
+            assert_eq!(parts.headers.len(), max);
+            let e = read_whole(&head_with_fields(max + 1), &limits).unwrap_err();
+            assert_eq!(e.limit(), Some(Limit::HeaderFields), "max {max}: {e}");
+        }
+    }
+
+    /// Reads every head of one response from `input` (bytewise or whole), as a call does.
+    fn read_response(input: &[u8], limits: &Limits, bytewise: bool) -> Result<u16, Error> {
+        let mut reader = HeadReader::default();
+        let mut start = 0;
+        let mut end = if bytewise { 0 } else { input.len() };
+        loop {
+            match reader.read(&input[start..end], limits)? {
+                Some((parts, len)) => {
+                    start += len;
+                    end = end.max(start);
+                    if !is_interim(parts.status) {
+                        return Ok(parts.status.as_u16());
+                    }
+                }
+                None if end < input.len() => end += 1,
+                None => return Err(Error::protocol("incomplete")),
+            }
+        }
+    }
+
+    #[test]
+    fn interim_heads_count_toward_the_head_limit() {
+        let input =
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nA: 1\r\n\r\n";
+        let final_len = b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n".len();
+        for bytewise in [false, true] {
+            let fits = Limits {
+                max_head_bytes: input.len(),
+                ..Limits::default()
+            };
+            assert_eq!(read_response(input, &fits, bytewise).unwrap(), 200);
+            // Each head alone fits, but not both.
+            let tight = Limits {
+                max_head_bytes: input.len() - 1,
+                ..Limits::default()
+            };
+            assert!(input.len() - final_len <= tight.max_head_bytes);
+            let e = read_response(input, &tight, bytewise).unwrap_err();
+            assert_eq!(e.limit(), Some(Limit::HeadBytes), "{e}");
+        }
+    }
+
+    #[test]
+    fn interim_heads_are_counted() {
+        let input = [&b"HTTP/1.1 100 Continue\r\n\r\n"[..]; 3].concat();
+        let input = [&input[..], b"HTTP/1.1 204 No Content\r\n\r\n"].concat();
+        let three = Limits {
+            max_interim_responses: 3,
+            ..Limits::default()
+        };
+        assert_eq!(read_response(&input, &three, true).unwrap(), 204);
+        let two = Limits {
+            max_interim_responses: 2,
+            ..Limits::default()
+        };
+        let e = read_response(&input, &two, false).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::InterimResponses));
+        assert!(e.to_string().contains("max_interim_responses"), "{e}");
+        // 101 is a final response, not an interim one.
+        let zero = Limits {
+            max_interim_responses: 0,
+            ..Limits::default()
+        };
+        let upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        assert_eq!(read_response(upgrade, &zero, false).unwrap(), 101);
+    }
+
+    #[test]
+    fn status_codes_outside_100_to_599_are_refused() {
+        for ok in [100, 199, 200, 404, 599] {
+            let head = format!("HTTP/1.1 {ok} X\r\n\r\n");
+            let (parts, _) = read_whole(head.as_bytes(), &Limits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(parts.status.as_u16(), ok);
+        }
+        for bad in ["000", "099", "600", "999"] {
+            let head = format!("HTTP/1.1 {bad} X\r\n\r\n");
+            let e = read_whole(head.as_bytes(), &Limits::default()).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Protocol, "{bad}");
+            assert_eq!(e.limit(), None);
+        }
     }
 
     #[test]
@@ -347,10 +499,11 @@ mod tests {
         assert_eq!(t.get("x"), Some("a b"));
         assert!(parse_trailers(b"Bad Field\r\n\r\n", &Limits::default()).is_err());
         let limits = Limits {
-            max_headers: 1,
+            max_headers: Some(1),
             ..Limits::default()
         };
-        assert!(parse_trailers(b"A: 1\r\nB: 2\r\n\r\n", &limits).is_err());
+        let e = parse_trailers(b"A: 1\r\nB: 2\r\n\r\n", &limits).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::HeaderFields));
     }
 
     #[test]

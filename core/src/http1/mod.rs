@@ -8,5 +8,3 @@ pub(crate) mod chunked;
 pub(crate) mod encode;
 pub(crate) mod framing;
 pub(crate) mod head;
-
-pub use head::Limits;

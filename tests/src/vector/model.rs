@@ -34,6 +34,9 @@ pub struct VectorConfig {
     pub expect_continue_timeout: Option<Duration>,
     pub max_head_bytes: Option<usize>,
     pub max_headers: Option<usize>,
+    pub max_interim_responses: Option<usize>,
+    pub max_chunk_extension_bytes: Option<usize>,
+    pub max_trailer_bytes: Option<usize>,
     /// `fragment whole`: run only the [`Variant::Whole`] variant.
     pub whole_only: bool,
 }

@@ -304,6 +304,11 @@ impl Parser<'_> {
             }
             "max-head-bytes" => config.max_head_bytes = Some(self.number(value)?),
             "max-headers" => config.max_headers = Some(self.number(value)?),
+            "max-interim-responses" => config.max_interim_responses = Some(self.number(value)?),
+            "max-chunk-extension-bytes" => {
+                config.max_chunk_extension_bytes = Some(self.number(value)?)
+            }
+            "max-trailer-bytes" => config.max_trailer_bytes = Some(self.number(value)?),
             "fragment" if value == "whole" => config.whole_only = true,
             "fragment" => return self.err(format!("`fragment` takes only `whole`, not `{value}`")),
             _ => return self.err(format!("unknown config setting `{key}`")),

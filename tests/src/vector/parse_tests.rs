@@ -57,6 +57,9 @@ fn full_vector_parses() {
 read-timeout 200ms
 call-timeout 2s
 max-headers 10
+max-interim-responses 2
+max-chunk-extension-bytes 64
+max-trailer-bytes 128
 fragment whole
 
 [call 2]
@@ -105,6 +108,9 @@ closed-by-client 1
     assert_eq!(v.config.read_timeout, Some(Duration::from_millis(200)));
     assert_eq!(v.config.call_timeout, Some(Duration::from_secs(2)));
     assert_eq!(v.config.max_headers, Some(10));
+    assert_eq!(v.config.max_interim_responses, Some(2));
+    assert_eq!(v.config.max_chunk_extension_bytes, Some(64));
+    assert_eq!(v.config.max_trailer_bytes, Some(128));
     assert!(v.config.whole_only);
     assert_eq!(v.calls.len(), 2);
     let c1 = &v.calls[0];
