@@ -135,6 +135,7 @@ mod events;
 pub mod fuzzing;
 mod headers;
 mod http1;
+mod proxy;
 mod request;
 mod response;
 mod time;
@@ -149,6 +150,10 @@ pub use events::{Event, EventKind, EventListener};
 pub use headers::Headers;
 pub use http::{Method, StatusCode, Version};
 pub use http1::Limits;
+pub use proxy::{
+    Credentials, EnvProxySelector, FixedProxySelector, NoProxy, Proxy, ProxyEnv, ProxySelector,
+    ProxyServer,
+};
 pub use request::{IntoUrl, Request, RequestBuilder};
 pub use response::{CollectBody, Response, decode_text};
 pub use time::{Instant, Now};
