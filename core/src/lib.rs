@@ -145,6 +145,7 @@ pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
+pub use connection::{Cleanup, Pooled, TlsIdentity, needs_health_check};
 pub use error::{Error, ErrorKind, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener};
 pub use headers::Headers;

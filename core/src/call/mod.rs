@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use core::net::SocketAddr;
 
@@ -34,10 +34,7 @@ use crate::http1::head::HeadReader;
 use crate::time::earliest;
 use crate::{Error, Headers, Instant, Now, Phase, Request, Response, TimeoutKind};
 
-/// A pooled connection idle this long is checked before reuse (OkHttp's
-/// `IDLE_CONNECTION_HEALTHY_NS`); fresher ones are trusted, and a request that meets a connection
-/// the server closed is retried once on a new one.
-pub const HEALTH_CHECK_AFTER: Duration = Duration::from_secs(10);
+pub use crate::connection::HEALTH_CHECK_AFTER;
 
 /// Identifies a call within one client; shown as `call#1`, `call#2`, ...
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

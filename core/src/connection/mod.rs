@@ -10,6 +10,7 @@ pub(crate) mod address;
 pub(crate) mod buffer;
 pub(crate) mod pool;
 pub(crate) mod tls;
+pub(crate) mod tls_identity;
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,8 +19,9 @@ use bytes::Bytes;
 use core::net::SocketAddr;
 
 pub use address::Address;
-pub use pool::ConnectionPool;
+pub use pool::{Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, Pooled, needs_health_check};
 pub use tls::InputClock;
+pub use tls_identity::TlsIdentity;
 
 use crate::{Error, Instant};
 use buffer::RecvBuf;
