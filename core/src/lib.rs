@@ -130,6 +130,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+mod dns;
 mod error;
 mod events;
 pub mod fuzzing;
@@ -145,7 +146,11 @@ pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
-pub use connection::{Cleanup, Pooled, TlsIdentity, needs_health_check};
+pub use connection::{
+    Cleanup, Pooled, Route, RouteDatabase, RouteSelector, RouteStep, TlsIdentity,
+    needs_health_check,
+};
+pub use dns::{Dns, DnsOverrides};
 pub use error::{Error, ErrorKind, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener};
 pub use headers::Headers;

@@ -9,6 +9,9 @@
 pub(crate) mod address;
 pub(crate) mod buffer;
 pub(crate) mod pool;
+pub(crate) mod route;
+pub(crate) mod route_database;
+pub(crate) mod route_selector;
 pub(crate) mod tls;
 pub(crate) mod tls_identity;
 
@@ -20,6 +23,9 @@ use core::net::SocketAddr;
 
 pub use address::Address;
 pub use pool::{Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, Pooled, needs_health_check};
+pub use route::Route;
+pub use route_database::RouteDatabase;
+pub use route_selector::{RouteSelector, RouteStep};
 pub use tls::InputClock;
 pub use tls_identity::TlsIdentity;
 
