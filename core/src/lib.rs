@@ -147,8 +147,8 @@ pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
 pub use connection::{
-    Cleanup, Pooled, Route, RouteDatabase, RouteSelector, RouteStep, TlsIdentity,
-    needs_health_check,
+    AttemptId, Cleanup, ConnectAction, FastFallback, Pooled, Route, RouteDatabase, RouteSelector,
+    RouteStep, TlsIdentity, interleave_families, needs_health_check,
 };
 pub use dns::{Dns, DnsOverrides};
 pub use error::{Error, ErrorKind, Phase, TimeoutKind};

@@ -8,6 +8,7 @@
 
 pub(crate) mod address;
 pub(crate) mod buffer;
+pub(crate) mod fast_fallback;
 pub(crate) mod pool;
 pub(crate) mod route;
 pub(crate) mod route_database;
@@ -22,6 +23,7 @@ use bytes::Bytes;
 use core::net::SocketAddr;
 
 pub use address::Address;
+pub use fast_fallback::{AttemptId, ConnectAction, FastFallback, interleave_families};
 pub use pool::{Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, Pooled, needs_health_check};
 pub use route::Route;
 pub use route_database::RouteDatabase;
