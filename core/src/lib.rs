@@ -119,8 +119,13 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! Interceptors, redirects and authentication follow-ups, the cache, cookies, the dispatcher,
-//! proxies, certificate pinning and TLS policy, HTTP/2.
+//! Interceptors, redirects and authentication follow-ups, the cache, cookies, certificate
+//! pinning and TLS policy, HTTP/2.
+//!
+//! The connection layer's and dispatcher's building blocks exist as standalone, pure components
+//! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
+//! [`RouteDatabase`] and [`DnsOverrides`], [`FastFallback`], and proxy selection ([`Proxy`],
+//! [`ProxySelector`], [`EnvProxySelector`], [`NoProxy`]). Calls connect directly today.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -130,6 +135,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+mod dispatcher;
 mod dns;
 mod error;
 mod events;
@@ -150,6 +156,7 @@ pub use connection::{
     AttemptId, Cleanup, ConnectAction, FastFallback, Pooled, Route, RouteDatabase, RouteSelector,
     RouteStep, TlsIdentity, interleave_families, needs_health_check,
 };
+pub use dispatcher::{Dispatcher, Finished};
 pub use dns::{Dns, DnsOverrides};
 pub use error::{Error, ErrorKind, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener};
