@@ -1,22 +1,5 @@
 //! Fast fallback: RFC 8305 "Happy Eyeballs v2" connection racing for one call, as a pure state
 //! machine with time as input (OkHttp's `FastFallbackExchangeFinder`).
-//!
-//! ```text
-//!  poll ──▶ Connect #1 ─┬─ 250 ms, no answer ──▶ Connect #2 ─┬─ ... (several in flight)
-//!                       └─ #1 failed sooner ───▶ Connect #2 ─┘
-//!  first on_connected(#k) ──▶ Cancel every other attempt in flight ──▶ Done(#k, route)
-//!  every attempt failed, no route left ──▶ Failed(first error)
-//! ```
-//!
-//! The driver loops on [`FastFallback::poll`] until it gets [`ConnectAction::Wait`] (then waits
-//! for a connect result or the deadline), [`ConnectAction::Done`] or [`ConnectAction::Failed`].
-//! It reports every attempt's outcome with [`FastFallback::on_connected`] or
-//! [`FastFallback::on_failed`]; outcomes of canceled or unknown attempts are ignored, and the
-//! driver closes any socket it holds for an attempt it was told to cancel.
-//!
-//! Only the TCP connect races. TLS, tunnels and proxy handshakes follow on the winner (as in
-//! OkHttp), and per-attempt connect timeouts are the driver's: it reports a timed-out attempt
-//! through `on_failed`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -84,7 +67,25 @@ enum Outcome {
     Failed(Error),
 }
 
-/// Races connect attempts over one call's routes (RFC 8305 sections 4 and 5).
+/// Races connect attempts over one call's routes (RFC 8305 sections 4 and 5), with time as
+/// input (OkHttp's `FastFallbackExchangeFinder`).
+///
+/// ```text
+///  poll ──▶ Connect #1 ─┬─ 250 ms, no answer ──▶ Connect #2 ─┬─ ... (several in flight)
+///                       └─ #1 failed sooner ───▶ Connect #2 ─┘
+///  first on_connected(#k) ──▶ Cancel every other attempt in flight ──▶ Done(#k, route)
+///  every attempt failed, no route left ──▶ Failed(first error)
+/// ```
+///
+/// The driver loops on [`FastFallback::poll`] until it gets [`ConnectAction::Wait`] (then waits
+/// for a connect result or the deadline), [`ConnectAction::Done`] or [`ConnectAction::Failed`].
+/// It reports every attempt's outcome with [`FastFallback::on_connected`] or
+/// [`FastFallback::on_failed`]; outcomes of canceled or unknown attempts are ignored, and the
+/// driver closes any socket it holds for an attempt it was told to cancel.
+///
+/// Only the TCP connect races. TLS, tunnels and proxy handshakes follow on the winner (as in
+/// OkHttp), and per-attempt connect timeouts are the driver's: it reports a timed-out attempt
+/// through `on_failed`.
 ///
 /// - **Order** (fast fallback on): the routes are interleaved by IP family, starting with the
 ///   family of the first one, as [`interleave_families`] does. Within a family the given

@@ -1,46 +1,4 @@
 //! The connection pool: connections in use and idle, and OkHttp's cleanup schedule.
-//!
-//! The pool is a plain data structure over the driver's socket type `S`. Idle entries hold the
-//! core's [`Connection`] with the driver's socket; connections in use are only tracked (by
-//! [`ConnId`] and [`Address`]) so that they count and keep the cleanup scheduled. The pool never
-//! touches a socket and never reads a clock: every operation that depends on time takes `now`,
-//! and connections it gives up are returned, so the driver closes them outside any lock it
-//! holds around the pool.
-//!
-//! # Cleanup
-//!
-//! [`ConnectionPool::cleanup`] is OkHttp's `cleanup(now)`, a pure function of `now`:
-//!
-//! 1. count the connections in use and idle, and find the one idle the longest;
-//! 2. if it has been idle for `keep_alive` or more, or more than `max_idle` connections are
-//!    idle, evict it and start again at 1 (OkHttp returns "run again at once"; we loop);
-//! 3. otherwise, if any connection is idle, run again when the longest-idle one expires;
-//! 4. otherwise, if any is in use, run again `keep_alive` from now;
-//! 5. otherwise there is nothing to do until a connection is added.
-//!
-//! A runtime that keeps one timer per pool calls `cleanup(now)` after every release or
-//! registration and whenever the timer fires, closes what it returns, and re-arms the timer
-//! for [`Cleanup::next_run`].
-//!
-//! ```
-//! use std::time::Duration;
-//! use wayfarer_core::{ConnectionPool, Instant};
-//!
-//! // The driver's socket type; here a stand-in.
-//! struct Socket;
-//! let mut pool: ConnectionPool<Socket> = ConnectionPool::default();
-//! assert_eq!(pool.max_idle(), 5);
-//! assert_eq!(pool.keep_alive(), Duration::from_secs(300));
-//!
-//! // The run a timer-driven runtime makes when its pool timer fires.
-//! let now = Instant::from_epoch(Duration::from_secs(60));
-//! let cleanup = pool.cleanup(now);
-//! for (_connection, socket) in cleanup.closed {
-//!     drop(socket); // close it, after releasing any lock around the pool
-//! }
-//! // An empty pool needs no timer until a connection is added.
-//! assert_eq!(cleanup.next_run, None);
-//! ```
 
 use std::collections::HashMap;
 use std::fmt;
@@ -97,7 +55,49 @@ struct InUse {
     retired: bool,
 }
 
-/// Connections in use and idle. See the [module docs](self) for the cleanup schedule.
+/// Connections in use and idle, with OkHttp's cleanup schedule.
+///
+/// The pool is a plain data structure over the driver's socket type `S`. Idle entries hold the
+/// core's [`Connection`] with the driver's socket; connections in use are only tracked (by
+/// [`ConnId`] and [`Address`]) so that they count and keep the cleanup scheduled. The pool never
+/// touches a socket and never reads a clock: every operation that depends on time takes `now`,
+/// and connections it gives up are returned, so the driver closes them outside any lock it
+/// holds around the pool.
+///
+/// # Cleanup
+///
+/// [`ConnectionPool::cleanup`] is OkHttp's `cleanup(now)`, a pure function of `now`:
+///
+/// 1. count the connections in use and idle, and find the one idle the longest;
+/// 2. if it has been idle for `keep_alive` or more, or more than `max_idle` connections are
+///    idle, evict it and start again at 1 (OkHttp returns "run again at once"; we loop);
+/// 3. otherwise, if any connection is idle, run again when the longest-idle one expires;
+/// 4. otherwise, if any is in use, run again `keep_alive` from now;
+/// 5. otherwise there is nothing to do until a connection is added.
+///
+/// A runtime that keeps one timer per pool calls `cleanup(now)` after every release or
+/// registration and whenever the timer fires, closes what it returns, and re-arms the timer
+/// for [`Cleanup::next_run`].
+///
+/// ```
+/// use std::time::Duration;
+/// use wayfarer_core::{ConnectionPool, Instant};
+///
+/// // The driver's socket type; here a stand-in.
+/// struct Socket;
+/// let mut pool: ConnectionPool<Socket> = ConnectionPool::default();
+/// assert_eq!(pool.max_idle(), 5);
+/// assert_eq!(pool.keep_alive(), Duration::from_secs(300));
+///
+/// // The run a timer-driven runtime makes when its pool timer fires.
+/// let now = Instant::from_epoch(Duration::from_secs(60));
+/// let cleanup = pool.cleanup(now);
+/// for (_connection, socket) in cleanup.closed {
+///     drop(socket); // close it, after releasing any lock around the pool
+/// }
+/// // An empty pool needs no timer until a connection is added.
+/// assert_eq!(cleanup.next_run, None);
+/// ```
 pub struct ConnectionPool<S> {
     /// Idle connections, in the order they were released (most recent last).
     idle: Vec<Idle<S>>,
@@ -224,7 +224,7 @@ impl<S> ConnectionPool<S> {
     }
 
     /// Evicts what OkHttp's `cleanup(now)` evicts and says when to run again (see the
-    /// [module docs](self)).
+    /// [`ConnectionPool`] docs).
     pub fn cleanup(&mut self, now: Instant) -> Cleanup<S> {
         let mut closed = Vec::new();
         loop {

@@ -1,15 +1,4 @@
 //! Route selection: address → proxies → resolved addresses → routes, with no I/O.
-//!
-//! ```text
-//!  next() ──▶ proxy i ──name?──▶ Lookup { host } ──handle_lookup()──▶ Routes(for proxy i)
-//!               │  (IP literal or DnsOverrides: no lookup)                 │ all postponed?
-//!               │                                                          ▼
-//!               └──────────────── proxies left ◀──────────────── next proxy
-//!  no proxies left ──▶ Routes(postponed) ──▶ Exhausted
-//! ```
-//!
-//! OkHttp's `RouteSelector` calls the DNS resolver itself; here the selector asks for a lookup
-//! as a value and is told the answer, so it can run inside the sans-IO core.
 
 use std::fmt;
 use std::io;
@@ -43,6 +32,17 @@ pub enum RouteStep {
 /// Selects the routes to an [`Address`]: for each proxy in order, the addresses it resolves
 /// to, with the routes that failed recently ([`RouteDatabase`]) held back until everything
 /// else has been tried (OkHttp's `RouteSelector`).
+///
+/// ```text
+///  next() ──▶ proxy i ──name?──▶ Lookup { host } ──handle_lookup()──▶ Routes(for proxy i)
+///               │  (IP literal or DnsOverrides: no lookup)                 │ all postponed?
+///               │                                                          ▼
+///               └──────────────── proxies left ◀──────────────── next proxy
+///  no proxies left ──▶ Routes(postponed) ──▶ Exhausted
+/// ```
+///
+/// OkHttp's `RouteSelector` calls the DNS resolver itself; here the selector asks for a lookup
+/// as a value and is told the answer, so it can run inside the sans-IO core.
 ///
 /// Which host is resolved depends on the proxy:
 /// - direct: the origin's host;

@@ -25,7 +25,7 @@ pub use no_proxy::NoProxy;
 pub use selector::{EnvProxySelector, FixedProxySelector, ProxyEnv, ProxySelector};
 
 /// curl's default proxy port, used when a proxy string names none (`-x proxy.example`).
-pub const DEFAULT_PROXY_PORT: u16 = 1080;
+const DEFAULT_PROXY_PORT: u16 = 1080;
 
 /// How a connection reaches its origin.
 ///

@@ -1,27 +1,27 @@
 //! `no_proxy`: the hosts that bypass the proxy, matched as curl matches them.
-//!
-//! curl documents `no_proxy` loosely ("a comma-separated list of hosts"); what it does is in
-//! `lib/noproxy.c`, and this is a re-implementation of that behaviour (curl 7.86 and later):
-//!
-//! - The value is split on commas and blanks (spaces, tabs); empty pieces are skipped.
-//! - A value that is exactly `*` (surrounding blanks aside) matches every host. A `*` among
-//!   other entries is an ordinary name and matches nothing, as in curl.
-//! - A host-name entry matches that name and every name below it, on label boundaries:
-//!   `example.com` matches `example.com` and `www.example.com`, not `myexample.com`. A leading
-//!   dot is optional (`.example.com` means the same), a trailing dot on either side is ignored,
-//!   and case does not matter.
-//! - An IP entry (IPv6 without brackets) matches only a host written as that IP literal, and a
-//!   CIDR entry (`192.168.0.0/16`, `fd00::/8`) a literal inside the range. Names are never
-//!   resolved to be compared with IP entries, and name entries never match IP literals. As in
-//!   curl, a prefix length of 0 means the exact address (not "everything"), and one longer than
-//!   the address (`/33` for IPv4) matches nothing.
-//! - Entries with a port (`example.com:8080`) are not supported by curl, and match nothing
-//!   here either.
 
 use core::net::IpAddr;
 use url::{Host, Url};
 
 /// A parsed `no_proxy` value.
+///
+/// curl documents `no_proxy` loosely ("a comma-separated list of hosts"); what it does is in
+/// `lib/noproxy.c`, and this is a re-implementation of that behaviour (curl 7.86 and later):
+///
+/// - The value is split on commas and blanks (spaces, tabs); empty pieces are skipped.
+/// - A value that is exactly `*` (surrounding blanks aside) matches every host. A `*` among
+///   other entries is an ordinary name and matches nothing, as in curl.
+/// - A host-name entry matches that name and every name below it, on label boundaries:
+///   `example.com` matches `example.com` and `www.example.com`, not `myexample.com`. A leading
+///   dot is optional (`.example.com` means the same), a trailing dot on either side is ignored,
+///   and case does not matter.
+/// - An IP entry (IPv6 without brackets) matches only a host written as that IP literal, and a
+///   CIDR entry (`192.168.0.0/16`, `fd00::/8`) a literal inside the range. Names are never
+///   resolved to be compared with IP entries, and name entries never match IP literals. As in
+///   curl, a prefix length of 0 means the exact address (not "everything"), and one longer than
+///   the address (`/33` for IPv4) matches nothing.
+/// - Entries with a port (`example.com:8080`) are not supported by curl, and match nothing
+///   here either.
 ///
 /// ```
 /// use wayfarer_core::NoProxy;
