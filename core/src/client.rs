@@ -72,17 +72,32 @@ impl<S> Client<S> {
         Call::new(id, self.shared.clone(), now, request)
     }
 
-    /// Takes an idle connection to `address` from the pool, with its socket.
+    /// Takes an idle connection to `address` from the pool, with its socket, after evicting
+    /// the connections whose time is up.
     pub fn acquire(&self, now: Instant, address: &Address) -> Option<(Connection, S)> {
-        let (found, evicted) = self.lock().acquire(now, address);
+        let (found, evicted) = {
+            let mut pool = self.lock();
+            let evicted = pool.cleanup(now).closed;
+            let found = pool.acquire(address);
+            // Calls do not report connections they close yet, so in-use connections are not
+            // tracked here (a closed one would stay counted forever).
+            if let Some((conn, _)) = &found {
+                pool.forget(conn.id());
+            }
+            (found, evicted)
+        };
         drop(evicted); // closes their sockets, outside the lock
         found
     }
 
     /// Returns a connection and its socket to the pool.
     pub fn release(&self, now: Instant, conn: Connection, socket: S) {
-        let evicted = self.lock().release(now, conn, socket);
-        drop(evicted);
+        let (refused, evicted) = {
+            let mut pool = self.lock();
+            let refused = pool.release(now, conn, socket);
+            (refused, pool.cleanup(now).closed)
+        };
+        drop((refused, evicted));
     }
 
     /// Closes every idle connection.
@@ -93,14 +108,14 @@ impl<S> Client<S> {
 
     /// Closes idle connections that expired by `now`.
     pub fn evict_expired(&self, now: Instant) {
-        let evicted = self.lock().evict(now);
+        let evicted = self.lock().cleanup(now).closed;
         drop(evicted);
     }
 
     /// When the longest-idle pooled connection expires, if any is idle: an event loop can wake
     /// then and call [`Client::evict_expired`].
     pub fn next_pool_expiry(&self) -> Option<Instant> {
-        self.lock().next_expiry()
+        self.lock().next_idle_expiry()
     }
 
     /// Number of idle pooled connections.

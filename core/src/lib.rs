@@ -124,7 +124,12 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! The cache, cookies, the dispatcher, proxies, certificate pinning and TLS policy, HTTP/2.
+//! The cache, cookies, certificate pinning and TLS policy, HTTP/2.
+//!
+//! The connection layer's and dispatcher's building blocks exist as standalone, pure components
+//! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
+//! [`RouteDatabase`] and [`DnsOverrides`], [`FastFallback`], and proxy selection ([`Proxy`],
+//! [`ProxySelector`], [`EnvProxySelector`], [`NoProxy`]). Calls connect directly today.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -135,6 +140,8 @@ mod call;
 mod client;
 mod config;
 mod connection;
+mod dispatcher;
+mod dns;
 pub mod driver;
 mod error;
 mod events;
@@ -144,6 +151,7 @@ pub mod fuzzing;
 mod headers;
 mod http1;
 mod interceptor;
+mod proxy;
 mod request;
 mod response;
 mod time;
@@ -153,6 +161,12 @@ pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config, Limits};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
+pub use connection::{
+    AttemptId, Cleanup, ConnectAction, FastFallback, Pooled, Route, RouteDatabase, RouteSelector,
+    RouteStep, TlsIdentity, interleave_families, needs_health_check,
+};
+pub use dispatcher::{Dispatcher, Finished};
+pub use dns::{Dns, DnsOverrides};
 pub use error::{Error, ErrorKind, Limit, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener, EventListenerFactory};
 pub use follow_up::auth::{
@@ -163,6 +177,10 @@ pub use http::{Method, StatusCode, Version};
 pub use interceptor::{
     Interceptor, InterceptorContext, InterceptorId, InterceptorSlot, IntoInterceptor,
     RequestAction, ResponseAction,
+};
+pub use proxy::{
+    Credentials, EnvProxySelector, FixedProxySelector, NoProxy, Proxy, ProxyEnv, ProxySelector,
+    ProxyServer,
 };
 pub use request::{IntoUrl, Request, RequestBuilder};
 pub use response::{CollectBody, Response, decode_text};

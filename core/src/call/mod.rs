@@ -36,7 +36,7 @@ use crate::interceptor::InterceptorId;
 use crate::time::earliest;
 use crate::{Error, Headers, Instant, Now, Phase, Request, Response, TimeoutKind};
 
-pub use crate::connection::finder::HEALTH_CHECK_AFTER;
+pub use crate::connection::HEALTH_CHECK_AFTER;
 pub use output::{BodyRead, Output};
 
 use body::ResponseBody;

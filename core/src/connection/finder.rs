@@ -2,7 +2,7 @@
 //! fresh one through name resolution, TCP connect and the TLS handshake.
 //!
 //! ```text
-//!  Acquire ──pooled, idle < HEALTH_CHECK_AFTER──────────────────────────────▶ Found
+//!  Acquire ──pooled, idle < HEALTH_CHECK_AFTER─────────────────────────────▶ Found
 //!     │   └─pooled, idle longer──▶ CheckHealth ──healthy──────────────────────▶ Found
 //!     │ none                           └─closed──▶ (close it) Acquire
 //!     ▼
@@ -21,14 +21,9 @@ use std::io;
 use core::net::SocketAddr;
 
 use crate::client::Shared;
-use crate::connection::{Address, ConnId, Connection};
+use crate::connection::{Address, ConnId, Connection, needs_health_check};
 use crate::events::{EventKind, EventSink};
 use crate::{Error, Now};
-
-/// A pooled connection idle this long is checked before reuse (OkHttp's
-/// `IDLE_CONNECTION_HEALTHY_NS`); fresher ones are trusted, and a request that meets a connection
-/// the server closed is retried on a new one when the retry rules allow.
-pub const HEALTH_CHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the finder needs next.
 #[derive(Debug)]
@@ -157,10 +152,7 @@ impl Finder {
                 self.start_route(now, shared, events)
             }
             Some(conn) => {
-                let stale = conn
-                    .idle_since()
-                    .is_some_and(|since| now.mono - since >= HEALTH_CHECK_AFTER);
-                if stale {
+                if needs_health_check(now.mono, &conn) {
                     self.state = State::CheckHealth(conn);
                     Found::Pending
                 } else {

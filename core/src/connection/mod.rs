@@ -8,9 +8,14 @@
 
 pub(crate) mod address;
 pub(crate) mod buffer;
+pub(crate) mod fast_fallback;
 pub(crate) mod finder;
 pub(crate) mod pool;
+pub(crate) mod route;
+pub(crate) mod route_database;
+pub(crate) mod route_selector;
 pub(crate) mod tls;
+pub(crate) mod tls_identity;
 
 use std::fmt;
 use std::sync::Arc;
@@ -19,8 +24,13 @@ use bytes::Bytes;
 use core::net::SocketAddr;
 
 pub use address::Address;
-pub use pool::ConnectionPool;
+pub use fast_fallback::{AttemptId, ConnectAction, FastFallback, interleave_families};
+pub use pool::{Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, Pooled, needs_health_check};
+pub use route::Route;
+pub use route_database::RouteDatabase;
+pub use route_selector::{RouteSelector, RouteStep};
 pub use tls::InputClock;
+pub use tls_identity::TlsIdentity;
 
 use crate::{Error, Instant};
 use buffer::RecvBuf;
