@@ -126,6 +126,7 @@
 #![deny(missing_docs)]
 
 mod body;
+pub mod cache;
 mod call;
 mod client;
 mod config;
