@@ -89,9 +89,12 @@
 //! 4. `abort` (or dropping the editor) deletes the temporary files and appends `CLEAN` for the
 //!    unchanged old entry, or `REMOVE` if there was none.
 //!
-//! Readers open both files of an entry under the lock, so they get one version whole; on
-//! Unix an open file stays readable after it is renamed over or deleted, which is how a
-//! [`Snapshot`](wayfarer_core::cache::store::Snapshot) outlives a replacement or removal.
+//! Readers open both files of an entry under the lock, so they get one version whole. An
+//! open file stays readable after it is renamed over or deleted, which is how a
+//! [`Snapshot`](wayfarer_core::cache::store::Snapshot) outlives a replacement or removal (Unix
+//! semantics, which std also asks of Windows by opening files with `FILE_SHARE_DELETE`;
+//! this crate is tested on Linux). Entry files are not synced before the rename: after a
+//! power loss, the length check of recovery catches a file the OS had not yet written out.
 //! `remove` and `evict_all` detach edits in progress: their commit stores nothing.
 //!
 //! # Recovery
