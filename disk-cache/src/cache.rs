@@ -233,29 +233,40 @@ impl State {
     }
 
     /// Drops `key`'s committed entry (if any) and its files, detaching its edit, and records
-    /// the removal. `Ok(true)` if there was an entry.
-    fn remove(&mut self, inner: &Inner, key: &str) -> io::Result<bool> {
+    /// the removal. Whether there was an entry.
+    fn remove(&mut self, inner: &Inner, key: &str) -> bool {
         let editing = self.index.edit_in_progress(key);
         let removed = self.index.remove(key).is_some();
         if removed {
             inner.delete_entry_files(key);
         }
         if removed || editing {
-            // Without the REMOVE, a reopen drops the entry anyway: its files are gone, or a
-            // DIRTY record is left open.
-            self.append(Record::Remove(key), true)?;
+            // A REMOVE that cannot be written is harmless (and marks the journal for a
+            // rebuild): a reopen drops the entry anyway, as its files are gone or its DIRTY
+            // record is left open.
+            let _ = self.append(Record::Remove(key), true);
         }
-        Ok(removed)
+        removed
     }
 
     /// Evicts least recently used entries until the cache fits its max size.
     fn trim(&mut self, inner: &Inner) {
         for (key, _) in self.index.trim_to(inner.max_size()) {
             inner.delete_entry_files(&key);
-            // A lost REMOVE is harmless: the files are gone, so reopening drops the entry.
+            // As in `remove`, a lost REMOVE is harmless.
             let _ = self.append(Record::Remove(&key), false);
         }
-        let _ = self.journal.flush();
+        let _ = self.flush_journal();
+    }
+
+    /// Pushes buffered records to the OS; a failure marks the journal for a rebuild (the
+    /// file may now end in a torn record).
+    fn flush_journal(&mut self) -> io::Result<()> {
+        let result = self.journal.flush();
+        if result.is_err() {
+            self.journal_failed = true;
+        }
+        result
     }
 
     /// Rebuilds the journal when it has grown well past the live entries, or when a write to
@@ -430,7 +441,7 @@ impl CacheStore for DiskLruCache {
             let (metadata_file, body_file) = match opened {
                 Ok(files) => files,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    state.remove(inner, key)?;
+                    state.remove(inner, key);
                     state.maybe_rebuild(inner);
                     return Ok(None);
                 }
@@ -451,7 +462,7 @@ impl CacheStore for DiskLruCache {
             // Changed behind the store's back: not an entry it can vouch for.
             let mut state = inner.lock();
             if state.index.get(key).is_some_and(|e| e.sequence == sequence) {
-                state.remove(inner, key)?;
+                state.remove(inner, key);
                 state.maybe_rebuild(inner);
             }
             return Ok(None);
@@ -500,7 +511,7 @@ impl CacheStore for DiskLruCache {
                 _ => return Ok(false),
             };
             if body_len.saturating_add(metadata.len() as u64) > inner.max_size() {
-                state.remove(inner, key)?;
+                state.remove(inner, key);
                 return Ok(false);
             }
             match state.begin_edit(inner, key)? {
@@ -542,7 +553,7 @@ impl CacheStore for DiskLruCache {
         let mut state = inner.lock();
         let removed = state.remove(inner, key);
         state.maybe_rebuild(inner);
-        removed
+        Ok(removed)
     }
 
     fn keys(&self) -> io::Result<Vec<String>> {
@@ -565,8 +576,7 @@ impl CacheStore for DiskLruCache {
                 break;
             }
         }
-        if let Err(e) = state.journal.flush() {
-            state.journal_failed = true;
+        if let Err(e) = state.flush_journal() {
             result = result.and(Err(e));
         }
         state.maybe_rebuild(inner);
@@ -587,7 +597,7 @@ impl CacheStore for DiskLruCache {
         if state.journal_failed {
             return state.rebuild(inner);
         }
-        state.journal.flush()?;
+        state.flush_journal()?;
         state.journal.get_ref().sync_data()
     }
 }
@@ -619,7 +629,7 @@ impl State {
             for (tmp, _) in files {
                 delete_quietly(tmp);
             }
-            let _ = self.remove(inner, key);
+            self.remove(inner, key);
             inner.delete_entry_files(key);
             self.maybe_rebuild(inner);
             return Err(e);
@@ -660,18 +670,16 @@ impl DiskSink {
 
     /// Ends the edit with nothing published. `supersede`: the edit was committed but cannot
     /// be kept (too big), so the key's old entry goes too.
-    fn finish_unpublished(mut self, supersede: bool) -> io::Result<()> {
+    fn finish_unpublished(mut self, supersede: bool) {
         self.delete_temporaries();
         let inner = &self.inner;
         let mut state = inner.lock();
-        if supersede && state.index.is_editing(&self.key, self.edit) {
-            state.index.end_edit(&self.key, self.edit);
-            state.remove(inner, &self.key)?;
+        if supersede && state.index.end_edit(&self.key, self.edit) {
+            state.remove(inner, &self.key);
             state.maybe_rebuild(inner);
-            return Ok(());
+        } else {
+            state.end_edit_unchanged(inner, &self.key, self.edit);
         }
-        state.end_edit_unchanged(inner, &self.key, self.edit);
-        Ok(())
     }
 }
 
@@ -692,7 +700,8 @@ impl EditorSink for DiskSink {
 
     fn commit(mut self: Box<Self>, metadata: Bytes) -> io::Result<()> {
         let Some(body) = self.body.take() else {
-            return self.finish_unpublished(true);
+            self.finish_unpublished(true);
+            return Ok(());
         };
         let lens = Lengths {
             metadata: metadata.len() as u64,
@@ -700,14 +709,16 @@ impl EditorSink for DiskSink {
         };
         if lens.total().is_none_or(|size| size > self.inner.max_size()) {
             drop(body);
-            return self.finish_unpublished(true);
+            self.finish_unpublished(true);
+            return Ok(());
         }
+        // Dropping the body's file closes it before the rename.
         let written = body
             .into_inner()
             .map_err(io::IntoInnerError::into_error)
-            .and_then(|file| fs::write(self.metadata_path(), &metadata).map(|()| file));
+            .and_then(|_file| fs::write(self.metadata_path(), &metadata));
         if let Err(e) = written {
-            self.finish_unpublished(false)?;
+            self.finish_unpublished(false);
             return Err(e);
         }
         let inner = self.inner.clone();
@@ -717,8 +728,8 @@ impl EditorSink for DiskSink {
             self.delete_temporaries();
             return Ok(()); // detached by remove() or evict_all()
         }
-        // The body goes first: the metadata file is what marks the new version, and a
-        // crash between the two renames leaves a DIRTY record that drops both.
+        // Until the CLEAN record is written, the DIRTY record makes a reopen drop the
+        // entry, so a crash between the two renames cannot pair files of two versions.
         let files = [
             (self.body_path(), Part::Body),
             (self.metadata_path(), Part::Metadata),
@@ -727,7 +738,7 @@ impl EditorSink for DiskSink {
     }
 
     fn abort(self: Box<Self>) {
-        let _ = self.finish_unpublished(false);
+        self.finish_unpublished(false);
     }
 }
 
