@@ -136,6 +136,7 @@
 
 mod body;
 mod bridge;
+pub mod cache;
 mod call;
 mod client;
 mod config;

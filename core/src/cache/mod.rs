@@ -1,0 +1,3 @@
+//! HTTP caching (RFC 9111), after OkHttp's `Cache`.
+
+pub mod store;
