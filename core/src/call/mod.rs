@@ -662,10 +662,10 @@ impl Call {
         if self.state != State::Connect {
             return;
         }
-        self.io = None;
         let addr = self.addrs[self.next_addr];
         match result {
             Ok(()) => {
+                self.io = None;
                 self.event(EventKind::ConnectEnd { addr });
                 let id = self.shared.next_conn_id();
                 let mut conn = Connection::new(id, self.address.clone(), addr);
@@ -687,7 +687,13 @@ impl Call {
                 }
             }
             Err(e) if is_not_ready(&e) => {}
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => self.check_deadlines(),
+            // A socket timeout is our deadline passing; with none armed, it is the OS giving up.
+            Err(e)
+                if e.kind() == io::ErrorKind::TimedOut
+                    && self.io.is_some_and(|(_, at)| at.is_some()) =>
+            {
+                self.check_deadlines()
+            }
             Err(e) => {
                 let error = Error::connect(format!("failed to connect to {addr}: {e}"), Some(e));
                 self.connect_failed(error);
