@@ -130,6 +130,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+mod credentials;
 mod error;
 mod events;
 pub mod fuzzing;
