@@ -9,6 +9,7 @@
 //! | response head limit | 64 KiB, 128 fields, 16 interim responses |
 //! | `User-Agent` | `wayfarer/<version>` |
 //! | trusted roots | the Mozilla set (webpki-roots) plus any added |
+//! | server certificates trusted as they are | none |
 //!
 //! Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
 //! every setting is written once, here, and reads the same in every runtime:
@@ -36,6 +37,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::connection::InputClock;
+use crate::connection::exact_trust::ExactTrustVerifier;
 use crate::http1::Limits;
 use crate::{Error, EventListener};
 
@@ -133,7 +135,9 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A certificate to trust as a root, in addition to (or instead of) the built-in set.
+/// A certificate to trust: as a root, in addition to (or instead of) the built-in set
+/// ([`ClientBuilder::add_root_certificate`]), or as a server's own certificate
+/// ([`ClientBuilder::add_trusted_server_certificate`]).
 #[derive(Clone, Debug)]
 pub struct Certificate(CertificateDer<'static>);
 
@@ -173,6 +177,7 @@ pub struct ClientBuilder<C> {
     keep_alive: Duration,
     user_agent: Option<Bytes>,
     roots: Vec<Certificate>,
+    exact: Vec<Certificate>,
     built_in_roots: bool,
     tls: Option<Arc<rustls::ClientConfig>>,
     listener: Option<Arc<dyn EventListener>>,
@@ -208,6 +213,7 @@ impl<C> ClientBuilder<C> {
                 concat!("wayfarer/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )),
             roots: Vec::new(),
+            exact: Vec::new(),
             built_in_roots: true,
             tls: None,
             listener: None,
@@ -287,6 +293,32 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Trusts a server that presents exactly this certificate, with no chain to a root: the
+    /// usual self-signed certificate (which `openssl req -x509` marks as a CA, so it cannot be a
+    /// root for itself), or a leaf the server's operator handed out. The certificate must still
+    /// name the host and be within its validity dates (checked against the time the driver gives
+    /// the core). Other certificates are checked against the roots as usual.
+    ///
+    /// ```
+    /// use wayfarer_core::{Certificate, Config};
+    ///
+    /// # // A stand-in for a file made by `openssl req -x509 -subj /CN=localhost ...`.
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
+    /// # let pem = params.self_signed(&key)?.pem().into_bytes();
+    /// // pem: the server's own certificate
+    /// let mut builder = Config::builder().tls_built_in_roots(false);
+    /// for cert in Certificate::from_pem_bundle(&pem)? {
+    ///     builder = builder.add_trusted_server_certificate(cert);
+    /// }
+    /// let config = builder.build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_trusted_server_certificate(mut self, certificate: Certificate) -> Self {
+        self.exact.push(certificate);
+        self
+    }
+
     /// Whether to trust the built-in (Mozilla) roots; on by default.
     pub fn tls_built_in_roots(mut self, enabled: bool) -> Self {
         self.built_in_roots = enabled;
@@ -294,8 +326,8 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Uses this rustls configuration for HTTPS instead of building one. Certificate validity is
-    /// then checked against that configuration's own time provider, and the root settings above
-    /// are ignored.
+    /// then checked against that configuration's own time provider, and the root and trusted
+    /// certificate settings above are ignored.
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
         self
@@ -318,7 +350,7 @@ impl<C> ClientBuilder<C> {
         let clock = InputClock::default();
         let tls = match self.tls {
             Some(tls) => tls,
-            None => build_tls(&self.roots, self.built_in_roots, &clock)?,
+            None => build_tls(&self.roots, &self.exact, self.built_in_roots, &clock)?,
         };
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
@@ -342,10 +374,11 @@ fn non_zero(d: Option<Duration>) -> Option<Duration> {
 }
 
 /// The default TLS setup: the ring provider (aws-lc-rs needs cmake to build), safe protocol
-/// versions, the requested roots, ALPN offering http/1.1, and certificate time from the core's
-/// input clock.
+/// versions, the requested roots (and exactly trusted certificates), ALPN offering http/1.1, and
+/// certificate time from the core's input clock.
 fn build_tls(
     extra: &[Certificate],
+    exact: &[Certificate],
     built_in: bool,
     clock: &InputClock,
 ) -> Result<Arc<rustls::ClientConfig>, Error> {
@@ -359,11 +392,21 @@ fn build_tls(
             .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_details(provider, Arc::new(clock.clone()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let builder =
+        rustls::ClientConfig::builder_with_details(provider.clone(), Arc::new(clock.clone()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?;
+    let builder = if exact.is_empty() {
+        builder.with_root_certificates(roots)
+    } else {
+        let exact = exact.iter().map(|c| c.0.clone()).collect();
+        let verifier = ExactTrustVerifier::new(roots, exact, &provider)
+            .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+    };
+    let mut config = builder.with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

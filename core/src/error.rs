@@ -312,7 +312,7 @@ fn describe_tls(error: &rustls::Error, host: &str) -> String {
             C::Revoked => "TLS: the server's certificate has been revoked".into(),
             C::BadSignature => "TLS: the server's certificate has a bad signature".into(),
             C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
-                "TLS: the server presented a CA certificate as its own certificate (a self-signed CA cannot identify a server)".into()
+                "TLS: the server presented a CA certificate as its own certificate (a root cannot identify a server; to trust this exact certificate, use add_trusted_server_certificate)".into()
             }
             C::Other(other) => format!("TLS: invalid server certificate ({other})"),
             other => format!("TLS: invalid server certificate: {other:?}"),

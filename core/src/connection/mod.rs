@@ -8,8 +8,10 @@
 
 pub(crate) mod address;
 pub(crate) mod buffer;
+pub(crate) mod exact_trust;
 pub(crate) mod pool;
 pub(crate) mod tls;
+pub(crate) mod validity;
 
 use std::fmt;
 use std::sync::Arc;
