@@ -55,14 +55,13 @@ fn include_prints_the_head_as_received_then_the_body() {
 #[test]
 fn head_sends_head_and_prints_only_the_head() {
     // A HEAD response announces the length of the body it does not send; the command must not
-    // wait for that body.
+    // wait for that body (the server then closes: a command waiting for 1000 bytes would fail
+    // with a partial body instead of succeeding).
     let server = Server::start(vec![Reply::Send(
         b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-A: b\r\n\r\n".to_vec(),
     )]);
-    let started = Instant::now();
     let output = wayfarer(&["-I", "--max-time", "5", &server.url("/x")]);
     assert_exit(&output, 0);
-    assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-A: b\r\n\r\n"

@@ -9,8 +9,8 @@ use std::task::{Context, Waker};
 use std::time::{Duration, SystemTime};
 
 use wayfarer_core::{
-    Body, BodyRead, Call, Client, Config, ErrorKind, Event, EventKind, Instant, Now, Output, Phase,
-    Request, TimeoutKind,
+    Body, BodyRead, Call, Client, Config, ErrorKind, Event, Instant, Now, Output, Phase, Request,
+    TimeoutKind,
 };
 
 fn at(ms: u64) -> Now {
@@ -451,17 +451,6 @@ fn a_second_head_read_after_an_interim_response_waits_for_the_final_one() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     );
     assert_eq!(next(&mut call), "response 200");
-}
-
-#[test]
-fn events_are_not_built_without_a_listener() {
-    let client = client(Config::default());
-    let (mut call, _) = client.start_call(at(0), Request::get("http://10.0.0.1/").build().unwrap());
-    assert!(
-        matches!(call.poll_output(), Ok(Output::Acquire)),
-        "no CallStart event first"
-    );
-    let _ = EventKind::CallEnd;
 }
 
 #[test]
