@@ -39,6 +39,15 @@ fn connect_timeout_fires_blocking() {
     assert_connect_timeout(result);
 }
 
+/// One GET on an async client (tokio or smol), as its status or its error.
+async fn get<N: wayfarer_async::Net>(
+    client: wayfarer_async::Client<N>,
+    url: String,
+) -> Result<u16, wayfarer_core::Error> {
+    let request = Request::get(url).build()?;
+    Ok(client.new_call(request).execute().await?.status().as_u16())
+}
+
 #[test]
 fn connect_timeout_fires_tokio() {
     let target = Unanswered::start();
@@ -47,26 +56,12 @@ fn connect_timeout_fires_tokio() {
         .build()
         .unwrap();
     let client = wayfarer_tokio::Client::from(config());
-    let result = rt.block_on(async {
-        client
-            .new_call(Request::get(target.url("/")).build().unwrap())
-            .execute()
-            .await
-            .map(|r| r.status().as_u16())
-    });
-    assert_connect_timeout(result);
+    assert_connect_timeout(rt.block_on(get(client, target.url("/"))));
 }
 
 #[test]
 fn connect_timeout_fires_smol() {
     let target = Unanswered::start();
     let client = wayfarer_smol::Client::from(config());
-    let result = smol::block_on(async {
-        client
-            .new_call(Request::get(target.url("/")).build().unwrap())
-            .execute()
-            .await
-            .map(|r| r.status().as_u16())
-    });
-    assert_connect_timeout(result);
+    assert_connect_timeout(smol::block_on(get(client, target.url("/"))));
 }
