@@ -3,7 +3,9 @@
 //!
 //! Writes into OUT_DIR:
 //! - `vectors_core.rs`: every variant in `Variant::ALL`, for the in-memory simulation;
-//! - `vectors_socket.rs`: every variant in `Variant::SOCKET`, for the runtimes over real sockets.
+//! - `vectors_socket.rs`: every variant in `Variant::SOCKET`, for the runtimes over real sockets;
+//! - `vectors_seen.rs`: every vector path with whether this script took it as whole-only, so
+//!   `tests/vector_files.rs` can check the script read each vector as the parser does.
 //!
 //! A vector with `fragment whole` in its `[config]` gets only the `whole` variant. Each test calls
 //! `run(path, variant)`, which the including test file defines.
@@ -30,6 +32,7 @@ fn main() {
 
     let mut core = String::new();
     let mut socket = String::new();
+    let mut seen = String::from("&[\n");
     let mut names = std::collections::BTreeMap::new();
     for rel in &files {
         let path = root.join(rel);
@@ -41,6 +44,7 @@ fn main() {
             panic!("vectors {other} and {rel} both become test name {base}; rename one");
         }
         let whole_only = whole_only(&text);
+        writeln!(seen, "    ({rel:?}, {whole_only}),").expect("write to a String");
         for (out, variants) in [(&mut core, &ALL[..]), (&mut socket, &SOCKET[..])] {
             for (name, variant) in variants {
                 if whole_only && *name != "whole" {
@@ -60,6 +64,9 @@ fn main() {
         .expect("write vectors_core.rs");
     std::fs::write(Path::new(&out_dir).join("vectors_socket.rs"), socket)
         .expect("write vectors_socket.rs");
+    seen.push(']');
+    std::fs::write(Path::new(&out_dir).join("vectors_seen.rs"), seen)
+        .expect("write vectors_seen.rs");
 }
 
 /// Collects `.vec` files under `dir` as `/`-separated paths relative to the vectors root.

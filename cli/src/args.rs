@@ -8,8 +8,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use wayfarer_core::{Headers, Method};
+
+use crate::write_out::WriteOut;
 
 /// Printed after the options by `--help`: scripts branch on these, so they belong in the usage.
 const EXIT_CODES: &str = "\
@@ -22,8 +24,8 @@ Exit status (curl's numbers where they apply):
    7  could not connect
    8  weird server reply (malformed response head)
   18  partial body: the connection ended before the whole body arrived
-  22  HTTP status >= 400 with --fail
-  23  could not write the output
+  22  HTTP status >= 400 with --fail or --fail-with-body
+  23  could not write the output (or -O found no file name in the URL)
   26  could not read the --data or --data-binary file
   28  timed out (--max-time, --connect-timeout)
   35  TLS handshake failed
@@ -35,12 +37,26 @@ Exit status (curl's numbers where they apply):
 /// A curl-like HTTP/1.1 client.
 ///
 /// Sends one request and writes the response body to standard output (or to --output).
-/// Redirects are not followed; the response is printed as received.
+/// Redirects are not followed; the response is printed as received. `wayfarer demo` shows what
+/// the client does, against a server it starts on this machine.
 #[derive(Debug, Parser)]
-#[command(name = "wayfarer", version, after_help = EXIT_CODES)]
+#[command(
+    name = "wayfarer",
+    version,
+    after_help = EXIT_CODES,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
+    /// Instead of a URL: a command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The URL to request: http:// or https:// (a URL without a scheme gets http://).
-    pub url: String,
+    /// Credentials in it (http://user:password@host/) are sent as Basic authentication.
+    #[arg(required = true)]
+    pub url: Option<String>,
 
     /// The request method (default GET; POST with --data or --data-binary; HEAD with --head).
     #[arg(short = 'X', long = "request", value_name = "METHOD", value_parser = parse_method)]
@@ -76,6 +92,16 @@ pub struct Args {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Writes the output to a file in the current directory named like the URL's last path
+    /// segment (as given, not decoded); fails with status 23 when the URL names no file.
+    #[arg(short = 'O', long = "remote-name", conflicts_with = "output")]
+    pub remote_name: bool,
+
+    /// Writes the response head (status line and header fields) to FILE; '-' is standard
+    /// output, before the body.
+    #[arg(short = 'D', long = "dump-header", value_name = "FILE")]
+    pub dump_header: Option<PathBuf>,
+
     /// Prints a timeline of the call on standard error: one line per event with the time since
     /// the call started, and the request and response heads ('>' and '<' lines).
     #[arg(short = 'v', long = "verbose")]
@@ -91,7 +117,7 @@ pub struct Args {
 
     /// Gives up on the whole transfer (connecting, sending, receiving the body) after SECONDS;
     /// fractions allowed, 0 means no limit.
-    #[arg(long = "max-time", value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(short = 'm', long = "max-time", value_name = "SECONDS", value_parser = parse_seconds)]
     pub max_time: Option<Duration>,
 
     /// Gives up on a TCP connect attempt after SECONDS (default 10; each address of the host
@@ -99,7 +125,10 @@ pub struct Args {
     #[arg(long = "connect-timeout", value_name = "SECONDS", value_parser = parse_seconds)]
     pub connect_timeout: Option<Duration>,
 
-    /// Trusts the certificates in this PEM file as roots, in addition to the built-in ones.
+    /// Trusts the certificates in this PEM file, in addition to the built-in roots: each as a
+    /// root, and each as a server's exact certificate (so a self-signed certificate, or a
+    /// server's own leaf, can be given directly, as with curl). Host names and validity dates
+    /// are still checked.
     #[arg(long = "cacert", value_name = "FILE")]
     pub cacert: Option<PathBuf>,
 
@@ -107,9 +136,28 @@ pub struct Args {
     #[arg(short = 'f', long = "fail")]
     pub fail: bool,
 
+    /// Like --fail, but writes the response (body, and head with -i) before failing.
+    #[arg(long = "fail-with-body", conflicts_with = "fail")]
+    pub fail_with_body: bool,
+
+    /// After the transfer, writes FORMAT to standard output with its variables filled in:
+    /// %{http_code} %{time_namelookup} %{time_connect} %{time_appconnect}
+    /// %{time_starttransfer} %{time_total} %{size_download} %{speed_download}
+    /// %{num_connects} %{url_effective}; \n, \r, \t and \\ are escapes, %% is a '%'.
+    #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = WriteOut::parse)]
+    pub write_out: Option<WriteOut>,
+
     /// The User-Agent to send (default wayfarer/VERSION; an empty string sends none).
     #[arg(short = 'A', long = "user-agent", value_name = "NAME", value_parser = parse_user_agent)]
     pub user_agent: Option<String>,
+}
+
+/// Commands that take the place of a URL.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Starts a small HTTP server on this machine (127.0.0.1, a free port) and fetches from it,
+    /// printing each call's timeline: a quick tour that needs no network.
+    Demo,
 }
 
 impl Args {
@@ -117,6 +165,27 @@ impl Args {
     pub fn show_errors(&self) -> bool {
         !self.silent || self.show_error
     }
+
+    /// Whether an HTTP status of 400 or more fails the command.
+    pub fn fails_on_http_error(&self) -> bool {
+        self.fail || self.fail_with_body
+    }
+}
+
+/// The one-line message for an option clap does not know, as curl words it; `None` for every
+/// other command-line error, which clap reports itself.
+pub fn unknown_option(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let option = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(option)) => option.clone(),
+        _ => return None,
+    };
+    Some(format!(
+        "wayfarer: option {option}: is unknown (try 'wayfarer --help')"
+    ))
 }
 
 fn parse_method(s: &str) -> Result<Method, String> {
@@ -185,6 +254,49 @@ mod tests {
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());
         assert!(parse_seconds("NaN").is_err());
+    }
+
+    #[test]
+    fn short_aliases_and_new_options_parse() {
+        let args = Args::try_parse_from([
+            "wayfarer",
+            "-m",
+            "2.5",
+            "-O",
+            "-D",
+            "-",
+            "--fail-with-body",
+            "-w",
+            "%{http_code}",
+            "http://h/f",
+        ])
+        .unwrap();
+        assert_eq!(args.max_time, Some(Duration::from_millis(2500)));
+        assert!(args.remote_name && args.fail_with_body && args.fails_on_http_error());
+        assert_eq!(args.dump_header.as_deref(), Some(std::path::Path::new("-")));
+        assert!(args.write_out.is_some());
+        assert!(Args::try_parse_from(["wayfarer", "-f", "--fail-with-body", "http://h/"]).is_err());
+        assert!(Args::try_parse_from(["wayfarer", "-O", "-o", "x", "http://h/"]).is_err());
+    }
+
+    #[test]
+    fn demo_is_a_command_and_a_url_is_otherwise_required() {
+        let args = Args::try_parse_from(["wayfarer", "demo"]).unwrap();
+        assert!(matches!(args.command, Some(Command::Demo)));
+        assert!(args.url.is_none());
+        assert!(Args::try_parse_from(["wayfarer"]).is_err());
+        assert!(Args::try_parse_from(["wayfarer", "-v"]).is_err());
+    }
+
+    #[test]
+    fn unknown_options_get_curls_one_line_message() {
+        let e = Args::try_parse_from(["wayfarer", "--frobnicate", "http://h/"]).unwrap_err();
+        assert_eq!(
+            unknown_option(&e).as_deref(),
+            Some("wayfarer: option --frobnicate: is unknown (try 'wayfarer --help')")
+        );
+        let e = Args::try_parse_from(["wayfarer", "-X"]).unwrap_err();
+        assert_eq!(unknown_option(&e), None);
     }
 
     #[test]

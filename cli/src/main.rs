@@ -5,18 +5,34 @@
 
 mod args;
 mod data;
+mod demo;
 mod exit;
 mod run;
 mod timeline;
+mod write_out;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // clap prints its own usage errors and exits with status 2 (and 0 for --help/--version).
-    let args = args::Args::parse();
-    match run::run(&args) {
+    // clap prints its own usage errors and exits with status 2 (and 0 for --help/--version);
+    // an unknown option gets curl's one-line message instead of the usage.
+    let args = match args::Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => match args::unknown_option(&error) {
+            Some(message) => {
+                eprintln!("{message}");
+                return ExitCode::from(2);
+            }
+            None => error.exit(),
+        },
+    };
+    let outcome = match args.command {
+        Some(args::Command::Demo) => demo::run(),
+        None => run::run(&args),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if args.show_errors() {

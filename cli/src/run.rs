@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,6 +18,7 @@ use crate::args::Args;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::timeline::Timeline;
+use crate::write_out::{Clock, Report};
 
 /// Size of each body read and write: large enough that a fast download costs few system calls.
 const CHUNK: usize = 256 * 1024;
@@ -25,9 +26,34 @@ const CHUNK: usize = 256 * 1024;
 /// Bodies larger than this (or of unknown length) get a progress bar when saved to a file.
 const PROGRESS_THRESHOLD: u64 = 1024 * 1024;
 
-/// Runs the command described by `args`.
+/// Runs the command described by `args` (a URL, not a subcommand).
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let url = parse_url(&args.url)?;
+    let clock = args.write_out.as_ref().map(|_| Arc::new(Clock::default()));
+    let mut report = Report::default();
+    let result = transfer(args, clock.clone(), &mut report);
+    if let (Some(format), Some(clock)) = (&args.write_out, clock) {
+        if args.show_errors() {
+            for name in format.unknown() {
+                eprintln!("wayfarer: unknown --write-out variable: '{name}'");
+            }
+        }
+        report.timings = clock.timings();
+        let mut out = io::stdout().lock();
+        out.write_all(format.render(&report).as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| write_error("standard output", &e))?;
+    }
+    result
+}
+
+/// Sends the request and writes the response, recording what `-w` reports in `report`.
+fn transfer(args: &Args, clock: Option<Arc<Clock>>, report: &mut Report) -> Result<(), Failure> {
+    let url = parse_url(args.url.as_deref().unwrap_or_default())?;
+    let output_path = match (&args.output, args.remote_name) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => Some(remote_name(&url)?),
+        (None, false) => None,
+    };
     let body = if let Some(data) = &args.data_binary {
         Some(data::binary_body(data)?)
     } else if !args.data.is_empty() {
@@ -42,13 +68,18 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         (None, false, None) => Method::GET,
     };
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, timeline.clone())?;
+    let client = build_client(args, timeline.clone(), clock)?;
     let request = build_request(args, method, url, body)?;
+    report.url = request.url().to_string();
 
     let call = client.new_call(request);
     let response = call.execute().map_err(|e| Failure::from_error(&e))?;
-    if args.fail && response.status().as_u16() >= 400 {
-        return Err(Failure::new(
+    report.status = Some(response.status().as_u16());
+    if let Some(path) = &args.dump_header {
+        dump_header(path, &head_bytes(&response))?;
+    }
+    let http_error = (args.fails_on_http_error() && response.status().as_u16() >= 400).then(|| {
+        Failure::new(
             code::HTTP_RETURNED_ERROR,
             format!(
                 "the requested URL returned error: {} {} ({} {})",
@@ -57,10 +88,15 @@ pub fn run(args: &Args) -> Result<(), Failure> {
                 response.request().method_ref(),
                 response.request().redacted_url()
             ),
-        ));
-    }
+        )
+    });
+    // --fail stops here, writing nothing; --fail-with-body writes the response first.
+    let http_error = match http_error {
+        Some(failure) if !args.fail_with_body => return Err(failure),
+        other => other,
+    };
 
-    let mut output = Output::open(args.output.as_deref())?;
+    let mut output = Output::open(output_path.as_deref())?;
     if args.include || args.head {
         output.write(&head_bytes(&response))?;
     }
@@ -69,12 +105,44 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         if let (Some(bar), Some(timeline)) = (&progress, &timeline) {
             timeline.set_progress(bar.clone());
         }
-        copy_body(response, &mut output, progress.as_ref())?;
+        report.size_download = copy_body(response, &mut output, progress.as_ref())?;
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
     }
-    output.finish()
+    output.finish()?;
+    http_error.map_or(Ok(()), Err)
+}
+
+/// The file name `-O` saves to: the URL's last path segment, as written in the URL (curl does
+/// not decode it either, so it can hold no `/`).
+fn remote_name(url: &Url) -> Result<PathBuf, Failure> {
+    match url.path_segments().and_then(|mut s| s.next_back()) {
+        Some(name) if !name.is_empty() && name != "." && name != ".." => Ok(PathBuf::from(name)),
+        _ => {
+            let mut shown = url.clone();
+            shown.set_query(None);
+            let _ = shown.set_password(None);
+            let _ = shown.set_username("");
+            Err(Failure::new(
+                code::WRITE_ERROR,
+                format!("-O: the URL {shown} names no file to save to; use -o FILE"),
+            ))
+        }
+    }
+}
+
+/// Writes the response head for `-D`: to standard output for `-`, else to the file.
+fn dump_header(path: &Path, head: &[u8]) -> Result<(), Failure> {
+    if path == Path::new("-") {
+        let mut out = io::stdout().lock();
+        return out
+            .write_all(head)
+            .and_then(|()| out.flush())
+            .map_err(|e| write_error("standard output", &e));
+    }
+    let name = path.display().to_string();
+    std::fs::write(path, head).map_err(|e| write_error(&name, &e))
 }
 
 /// Parses the URL as curl does: one without a scheme is taken as `http://`. Schemes other than
@@ -102,7 +170,11 @@ fn parse_url(text: &str) -> Result<Url, Failure> {
 /// `--max-time` says so (the library's default of 10 s between reads would break long polls
 /// and slow APIs that curl handles). The connect timeout keeps the library's 10 s default.
 /// Nothing is pooled: the process exits after one call.
-fn build_client(args: &Args, timeline: Option<Arc<Timeline>>) -> Result<Client, Failure> {
+fn build_client(
+    args: &Args,
+    timeline: Option<Arc<Timeline>>,
+    clock: Option<Arc<Clock>>,
+) -> Result<Client, Failure> {
     let mut builder = Client::builder()
         .read_timeout(None)
         .write_timeout(None)
@@ -115,12 +187,23 @@ fn build_client(args: &Args, timeline: Option<Arc<Timeline>>) -> Result<Client, 
         builder = builder.user_agent(agent);
     }
     if let Some(path) = &args.cacert {
+        // As curl (OpenSSL's partial chains) does: a certificate in the file may be a root, or
+        // the very certificate the server presents.
         for certificate in load_certificates(path)? {
-            builder = builder.add_root_certificate(certificate);
+            builder = builder
+                .add_root_certificate(certificate.clone())
+                .add_trusted_server_certificate(certificate);
         }
     }
-    if let Some(timeline) = timeline {
-        builder = builder.event_listener(move |event: &Event| timeline.on_event(event));
+    if timeline.is_some() || clock.is_some() {
+        builder = builder.event_listener(move |event: &Event| {
+            if let Some(timeline) = &timeline {
+                timeline.on_event(event);
+            }
+            if let Some(clock) = &clock {
+                clock.on_event(event);
+            }
+        });
     }
     // The user agent was checked by the argument parser, so what can still fail here is the
     // trust store built from --cacert.
@@ -205,7 +288,7 @@ fn head_bytes<B>(response: &Response<B>) -> Vec<u8> {
 /// standard output it would mix with the data), standard error is a terminal, `-s` is off,
 /// and the body is large or of unknown size.
 fn show_progress(args: &Args, response: &Response<Body>) -> bool {
-    args.output.is_some()
+    (args.output.is_some() || args.remote_name)
         && !args.silent
         && io::stderr().is_terminal()
         && response
@@ -228,22 +311,24 @@ fn progress_bar(response: &Response<Body>) -> ProgressBar {
     }
 }
 
-/// Streams the body to `output` in [`CHUNK`]-sized reads. Read and write failures get
-/// different exit statuses, which is why this is a loop and not `io::copy`.
+/// Streams the body to `output` in [`CHUNK`]-sized reads and returns its size. Read and write
+/// failures get different exit statuses, which is why this is a loop and not `io::copy`.
 fn copy_body(
     response: Response<Body>,
     output: &mut Output,
     progress: Option<&ProgressBar>,
-) -> Result<(), Failure> {
+) -> Result<u64, Failure> {
     let mut body = response.into_body();
     let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
     loop {
         let n = body
             .read_bytes(&mut buf)
             .map_err(|e| Failure::from_error(&e))?;
         if n == 0 {
-            return Ok(());
+            return Ok(total);
         }
+        total += n as u64;
         output.write(&buf[..n])?;
         if let Some(bar) = progress {
             bar.inc(n as u64);
@@ -311,5 +396,21 @@ mod tests {
         assert_eq!(parse_url("ftp://h/").unwrap_err().code, 1);
         assert_eq!(parse_url("http://[::1/").unwrap_err().code, 3);
         assert_eq!(parse_url("http://").unwrap_err().code, 3);
+    }
+
+    #[test]
+    fn remote_names_are_the_last_path_segment() {
+        let name = |url: &str| remote_name(&Url::parse(url).unwrap());
+        assert_eq!(
+            name("http://h/a/b.tar.gz?x=1").unwrap(),
+            Path::new("b.tar.gz")
+        );
+        assert_eq!(name("http://h/a%20b").unwrap(), Path::new("a%20b"));
+        assert_eq!(name("http://h/a/../c").unwrap(), Path::new("c"));
+        for none in ["http://h/", "http://h", "http://u:secret@h/dir/"] {
+            let failure = name(none).unwrap_err();
+            assert_eq!(failure.code, 23, "{none}");
+            assert!(!failure.message.contains("secret"), "{}", failure.message);
+        }
     }
 }

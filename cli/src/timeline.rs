@@ -31,7 +31,7 @@ use crate::run::status_text;
 /// it, and the command, which prints the response head and may show a progress bar.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    /// The time of the first event (the call's start).
+    /// The time of the current call's start.
     start: Mutex<Option<Instant>>,
     /// The progress bar, once one is shown: lines are printed around it (hidden while writing)
     /// so that they do not garble it.
@@ -48,6 +48,10 @@ impl Timeline {
     pub fn on_event(&self, event: &Event) {
         let start = {
             let mut start = self.start.lock().unwrap_or_else(|p| p.into_inner());
+            // Each call's times count from its own start (the demo makes several calls).
+            if matches!(event.kind, EventKind::CallStart { .. }) {
+                *start = None;
+            }
             *start.get_or_insert(event.at)
         };
         let ms = event.at.saturating_duration_since(start).as_secs_f64() * 1000.0;

@@ -1,238 +1,17 @@
-//! The `wayfarer` binary, run as a user would, against a small in-process HTTP server.
-//!
-//! The server is a thread on a `std::net::TcpListener` that serves one canned [`Reply`] per
-//! connection and records each request it read (method, target, header fields, body), so a
-//! test can check both what the command printed and what actually went over the wire.
+//! The `wayfarer` binary, run as a user would, against a small in-process HTTP server
+//! (`common`).
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::process::Output;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wayfarer");
-
-/// A request as the server read it.
-#[derive(Debug, Clone, Default)]
-struct Recorded {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// What the server does with one connection.
-enum Reply {
-    /// Reads the request, writes these bytes, closes.
-    Send(Vec<u8>),
-    /// Reads the request and holds the connection open, silent, for this long.
-    Stall(Duration),
-    /// Writes these bytes without reading anything, then closes.
-    Blurt(Vec<u8>),
-    /// Reads the request over TLS with this configuration, writes these bytes, closes.
-    Tls(Arc<rustls::ServerConfig>, Vec<u8>),
-}
-
-struct Server {
-    port: u16,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-}
-
-impl Server {
-    /// Serves `replies`, one connection each, in order.
-    fn start(replies: Vec<Reply>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let record = requests.clone();
-        thread::spawn(move || {
-            for reply in replies {
-                let Ok((stream, _)) = listener.accept() else {
-                    return;
-                };
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(10)))
-                    .unwrap();
-                serve(stream, reply, &record);
-            }
-        });
-        Server { port, requests }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// The requests read so far (the command has exited when tests look, so all of them).
-    fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn only_request(&self) -> Recorded {
-        let requests = self.requests();
-        assert_eq!(requests.len(), 1, "{requests:?}");
-        requests.into_iter().next().unwrap()
-    }
-}
-
-fn serve(mut stream: TcpStream, reply: Reply, record: &Mutex<Vec<Recorded>>) {
-    match reply {
-        Reply::Send(bytes) => {
-            record_request(&mut stream, record);
-            let _ = stream.write_all(&bytes);
-        }
-        Reply::Stall(time) => {
-            record_request(&mut stream, record);
-            thread::sleep(time);
-        }
-        Reply::Blurt(bytes) => {
-            let _ = stream.write_all(&bytes);
-        }
-        Reply::Tls(config, bytes) => {
-            let Ok(conn) = rustls::ServerConnection::new(config) else {
-                return;
-            };
-            let mut tls = rustls::StreamOwned::new(conn, stream);
-            record_request(&mut tls, record);
-            let _ = tls.write_all(&bytes);
-            tls.conn.send_close_notify();
-            let _ = tls.flush();
-        }
-    }
-}
-
-/// Reads one request and records it, even a partial one (the command may give up mid-body).
-fn record_request(stream: &mut impl Read, record: &Mutex<Vec<Recorded>>) {
-    let mut reader = BufReader::new(stream);
-    let mut request = Recorded::default();
-    let _ = read_request(&mut reader, &mut request);
-    record.lock().unwrap().push(request);
-}
-
-fn read_request(reader: &mut impl BufRead, request: &mut Recorded) -> io::Result<()> {
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    request.method = parts.next().unwrap_or_default().to_string();
-    request.target = parts.next().unwrap_or_default().to_string();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let field = line.trim_end_matches(['\r', '\n']);
-        if field.is_empty() {
-            break;
-        }
-        let (name, value) = field.split_once(':').unwrap_or((field, ""));
-        request
-            .headers
-            .push((name.to_string(), value.trim().to_string()));
-    }
-    if let Some(len) = request.header("content-length") {
-        let mut body = vec![0u8; len.parse().unwrap()];
-        let n = read_full(reader, &mut body)?;
-        body.truncate(n);
-        request.body = body;
-    } else if request
-        .header("transfer-encoding")
-        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let size = usize::from_str_radix(line.trim(), 16)
-                .map_err(|_| io::Error::other(format!("bad chunk size {line:?}")))?;
-            let mut chunk = vec![0u8; size + 2];
-            reader.read_exact(&mut chunk)?;
-            if size == 0 {
-                break;
-            }
-            request.body.extend_from_slice(&chunk[..size]);
-        }
-    }
-    Ok(())
-}
-
-/// Like `read_exact`, but keeps what arrived before an early end.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
-}
-
-/// A complete response with a Content-Length body.
-fn response(status: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\n{extra_headers}\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-fn ok(body: &[u8]) -> Reply {
-    Reply::Send(response("200 OK", "", body))
-}
-
-fn wayfarer(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn wayfarer_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {:?}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(output)
-    );
-}
-
-/// The one error line, checked for its `wayfarer: (code)` prefix.
-#[track_caller]
-fn assert_error_line(output: &Output, code: i32) -> String {
-    let text = stderr(output);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got {text:?}");
-    let prefix = format!("wayfarer: ({code}) ");
-    assert!(lines[0].starts_with(&prefix), "{text:?}");
-    lines[0].to_string()
-}
+use common::*;
+use wayfarer_tests::certs::{Leaf, SelfSigned, TestPki};
+use wayfarer_tests::unreachable::Unanswered;
 
 #[test]
 fn get_writes_the_body_to_stdout() {
@@ -276,14 +55,13 @@ fn include_prints_the_head_as_received_then_the_body() {
 #[test]
 fn head_sends_head_and_prints_only_the_head() {
     // A HEAD response announces the length of the body it does not send; the command must not
-    // wait for that body.
+    // wait for that body (the server then closes: a command waiting for 1000 bytes would fail
+    // with a partial body instead of succeeding).
     let server = Server::start(vec![Reply::Send(
         b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-A: b\r\n\r\n".to_vec(),
     )]);
-    let started = Instant::now();
     let output = wayfarer(&["-I", "--max-time", "5", &server.url("/x")]);
     assert_exit(&output, 0);
-    assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-A: b\r\n\r\n"
@@ -514,6 +292,86 @@ fn max_time_bounds_the_call_and_exits_28() {
 }
 
 #[test]
+fn connect_timeout_gives_up_on_a_connect_that_hangs_and_exits_28() {
+    let target = Unanswered::start();
+    let started = Instant::now();
+    // --max-time is a guard far beyond the connect timeout: had the connect deadline been
+    // re-armed, the command would end with it instead, later and with another message.
+    let output = wayfarer(&[
+        "--connect-timeout",
+        "1",
+        "--max-time",
+        "20",
+        &target.url("/"),
+    ]);
+    let took = started.elapsed();
+    assert_exit(&output, 28);
+    let line = assert_error_line(&output, 28);
+    assert!(line.contains("connect timed out after 1s"), "{line}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn url_credentials_are_sent_as_basic_authorization_and_shown_nowhere() {
+    let server = Server::start(vec![ok(b"in")]);
+    let url = format!("http://alice:s%40cret@127.0.0.1:{}/private", server.port);
+    let output = wayfarer(&["-v", &url]);
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"in");
+    let request = server.only_request();
+    // base64("alice:s@cret"), as curl sends it.
+    assert_eq!(
+        request.header("authorization"),
+        Some("Basic YWxpY2U6c0BjcmV0")
+    );
+    assert_eq!(
+        request.header("host"),
+        Some(format!("127.0.0.1:{}", server.port).as_str())
+    );
+    let err = stderr(&output);
+    assert!(
+        !err.contains("s@cret") && !err.contains("s%40cret"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "call start: GET http://127.0.0.1:{}/private",
+            server.port
+        )),
+        "{err}"
+    );
+
+    // And not in an error message either.
+    let refused = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let output = wayfarer(&[&format!("http://alice:s%40cret@127.0.0.1:{refused}/")]);
+    assert_exit(&output, 7);
+    let line = assert_error_line(&output, 7);
+    assert!(!line.contains("cret") && !line.contains("alice"), "{line}");
+}
+
+#[test]
+fn an_explicit_authorization_header_wins_over_url_credentials() {
+    let server = Server::start(vec![ok(b"")]);
+    let url = format!("http://alice:pw@127.0.0.1:{}/", server.port);
+    let output = wayfarer(&["-H", "Authorization: Bearer t", &url]);
+    assert_exit(&output, 0);
+    let request = server.only_request();
+    let values: Vec<&str> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(values, ["Bearer t"]);
+}
+
+#[test]
 fn verbose_prints_a_timeline_and_both_heads_on_stderr_only() {
     let server = Server::start(vec![Reply::Send(response(
         "200 OK",
@@ -664,22 +522,6 @@ fn silent_hides_errors_unless_show_error() {
     assert_error_line(&output, 6);
 }
 
-/// A self-signed certificate for 127.0.0.1: its PEM, and a server configuration presenting it.
-fn tls_identity() -> (String, Arc<rustls::ServerConfig>) {
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    let issued = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(issued.signing_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![issued.cert.der().clone()], key)
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    (issued.cert.pem(), Arc::new(config))
-}
-
 #[test]
 fn https_with_cacert_trusts_the_given_root() {
     let (pem, config) = tls_identity();
@@ -722,4 +564,67 @@ fn an_unusable_cacert_exits_77() {
         assert_exit(&output, 77);
         assert_error_line(&output, 77);
     }
+}
+
+/// Writes `pem` to a temporary file for --cacert.
+fn cacert_file(pem: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, pem).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
+
+/// Runs `wayfarer --cacert FILE https://localhost:PORT/` against a server presenting `config`'s
+/// certificate, with `pem` in FILE.
+fn fetch_with_cacert(pem: &str, config: Arc<rustls::ServerConfig>) -> (Output, Server) {
+    let (_dir, ca) = cacert_file(pem);
+    let server = Server::start(vec![Reply::Tls(config, response("200 OK", "", b"secure"))]);
+    let url = format!("https://localhost:{}/s", server.port);
+    (wayfarer(&["--cacert", &ca, &url]), server)
+}
+
+#[test]
+fn cacert_trusts_a_self_signed_ca_certificate_as_curl_does() {
+    // The certificate `openssl req -x509` makes: its own issuer, with CA:TRUE.
+    let cert = SelfSigned::generate();
+    let (output, server) = fetch_with_cacert(&cert.pem(), cert.server_config());
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"secure");
+    assert_eq!(server.only_request().target, "/s");
+}
+
+#[test]
+fn cacert_trusts_a_servers_leaf_given_directly() {
+    let pki = TestPki::generate();
+    let (leaf_pem, _) = pki.leaf_pem(Leaf::Valid);
+    let (output, _server) = fetch_with_cacert(&leaf_pem, pki.server_config(Leaf::Valid));
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"secure");
+}
+
+#[test]
+fn cacert_with_an_exact_certificate_still_checks_names_and_dates() {
+    let pki = TestPki::generate();
+    for (leaf, why) in [
+        (Leaf::WrongHost, "hostname mismatch"),
+        (Leaf::Expired, "expired"),
+    ] {
+        let (leaf_pem, _) = pki.leaf_pem(leaf);
+        let (output, server) = fetch_with_cacert(&leaf_pem, pki.server_config(leaf));
+        assert_exit(&output, 60);
+        let line = assert_error_line(&output, 60);
+        assert!(line.contains(why), "{leaf:?}: {line}");
+        drop(server);
+    }
+    // A different certificate than the one in the file: a leaf from an unknown issuer, and a
+    // self-signed CA certificate (which webpki names as such).
+    let (valid_pem, _) = pki.leaf_pem(Leaf::Valid);
+    let (output, _server) = fetch_with_cacert(&valid_pem, pki.server_config(Leaf::UntrustedIssuer));
+    assert_exit(&output, 60);
+    assert!(assert_error_line(&output, 60).contains("unknown (untrusted) authority"));
+    let other = SelfSigned::generate();
+    let (output, _server) = fetch_with_cacert(&SelfSigned::generate().pem(), other.server_config());
+    assert_exit(&output, 60);
+    assert!(assert_error_line(&output, 60).contains("CA certificate as its own"));
 }

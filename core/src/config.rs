@@ -22,6 +22,7 @@
 //! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
 //! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
 //! to raise.
+//! | server certificates trusted as they are | none |
 //!
 //! Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
 //! every setting is written once, here, and reads the same in every runtime:
@@ -49,6 +50,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::connection::InputClock;
+use crate::connection::exact_trust::ExactTrustVerifier;
 use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::{Authenticator, Error, EventListener, EventListenerFactory};
@@ -273,7 +275,9 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A certificate to trust as a root, in addition to (or instead of) the built-in set.
+/// A certificate to trust: as a root, in addition to (or instead of) the built-in set
+/// ([`ClientBuilder::add_root_certificate`]), or as a server's own certificate
+/// ([`ClientBuilder::add_trusted_server_certificate`]).
 #[derive(Clone, Debug)]
 pub struct Certificate(CertificateDer<'static>);
 
@@ -313,6 +317,7 @@ pub struct ClientBuilder<C> {
     keep_alive: Duration,
     user_agent: Option<Bytes>,
     roots: Vec<Certificate>,
+    exact: Vec<Certificate>,
     built_in_roots: bool,
     tls: Option<Arc<rustls::ClientConfig>>,
     listener: Option<Arc<dyn EventListenerFactory>>,
@@ -357,6 +362,7 @@ impl<C> ClientBuilder<C> {
                 concat!("wayfarer/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )),
             roots: Vec::new(),
+            exact: Vec::new(),
             built_in_roots: true,
             tls: None,
             listener: None,
@@ -467,6 +473,32 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Trusts a server that presents exactly this certificate, with no chain to a root: the
+    /// usual self-signed certificate (which `openssl req -x509` marks as a CA, so it cannot be a
+    /// root for itself), or a leaf the server's operator handed out. The certificate must still
+    /// name the host and be within its validity dates (checked against the time the driver gives
+    /// the core). Other certificates are checked against the roots as usual.
+    ///
+    /// ```
+    /// use wayfarer_core::{Certificate, Config};
+    ///
+    /// # // A stand-in for a file made by `openssl req -x509 -subj /CN=localhost ...`.
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
+    /// # let pem = params.self_signed(&key)?.pem().into_bytes();
+    /// // pem: the server's own certificate
+    /// let mut builder = Config::builder().tls_built_in_roots(false);
+    /// for cert in Certificate::from_pem_bundle(&pem)? {
+    ///     builder = builder.add_trusted_server_certificate(cert);
+    /// }
+    /// let config = builder.build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_trusted_server_certificate(mut self, certificate: Certificate) -> Self {
+        self.exact.push(certificate);
+        self
+    }
+
     /// Whether to trust the built-in (Mozilla) roots; on by default.
     pub fn tls_built_in_roots(mut self, enabled: bool) -> Self {
         self.built_in_roots = enabled;
@@ -474,8 +506,8 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Uses this rustls configuration for HTTPS instead of building one. Certificate validity is
-    /// then checked against that configuration's own time provider, and the root settings above
-    /// are ignored.
+    /// then checked against that configuration's own time provider, and the root and trusted
+    /// certificate settings above are ignored.
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
         self
@@ -569,7 +601,7 @@ impl<C> ClientBuilder<C> {
         let tls_input_clock = self.tls.is_none();
         let tls = match self.tls {
             Some(tls) => tls,
-            None => build_tls(&self.roots, self.built_in_roots)?,
+            None => build_tls(&self.roots, &self.exact, self.built_in_roots)?,
         };
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
@@ -602,9 +634,14 @@ fn non_zero(d: Option<Duration>) -> Option<Duration> {
 }
 
 /// The default TLS setup: the ring provider (aws-lc-rs needs cmake to build), safe protocol
-/// versions, the requested roots, ALPN offering http/1.1, and certificate time from the core's
-/// input clock (set per connection, see [`Config::tls_for_connection`]).
-fn build_tls(extra: &[Certificate], built_in: bool) -> Result<Arc<rustls::ClientConfig>, Error> {
+/// versions, the requested roots (and exactly trusted certificates), ALPN offering http/1.1, and
+/// certificate time from the core's input clock (set per connection, see
+/// [`Config::tls_for_connection`]).
+fn build_tls(
+    extra: &[Certificate],
+    exact: &[Certificate],
+    built_in: bool,
+) -> Result<Arc<rustls::ClientConfig>, Error> {
     let mut roots = rustls::RootCertStore::empty();
     if built_in {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -615,12 +652,23 @@ fn build_tls(extra: &[Certificate], built_in: bool) -> Result<Arc<rustls::Client
             .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config =
-        rustls::ClientConfig::builder_with_details(provider, Arc::new(InputClock::default()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+    let builder = rustls::ClientConfig::builder_with_details(
+        provider.clone(),
+        Arc::new(InputClock::default()),
+    )
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?;
+    let builder = if exact.is_empty() {
+        builder.with_root_certificates(roots)
+    } else {
+        let exact = exact.iter().map(|c| c.0.clone()).collect();
+        let verifier = ExactTrustVerifier::new(roots, exact, &provider)
+            .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+    };
+    let mut config = builder.with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -462,7 +462,7 @@ fn describe_certificate(cert: &rustls::CertificateError, host: &str) -> String {
         // webpki's own error type.
         C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
             Some(webpki::Error::CaUsedAsEndEntity) => {
-                "TLS: the server presented a CA certificate as its own certificate (a self-signed CA cannot identify a server)".into()
+                "TLS: the server presented a CA certificate as its own certificate (a root cannot identify a server; to trust this exact certificate, use add_trusted_server_certificate)".into()
             }
             _ => format!("TLS: invalid server certificate ({other})"),
         },

@@ -141,6 +141,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+mod credentials;
 mod dispatcher;
 mod dns;
 pub mod driver;

@@ -21,6 +21,26 @@
 //! assert_eq!(bad.unwrap_err().kind(), wayfarer_core::ErrorKind::InvalidInput);
 //! # Ok::<(), wayfarer_core::Error>(())
 //! ```
+//!
+//! Credentials in the URL are sent as Basic authentication, as curl and browsers do: they are
+//! percent-decoded into an `Authorization` header and removed from the URL, so they never show in
+//! the request line, `Host`, errors, events or logs. An `Authorization` header the caller sets
+//! wins over them.
+//!
+//! ```
+//! use wayfarer_core::Request;
+//!
+//! let request = Request::get("https://alice:s%40fe@example.com/private").build()?;
+//! assert_eq!(request.url().as_str(), "https://example.com/private");
+//! assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6c0BmZQ==")); // alice:s@fe
+//!
+//! let request = Request::get("https://alice:pw@example.com/")
+//!     .header("Authorization", "Bearer token")
+//!     .build()?;
+//! assert_eq!(request.headers().get_all("authorization").count(), 1);
+//! assert_eq!(request.header("authorization"), Some("Bearer token"));
+//! # Ok::<(), wayfarer_core::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -43,18 +63,28 @@ pub struct Request {
     /// The caller's word that sending this request twice is harmless (see
     /// [`RequestBuilder::idempotent`]); `None` follows the method.
     idempotent: Option<bool>,
+    /// The `Authorization` header came from the URL's userinfo, so a caller's own replaces it.
+    url_authorization: bool,
 }
 
 impl Request {
-    /// A request with no headers and no body. The URL must be `http`, `https`, `ws` or `wss`
-    /// and have a host.
+    /// A request with no body. The URL must be `http`, `https`, `ws` or `wss` and have a host.
+    /// Its userinfo, if any, becomes an `Authorization: Basic` header (see the module docs);
+    /// otherwise the request has no headers.
     pub fn new(method: Method, url: impl IntoUrl) -> Result<Request, Error> {
+        let mut url = url.into_url()?;
+        let mut headers = Headers::new();
+        let authorization = crate::credentials::take_from_url(&mut url);
+        if let Some(value) = &authorization {
+            headers.append("Authorization", value)?;
+        }
         Ok(Request {
             method,
-            url: url.into_url()?,
-            headers: Headers::new(),
+            url,
+            headers,
             body: Body::empty(),
             idempotent: None,
+            url_authorization: authorization.is_some(),
         })
     }
 
@@ -116,8 +146,8 @@ impl Request {
         crate::error::redact(&self.url)
     }
 
-    /// The headers the caller set (the call adds `Host`, `User-Agent` and framing headers
-    /// when it sends).
+    /// The headers the caller set, and `Authorization` from the URL's userinfo (the call adds
+    /// `Host`, `User-Agent` and framing headers when it sends).
     pub fn headers(&self) -> &Headers {
         &self.headers
     }
@@ -155,6 +185,7 @@ impl Request {
             headers: self.headers.clone(),
             body: self.body.try_clone()?,
             idempotent: self.idempotent,
+            url_authorization: self.url_authorization,
         })
     }
 
@@ -209,9 +240,14 @@ pub struct RequestBuilder {
 }
 
 impl RequestBuilder {
-    /// Appends a header.
+    /// Appends a header. An `Authorization` header replaces the one made from the URL's
+    /// userinfo.
     pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> RequestBuilder {
         if let Ok(r) = &mut self.inner {
+            if r.url_authorization && name.eq_ignore_ascii_case("authorization") {
+                r.headers.remove("authorization");
+                r.url_authorization = false;
+            }
             if let Err(e) = r.headers.append(name, value) {
                 self.inner = Err(e);
             }
@@ -334,7 +370,16 @@ impl<B: Into<Body>> TryFrom<http::Request<B>> for Request {
     fn try_from(req: http::Request<B>) -> Result<Request, Error> {
         let (parts, body) = req.into_parts();
         let mut request = Request::new(parts.method, parts.uri.to_string())?;
-        request.headers = Headers::try_from(&parts.headers)?;
+        let headers = Headers::try_from(&parts.headers)?;
+        // The URL's credentials stay unless the caller's headers carry their own.
+        if !request.url_authorization || headers.contains("authorization") {
+            request.headers = headers;
+            request.url_authorization = false;
+        } else {
+            for (name, value) in headers.iter() {
+                request.headers.append(name, value)?;
+            }
+        }
         request.body = body.into();
         Ok(request)
     }
@@ -382,6 +427,79 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(e.to_string().contains("invalid header name"), "{e}");
+    }
+
+    #[test]
+    fn url_credentials_become_an_authorization_header() {
+        let r = Request::get("http://u%C3%A9:p%3Aw@h.test:81/x?q")
+            .build()
+            .unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test:81/x?q");
+        assert_eq!(r.url().username(), "");
+        assert_eq!(r.url().password(), None);
+        // "ué:p:w" in UTF-8.
+        assert_eq!(r.header("authorization"), Some("Basic dcOpOnA6dw=="));
+        assert_eq!(r.redacted_url(), "http://h.test:81/x");
+        // Without a builder too.
+        let r = Request::new(Method::GET, "http://a:b@h.test/").unwrap();
+        assert_eq!(r.header("authorization"), Some("Basic YTpi"));
+    }
+
+    #[test]
+    fn the_callers_authorization_wins_over_url_credentials() {
+        for name in ["Authorization", "authorization"] {
+            let r = Request::get("http://a:b@h.test/")
+                .header("X-A", "1")
+                .header(name, "Bearer t")
+                .header("X-B", "2")
+                .build()
+                .unwrap();
+            let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
+            assert_eq!(values, [&b"Bearer t"[..]]);
+            assert_eq!(r.header("x-a"), Some("1"));
+            assert_eq!(r.url().as_str(), "http://h.test/");
+        }
+        // A second caller header is appended to the first, as any repeated header.
+        let r = Request::get("http://a:b@h.test/")
+            .header("Authorization", "one")
+            .header("Authorization", "two")
+            .build()
+            .unwrap();
+        assert_eq!(r.headers().get_all("authorization").count(), 2);
+        // A request without URL credentials keeps whatever the caller sends.
+        let r = Request::get("http://h.test/")
+            .header("Authorization", "Bearer t")
+            .build()
+            .unwrap();
+        assert_eq!(r.header("authorization"), Some("Bearer t"));
+    }
+
+    #[test]
+    fn url_credentials_never_show_in_debug_output() {
+        let r = Request::get("http://user:hunter2@h.test/").build().unwrap();
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("dXNlcjpodW50ZXIy"), "{shown}");
+        assert!(shown.contains("██"), "{shown}");
+    }
+
+    #[test]
+    fn url_credentials_survive_the_http_crate_conversion() {
+        let req = http::Request::get("http://u:p@h.test/x")
+            .header("A", "1")
+            .body(())
+            .unwrap();
+        let ours = Request::try_from(req.map(|()| Body::empty())).unwrap();
+        assert_eq!(ours.header("authorization"), Some("Basic dTpw"));
+        assert_eq!(ours.header("a"), Some("1"));
+        assert_eq!(ours.url().as_str(), "http://h.test/x");
+        let req = http::Request::get("http://u:p@h.test/x")
+            .header("Authorization", "Bearer t")
+            .body(Body::empty())
+            .unwrap();
+        let ours = Request::try_from(req).unwrap();
+        assert_eq!(ours.headers().get_all("authorization").count(), 1);
+        assert_eq!(ours.header("authorization"), Some("Bearer t"));
     }
 
     #[test]

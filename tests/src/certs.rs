@@ -161,15 +161,7 @@ impl TestPki {
     /// in this module rather than in the code under test.
     pub fn server_config(&self, leaf: Leaf) -> Arc<ServerConfig> {
         let issued = &self.leaves[leaf.index()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(issued.key_pkcs8_der.clone()));
-        let mut config = ServerConfig::builder_with_provider(ring_provider())
-            .with_safe_default_protocol_versions()
-            .expect("the ring provider supports the default protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![issued.cert_der.clone()], key)
-            .expect("rustls accepts the generated leaf and key");
-        config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
-        Arc::new(config)
+        server_config(issued.cert_der.clone(), &issued.key_pkcs8_der)
     }
 
     /// A rustls client configuration trusting only the test CA and offering ALPN `http/1.1`, for
@@ -191,6 +183,77 @@ impl TestPki {
         config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
         Arc::new(config)
     }
+}
+
+/// A self-signed server certificate as `openssl req -x509` makes it: its own issuer, marked
+/// `CA:TRUE`, for DNS `localhost` and IP `127.0.0.1`, valid from a day ago for 30 days. A client
+/// can trust it only as an exact certificate: as a root, webpki refuses a CA presented as a server.
+#[derive(Clone)]
+pub struct SelfSigned {
+    cert_der: CertificateDer<'static>,
+    cert_pem: String,
+    key_pkcs8_der: Vec<u8>,
+}
+
+impl fmt::Debug for SelfSigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SelfSigned").finish_non_exhaustive()
+    }
+}
+
+impl SelfSigned {
+    /// Generates a new key and certificate.
+    ///
+    /// # Panics
+    ///
+    /// As [`TestPki::generate`].
+    pub fn generate() -> SelfSigned {
+        let now = now();
+        let key = KeyPair::generate().expect("rcgen generates a key");
+        let mut params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("valid SANs");
+        params.distinguished_name = distinguished_name("localhost");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        set_validity(&mut params, now - DAY, now + 30 * DAY);
+        let cert = params.self_signed(&key).expect("rcgen self-signs");
+        SelfSigned {
+            cert_der: cert.der().clone(),
+            cert_pem: cert.pem(),
+            key_pkcs8_der: key.serialize_der(),
+        }
+    }
+
+    /// The certificate in DER.
+    pub fn der(&self) -> CertificateDer<'static> {
+        self.cert_der.clone()
+    }
+
+    /// The certificate in PEM, as a `--cacert` file holds it.
+    pub fn pem(&self) -> String {
+        self.cert_pem.clone()
+    }
+
+    /// A rustls server configuration presenting this certificate, offering ALPN `http/1.1`.
+    ///
+    /// # Panics
+    ///
+    /// As [`TestPki::server_config`].
+    pub fn server_config(&self) -> Arc<ServerConfig> {
+        server_config(self.cert_der.clone(), &self.key_pkcs8_der)
+    }
+}
+
+/// A server configuration presenting `cert` (with its PKCS#8 key) and offering ALPN `http/1.1`.
+fn server_config(cert: CertificateDer<'static>, key_pkcs8_der: &[u8]) -> Arc<ServerConfig> {
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8_der.to_vec()));
+    let mut config = ServerConfig::builder_with_provider(ring_provider())
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports the default protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("rustls accepts the generated certificate and key");
+    config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+    Arc::new(config)
 }
 
 fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {

@@ -249,8 +249,8 @@ fn script_stall_waits_for_the_client_to_close_and_discards_bytes() {
     let mut client = connect(origin.addr());
     client.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
     read_n(&mut client, 17);
+    // Bytes sent during a stall are read and discarded, then the close is recorded.
     client.write_all(b"ignored").unwrap();
-    std::thread::sleep(Duration::from_millis(100));
     drop(client);
     let record = origin.finish();
     assert!(record.errors.is_empty(), "{:?}", record.errors);
@@ -532,13 +532,16 @@ fn queue_then_stall_keeps_quiet_and_drop_does_not_hang() {
         "drop took {:?}",
         start.elapsed()
     );
+    // Closed means EOF (or a reset); a read that times out means the connection is still open.
     client
-        .set_read_timeout(Some(Duration::from_secs(2)))
+        .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    assert!(
-        matches!(client.read(&mut buf), Ok(0) | Err(_)),
-        "the stalled connection was not closed"
-    );
+    match client.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Ok(n) => panic!("the stalled connection sent {n} more bytes instead of closing"),
+        Err(e) => panic!("the stalled connection was not closed: {e}"),
+    }
 }
 
 #[test]

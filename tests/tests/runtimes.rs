@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use wayfarer_core::{Body, Config, ErrorKind, Request, TimeoutKind};
+use wayfarer_core::{Body, Config, ErrorKind, Event, EventKind, Phase, Request, TimeoutKind};
 use wayfarer_tests::origin::{After, Origin, Reply};
 
 const OK_EMPTY: &str = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -62,33 +62,66 @@ fn a_call_runs_only_once_smol() {
 
 // ------------------------------------------------------------------ cancel
 
-#[test]
-fn cancel_from_another_thread_interrupts_a_blocked_read() {
+/// A config whose listener signals `waiting` once the call waits for the response head: the
+/// request has gone out, and the call is about to block on its read. Cancel tests cancel then,
+/// so the cancel lands mid-call rather than before the call starts.
+fn signal_when_waiting() -> (Config, smol::channel::Receiver<()>) {
+    let (tx, rx) = smol::channel::unbounded();
+    let config = Config::builder()
+        .event_listener(move |e: &Event| {
+            if matches!(e.kind, EventKind::ResponseHeadersStart) {
+                let _ = tx.try_send(());
+            }
+        })
+        .build()
+        .unwrap();
+    (config, rx)
+}
+
+/// The origin answers only after 30 s, so a call that ends sooner was interrupted.
+fn slow_origin() -> Origin {
     let origin = Origin::start();
     origin.enqueue(
         Reply::new(OK_EMPTY)
             .then(After::Stall)
             .pause_before(Duration::from_secs(30)),
     );
-    let client = wayfarer_blocking::Client::new();
+    origin
+}
+
+#[track_caller]
+fn assert_canceled_mid_call(e: &wayfarer_core::Error) {
+    assert_eq!(e.kind(), ErrorKind::Canceled, "{e}");
+    // Canceled while waiting for the response head, not before the call began.
+    assert_eq!(e.phase(), Some(Phase::ReceiveHead), "{e}");
+}
+
+#[test]
+fn cancel_from_another_thread_interrupts_a_blocked_read() {
+    let origin = slow_origin();
+    let (config, waiting) = signal_when_waiting();
+    let client = wayfarer_blocking::Client::from(config);
     let call = Arc::new(client.new_call(Request::get(origin.url("/")).build().unwrap()));
     let canceler = {
         let call = call.clone();
         thread::spawn(move || {
-            thread::sleep(Duration::from_millis(150));
-            call.cancel();
+            if smol::block_on(waiting.recv()).is_ok() {
+                call.cancel();
+            }
         })
     };
     let started = Instant::now();
     let e = call.execute().expect_err("canceled");
     canceler.join().unwrap();
-    assert_eq!(e.kind(), ErrorKind::Canceled, "{e}");
+    assert_canceled_mid_call(&e);
+    // The origin would have answered after 30 s: the cancel interrupted the read.
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(10),
         "cancel took {:?}",
         started.elapsed()
     );
     assert!(call.is_canceled());
+    assert_eq!(origin.take_request().line, "GET / HTTP/1.1");
 }
 
 #[test]
@@ -96,38 +129,46 @@ fn a_call_canceled_before_it_runs_fails_at_once() {
     let client = wayfarer_blocking::Client::new();
     let call = client.new_call(Request::get("http://127.0.0.1:9/").build().unwrap());
     call.cancel();
-    assert_eq!(call.execute().unwrap_err().kind(), ErrorKind::Canceled);
+    let e = call.execute().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Canceled);
+    assert_eq!(e.phase(), Some(Phase::Connect), "{e}");
 }
 
 #[tokio::test]
 async fn cancel_interrupts_an_async_call_tokio() {
-    let origin = Origin::start();
-    origin.enqueue(Reply::new(OK_EMPTY).pause_before(Duration::from_secs(30)));
-    let client = wayfarer_tokio::Client::new();
+    let origin = slow_origin();
+    let (config, waiting) = signal_when_waiting();
+    let client = wayfarer_tokio::Client::from(config);
     let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
     let running = call.execute();
     let cancel = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        waiting
+            .recv()
+            .await
+            .expect("the call waits for its response");
         call.cancel();
     };
     let (result, ()) = tokio::join!(running, cancel);
-    assert_eq!(result.unwrap_err().kind(), ErrorKind::Canceled);
+    assert_canceled_mid_call(&result.unwrap_err());
 }
 
 #[test]
 fn cancel_interrupts_an_async_call_smol() {
     smol::block_on(async {
-        let origin = Origin::start();
-        origin.enqueue(Reply::new(OK_EMPTY).pause_before(Duration::from_secs(30)));
-        let client = wayfarer_smol::Client::new();
+        let origin = slow_origin();
+        let (config, waiting) = signal_when_waiting();
+        let client = wayfarer_smol::Client::from(config);
         let call = client.new_call(Request::get(origin.url("/")).build().unwrap());
         let running = call.execute();
         let cancel = async {
-            async_io::Timer::after(Duration::from_millis(100)).await;
+            waiting
+                .recv()
+                .await
+                .expect("the call waits for its response");
             call.cancel();
         };
         let (result, ()) = futures_lite::future::zip(running, cancel).await;
-        assert_eq!(result.unwrap_err().kind(), ErrorKind::Canceled);
+        assert_canceled_mid_call(&result.unwrap_err());
     });
 }
 

@@ -1,10 +1,14 @@
 //! HTTPS through the core's rustls session, on every runtime, against a local TLS origin whose
 //! certificates are generated for the test: a trusted certificate succeeds (with the connection
 //! reused for a second request); a certificate for another host, one from an untrusted issuer,
-//! and an expired one each fail with a `Tls` error that says why.
+//! and an expired one each fail with a `Tls` error that says why. A server certificate trusted
+//! exactly (a self-signed `CA:TRUE` one, or a leaf without its issuer) is accepted, and still
+//! refused for another host, once expired, or when the server presents a different one.
+
+use std::sync::Arc;
 
 use wayfarer_core::{Certificate, Config, ErrorKind};
-use wayfarer_tests::certs::{Leaf, TestPki};
+use wayfarer_tests::certs::{Leaf, SelfSigned, TestPki};
 use wayfarer_tests::origin::{Origin, Reply};
 use wayfarer_tests::run::Runtime;
 
@@ -64,10 +68,20 @@ fn trusted_certificate_succeeds_and_the_connection_is_reused() {
 
 fn expect_tls_failure(leaf: Leaf, why: &str) {
     let pki = TestPki::generate();
+    expect_tls_failure_with(pki.server_config(leaf), || config(&pki), why);
+}
+
+/// Every runtime, configured by `config`, fails the handshake with a server presenting
+/// `server`'s certificate, with a message that contains `why`.
+fn expect_tls_failure_with(
+    server: Arc<rustls::ServerConfig>,
+    config: impl Fn() -> Config,
+    why: &str,
+) {
     for runtime in Runtime::ALL {
-        let origin = Origin::builder().tls(pki.server_config(leaf)).start();
+        let origin = Origin::builder().tls(server.clone()).start();
         origin.enqueue(Reply::new("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
-        let results = runtime.fetch_each(config(&pki), &[url(&origin, "/")], |_, _| {});
+        let results = runtime.fetch_each(config(), &[url(&origin, "/")], |_, _| {});
         let error = results[0].as_ref().expect_err("the handshake must fail");
         assert_eq!(error.kind(), ErrorKind::Tls, "{runtime:?}: {error}");
         assert!(
@@ -102,4 +116,115 @@ fn built_in_roots_do_not_trust_the_test_ca() {
         .start();
     let results = Runtime::Blocking.fetch_each(Config::default(), &[url(&origin, "/")], |_, _| {});
     assert_eq!(results[0].as_ref().unwrap_err().kind(), ErrorKind::Tls);
+}
+
+// ------------------------------------------------------------------ exact server certificates
+
+/// Trusts only `certs`, each as the exact certificate a server may present.
+fn exact(certs: &[rustls_pki_types::CertificateDer<'static>]) -> Config {
+    certs
+        .iter()
+        .fold(Config::builder().tls_built_in_roots(false), |b, c| {
+            b.add_trusted_server_certificate(Certificate::from_der(c.to_vec()))
+        })
+        .build()
+        .expect("config")
+}
+
+/// Every runtime fetches one body from a server presenting `server`, configured by `config`.
+fn expect_tls_success(server: Arc<rustls::ServerConfig>, config: impl Fn() -> Config) {
+    for runtime in Runtime::ALL {
+        let origin = Origin::builder().tls(server.clone()).start();
+        origin.enqueue(Reply::new("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        let mut body = Vec::new();
+        let results = runtime.fetch_each(config(), &[url(&origin, "/")], |_, chunk| {
+            body.extend_from_slice(chunk)
+        });
+        assert_eq!(
+            results[0].as_ref().ok(),
+            Some(&200),
+            "{runtime:?}: {results:?}"
+        );
+        assert_eq!(body, b"ok", "{runtime:?}");
+    }
+}
+
+#[test]
+fn an_exact_self_signed_ca_certificate_is_trusted() {
+    let server = SelfSigned::generate();
+    expect_tls_success(server.server_config(), || exact(&[server.der()]));
+}
+
+#[test]
+fn a_self_signed_ca_certificate_as_a_root_alone_says_how_to_trust_it() {
+    let server = SelfSigned::generate();
+    let as_root = || {
+        Config::builder()
+            .tls_built_in_roots(false)
+            .add_root_certificate(Certificate::from_der(server.der().to_vec()))
+            .build()
+            .unwrap()
+    };
+    expect_tls_failure_with(
+        server.server_config(),
+        as_root,
+        "add_trusted_server_certificate",
+    );
+}
+
+#[test]
+fn an_exact_leaf_is_trusted_without_its_issuer() {
+    let pki = TestPki::generate();
+    for leaf in [Leaf::Valid, Leaf::UntrustedIssuer] {
+        expect_tls_success(pki.server_config(leaf), || exact(&[pki.leaf_der(leaf)]));
+    }
+}
+
+#[test]
+fn an_exact_certificate_for_another_host_is_refused() {
+    let pki = TestPki::generate();
+    let leaf = Leaf::WrongHost;
+    expect_tls_failure_with(
+        pki.server_config(leaf),
+        || exact(&[pki.leaf_der(leaf)]),
+        "hostname mismatch",
+    );
+}
+
+#[test]
+fn an_exact_expired_certificate_is_refused() {
+    let pki = TestPki::generate();
+    let leaf = Leaf::Expired;
+    expect_tls_failure_with(
+        pki.server_config(leaf),
+        || exact(&[pki.leaf_der(leaf)]),
+        "expired",
+    );
+}
+
+#[test]
+fn a_different_certificate_than_the_exact_one_is_refused() {
+    let trusted = SelfSigned::generate();
+    let presented = SelfSigned::generate();
+    let pki = TestPki::generate();
+    // With nothing else trusted, and with roots that do not issue the presented certificate.
+    expect_tls_failure_with(
+        presented.server_config(),
+        || exact(&[trusted.der(), pki.leaf_der(Leaf::Valid)]),
+        "unknown (untrusted) authority",
+    );
+    let with_roots = || {
+        Config::builder()
+            .add_root_certificate(Certificate::from_der(pki.ca_der().to_vec()))
+            .add_trusted_server_certificate(Certificate::from_der(trusted.der().to_vec()))
+            .build()
+            .unwrap()
+    };
+    expect_tls_failure_with(
+        pki.server_config(Leaf::UntrustedIssuer),
+        with_roots,
+        "unknown (untrusted) authority",
+    );
+    // The roots still work next to an exact certificate.
+    expect_tls_success(pki.server_config(Leaf::Valid), with_roots);
 }

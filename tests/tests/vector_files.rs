@@ -1,17 +1,29 @@
-//! Every vector file parses, and its generated tests exist: `build.rs` emits one test per vector
-//! and variant, and here each of them only parses its vector. The runners (core and the runtimes)
-//! include the same generated lists with a `run` that replays the vector.
+//! Every vector file parses and is consistent, and the build script, which generates the
+//! runners' tests (core and the runtimes, one per vector and variant), read each vector as the
+//! parser does. This file runs no client code: the runners replay the vectors.
 
 use wayfarer_tests::vector::{self, BodySpec, Step, Variant};
 
-include!(concat!(env!("OUT_DIR"), "/vectors_core.rs"));
+/// What `build.rs` saw: each vector's path and whether it took it as whole-only.
+const SEEN_BY_BUILD_SCRIPT: &[(&str, bool)] =
+    include!(concat!(env!("OUT_DIR"), "/vectors_seen.rs"));
 
-fn run(path: &str, variant: Variant) {
-    let v = vector::load(path);
-    assert!(
-        variant == Variant::Whole || !v.config.whole_only,
-        "{path}: a whole-only vector got {variant:?}"
+#[test]
+fn the_build_script_generates_tests_for_exactly_the_parsed_vectors() {
+    let paths = vector::parse::all_paths();
+    let seen: Vec<&str> = SEEN_BY_BUILD_SCRIPT.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        seen, paths,
+        "build.rs and the parser disagree on the vector files"
     );
+    for (path, whole_only) in SEEN_BY_BUILD_SCRIPT {
+        // A whole-only vector must get only the `whole` variant, and every other one all.
+        assert_eq!(
+            vector::load(path).config.whole_only,
+            *whole_only,
+            "{path}: build.rs and the parser disagree on `fragment whole`"
+        );
+    }
 }
 
 /// The variant lists in build.rs are written out by hand; they must match the model.

@@ -68,8 +68,11 @@ impl Call {
         match &result {
             Err(e) if is_not_ready(e) => return,
             // A socket timeout: the connect deadline may have passed. The armed deadline stays
-            // as it is, so it expires now or on the next report, never re-arms.
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => return self.check_deadlines(),
+            // as it is, so it expires now or on the next report, never re-arms. Without a
+            // deadline of ours, the OS gave up: that attempt failed.
+            Err(e) if e.kind() == io::ErrorKind::TimedOut && self.connect_deadline_armed() => {
+                return self.check_deadlines();
+            }
             _ => {}
         }
         let Some(finder) = self.finder.as_mut().filter(|f| f.is_connecting()) else {
@@ -81,6 +84,11 @@ impl Call {
         self.io = None;
         let found = finder.on_connected(self.now, conn, result, &self.shared, &mut self.events);
         self.resume_found(found);
+    }
+
+    fn connect_deadline_armed(&self) -> bool {
+        self.io
+            .is_some_and(|(wait, at)| wait == super::Wait::Connect && at.is_some())
     }
 
     /// The connect attempt in flight timed out: the finder tries the next address.

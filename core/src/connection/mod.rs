@@ -8,6 +8,7 @@
 
 pub(crate) mod address;
 pub(crate) mod buffer;
+pub(crate) mod exact_trust;
 pub(crate) mod fast_fallback;
 pub(crate) mod finder;
 pub(crate) mod pool;
@@ -16,6 +17,7 @@ pub(crate) mod route_database;
 pub(crate) mod route_selector;
 pub(crate) mod tls;
 pub(crate) mod tls_identity;
+pub(crate) mod validity;
 
 use std::fmt;
 use std::sync::Arc;

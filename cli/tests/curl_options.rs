@@ -1,0 +1,221 @@
+//! curl's everyday options beyond the basics (`-m`, `-O`, `-D`, `--fail-with-body`, `-w`, the
+//! message for an unknown option) and `wayfarer demo`, run as a user would.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn m_is_max_time() {
+    let server = Server::start(vec![Reply::Stall(Duration::from_secs(10))]);
+    let started = Instant::now();
+    let output = wayfarer(&["-m", "0.3", &server.url("/slow")]);
+    assert_exit(&output, 28);
+    assert!(assert_error_line(&output, 28).contains("call timed out after 300ms"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn remote_name_saves_under_the_urls_file_name() {
+    let server = Server::start(vec![ok(b"file contents")]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["-O", &server.url("/files/report.txt?version=2")])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"", "the body goes to the file only");
+    let saved = std::fs::read(dir.path().join("report.txt")).unwrap();
+    assert_eq!(saved, b"file contents");
+    assert_eq!(server.only_request().target, "/files/report.txt?version=2");
+}
+
+#[test]
+fn remote_name_without_a_file_name_exits_23_before_sending() {
+    let server = Server::start(vec![ok(b"index")]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["-O", &server.url("/dir/")])
+        .output()
+        .unwrap();
+    assert_exit(&output, 23);
+    assert!(assert_error_line(&output, 23).contains("names no file"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn dump_header_writes_the_head_to_a_file_or_stdout() {
+    let reply = || Reply::Send(response("200 OK", "X-Kind: demo\r\n", b"body"));
+    let server = Server::start(vec![reply(), reply()]);
+    let head = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-Kind: demo\r\n\r\n";
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("head.txt");
+    let output = wayfarer(&["-D", path.to_str().unwrap(), &server.url("/")]);
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"body");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), head);
+
+    let output = wayfarer(&["--dump-header", "-", &server.url("/")]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("{head}body")
+    );
+}
+
+#[test]
+fn fail_with_body_writes_the_response_then_exits_22() {
+    let server = Server::start(vec![Reply::Send(response(
+        "503 Service Unavailable",
+        "",
+        b"try later",
+    ))]);
+    let output = wayfarer(&["--fail-with-body", "-i", &server.url("/busy")]);
+    assert_exit(&output, 22);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\n\r\ntry later"
+    );
+    assert!(assert_error_line(&output, 22).contains("503"));
+
+    // A success is unaffected.
+    let server = Server::start(vec![ok(b"fine")]);
+    let output = wayfarer(&["--fail-with-body", &server.url("/")]);
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"fine");
+}
+
+#[test]
+fn write_out_reports_the_transfer_after_the_body() {
+    let server = Server::start(vec![ok(b"0123456789")]);
+    let url = server.url("/w?q=1");
+    let output = wayfarer(&[
+        "-w",
+        r"\n%{http_code} %{size_download} %{num_connects} %{url_effective} 100%%\n",
+        &url,
+    ]);
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout, format!("0123456789\n200 10 1 {url} 100%\n"));
+}
+
+#[test]
+fn write_out_times_are_seconds_in_call_order() {
+    let server = Server::start(vec![ok(b"timed")]);
+    let output = wayfarer(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{time_namelookup} %{time_connect} %{time_appconnect} %{time_starttransfer} \
+         %{time_total} %{speed_download}",
+        &server.url("/"),
+    ]);
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = stdout.split(' ').collect();
+    assert_eq!(fields.len(), 6, "{stdout}");
+    let times: Vec<f64> = fields[..5].iter().map(|f| f.parse().unwrap()).collect();
+    for field in &fields[..5] {
+        // Seconds with microseconds, as curl prints them.
+        assert_eq!(field.split('.').nth(1).map(str::len), Some(6), "{stdout}");
+    }
+    // Plain HTTP has no TLS handshake; the other phases follow one another.
+    assert_eq!(times[2], 0.0, "{stdout}");
+    assert!(
+        times[0] <= times[1] && times[1] <= times[3] && times[3] <= times[4],
+        "{stdout}"
+    );
+    assert!(times[4] > 0.0, "{stdout}");
+    fields[5]
+        .parse::<u64>()
+        .expect("a whole number of bytes per second");
+}
+
+#[test]
+fn write_out_is_written_when_the_call_fails_too() {
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let output = wayfarer(&[
+        "-s",
+        "-w",
+        "%{http_code} %{num_connects}",
+        &format!("http://127.0.0.1:{refused}/"),
+    ]);
+    assert_exit(&output, 7);
+    assert_eq!(output.stdout, b"000 0");
+}
+
+#[test]
+fn write_out_warns_about_unknown_variables() {
+    let server = Server::start(vec![ok(b"")]);
+    let output = wayfarer(&["-w", "[%{remote_ip}]", &server.url("/")]);
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"[]");
+    assert_eq!(
+        stderr(&output),
+        "wayfarer: unknown --write-out variable: 'remote_ip'\n"
+    );
+}
+
+#[test]
+fn an_unknown_option_exits_2_with_a_one_line_hint() {
+    for option in ["--frobnicate", "-Z"] {
+        let output = wayfarer(&[option, "http://127.0.0.1:9/"]);
+        assert_exit(&output, 2);
+        assert_eq!(
+            stderr(&output),
+            format!("wayfarer: option {option}: is unknown (try 'wayfarer --help')\n")
+        );
+        assert_eq!(output.stdout, b"");
+    }
+}
+
+#[test]
+fn demo_runs_offline_against_its_own_origin() {
+    let output = wayfarer(&["demo"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Hello from the wayfarer demo origin!\n\
+         Same connection, second request.\n\
+         This body came in three chunks.\n\
+         Received 20 bytes after 100 Continue.\n"
+    );
+    let err = stderr(&output);
+    for step in [
+        "== 1/4 A plain GET",
+        "== 2/4 Keep-alive",
+        "== 3/4 A chunked body",
+        "== 4/4 Expect: 100-continue",
+    ] {
+        assert!(err.contains(step), "{step}: {err}");
+    }
+    // One connection serves every step.
+    assert_eq!(
+        err.matches("ms] connected to 127.0.0.1:").count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("ms] using connection c1 (reused)").count(),
+        3,
+        "{err}"
+    );
+    assert!(err.contains("< Transfer-Encoding: chunked"), "{err}");
+    assert!(err.contains("response body read (32 bytes)"), "{err}");
+    // The body of the upload goes out only after the interim response.
+    let interim = err.find("interim response 100 Continue").expect(&err);
+    let sent = err.find("request body sent (20 bytes)").expect(&err);
+    assert!(interim < sent, "{err}");
+    assert!(err.contains("> Expect: 100-continue"), "{err}");
+}
