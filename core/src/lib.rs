@@ -119,13 +119,15 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! Interceptors, redirects and authentication follow-ups, the cache, cookies, the dispatcher,
+//! Interceptors, redirects and authentication follow-ups, the cache store and its place in the
+//! chain ([`cache`] has the pure decisions), cookies, the dispatcher,
 //! proxies, certificate pinning and TLS policy, HTTP/2.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod body;
+pub mod cache;
 mod call;
 mod client;
 mod config;
@@ -140,6 +142,7 @@ mod response;
 mod time;
 
 pub use body::{Body, BodyStream};
+pub use cache::CacheControl;
 pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config};
