@@ -189,3 +189,104 @@ impl CacheUpdate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use http::Version;
+
+    use super::*;
+    use crate::Request;
+    use crate::cache::test_headers as headers;
+    use crate::response::ResponseParts;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600 + secs)
+    }
+
+    fn response(method: Method, status: u16, fields: &[(&str, &str)]) -> Response<()> {
+        let request = Request::builder(method, "http://h.test/a").build().unwrap();
+        Response::from_parts(
+            ResponseParts {
+                status: StatusCode::from_u16(status).unwrap(),
+                reason: String::new(),
+                version: Version::HTTP_11,
+                headers: headers(fields),
+            },
+            Arc::new(request),
+            at(10),
+            at(11),
+        )
+    }
+
+    fn stored() -> Entry {
+        Entry::new(
+            Url::parse("http://h.test/a").unwrap(),
+            StatusCode::OK,
+            headers(&[("ETag", "\"v1\""), ("Content-Type", "text/plain")]),
+            at(0),
+            at(1),
+        )
+    }
+
+    #[test]
+    fn a_304_to_the_conditional_request_refreshes_the_validated_entry() {
+        let sent = headers(&[("If-None-Match", "\"v1\"")]);
+        let not_modified = response(Method::GET, 304, &[("Cache-Control", "max-age=60")]);
+        let update = CacheUpdate::compute(&sent, Some(&stored()), &not_modified, None);
+        let CacheUpdate::Refresh(entry) = update else {
+            panic!("expected a refresh, got {update:?}");
+        };
+        assert_eq!(entry.status, StatusCode::OK);
+        assert_eq!(entry.headers.get("cache-control"), Some("max-age=60"));
+        assert_eq!(entry.headers.get("content-type"), Some("text/plain"));
+        assert_eq!((entry.sent_at, entry.received_at), (at(10), at(11)));
+        // A 304 to a request that validated on its own is not ours to store.
+        assert_eq!(
+            CacheUpdate::compute(&sent, None, &not_modified, None),
+            CacheUpdate::Keep
+        );
+    }
+
+    #[test]
+    fn a_storable_response_replaces_the_entry() {
+        let sent = headers(&[("Accept-Language", "fr"), ("If-None-Match", "\"v1\"")]);
+        let fresh = response(
+            Method::GET,
+            200,
+            &[("ETag", "\"v2\""), ("Vary", "Accept-Language")],
+        );
+        let update = CacheUpdate::compute(&sent, Some(&stored()), &fresh, None);
+        let CacheUpdate::Store(entry) = update else {
+            panic!("expected a store, got {update:?}");
+        };
+        assert_eq!(entry.headers.get("etag"), Some("\"v2\""));
+        assert_eq!(entry.vary_headers, headers(&[("Accept-Language", "fr")]));
+        assert_eq!(entry.url.as_str(), "http://h.test/a");
+        // Not storable: left alone.
+        let no_store = response(Method::GET, 200, &[("Cache-Control", "no-store")]);
+        assert_eq!(
+            CacheUpdate::compute(&sent, Some(&stored()), &no_store, None),
+            CacheUpdate::Keep
+        );
+    }
+
+    #[test]
+    fn unsafe_methods_invalidate_unless_they_failed() {
+        let created = response(Method::POST, 201, &[("Location", "/a/1")]);
+        assert_eq!(
+            CacheUpdate::compute(&Headers::new(), None, &created, None),
+            CacheUpdate::Invalidate(vec![
+                Url::parse("http://h.test/a").unwrap(),
+                Url::parse("http://h.test/a/1").unwrap(),
+            ])
+        );
+        let failed = response(Method::DELETE, 500, &[]);
+        assert_eq!(
+            CacheUpdate::compute(&Headers::new(), None, &failed, None),
+            CacheUpdate::Keep
+        );
+    }
+}
