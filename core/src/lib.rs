@@ -119,9 +119,9 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! Interceptors, redirects and authentication follow-ups, the cache store and its place in the
-//! chain ([`cache`] has the pure decisions), cookies, the dispatcher,
-//! proxies, certificate pinning and TLS policy, HTTP/2.
+//! Interceptors, redirects and authentication follow-ups, the cache's store and its place in
+//! the chain ([`cache`] has its pure decisions), cookies, the dispatcher, proxies, certificate
+//! pinning and TLS policy, HTTP/2.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
