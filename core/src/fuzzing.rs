@@ -2,13 +2,19 @@
 //!
 //! Each entry point feeds arbitrary bytes to a decoder and checks the properties that must hold
 //! for every input: no panic, bounded work, and the same outcome however the input is split
-//! into reads (whole, byte by byte, odd-sized pieces).
+//! into reads (whole, byte by byte, odd-sized pieces), or, for the cache's parsers, that what
+//! was read is written back and read again unchanged.
 
 #![doc(hidden)]
 
+use std::time::{Duration, SystemTime};
+
 use http::Method;
 
+use crate::Request;
+use crate::cache::{CacheControl, CacheStrategy, Entry, Freshness};
 use crate::config::Limits;
+
 use crate::http1::body::BodyDecoder;
 use crate::http1::chunked::ChunkedDecoder;
 use crate::http1::framing;
@@ -170,6 +176,66 @@ pub fn chunked(input: &[u8]) {
     }
 }
 
+/// Fuzz target: `Cache-Control` parsing never panics, and rendering what was parsed reads back
+/// as the same directives. The input also goes, as a request's and a stored response's
+/// `Cache-Control` (when it is a valid header value), through the cache decision at a few
+/// times.
+pub fn cache_control(input: &[u8]) {
+    let cc = CacheControl::parse_value(input);
+    let rendered = cc.to_string();
+    assert_eq!(
+        CacheControl::parse_value(rendered.as_bytes()),
+        cc,
+        "rendered as {rendered:?}"
+    );
+    let mut headers = crate::Headers::new();
+    if headers.append("Cache-Control", input).is_err() {
+        return;
+    }
+    let received = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+    let Ok(url) = url::Url::parse("http://h.test/a") else {
+        return;
+    };
+    let entry = Entry::new(
+        url,
+        http::StatusCode::OK,
+        headers.clone(),
+        received,
+        received,
+    );
+    let Ok(mut request) = Request::get("http://h.test/a").build() else {
+        return;
+    };
+    *request.headers_mut() = headers;
+    for later in [0, 59, 86_401, u64::from(u32::MAX)] {
+        let now = received + Duration::from_secs(later);
+        let _ = Freshness::of(&entry, now);
+        let _ = CacheStrategy::compute(now, &request, Some(&entry));
+    }
+}
+
+/// Fuzz target: decoding stored entry metadata never panics, and an entry that decodes is
+/// encoded and decoded again to the same entry. A decoded entry also goes through the cache
+/// decision and the key.
+pub fn cache_entry(input: &[u8]) {
+    let Ok(entry) = Entry::decode(input) else {
+        return;
+    };
+    let encoded = entry.encode();
+    assert_eq!(
+        Entry::decode(&encoded).as_ref(),
+        Ok(&entry),
+        "re-decoding {:?}",
+        String::from_utf8_lossy(&encoded)
+    );
+    let _ = entry.key();
+    if let Ok(request) = Request::get(entry.url.clone()).build() {
+        for now in [entry.received_at, SystemTime::UNIX_EPOCH] {
+            let _ = CacheStrategy::compute(now, &request, Some(&entry));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +255,20 @@ mod tests {
         );
         response_bytewise(input);
         chunked(b"3\r\nabc\r\n0\r\n\r\n");
+    }
+
+    #[test]
+    fn cache_entry_points_accept_odd_input() {
+        cache_control(b"max-age=\"5\", x=\"unterminated, no-cache=\"a, b\"; public");
+        cache_control(b"\xff=\xfe, max-stale, min-fresh=99999999999999999999");
+        cache_control(b"a\r\nb");
+        cache_entry(
+            b"wayfarer-cache-entry 1\nurl http://h.test/\nmethod GET\nvary 0\n\
+            status HTTP/1.1 200 OK\nheaders 1\nAge: 5\nsent-at 0.000000000\n\
+            received-at -1.000000000\ntls -\nend\n",
+        );
+        cache_entry(
+            b"wayfarer-cache-entry 1\nurl http://h.test/\nmethod GET\nvary 999999999999999999999\n",
+        );
     }
 }

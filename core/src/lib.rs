@@ -124,7 +124,8 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! The cache, cookies, certificate pinning and TLS policy, HTTP/2.
+//! Cookies, certificate pinning and TLS policy, HTTP/2. The cache's pure decisions
+//! ([`cache`]) and its stores exist; the cache's link in the chain is a pass-through so far.
 //!
 //! The connection layer's and dispatcher's building blocks exist as standalone, pure components
 //! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
@@ -159,6 +160,7 @@ mod response;
 mod time;
 
 pub use body::{Body, BodyStream};
+pub use cache::CacheControl;
 pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config, Limits};

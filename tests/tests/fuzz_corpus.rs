@@ -69,3 +69,13 @@ fn response_decoder_bytewise() {
 fn chunked_decoder() {
     replay("chunked_decoder", fuzzing::chunked);
 }
+
+#[test]
+fn cache_control() {
+    replay("cache_control", fuzzing::cache_control);
+}
+
+#[test]
+fn cache_entry() {
+    replay("cache_entry", fuzzing::cache_entry);
+}
