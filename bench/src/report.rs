@@ -198,11 +198,14 @@ impl Results {
             .unwrap_or(0);
         let _ = write!(
             out,
-            "\n### {} — {}\n\n{}, {better} is better; median, min and max of {rounds} rounds of \
-             {}.\n\n",
+            "\n### {} — {}\n\n{}, {better} is better; median, min and max of {} of {}.\n\n",
             workload.id,
             workload.title,
             metric.unit(),
+            match rounds {
+                1 => "1 round".to_string(),
+                n => format!("{n} rounds"),
+            },
             workload.shape(quick),
         );
         let with_syscalls = self.cells[w].iter().any(|cell| cell.syscalls.is_some());
