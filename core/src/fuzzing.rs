@@ -9,8 +9,8 @@
 
 #![doc(hidden)]
 
+use core::net::{Ipv4Addr, SocketAddr};
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::task::{Context, Poll, Waker};
 use std::time::SystemTime;
 
