@@ -7,13 +7,18 @@
 
 #![doc(hidden)]
 
+use core::net::{Ipv4Addr, SocketAddr};
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
 use http::Method;
 
-use crate::Request;
 use crate::cache::{CacheControl, CacheStrategy, Entry, Freshness};
 use crate::config::Limits;
+use crate::driver::{Driver, Step, Transport};
+use crate::{Address, Client, Config, ConnId, Connection, Error, Instant, Now, Request};
 
 use crate::http1::body::BodyDecoder;
 use crate::http1::chunked::ChunkedDecoder;
@@ -236,6 +241,220 @@ pub fn cache_entry(input: &[u8]) {
     }
 }
 
+/// Benchmark entry point: reads one complete response head at the start of `buf` with the head
+/// reader a call uses, under the default limits. Returns the status, the number of fields and
+/// the head's length, or `None` while the head is incomplete.
+pub fn decode_head(buf: &[u8]) -> Result<Option<(u16, usize, usize)>, String> {
+    match HeadReader::default().read(buf, &Limits::default()) {
+        Ok(Some((parts, len))) => Ok(Some((parts.status.as_u16(), parts.headers.len(), len))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Benchmark entry point: decodes the chunked body at the start of `input` through `out`, as a
+/// call copies decoded bytes into the caller's buffer (each pass overwrites `out`). Returns how
+/// many body bytes it produced and whether the body ended.
+pub fn decode_chunked_through(input: &[u8], out: &mut [u8]) -> Result<(usize, bool), String> {
+    let limits = Limits::default();
+    let mut decoder = ChunkedDecoder::new();
+    let (mut consumed, mut produced) = (0, 0);
+    while !decoder.is_done() {
+        let (c, p) = decoder
+            .decode(&input[consumed..], out, &limits)
+            .map_err(|e| e.to_string())?;
+        consumed += c;
+        produced += p;
+        if c == 0 && p == 0 {
+            break;
+        }
+    }
+    Ok((produced, decoder.is_done()))
+}
+
+/// Benchmark entry point: appends the head a call would send for `request` under `config` to
+/// `out`: the bridge's fields (Host, framing, Connection, Accept-Encoding, User-Agent), then
+/// the encoder. Returns the head's length.
+pub fn encode_request_head(out: &mut Vec<u8>, request: &Request, config: &Config) -> usize {
+    let start = out.len();
+    let network = crate::bridge::Bridge::default().on_request(Arc::new(request.clone()), config);
+    crate::http1::encode::encode_head(out, &network);
+    out.len() - start
+}
+
+/// Whole calls through the core (the chain, the exchange, the pool) against an in-memory
+/// origin that answers every request with the same canned response: no sockets, no clock, no
+/// threads. The call is driven by the same [`Driver`] the runtimes use, over a transport whose
+/// sockets are numbers, whose writes are taken whole and whose reads are served from the canned
+/// bytes. Connections go back to the client's pool as usual, so consecutive calls reuse one
+/// when the response allows it.
+///
+/// The clock stands still at one instant: timeouts never fire and pooled connections never
+/// expire, which is what a benchmark of the core's own work wants.
+#[derive(Debug)]
+pub struct InMemoryExchange {
+    client: Arc<Client<usize>>,
+    origin: Origin,
+}
+
+/// The in-memory origin: per socket, how much of the canned response is still to deliver.
+#[derive(Debug, Default)]
+struct Origin {
+    response: Arc<[u8]>,
+    unread: Vec<usize>,
+}
+
+impl Origin {
+    /// The origin's side of a read on `socket`: the next canned bytes, then end of stream.
+    fn read(&mut self, socket: usize, buf: &mut [u8]) -> io::Result<usize> {
+        let unread = self
+            .unread
+            .get_mut(socket)
+            .ok_or(io::ErrorKind::NotConnected)?;
+        let start = self.response.len() - *unread;
+        let n = buf.len().min(*unread);
+        buf[..n].copy_from_slice(&self.response[start..start + n]);
+        *unread -= n;
+        Ok(n)
+    }
+}
+
+/// The transport of one in-memory call: it borrows the origin for the call.
+struct InMemory<'a> {
+    client: &'a Client<usize>,
+    origin: &'a mut Origin,
+    /// The origin answers once the request has started to arrive.
+    answered: bool,
+}
+
+impl Transport for InMemory<'_> {
+    type Socket = usize;
+
+    fn now(&mut self) -> Now {
+        Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH)
+    }
+
+    fn poll_resolve(
+        &mut self,
+        _: &mut Context<'_>,
+        _: &str,
+        _: u16,
+    ) -> Poll<io::Result<Vec<SocketAddr>>> {
+        Poll::Ready(Ok(vec![SocketAddr::from((Ipv4Addr::LOCALHOST, 80))]))
+    }
+
+    fn poll_connect(
+        &mut self,
+        _: &mut Context<'_>,
+        _: ConnId,
+        _: SocketAddr,
+        _: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        self.origin.unread.push(0);
+        Poll::Ready(Ok(self.origin.unread.len() - 1))
+    }
+
+    fn poll_write(
+        &mut self,
+        _: &mut Context<'_>,
+        socket: &mut usize,
+        buf: &[u8],
+        _: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        if !self.answered {
+            self.answered = true;
+            if let Some(unread) = self.origin.unread.get_mut(*socket) {
+                *unread = self.origin.response.len();
+            }
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_read(
+        &mut self,
+        _: &mut Context<'_>,
+        socket: &mut usize,
+        buf: &mut [u8],
+        _: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.origin.read(*socket, buf))
+    }
+
+    fn poll_deadline(&mut self, _: &mut Context<'_>, _: Instant) -> Poll<()> {
+        Poll::Pending
+    }
+
+    fn is_healthy(&mut self, _: &mut usize) -> bool {
+        true
+    }
+
+    fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, usize)> {
+        self.client.acquire(now, address)
+    }
+
+    fn release(&mut self, now: Instant, conn: Connection, socket: usize) {
+        self.client.release(now, conn, socket);
+    }
+}
+
+impl InMemoryExchange {
+    /// A client with `config` and an origin that answers every request with `response` (one
+    /// complete response: head and body).
+    pub fn new(config: Config, response: Vec<u8>) -> InMemoryExchange {
+        InMemoryExchange {
+            client: Arc::new(Client::new(config)),
+            origin: Origin {
+                response: response.into(),
+                unread: Vec::new(),
+            },
+        }
+    }
+
+    /// Runs `request` to the end of its response body, reading the body through `buf`.
+    /// Returns the status and the body's length.
+    pub fn call(&mut self, request: Request, buf: &mut [u8]) -> Result<(u16, usize), Error> {
+        let client = &*self.client;
+        let now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+        let call = client.start_call(now, request);
+        let transport = InMemory {
+            client,
+            origin: &mut self.origin,
+            answered: false,
+        };
+        let mut driver = Driver::new(call, transport, client.config());
+        let mut cx = Context::from_waker(Waker::noop());
+        let status = loop {
+            match driver.poll_until_step(&mut cx) {
+                Poll::Ready(Ok(Step::Response(head))) => break head.status().as_u16(),
+                Poll::Ready(Ok(other)) => {
+                    return Err(Error::io(format!("unexpected {other:?}"), None));
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Err(Error::io("the in-memory call blocked", None)),
+            }
+        };
+        let mut length = 0;
+        loop {
+            match driver.poll_read(&mut cx, buf) {
+                Poll::Ready(Ok(0)) => return Ok((status, length)),
+                Poll::Ready(Ok(n)) => length += n,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Err(Error::io("the in-memory body blocked", None)),
+            }
+        }
+    }
+
+    /// How many connections the origin accepted.
+    pub fn connections(&self) -> usize {
+        self.origin.unread.len()
+    }
+
+    /// Idle connections in the client's pool.
+    pub fn idle_connections(&self) -> usize {
+        self.client.idle_connection_count()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +488,81 @@ mod tests {
         );
         cache_entry(
             b"wayfarer-cache-entry 1\nurl http://h.test/\nmethod GET\nvary 999999999999999999999\n",
+        );
+    }
+
+    #[test]
+    fn benchmark_entry_points_decode_and_encode() {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A: b\r\n\r\nabc";
+        assert_eq!(decode_head(head), Ok(Some((200, 2, head.len() - 3))));
+        assert_eq!(decode_head(&head[..20]), Ok(None));
+        assert!(decode_head(b"HTTP/1.1 999999 What\r\n\r\n").is_err());
+
+        let mut out = [0u8; 2];
+        assert_eq!(
+            decode_chunked_through(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\nNEXT", &mut out),
+            Ok((5, true))
+        );
+        assert_eq!(decode_chunked_through(b"3\r\nab", &mut out), Ok((2, false)));
+
+        let request = Request::post("http://example.com:8080/a?b")
+            .body("xyz")
+            .build()
+            .unwrap();
+        let config = Config::builder().user_agent("ua/1").build().unwrap();
+        let mut head = Vec::new();
+        let len = encode_request_head(&mut head, &request, &config);
+        assert_eq!(len, head.len());
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "POST /a?b HTTP/1.1\r\nHost: example.com:8080\r\nContent-Length: 3\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\nUser-Agent: ua/1\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn in_memory_calls_reuse_one_connection() {
+        let response = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".to_vec();
+        let mut exchange = InMemoryExchange::new(Config::default(), response);
+        let mut buf = [0u8; 3];
+        for _ in 0..3 {
+            let request = Request::get("http://origin.test/").build().unwrap();
+            assert_eq!(exchange.call(request, &mut buf).unwrap(), (200, 5));
+        }
+        assert_eq!(
+            exchange.connections(),
+            1,
+            "one connection for all three calls"
+        );
+        assert_eq!(exchange.idle_connections(), 1);
+    }
+
+    #[test]
+    fn in_memory_calls_open_a_connection_each_when_the_origin_closes() {
+        let response =
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"
+                .to_vec();
+        let mut exchange = InMemoryExchange::new(Config::default(), response);
+        let mut buf = [0u8; 64];
+        for _ in 0..2 {
+            let request = Request::post("http://origin.test/")
+                .body("x")
+                .build()
+                .unwrap();
+            assert_eq!(exchange.call(request, &mut buf).unwrap(), (200, 2));
+        }
+        assert_eq!(exchange.connections(), 2);
+        assert_eq!(exchange.idle_connections(), 0);
+    }
+
+    #[test]
+    fn in_memory_call_reports_a_truncated_response() {
+        let response = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec();
+        let mut exchange = InMemoryExchange::new(Config::default(), response);
+        let mut buf = [0u8; 64];
+        let request = Request::get("http://origin.test/").build().unwrap();
+        assert_eq!(
+            exchange.call(request, &mut buf).unwrap_err().kind(),
+            crate::ErrorKind::Protocol
         );
     }
 }
