@@ -1,7 +1,6 @@
 //! The call's inputs: the driver's answers to its outputs, routed to the layer that asked.
 
 use std::io;
-use std::sync::Arc;
 
 use core::net::SocketAddr;
 
@@ -278,7 +277,7 @@ impl Call {
         let Some(exchange) = self.exchange.as_ref() else {
             return;
         };
-        let request: Arc<Request> = exchange.request().clone();
+        let request = exchange.response_request();
         let response = Response::from_parts(head.parts, request, exchange.sent_at(), self.now.wall);
         self.body = super::body::ResponseBody::exchange(head.bodiless);
         self.io = None;
