@@ -8,6 +8,8 @@
 
 use http::Method;
 
+pub use crate::cookies::fuzzing::{cookie_date, netscape_file, set_cookie};
+
 use crate::http1::body::BodyDecoder;
 use crate::http1::chunked::ChunkedDecoder;
 use crate::http1::framing;

@@ -130,6 +130,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+pub mod cookies;
 mod error;
 mod events;
 pub mod fuzzing;
