@@ -69,3 +69,18 @@ fn response_decoder_bytewise() {
 fn chunked_decoder() {
     replay("chunked_decoder", fuzzing::chunked);
 }
+
+#[test]
+fn set_cookie() {
+    replay("set_cookie", fuzzing::set_cookie);
+}
+
+#[test]
+fn cookie_date() {
+    replay("cookie_date", fuzzing::cookie_date);
+}
+
+#[test]
+fn netscape_cookie_file() {
+    replay("netscape_cookie_file", fuzzing::netscape_file);
+}
