@@ -255,15 +255,23 @@ pub struct CookieBuilder {
 }
 
 impl CookieBuilder {
-    /// The cookie goes to `domain` and its subdomains (like a `Domain` attribute). Required,
-    /// unless [`host_only_domain`](Self::host_only_domain) is used.
+    /// The cookie goes to `domain` and its subdomains (like a `Domain` attribute, one leading
+    /// dot is dropped). Required, unless [`host_only_domain`](Self::host_only_domain) is used.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
+        let domain = domain.into();
+        // Like a `Domain` attribute, one leading dot is dropped.
+        self.domain = Some(
+            domain
+                .strip_prefix('.')
+                .map(str::to_owned)
+                .unwrap_or(domain),
+        );
         self.host_only = false;
         self
     }
 
-    /// The cookie goes to exactly `host` (like a cookie set without a `Domain` attribute).
+    /// The cookie goes to exactly `host` (like a cookie set without a `Domain` attribute), taken
+    /// as it is.
     pub fn host_only_domain(mut self, host: impl Into<String>) -> Self {
         self.domain = Some(host.into());
         self.host_only = true;
@@ -323,12 +331,7 @@ impl CookieBuilder {
         if !self.path.starts_with('/') || !is_cookie_text(&self.path) {
             return bad("path");
         }
-        let Some(domain) = self
-            .domain
-            .as_deref()
-            .map(|d| d.strip_prefix('.').unwrap_or(d))
-            .and_then(canonical_domain)
-        else {
+        let Some(domain) = self.domain.as_deref().and_then(canonical_domain) else {
             return bad("domain");
         };
         let expires = self.expires.map(|e| e.min(super::date::last_date()));

@@ -15,6 +15,12 @@ use url::{Host, Url};
 /// punycode) and also canonicalises IP addresses, so that a `Domain` is compared with the request
 /// host in the same form.
 pub(crate) fn canonical_domain(domain: &str) -> Option<String> {
+    // An empty label (`.example.com` once the one leading dot allowed is gone, `a..b`) makes no
+    // host name; the url crate would accept it, and a leading dot would then be ambiguous in a
+    // `Domain` attribute and in cookie files.
+    if domain.starts_with('.') || domain.contains("..") {
+        return None;
+    }
     match Host::parse(domain).ok()? {
         Host::Domain(d) => Some(d),
         ip => Some(ip.to_string()),
@@ -204,6 +210,12 @@ mod tests {
         assert_eq!(canonical_domain("127.0.0.1").as_deref(), Some("127.0.0.1"));
         assert_eq!(canonical_domain("[::1]").as_deref(), Some("[::1]"));
         assert_eq!(canonical_domain("a b"), None);
+        assert_eq!(canonical_domain(".example.com"), None);
+        assert_eq!(canonical_domain("a..example.com"), None);
+        assert_eq!(
+            canonical_domain("example.com.").as_deref(),
+            Some("example.com.")
+        );
         assert_eq!(canonical_domain(""), None);
     }
 

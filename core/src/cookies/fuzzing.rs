@@ -11,8 +11,9 @@ use super::{Cookie, CookieJar, CookieLimits, MemoryCookieJar, cookie_header, net
 use crate::Headers;
 
 /// The request URLs a `set_cookie` input can pick with its first byte: secure and not, host
-/// names at several depths, a public-suffix host, IP addresses and loopback.
-const URLS: [&str; 8] = [
+/// names at several depths, a public-suffix host, IP addresses, loopback, and a host with empty
+/// labels that the url crate accepts.
+const URLS: [&str; 9] = [
     "http://example.com/",
     "https://www.example.com/a/b/c",
     "http://a.b.example.co.uk/path/",
@@ -21,6 +22,7 @@ const URLS: [&str; 8] = [
     "http://[::1]/",
     "https://10.0.0.1/deep/er/path;x",
     "http://localhost/a",
+    "http://.a..example.com./odd",
 ];
 
 /// 2026-01-01T00:00:00Z: a whole second, so that a cookie's expiry survives a round trip
@@ -121,6 +123,7 @@ pub fn netscape_file(input: &[u8]) {
                 .iter()
                 .any(|s| s.contains('\t'))
         })
+        .filter(|c| !(c.is_host_only() && c.domain().starts_with('.')))
         .filter(|c| {
             c.expires()
                 .is_none_or(|e| e >= SystemTime::UNIX_EPOCH + Duration::from_secs(1))

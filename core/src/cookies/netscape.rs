@@ -89,6 +89,7 @@ fn parse_line(now: SystemTime, line: &str) -> Option<Cookie> {
         .secure(flag(secure)?)
         .http_only(http_only)
         .creation_time(now);
+    // One leading dot is dropped either way, as curl does (`domain` drops it itself).
     let builder = if flag(subdomains)? {
         builder.domain(domain)
     } else {
@@ -104,8 +105,9 @@ fn parse_line(now: SystemTime, line: &str) -> Option<Cookie> {
 /// Writes `cookies` as a cookie file, in the given order, after curl's [`HEADER`].
 ///
 /// Session cookies are written with expiry `0`, as curl does. Cookies the format cannot hold
-/// are left out: a tab in the name, value or path, or an expiry at or before the Unix epoch (which
-/// would read back as `0`, a session cookie; such a cookie is expired anyway).
+/// are left out: a tab in the name, value or path; a host-only cookie for a host starting with
+/// `.` (a line starting with a dot is read as the host without it); an expiry at or before the
+/// Unix epoch (which would read back as `0`, a session cookie; such a cookie is expired anyway).
 pub fn write(cookies: &[Cookie]) -> String {
     let mut out = String::from(HEADER);
     for c in cookies {
@@ -116,9 +118,12 @@ pub fn write(cookies: &[Cookie]) -> String {
                 s => s,
             },
         };
-        if [&c.name, &c.value, &c.path]
-            .iter()
-            .any(|s| s.contains('\t'))
+        // A host-only cookie's line must not start with a dot, which marks a domain cookie.
+        let host_only_dot = c.host_only && c.domain.starts_with('.');
+        if host_only_dot
+            || [&c.name, &c.value, &c.path]
+                .iter()
+                .any(|s| s.contains('\t'))
         {
             continue;
         }
@@ -263,6 +268,29 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(write(&[tab, epoch]), HEADER);
+    }
+
+    #[test]
+    fn one_leading_dot_is_dropped() {
+        let file = ".example.com\tTRUE\t/\tFALSE\t0\td\t1\n\
+                    .example.com\tFALSE\t/\tFALSE\t0\th\t1\n\
+                    ..example.com\tTRUE\t/\tFALSE\t0\tdots\t1\n\
+                    ..example.com\tFALSE\t/\tFALSE\t0\tdots\t1\n";
+        let cookies = parse(t(0), file.as_bytes());
+        let got: Vec<(&str, bool)> = cookies
+            .iter()
+            .map(|c| (c.domain(), c.is_host_only()))
+            .collect();
+        assert_eq!(got, [("example.com", false), ("example.com", true)]);
+    }
+
+    #[test]
+    fn a_host_only_cookie_for_a_host_starting_with_a_dot_is_not_written() {
+        // The url crate accepts such hosts; the line would read back as another host.
+        let url = url::Url::parse("http://.example.com/").unwrap();
+        let c = Cookie::parse(t(0), &url, "a=b").unwrap();
+        assert_eq!(c.domain(), ".example.com");
+        assert_eq!(write(&[c]), HEADER);
     }
 
     #[test]

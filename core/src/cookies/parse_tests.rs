@@ -244,6 +244,11 @@ fn the_domain_attribute_must_domain_match_the_host() {
         parse("http://www.example.com/", "a=b; Domain=bad host"),
         Err(Rejected::DomainMismatch)
     );
+    // A host with an empty label cannot take a domain with one either.
+    assert_eq!(
+        parse("http://a..example.com/", "a=b; Domain=..example.com"),
+        Err(Rejected::DomainMismatch)
+    );
 }
 
 #[test]
