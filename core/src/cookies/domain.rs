@@ -15,16 +15,18 @@ use url::{Host, Url};
 /// punycode) and also canonicalises IP addresses, so that a `Domain` is compared with the request
 /// host in the same form.
 pub(crate) fn canonical_domain(domain: &str) -> Option<String> {
-    // An empty label (`.example.com` once the one leading dot allowed is gone, `a..b`) makes no
-    // host name; the url crate would accept it, and a leading dot would then be ambiguous in a
-    // `Domain` attribute and in cookie files.
-    if domain.starts_with('.') || domain.contains("..") {
+    let canonical = match Host::parse(domain).ok()? {
+        Host::Domain(d) => d,
+        ip => ip.to_string(),
+    };
+    // An empty label (`.example.com` once the one leading dot allowed is gone, `a..b`, or the
+    // same spelled with ideographic full stops, which IDNA maps to dots) makes no host name;
+    // the url crate would accept it, and a leading dot would then be ambiguous in a `Domain`
+    // attribute and in cookie files.
+    if canonical.starts_with('.') || canonical.contains("..") {
         return None;
     }
-    match Host::parse(domain).ok()? {
-        Host::Domain(d) => Some(d),
-        ip => Some(ip.to_string()),
-    }
+    Some(canonical)
 }
 
 /// The canonical host of a request URL, and whether it is an IP address.
@@ -212,6 +214,11 @@ mod tests {
         assert_eq!(canonical_domain("a b"), None);
         assert_eq!(canonical_domain(".example.com"), None);
         assert_eq!(canonical_domain("a..example.com"), None);
+        assert_eq!(canonical_domain("\u{3002}example.com"), None);
+        assert_eq!(
+            canonical_domain("a\u{3002}example.com").as_deref(),
+            Some("a.example.com")
+        );
         assert_eq!(
             canonical_domain("example.com.").as_deref(),
             Some("example.com.")
