@@ -23,7 +23,7 @@ use std::time::SystemTime;
 use super::cookie::Cookie;
 use super::date::{from_unix_seconds, unix_seconds};
 
-/// The first lines of a file [`write`] makes: curl's, so that tools that look for the
+/// The first lines of a file [`write()`] makes: curl's, so that tools that look for the
 /// `# Netscape HTTP Cookie File` line accept it.
 pub const HEADER: &str = "# Netscape HTTP Cookie File\n\
                           # https://curl.se/docs/http-cookies.html\n\
