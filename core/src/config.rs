@@ -17,7 +17,7 @@
 //! | follow-ups (redirects, challenges, 408/503 retries) per call | at most 20 |
 //! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
 //! | transparent gzip | yes, decoded to at most 1 GiB per body |
-//! | authenticator, cookie jar, interceptors | none |
+//! | authenticator, cookie jar, interceptors | none (no cookies are kept or sent without a jar) |
 //!
 //! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
 //! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
@@ -51,6 +51,7 @@ use rustls::pki_types::pem::PemObject;
 
 use crate::connection::InputClock;
 use crate::connection::exact_trust::ExactTrustVerifier;
+use crate::cookies::CookieJar;
 use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::{Authenticator, Error, EventListener, EventListenerFactory};
@@ -115,6 +116,7 @@ pub struct Config {
     pub(crate) transparent_gzip: bool,
     pub(crate) max_decompressed_bytes: Option<u64>,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) cookie_jar: Option<Arc<dyn CookieJar>>,
     pub(crate) interceptors: Vec<InterceptorSlot>,
     pub(crate) network_interceptors: Vec<InterceptorSlot>,
 }
@@ -184,6 +186,11 @@ impl Config {
     /// Most follow-ups per call.
     pub fn max_follow_ups(&self) -> u32 {
         self.max_follow_ups
+    }
+
+    /// The cookie jar, if any.
+    pub fn cookie_jar(&self) -> Option<&Arc<dyn CookieJar>> {
+        self.cookie_jar.as_ref()
     }
 
     /// Whether gzip bodies are asked for and decoded transparently.
@@ -328,6 +335,7 @@ pub struct ClientBuilder<C> {
     transparent_gzip: bool,
     max_decompressed_bytes: Option<u64>,
     authenticator: Option<Arc<dyn Authenticator>>,
+    cookie_jar: Option<Arc<dyn CookieJar>>,
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
     error: Option<Error>,
@@ -373,6 +381,7 @@ impl<C> ClientBuilder<C> {
             transparent_gzip: true,
             max_decompressed_bytes: Some(1 << 30),
             authenticator: None,
+            cookie_jar: None,
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
             error: None,
@@ -576,6 +585,24 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Keeps cookies: the jar is asked for the cookies of every request's URL and told every
+    /// response's `Set-Cookie` fields (none by default, as in OkHttp: without a jar, no cookie
+    /// is kept or sent). A jar shared with other clients (an `Arc` of one) shares its cookies.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wayfarer_core::Config;
+    /// use wayfarer_core::cookies::MemoryCookieJar;
+    ///
+    /// let jar = Arc::new(MemoryCookieJar::new());
+    /// let config = Config::builder().cookie_jar(jar.clone()).build()?;
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn cookie_jar(mut self, jar: impl CookieJar + 'static) -> Self {
+        self.cookie_jar = Some(Arc::new(jar));
+        self
+    }
+
     /// Adds an application interceptor: it sees the caller's request and the final response
     /// (see [`Interceptor`](crate::Interceptor)). Interceptors run in the order added.
     pub fn interceptor(mut self, interceptor: impl IntoInterceptor<C>) -> Self {
@@ -623,6 +650,7 @@ impl<C> ClientBuilder<C> {
             transparent_gzip: self.transparent_gzip,
             max_decompressed_bytes: self.max_decompressed_bytes,
             authenticator: self.authenticator,
+            cookie_jar: self.cookie_jar,
             interceptors: self.interceptors,
             network_interceptors: self.network_interceptors,
         }))

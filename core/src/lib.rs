@@ -124,8 +124,8 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! Cookies, certificate pinning and TLS policy, HTTP/2. The cache's pure decisions
-//! ([`cache`]) and its stores exist; the cache's link in the chain is a pass-through so far.
+//! Certificate pinning and TLS policy, HTTP/2. The cache's pure decisions ([`cache`]) and its
+//! stores exist; the cache's link in the chain is a pass-through so far.
 //!
 //! The connection layer's and dispatcher's building blocks exist as standalone, pure components
 //! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
@@ -142,6 +142,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+pub mod cookies;
 mod credentials;
 mod dispatcher;
 mod dns;

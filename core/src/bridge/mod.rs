@@ -26,8 +26,9 @@ use bytes::Bytes;
 use http::Method;
 use url::Url;
 
+use crate::cookies::{cookie_header, parse_all};
 use crate::http1::encode::itoa_buf;
-use crate::{Config, Headers, Request, Response};
+use crate::{Config, Headers, Now, Request, Response};
 
 /// The link's state for one exchange.
 #[derive(Debug, Default)]
@@ -56,6 +57,7 @@ pub(crate) struct Bridged {
     framing: Option<Option<u64>>,
     connection: bool,
     accept_encoding: bool,
+    cookie: Option<Bytes>,
     user_agent: Option<Bytes>,
 }
 
@@ -84,6 +86,9 @@ impl Bridged {
         }
         if self.accept_encoding {
             field(b"Accept-Encoding", FieldValue::Static(b"gzip"));
+        }
+        if let Some(cookie) = &self.cookie {
+            field(b"Cookie", FieldValue::Bytes(cookie));
         }
         if let Some(agent) = &self.user_agent {
             field(b"User-Agent", FieldValue::Bytes(agent));
@@ -153,8 +158,9 @@ fn is_framing(name: &[u8]) -> bool {
 }
 
 impl Bridge {
-    /// The request as it goes on the wire, for `user` (the application's request).
-    pub(crate) fn on_request(&mut self, user: Arc<Request>, config: &Config) -> Bridged {
+    /// The request as it goes on the wire, for `user` (the application's request), at `now`
+    /// (cookies expire by it).
+    pub(crate) fn on_request(&mut self, now: Now, user: Arc<Request>, config: &Config) -> Bridged {
         let given = user.headers();
         let body = user.body();
         let content_type = body
@@ -169,12 +175,21 @@ impl Bridge {
             .as_ref()
             .filter(|_| !given.contains("user-agent"))
             .cloned();
+        // The caller's own Cookie field wins over the jar, as every field the caller sets does.
+        let cookie = match &config.cookie_jar {
+            Some(jar) if !given.contains("cookie") => {
+                let cookies = jar.load_for_request(now.wall, user.url());
+                (!cookies.is_empty()).then(|| Bytes::from(cookie_header(&cookies)))
+            }
+            _ => None,
+        };
         let bridged = Bridged {
             host: !given.contains("host"),
             content_type,
             framing: framing_length(user.method_ref(), given, body),
             connection: !given.contains("connection"),
             accept_encoding: self.transparent_gzip,
+            cookie,
             user_agent,
             user: user.clone(),
         };
@@ -182,10 +197,23 @@ impl Bridge {
         bridged
     }
 
-    /// Turns the network's response (head) into the application's. Returns true when the body
-    /// must be gzip-decoded on its way to the caller.
-    pub(crate) fn on_response(&mut self, response: &mut Response<()>, has_body: bool) -> bool {
+    /// Turns the network's response (head) into the application's: its cookies go to the jar
+    /// (the head's only: cookies in trailers are ignored). Returns true when the body must be
+    /// gzip-decoded on its way to the caller.
+    pub(crate) fn on_response(
+        &mut self,
+        now: Now,
+        response: &mut Response<()>,
+        has_body: bool,
+        config: &Config,
+    ) -> bool {
         if let Some(user) = &self.user {
+            if let Some(jar) = &config.cookie_jar {
+                let cookies = parse_all(now.wall, user.url(), response.headers());
+                if !cookies.is_empty() {
+                    jar.save_from_response(now.wall, user.url(), cookies);
+                }
+            }
             response.set_request(user.clone());
         }
         let gzip = self.transparent_gzip
@@ -225,9 +253,18 @@ mod tests {
     use super::*;
     use crate::{Body, StatusCode};
 
+    fn now() -> Now {
+        Now::new(
+            crate::Instant::ZERO,
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600),
+        )
+    }
+
     fn wire(request: Request, config: &Config) -> (Bridge, Request) {
         let mut bridge = Bridge::default();
-        let network = bridge.on_request(Arc::new(request), config).to_request();
+        let network = bridge
+            .on_request(now(), Arc::new(request), config)
+            .to_request();
         (bridge, network)
     }
 
@@ -337,7 +374,7 @@ mod tests {
                 .build()
                 .unwrap(),
         ] {
-            let bridged = Bridge::default().on_request(Arc::new(request), &config);
+            let bridged = Bridge::default().on_request(now(), Arc::new(request), &config);
             let mut direct = Vec::new();
             crate::http1::encode::encode_bridged(&mut direct, &bridged);
             let mut via = Vec::new();
@@ -347,6 +384,53 @@ mod tests {
                 String::from_utf8(via).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn cookies_come_from_the_jar_and_go_back_to_it() {
+        let jar = Arc::new(crate::cookies::MemoryCookieJar::new());
+        let config = Config::builder().cookie_jar(jar.clone()).build().unwrap();
+        let mut bridge = Bridge::default();
+        let user = Request::get("http://a.test/x").build().unwrap();
+        let first = bridge
+            .on_request(now(), Arc::new(user), &config)
+            .to_request();
+        assert_eq!(first.header("cookie"), None, "an empty jar sends nothing");
+        let mut response = Response::new(StatusCode::OK, first);
+        response
+            .headers_mut()
+            .append("Set-Cookie", "a=1; Path=/")
+            .unwrap();
+        response
+            .headers_mut()
+            .append("Set-Cookie", "b=2; Max-Age=60")
+            .unwrap();
+        bridge.on_response(now(), &mut response, false, &config);
+        let next = Request::get("http://a.test/y").build().unwrap();
+        let sent = bridge
+            .on_request(now(), Arc::new(next), &config)
+            .to_request();
+        assert_eq!(sent.header("cookie"), Some("a=1; b=2"));
+        // Expired by the time of the next request (time is an input).
+        let later = Now::new(
+            crate::Instant::ZERO,
+            now().wall + std::time::Duration::from_secs(61),
+        );
+        let next = Request::get("http://a.test/y").build().unwrap();
+        let sent = bridge
+            .on_request(later, Arc::new(next), &config)
+            .to_request();
+        assert_eq!(sent.header("cookie"), Some("a=1"));
+        // The caller's own Cookie wins over the jar.
+        let own = Request::get("http://a.test/")
+            .header("Cookie", "mine=1")
+            .build()
+            .unwrap();
+        let sent = bridge
+            .on_request(now(), Arc::new(own), &config)
+            .to_request();
+        assert_eq!(sent.headers().get_all("cookie").count(), 1);
+        assert_eq!(sent.header("cookie"), Some("mine=1"));
     }
 
     #[test]
@@ -362,7 +446,7 @@ mod tests {
             .headers_mut()
             .append("Content-Length", "20")
             .unwrap();
-        assert!(bridge.on_response(&mut response, true));
+        assert!(bridge.on_response(now(), &mut response, true, &config));
         assert_eq!(response.header("content-encoding"), None);
         assert_eq!(response.header("content-length"), None);
         assert_eq!(
@@ -377,7 +461,7 @@ mod tests {
         head.headers_mut()
             .append("Content-Encoding", "gzip")
             .unwrap();
-        assert!(!bridge.on_response(&mut head, false));
+        assert!(!bridge.on_response(now(), &mut head, false, &config));
         assert_eq!(head.header("content-encoding"), Some("gzip"));
     }
 }

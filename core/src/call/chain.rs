@@ -205,10 +205,10 @@ impl Call {
                 Some(Baton::down(request))
             }
             Link::Bridge => {
-                let network = self
-                    .chain
-                    .bridge
-                    .on_request(request.to_arc(), &self.shared.config);
+                let network =
+                    self.chain
+                        .bridge
+                        .on_request(self.now, request.to_arc(), &self.shared.config);
                 self.chain.pos += 1;
                 Some(Baton::Down(Outgoing::Bridged(network)))
             }
@@ -243,7 +243,12 @@ impl Call {
             Link::Bridge => {
                 let result = result.map(|mut response| {
                     let has_body = self.body.has_data();
-                    if self.chain.bridge.on_response(&mut response, has_body) {
+                    let config = &self.shared.config;
+                    if self
+                        .chain
+                        .bridge
+                        .on_response(self.now, &mut response, has_body, config)
+                    {
                         self.body
                             .decode_gzip(self.shared.config.max_decompressed_bytes);
                     }
