@@ -43,6 +43,8 @@ pub mod code {
     pub const SSL_CONNECT_ERROR: u8 = 35;
     /// `CURLE_ABORTED_BY_CALLBACK`: the call was canceled.
     pub const ABORTED: u8 = 42;
+    /// `CURLE_TOO_MANY_REDIRECTS`: `-L` met more redirects than `--max-redirs` allows.
+    pub const TOO_MANY_REDIRECTS: u8 = 47;
     /// `CURLE_SEND_ERROR`: the connection failed while the request was being sent.
     pub const SEND_ERROR: u8 = 55;
     /// `CURLE_GOT_NOTHING`: the server closed the connection without a byte of response.
@@ -78,6 +80,19 @@ impl Failure {
     pub fn from_error(error: &Error) -> Failure {
         Failure::new(code_for(error), error.to_string())
     }
+
+    /// A failure of the call made with at most `max_redirects` redirects (`None`: no limit):
+    /// as [`Failure::from_error`], but one redirect too many is worded as curl words it,
+    /// naming the limit (`Maximum (50) redirects followed`).
+    pub fn from_call_error(error: &Error, max_redirects: Option<u32>) -> Failure {
+        match (error.kind(), max_redirects) {
+            (ErrorKind::TooManyFollowUps, Some(max)) => Failure::new(
+                code::TOO_MANY_REDIRECTS,
+                format!("Maximum ({max}) redirects followed"),
+            ),
+            _ => Failure::from_error(error),
+        }
+    }
 }
 
 impl fmt::Display for Failure {
@@ -111,6 +126,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::Io => code::RECV_ERROR,
         ErrorKind::InvalidInput => code::URL_MALFORMAT,
         ErrorKind::Canceled => code::ABORTED,
+        ErrorKind::TooManyFollowUps => code::TOO_MANY_REDIRECTS,
         _ => code::UNSUPPORTED_PROTOCOL,
     }
 }
@@ -208,6 +224,26 @@ mod tests {
     fn caller_errors() {
         assert_eq!(code_for(&Error::invalid_input("bad header")), 3);
         assert_eq!(code_for(&Error::canceled()), 42);
+    }
+
+    #[test]
+    fn too_many_redirects_exit_47_worded_as_curl_does() {
+        let e = Error::too_many_follow_ups(3);
+        assert_eq!(code_for(&e), 47);
+        assert_eq!(
+            Failure::from_call_error(&e, Some(2)).to_string(),
+            "wayfarer: (47) Maximum (2) redirects followed"
+        );
+        // Without a limit to name, the library's own message.
+        assert_eq!(
+            Failure::from_call_error(&e, None),
+            Failure::new(47, e.to_string())
+        );
+        let other = Error::canceled();
+        assert_eq!(
+            Failure::from_call_error(&other, Some(2)),
+            Failure::from_error(&other)
+        );
     }
 
     #[test]
