@@ -254,11 +254,13 @@ pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, Vec<OriginRec
                 SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
             ),
             conns: Vec::new(),
-            listeners: PORTS[..scripts.len()]
+            // An origin with an empty script has ended before the first call starts.
+            listeners: PORTS
                 .iter()
-                .map(|&port| Listener {
+                .zip(&scripts)
+                .map(|(&port, script)| Listener {
                     addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
-                    listening: true,
+                    listening: !script.is_empty(),
                     backlog: VecDeque::new(),
                 })
                 .collect(),
