@@ -315,6 +315,78 @@ mod blocking {
     }
 
     #[test]
+    fn an_application_interceptor_reads_the_body_and_serves_it_again() {
+        let origin = Origin::start();
+        origin.enqueue(gzipped());
+        origin.enqueue(ok("next"));
+        let client = builder()
+            .interceptor(interceptor(|chain: &mut Chain<'_>| {
+                let request = chain.request().clone();
+                let (head, body) = chain.proceed(request)?.into_parts();
+                let text = body.text()?;
+                Ok(head.with_body(Body::from_request_body(text.to_uppercase().into())))
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).expect("call");
+        assert_eq!(response.text().expect("body"), "HELLO, GZIP");
+        let response = get(&client, &origin.url("/b")).expect("call");
+        assert_eq!(response.text().expect("body"), "NEXT");
+        assert_eq!(
+            origin.connection_count(),
+            1,
+            "a body read to its end frees its connection"
+        );
+    }
+
+    #[test]
+    fn an_application_interceptor_reads_a_body_then_proceeds_again() {
+        let origin = Origin::start();
+        origin.enqueue(ok("try again"));
+        origin.enqueue(ok("done"));
+        let client = builder()
+            .interceptor(interceptor(|chain: &mut Chain<'_>| {
+                let request = chain.request().clone();
+                let first = chain.proceed(request.clone())?;
+                if first.text()? == "try again" {
+                    return chain.proceed(request);
+                }
+                Err(Error::invalid_input("the origin did not ask to try again"))
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).expect("call");
+        assert_eq!(response.text().expect("body"), "done");
+        assert_eq!(origin.request_count(), 2);
+        assert_eq!(origin.connection_count(), 1);
+    }
+
+    #[test]
+    fn an_application_interceptor_reads_part_of_the_body_and_the_caller_the_rest() {
+        let origin = Origin::start();
+        origin.enqueue(ok("header:payload"));
+        let client = builder()
+            .interceptor(interceptor(|chain: &mut Chain<'_>| {
+                let request = chain.request().clone();
+                let mut response = chain.proceed(request)?;
+                let mut prefix = [0u8; 7];
+                let mut read = 0;
+                while read < prefix.len() {
+                    match response.body_mut().read_bytes(&mut prefix[read..])? {
+                        0 => break,
+                        n => read += n,
+                    }
+                }
+                assert_eq!(&prefix[..read], b"header:");
+                Ok(response)
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).expect("call");
+        assert_eq!(response.text().expect("body"), "payload");
+    }
+
+    #[test]
     fn a_network_interceptor_sees_the_bridge_and_every_redirect_hop() {
         let origin = Origin::start();
         origin.enqueue(redirect("/b"));
@@ -582,6 +654,77 @@ mod async_scenarios {
             1,
             "the replaced body was discarded and its connection reused"
         );
+    }
+
+    pub async fn an_application_interceptor_reads_the_body_and_serves_it_again<N: Net>() {
+        let origin = Origin::start();
+        origin.enqueue(gzipped());
+        origin.enqueue(ok("next"));
+        let client = builder::<N>()
+            .interceptor(interceptor(|mut chain: Chain<N>| async move {
+                let request = chain.request().clone();
+                let (head, body) = chain.proceed(request).await?.into_parts();
+                let text = body.text().await?;
+                Ok(head.with_body(Body::from_request_body(text.to_uppercase().into())))
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).await.expect("call");
+        assert_eq!(response.text().await.expect("body"), "HELLO, GZIP");
+        let response = get(&client, &origin.url("/b")).await.expect("call");
+        assert_eq!(response.text().await.expect("body"), "NEXT");
+        assert_eq!(
+            origin.connection_count(),
+            1,
+            "a body read to its end frees its connection"
+        );
+    }
+
+    pub async fn an_application_interceptor_reads_a_body_then_proceeds_again<N: Net>() {
+        let origin = Origin::start();
+        origin.enqueue(ok("try again"));
+        origin.enqueue(ok("done"));
+        let client = builder::<N>()
+            .interceptor(interceptor(|mut chain: Chain<N>| async move {
+                let request = chain.request().clone();
+                let first = chain.proceed(request.clone()).await?;
+                if first.text().await? == "try again" {
+                    return chain.proceed(request).await;
+                }
+                Err(Error::invalid_input("the origin did not ask to try again"))
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).await.expect("call");
+        assert_eq!(response.text().await.expect("body"), "done");
+        assert_eq!(origin.request_count(), 2);
+        assert_eq!(origin.connection_count(), 1);
+    }
+
+    pub async fn an_application_interceptor_reads_part_of_the_body_and_the_caller_the_rest<
+        N: Net,
+    >() {
+        let origin = Origin::start();
+        origin.enqueue(ok("header:payload"));
+        let client = builder::<N>()
+            .interceptor(interceptor(|mut chain: Chain<N>| async move {
+                let request = chain.request().clone();
+                let mut response = chain.proceed(request).await?;
+                let mut prefix = [0u8; 7];
+                let mut read = 0;
+                while read < prefix.len() {
+                    match response.body_mut().read(&mut prefix[read..]).await? {
+                        0 => break,
+                        n => read += n,
+                    }
+                }
+                assert_eq!(&prefix[..read], b"header:");
+                Ok(response)
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).await.expect("call");
+        assert_eq!(response.text().await.expect("body"), "payload");
     }
 
     pub async fn a_network_interceptor_sees_the_bridge_and_every_redirect_hop<N: Net>() {
@@ -859,6 +1002,9 @@ on_async_runtimes!(
     an_application_interceptor_proceeds_twice,
     an_application_interceptor_answers_without_proceeding,
     an_application_interceptor_replaces_the_body,
+    an_application_interceptor_reads_the_body_and_serves_it_again,
+    an_application_interceptor_reads_a_body_then_proceeds_again,
+    an_application_interceptor_reads_part_of_the_body_and_the_caller_the_rest,
     a_network_interceptor_sees_the_bridge_and_every_redirect_hop,
     a_network_interceptor_that_proceeds_twice_fails_the_call,
     a_network_interceptor_that_changes_the_host_fails_the_call,
