@@ -137,6 +137,9 @@ fn start(
     authorities: Authorities,
 ) -> ScriptedOrigin {
     let addr = local_addr(&listener);
+    // An empty script has ended before it starts: its listener closes here, before `start`
+    // returns, so no client can connect to it in the meantime.
+    let listener = (!steps.is_empty()).then_some(listener);
     let shared = Arc::new(ScriptShared::default());
     let (done_tx, done) = mpsc::channel();
     let is_tls = tls.is_some();
@@ -145,7 +148,7 @@ fn start(
         .name(format!("scripted-origin-{}", addr.port()))
         .spawn(move || {
             let mut player = Player {
-                listener: Some(listener),
+                listener,
                 tls,
                 variant,
                 authorities,
