@@ -616,12 +616,14 @@ impl Call {
             .map(|f| f.slot.name())
             .unwrap_or_default();
         let proceeded = self.chain.frame(id).map_or(0, |f| f.proceeded);
+        // Proceeding once is checked first, as OkHttp does: a network interceptor that answers
+        // without proceeding broke that rule, whatever body it made up.
         let result = match result {
-            Ok(_) if id.network && replaced => {
-                Err(network_rule(&name, "must not replace the response body"))
-            }
             Ok(_) if id.network && proceeded != 1 => {
                 Err(network_rule(&name, "must call proceed() exactly once"))
+            }
+            Ok(_) if id.network && replaced => {
+                Err(network_rule(&name, "must not replace the response body"))
             }
             other => other,
         };

@@ -224,7 +224,7 @@ impl Call {
                 }
             }
             State::Draining(_) => self.drain_progress(),
-            State::Body => self.want_receive = false,
+            State::Body | State::Intercepting(_) => self.want_receive = false,
             _ => {}
         }
     }

@@ -76,7 +76,8 @@ enum State {
     Exchanging,
     /// A body no one will read is being discarded; then the chain goes on with the baton.
     Draining(Option<Baton>),
-    /// A runtime interceptor is running; the call waits for its answer.
+    /// A runtime interceptor is running; the call waits for its answer, and reads the body of
+    /// the response the interceptor holds when it asks.
     Intercepting(InterceptorId),
     /// The response head waits to be handed out.
     Delivering(Response<()>),
@@ -427,7 +428,8 @@ impl Call {
         match &self.state {
             State::Failed => Err(self.failure.clone().unwrap_or_else(Error::canceled)),
             State::Done => Ok(Output::Done),
-            State::Running | State::Intercepting(_) => Ok(Output::Idle),
+            State::Running => Ok(Output::Idle),
+            State::Intercepting(_) => self.poll_conn_io(self.want_receive, Wait::Read),
             State::Finding(_) => self.poll_finder(),
             State::Exchanging => self.poll_exchange(),
             State::Draining(_) => self.poll_conn_io(true, Wait::Drain),
