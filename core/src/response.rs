@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use http::{StatusCode, Version};
 
-use crate::{Headers, Request};
+use crate::{Handshake, Headers, Request};
 
 /// An HTTP response with a body of type `B` (`()` for a response head alone).
 pub struct Response<B = ()> {
@@ -30,6 +30,7 @@ struct Head {
     request: Arc<Request>,
     sent_at: SystemTime,
     received_at: SystemTime,
+    handshake: Option<Arc<Handshake>>,
     prior: Option<Box<Response<()>>>,
     network: Option<Box<Response<()>>>,
     cache: Option<Box<Response<()>>>,
@@ -60,6 +61,7 @@ impl Response<()> {
                 request,
                 sent_at,
                 received_at,
+                handshake: None,
                 prior: None,
                 network: None,
                 cache: None,
@@ -161,6 +163,17 @@ impl<B> Response<B> {
     pub(crate) fn set_times(&mut self, sent_at: SystemTime, received_at: SystemTime) {
         self.head.sent_at = sent_at;
         self.head.received_at = received_at;
+    }
+
+    /// The TLS handshake of the connection this response came over: TLS version, cipher suite,
+    /// the server's certificates and the client certificate sent, if any. `None` for plain
+    /// `http`, and for a response made up rather than received.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.head.handshake.as_deref()
+    }
+
+    pub(crate) fn set_handshake(&mut self, handshake: Option<Arc<Handshake>>) {
+        self.head.handshake = handshake;
     }
 
     /// The response that led to this one (a redirect or an authentication challenge), without
