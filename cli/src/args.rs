@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use wayfarer_core::{Headers, Method};
+use wayfarer_core::{CertificatePinner, Headers, Method};
 
 use crate::write_out::WriteOut;
 
@@ -32,8 +32,10 @@ Exit status (curl's numbers where they apply):
   47  more redirects than --max-redirs allows (with -L)
   52  the server closed the connection without replying
   56  failure receiving data (connection reset, ...)
+  58  could not use the --cert or --key file
   60  the server's certificate could not be verified
-  77  could not load the --cacert file";
+  77  could not load the --cacert file
+  90  the server's certificate chain has none of the --pinnedpubkey keys";
 
 /// A curl-like HTTP/1.1 client.
 ///
@@ -135,6 +137,29 @@ pub struct Args {
     /// are still checked.
     #[arg(long = "cacert", value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+
+    /// Requires the server's verified certificate chain to contain one of these public keys,
+    /// each 'sha256//BASE64' (the SHA-256 of a SubjectPublicKeyInfo), separated by ';'. Any
+    /// certificate of the verified chain may match (OkHttp's rule), not only the server's own;
+    /// key files are not supported. A mismatch exits 90.
+    #[arg(long = "pinnedpubkey", value_name = "HASHES", value_parser = crate::tls::parse_pins)]
+    pub pinned_pubkey: Option<CertificatePinner>,
+
+    /// Presents this client certificate (PEM, own certificate first) when the server asks for
+    /// one. Its private key comes from --key, or from this file when --key is not given;
+    /// encrypted keys (curl's FILE:PASSWORD) are not supported.
+    #[arg(short = 'E', long = "cert", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key (PEM) of the --cert certificate.
+    #[arg(long = "key", value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Does not verify the server's certificate: any certificate is accepted, for any host, so
+    /// anyone on the network path can read and change the transfer. Prints a warning every
+    /// time. --pinnedpubkey still applies, to the server's own certificate.
+    #[arg(short = 'k', long = "insecure")]
+    pub insecure: bool,
 
     /// Fails with exit status 22, writing nothing, when the HTTP status is 400 or more.
     #[arg(short = 'f', long = "fail")]

@@ -51,10 +51,14 @@ pub mod code {
     pub const GOT_NOTHING: u8 = 52;
     /// `CURLE_RECV_ERROR`: the connection failed (reset, ...) after it was established.
     pub const RECV_ERROR: u8 = 56;
+    /// `CURLE_SSL_CERTPROBLEM`: the `--cert` or `--key` file could not be read or used.
+    pub const SSL_CERTPROBLEM: u8 = 58;
     /// `CURLE_PEER_FAILED_VERIFICATION`: the server's certificate was not accepted.
     pub const PEER_FAILED_VERIFICATION: u8 = 60;
     /// `CURLE_SSL_CACERT_BADFILE`: the `--cacert` file could not be read or used.
     pub const SSL_CACERT_BADFILE: u8 = 77;
+    /// `CURLE_SSL_PINNEDPUBKEYNOTMATCH`: no key of the verified chain was pinned.
+    pub const SSL_PINNEDPUBKEYNOTMATCH: u8 = 90;
 }
 
 /// Why the command failed: an exit status and one line for standard error.
@@ -108,6 +112,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::Dns => code::COULDNT_RESOLVE_HOST,
         ErrorKind::Connect => code::COULDNT_CONNECT,
         ErrorKind::Timeout => code::OPERATION_TIMEDOUT,
+        ErrorKind::Tls if error.pinning_failure().is_some() => code::SSL_PINNEDPUBKEYNOTMATCH,
         ErrorKind::Tls => match error.tls_error() {
             Some(wayfarer_core::rustls::Error::InvalidCertificate(_)) => {
                 code::PEER_FAILED_VERIFICATION

@@ -10,6 +10,7 @@ mod demo;
 mod exit;
 mod run;
 mod timeline;
+mod tls;
 mod write_out;
 
 use std::process::ExitCode;

@@ -236,6 +236,7 @@ fn build_client(
                 .add_trusted_server_certificate(certificate);
         }
     }
+    builder = crate::tls::configure(builder, args)?;
     if timeline.is_some() || clock.is_some() {
         builder = builder.event_listener(move |event: &Event| {
             if let Some(timeline) = &timeline {

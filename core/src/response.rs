@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use http::{StatusCode, Version};
 
 use crate::exchange::Outgoing;
-use crate::{Headers, Request};
+use crate::{Handshake, Headers, Request};
 
 /// An HTTP response with a body of type `B` (`()` for a response head alone).
 pub struct Response<B = ()> {
@@ -31,6 +31,7 @@ struct Head {
     request: Arc<Request>,
     sent_at: SystemTime,
     received_at: SystemTime,
+    handshake: Option<Arc<Handshake>>,
     prior: Option<Box<Response<()>>>,
     network: Network,
     cache: Option<Box<Response<()>>>,
@@ -93,6 +94,7 @@ impl Response<()> {
                 request,
                 sent_at,
                 received_at,
+                handshake: None,
                 prior: None,
                 network: Network::None,
                 cache: None,
@@ -197,6 +199,17 @@ impl<B> Response<B> {
     pub(crate) fn set_times(&mut self, sent_at: SystemTime, received_at: SystemTime) {
         self.head.sent_at = sent_at;
         self.head.received_at = received_at;
+    }
+
+    /// The TLS handshake of the connection this response came over: TLS version, cipher suite,
+    /// the server's certificates and the client certificate sent, if any. `None` for plain
+    /// `http`, and for a response made up rather than received.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.head.handshake.as_deref()
+    }
+
+    pub(crate) fn set_handshake(&mut self, handshake: Option<Arc<Handshake>>) {
+        self.head.handshake = handshake;
     }
 
     /// The response that led to this one (a redirect or an authentication challenge), without

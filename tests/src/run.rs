@@ -292,6 +292,68 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// Runs `calls` in turn, each a GET of a URL on one of several clients that share a
+    /// connection pool: client 0 is built from `configs[0]`, each other from its config with
+    /// `with_config` on client 0. Bodies are read to the end (so connections go back to the
+    /// pool); each call gives its response head, or its error.
+    pub fn fetch_on_shared_pool(
+        self,
+        configs: &[wayfarer_core::Config],
+        calls: &[(usize, String)],
+    ) -> Vec<Result<Response<()>, Error>> {
+        match self {
+            Runtime::Blocking => {
+                let base = wayfarer_blocking::Client::from(configs[0].clone());
+                let clients: Vec<_> = std::iter::once(base.clone())
+                    .chain(configs[1..].iter().map(|c| base.with_config(c.clone())))
+                    .collect();
+                let mut buf = vec![0u8; 64 * 1024];
+                calls
+                    .iter()
+                    .map(|(i, url)| {
+                        let request = Request::get(url).build()?;
+                        let mut response = clients[*i].new_call(request).execute()?;
+                        while response.body_mut().read_bytes(&mut buf)? > 0 {}
+                        Ok(response.head())
+                    })
+                    .collect()
+            }
+            Runtime::Tokio => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(shared_async::<wayfarer_tokio::Tokio>(configs, calls))
+            }
+            Runtime::Smol => smol::block_on(shared_async::<wayfarer_smol::Smol>(configs, calls)),
+        }
+    }
+}
+
+async fn shared_async<N: wayfarer_async::Net>(
+    configs: &[wayfarer_core::Config],
+    calls: &[(usize, String)],
+) -> Vec<Result<Response<()>, Error>> {
+    let base = wayfarer_async::Client::<N>::from(configs[0].clone());
+    let clients: Vec<_> = std::iter::once(base.clone())
+        .chain(configs[1..].iter().map(|c| base.with_config(c.clone())))
+        .collect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut results = Vec::new();
+    for (i, url) in calls {
+        let result = async {
+            let request = Request::get(url).build()?;
+            let mut response = clients[*i].new_call(request).execute().await?;
+            while response.body_mut().read(&mut buf).await? > 0 {}
+            Ok(response.head())
+        }
+        .await;
+        results.push(result);
+    }
+    results
+}
+
 async fn fetch_async<N: wayfarer_async::Net>(
     client: wayfarer_async::Client<N>,
     urls: &[String],

@@ -340,7 +340,25 @@ impl Call {
 
     /// The connect link: binds a connection to `request`, reusing the call's own when it can.
     fn connect(&mut self, request: Outgoing) -> Option<Baton> {
-        let address = Address::from_url(request.url());
+        let config = &self.shared.config;
+        let address =
+            Address::from_url(request.url()).with_tls_identity(config.tls_identity().clone());
+        if !config.allows_scheme(address.is_tls()) {
+            // The connection specs forbid this scheme (OkHttp's UnknownServiceException): no
+            // connection is made, and a connection held from an earlier hop goes back.
+            let why = if address.is_tls() {
+                "https is not enabled for this client: its connection specs have no TLS spec"
+            } else {
+                "CLEARTEXT communication not enabled for client: its connection specs have no \
+                 CLEARTEXT spec"
+            };
+            if let Some(conn) = self.conn.take() {
+                self.let_go(conn, true);
+            }
+            self.attempt = Default::default();
+            let error = crate::Error::invalid_input(why).with_phase(crate::Phase::Connect);
+            return Some(Baton::Up(Err(error)));
+        }
         if let Some(conn) = self.conn.take() {
             if *conn.address() == address && conn.is_clean() && !self.fresh_connection {
                 let id = conn.id();

@@ -278,7 +278,9 @@ impl Call {
             return;
         };
         let request = exchange.response_request();
-        let response = Response::from_parts(head.parts, request, exchange.sent_at(), self.now.wall);
+        let mut response =
+            Response::from_parts(head.parts, request, exchange.sent_at(), self.now.wall);
+        response.set_handshake(self.conn.as_ref().and_then(|c| c.shared_handshake()));
         self.body = super::body::ResponseBody::exchange(head.bodiless);
         self.io = None;
         self.chain_resume_up(Ok(response));

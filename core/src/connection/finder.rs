@@ -289,7 +289,7 @@ impl Finder {
                 });
                 if self.address.is_tls() {
                     events.emit(now.mono, || EventKind::SecureConnectStart);
-                    if let Err(e) = connection.start_tls(&config.tls_for_connection(now.wall)) {
+                    if let Err(e) = connection.start_tls(config.tls_for_connection(now.wall)) {
                         self.closing.push(conn);
                         return self.fail(e);
                     }
@@ -368,9 +368,10 @@ impl Finder {
         }
         // The client's last handshake flight may still wait to be written: the exchange queues
         // its head behind it, so the request goes out in the same write.
-        let State::Handshake(conn) = std::mem::replace(&mut self.state, State::Done) else {
+        let State::Handshake(mut conn) = std::mem::replace(&mut self.state, State::Done) else {
             return Found::Pending;
         };
+        conn.finish_handshake();
         if let Some(n) = conn.negotiated() {
             events.emit(now.mono, || EventKind::SecureConnectEnd {
                 version: n.version,
