@@ -215,6 +215,17 @@ pub struct Args {
     /// it no Accept-Encoding is sent and a body is written exactly as received, as with curl.
     #[arg(long = "compressed")]
     pub compressed: bool,
+
+    /// Sends cookies: from a Netscape cookie FILE (which also turns on the cookie engine, so
+    /// cookies set along redirects are sent back), or, when the argument contains '=', the
+    /// given 'NAME=VALUE; NAME2=VALUE2' as they are. Repeatable. A missing file is an empty jar.
+    #[arg(short = 'b', long = "cookie", value_name = "DATA|FILE", value_parser = crate::cookies::parse_source)]
+    pub cookie: Vec<crate::cookies::CookieSource>,
+
+    /// Writes every cookie known at the end (loaded with -b and set by the responses) to FILE in
+    /// the Netscape format ('-' for standard output), even when the transfer failed.
+    #[arg(short = 'c', long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
 }
 
 /// Commands that take the place of a URL.

@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use wayfarer_blocking::{Client, Event, Request, RequestBuilder, Url};
+use wayfarer_core::cookies::MemoryCookieJar;
 
 use crate::exit::{Failure, code};
 use crate::timeline::Timeline;
@@ -145,6 +146,28 @@ pub const STEPS: &[Step] = &[
             )
         },
     },
+    Step {
+        title: "A cookie, stored and sent back",
+        look_for: "the origin's 'Set-Cookie: visit=1' on a redirect, then the client's \
+                   'Cookie: visit=1' on the next request: the cookie jar kept it",
+        path: "/cookie",
+        request: Request::get,
+        respond: |received| {
+            if received.target == "/cookie" {
+                return response(
+                    "302 Found",
+                    "Set-Cookie: visit=1; Path=/cookie; HttpOnly\r\nLocation: /cookie/back\r\n",
+                    b"",
+                );
+            }
+            let cookie = received.header("cookie").unwrap_or(b"(none)");
+            let text = format!(
+                "Sent back the cookie: {}.\n",
+                String::from_utf8_lossy(cookie)
+            );
+            response("200 OK", "Content-Type: text/plain\r\n", text.as_bytes())
+        },
+    },
 ];
 
 /// A complete response with a `Content-Length` body.
@@ -178,6 +201,7 @@ pub fn run() -> Result<(), Failure> {
     let timeline = Arc::new(Timeline::new());
     let listener = timeline.clone();
     let client = Client::builder()
+        .cookie_jar(MemoryCookieJar::new())
         .event_listener(move |event: &Event| listener.on_event(event))
         .build()
         .map_err(|e| Failure::from_error(&e))?;

@@ -4,6 +4,7 @@
 //! status; everything else lives in the modules below.
 
 mod args;
+mod cookies;
 mod credentials;
 mod data;
 mod demo;

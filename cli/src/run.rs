@@ -9,12 +9,14 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use wayfarer_blocking::{Body, Certificate, Client, Event, Method, Request, RequestBody};
 use wayfarer_core::{Response, Url, basic_credentials};
 
 use crate::args::Args;
+use crate::cookies::CookieEngine;
 use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
@@ -31,7 +33,11 @@ const PROGRESS_THRESHOLD: u64 = 1024 * 1024;
 pub fn run(args: &Args) -> Result<(), Failure> {
     let clock = args.write_out.as_ref().map(|_| Arc::new(Clock::default()));
     let mut report = Report::default();
-    let result = transfer(args, clock.clone(), &mut report);
+    let cookies = CookieEngine::load(&args.cookie, args.cookie_jar.as_deref(), SystemTime::now())?;
+    let result = transfer(args, &cookies, clock.clone(), &mut report);
+    // curl writes the jar whatever happened, keeping what the hops that succeeded set.
+    let saved = cookies.save(SystemTime::now());
+    let result = result.and(saved);
     if let (Some(format), Some(clock)) = (&args.write_out, clock) {
         if args.show_errors() {
             for name in format.unknown() {
@@ -48,7 +54,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// Sends the request and writes the response, recording what `-w` reports in `report`.
-fn transfer(args: &Args, clock: Option<Arc<Clock>>, report: &mut Report) -> Result<(), Failure> {
+fn transfer(
+    args: &Args,
+    cookies: &CookieEngine,
+    clock: Option<Arc<Clock>>,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let url = parse_url(args.url.as_deref().unwrap_or_default())?;
     let output_path = match (&args.output, args.remote_name) {
         (Some(path), _) => Some(path.clone()),
@@ -68,10 +79,10 @@ fn transfer(args: &Args, clock: Option<Arc<Clock>>, report: &mut Report) -> Resu
         (None, false, Some(_)) => Method::POST,
         (None, false, None) => Method::GET,
     };
-    let request = build_request(args, method, url, body)?;
+    let request = build_request(args, cookies.literal(), method, url, body)?;
     let credentials = Credentials::for_request(&request, args.location_trusted);
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, credentials, timeline.clone(), clock)?;
+    let client = build_client(args, cookies, credentials, timeline.clone(), clock)?;
     report.url = request.url().to_string();
 
     let call = client.new_call(request);
@@ -200,6 +211,7 @@ fn parse_url(text: &str) -> Result<Url, Failure> {
 /// them to.
 fn build_client(
     args: &Args,
+    cookies: &CookieEngine,
     credentials: Option<Credentials>,
     timeline: Option<Arc<Timeline>>,
     clock: Option<Arc<Clock>>,
@@ -217,6 +229,9 @@ fn build_client(
     }
     if args.compressed {
         builder = builder.max_decompressed_bytes(None);
+    }
+    if let Some(jar) = cookies.jar() {
+        builder = builder.cookie_jar(jar);
     }
     if let Some(credentials) = credentials {
         builder = builder.network_interceptor(credentials);
@@ -270,6 +285,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
 
 fn build_request(
     args: &Args,
+    literal_cookies: Option<&str>,
     method: Method,
     url: Url,
     body: Option<RequestBody>,
@@ -288,6 +304,12 @@ fn build_request(
     if let Some((user, password)) = &args.user {
         if !sets("authorization") {
             builder = builder.header("Authorization", basic_credentials(user, password));
+        }
+    }
+    // -b 'a=1' sends its cookies as they are; a Cookie header given with -H wins, as with curl.
+    if let Some(cookies) = literal_cookies {
+        if !sets("cookie") {
+            builder = builder.header("Cookie", cookies);
         }
     }
     let sets_content_type = sets("content-type");

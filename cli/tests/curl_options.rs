@@ -195,21 +195,23 @@ fn demo_runs_offline_against_its_own_origin() {
              This body came in three chunks.\n\
              Received 20 bytes after 100 Continue.\n\
              Followed the redirect to /redirect/here.\n\
-             {gzip_lines}"
+             {gzip_lines}\
+             Sent back the cookie: visit=1.\n"
         )
     );
     let err = stderr(&output);
     for step in [
-        "== 1/6 A plain GET",
-        "== 2/6 Keep-alive",
-        "== 3/6 A chunked body",
-        "== 4/6 Expect: 100-continue",
-        "== 5/6 A redirect, followed",
-        "== 6/6 A gzip body, decoded",
+        "== 1/7 A plain GET",
+        "== 2/7 Keep-alive",
+        "== 3/7 A chunked body",
+        "== 4/7 Expect: 100-continue",
+        "== 5/7 A redirect, followed",
+        "== 6/7 A gzip body, decoded",
+        "== 7/7 A cookie, stored and sent back",
     ] {
         assert!(err.contains(step), "{step}: {err}");
     }
-    // One connection serves every request: six steps, seven requests (one redirect).
+    // One connection serves every request: seven steps, nine requests (two redirects).
     assert_eq!(
         err.matches("ms] connected to 127.0.0.1:").count(),
         1,
@@ -217,7 +219,7 @@ fn demo_runs_offline_against_its_own_origin() {
     );
     assert_eq!(
         err.matches("ms] using connection c1 (reused)").count(),
-        6,
+        8,
         "{err}"
     );
     assert!(err.contains("< Transfer-Encoding: chunked"), "{err}");
@@ -228,7 +230,7 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(interim < sent, "{err}");
     assert!(err.contains("> Expect: 100-continue"), "{err}");
     // The redirect: the 302, the follow-up to its Location, the second request.
-    let step5 = &err[err.find("== 5/6").unwrap()..err.find("== 6/6").unwrap()];
+    let step5 = &err[err.find("== 5/7").unwrap()..err.find("== 6/7").unwrap()];
     let at = |what: &str| {
         step5
             .find(what)
@@ -238,7 +240,7 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(at("< Location: /redirect/here") < at("] following 302 with GET http://127.0.0.1:"));
     assert!(at("] following 302") < at("> GET /redirect/here HTTP/1.1"));
     // The gzip body: asked for, sent compressed, and more bytes read than went over the wire.
-    let step6 = &err[err.find("== 6/6").unwrap()..];
+    let step6 = &err[err.find("== 6/7").unwrap()..err.find("== 7/7").unwrap()];
     assert!(step6.contains("> Accept-Encoding: gzip"), "{step6}");
     assert!(step6.contains("< Content-Encoding: gzip"), "{step6}");
     let wire: usize = step6
@@ -252,4 +254,14 @@ fn demo_runs_offline_against_its_own_origin() {
         "{step6}"
     );
     assert!(wire < gzip_lines.len(), "{wire} compressed bytes: {step6}");
+    // The cookie: set on the redirect, sent on the follow-up, not before.
+    let step7 = &err[err.find("== 7/7").unwrap()..];
+    let at = |what: &str| {
+        step7
+            .find(what)
+            .unwrap_or_else(|| panic!("{what}: {step7}"))
+    };
+    assert!(at("< Set-Cookie: visit=1") < at("> GET /cookie/back HTTP/1.1"));
+    assert!(at("> GET /cookie/back HTTP/1.1") < at("> Cookie: visit=1"));
+    assert_eq!(step7.matches("> Cookie:").count(), 1, "{step7}");
 }
