@@ -524,6 +524,23 @@ impl<T: Transport> Driver<T> {
     pub fn trailers(&self) -> Option<&crate::Headers> {
         self.call.trailers()
     }
+
+    /// After a `101 Switching Protocols` was handed out: the connection, with its socket, as a
+    /// byte stream for the new protocol (see [`Upgraded`](crate::Upgraded)). `None` (and the
+    /// call's sockets closed) when the call's response did not switch protocols.
+    pub fn into_upgraded(mut self) -> Option<crate::upgrade::UpgradedIo<T>> {
+        self.settle();
+        let upgraded = self.call.take_upgraded()?;
+        Some(crate::upgrade::UpgradedIo::new(self, upgraded))
+    }
+
+    /// The transport and the socket kept for `conn`.
+    pub(crate) fn transport_and_socket(
+        &mut self,
+        conn: ConnId,
+    ) -> (&mut T, Option<&mut T::Socket>) {
+        (&mut self.transport, self.sockets.get_mut(conn))
+    }
 }
 
 impl<T: Transport> Drop for Driver<T> {

@@ -160,6 +160,7 @@ mod request;
 mod response;
 mod time;
 mod tls;
+mod upgrade;
 
 pub use body::{Body, BodyStream};
 pub use cache::CacheControl;
@@ -195,6 +196,7 @@ pub use tls::{
     Certificate, CertificatePinner, CertificatePinnerBuilder, ConnectionSpec, Handshake, Pin,
     PinningFailure, PrivateKey, TlsVersion,
 };
+pub use upgrade::{Upgraded, UpgradedIo};
 
 /// A TLS cipher suite, as rustls names it (used by [`ConnectionSpec`] and [`Handshake`]).
 pub use rustls::CipherSuite;

@@ -71,6 +71,31 @@ impl<N: Net> Body<N> {
         self
     }
 
+    /// The connection of a `101 Switching Protocols` response to a request that asked to
+    /// `Upgrade`, as a byte stream for the new protocol (WebSocket, say), starting with the
+    /// bytes the server sent right after the 101's head.
+    ///
+    /// Fails with [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput) for any
+    /// other response.
+    pub fn into_upgraded(mut self) -> Result<crate::Upgraded<N>, Error> {
+        let not_upgraded = || Error::invalid_input("the response did not switch protocols (101)");
+        self.done = true;
+        let kind = std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty()));
+        let driver = match kind {
+            Kind::Owned(driver) => driver,
+            // Once the response is out, the chain holds no other handle on the call.
+            Kind::Shared(exec) => match std::sync::Arc::try_unwrap(exec) {
+                Ok(mutex) => mutex.into_inner().unwrap_or_else(|p| p.into_inner()),
+                Err(_) => return Err(not_upgraded()),
+            },
+            Kind::Custom(_) => return Err(not_upgraded()),
+        };
+        driver
+            .into_upgraded()
+            .map(crate::Upgraded::new)
+            .ok_or_else(not_upgraded)
+    }
+
     /// A body made up by an interceptor (bytes, a reader, a stream).
     pub fn from_request_body(body: wayfarer_core::Body) -> Body<N> {
         Body {

@@ -126,6 +126,49 @@ impl Body {
         }
     }
 
+    /// The connection of a `101 Switching Protocols` response to a request that asked to
+    /// `Upgrade`, as a byte stream for the new protocol (WebSocket, say), starting with the
+    /// bytes the server sent right after the 101's head.
+    ///
+    /// Fails with [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput) for any
+    /// other response.
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Write};
+    /// use wayfarer_blocking::{Client, Request};
+    ///
+    /// let client = Client::new();
+    /// let request = Request::get("http://127.0.0.1:8080/chat")
+    ///     .header("Connection", "Upgrade")
+    ///     .header("Upgrade", "example/1")
+    ///     .build()?;
+    /// let response = client.new_call(request).execute()?;
+    /// assert_eq!(response.status(), 101);
+    /// let mut stream = response.into_body().into_upgraded()?;
+    /// stream.write_all(b"ping")?;
+    /// let mut pong = [0u8; 4];
+    /// stream.read_exact(&mut pong)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_upgraded(mut self) -> Result<crate::Upgraded, Error> {
+        let not_upgraded = || Error::invalid_input("the response did not switch protocols (101)");
+        self.done = true;
+        let driver =
+            match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
+                Kind::Owned(driver) => driver,
+                // Once the response is out, the chain holds no other handle on the call.
+                Kind::Shared(exec) => match std::sync::Arc::try_unwrap(exec) {
+                    Ok(mutex) => mutex.into_inner().unwrap_or_else(|p| p.into_inner()),
+                    Err(_) => return Err(not_upgraded()),
+                },
+                Kind::Custom(_) => return Err(not_upgraded()),
+            };
+        driver
+            .into_upgraded()
+            .map(crate::Upgraded::new)
+            .ok_or_else(not_upgraded)
+    }
+
     /// Reads into `buf`, returning the typed error rather than an `io::Error`.
     pub fn read_bytes(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         if self.done {

@@ -34,11 +34,13 @@ mod client;
 mod driver;
 mod interceptor;
 mod socket;
+mod upgraded;
 
 pub use body::Body;
 pub use call::Call;
 pub use client::{Client, platform_root_certificates};
 pub use interceptor::{Chain, FnInterceptor, interceptor};
+pub use upgraded::Upgraded;
 pub use wayfarer_core::{
     Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
     ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,

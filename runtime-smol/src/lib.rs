@@ -48,6 +48,8 @@ pub type Client = wayfarer_async::Client<Smol>;
 pub type Call = wayfarer_async::Call<Smol>;
 /// A response body read inside the task that polls it; see [`wayfarer_async::Body`].
 pub type Body = wayfarer_async::Body<Smol>;
+/// A connection that switched protocols (`101`); see [`wayfarer_async::Upgraded`].
+pub type Upgraded = wayfarer_async::Upgraded<Smol>;
 /// A response whose body is read inside the task that polls it.
 pub type Response = wayfarer_core::Response<Body>;
 /// What a closure interceptor works with; see [`interceptor`].

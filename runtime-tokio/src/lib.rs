@@ -61,6 +61,8 @@ pub type Client = wayfarer_async::Client<Tokio>;
 pub type Call = wayfarer_async::Call<Tokio>;
 /// A response body read inside the task that polls it; see [`wayfarer_async::Body`].
 pub type Body = wayfarer_async::Body<Tokio>;
+/// A connection that switched protocols (`101`); see [`wayfarer_async::Upgraded`].
+pub type Upgraded = wayfarer_async::Upgraded<Tokio>;
 /// A response whose body is read inside the task that polls it.
 pub type Response = wayfarer_core::Response<Body>;
 /// What a closure interceptor works with; see [`interceptor`].

@@ -147,15 +147,23 @@ impl Call {
             self.events
                 .emit(self.now.mono, || EventKind::ResponseBodyEnd { bytes });
         }
-        let reusable = match self.exchange.take() {
+        let (reusable, upgraded) = match self.exchange.take() {
             Some(mut exchange) => {
                 self.trailers = exchange.take_trailers();
-                exchange.is_reusable() && exchange.is_body_done()
+                let reusable = exchange.is_reusable() && exchange.is_body_done();
+                (reusable, exchange.is_upgraded())
             }
-            None => true,
+            None => (true, false),
         };
         if let Some(conn) = self.conn.take() {
-            self.let_go(conn, reusable);
+            // A connection that switched protocols is kept for the caller to take (only when
+            // the 101 is the response the caller gets: an interceptor that reads it and goes on
+            // lets it go).
+            if upgraded && !matches!(self.state, State::Intercepting(_)) {
+                self.upgraded = Some(conn);
+            } else {
+                self.let_go(conn, reusable);
+            }
         }
         self.io = None;
         self.want_receive = false;

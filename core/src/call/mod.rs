@@ -189,6 +189,8 @@ pub struct Call {
     trailers: Option<Headers>,
     /// The delivered response's body has ended (the call ends once its head is handed out).
     body_ended: bool,
+    /// The connection of a `101 Switching Protocols`, for [`Call::take_upgraded`].
+    upgraded: Option<Connection>,
 }
 
 impl fmt::Debug for Call {
@@ -232,6 +234,7 @@ impl Call {
             failure: None,
             trailers: None,
             body_ended: false,
+            upgraded: None,
         };
         let first = &call.request;
         call.events.emit(now.mono, || EventKind::CallStart {
@@ -239,6 +242,15 @@ impl Call {
         });
         call.run(Baton::Down(crate::exchange::Outgoing::Request(request)));
         call
+    }
+
+    /// The connection of a response that switched protocols (`101 Switching Protocols`, to a
+    /// request that asked to `Upgrade`), once that response was handed out: the connection no
+    /// longer speaks HTTP/1.1 and is the caller's, with the bytes the server sent after the
+    /// 101's head still buffered in it. `None` for any other response, and after the first
+    /// take. The driver's socket for [`Upgraded::conn`](crate::Upgraded::conn) goes with it.
+    pub fn take_upgraded(&mut self) -> Option<crate::Upgraded> {
+        self.upgraded.take().map(crate::Upgraded::new)
     }
 
     /// This call's id.

@@ -170,6 +170,8 @@ pub(crate) struct Exchange {
     write_error: Option<Error>,
     decoder: BodyDecoder,
     reusable: bool,
+    /// The server switched protocols (101): the connection is handed over, not pooled.
+    upgraded: bool,
     body_read: u64,
     trailers: Option<Headers>,
     sent_at: SystemTime,
@@ -201,6 +203,7 @@ impl Exchange {
             write_error: None,
             decoder: BodyDecoder::Done,
             reusable: false,
+            upgraded: false,
             body_read: 0,
             trailers: None,
             sent_at: now.wall,
@@ -240,6 +243,12 @@ impl Exchange {
     /// Whether the connection can carry another exchange once this one's body has ended.
     pub(crate) fn is_reusable(&self) -> bool {
         self.reusable
+    }
+
+    /// Whether the server answered `101 Switching Protocols`: the connection now speaks
+    /// another protocol and goes to the caller ([`Upgraded`](crate::Upgraded)).
+    pub(crate) fn is_upgraded(&self) -> bool {
+        self.upgraded
     }
 
     /// The trailers of a chunked response body, once it has ended.

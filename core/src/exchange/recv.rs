@@ -143,6 +143,7 @@ impl Exchange {
         let body_skipped = self.state != State::ReadHead || self.write_error.is_some();
         let upgraded = parts.status == StatusCode::SWITCHING_PROTOCOLS;
         self.reusable = plan.reusable && !body_skipped && !upgraded;
+        self.upgraded = upgraded;
         self.decoder = BodyDecoder::new(if upgraded {
             framing::Framing::Empty
         } else {
