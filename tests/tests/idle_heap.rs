@@ -1,0 +1,121 @@
+//! What an idle pooled connection costs in client heap: a plain keep-alive connection parked in
+//! the pool must hold at most 16 KiB, so that a client keeping many of them stays small. The
+//! bytes are counted with this test binary's own global allocator, on the client's thread.
+//!
+//! One-time costs (the pool's own structures, lazily built state) are kept out by measuring the
+//! growth from one pooled connection to several, each to its own origin.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Only the client's thread is counted (the origins run on others).
+    static COUNTED_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn counted() -> bool {
+    COUNTING.load(Ordering::Relaxed) && COUNTED_THREAD.with(std::cell::Cell::get)
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts live bytes.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if counted() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if counted() {
+            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if counted() {
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most client heap one idle plain connection may hold.
+const BUDGET: isize = 16 * 1024;
+
+/// An origin that answers every request on its connection with a small keep-alive response.
+fn origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = socket.read(&mut buf) {
+            if n == 0 {
+                return;
+            }
+            let body = "x".repeat(1000);
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{body}");
+            if socket.write_all(answer.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn an_idle_pooled_connection_costs_at_most_16_kib_of_heap() {
+    const CONNECTIONS: usize = 9;
+    let origins: Vec<SocketAddr> = (0..CONNECTIONS).map(|_| origin()).collect();
+    let client = wayfarer_blocking::Client::builder()
+        .max_idle_connections(64)
+        .build()
+        .expect("client");
+    let fetch = |addr: &SocketAddr| {
+        let request = wayfarer_blocking::Request::get(format!("http://{addr}/"))
+            .build()
+            .expect("request");
+        let response = client.new_call(request).execute().expect("response");
+        let body = response.into_body().bytes().expect("body");
+        assert_eq!(body.len(), 1000);
+    };
+    COUNTED_THREAD.with(|c| c.set(true));
+    COUNTING.store(true, Ordering::Relaxed);
+    fetch(&origins[0]);
+    let one = LIVE.load(Ordering::Relaxed);
+    for addr in &origins[1..] {
+        fetch(addr);
+    }
+    let all = LIVE.load(Ordering::Relaxed);
+    COUNTING.store(false, Ordering::Relaxed);
+    assert_eq!(client.idle_connection_count(), CONNECTIONS);
+    let per_connection = (all - one) / (CONNECTIONS as isize - 1);
+    assert!(
+        per_connection > 0,
+        "a pooled connection must cost something: {per_connection} bytes"
+    );
+    assert!(
+        per_connection <= BUDGET,
+        "an idle pooled connection holds {per_connection} bytes of heap, over {BUDGET}"
+    );
+    eprintln!("an idle pooled connection holds {per_connection} bytes of heap");
+}
