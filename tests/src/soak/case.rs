@@ -710,6 +710,16 @@ impl Case {
         }
     }
 
+    /// The name of the last answer the call meets: [`answer_name`](Self::answer_name), or for
+    /// a call that returns a redirect (a one-shot body it cannot send again) that redirect.
+    pub fn served_name(&self) -> &'static str {
+        if self.returned() < self.hops.len() {
+            "307 / 308 returned (one-shot body)"
+        } else {
+            self.answer_name()
+        }
+    }
+
     /// True when the final answer is a fault.
     pub fn is_fault(&self) -> bool {
         matches!(self.answer, Answer::Fault(_))
@@ -884,6 +894,7 @@ mod tests {
             read: ReadMode::All,
         };
         assert_eq!(case.returned(), 0);
+        assert_eq!(case.served_name(), "307 / 308 returned (one-shot body)");
         assert!(matches!(
             case.expect(1),
             Expect::Response { status: 307, .. }
@@ -896,6 +907,7 @@ mod tests {
             ..case
         };
         assert_eq!(bytes.returned(), 1);
+        assert_eq!(bytes.served_name(), "204 / 304");
     }
 
     #[test]

@@ -648,7 +648,10 @@ fn serve_fault(out: &mut Out<'_>, case: &Case, fault: Fault, body: &[u8], rng: &
             out.send(chunked_head.as_bytes())
                 .and_then(|()| out.send(&encoded[..end]))
         }
-        Fault::StallBeforeHead => Ok(out.await_close(case)),
+        Fault::StallBeforeHead => {
+            out.await_close(case);
+            Ok(())
+        }
         Fault::StallInHead { cut } => out
             .send(&head[..head_cut(cut)])
             .map(|()| out.await_close(case)),

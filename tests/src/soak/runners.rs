@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,12 @@ use crate::run::Runtime;
 /// Each worker's read buffer, allocated once: large enough that big bodies are read straight
 /// from the socket into it.
 const READ_BUFFER: usize = 64 * 1024;
+
+/// A call still running after this long is hung: the clients' call timeout (30 s) should have
+/// ended it long before. A hung blocking call cannot be cancelled from outside, so the
+/// watchdog names the call and aborts the process: the soak fails loudly instead of never
+/// finishing.
+pub const HANG_LIMIT: Duration = Duration::from_secs(60);
 
 /// The soak's clients and the executors they run on.
 pub struct Runners {
@@ -55,6 +61,18 @@ struct Work {
     runtime: Runtime,
     started: Instant,
     read_timeout: Duration,
+    /// One per worker: the call it is running, for the watchdog.
+    slots: Vec<Slot>,
+    /// Set when every worker is done; the watchdog stops.
+    finished: AtomicBool,
+}
+
+/// A worker's call in flight: the case id plus one (0: none) and when it began, in
+/// milliseconds since the run started.
+#[derive(Default)]
+struct Slot {
+    case: AtomicU64,
+    since_ms: AtomicU64,
 }
 
 impl Work {
@@ -63,18 +81,69 @@ impl Work {
         (id < self.end).then(|| Case::new(self.target.seed, id))
     }
 
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Worker `slot` begins `case`.
+    fn begin(&self, slot: usize, case: &Case) {
+        let s = &self.slots[slot];
+        s.since_ms.store(self.elapsed_ms(), Ordering::Relaxed);
+        s.case.store(case.id + 1, Ordering::Release);
+    }
+
+    /// Worker `slot` is done with its call.
+    fn end(&self, slot: usize) {
+        self.slots[slot].case.store(0, Ordering::Release);
+        self.finished_one();
+    }
+
     fn finished_one(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if self.every > 0 && done % self.every == 0 {
             eprintln!(
-                "soak: {:?} {done}/{} calls in {:.0?}, RSS {} KiB, heap {:?}",
+                "soak: {:?} {done}/{} calls in {:.0?}, RSS {} KiB ({} KiB anonymous), heap {:?}",
                 self.runtime,
                 self.total,
                 self.started.elapsed(),
                 super::rss_kib(),
+                super::rss_anon_kib(),
                 super::live_heap()
             );
         }
+    }
+
+    /// Checks every quarter of a second, until the workers are done, that no call has run for
+    /// [`HANG_LIMIT`]; aborts the process if one has.
+    fn watch(&self) {
+        while !self.finished.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(250));
+            if let Some(hung) = self.hung(self.elapsed_ms()) {
+                eprintln!("soak: {hung}; aborting");
+                std::process::abort();
+            }
+        }
+    }
+
+    /// A call that has run for [`HANG_LIMIT`] or longer at `now_ms` (milliseconds since the
+    /// run started), described for a person replaying it.
+    fn hung(&self, now_ms: u64) -> Option<String> {
+        self.slots.iter().find_map(|slot| {
+            let case = slot.case.load(Ordering::Acquire);
+            let ran = now_ms.saturating_sub(slot.since_ms.load(Ordering::Relaxed));
+            if case == 0 || ran < HANG_LIMIT.as_millis() as u64 {
+                return None;
+            }
+            let case = Case::new(self.target.seed, case - 1);
+            Some(format!(
+                "a call hung: case {} on {:?} has run for {:.1} s, past the {HANG_LIMIT:?} limit \
+                 (seed {:#x}; WAYFARER_SOAK_SEED replays it): {case:?}",
+                case.id,
+                self.runtime,
+                ran as f64 / 1000.0,
+                self.target.seed,
+            ))
+        })
     }
 }
 
@@ -133,17 +202,36 @@ impl Runners {
             runtime,
             started: Instant::now(),
             read_timeout: self.read_timeout,
+            slots: (0..self.threads.max(self.concurrency))
+                .map(|_| Slot::default())
+                .collect(),
+            finished: AtomicBool::new(false),
         });
+        let watchdog = {
+            let work = work.clone();
+            std::thread::Builder::new()
+                .name("soak-watchdog".into())
+                .spawn(move || work.watch())
+                .expect("spawn the soak's watchdog")
+        };
+        let tally = self.run_workers(runtime, &work);
+        work.finished.store(true, Ordering::Release);
+        let _ = watchdog.join();
+        tally
+    }
+
+    fn run_workers(&self, runtime: Runtime, work: &Arc<Work>) -> Tally {
         match runtime {
             Runtime::Blocking => std::thread::scope(|scope| {
                 let workers: Vec<_> = (0..self.threads)
-                    .map(|_| {
+                    .map(|slot| {
                         let (client, work) = (&self.blocking, &work);
                         scope.spawn(move || {
                             let mut tally = Tally::default();
                             let mut buf = vec![0u8; READ_BUFFER];
                             while let Some(case) = work.take() {
                                 let began = Instant::now();
+                                work.begin(slot, &case);
                                 let outcome = call_blocking(client, &case, &work.target, &mut buf);
                                 tally.record(
                                     &case,
@@ -152,7 +240,7 @@ impl Runners {
                                     began.elapsed(),
                                     work.read_timeout,
                                 );
-                                work.finished_one();
+                                work.end(slot);
                             }
                             tally
                         })
@@ -166,7 +254,7 @@ impl Runners {
             }),
             Runtime::Tokio => self.tokio_rt.block_on(async {
                 let tasks: Vec<_> = (0..self.concurrency)
-                    .map(|_| tokio::spawn(worker(self.tokio.clone(), work.clone())))
+                    .map(|slot| tokio::spawn(worker(self.tokio.clone(), work.clone(), slot)))
                     .collect();
                 let mut tally = Tally::default();
                 for task in tasks {
@@ -176,7 +264,10 @@ impl Runners {
             }),
             Runtime::Smol => smol::block_on(async {
                 let tasks: Vec<_> = (0..self.concurrency)
-                    .map(|_| self.smol_ex.spawn(worker(self.smol.clone(), work.clone())))
+                    .map(|slot| {
+                        self.smol_ex
+                            .spawn(worker(self.smol.clone(), work.clone(), slot))
+                    })
                     .collect();
                 let mut tally = Tally::default();
                 for task in tasks {
@@ -232,11 +323,13 @@ impl Drop for Runners {
 async fn worker<N: wayfarer_async::Net>(
     client: wayfarer_async::Client<N>,
     work: Arc<Work>,
+    slot: usize,
 ) -> Tally {
     let mut tally = Tally::default();
     let mut buf = vec![0u8; READ_BUFFER];
     while let Some(case) = work.take() {
         let began = Instant::now();
+        work.begin(slot, &case);
         let outcome = call_async(&client, &case, &work.target, &mut buf).await;
         tally.record(
             &case,
@@ -245,7 +338,55 @@ async fn worker<N: wayfarer_async::Net>(
             began.elapsed(),
             work.read_timeout,
         );
-        work.finished_one();
+        work.end(slot);
     }
     tally
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn work(slots: usize) -> Work {
+        let addr = "127.0.0.1:1".parse().expect("an address");
+        Work {
+            target: Target {
+                seed: 7,
+                main: addr,
+                idempotent: addr,
+            },
+            next: AtomicU64::new(0),
+            end: 10,
+            done: AtomicU64::new(0),
+            total: 10,
+            every: 0,
+            runtime: Runtime::Tokio,
+            started: Instant::now(),
+            read_timeout: Duration::from_millis(200),
+            slots: (0..slots).map(|_| Slot::default()).collect(),
+            finished: AtomicBool::new(false),
+        }
+    }
+
+    #[test]
+    fn the_watchdog_names_a_call_running_past_the_hang_limit() {
+        let work = work(2);
+        let limit = HANG_LIMIT.as_millis() as u64;
+        work.slots[1].since_ms.store(5_000, Ordering::Relaxed);
+        work.slots[1].case.store(43, Ordering::Release);
+        assert_eq!(work.hung(5_000 + limit - 1), None);
+        let hung = work.hung(5_000 + limit).expect("a hung call");
+        assert!(hung.contains("case 42 on Tokio"), "{hung}");
+        assert!(hung.contains("seed 0x7"), "{hung}");
+    }
+
+    #[test]
+    fn the_watchdog_ignores_idle_workers_and_ended_calls() {
+        let work = work(1);
+        let case = Case::new(7, 3);
+        work.begin(0, &case);
+        work.end(0);
+        assert_eq!(work.hung(u64::MAX), None);
+        assert_eq!(work.done.load(Ordering::Relaxed), 1);
+    }
 }

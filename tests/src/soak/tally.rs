@@ -17,7 +17,8 @@ pub struct Tally {
     pub calls: u64,
     /// Calls whose final answer was a fault.
     pub faults: u64,
-    /// Final answers by name (faults and normal framings).
+    /// What the origin's last answer to each call was, by name (faults, normal framings, or a
+    /// redirect the client returned).
     pub answers: BTreeMap<&'static str, u64>,
     /// What calls came to, by outcome name.
     pub outcomes: BTreeMap<String, u64>,
@@ -48,9 +49,9 @@ impl Tally {
         if case.is_fault() {
             self.faults += 1;
         }
-        *self.answers.entry(case.answer_name()).or_default() += 1;
+        *self.answers.entry(case.served_name()).or_default() += 1;
         self.time
-            .entry(case.answer_name())
+            .entry(case.served_name())
             .or_default()
             .add(Timing::of(took));
         *self.outcomes.entry(outcome.name()).or_default() += 1;
@@ -68,6 +69,14 @@ impl Tally {
                 self.samples.push(message);
             }
         }
+    }
+
+    /// The longest call and the final answer it had.
+    pub fn longest(&self) -> Option<(&'static str, Duration)> {
+        self.time
+            .iter()
+            .map(|(&answer, t)| (answer, t.longest))
+            .max_by_key(|&(_, longest)| longest)
     }
 
     /// Adds `other`'s counts to this one.
