@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! WAYFARER_SOAK_REQUESTS=1000000 WAYFARER_SOAK_PROGRESS=1 \
-//!     cargo test -p wayfarer-tests --release --test soak -- --nocapture
+//!     nice -n 10 cargo test -p wayfarer-tests --test soak -- --nocapture
 //! ```
 //!
 //! `tests/SOAK.md` lists the other settings and records the long run's results. A failure

@@ -423,3 +423,138 @@ pub async fn call_async<N: wayfarer_async::Net>(
         trailer,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::soak::case::{After, Answer, Fault, Framing};
+
+    fn case(id: u64, answer: Answer) -> Case {
+        Case {
+            id,
+            verb: Verb::Get,
+            upload: None,
+            port: Port::Main,
+            hops: Vec::new(),
+            answer,
+            read: ReadMode::All,
+        }
+    }
+
+    fn ok() -> Answer {
+        Answer::Ok {
+            framing: Framing::Length,
+            size: 100,
+            after: After::KeepOpen,
+            interim: false,
+        }
+    }
+
+    fn seen(body: &BodySpec, bytes: &[u8]) -> Seen {
+        let mut seen = Seen::default();
+        seen.add(bytes, Some(body));
+        seen
+    }
+
+    const TIMEOUT: Duration = Duration::from_secs(1);
+
+    fn error(kind: ErrorKind, timeout: Option<TimeoutKind>, stage: Stage) -> Outcome {
+        Outcome::Error {
+            kind,
+            timeout,
+            stage,
+            message: "test".into(),
+        }
+    }
+
+    #[test]
+    fn the_whole_expected_body_passes_and_one_wrong_byte_fails() {
+        let case = case(12, ok());
+        let Expect::Response { body, .. } = case.expect(5) else {
+            panic!("a normal answer expects a response");
+        };
+        let right = body.to_vec();
+        let outcome = |bytes: &[u8]| Outcome::Response {
+            status: 200,
+            body: seen(&body, bytes),
+            trailer: None,
+        };
+        let expect = case.expect(5);
+        assert_eq!(
+            check(&case, &expect, &outcome(&right), TIMEOUT, TIMEOUT),
+            Ok(())
+        );
+        let mut wrong = right.clone();
+        wrong[30] ^= 1;
+        let mismatch =
+            check(&case, &expect, &outcome(&wrong), TIMEOUT, TIMEOUT).expect_err("a changed byte");
+        assert!(!mismatch.poisoned);
+        assert!(
+            mismatch.message.contains("differing from byte 30"),
+            "{}",
+            mismatch.message
+        );
+        let short = check(&case, &expect, &outcome(&right[..50]), TIMEOUT, TIMEOUT);
+        assert!(short.is_err(), "a short body passed");
+    }
+
+    #[test]
+    fn another_requests_body_is_poisoned() {
+        let mine = case(12, ok());
+        let other = case(13, ok());
+        let Expect::Response { body, .. } = other.expect(5) else {
+            panic!("a normal answer expects a response");
+        };
+        let outcome = Outcome::Response {
+            status: 200,
+            body: seen(&body, &body.to_vec()),
+            trailer: None,
+        };
+        let mismatch = check(&mine, &mine.expect(5), &outcome, TIMEOUT, TIMEOUT)
+            .expect_err("case 13's body for case 12");
+        assert!(mismatch.poisoned, "{}", mismatch.message);
+    }
+
+    #[test]
+    fn an_error_must_be_the_faults_kind_stage_and_timeout() {
+        let garbage = case(3, Answer::Fault(Fault::GarbageChunk));
+        let expect = garbage.expect(5);
+        let protocol_in_body = error(ErrorKind::Protocol, None, Stage::Body);
+        assert_eq!(
+            check(&garbage, &expect, &protocol_in_body, TIMEOUT, TIMEOUT),
+            Ok(())
+        );
+        for wrong in [
+            error(ErrorKind::Io, None, Stage::Body),
+            error(ErrorKind::Protocol, None, Stage::Execute),
+        ] {
+            assert!(
+                check(&garbage, &expect, &wrong, TIMEOUT, TIMEOUT).is_err(),
+                "{wrong:?}"
+            );
+        }
+
+        let stall = case(4, Answer::Fault(Fault::StallBeforeHead));
+        let expect = stall.expect(5);
+        let read = error(ErrorKind::Timeout, Some(TimeoutKind::Read), Stage::Execute);
+        assert_eq!(check(&stall, &expect, &read, TIMEOUT, TIMEOUT), Ok(()));
+        let call = error(ErrorKind::Timeout, Some(TimeoutKind::Call), Stage::Execute);
+        assert!(check(&stall, &expect, &call, TIMEOUT, TIMEOUT).is_err());
+        let early = check(&stall, &expect, &read, TIMEOUT / 2, TIMEOUT);
+        assert!(
+            early.is_err(),
+            "a read timeout before the read timeout passed"
+        );
+    }
+
+    #[test]
+    fn a_response_where_a_fault_was_due_is_a_mismatch() {
+        let reset = case(6, Answer::Fault(Fault::ResetBeforeHead));
+        let outcome = Outcome::Response {
+            status: 200,
+            body: Seen::default(),
+            trailer: None,
+        };
+        assert!(check(&reset, &reset.expect(5), &outcome, TIMEOUT, TIMEOUT).is_err());
+    }
+}

@@ -12,10 +12,11 @@
 //! Checked for every call: it ends with the response the case describes (status and every byte
 //! of the body read, which names the case it belongs to, so bytes meant for another request
 //! are caught) or with a typed error of the kind the fault implies (a reset before the head is
-//! `Io`, a garbage head `Protocol`, a stall a read `Timeout`). Checked around the run: after a
-//! warm-up and at the end, with the pools evicted, the origin sees every connection closed,
-//! the process has the same open descriptors, no task is left on either executor, and the
-//! resident set at the end is within 10 % of the one after the warm-up.
+//! `Io`, a garbage head `Protocol`, a stall a read `Timeout`), and no call runs long (a
+//! watchdog aborts the process on a hung one). Checked around the run: after a warm-up and at
+//! the end, with the pools evicted, the origin sees every connection closed, the process has
+//! the same open descriptors and threads, no task is left on either executor, and the live heap
+//! and the resident set have not grown past their limits.
 //!
 //! `tests/tests/soak.rs` runs it; `tests/SOAK.md` says how to run the long version and records
 //! its results.
@@ -594,4 +595,110 @@ fn runtime_columns(runs: &[RuntimeRun]) -> String {
         .map(|r| format!("{} |", format!("{:?}", r.runtime).to_lowercase()))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            idle_before_eviction: [2, 5, 7],
+            idle_after_eviction: [0; 3],
+            origin_open: 0,
+            fds: 14,
+            threads: 7,
+            rss_kib: 9000,
+            rss_anon_kib: 4000,
+            heap_bytes: Some(200_000),
+            tokio_tasks: 0,
+            smol_empty: true,
+        }
+    }
+
+    fn report(end: Snapshot) -> Report {
+        let settings = Settings {
+            requests: 0,
+            ..Settings::default()
+        };
+        Report {
+            settings,
+            runs: Vec::new(),
+            total: Tally::default(),
+            warm: snapshot(),
+            end,
+            origin: OriginStats::default(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_quiet_end_passes() {
+        let mut end = snapshot();
+        end.heap_bytes = Some(200_000 + HEAP_GROWTH_LIMIT);
+        end.rss_anon_kib += RSS_GROWTH_LIMIT_KIB;
+        end.rss_kib += 50_000;
+        assert_eq!(report(end).failures(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_leak_and_leftover_fails() {
+        /// Words the failure must contain, and the leak.
+        type Leak = (&'static str, fn(&mut Snapshot));
+        let leaks: [Leak; 8] = [
+            ("descriptors", |s| s.fds += 1),
+            ("threads", |s| s.threads += 1),
+            ("live heap", |s| {
+                s.heap_bytes = Some(200_001 + HEAP_GROWTH_LIMIT);
+            }),
+            ("resident set", |s| {
+                s.rss_anon_kib += RSS_GROWTH_LIMIT_KIB + 1
+            }),
+            ("origin still had 1", |s| s.origin_open = 1),
+            ("after eviction", |s| s.idle_after_eviction = [0, 1, 0]),
+            ("more than the 16 allowed", |s| {
+                s.idle_before_eviction = [17, 0, 0];
+            }),
+            ("tasks were left", |s| s.tokio_tasks = 1),
+        ];
+        for (words, leak) in leaks {
+            let mut end = snapshot();
+            leak(&mut end);
+            let failures = report(end).failures();
+            assert_eq!(failures.len(), 1, "{words}: {failures:?}");
+            assert!(failures[0].contains(words), "{words}: {failures:?}");
+        }
+    }
+
+    #[test]
+    fn missing_calls_and_slow_calls_fail() {
+        let mut report = report(snapshot());
+        report.settings.requests = 3;
+        let failures = report.failures();
+        assert!(failures[0].contains("0 calls were made, 3"), "{failures:?}");
+
+        let case = case::Case::new(1, 1);
+        report.settings.requests = 1;
+        report.total.record(
+            &case,
+            1,
+            &call::Outcome::Error {
+                kind: wayfarer_core::ErrorKind::Timeout,
+                timeout: Some(wayfarer_core::TimeoutKind::Call),
+                stage: case::Stage::Execute,
+                message: "call timed out".into(),
+            },
+            SLOW_CALL_LIMIT + Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        let failures = report.failures();
+        assert!(
+            failures.iter().any(|f| f.contains("did not end as")),
+            "{failures:?}"
+        );
+        assert!(
+            failures.iter().any(|f| f.contains("took 11.0s")),
+            "{failures:?}"
+        );
+    }
 }
