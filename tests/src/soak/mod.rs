@@ -203,6 +203,8 @@ pub struct RuntimeRun {
     pub tally: Tally,
     /// Time spent in its warm-up and main run.
     pub duration: Duration,
+    /// Idle pooled connections when its main run ended (its pool is evicted then).
+    pub idle_after_run: usize,
 }
 
 /// Everything a soak found.
@@ -267,6 +269,7 @@ pub fn run(settings: &Settings) -> Result<Report, String> {
                 runtime,
                 tally,
                 duration: began.elapsed(),
+                idle_after_run: 0,
             }
         })
         .collect();
@@ -277,6 +280,12 @@ pub fn run(settings: &Settings) -> Result<Report, String> {
         let tally = runners.run(run.runtime, warm_end(block)..block.1, target);
         run.tally.merge(tally);
         run.duration += began.elapsed();
+        // The runtimes run a pool's cleanup only when a call uses the pool, so a client no one
+        // calls keeps its idle connections past their keep-alive. While the other runtimes run
+        // (minutes, in the long soak) the origin would see them idle for longer than it
+        // allows; a client done with its share gives its connections up here.
+        run.idle_after_run = runners.idle(run.runtime);
+        runners.evict(run.runtime);
     }
     let end = settle(&runners, &origin);
 
@@ -441,6 +450,15 @@ impl Report {
             ));
         }
         let max_idle = self.settings.client_config().max_idle_connections();
+        for run in &self.runs {
+            if run.idle_after_run > max_idle {
+                out.push(format!(
+                    "after its run, {:?}'s pool held {} idle connections, more than the \
+                     {max_idle} allowed",
+                    run.runtime, run.idle_after_run
+                ));
+            }
+        }
         for (when, snap) in [("after the warm-up", &self.warm), ("at the end", &self.end)] {
             if snap.idle_before_eviction.iter().any(|&n| n > max_idle) {
                 out.push(format!(
@@ -473,11 +491,13 @@ impl Report {
         for run in &self.runs {
             let _ = writeln!(
                 md,
-                "  - {:?}: {} calls in {:.1?} ({:.0} calls/s)",
+                "  - {:?}: {} calls in {:.1?} ({:.0} calls/s); {} idle pooled connections after \
+                 its run",
                 run.runtime,
                 run.tally.calls,
                 run.duration,
-                run.tally.calls as f64 / run.duration.as_secs_f64().max(1e-9)
+                run.tally.calls as f64 / run.duration.as_secs_f64().max(1e-9),
+                run.idle_after_run
             );
         }
         let _ = writeln!(
@@ -668,6 +688,24 @@ mod tests {
             assert_eq!(failures.len(), 1, "{words}: {failures:?}");
             assert!(failures[0].contains(words), "{words}: {failures:?}");
         }
+    }
+
+    #[test]
+    fn a_pool_over_its_limit_after_a_run_fails() {
+        let mut report = report(snapshot());
+        report.runs.push(RuntimeRun {
+            runtime: Runtime::Smol,
+            tally: Tally::default(),
+            duration: Duration::ZERO,
+            idle_after_run: 16,
+        });
+        assert_eq!(report.failures(), Vec::<String>::new());
+        report.runs[0].idle_after_run = 17;
+        let failures = report.failures();
+        assert!(
+            failures.iter().any(|f| f.contains("Smol's pool held 17")),
+            "{failures:?}"
+        );
     }
 
     #[test]

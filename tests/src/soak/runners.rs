@@ -287,6 +287,24 @@ impl Runners {
         ]
     }
 
+    /// Idle pooled connections of `runtime`'s client.
+    pub fn idle(&self, runtime: Runtime) -> usize {
+        match runtime {
+            Runtime::Blocking => self.blocking.idle_connection_count(),
+            Runtime::Tokio => self.tokio.idle_connection_count(),
+            Runtime::Smol => self.smol.idle_connection_count(),
+        }
+    }
+
+    /// Closes every idle pooled connection of `runtime`'s client.
+    pub fn evict(&self, runtime: Runtime) {
+        match runtime {
+            Runtime::Blocking => self.blocking.evict_all(),
+            Runtime::Tokio => self.tokio.evict_all(),
+            Runtime::Smol => self.smol.evict_all(),
+        }
+    }
+
     /// Closes every idle pooled connection of every client.
     pub fn evict_all(&self) {
         self.blocking.evict_all();
