@@ -6,6 +6,7 @@ pub mod nginx;
 pub mod origin;
 pub mod run;
 pub mod sim;
+pub mod soak;
 pub mod unreachable;
 pub mod vector;
 pub mod wire;

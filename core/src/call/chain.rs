@@ -330,8 +330,11 @@ impl Call {
                     method,
                     url,
                 });
+                // The follow-up is now the request a failure would retry, not the one before it.
+                let next = Arc::new(next);
+                self.chain.follow_up.on_request(&next);
                 self.chain.pos += 1;
-                self.discard_body(Some(Baton::down(Arc::new(next))))
+                self.discard_body(Some(Baton::down(next)))
             }
         }
     }
