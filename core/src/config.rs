@@ -6,6 +6,8 @@
 //! | call timeout | none |
 //! | wait for `100 Continue` before sending the body anyway | 1 s |
 //! | idle connections kept | 5, for 5 minutes |
+//! | calls run at once by the dispatcher ([`max_requests`](ClientBuilder::max_requests)) | 64, at most 5 per host |
+//! | name resolution ([`dns`](ClientBuilder::dns)) | the system resolver |
 //! | [`max_response_head_bytes`](ClientBuilder::max_response_head_bytes): size of a response's heads, interim (1xx) ones included | 256 KiB |
 //! | [`max_response_headers`](ClientBuilder::max_response_headers): fields in one head or trailer section | no limit of its own (the head's size bounds it) |
 //! | [`max_interim_responses`](ClientBuilder::max_interim_responses): interim (1xx) responses before the final one | 16 |
@@ -40,6 +42,7 @@
 //! # Ok::<(), wayfarer_core::Error>(())
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -53,7 +56,11 @@ use crate::connection::InputClock;
 use crate::connection::exact_trust::ExactTrustVerifier;
 use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
-use crate::{Authenticator, Error, EventListener, EventListenerFactory};
+use crate::{Authenticator, Dns, Error, EventListener, EventListenerFactory};
+
+/// What a derived client shares with the client it came from (a runtime's pool and
+/// dispatcher), carried opaquely from [`ClientBuilder::derive`] to the runtime's client.
+pub type SharedState = Arc<dyn Any + Send + Sync>;
 
 /// Bounds on what a server may make the client read and keep, so that no response can make a
 /// call buffer without bound or run forever. Set them with the [`ClientBuilder`]'s `max_*`
@@ -102,8 +109,17 @@ pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) max_idle_connections: usize,
     pub(crate) keep_alive: Duration,
+    pub(crate) max_requests: usize,
+    pub(crate) max_requests_per_host: usize,
+    pub(crate) dns: Option<Arc<dyn Dns>>,
     pub(crate) user_agent: Option<Bytes>,
     pub(crate) tls: Arc<rustls::ClientConfig>,
+    /// What `tls` was built from, so a derived builder can add to it.
+    roots: Vec<Certificate>,
+    exact: Vec<Certificate>,
+    built_in_roots: bool,
+    /// The state a derived client shares with its origin, until the runtime takes it.
+    base: Option<SharedState>,
     /// The TLS configuration was built here, with the core's input clock: each connection gets
     /// a copy stopped at its handshake's time.
     pub(crate) tls_input_clock: bool,
@@ -158,6 +174,28 @@ impl Config {
     /// How long an idle connection is kept.
     pub fn keep_alive(&self) -> Duration {
         self.keep_alive
+    }
+
+    /// Most calls the dispatcher runs at once.
+    pub fn max_requests(&self) -> usize {
+        self.max_requests
+    }
+
+    /// Most calls the dispatcher runs at once to one host.
+    pub fn max_requests_per_host(&self) -> usize {
+        self.max_requests_per_host
+    }
+
+    /// The resolver set with [`ClientBuilder::dns`], if any (else the runtime's system
+    /// resolver).
+    pub fn dns(&self) -> Option<&Arc<dyn Dns>> {
+        self.dns.as_ref()
+    }
+
+    /// Takes the state this configuration's client shares with the client it was derived
+    /// from ([`ClientBuilder::derive`]); a runtime calls this once, when it builds the client.
+    pub fn take_shared_state(&mut self) -> Option<SharedState> {
+        self.base.take()
     }
 
     /// The event listener factory, if any: drivers make each call's listener with it and hand
@@ -315,6 +353,9 @@ pub struct ClientBuilder<C> {
     limits: Limits,
     max_idle_connections: usize,
     keep_alive: Duration,
+    max_requests: usize,
+    max_requests_per_host: usize,
+    dns: Option<Arc<dyn Dns>>,
     user_agent: Option<Bytes>,
     roots: Vec<Certificate>,
     exact: Vec<Certificate>,
@@ -330,6 +371,10 @@ pub struct ClientBuilder<C> {
     authenticator: Option<Arc<dyn Authenticator>>,
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
+    /// The caller's own rustls configuration came from a derived client's configuration: it
+    /// keeps that configuration's clock choice.
+    tls_input_clock: Option<bool>,
+    base: Option<SharedState>,
     error: Option<Error>,
     target: PhantomData<fn() -> C>,
 }
@@ -358,6 +403,9 @@ impl<C> ClientBuilder<C> {
             limits: Limits::default(),
             max_idle_connections: 5,
             keep_alive: Duration::from_secs(300),
+            max_requests: 64,
+            max_requests_per_host: 5,
+            dns: None,
             user_agent: Some(Bytes::from_static(
                 concat!("wayfarer/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )),
@@ -375,6 +423,52 @@ impl<C> ClientBuilder<C> {
             authenticator: None,
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
+            tls_input_clock: None,
+            base: None,
+            error: None,
+            target: PhantomData,
+        }
+    }
+
+    /// A builder pre-filled with `config` whose client shares `state` with the client
+    /// `config` came from: what each runtime's `Client::new_builder()` returns (OkHttp's
+    /// `newBuilder()`), so the derived client keeps the original's connection pool and
+    /// dispatcher. Changing the pool settings ([`max_idle_connections`](Self::max_idle_connections),
+    /// [`keep_alive`](Self::keep_alive)) or the dispatcher limits ([`max_requests`](Self::max_requests),
+    /// [`max_requests_per_host`](Self::max_requests_per_host)) gives the derived client a pool
+    /// or dispatcher of its own instead, as passing OkHttp's builder a new one does.
+    pub fn derive(config: &Config, state: SharedState) -> ClientBuilder<C> {
+        let config = config.clone();
+        let own_tls = !config.tls_input_clock;
+        ClientBuilder {
+            connect_timeout: config.connect_timeout,
+            read_timeout: config.read_timeout,
+            write_timeout: config.write_timeout,
+            call_timeout: config.call_timeout,
+            expect_continue_timeout: config.expect_continue_timeout,
+            limits: config.limits,
+            max_idle_connections: config.max_idle_connections,
+            keep_alive: config.keep_alive,
+            max_requests: config.max_requests,
+            max_requests_per_host: config.max_requests_per_host,
+            dns: config.dns,
+            user_agent: config.user_agent,
+            roots: config.roots,
+            exact: config.exact,
+            built_in_roots: config.built_in_roots,
+            tls: own_tls.then_some(config.tls),
+            listener: config.listener,
+            follow_redirects: config.follow_redirects,
+            follow_ssl_redirects: config.follow_ssl_redirects,
+            retry_on_connection_failure: config.retry_on_connection_failure,
+            max_follow_ups: config.max_follow_ups,
+            transparent_gzip: config.transparent_gzip,
+            max_decompressed_bytes: config.max_decompressed_bytes,
+            authenticator: config.authenticator,
+            interceptors: config.interceptors,
+            network_interceptors: config.network_interceptors,
+            tls_input_clock: own_tls.then_some(false),
+            base: Some(state),
             error: None,
             target: PhantomData,
         }
@@ -455,6 +549,36 @@ impl<C> ClientBuilder<C> {
     /// How long an idle connection is kept in the pool.
     pub fn keep_alive(mut self, duration: Duration) -> Self {
         self.keep_alive = duration;
+        self
+    }
+
+    /// Most calls the dispatcher runs at once (OkHttp's `maxRequests`, default 64; at least 1).
+    /// Calls run with `execute` count as running but are never held back.
+    pub fn max_requests(mut self, max: usize) -> Self {
+        if max < 1 {
+            self.error = Some(Error::invalid_input(format!("max requests < 1: {max}")));
+        }
+        self.max_requests = max;
+        self
+    }
+
+    /// Most calls the dispatcher runs at once to one host name (OkHttp's
+    /// `maxRequestsPerHost`, default 5; at least 1).
+    pub fn max_requests_per_host(mut self, max: usize) -> Self {
+        if max < 1 {
+            self.error = Some(Error::invalid_input(format!(
+                "max requests per host < 1: {max}"
+            )));
+        }
+        self.max_requests_per_host = max;
+        self
+    }
+
+    /// Resolves host names with `dns` instead of the system resolver (OkHttp's `dns`). The
+    /// runtimes call it off the call's own thread or task (a worker thread, a blocking-task
+    /// pool), so a slow lookup can be canceled.
+    pub fn dns(mut self, dns: impl Dns + 'static) -> Self {
+        self.dns = Some(Arc::new(dns));
         self
     }
 
@@ -598,7 +722,7 @@ impl<C> ClientBuilder<C> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let tls_input_clock = self.tls.is_none();
+        let tls_input_clock = self.tls_input_clock.unwrap_or(self.tls.is_none());
         let tls = match self.tls {
             Some(tls) => tls,
             None => build_tls(&self.roots, &self.exact, self.built_in_roots)?,
@@ -612,8 +736,15 @@ impl<C> ClientBuilder<C> {
             limits: self.limits,
             max_idle_connections: self.max_idle_connections,
             keep_alive: self.keep_alive,
+            max_requests: self.max_requests,
+            max_requests_per_host: self.max_requests_per_host,
+            dns: self.dns,
             user_agent: self.user_agent,
             tls,
+            roots: self.roots,
+            exact: self.exact,
+            built_in_roots: self.built_in_roots,
+            base: self.base,
             tls_input_clock,
             listener: self.listener,
             follow_redirects: self.follow_redirects,

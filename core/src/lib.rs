@@ -162,7 +162,7 @@ mod time;
 pub use body::{Body, BodyStream};
 pub use cache::CacheControl;
 pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
-pub use client::Client;
+pub use client::{Client, SharedPool, WeakPool};
 pub use config::{Certificate, ClientBuilder, Config, Limits};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
 pub use connection::{
