@@ -88,11 +88,28 @@ impl<S> Client<S> {
     /// # Ok::<(), wayfarer_core::Error>(())
     /// ```
     pub fn derive(&self, config: Config) -> Client<S> {
-        let pool = if self.pool.settings() == (config.max_idle_connections, config.keep_alive) {
-            self.pool.clone()
-        } else {
-            SharedPool::new(config.max_idle_connections, config.keep_alive)
-        };
+        if self.pool.settings() == (config.max_idle_connections, config.keep_alive) {
+            return self.with_config(config);
+        }
+        let pool = SharedPool::new(config.max_idle_connections, config.keep_alive);
+        Client {
+            shared: Arc::new(Shared {
+                config,
+                ids: self.shared.ids.clone(),
+            }),
+            pool,
+        }
+    }
+
+    /// A client with other settings that shares this one's connection pool whatever the new
+    /// configuration's pool settings (the pool keeps its own size and keep-alive).
+    ///
+    /// Pooled connections are matched on their whole [`Address`], including the
+    /// [`TlsIdentity`](crate::TlsIdentity) of the TLS settings they were made with, so a
+    /// connection is only ever handed to a client whose TLS settings (trust, pins, versions and
+    /// suites, client certificate) are the same as those it was made under.
+    pub fn with_config(&self, config: Config) -> Client<S> {
+        let pool = self.pool.clone();
         Client {
             shared: Arc::new(Shared {
                 config,
@@ -434,7 +451,7 @@ mod tests {
         let c = conn(&client, "a");
         let address = c.address().clone();
         let id = c.id();
-        let _ = client.release(at(0), c, 1);
+        client.release(at(0), c, 1);
         let (c, socket) = client.acquire(at(1), &address).unwrap();
         assert_eq!((c.id(), socket), (id, 1));
         assert_eq!(
@@ -450,7 +467,7 @@ mod tests {
         let client = client(100);
         for socket in 1..=3 {
             let c = conn(&client, "a");
-            let _ = client.release(at(0), c, socket);
+            client.release(at(0), c, socket);
         }
         let mut seen = Vec::new();
         client.pool().for_each_idle(|_, s| seen.push(*s));
@@ -471,7 +488,7 @@ mod tests {
         assert!(same.pool().same_pool(base.pool()));
         let c = conn(&same, "a");
         assert_ne!(c.id(), conn(&base, "a").id(), "one id counter");
-        let _ = same.release(at(0), c, 1);
+        same.release(at(0), c, 1);
         assert_eq!(base.pool().idle_count(), 1);
         let other = base.derive(Config::default());
         assert!(!other.pool().same_pool(base.pool()));

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Poll, Waker};
 
 use atomic_waker::AtomicWaker;
@@ -34,11 +34,26 @@ pub(crate) struct CallShared<N: Net> {
     pub(crate) inner: Arc<Inner<N>>,
     request: Mutex<Option<Request>>,
     method: Method,
-    url: Url,
+    /// The request's URL, kept for enqueued calls only: an executed call must not pay for a
+    /// copy (the dispatcher counts it, nothing looks at its URL).
+    url: OnceLock<Url>,
     executed: AtomicBool,
     /// The dispatcher let this enqueued call run.
     pub(crate) promoted: AtomicBool,
     pub(crate) cancel: CancelState,
+}
+
+impl<N: Net> CallShared<N> {
+    /// Keeps a copy of the request's URL (see `url`) and returns its host, the dispatcher's
+    /// per-host key.
+    pub(crate) fn keep_url(&self) -> String {
+        let request = self.request.lock().unwrap_or_else(|p| p.into_inner());
+        let url = match request.as_ref() {
+            Some(request) => self.url.get_or_init(|| request.url().clone()),
+            None => return String::new(),
+        };
+        url.host_str().unwrap_or_default().to_owned()
+    }
 }
 
 /// How a call hears from elsewhere: a cancel, or (enqueued) its turn to run. The task running
@@ -77,7 +92,7 @@ impl<N: Net> Call<N> {
             shared: Arc::new(CallShared {
                 inner,
                 method: request.method(),
-                url: request.url().clone(),
+                url: OnceLock::new(),
                 request: Mutex::new(Some(request)),
                 executed: AtomicBool::new(false),
                 promoted: AtomicBool::new(false),
@@ -94,7 +109,7 @@ impl<N: Net> Call<N> {
     ///
     /// A call runs once: executing it again fails with
     /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput).
-    pub fn execute(&self) -> impl Future<Output = Outcome<N>> + Send + 'static {
+    pub fn execute(&self) -> impl Future<Output = Outcome<N>> + Send + 'static + use<N> {
         let shared = self.shared.clone();
         let first = !shared.executed.swap(true, Ordering::AcqRel);
         async move {
@@ -130,10 +145,10 @@ impl<N: Net> Call<N> {
     ///
     /// A call runs once: enqueueing a call that already ran resolves to
     /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput).
-    pub fn enqueue(&self) -> impl Future<Output = Outcome<N>> + Send + 'static {
+    pub fn enqueue(&self) -> impl Future<Output = Outcome<N>> + Send + 'static + use<N> {
         let shared = self.shared.clone();
         let slot = (!shared.executed.swap(true, Ordering::AcqRel)).then(|| {
-            let host = shared.url.host_str().unwrap_or_default().to_owned();
+            let host = shared.keep_url();
             shared.inner.dispatcher.enqueue(&shared, host)
         });
         async move {
@@ -178,9 +193,10 @@ impl<N: Net> Call<N> {
         &self.shared.method
     }
 
-    /// The request's URL.
-    pub fn url(&self) -> &Url {
-        &self.shared.url
+    /// The request's URL, for a call that was enqueued (as the dispatcher's lists hold);
+    /// `None` for one that was only executed or not yet run.
+    pub fn url(&self) -> Option<&Url> {
+        self.shared.url.get()
     }
 }
 
@@ -233,8 +249,8 @@ impl<N: Net> fmt::Debug for Call<N> {
         f.debug_struct("Call")
             .field("method", self.method())
             // No query: secrets in it never reach a log line.
-            .field("host", &self.url().host_str().unwrap_or_default())
-            .field("path", &self.url().path())
+            .field("host", &self.url().and_then(Url::host_str))
+            .field("path", &self.url().map(Url::path))
             .field("executed", &self.is_executed())
             .field("canceled", &self.is_canceled())
             .finish()

@@ -21,7 +21,7 @@ mod net;
 
 pub use body::{Body, BytesFuture, TextFuture};
 pub use call::Call;
-pub use client::Client;
+pub use client::{Client, platform_root_certificates};
 pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use net::{BoxFuture, Net};

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 
 use wayfarer_core::driver::{Driver, Step};
@@ -32,11 +32,26 @@ pub(crate) struct CallShared {
     pub(crate) inner: Arc<Inner>,
     request: Mutex<Option<Request>>,
     method: Method,
-    url: Url,
+    /// The request's URL, kept for enqueued calls only: an executed call must not pay for a
+    /// copy (the dispatcher counts it, nothing looks at its URL).
+    url: OnceLock<Url>,
     executed: AtomicBool,
     pub(crate) cancel: CancelState,
     /// What to do with the result of an enqueued call.
     callback: Mutex<Option<BoxedCallback>>,
+}
+
+impl CallShared {
+    /// Keeps a copy of the request's URL (see `url`) and returns its host, the dispatcher's
+    /// per-host key.
+    pub(crate) fn keep_url(&self) -> String {
+        let request = self.request.lock().unwrap_or_else(|p| p.into_inner());
+        let url = match request.as_ref() {
+            Some(request) => self.url.get_or_init(|| request.url().clone()),
+            None => return String::new(),
+        };
+        url.host_str().unwrap_or_default().to_owned()
+    }
 }
 
 type BoxedCallback = Box<dyn FnOnce(&Call, Result<Response, Error>) + Send>;
@@ -137,7 +152,7 @@ impl Call {
             shared: Arc::new(CallShared {
                 inner,
                 method: request.method(),
-                url: request.url().clone(),
+                url: OnceLock::new(),
                 request: Mutex::new(Some(request)),
                 executed: AtomicBool::new(false),
                 cancel: CancelState::default(),
@@ -178,7 +193,7 @@ impl Call {
             return callback(self, Err(already_executed()));
         }
         *lock(&self.shared.callback) = Some(callback);
-        let host = self.shared.url.host_str().unwrap_or_default().to_owned();
+        let host = self.shared.keep_url();
         self.shared
             .inner
             .dispatcher
@@ -219,7 +234,7 @@ impl Call {
     /// (a name lookup, a connect, the TLS handshake, a write, the response), and a call not yet
     /// run fails as soon as it runs. Its sockets are closed and its dispatcher slot freed.
     pub fn cancel(&self) {
-        self.shared.cancel.cancel();
+        self.shared.inner.dispatcher.cancel(&self.shared);
     }
 
     /// True once [`cancel`](Self::cancel) was called.
@@ -237,9 +252,10 @@ impl Call {
         &self.shared.method
     }
 
-    /// The request's URL.
-    pub fn url(&self) -> &Url {
-        &self.shared.url
+    /// The request's URL, for a call that was enqueued (as the dispatcher's lists hold);
+    /// `None` for one that was only executed or not yet run.
+    pub fn url(&self) -> Option<&Url> {
+        self.shared.url.get()
     }
 }
 
@@ -273,8 +289,8 @@ impl fmt::Debug for Call {
         f.debug_struct("Call")
             .field("method", self.method())
             // No query: secrets in it never reach a log line.
-            .field("host", &self.url().host_str().unwrap_or_default())
-            .field("path", &self.url().path())
+            .field("host", &self.url().and_then(Url::host_str))
+            .field("path", &self.url().map(Url::path))
             .field("executed", &self.is_executed())
             .field("canceled", &self.is_canceled())
             .finish()

@@ -144,12 +144,29 @@ impl Dispatcher {
         self.queues().running_calls_count()
     }
 
-    /// Cancels every queued and running call (OkHttp's `cancelAll`). Queued calls still go
-    /// through their turn, failing at once, so every callback hears of its call.
+    /// Cancels every queued and running call (OkHttp's `cancelAll`). Queued calls leave the
+    /// queue and fail at once, so every callback hears of its call.
     pub fn cancel_all(&self) {
         let all = self.queues().cancel_all();
         for Key(call) in all {
-            call.cancel.cancel();
+            self.cancel(&call);
+        }
+    }
+
+    /// Cancels `call`. A queued one leaves the queue (its place is not held for a call that
+    /// can only fail) and runs at once on a dispatcher thread, where it fails as canceled and
+    /// tells its callback.
+    pub(crate) fn cancel(&self, call: &Arc<CallShared>) {
+        call.cancel.cancel();
+        let key = Key(call.clone());
+        if self.queues().dequeue(&key) {
+            let slot = Slot {
+                dispatcher: self.clone(),
+                key: key.clone(),
+            };
+            self.state
+                .workers
+                .execute(move || run_enqueued(key.0, slot));
         }
     }
 

@@ -42,12 +42,13 @@ mod workers;
 
 pub use body::Body;
 pub use call::{Call, Callback};
-pub use client::Client;
+pub use client::{Client, platform_root_certificates};
 pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Dns, Error, ErrorKind, Event, EventKind, EventListener,
-    Headers, Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
+    ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
+    RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
 
 /// A request body (bytes, a reader, or a repeatable source).

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -74,10 +74,7 @@ impl HoldingOrigin {
 
     /// The next request to arrive, or `None` after `timeout`.
     pub fn try_next_arrival(&self, timeout: Duration) -> Option<Arrival> {
-        match self.arrivals.recv_timeout(timeout) {
-            Ok(arrival) => Some(arrival),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.arrivals.recv_timeout(timeout).ok()
     }
 
     /// The next request to arrive; panics if none does within 10 s.
