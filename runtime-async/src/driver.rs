@@ -177,6 +177,7 @@ impl<N: Net> Transport for AsyncTransport<N> {
             let (conn, mut socket) = pool.acquire(now, address)?;
             let mut cx = Context::from_waker(Waker::noop());
             if N::poll_idle(&mut socket, &mut cx).is_pending() {
+                N::end_idle(&mut socket);
                 return Some((conn, socket));
             }
             // Bytes arrived (or the server closed it) while it was idle, and the cleanup task

@@ -40,6 +40,12 @@ pub trait Net: Send + Sync + 'static {
     fn start_idle(socket: &mut Self::Socket) {
         let _ = socket;
     }
+    /// The socket leaves the pool for a call: the idle watch ends, so the pool's cleanup task
+    /// is not woken by the call's own traffic (a runtime that keeps several wakers per socket
+    /// drops the cleanup's here).
+    fn end_idle(socket: &mut Self::Socket) {
+        let _ = socket;
+    }
     /// Ready once something happened on an idle socket since [`start_idle`](Net::start_idle):
     /// bytes arrived, the peer closed it, an error. `Pending` registers `cx`'s waker for that.
     /// Answered from the reactor's readiness: no system call when nothing happened (a

@@ -156,6 +156,11 @@ impl wayfarer_async::Net for Smol {
         socket.idle = Some(socket.io.clone().readable_owned());
     }
 
+    fn end_idle(socket: &mut SmolSocket) {
+        // Dropping the watch removes the cleanup task's waker from the socket's source.
+        socket.idle = None;
+    }
+
     fn poll_idle(socket: &mut SmolSocket, cx: &mut Context<'_>) -> Poll<()> {
         let watch = socket
             .idle
