@@ -34,7 +34,8 @@ fn main() -> ExitCode {
     };
     let outcome = match args.command {
         Some(args::Command::Demo) => demo::run(),
-        None if args.more_urls.is_empty() && !args.parallel => run::run(&args),
+        // -Z with one URL is one transfer, with every single-URL option.
+        None if args.more_urls.is_empty() => run::run(&args),
         None => parallel::run(&args),
     };
     match outcome {

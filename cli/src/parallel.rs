@@ -108,11 +108,13 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
                     .write_all(&bytes)
                     .and_then(|()| out.flush())
                     .map_err(|e| write_error("standard output", &e))?,
+                // The first failure is the command's, reported by `main`; later ones are
+                // reported here as they come.
+                Err(failure) if first_failure.is_none() => first_failure = Some(failure),
                 Err(failure) => {
                     if args.show_errors() {
                         eprintln!("{failure}");
                     }
-                    first_failure.get_or_insert(failure);
                 }
             }
         }
