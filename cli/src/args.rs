@@ -62,6 +62,21 @@ pub struct Args {
     #[arg(required = true)]
     pub url: Option<String>,
 
+    /// More URLs: fetched one after another, or several at once with --parallel. Each body
+    /// is written to standard output in the order the URLs were given.
+    #[arg(value_name = "URL", conflicts_with_all = ["output", "remote_name", "dump_header", "write_out", "data_binary"])]
+    pub more_urls: Vec<String>,
+
+    /// Fetches the URLs in parallel, through the client's dispatcher: at most --parallel-max
+    /// at once (to any host).
+    #[arg(short = 'Z', long = "parallel")]
+    pub parallel: bool,
+
+    /// With --parallel, the most transfers at once (1 to 300, default 50, as curl).
+    #[arg(long = "parallel-max", value_name = "NUM", default_value_t = 50,
+          value_parser = clap::value_parser!(u16).range(1..=300))]
+    pub parallel_max: u16,
+
     /// The request method (default GET; POST with --data or --data-binary; HEAD with --head).
     #[arg(short = 'X', long = "request", value_name = "METHOD", value_parser = parse_method)]
     pub method: Option<Method>,
@@ -245,6 +260,15 @@ impl Args {
     /// Whether an HTTP status of 400 or more fails the command.
     pub fn fails_on_http_error(&self) -> bool {
         self.fail || self.fail_with_body
+    }
+
+    /// Every URL given, in order.
+    pub fn urls(&self) -> Vec<&str> {
+        self.url
+            .iter()
+            .chain(&self.more_urls)
+            .map(String::as_str)
+            .collect()
     }
 
     /// Whether redirects are followed (`-L`, or `--location-trusted`, which implies it).

@@ -9,6 +9,7 @@ mod credentials;
 mod data;
 mod demo;
 mod exit;
+mod parallel;
 mod run;
 mod timeline;
 mod tls;
@@ -33,7 +34,9 @@ fn main() -> ExitCode {
     };
     let outcome = match args.command {
         Some(args::Command::Demo) => demo::run(),
-        None => run::run(&args),
+        // -Z with one URL is one transfer, with every single-URL option.
+        None if args.more_urls.is_empty() => run::run(&args),
+        None => parallel::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

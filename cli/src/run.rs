@@ -180,7 +180,7 @@ fn dump_header(path: &Path, head: &[u8]) -> Result<(), Failure> {
 
 /// Parses the URL as curl does: one without a scheme is taken as `http://`. Schemes other than
 /// http and https exit 1, as curl's "unsupported protocol" does; anything unparsable exits 3.
-fn parse_url(text: &str) -> Result<Url, Failure> {
+pub(crate) fn parse_url(text: &str) -> Result<Url, Failure> {
     let text = if text.contains("://") {
         text.to_string()
     } else {
@@ -209,7 +209,7 @@ fn parse_url(text: &str) -> Result<Url, Failure> {
 /// gzip is asked for and decoded only with `--compressed` (then with no cap on the decoded
 /// size, which curl does not have either). `credentials`, if any, go to the hops curl sends
 /// them to.
-fn build_client(
+pub(crate) fn build_client(
     args: &Args,
     cookies: &CookieEngine,
     credentials: Option<Credentials>,
@@ -283,7 +283,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
     Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.message().to_string()))
 }
 
-fn build_request(
+pub(crate) fn build_request(
     args: &Args,
     literal_cookies: Option<&str>,
     method: Method,
@@ -344,7 +344,7 @@ pub fn status_text(version: wayfarer_core::Version, code: u16, reason: &str) -> 
 
 /// The responses that led to `response` (redirects followed, and the library's other
 /// follow-ups), the first one first.
-fn prior_responses<B>(response: &Response<B>) -> Vec<&Response<()>> {
+pub(crate) fn prior_responses<B>(response: &Response<B>) -> Vec<&Response<()>> {
     let mut priors: Vec<&Response<()>> =
         std::iter::successors(response.prior_response(), |p| p.prior_response()).collect();
     priors.reverse();
@@ -353,13 +353,13 @@ fn prior_responses<B>(response: &Response<B>) -> Vec<&Response<()>> {
 
 /// A response as the server sent it: before `--compressed` decoding removed `Content-Encoding`
 /// and `Content-Length` (curl's `-i` shows them).
-fn as_received(response: &Response<()>) -> &Response<()> {
+pub(crate) fn as_received(response: &Response<()>) -> &Response<()> {
     response.network_response().unwrap_or(response)
 }
 
 /// The response head for `-i` and `-I`: status line and fields in the order and case they were
 /// received, CRLF-terminated as on the wire.
-fn head_bytes<B>(response: &Response<B>) -> Vec<u8> {
+pub(crate) fn head_bytes<B>(response: &Response<B>) -> Vec<u8> {
     let mut out = status_line(response).into_bytes();
     out.extend_from_slice(b"\r\n");
     for (name, value) in response.headers().iter() {
@@ -467,7 +467,7 @@ impl Output {
     }
 }
 
-fn write_error(what: &str, e: &io::Error) -> Failure {
+pub(crate) fn write_error(what: &str, e: &io::Error) -> Failure {
     Failure::new(code::WRITE_ERROR, format!("could not write to {what}: {e}"))
 }
 

@@ -169,7 +169,7 @@ fn write_out_warns_about_unknown_variables() {
 
 #[test]
 fn an_unknown_option_exits_2_with_a_one_line_hint() {
-    for option in ["--frobnicate", "-Z"] {
+    for option in ["--frobnicate", "-j"] {
         let output = wayfarer(&[option, "http://127.0.0.1:9/"]);
         assert_exit(&output, 2);
         assert_eq!(

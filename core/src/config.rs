@@ -6,6 +6,8 @@
 //! | call timeout | none |
 //! | wait for `100 Continue` before sending the body anyway | 1 s |
 //! | idle connections kept | 5, for 5 minutes |
+//! | calls run at once by the dispatcher ([`max_requests`](ClientBuilder::max_requests)) | 64, at most 5 per host |
+//! | name resolution ([`dns`](ClientBuilder::dns)) | the system resolver |
 //! | [`max_response_head_bytes`](ClientBuilder::max_response_head_bytes): size of a response's heads, interim (1xx) ones included | 256 KiB |
 //! | [`max_response_headers`](ClientBuilder::max_response_headers): fields in one head or trailer section | no limit of its own (the head's size bounds it) |
 //! | [`max_interim_responses`](ClientBuilder::max_interim_responses): interim (1xx) responses before the final one | 16 |
@@ -43,6 +45,7 @@
 //! # Ok::<(), wayfarer_core::Error>(())
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -56,7 +59,11 @@ use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::tls::settings::{ConnectionTls, TlsPolicy, TlsSettings};
 use crate::tls::{CertificatePinner, ConnectionSpec};
-use crate::{Authenticator, Error, EventListener, EventListenerFactory};
+use crate::{Authenticator, Dns, Error, EventListener, EventListenerFactory};
+
+/// What a derived client shares with the client it came from (a runtime's pool and
+/// dispatcher), carried opaquely from [`ClientBuilder::derive`] to the runtime's client.
+pub type SharedState = Arc<dyn Any + Send + Sync>;
 
 /// Bounds on what a server may make the client read and keep, so that no response can make a
 /// call buffer without bound or run forever. Set them with the [`ClientBuilder`]'s `max_*`
@@ -105,8 +112,15 @@ pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) max_idle_connections: usize,
     pub(crate) keep_alive: Duration,
+    pub(crate) max_requests: usize,
+    pub(crate) max_requests_per_host: usize,
+    pub(crate) dns: Option<Arc<dyn Dns>>,
     pub(crate) user_agent: Option<Bytes>,
     pub(crate) tls: TlsPolicy,
+    /// What `tls` was built from, so a derived builder starts from it.
+    tls_settings: TlsSettings,
+    /// The state a derived client shares with its origin, until the runtime takes it.
+    base: Option<SharedState>,
     pub(crate) listener: Option<Arc<dyn EventListenerFactory>>,
     pub(crate) follow_redirects: bool,
     pub(crate) follow_ssl_redirects: bool,
@@ -159,6 +173,28 @@ impl Config {
     /// How long an idle connection is kept.
     pub fn keep_alive(&self) -> Duration {
         self.keep_alive
+    }
+
+    /// Most calls the dispatcher runs at once.
+    pub fn max_requests(&self) -> usize {
+        self.max_requests
+    }
+
+    /// Most calls the dispatcher runs at once to one host.
+    pub fn max_requests_per_host(&self) -> usize {
+        self.max_requests_per_host
+    }
+
+    /// The resolver set with [`ClientBuilder::dns`], if any (else the runtime's system
+    /// resolver).
+    pub fn dns(&self) -> Option<&Arc<dyn Dns>> {
+        self.dns.as_ref()
+    }
+
+    /// Takes the state this configuration's client shares with the client it was derived
+    /// from ([`ClientBuilder::derive`]); a runtime calls this once, when it builds the client.
+    pub fn take_shared_state(&mut self) -> Option<SharedState> {
+        self.base.take()
     }
 
     /// The event listener factory, if any: drivers make each call's listener with it and hand
@@ -315,6 +351,9 @@ pub struct ClientBuilder<C> {
     limits: Limits,
     max_idle_connections: usize,
     keep_alive: Duration,
+    max_requests: usize,
+    max_requests_per_host: usize,
+    dns: Option<Arc<dyn Dns>>,
     user_agent: Option<Bytes>,
     pub(crate) tls: TlsSettings,
     listener: Option<Arc<dyn EventListenerFactory>>,
@@ -328,6 +367,7 @@ pub struct ClientBuilder<C> {
     cookie_jar: Option<Arc<dyn CookieJar>>,
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
+    base: Option<SharedState>,
     error: Option<Error>,
     target: PhantomData<fn() -> C>,
 }
@@ -356,6 +396,9 @@ impl<C> ClientBuilder<C> {
             limits: Limits::default(),
             max_idle_connections: 5,
             keep_alive: Duration::from_secs(300),
+            max_requests: 64,
+            max_requests_per_host: 5,
+            dns: None,
             user_agent: Some(Bytes::from_static(
                 concat!("wayfarer/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )),
@@ -371,6 +414,47 @@ impl<C> ClientBuilder<C> {
             cookie_jar: None,
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
+            base: None,
+            error: None,
+            target: PhantomData,
+        }
+    }
+
+    /// A builder pre-filled with `config` whose client shares `state` with the client
+    /// `config` came from: what each runtime's `Client::new_builder()` returns (OkHttp's
+    /// `newBuilder()`), so the derived client keeps the original's connection pool and
+    /// dispatcher. Changing the pool settings ([`max_idle_connections`](Self::max_idle_connections),
+    /// [`keep_alive`](Self::keep_alive)) or the dispatcher limits ([`max_requests`](Self::max_requests),
+    /// [`max_requests_per_host`](Self::max_requests_per_host)) gives the derived client a pool
+    /// or dispatcher of its own instead, as passing OkHttp's builder a new one does.
+    pub fn derive(config: &Config, state: SharedState) -> ClientBuilder<C> {
+        let config = config.clone();
+        ClientBuilder {
+            connect_timeout: config.connect_timeout,
+            read_timeout: config.read_timeout,
+            write_timeout: config.write_timeout,
+            call_timeout: config.call_timeout,
+            expect_continue_timeout: config.expect_continue_timeout,
+            limits: config.limits,
+            max_idle_connections: config.max_idle_connections,
+            keep_alive: config.keep_alive,
+            max_requests: config.max_requests,
+            max_requests_per_host: config.max_requests_per_host,
+            dns: config.dns,
+            user_agent: config.user_agent,
+            tls: config.tls_settings,
+            listener: config.listener,
+            follow_redirects: config.follow_redirects,
+            follow_ssl_redirects: config.follow_ssl_redirects,
+            retry_on_connection_failure: config.retry_on_connection_failure,
+            max_follow_ups: config.max_follow_ups,
+            transparent_gzip: config.transparent_gzip,
+            max_decompressed_bytes: config.max_decompressed_bytes,
+            authenticator: config.authenticator,
+            cookie_jar: config.cookie_jar,
+            interceptors: config.interceptors,
+            network_interceptors: config.network_interceptors,
+            base: Some(state),
             error: None,
             target: PhantomData,
         }
@@ -451,6 +535,36 @@ impl<C> ClientBuilder<C> {
     /// How long an idle connection is kept in the pool.
     pub fn keep_alive(mut self, duration: Duration) -> Self {
         self.keep_alive = duration;
+        self
+    }
+
+    /// Most calls the dispatcher runs at once (OkHttp's `maxRequests`, default 64; at least 1).
+    /// Calls run with `execute` count as running but are never held back.
+    pub fn max_requests(mut self, max: usize) -> Self {
+        if max < 1 {
+            self.error = Some(Error::invalid_input(format!("max requests < 1: {max}")));
+        }
+        self.max_requests = max;
+        self
+    }
+
+    /// Most calls the dispatcher runs at once to one host name (OkHttp's
+    /// `maxRequestsPerHost`, default 5; at least 1).
+    pub fn max_requests_per_host(mut self, max: usize) -> Self {
+        if max < 1 {
+            self.error = Some(Error::invalid_input(format!(
+                "max requests per host < 1: {max}"
+            )));
+        }
+        self.max_requests_per_host = max;
+        self
+    }
+
+    /// Resolves host names with `dns` instead of the system resolver (OkHttp's `dns`). The
+    /// runtimes call it off the call's own thread or task (a worker thread, a blocking-task
+    /// pool), so a slow lookup can be canceled.
+    pub fn dns(mut self, dns: impl Dns + 'static) -> Self {
+        self.dns = Some(Arc::new(dns));
         self
     }
 
@@ -576,8 +690,13 @@ impl<C> ClientBuilder<C> {
             limits: self.limits,
             max_idle_connections: self.max_idle_connections,
             keep_alive: self.keep_alive,
+            max_requests: self.max_requests,
+            max_requests_per_host: self.max_requests_per_host,
+            dns: self.dns,
             user_agent: self.user_agent,
             tls,
+            tls_settings: self.tls,
+            base: self.base,
             listener: self.listener,
             follow_redirects: self.follow_redirects,
             follow_ssl_redirects: self.follow_ssl_redirects,

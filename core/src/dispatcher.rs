@@ -183,6 +183,19 @@ impl<C: Clone + PartialEq> Dispatcher<C> {
         })
     }
 
+    /// Takes a call that has not started out of the ready queue (its caller gave up on it
+    /// before it was promoted). Returns whether it was queued; a running call must be
+    /// [`finished`](Self::finished) instead.
+    pub fn dequeue(&mut self, call: &C) -> bool {
+        match self.ready.iter().position(|e| e.call == *call) {
+            Some(pos) => {
+                self.ready.remove(pos);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Every call to cancel, queued and running, sync and async, in that order (OkHttp's
     /// `cancelAll`). The queues are unchanged: as in OkHttp, a canceled call still runs its
     /// course (it fails fast as canceled) and is reported [`finished`](Self::finished).
@@ -469,6 +482,23 @@ mod tests {
         // Finishing a call that is not running is reported, not a panic.
         assert_eq!(d.finished(&"a/3"), None);
         assert_eq!(d.finished(&"nope"), None);
+    }
+
+    #[test]
+    fn a_call_given_up_before_it_starts_leaves_the_queue() {
+        let mut d = dispatcher();
+        let _ = d.set_max_requests(1).unwrap();
+        for call in ["a/1", "b/1", "c/1"] {
+            let _ = enqueue(&mut d, call);
+        }
+        assert!(d.dequeue(&"b/1"));
+        assert!(!d.dequeue(&"b/1"));
+        assert!(
+            !d.dequeue(&"a/1"),
+            "running calls are finished, not dequeued"
+        );
+        assert_eq!(d.finished(&"a/1").unwrap().start, ["c/1"]);
+        assert_eq!(queued(&d), Vec::<&str>::new());
     }
 
     #[test]

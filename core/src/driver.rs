@@ -92,6 +92,18 @@ pub trait Transport {
     /// Puts a connection and its socket in the pool.
     fn release(&mut self, now: Instant, conn: Connection, socket: Self::Socket);
 
+    /// A call made this connection: the pool tracks it as in use
+    /// ([`SharedPool::register`](crate::SharedPool::register)).
+    fn register(&mut self, conn: &Connection) {
+        let _ = conn;
+    }
+
+    /// The call closed this connection's socket (or dropped it) instead of releasing it: the
+    /// pool stops tracking it ([`SharedPool::forget`](crate::SharedPool::forget)).
+    fn forget(&mut self, conn: ConnId) {
+        let _ = conn;
+    }
+
     /// Whether the call was canceled from outside (registering `cx`'s waker for a later
     /// cancel). The driver checks before every step and after every I/O operation, so a cancel
     /// that interrupted an operation wins over the operation's outcome.
@@ -301,6 +313,9 @@ impl<T: Transport> Driver<T> {
                     if !self.check_canceled(cx) {
                         let now = self.transport.now();
                         self.call.handle_connected(now, conn, result);
+                        if let Some(connection) = self.call.connection(conn) {
+                            self.transport.register(connection);
+                        }
                     }
                 }
                 Poll::Pending => return self.wait_for(cx, deadline),
@@ -349,7 +364,7 @@ impl<T: Transport> Driver<T> {
                     self.transport.on_socket(&socket, false);
                     self.transport.release(now.mono, conn, socket);
                 }
-                None => drop(conn),
+                None => self.transport.forget(conn.id()),
             },
             Output::PullBody { body, buf } => match body.poll_read(cx, buf) {
                 Poll::Ready(result) => {
@@ -405,6 +420,7 @@ impl<T: Transport> Driver<T> {
         self.transport.cancel_connect(conn);
         if let Some(socket) = self.sockets.remove(conn) {
             self.transport.on_socket(&socket, false);
+            self.transport.forget(conn);
         }
     }
 
@@ -412,6 +428,7 @@ impl<T: Transport> Driver<T> {
         while let Some((conn, socket)) = self.sockets.pop() {
             self.transport.cancel_connect(conn);
             self.transport.on_socket(&socket, false);
+            self.transport.forget(conn);
         }
     }
 

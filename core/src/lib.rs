@@ -165,8 +165,8 @@ mod upgrade;
 pub use body::{Body, BodyStream};
 pub use cache::CacheControl;
 pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
-pub use client::Client;
-pub use config::{ClientBuilder, Config, Limits};
+pub use client::{Client, SharedPool, WeakPool};
+pub use config::{ClientBuilder, Config, Limits, SharedState};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
 pub use connection::{
     AttemptId, Cleanup, ConnectAction, FastFallback, Pooled, Route, RouteDatabase, RouteSelector,

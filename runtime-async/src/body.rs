@@ -12,6 +12,7 @@ use wayfarer_core::{CollectBody, Error, Headers};
 
 use wayfarer_core::driver::Driver;
 
+use crate::dispatcher::Slot;
 use crate::driver::{AsyncTransport, Exec, lock};
 use crate::net::Net;
 
@@ -30,6 +31,8 @@ pub struct Body<N: Net> {
     done: bool,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
+    /// The call's place among the dispatcher's running calls, given up at the end.
+    slot: Option<Slot<N>>,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -54,6 +57,7 @@ impl<N: Net> Body<N> {
             kind: Kind::Owned(driver),
             done: false,
             charset: None,
+            slot: None,
         }
     }
 
@@ -62,7 +66,13 @@ impl<N: Net> Body<N> {
             kind: Kind::Shared(exec),
             done: false,
             charset: None,
+            slot: None,
         }
+    }
+
+    /// Keeps the call's dispatcher slot until the body ends or is dropped.
+    pub(crate) fn hold(&mut self, slot: Slot<N>) {
+        self.slot = Some(slot);
     }
 
     /// The same body, decoded by [`text`](Self::text) with `charset` (the response's).
@@ -102,6 +112,7 @@ impl<N: Net> Body<N> {
             kind: Kind::Custom(body),
             done: false,
             charset: None,
+            slot: None,
         }
     }
 
@@ -118,6 +129,7 @@ impl<N: Net> Body<N> {
                     kind,
                     done: false,
                     charset: None,
+                    slot: self.slot.take(),
                 };
                 Some(wayfarer_core::Body::from_stream(IoStream(other), None))
             }
@@ -142,6 +154,7 @@ impl<N: Net> Body<N> {
         };
         if n == 0 {
             self.done = true;
+            self.slot = None;
         }
         Poll::Ready(Ok(n))
     }

@@ -1,31 +1,63 @@
-//! A call: one request, ready to execute once.
+//! A call: one request, run once, right away ([`Call::execute`]) or when the dispatcher lets it
+//! ([`Call::enqueue`]).
 
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::Waker;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Poll, Waker};
 
 use atomic_waker::AtomicWaker;
-use wayfarer_core::{Error, Request};
+use wayfarer_core::{Error, Method, Request, Url};
 
 use wayfarer_core::driver::{Driver, Step, Transport};
 
 use crate::body::Body;
 use crate::client::Inner;
+use crate::dispatcher::Slot;
 use crate::driver::{AsyncTransport, Exec};
 use crate::interceptor;
 use crate::net::Net;
 
-/// A prepared request. It runs once, with [`Call::execute`]; [`Call::cancel`] stops it from
-/// any thread or task. Dropping the future returned by `execute` also cancels it.
+/// A prepared request. It runs once, with [`Call::execute`] or [`Call::enqueue`];
+/// [`Call::cancel`] stops it from any thread or task. Dropping the future returned by either
+/// also cancels it.
+///
+/// The [`Dispatcher`](crate::Dispatcher)'s lists hand out `Call`s too: they are the same calls
+/// (canceling one cancels the call), not fresh copies.
 pub struct Call<N: Net> {
-    inner: Arc<Inner<N>>,
-    request: Mutex<Option<Request>>,
-    cancel: Arc<CancelState>,
+    pub(crate) shared: Arc<CallShared<N>>,
 }
 
-/// Shared between a call and whoever may cancel it.
+/// Everything about one call, shared by its handles, the dispatcher and the transport.
+pub(crate) struct CallShared<N: Net> {
+    pub(crate) inner: Arc<Inner<N>>,
+    request: Mutex<Option<Request>>,
+    method: Method,
+    /// The request's URL, kept for enqueued calls only: an executed call must not pay for a
+    /// copy (the dispatcher counts it, nothing looks at its URL).
+    url: OnceLock<Url>,
+    executed: AtomicBool,
+    /// The dispatcher let this enqueued call run.
+    pub(crate) promoted: AtomicBool,
+    pub(crate) cancel: CancelState,
+}
+
+impl<N: Net> CallShared<N> {
+    /// Keeps a copy of the request's URL (see `url`) and returns its host, the dispatcher's
+    /// per-host key.
+    pub(crate) fn keep_url(&self) -> String {
+        let request = self.request.lock().unwrap_or_else(|p| p.into_inner());
+        let url = match request.as_ref() {
+            Some(request) => self.url.get_or_init(|| request.url().clone()),
+            None => return String::new(),
+        };
+        url.host_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// How a call hears from elsewhere: a cancel, or (enqueued) its turn to run. The task running
+/// the call keeps its waker here.
 #[derive(Debug, Default)]
 pub(crate) struct CancelState {
     canceled: AtomicBool,
@@ -40,76 +72,168 @@ impl CancelState {
     pub(crate) fn register(&self, waker: &Waker) {
         self.waker.register(waker);
     }
+
+    pub(crate) fn cancel(&self) {
+        self.canceled.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Wakes the task running the call.
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
 }
+
+type Outcome<N> = Result<wayfarer_core::Response<Body<N>>, Error>;
 
 impl<N: Net> Call<N> {
     pub(crate) fn new(inner: Arc<Inner<N>>, request: Request) -> Call<N> {
         Call {
-            inner,
-            request: Mutex::new(Some(request)),
-            cancel: Arc::new(CancelState::default()),
+            shared: Arc::new(CallShared {
+                inner,
+                method: request.method(),
+                url: OnceLock::new(),
+                request: Mutex::new(Some(request)),
+                executed: AtomicBool::new(false),
+                promoted: AtomicBool::new(false),
+                cancel: CancelState::default(),
+            }),
         }
     }
 
     /// Sends the request and resolves to the response head; the body is read from the
     /// response. All I/O happens inside the task that awaits this future (and the body).
     ///
+    /// The call counts among the dispatcher's running calls until its body is read or
+    /// dropped, but is never held back by its limits (as in OkHttp).
+    ///
     /// A call runs once: executing it again fails with
     /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput).
-    pub fn execute(
-        &self,
-    ) -> impl Future<Output = Result<wayfarer_core::Response<Body<N>>, Error>> + Send + 'static
-    {
-        let request = self
-            .request
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        let inner = self.inner.clone();
-        let cancel = self.cancel.clone();
+    pub fn execute(&self) -> impl Future<Output = Outcome<N>> + Send + 'static + use<N> {
+        let shared = self.shared.clone();
+        let first = !shared.executed.swap(true, Ordering::AcqRel);
         async move {
-            let request =
-                request.ok_or_else(|| Error::invalid_input("this call was already executed"))?;
-            let config = inner.core.config();
-            let mut transport = AsyncTransport::new(inner.clone(), cancel);
-            let call = inner.core.start_call(transport.now(), request);
-            let mut driver = Driver::new(call, transport, config);
-            if !interceptor::any_closures(config) {
-                // The common case: only this task touches the call, so the body owns it.
-                let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
-                return match step {
-                    Step::Response(head) => {
-                        driver.settle();
-                        let charset = head.charset();
-                        Ok(head.with_body(Body::owned(driver).with_charset(charset)))
-                    }
-                    other => Err(unexpected(&other)),
-                };
+            if !first {
+                return Err(already_executed());
             }
-            let exec: Exec<N> = Arc::new(Mutex::new(driver));
-            interceptor::drive(exec, None).await
+            let slot = shared.inner.dispatcher.executed(&shared);
+            run(shared, slot).await
+        }
+    }
+
+    /// Queues the call on the client's [`Dispatcher`](crate::Dispatcher) now, and returns a
+    /// future that waits for the call's turn (at most 64 calls at once, 5 per host, by
+    /// default), then runs it like [`execute`](Self::execute), inside the task that awaits it.
+    /// Spawn the future to run the call in the background, as OkHttp's `enqueue` does; it
+    /// holds its place in the queue (and then among the running calls) until it is done or
+    /// dropped.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wayfarer_async::Client<impl wayfarer_async::Net>) -> Result<(), wayfarer_core::Error> {
+    /// use wayfarer_core::Request;
+    ///
+    /// let calls: Vec<_> = ["http://a.example/", "http://b.example/"]
+    ///     .into_iter()
+    ///     .map(|url| client.new_call(Request::get(url).build().unwrap()).enqueue())
+    ///     .collect();
+    /// for call in calls {
+    ///     println!("{}", call.await?.status());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// A call runs once: enqueueing a call that already ran resolves to
+    /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput).
+    pub fn enqueue(&self) -> impl Future<Output = Outcome<N>> + Send + 'static + use<N> {
+        let shared = self.shared.clone();
+        let slot = (!shared.executed.swap(true, Ordering::AcqRel)).then(|| {
+            let host = shared.keep_url();
+            shared.inner.dispatcher.enqueue(&shared, host)
+        });
+        async move {
+            let Some(slot) = slot else {
+                return Err(already_executed());
+            };
+            poll_fn(|cx| {
+                shared.cancel.register(cx.waker());
+                if shared.promoted.load(Ordering::Acquire) || shared.cancel.is_canceled() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            // A call canceled while queued runs at once and fails as canceled; dropping its
+            // slot takes it out of the queue.
+            run(shared, slot).await
         }
     }
 
     /// Cancels the call: its future (or body read) fails with
-    /// [`ErrorKind::Canceled`](wayfarer_core::ErrorKind::Canceled).
+    /// [`ErrorKind::Canceled`](wayfarer_core::ErrorKind::Canceled), whatever it is waiting for
+    /// (its turn, a name lookup, a connect, the TLS handshake, a write, the response). Its
+    /// sockets are closed and its dispatcher slot freed.
     pub fn cancel(&self) {
-        self.cancel.canceled.store(true, Ordering::Release);
-        self.cancel.waker.wake();
+        self.shared.cancel.cancel();
     }
 
     /// True once [`cancel`](Self::cancel) was called.
     pub fn is_canceled(&self) -> bool {
-        self.cancel.is_canceled()
+        self.shared.cancel.is_canceled()
     }
 
-    /// True once [`execute`](Self::execute) was called.
+    /// True once [`execute`](Self::execute) or [`enqueue`](Self::enqueue) was called.
     pub fn is_executed(&self) -> bool {
-        self.request
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none()
+        self.shared.executed.load(Ordering::Acquire)
     }
+
+    /// The request's method.
+    pub fn method(&self) -> &Method {
+        &self.shared.method
+    }
+
+    /// The request's URL, for a call that was enqueued (as the dispatcher's lists hold);
+    /// `None` for one that was only executed or not yet run.
+    pub fn url(&self) -> Option<&Url> {
+        self.shared.url.get()
+    }
+}
+
+/// Runs the call; on success the dispatcher slot moves into the response body.
+async fn run<N: Net>(shared: Arc<CallShared<N>>, slot: Slot<N>) -> Outcome<N> {
+    let request = shared
+        .request
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .ok_or_else(already_executed)?;
+    let inner = shared.inner.clone();
+    let config = inner.core.config();
+    let mut transport = AsyncTransport::new(inner.clone(), shared.clone());
+    let call = inner.core.start_call(transport.now(), request);
+    let mut driver = Driver::new(call, transport, config);
+    let mut response = if !interceptor::any_closures(config) {
+        // The common case: only this task touches the call, so the body owns it.
+        let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
+        match step {
+            Step::Response(head) => {
+                driver.settle();
+                let charset = head.charset();
+                head.with_body(Body::owned(driver).with_charset(charset))
+            }
+            other => return Err(unexpected(&other)),
+        }
+    } else {
+        let exec: Exec<N> = Arc::new(Mutex::new(driver));
+        interceptor::drive(exec, None).await?
+    };
+    response.body_mut().hold(slot);
+    Ok(response)
+}
+
+fn already_executed() -> Error {
+    Error::invalid_input("this call was already executed")
 }
 
 /// The error for a step the chain should not produce at that point.
@@ -123,6 +247,10 @@ pub(crate) fn unexpected(step: &Step) -> Error {
 impl<N: Net> fmt::Debug for Call<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
+            .field("method", self.method())
+            // No query: secrets in it never reach a log line.
+            .field("host", &self.url().and_then(Url::host_str))
+            .field("path", &self.url().map(Url::path))
             .field("executed", &self.is_executed())
             .field("canceled", &self.is_canceled())
             .finish()

@@ -1,4 +1,4 @@
-//! The client: shared configuration and connection pool.
+//! The client: shared configuration, connection pool and dispatcher.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -8,18 +8,32 @@ use std::time::SystemTime;
 use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request};
 
 use crate::call::Call;
+use crate::cleanup::Cleaner;
+use crate::dispatcher::Dispatcher;
 use crate::net::Net;
 
 /// An async HTTP client over the runtime `N`. Build it once and share it: clones share one
-/// connection pool. Each runtime crate names it as its own `Client`.
+/// connection pool and one dispatcher. Each runtime crate names it as its own `Client`.
+///
+/// # Connections
+///
+/// Idle connections are kept for reuse (5 for 5 minutes by default; see
+/// [`ClientBuilder::max_idle_connections`] and [`ClientBuilder::keep_alive`]). A background
+/// task on the runtime, spawned with the pool's first connection, closes each one when its
+/// keep-alive ends, or as soon as the server closes it or sends it anything unasked, and ends
+/// when the pool is empty.
 pub struct Client<N: Net> {
     pub(crate) inner: Arc<Inner<N>>,
 }
 
 pub(crate) struct Inner<N: Net> {
     pub(crate) core: wayfarer_core::Client<N::Socket>,
-    /// Monotonic time is measured from here (on the runtime's clock).
+    /// Monotonic time is measured from here (on the runtime's clock; the same instant for every
+    /// client sharing a pool).
     pub(crate) epoch: std::time::Instant,
+    pub(crate) dispatcher: Dispatcher<N>,
+    /// The pool's cleanup task (shared with the pool).
+    pub(crate) cleaner: Arc<Cleaner>,
     net: PhantomData<fn() -> N>,
 }
 
@@ -27,10 +41,19 @@ impl<N: Net> Inner<N> {
     pub(crate) fn now(&self) -> Now {
         Now::new(Instant::from_std(self.epoch, N::now()), SystemTime::now())
     }
+
+    /// Spawns the pool's cleanup task when the pool asked for it.
+    pub(crate) fn start_cleanup(&self, start: bool) {
+        if start {
+            self.cleaner
+                .start::<N>(self.core.pool().downgrade(), self.epoch);
+        }
+    }
 }
 
 impl<N: Net> Client<N> {
-    /// A client with the default settings (10 s timeouts, 5 idle connections kept 5 minutes).
+    /// A client with the default settings (10 s timeouts, 5 idle connections kept 5 minutes,
+    /// 64 calls at once, 5 per host).
     pub fn new() -> Client<N> {
         Client::from(Config::default())
     }
@@ -40,37 +63,67 @@ impl<N: Net> Client<N> {
         ClientBuilder::new()
     }
 
+    /// A builder with this client's settings whose client shares this one's connection pool
+    /// and dispatcher (OkHttp's `newBuilder()`): the way to make a client that differs in a
+    /// setting or two without opening connections of its own. Changing the pool or dispatcher
+    /// settings in it gives the new client its own pool or dispatcher instead.
+    pub fn new_builder(&self) -> ClientBuilder<Client<N>> {
+        ClientBuilder::derive(self.config(), self.inner.clone())
+    }
+
     /// The settings.
     pub fn config(&self) -> &Config {
         self.inner.core.config()
     }
 
-    /// A client with other settings that shares this one's connection pool (OkHttp's
-    /// `client.newBuilder()...build()`); the pool keeps its own size and keep-alive. A pooled
+    /// A client with other settings that shares this one's connection pool and dispatcher
+    /// whatever `config` says about them (the pool keeps its own size and keep-alive, the
+    /// dispatcher its limits). A pooled
     /// connection is only handed to a client whose TLS settings are those it was made with.
     pub fn with_config(&self, config: Config) -> Client<N> {
         Client {
             inner: Arc::new(Inner {
                 core: self.inner.core.with_config(config),
                 epoch: self.inner.epoch,
+                dispatcher: self.inner.dispatcher.clone(),
+                cleaner: self.inner.cleaner.clone(),
                 net: PhantomData,
             }),
         }
     }
 
-    /// Prepares a call; nothing is sent until [`Call::execute`].
+    /// Prepares a call; nothing is sent until [`Call::execute`] or [`Call::enqueue`].
     pub fn new_call(&self, request: Request) -> Call<N> {
         Call::new(self.inner.clone(), request)
     }
 
-    /// Number of idle connections in the pool.
-    pub fn idle_connection_count(&self) -> usize {
-        self.inner.core.idle_connection_count()
+    /// The dispatcher: enqueued calls' limits and queues, running calls, `cancel_all`.
+    pub fn dispatcher(&self) -> &Dispatcher<N> {
+        &self.inner.dispatcher
     }
 
-    /// Closes every idle pooled connection.
+    /// Number of idle connections in the pool.
+    pub fn idle_count(&self) -> usize {
+        self.inner.core.pool().idle_count()
+    }
+
+    /// Number of idle connections in the pool (the same as [`Client::idle_count`]).
+    pub fn idle_connection_count(&self) -> usize {
+        self.idle_count()
+    }
+
+    /// Number of connections, in use and idle.
+    pub fn connection_count(&self) -> usize {
+        self.inner.core.pool().connection_count()
+    }
+
+    /// Closes every idle pooled connection; connections in use are closed when their calls
+    /// are done with them.
     pub fn evict_all(&self) {
         self.inner.core.evict_all();
+        // The cleanup task ends once it sees the pool empty: let it look now rather than at its
+        // next scheduled run, minutes away.
+        self.inner.cleaner.waker().wake();
     }
 }
 
@@ -89,11 +142,43 @@ impl<N: Net> Default for Client<N> {
 }
 
 impl<N: Net> From<Config> for Client<N> {
-    fn from(config: Config) -> Client<N> {
-        let inner = Inner {
-            core: wayfarer_core::Client::new(config),
-            epoch: N::now(),
-            net: PhantomData,
+    fn from(mut config: Config) -> Client<N> {
+        let base = config
+            .take_shared_state()
+            .and_then(|state| state.downcast::<Inner<N>>().ok());
+        let inner = match base {
+            None => Inner {
+                dispatcher: Dispatcher::new(config.max_requests(), config.max_requests_per_host()),
+                core: wayfarer_core::Client::new(config),
+                epoch: N::now(),
+                cleaner: Arc::default(),
+                net: PhantomData,
+            },
+            Some(base) => {
+                let base_config = base.core.config();
+                let dispatcher = if (config.max_requests(), config.max_requests_per_host())
+                    == (
+                        base_config.max_requests(),
+                        base_config.max_requests_per_host(),
+                    ) {
+                    base.dispatcher.clone()
+                } else {
+                    Dispatcher::new(config.max_requests(), config.max_requests_per_host())
+                };
+                let core = base.core.derive(config);
+                let cleaner = if core.pool().same_pool(base.core.pool()) {
+                    base.cleaner.clone()
+                } else {
+                    Arc::default()
+                };
+                Inner {
+                    core,
+                    epoch: base.epoch,
+                    dispatcher,
+                    cleaner,
+                    net: PhantomData,
+                }
+            }
         };
         Client {
             inner: Arc::new(inner),

@@ -8,19 +8,19 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use wayfarer_core::driver::{Driver, Transport};
 use wayfarer_core::{Address, ConnId, Connection, Instant, Now};
 
-use crate::call::CancelState;
+use crate::call::CallShared;
 use crate::client::Inner;
 use crate::net::{BoxFuture, Net};
 
 /// The async transport for one call.
 pub(crate) struct AsyncTransport<N: Net> {
     inner: Arc<Inner<N>>,
-    cancel: Arc<CancelState>,
+    call: Arc<CallShared<N>>,
     timer: Timer<N>,
     resolving: Option<BoxFuture<io::Result<Vec<SocketAddr>>>>,
     connecting: Vec<(ConnId, BoxFuture<io::Result<N::Socket>>)>,
@@ -29,10 +29,10 @@ pub(crate) struct AsyncTransport<N: Net> {
 }
 
 impl<N: Net> AsyncTransport<N> {
-    pub(crate) fn new(inner: Arc<Inner<N>>, cancel: Arc<CancelState>) -> AsyncTransport<N> {
+    pub(crate) fn new(inner: Arc<Inner<N>>, call: Arc<CallShared<N>>) -> AsyncTransport<N> {
         AsyncTransport {
             inner,
-            cancel,
+            call,
             timer: Timer {
                 timer: None,
                 armed: None,
@@ -99,9 +99,22 @@ impl<N: Net> Transport for AsyncTransport<N> {
         host: &str,
         port: u16,
     ) -> Poll<io::Result<Vec<SocketAddr>>> {
-        let fut = self
-            .resolving
-            .get_or_insert_with(|| N::resolve(host.to_owned(), port));
+        let fut = self.resolving.get_or_insert_with(|| {
+            match self.inner.core.config().dns().cloned() {
+                // A caller's resolver may block: it runs off the runtime's threads.
+                Some(dns) => {
+                    let host = host.to_owned();
+                    N::unblock(Box::new(move || {
+                        dns.lookup(&host).map(|ips| {
+                            ips.into_iter()
+                                .map(|ip| SocketAddr::new(ip, port))
+                                .collect()
+                        })
+                    }))
+                }
+                None => N::resolve(host.to_owned(), port),
+            }
+        });
         let result = std::task::ready!(fut.as_mut().poll(cx));
         self.resolving = None;
         Poll::Ready(result)
@@ -159,16 +172,50 @@ impl<N: Net> Transport for AsyncTransport<N> {
     }
 
     fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, N::Socket)> {
-        self.inner.core.acquire(now, address)
+        let pool = self.inner.core.pool();
+        loop {
+            let (conn, mut socket) = pool.acquire(now, address)?;
+            let mut cx = Context::from_waker(Waker::noop());
+            if N::poll_idle(&mut socket, &mut cx).is_pending() {
+                N::end_idle(&mut socket);
+                return Some((conn, socket));
+            }
+            // Bytes arrived (or the server closed it) while it was idle, and the cleanup task
+            // has not closed it yet: nothing it holds may reach a call.
+            pool.forget(conn.id());
+        }
     }
 
-    fn release(&mut self, now: Instant, conn: Connection, socket: N::Socket) {
-        self.inner.core.release(now, conn, socket);
+    fn release(&mut self, now: Instant, conn: Connection, mut socket: N::Socket) {
+        // Watch it while idle, waking the cleanup task when anything arrives.
+        N::start_idle(&mut socket);
+        let waker = self.inner.cleaner.waker();
+        let mut cx = Context::from_waker(&waker);
+        if N::poll_idle(&mut socket, &mut cx).is_ready() {
+            // Readable already: bytes no one asked for, or only what the last read left of
+            // the reactor's readiness. A peek tells, and clears the latter.
+            if !N::is_healthy(&socket) {
+                self.inner.core.pool().forget(conn.id());
+                return;
+            }
+            let _ = N::poll_idle(&mut socket, &mut cx);
+        }
+        let start = self.inner.core.pool().release(now, conn, socket);
+        self.inner.start_cleanup(start);
+    }
+
+    fn register(&mut self, conn: &Connection) {
+        let start = self.inner.core.pool().register(conn);
+        self.inner.start_cleanup(start);
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        self.inner.core.pool().forget(conn);
     }
 
     fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
-        self.cancel.register(cx.waker());
-        self.cancel.is_canceled()
+        self.call.cancel.register(cx.waker());
+        self.call.cancel.is_canceled()
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! A call's future drives the sans-IO core (`wayfarer-core`) inside the task that awaits it:
 //! no connection task is spawned and nothing is handed across threads per request; concurrent
-//! calls share only the client's connection pool. Everything here is generic over [`Net`], the
+//! calls share only the client's connection pool and dispatcher. One background task per pool,
+//! alive only while the pool holds connections, closes them when their keep-alive ends. Everything here is generic over [`Net`], the
 //! handful of operations a runtime provides (socket reads and writes, resolve, connect, a timer
 //! and a clock); `wayfarer-tokio` and `wayfarer-smol` implement it and name the types.
 //!
@@ -11,7 +12,9 @@
 
 mod body;
 mod call;
+mod cleanup;
 mod client;
+mod dispatcher;
 mod driver;
 mod interceptor;
 mod net;
@@ -20,6 +23,7 @@ mod upgraded;
 pub use body::{Body, BytesFuture, TextFuture};
 pub use call::Call;
 pub use client::{Client, platform_root_certificates};
+pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use net::{BoxFuture, Net};
 pub use upgraded::Upgraded;

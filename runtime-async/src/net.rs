@@ -35,6 +35,29 @@ pub trait Net: Send + Sync + 'static {
     ) -> Poll<io::Result<usize>>;
     /// True if a pooled socket is still open with nothing unread; must not wait.
     fn is_healthy(socket: &Self::Socket) -> bool;
+    /// The socket goes idle in the pool: watching it for readability starts afresh (a runtime
+    /// whose readiness is per-registration makes a new one here).
+    fn start_idle(socket: &mut Self::Socket) {
+        let _ = socket;
+    }
+    /// The socket leaves the pool for a call: the idle watch ends, so the pool's cleanup task
+    /// is not woken by the call's own traffic (a runtime that keeps several wakers per socket
+    /// drops the cleanup's here).
+    fn end_idle(socket: &mut Self::Socket) {
+        let _ = socket;
+    }
+    /// Ready once something happened on an idle socket since [`start_idle`](Net::start_idle):
+    /// bytes arrived, the peer closed it, an error. `Pending` registers `cx`'s waker for that.
+    /// Answered from the reactor's readiness: no system call when nothing happened (a
+    /// readiness left over from the last read may answer `Ready`; the caller then checks with
+    /// [`is_healthy`](Net::is_healthy)).
+    fn poll_idle(socket: &mut Self::Socket, cx: &mut Context<'_>) -> Poll<()>;
+    /// Runs `future` in the background on the runtime (the pool's cleanup task).
+    fn spawn(future: BoxFuture<()>);
+    /// Runs a blocking function (a caller's resolver) off the runtime's threads.
+    fn unblock(
+        f: Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
+    ) -> BoxFuture<io::Result<Vec<SocketAddr>>>;
     /// The runtime's monotonic clock (a runtime may pause it in tests).
     fn now() -> std::time::Instant;
     /// A timer firing at `at`.

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use wayfarer_core::driver::Driver;
 use wayfarer_core::{CollectBody, Error, Headers};
 
+use crate::dispatcher::Slot;
 use crate::driver::{self, Blocking, Exec, lock};
 
 /// A response body, streamed from the connection as it is read.
@@ -20,6 +21,8 @@ pub struct Body {
     done: bool,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
+    /// The call's place among the dispatcher's running calls, given up at the end.
+    slot: Option<Slot>,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -39,6 +42,7 @@ impl Body {
             kind: Kind::Owned(driver),
             done: false,
             charset: None,
+            slot: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Body {
             kind: Kind::Shared(exec),
             done: false,
             charset: None,
+            slot: None,
         }
     }
 
@@ -55,6 +60,14 @@ impl Body {
             kind: Kind::Custom(body),
             done: false,
             charset: None,
+            slot: None,
+        }
+    }
+
+    /// Keeps the call's dispatcher slot until the body ends or is dropped.
+    pub(crate) fn hold(&mut self, slot: Option<Slot>) {
+        if slot.is_some() {
+            self.slot = slot;
         }
     }
 
@@ -90,6 +103,7 @@ impl Body {
                     kind,
                     done: false,
                     charset: None,
+                    slot: self.slot.take(),
                 };
                 Some(wayfarer_core::Body::from_reader(other, None))
             }
@@ -181,6 +195,7 @@ impl Body {
         };
         if n == 0 && !buf.is_empty() {
             self.done = true;
+            self.slot = None;
         }
         Ok(n)
     }

@@ -1,33 +1,115 @@
-//! A call: one request, ready to execute once.
+//! A call: one request, run once, synchronously ([`Call::execute`]) or on the dispatcher's
+//! threads ([`Call::enqueue`]).
 
 use std::fmt;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
 
 use wayfarer_core::driver::{Driver, Step};
-use wayfarer_core::{Error, Request};
+use wayfarer_core::{Error, Method, Request, Url};
 
 use crate::Response;
 use crate::body::Body;
 use crate::client::Inner;
+use crate::dispatcher::Slot;
 use crate::driver::{Blocking, Exec, next_step};
 use crate::interceptor;
 
-/// A prepared request. It runs once, with [`Call::execute`]; it can be canceled from any
-/// thread, before or during execution, with [`Call::cancel`].
+/// A prepared request. It runs once, with [`Call::execute`] on the calling thread or
+/// [`Call::enqueue`] on the dispatcher's threads; it can be canceled from any thread, before
+/// or during execution, with [`Call::cancel`].
+///
+/// The [`Dispatcher`](crate::Dispatcher)'s lists hand out `Call`s too: they are the same calls
+/// (canceling one cancels the call), not fresh copies.
 pub struct Call {
-    inner: Arc<Inner>,
-    request: Mutex<Option<Request>>,
-    cancel: Arc<CancelState>,
+    pub(crate) shared: Arc<CallShared>,
 }
 
-/// Shared between a call and whoever may cancel it.
+/// Everything about one call, shared by its handles, the dispatcher and the transport.
+pub(crate) struct CallShared {
+    pub(crate) inner: Arc<Inner>,
+    request: Mutex<Option<Request>>,
+    method: Method,
+    /// The request's URL, kept for enqueued calls only: an executed call must not pay for a
+    /// copy (the dispatcher counts it, nothing looks at its URL).
+    url: OnceLock<Url>,
+    executed: AtomicBool,
+    pub(crate) cancel: CancelState,
+    /// What to do with the result of an enqueued call.
+    callback: Mutex<Option<BoxedCallback>>,
+}
+
+impl CallShared {
+    /// Keeps a copy of the request's URL (see `url`) and returns its host, the dispatcher's
+    /// per-host key.
+    pub(crate) fn keep_url(&self) -> String {
+        let request = self.request.lock().unwrap_or_else(|p| p.into_inner());
+        let url = match request.as_ref() {
+            Some(request) => self.url.get_or_init(|| request.url().clone()),
+            None => return String::new(),
+        };
+        url.host_str().unwrap_or_default().to_owned()
+    }
+}
+
+type BoxedCallback = Box<dyn FnOnce(&Call, Result<Response, Error>) + Send>;
+
+/// What a call's owner hears when an enqueued call ends (OkHttp's `Callback`): exactly one of
+/// its methods runs, once, on a dispatcher thread.
+///
+/// A closure taking the call and the result is a `Callback`:
+///
+/// ```no_run
+/// use wayfarer_blocking::{Client, Request};
+///
+/// let client = Client::new();
+/// let call = client.new_call(Request::get("http://example.com/").build()?);
+/// call.enqueue(|_call: &wayfarer_blocking::Call, result: Result<wayfarer_blocking::Response, _>| {
+///     match result {
+///         Ok(response) => println!("{}", response.status()),
+///         Err(e) => eprintln!("{e}"),
+///     }
+/// });
+/// # Ok::<(), wayfarer_blocking::Error>(())
+/// ```
+pub trait Callback: Send + 'static {
+    /// The response head arrived. The call counts as running until its body has been read
+    /// (or dropped), here or later on another thread.
+    fn on_response(self, call: &Call, response: Response);
+
+    /// The call failed (canceled, timed out, could not connect...).
+    fn on_failure(self, call: &Call, error: Error);
+}
+
+impl<F> Callback for F
+where
+    F: FnOnce(&Call, Result<Response, Error>) + Send + 'static,
+{
+    fn on_response(self, call: &Call, response: Response) {
+        self(call, Ok(response));
+    }
+
+    fn on_failure(self, call: &Call, error: Error) {
+        self(call, Err(error));
+    }
+}
+
+/// How a call is canceled from another thread: a flag, the socket a blocked read or write is
+/// waiting on, and the thread parked waiting for anything else.
 #[derive(Debug, Default)]
 pub(crate) struct CancelState {
     canceled: AtomicBool,
-    /// The socket in use, so a cancel can interrupt a blocked read or write.
+    /// The socket in use, so a cancel can interrupt a blocked connect, read or write.
     socket: Mutex<Option<Arc<TcpStream>>>,
+    /// The thread parked on something other than a socket (a name lookup, a request body
+    /// stream), so a cancel can wake it.
+    parked: Mutex<Option<Thread>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl CancelState {
@@ -39,7 +121,7 @@ impl CancelState {
     /// raced with this sees either the old socket or the new one, never a pooled socket that
     /// another call now owns.
     pub(crate) fn set_socket(&self, socket: Option<Arc<TcpStream>>) {
-        let mut slot = self.socket.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = lock(&self.socket);
         if self.is_canceled() {
             if let Some(s) = &socket {
                 let _ = s.shutdown(Shutdown::Both);
@@ -48,11 +130,18 @@ impl CancelState {
         *slot = socket;
     }
 
-    fn cancel(&self) {
+    /// Records the thread about to park (None once it is back), so a cancel wakes it.
+    pub(crate) fn set_parked(&self, thread: Option<Thread>) {
+        *lock(&self.parked) = thread;
+    }
+
+    pub(crate) fn cancel(&self) {
         self.canceled.store(true, Ordering::Release);
-        let slot = self.socket.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(socket) = slot.as_ref() {
+        if let Some(socket) = lock(&self.socket).as_ref() {
             let _ = socket.shutdown(Shutdown::Both);
+        }
+        if let Some(thread) = lock(&self.parked).as_ref() {
+            thread.unpark();
         }
     }
 }
@@ -60,64 +149,131 @@ impl CancelState {
 impl Call {
     pub(crate) fn new(inner: Arc<Inner>, request: Request) -> Call {
         Call {
-            inner,
-            request: Mutex::new(Some(request)),
-            cancel: Arc::new(CancelState::default()),
+            shared: Arc::new(CallShared {
+                inner,
+                method: request.method(),
+                url: OnceLock::new(),
+                request: Mutex::new(Some(request)),
+                executed: AtomicBool::new(false),
+                cancel: CancelState::default(),
+                callback: Mutex::new(None),
+            }),
         }
     }
 
     /// Sends the request and waits for the response head, on this thread. The body is read
     /// from the returned response as the caller wants it.
     ///
+    /// The call counts among the dispatcher's running calls until its body is read or
+    /// dropped, but is never held back by its limits (as in OkHttp).
+    ///
     /// A call runs once: executing it again fails with
     /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput).
     pub fn execute(&self) -> Result<Response, Error> {
-        let request = self
-            .request
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        if self.shared.executed.swap(true, Ordering::AcqRel) {
+            return Err(already_executed());
+        }
+        let mut slot = Some(self.shared.inner.dispatcher.executed(&self.shared));
+        self.run(&mut slot)
+    }
+
+    /// Queues the call on the client's [`Dispatcher`](crate::Dispatcher): it runs on a
+    /// dispatcher thread as soon as the limits allow (at most 64 calls at once, 5 per host, by
+    /// default), and `callback` hears the outcome there.
+    ///
+    /// A call runs once: enqueueing a call that already ran reports
+    /// [`ErrorKind::InvalidInput`](wayfarer_core::ErrorKind::InvalidInput) to `on_failure`, on
+    /// this thread.
+    pub fn enqueue(&self, callback: impl Callback) {
+        let callback: BoxedCallback = Box::new(move |call, result| match result {
+            Ok(response) => callback.on_response(call, response),
+            Err(e) => callback.on_failure(call, e),
+        });
+        if self.shared.executed.swap(true, Ordering::AcqRel) {
+            return callback(self, Err(already_executed()));
+        }
+        *lock(&self.shared.callback) = Some(callback);
+        let host = self.shared.keep_url();
+        self.shared
+            .inner
+            .dispatcher
+            .enqueue(self.shared.clone(), host);
+    }
+
+    /// Runs the call; on success the dispatcher slot moves into the response body.
+    fn run(&self, slot: &mut Option<Slot>) -> Result<Response, Error> {
+        let request = lock(&self.shared.request)
             .take()
-            .ok_or_else(|| Error::invalid_input("this call was already executed"))?;
-        let inner = self.inner.clone();
+            .ok_or_else(already_executed)?;
+        let inner = self.shared.inner.clone();
         let now = inner.now();
         let call = inner.core.start_call(now, request);
-        let transport = Blocking::new(inner.clone(), self.cancel.clone());
+        let transport = Blocking::new(inner.clone(), self.shared.clone());
         let mut driver = Driver::new(call, transport, inner.core.config());
-        if !interceptor::any_closures(inner.core.config()) {
+        let mut response = if !interceptor::any_closures(inner.core.config()) {
             // The common case: nothing but this thread ever touches the call, so the body
             // owns the driver outright.
-            return match next_step(&mut driver)? {
+            match next_step(&mut driver)? {
                 Step::Response(head) => {
                     driver.settle();
                     let charset = head.charset();
-                    Ok(head.with_body(Body::owned(driver).with_charset(charset)))
+                    head.with_body(Body::owned(driver).with_charset(charset))
                 }
-                other => Err(unexpected(&other)),
-            };
-        }
-        let exec: Exec = Arc::new(Mutex::new(driver));
-        interceptor::run(&exec)
+                other => return Err(unexpected(&other)),
+            }
+        } else {
+            let exec: Exec = Arc::new(Mutex::new(driver));
+            interceptor::run(&exec)?
+        };
+        response.body_mut().hold(slot.take());
+        Ok(response)
     }
 
     /// Cancels the call: a running `execute` or body read fails with
-    /// [`ErrorKind::Canceled`](wayfarer_core::ErrorKind::Canceled), and a call not yet
-    /// executed fails as soon as it is.
+    /// [`ErrorKind::Canceled`](wayfarer_core::ErrorKind::Canceled), whatever it is waiting for
+    /// (a name lookup, a connect, the TLS handshake, a write, the response), and a call not yet
+    /// run fails as soon as it runs. Its sockets are closed and its dispatcher slot freed.
     pub fn cancel(&self) {
-        self.cancel.cancel();
+        self.shared.inner.dispatcher.cancel(&self.shared);
     }
 
     /// True once [`cancel`](Self::cancel) was called.
     pub fn is_canceled(&self) -> bool {
-        self.cancel.is_canceled()
+        self.shared.cancel.is_canceled()
     }
 
-    /// True once [`execute`](Self::execute) was called.
+    /// True once [`execute`](Self::execute) or [`enqueue`](Self::enqueue) was called.
     pub fn is_executed(&self) -> bool {
-        self.request
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none()
+        self.shared.executed.load(Ordering::Acquire)
     }
+
+    /// The request's method.
+    pub fn method(&self) -> &Method {
+        &self.shared.method
+    }
+
+    /// The request's URL, for a call that was enqueued (as the dispatcher's lists hold);
+    /// `None` for one that was only executed or not yet run.
+    pub fn url(&self) -> Option<&Url> {
+        self.shared.url.get()
+    }
+}
+
+/// Runs an enqueued call on a dispatcher thread and tells its callback.
+pub(crate) fn run_enqueued(shared: Arc<CallShared>, slot: Slot) {
+    let call = Call { shared };
+    let callback = lock(&call.shared.callback).take();
+    let mut slot = Some(slot);
+    let result = call.run(&mut slot);
+    if let Some(callback) = callback {
+        callback(&call, result);
+    }
+    // A failed call frees its slot only now, after its callback (as OkHttp does).
+    drop(slot);
+}
+
+fn already_executed() -> Error {
+    Error::invalid_input("this call was already executed")
 }
 
 /// The error for a step the chain should not produce at that point.
@@ -131,6 +287,10 @@ pub(crate) fn unexpected(step: &Step) -> Error {
 impl fmt::Debug for Call {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
+            .field("method", self.method())
+            // No query: secrets in it never reach a log line.
+            .field("host", &self.url().and_then(Url::host_str))
+            .field("path", &self.url().map(Url::path))
             .field("executed", &self.is_executed())
             .field("canceled", &self.is_canceled())
             .finish()

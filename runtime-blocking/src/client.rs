@@ -1,4 +1,4 @@
-//! The blocking client: shared configuration and connection pool.
+//! The blocking client: shared configuration, connection pool and dispatcher.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,10 +7,12 @@ use std::time::SystemTime;
 use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request};
 
 use crate::call::Call;
+use crate::cleanup::Cleaner;
+use crate::dispatcher::Dispatcher;
 use crate::socket::Socket;
 
 /// An HTTP client. Build it once and share it (it is cheap to clone): calls made through clones
-/// share one connection pool.
+/// share one connection pool and one dispatcher.
 ///
 /// ```no_run
 /// use wayfarer_blocking::{Client, Request};
@@ -21,6 +23,13 @@ use crate::socket::Socket;
 /// println!("{} {}", response.status(), response.text()?);
 /// # Ok::<(), wayfarer_blocking::Error>(())
 /// ```
+///
+/// # Connections
+///
+/// Idle connections are kept for reuse (5 for 5 minutes by default; see
+/// [`ClientBuilder::max_idle_connections`] and [`ClientBuilder::keep_alive`]). A thread
+/// started with the pool's first connection closes each one when its keep-alive ends, or as
+/// soon as the server closes it or sends it anything unasked, and ends when the pool is empty.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
@@ -28,8 +37,12 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) core: wayfarer_core::Client<Socket>,
-    /// Monotonic time is measured from here.
-    epoch: std::time::Instant,
+    /// Monotonic time is measured from here (the same instant for every client sharing a
+    /// pool).
+    pub(crate) epoch: std::time::Instant,
+    pub(crate) dispatcher: Dispatcher,
+    /// The pool's cleanup thread (shared with the pool).
+    pub(crate) cleaner: Arc<Cleaner>,
 }
 
 impl Inner {
@@ -39,10 +52,18 @@ impl Inner {
             SystemTime::now(),
         )
     }
+
+    /// Starts the pool's cleanup thread when the pool asked for it.
+    pub(crate) fn start_cleanup(&self, start: bool) {
+        if start {
+            self.cleaner.start(self.core.pool().downgrade(), self.epoch);
+        }
+    }
 }
 
 impl Client {
-    /// A client with the default settings (10 s timeouts, 5 idle connections kept 5 minutes).
+    /// A client with the default settings (10 s timeouts, 5 idle connections kept 5 minutes,
+    /// 64 calls at once, 5 per host).
     pub fn new() -> Client {
         Client::from(Config::default())
     }
@@ -63,13 +84,34 @@ impl Client {
         ClientBuilder::new()
     }
 
+    /// A builder with this client's settings whose client shares this one's connection pool
+    /// and dispatcher (OkHttp's `newBuilder()`): the way to make a client that differs in a
+    /// setting or two without opening connections of its own. Changing the pool or dispatcher
+    /// settings in it gives the new client its own pool or dispatcher instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wayfarer_blocking::Client;
+    ///
+    /// let client = Client::new();
+    /// let patient = client.new_builder().read_timeout(Duration::from_secs(60)).build()?;
+    /// assert_eq!(patient.config().read_timeout(), Some(Duration::from_secs(60)));
+    /// patient.dispatcher().set_max_requests(10)?;
+    /// assert_eq!(client.dispatcher().max_requests(), 10, "one dispatcher");
+    /// # Ok::<(), wayfarer_blocking::Error>(())
+    /// ```
+    pub fn new_builder(&self) -> ClientBuilder<Client> {
+        ClientBuilder::derive(self.config(), self.inner.clone())
+    }
+
     /// The settings.
     pub fn config(&self) -> &Config {
         self.inner.core.config()
     }
 
-    /// A client with other settings that shares this one's connection pool (OkHttp's
-    /// `client.newBuilder()...build()`); the pool keeps its own size and keep-alive. A pooled
+    /// A client with other settings that shares this one's connection pool and dispatcher
+    /// whatever `config` says about them (the pool keeps its own size and keep-alive, the
+    /// dispatcher its limits). A pooled
     /// connection is only handed to a client whose TLS settings are those it was made with.
     ///
     /// ```
@@ -85,21 +127,39 @@ impl Client {
             inner: Arc::new(Inner {
                 core: self.inner.core.with_config(config),
                 epoch: self.inner.epoch,
+                dispatcher: self.inner.dispatcher.clone(),
+                cleaner: self.inner.cleaner.clone(),
             }),
         }
     }
 
-    /// Prepares a call; nothing is sent until [`Call::execute`].
+    /// Prepares a call; nothing is sent until [`Call::execute`] or [`Call::enqueue`].
     pub fn new_call(&self, request: Request) -> Call {
         Call::new(self.inner.clone(), request)
     }
 
-    /// Number of idle connections in the pool.
-    pub fn idle_connection_count(&self) -> usize {
-        self.inner.core.idle_connection_count()
+    /// The dispatcher: enqueued calls' limits and queues, running calls, `cancel_all`.
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.inner.dispatcher
     }
 
-    /// Closes every idle pooled connection.
+    /// Number of idle connections in the pool.
+    pub fn idle_count(&self) -> usize {
+        self.inner.core.pool().idle_count()
+    }
+
+    /// Number of idle connections in the pool (the same as [`Client::idle_count`]).
+    pub fn idle_connection_count(&self) -> usize {
+        self.idle_count()
+    }
+
+    /// Number of connections, in use and idle.
+    pub fn connection_count(&self) -> usize {
+        self.inner.core.pool().connection_count()
+    }
+
+    /// Closes every idle pooled connection; connections in use are closed when their calls
+    /// are done with them.
     pub fn evict_all(&self) {
         self.inner.core.evict_all();
     }
@@ -112,12 +172,44 @@ impl Default for Client {
 }
 
 impl From<Config> for Client {
-    fn from(config: Config) -> Client {
-        Client {
-            inner: Arc::new(Inner {
+    fn from(mut config: Config) -> Client {
+        let base = config
+            .take_shared_state()
+            .and_then(|state| state.downcast::<Inner>().ok());
+        let inner = match base {
+            None => Inner {
+                dispatcher: Dispatcher::new(config.max_requests(), config.max_requests_per_host()),
                 core: wayfarer_core::Client::new(config),
                 epoch: std::time::Instant::now(),
-            }),
+                cleaner: Arc::default(),
+            },
+            Some(base) => {
+                let base_config = base.core.config();
+                let dispatcher = if (config.max_requests(), config.max_requests_per_host())
+                    == (
+                        base_config.max_requests(),
+                        base_config.max_requests_per_host(),
+                    ) {
+                    base.dispatcher.clone()
+                } else {
+                    Dispatcher::new(config.max_requests(), config.max_requests_per_host())
+                };
+                let core = base.core.derive(config);
+                let cleaner = if core.pool().same_pool(base.core.pool()) {
+                    base.cleaner.clone()
+                } else {
+                    Arc::default()
+                };
+                Inner {
+                    core,
+                    epoch: base.epoch,
+                    dispatcher,
+                    cleaner,
+                }
+            }
+        };
+        Client {
+            inner: Arc::new(inner),
         }
     }
 }

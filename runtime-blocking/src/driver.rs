@@ -17,25 +17,39 @@ use std::time::Duration;
 use wayfarer_core::driver::{Driver, Step, Transport};
 use wayfarer_core::{Address, ConnId, Connection, Error, Instant, Now};
 
-use crate::call::CancelState;
+use crate::call::{CallShared, CancelState};
 use crate::client::Inner;
 use crate::socket::Socket;
 
 /// The blocking runtime's transport for one call.
 pub(crate) struct Blocking {
     inner: Arc<Inner>,
-    cancel: Arc<CancelState>,
+    call: Arc<CallShared>,
     /// A body a closure interceptor returned instead of the call's, on its way up the chain.
     replacement: Option<wayfarer_core::Body>,
+    /// The name lookup in flight on a dispatcher thread.
+    lookup: Option<Arc<Lookup>>,
+}
+
+/// A name lookup's answer, filled in by the dispatcher thread that runs it.
+#[derive(Default)]
+struct Lookup {
+    result: Mutex<Option<io::Result<Vec<SocketAddr>>>>,
+    waker: Mutex<Option<Waker>>,
 }
 
 impl Blocking {
-    pub(crate) fn new(inner: Arc<Inner>, cancel: Arc<CancelState>) -> Blocking {
+    pub(crate) fn new(inner: Arc<Inner>, call: Arc<CallShared>) -> Blocking {
         Blocking {
             inner,
-            cancel,
+            call,
             replacement: None,
+            lookup: None,
         }
+    }
+
+    fn cancel(&self) -> &CancelState {
+        &self.call.cancel
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
@@ -77,11 +91,44 @@ impl Transport for Blocking {
 
     fn poll_resolve(
         &mut self,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         host: &str,
         port: u16,
     ) -> Poll<io::Result<Vec<SocketAddr>>> {
-        Poll::Ready((host, port).to_socket_addrs().map(Iterator::collect))
+        // The lookup runs on a dispatcher thread while this one waits, so that a cancel can
+        // end the wait: a thread blocked in the resolver could not be interrupted.
+        let lookup = self.lookup.get_or_insert_with(|| {
+            let lookup = Arc::new(Lookup::default());
+            let answer = lookup.clone();
+            let dns = self.inner.core.config().dns().cloned();
+            let host = host.to_owned();
+            self.inner.dispatcher.workers().execute(move || {
+                let result = match dns {
+                    Some(dns) => dns.lookup(&host).map(|ips| {
+                        ips.into_iter()
+                            .map(|ip| SocketAddr::new(ip, port))
+                            .collect()
+                    }),
+                    None => (host.as_str(), port)
+                        .to_socket_addrs()
+                        .map(Iterator::collect),
+                };
+                *lock_mutex(&answer.result) = Some(result);
+                if let Some(waker) = lock_mutex(&answer.waker).take() {
+                    waker.wake();
+                }
+            });
+            lookup
+        });
+        *lock_mutex(&lookup.waker) = Some(cx.waker().clone());
+        let result = lock_mutex(&lookup.result).take();
+        match result {
+            Some(result) => {
+                self.lookup = None;
+                Poll::Ready(result)
+            }
+            None => Poll::Pending,
+        }
     }
 
     fn poll_connect(
@@ -92,7 +139,13 @@ impl Transport for Blocking {
         deadline: Option<Instant>,
     ) -> Poll<io::Result<Socket>> {
         let now = self.inner.now();
-        Poll::Ready(remaining(deadline, now).and_then(|t| Socket::connect(addr, t)))
+        let cancel = &self.call.cancel;
+        let result = remaining(deadline, now)
+            .and_then(|t| Socket::connect(addr, t, |handle| cancel.set_socket(Some(handle))));
+        if result.is_err() {
+            cancel.set_socket(None);
+        }
+        Poll::Ready(result)
     }
 
     fn poll_write(
@@ -134,16 +187,31 @@ impl Transport for Blocking {
     }
 
     fn release(&mut self, now: Instant, conn: Connection, socket: Socket) {
-        self.inner.core.release(now, conn, socket);
+        let start = self.inner.core.pool().release(now, conn, socket);
+        self.inner.start_cleanup(start);
+        self.inner.cleaner.on_release(now);
+    }
+
+    fn register(&mut self, conn: &Connection) {
+        let start = self.inner.core.pool().register(conn);
+        self.inner.start_cleanup(start);
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        self.inner.core.pool().forget(conn);
     }
 
     fn poll_canceled(&mut self, _cx: &mut Context<'_>) -> bool {
-        self.cancel.is_canceled()
+        self.cancel().is_canceled()
     }
 
     fn on_socket(&mut self, socket: &Socket, in_use: bool) {
-        self.cancel.set_socket(in_use.then(|| socket.handle()));
+        self.cancel().set_socket(in_use.then(|| socket.handle()));
     }
+}
+
+fn lock_mutex<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A call in progress: the core's driver over the blocking transport, shared between the
@@ -171,8 +239,8 @@ thread_local! {
 }
 
 /// Runs `poll` on this thread until it is ready. Socket operations never return `Pending`
-/// here; only an async request body stream does, and its waker unparks this thread. A cancel
-/// from another thread is noticed before every attempt.
+/// here; only a name lookup and an async request body stream do, and their wakers unpark this
+/// thread. A cancel from another thread unparks it too, and is noticed before every attempt.
 pub(crate) fn block_on<T>(
     driver: &mut Driver<Blocking>,
     mut poll: impl FnMut(&mut Driver<Blocking>, &mut Context<'_>) -> Poll<T>,
@@ -183,13 +251,19 @@ pub(crate) fn block_on<T>(
             if let Poll::Ready(r) = poll(driver, &mut cx) {
                 return r;
             }
-            match driver.call().poll_timeout() {
-                Some(deadline) => {
-                    let now = driver.transport_mut().now();
-                    thread::park_timeout(deadline - now.mono);
+            let call = driver.transport().call.clone();
+            call.cancel.set_parked(Some(thread::current()));
+            // A cancel that came before the line above did not see this thread: look again.
+            if !call.cancel.is_canceled() {
+                match driver.call().poll_timeout() {
+                    Some(deadline) => {
+                        let now = driver.transport_mut().now();
+                        thread::park_timeout(deadline - now.mono);
+                    }
+                    None => thread::park(),
                 }
-                None => thread::park(),
             }
+            call.cancel.set_parked(None);
         }
     })
 }

@@ -2,9 +2,11 @@
 //!
 //! Each call runs on the thread that executes it: `execute()` drives the sans-IO core
 //! (`wayfarer-core`) over `std::net` sockets until the response head arrives, and reading the
-//! body drives it further. There is no background thread and no hand-off between threads, so a
-//! keep-alive request costs one `write` and one `read` system call. Connections are pooled per
-//! client and shared by every thread that uses it.
+//! body drives it further. There is no hand-off between threads, so a keep-alive request costs
+//! one `write` and one `read` system call. Connections are pooled per client and shared by
+//! every thread that uses it; a thread that exists only while the pool holds connections closes
+//! them when their keep-alive ends (see [`Client`]). [`Call::enqueue`] runs a call on the
+//! [`Dispatcher`]'s threads instead and reports to a [`Callback`].
 //!
 //! ```no_run
 //! use std::io::Read;
@@ -30,19 +32,23 @@
 
 mod body;
 mod call;
+mod cleanup;
 mod client;
+mod dispatcher;
 mod driver;
 mod interceptor;
 mod socket;
 mod upgraded;
+mod workers;
 
 pub use body::Body;
-pub use call::Call;
+pub use call::{Call, Callback};
 pub use client::{Client, platform_root_certificates};
+pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use upgraded::Upgraded;
 pub use wayfarer_core::{
-    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
+    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
     ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
     RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };

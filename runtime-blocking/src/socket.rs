@@ -21,14 +21,26 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    pub(crate) fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<Socket> {
-        let stream = match timeout {
-            Some(t) => TcpStream::connect_timeout(&addr, t)?,
-            None => TcpStream::connect(addr)?,
-        };
+    /// Connects to `addr`. The socket exists before the connect starts and is handed to
+    /// `publish` then, so a cancel from another thread can shut it down and end the connect.
+    pub(crate) fn connect(
+        addr: SocketAddr,
+        timeout: Option<Duration>,
+        publish: impl FnOnce(Arc<TcpStream>),
+    ) -> io::Result<Socket> {
+        let domain = socket2::Domain::for_address(addr);
+        let raw =
+            socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+        let stream = Arc::new(TcpStream::from(raw));
+        publish(stream.clone());
+        let socket = socket2::SockRef::from(&*stream);
+        match timeout {
+            Some(t) => socket.connect_timeout(&addr.into(), t)?,
+            None => socket.connect(&addr.into())?,
+        }
         stream.set_nodelay(true)?;
         Ok(Socket {
-            stream: Arc::new(stream),
+            stream,
             read_timeout: None,
             write_timeout: None,
         })

@@ -19,21 +19,25 @@
 //! ```
 //!
 //! Names are resolved with the system resolver on the `blocking` thread pool (async-net);
-//! timeouts are async-io timers armed from the core's deadlines, one per call.
+//! timeouts are async-io timers armed from the core's deadlines, one per call. Without an
+//! executor to spawn on, the pool's cleanup task runs on a thread of its own, which exists only
+//! while the pool holds connections.
 
+use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use async_net::TcpStream;
+use async_io::{Async, ReadableOwned};
 use futures_io::{AsyncRead, AsyncWrite};
 use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
 pub use wayfarer_core::{
-    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
+    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
     ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
     RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
@@ -46,6 +50,8 @@ pub use wayfarer_core::Body as RequestBody;
 pub type Client = wayfarer_async::Client<Smol>;
 /// A prepared request; see [`wayfarer_async::Call`].
 pub type Call = wayfarer_async::Call<Smol>;
+/// Limits and queues of enqueued calls; see [`wayfarer_async::Dispatcher`].
+pub type Dispatcher = wayfarer_async::Dispatcher<Smol>;
 /// A response body read inside the task that polls it; see [`wayfarer_async::Body`].
 pub type Body = wayfarer_async::Body<Smol>;
 /// A connection that switched protocols (`101`); see [`wayfarer_async::Upgraded`].
@@ -80,48 +86,100 @@ where
     wayfarer_async::interceptor(f)
 }
 
+/// A TCP socket on async-io's reactor, as the driver keeps it.
+///
+/// While it is idle in the pool it also holds a registration for readability, so bytes or a
+/// close arriving then wake the pool's cleanup task.
+pub struct SmolSocket {
+    io: Arc<Async<TcpStream>>,
+    /// The readability watch of this idle period, if one started.
+    idle: Option<ReadableOwned<TcpStream>>,
+}
+
+impl fmt::Debug for SmolSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmolSocket")
+            .field("io", self.io.get_ref())
+            .finish_non_exhaustive()
+    }
+}
+
 /// async-net's sockets and resolver and async-io's timers, for the shared async driver.
 #[derive(Debug, Clone, Copy)]
 pub struct Smol;
 
 impl wayfarer_async::Net for Smol {
-    type Socket = TcpStream;
+    type Socket = SmolSocket;
     type Timer = async_io::Timer;
 
     fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
         Box::pin(async move { async_net::resolve((host.as_str(), port)).await })
     }
 
-    fn connect(addr: SocketAddr) -> BoxFuture<io::Result<TcpStream>> {
+    fn connect(addr: SocketAddr) -> BoxFuture<io::Result<SmolSocket>> {
         Box::pin(async move {
-            let socket = TcpStream::connect(addr).await?;
-            socket.set_nodelay(true)?;
-            Ok(socket)
+            let io = Async::<TcpStream>::connect(addr).await?;
+            io.get_ref().set_nodelay(true)?;
+            Ok(SmolSocket {
+                io: Arc::new(io),
+                idle: None,
+            })
         })
     }
 
     fn poll_read(
-        socket: &mut TcpStream,
+        socket: &mut SmolSocket,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(socket).poll_read(cx, buf)
+        Pin::new(&mut &*socket.io).poll_read(cx, buf)
     }
 
     fn poll_write(
-        socket: &mut TcpStream,
+        socket: &mut SmolSocket,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(socket).poll_write(cx, buf)
+        Pin::new(&mut &*socket.io).poll_write(cx, buf)
     }
 
-    fn is_healthy(socket: &TcpStream) -> bool {
+    fn is_healthy(socket: &SmolSocket) -> bool {
         // A peek that would block means: still open, nothing unsolicited waiting.
         let mut cx = Context::from_waker(Waker::noop());
         let mut byte = [0u8; 1];
-        let peek = socket.peek(&mut byte);
+        let peek = socket.io.peek(&mut byte);
         std::pin::pin!(peek).poll(&mut cx).is_pending()
+    }
+
+    fn start_idle(socket: &mut SmolSocket) {
+        // async-io's readiness is per registration: a fresh one for this idle period. The last
+        // one stays registered until now, so the read that ended the response found interest
+        // already armed and made no system call of its own.
+        socket.idle = Some(socket.io.clone().readable_owned());
+    }
+
+    fn end_idle(socket: &mut SmolSocket) {
+        // Dropping the watch removes the cleanup task's waker from the socket's source.
+        socket.idle = None;
+    }
+
+    fn poll_idle(socket: &mut SmolSocket, cx: &mut Context<'_>) -> Poll<()> {
+        let watch = socket
+            .idle
+            .get_or_insert_with(|| socket.io.clone().readable_owned());
+        Pin::new(watch).poll(cx).map(|_| ())
+    }
+
+    fn spawn(future: BoxFuture<()>) {
+        let _ = std::thread::Builder::new()
+            .name("wayfarer-pool".into())
+            .spawn(move || async_io::block_on(future));
+    }
+
+    fn unblock(
+        f: Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
+    ) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        Box::pin(blocking::unblock(f))
     }
 
     fn now() -> std::time::Instant {

@@ -2,7 +2,9 @@
 //!
 //! A call's future drives the sans-IO core (`wayfarer-core`) on a tokio socket inside the task
 //! that awaits it: no connection task is spawned and nothing is handed across threads per
-//! request. Concurrent calls share only the client's connection pool.
+//! request. Concurrent calls share only the client's connection pool and dispatcher; one task,
+//! spawned on the runtime while the pool holds connections, closes them when their keep-alive
+//! ends.
 //!
 //! ```no_run
 //! use wayfarer_tokio::{Client, Request};
@@ -39,7 +41,7 @@ use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
 pub use wayfarer_core::{
-    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
+    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
     ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
     RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
@@ -59,6 +61,8 @@ pub use wayfarer_core::Body as RequestBody;
 pub type Client = wayfarer_async::Client<Tokio>;
 /// A prepared request; see [`wayfarer_async::Call`].
 pub type Call = wayfarer_async::Call<Tokio>;
+/// Limits and queues of enqueued calls; see [`wayfarer_async::Dispatcher`].
+pub type Dispatcher = wayfarer_async::Dispatcher<Tokio>;
 /// A response body read inside the task that polls it; see [`wayfarer_async::Body`].
 pub type Body = wayfarer_async::Body<Tokio>;
 /// A connection that switched protocols (`101`); see [`wayfarer_async::Upgraded`].
@@ -143,6 +147,44 @@ impl wayfarer_async::Net for Tokio {
         let mut byte = [0u8; 1];
         let mut buf = ReadBuf::new(&mut byte);
         socket.poll_peek(&mut cx, &mut buf).is_pending()
+    }
+
+    fn poll_idle(socket: &mut TcpStream, cx: &mut Context<'_>) -> Poll<()> {
+        // tokio clears read readiness when a read comes back short, so after a response this is
+        // pending until something new arrives; no system call either way.
+        socket.poll_read_ready(cx).map(|_| ())
+    }
+
+    fn spawn(future: BoxFuture<()>) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn(future)),
+            // Outside a runtime (a socket made in one, polled from elsewhere): a small runtime
+            // of its own on a thread, which ends with the task.
+            Err(_) => {
+                let _ = std::thread::Builder::new()
+                    .name("wayfarer-pool".into())
+                    .spawn(move || {
+                        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            rt.block_on(future);
+                        }
+                    });
+            }
+        }
+    }
+
+    fn unblock(
+        f: Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
+    ) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let task = handle.spawn_blocking(f);
+                Box::pin(async move { task.await.unwrap_or_else(|e| Err(io::Error::other(e))) })
+            }
+            Err(_) => Box::pin(std::future::ready(f())),
+        }
     }
 
     fn now() -> std::time::Instant {

@@ -2,6 +2,7 @@
 //! test certificates and the nginx harness.
 
 pub mod certs;
+pub mod holding;
 pub mod nginx;
 pub mod origin;
 pub mod run;

@@ -268,6 +268,17 @@ impl Call {
         self.trailers.as_ref()
     }
 
+    /// The connection `id`, if the call holds it: one being set up (a TLS handshake) or the
+    /// one its exchange runs on. A driver reads it after [`Call::handle_connected`] to tell the
+    /// pool about the new connection ([`SharedPool::register`](crate::SharedPool::register)).
+    pub fn connection(&self, id: ConnId) -> Option<&Connection> {
+        self.finder
+            .as_ref()
+            .and_then(|f| f.conn())
+            .filter(|c| c.id() == id)
+            .or_else(|| self.conn.as_ref().filter(|c| c.id() == id))
+    }
+
     /// True once the call has failed, or finished and given back its connections.
     pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Done | State::Failed)

@@ -113,6 +113,15 @@ impl Finder {
         }
     }
 
+    /// The connection the finder holds (a TLS handshake in progress, a pooled one being
+    /// checked).
+    pub(crate) fn conn(&self) -> Option<&Connection> {
+        match &self.state {
+            State::Handshake(conn) | State::CheckHealth(conn) => Some(conn),
+            _ => None,
+        }
+    }
+
     /// True while a TCP connect is in flight (the call arms the connect timeout).
     pub(crate) fn is_connecting(&self) -> bool {
         matches!(self.state, State::Connect(_))

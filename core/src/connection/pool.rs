@@ -262,6 +262,33 @@ impl<S> ConnectionPool<S> {
         self.idle.drain(..).map(|i| (i.conn, i.socket)).collect()
     }
 
+    /// Removes the idle connections for which `evict` returns true (a driver found bytes or an
+    /// end of stream on their sockets), for the driver to close.
+    pub fn evict_idle_where(
+        &mut self,
+        mut evict: impl FnMut(&Connection, &mut S) -> bool,
+    ) -> Vec<Pooled<S>> {
+        let mut evicted = Vec::new();
+        let mut i = 0;
+        while i < self.idle.len() {
+            let idle = &mut self.idle[i];
+            if evict(&idle.conn, &mut idle.socket) {
+                let idle = self.idle.remove(i);
+                evicted.push((idle.conn, idle.socket));
+            } else {
+                i += 1;
+            }
+        }
+        evicted
+    }
+
+    /// Calls `f` with every idle connection and its socket, longest-idle first.
+    pub fn for_each_idle(&mut self, mut f: impl FnMut(&Connection, &mut S)) {
+        for idle in &mut self.idle {
+            f(&idle.conn, &mut idle.socket);
+        }
+    }
+
     /// When the longest-idle connection expires, if any is idle.
     pub fn next_idle_expiry(&self) -> Option<Instant> {
         self.idle.iter().map(|i| i.since + self.keep_alive).min()
@@ -462,6 +489,25 @@ mod tests {
         // Connections registered afterwards are pooled as usual.
         add(&mut pool, 4, "c", 6);
         assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[test]
+    fn idle_connections_can_be_evicted_by_what_their_sockets_show() {
+        let mut pool = pool(5);
+        add(&mut pool, 1, "a", 0);
+        add(&mut pool, 2, "a", 1);
+        add(&mut pool, 3, "b", 2);
+        let mut seen = Vec::new();
+        pool.for_each_idle(|c, s| seen.push((c.id(), *s)));
+        assert_eq!(seen, [(ConnId(1), 1), (ConnId(2), 2), (ConnId(3), 3)]);
+        let evicted: Vec<u64> = pool
+            .evict_idle_where(|_, s| *s != 2)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(evicted, [1, 3]);
+        assert_eq!((pool.idle_count(), pool.connection_count()), (1, 1));
+        assert_eq!(run(&mut pool, 50), (vec![], Some(101)));
     }
 
     #[test]

@@ -1,0 +1,155 @@
+//! Several URLs in one invocation: one after another, or with `-Z`/`--parallel` several at once,
+//! through the client's dispatcher (OkHttp's `enqueue`).
+//!
+//! Every transfer is enqueued on one client whose dispatcher allows `--parallel-max` calls at
+//! once (1 without `-Z`, so the URLs go one after another), to any host. Each callback reads
+//! its body on a dispatcher thread; this thread writes the outputs in the order the URLs were
+//! given, each as soon as it and the ones before it are done, so output never interleaves.
+//! The command fails with the first failure in that order, after every transfer ran (as curl
+//! goes on with the other transfers).
+
+use std::io::{self, Write};
+use std::sync::mpsc;
+use std::time::SystemTime;
+
+use wayfarer_blocking::{Call, Error, Method, Response};
+
+use crate::args::Args;
+use crate::cookies::CookieEngine;
+use crate::credentials::Credentials;
+use crate::data;
+use crate::exit::{Failure, code};
+use crate::run::{
+    as_received, build_client, build_request, head_bytes, parse_url, prior_responses, write_error,
+};
+
+/// What one transfer produced: what to write, or why it failed.
+type Outcome = Result<Vec<u8>, Failure>;
+
+/// Runs every URL of `args`; see the module docs.
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let cookies = CookieEngine::load(&args.cookie, args.cookie_jar.as_deref(), SystemTime::now())?;
+    let result = transfers(args, &cookies);
+    let saved = cookies.save(SystemTime::now());
+    result.and(saved)
+}
+
+fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
+    let method = match (&args.method, args.head, args.data.is_empty()) {
+        (Some(method), _, _) => method.clone(),
+        (None, true, _) => Method::HEAD,
+        (None, false, false) => Method::POST,
+        (None, false, true) => Method::GET,
+    };
+    let mut requests = Vec::new();
+    for url in args.urls() {
+        let body = (!args.data.is_empty())
+            .then(|| data::form_body(&args.data))
+            .transpose()?;
+        requests.push(build_request(
+            args,
+            cookies.literal(),
+            method.clone(),
+            parse_url(url)?,
+            body,
+        )?);
+    }
+    // -u and the credentials of the first URL go to every transfer, as curl does with -u.
+    let credentials = requests
+        .first()
+        .and_then(|r| Credentials::for_request(r, args.location_trusted));
+    let at_once = if args.parallel {
+        usize::from(args.parallel_max)
+    } else {
+        1
+    };
+    let client = build_client(args, cookies, credentials, None, None)?
+        .new_builder()
+        // Transfers to one host reuse each other's connections.
+        .max_idle_connections(at_once)
+        .max_requests(at_once)
+        .max_requests_per_host(at_once)
+        .build()
+        .map_err(|e| Failure::new(code::UNSUPPORTED_PROTOCOL, e.to_string()))?;
+    let max_redirects = args
+        .follows_redirects()
+        .then(|| args.redirect_limit())
+        .flatten();
+    let (tx, done) = mpsc::channel::<(usize, Outcome)>();
+    let (include, head, fail) = (
+        args.include || args.head,
+        args.head,
+        args.fails_on_http_error(),
+    );
+    for (index, request) in requests.into_iter().enumerate() {
+        let tx = tx.clone();
+        client
+            .new_call(request)
+            .enqueue(move |_: &Call, result: Result<Response, Error>| {
+                let outcome = result
+                    .map_err(|e| Failure::from_call_error(&e, max_redirects))
+                    .and_then(|response| output(response, include, head, fail));
+                let _ = tx.send((index, outcome));
+            });
+    }
+    drop(tx);
+    let mut outcomes: Vec<Option<Outcome>> = (0..args.urls().len()).map(|_| None).collect();
+    let mut next = 0;
+    let mut first_failure = None;
+    let mut out = io::stdout().lock();
+    for (index, outcome) in done {
+        if let Some(slot) = outcomes.get_mut(index) {
+            *slot = Some(outcome);
+        }
+        while let Some(Some(outcome)) = outcomes.get_mut(next).map(Option::take) {
+            next += 1;
+            match outcome {
+                Ok(bytes) => out
+                    .write_all(&bytes)
+                    .and_then(|()| out.flush())
+                    .map_err(|e| write_error("standard output", &e))?,
+                // The first failure is the command's, reported by `main`; later ones are
+                // reported here as they come.
+                Err(failure) if first_failure.is_none() => first_failure = Some(failure),
+                Err(failure) => {
+                    if args.show_errors() {
+                        eprintln!("{failure}");
+                    }
+                }
+            }
+        }
+    }
+    first_failure.map_or(Ok(()), Err)
+}
+
+/// What one response writes: its heads with `-i`/`-I`, then its body (unless `-I`); with
+/// `--fail`, a status of 400 or more fails instead.
+fn output(response: Response, include: bool, head: bool, fail: bool) -> Outcome {
+    if fail && response.status().as_u16() >= 400 {
+        return Err(Failure::new(
+            code::HTTP_RETURNED_ERROR,
+            format!(
+                "the requested URL returned error: {} ({})",
+                response.status().as_u16(),
+                response.request().redacted_url()
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    if include {
+        for prior in prior_responses(&response) {
+            bytes.extend(head_bytes(as_received(prior)));
+        }
+        match response.network_response() {
+            Some(network) => bytes.extend(head_bytes(network)),
+            None => bytes.extend(head_bytes(&response)),
+        }
+    }
+    if !head {
+        let body = response
+            .bytes()
+            .map_err(|e| Failure::from_call_error(&e, None))?;
+        bytes.extend_from_slice(&body);
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,164 @@
+//! `-Z`/`--parallel` and `--parallel-max`: several URLs fetched at once through the
+//! dispatcher, their bodies written in the order the URLs were given; without `-Z`, one after
+//! another.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wayfarer");
+
+/// How long the server holds a request waiting for company.
+const HOLD: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+struct Gate {
+    /// Requests being held now, and the most ever held at once.
+    state: Mutex<(usize, usize)>,
+    changed: Condvar,
+}
+
+/// A server that holds each request until `together` are in flight at once (or [`HOLD`]
+/// passed), then answers it with its path, the first one last; returns its address and the
+/// gate, which records the most requests ever in flight together.
+fn server(together: usize) -> (String, Arc<Gate>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let gate = Arc::new(Gate::default());
+    let shared = gate.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let gate = shared.clone();
+            thread::spawn(move || serve(stream, &gate, together));
+        }
+    });
+    (addr, gate)
+}
+
+fn serve(mut stream: TcpStream, gate: &Gate, together: usize) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        buf.drain(..end);
+        let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+        {
+            let mut state = gate.state.lock().unwrap();
+            state.0 += 1;
+            state.1 = state.1.max(state.0);
+            gate.changed.notify_all();
+            let (mut state, _) = gate
+                .changed
+                .wait_timeout_while(state, HOLD, |s| s.1 < together)
+                .unwrap();
+            state.0 -= 1;
+        }
+        // The first URL's answer comes last, so output order is the command's doing.
+        if path == "/a" {
+            thread::sleep(Duration::from_millis(100));
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{path}",
+            path.len()
+        );
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn most_at_once(gate: &Gate) -> usize {
+    gate.state.lock().unwrap().1
+}
+
+#[test]
+fn parallel_fetches_urls_at_once_and_writes_them_in_order() {
+    let (addr, gate) = server(3);
+    let urls: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|p| format!("http://{addr}/{p}"))
+        .collect();
+    let out = Command::new(BIN)
+        .arg("-Z")
+        .args(&urls)
+        .output()
+        .expect("run wayfarer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/a/b/c");
+    assert_eq!(most_at_once(&gate), 3, "the three transfers ran together");
+}
+
+#[test]
+fn parallel_max_bounds_the_transfers_at_once() {
+    let (addr, gate) = server(3);
+    let urls: Vec<String> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|p| format!("http://{addr}/{p}"))
+        .collect();
+    let out = Command::new(BIN)
+        .args(["--parallel", "--parallel-max", "2"])
+        .args(&urls)
+        .output()
+        .expect("run wayfarer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/a/b/c/d");
+    assert_eq!(most_at_once(&gate), 2);
+}
+
+#[test]
+fn without_parallel_the_urls_go_one_after_another() {
+    let (addr, gate) = server(2);
+    let out = Command::new(BIN)
+        .args([format!("http://{addr}/a"), format!("http://{addr}/b")])
+        .output()
+        .expect("run wayfarer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/a/b");
+    assert_eq!(most_at_once(&gate), 1);
+}
+
+#[test]
+fn a_failed_transfer_fails_the_command_after_the_others_ran() {
+    let (addr, _gate) = server(1);
+    let out = Command::new(BIN)
+        .args(["-Z", "-s"])
+        .arg(format!("http://{addr}/a"))
+        .arg("http://127.0.0.1:1/refused")
+        .arg(format!("http://{addr}/c"))
+        .output()
+        .expect("run wayfarer");
+    assert_eq!(out.status.code(), Some(7), "could not connect");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/a/c");
+}
+
+#[test]
+fn parallel_max_is_checked() {
+    let out = Command::new(BIN)
+        .args(["-Z", "--parallel-max", "0", "http://127.0.0.1:1/"])
+        .output()
+        .expect("run wayfarer");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,91 @@
+//! The pool's cleanup task: runs OkHttp's cleanup when it is due, and closes idle connections
+//! the moment something arrives on them.
+//!
+//! The cleanup itself is the core's pure function of `now` ([`SharedPool::cleanup`]); this task
+//! only sleeps on the runtime's timer until the time it returns. It is spawned when the pool
+//! gets its first connection and ends when the pool is empty (or every client sharing it is
+//! gone).
+//!
+//! Each connection going back to the pool is registered with the reactor under this task's
+//! waker ([`Net::poll_idle`]), so bytes arriving on it (an unsolicited response) or the server
+//! closing it wake the task, which closes it: those bytes are never read as the next call's
+//! response, and no socket waits in `CLOSE_WAIT` for its keep-alive to end. Taking a
+//! connection from the pool checks the same readiness, for bytes that arrived before the task
+//! ran. Neither costs a system call when nothing arrived.
+//!
+//! [`SharedPool::cleanup`]: wayfarer_core::SharedPool::cleanup
+
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+
+use wayfarer_core::{Instant, WeakPool};
+
+use crate::net::Net;
+
+/// The cleanup task's waker, shared by the clients that share one pool: releases register it
+/// on idle sockets.
+#[derive(Debug, Default)]
+pub(crate) struct Cleaner {
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Cleaner {
+    /// The task's waker (a no-op one before the task first runs: it looks at every idle
+    /// socket then).
+    pub(crate) fn waker(&self) -> Waker {
+        self.lock().clone().unwrap_or_else(|| Waker::noop().clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Waker>> {
+        self.waker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Spawns the task for `pool` (the pool said none runs).
+    pub(crate) fn start<N: Net>(
+        self: &Arc<Self>,
+        pool: WeakPool<N::Socket>,
+        epoch: std::time::Instant,
+    ) {
+        let cleaner = self.clone();
+        N::spawn(Box::pin(run::<N>(cleaner, pool, epoch)));
+    }
+}
+
+async fn run<N: Net>(cleaner: Arc<Cleaner>, pool: WeakPool<N::Socket>, epoch: std::time::Instant) {
+    let mut timer: Option<(N::Timer, Instant)> = None;
+    poll_fn(|cx| {
+        {
+            let mut waker = cleaner.lock();
+            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *waker = Some(cx.waker().clone());
+            }
+        }
+        loop {
+            let Some(shared) = pool.upgrade() else {
+                return Poll::Ready(());
+            };
+            // Anything on an idle socket makes it unusable.
+            shared.close_idle_where(|_, socket| N::poll_idle(socket, cx).is_ready());
+            let now = Instant::from_std(epoch, N::now());
+            let Some(next) = shared.cleanup(now) else {
+                return Poll::Ready(());
+            };
+            drop(shared);
+            let at = next.to_std(epoch);
+            let timer = match &mut timer {
+                Some((timer, armed)) if *armed == next => timer,
+                Some((timer, armed)) => {
+                    N::reset_timer(timer, at);
+                    *armed = next;
+                    timer
+                }
+                None => &mut timer.insert((N::timer(at), next)).0,
+            };
+            if N::poll_timer(timer, cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await;
+}
