@@ -423,15 +423,13 @@ impl InMemoryExchange {
         };
         let mut driver = Driver::new(call, transport, client.config());
         let mut cx = Context::from_waker(Waker::noop());
-        let status = loop {
-            match driver.poll_until_step(&mut cx) {
-                Poll::Ready(Ok(Step::Response(head))) => break head.status().as_u16(),
-                Poll::Ready(Ok(other)) => {
-                    return Err(Error::io(format!("unexpected {other:?}"), None));
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => return Err(Error::io("the in-memory call blocked", None)),
+        let status = match driver.poll_until_step(&mut cx) {
+            Poll::Ready(Ok(Step::Response(head))) => head.status().as_u16(),
+            Poll::Ready(Ok(other)) => {
+                return Err(Error::io(format!("unexpected {other:?}"), None));
             }
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => return Err(Error::io("the in-memory call blocked", None)),
         };
         let mut length = 0;
         loop {

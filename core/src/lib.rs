@@ -160,8 +160,8 @@ mod response;
 mod time;
 
 pub use body::{Body, BodyStream};
-pub use cache::CacheControl;
-pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
+pub use cache::{Cache, CacheControl};
+pub use call::{BodyRead, CacheOp, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
 pub use config::{Certificate, ClientBuilder, Config, Limits};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};

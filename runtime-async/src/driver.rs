@@ -3,14 +3,15 @@
 //!
 //! Every protocol decision is `wayfarer_core`'s; this file starts resolves and connects as the
 //! runtime's futures, polls sockets, and arms one timer for the deadline the driver waits for.
-//! No task is spawned per call or per connection.
+//! No task is spawned per call or per connection; a disk cache's body reads and writes run on
+//! the runtime's blocking pool ([`Net::unblock`]), so the executor never waits for the disk.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
-use wayfarer_core::driver::{Driver, Transport};
+use wayfarer_core::driver::{Driver, StoreJob, StoreTask, Transport};
 use wayfarer_core::{Address, ConnId, Connection, Instant, Now};
 
 use crate::call::CancelState;
@@ -169,6 +170,13 @@ impl<N: Net> Transport for AsyncTransport<N> {
     fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
         self.cancel.register(cx.waker());
         self.cancel.is_canceled()
+    }
+
+    fn run_store_job(&mut self, mut job: StoreJob) -> StoreTask {
+        StoreTask::Running(N::unblock(move || {
+            job.run();
+            job
+        }))
     }
 }
 

@@ -43,4 +43,11 @@ pub trait Net: Send + Sync + 'static {
     fn reset_timer(timer: &mut Self::Timer, at: std::time::Instant);
     /// Ready once the timer has fired.
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
+    /// Runs `f` on the runtime's pool for blocking work (a disk cache's body reads and
+    /// writes), so that it never blocks the executor. The future gives `f`'s result, or
+    /// `None` if `f` panicked. Dropping the future must not stop `f` once it has started.
+    fn unblock<T, F>(f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static;
 }

@@ -40,9 +40,12 @@ pub use call::Call;
 pub use client::Client;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
-    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    CacheControl, Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind,
+    EventListener, Headers, Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
 };
+/// The HTTP cache: `Cache::new(directory, max_size)` opens one on disk; give it to
+/// [`ClientBuilder::cache`].
+pub use wayfarer_disk_cache::Cache;
 
 /// A request body (bytes, a reader, or a repeatable source).
 pub use wayfarer_core::Body as RequestBody;

@@ -39,9 +39,12 @@ use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
-    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    CacheControl, Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind,
+    EventListener, Headers, Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
 };
+/// The HTTP cache: `Cache::new(directory, max_size)` opens one on disk; give it to
+/// [`ClientBuilder::cache`]. Its body reads and writes run on tokio's blocking pool.
+pub use wayfarer_disk_cache::Cache;
 
 /// A request body (bytes, a stream, or a repeatable source).
 pub use wayfarer_core::Body as RequestBody;
@@ -156,6 +159,16 @@ impl wayfarer_async::Net for Tokio {
 
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
         timer.as_mut().poll(cx)
+    }
+
+    fn unblock<T, F>(f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        // A dropped JoinHandle detaches the task: once started, it runs to its end.
+        let task = tokio::task::spawn_blocking(f);
+        Box::pin(async move { task.await.ok() })
     }
 }
 

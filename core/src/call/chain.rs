@@ -7,7 +7,7 @@
 //!  0 .. A          application interceptors
 //!  A               retry and follow-up
 //!  A + 1           bridge
-//!  A + 2           cache (passes everything through until the cache lands)
+//!  A + 2           cache: answers from the client's cache, revalidates, stores (`cache.rs`)
 //!  A + 3           connect: binds a connection (Finder) to the request
 //!  A + 4 .. +N     network interceptors
 //!  A + 4 + N       call server: the exchange
@@ -202,10 +202,7 @@ impl Call {
                 self.chain.pos += 1;
                 Some(Baton::Down(Arc::new(network)))
             }
-            Link::Cache => {
-                self.chain.pos += 1;
-                Some(Baton::Down(request))
-            }
+            Link::Cache => self.cache_down(request),
             Link::Connect => self.connect(request),
             Link::Network(i) => self.interceptor_down(
                 InterceptorId {
@@ -241,16 +238,7 @@ impl Call {
                 });
                 Some(Baton::Up(result))
             }
-            Link::Cache => {
-                let result = result.map(|mut response| {
-                    if self.exchange.is_some() {
-                        let network = response.head();
-                        response.set_network_response(Some(network));
-                    }
-                    response
-                });
-                Some(Baton::Up(result))
-            }
+            Link::Cache => self.cache_up(result),
             Link::Connect => Some(Baton::Up(result)),
             Link::Network(i) => self.interceptor_up(
                 InterceptorId {

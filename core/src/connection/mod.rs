@@ -162,6 +162,11 @@ impl Connection {
         self.tls.as_ref().map(|t| t.negotiated())
     }
 
+    /// The TLS session as a cache entry records it; `None` on a plain connection.
+    pub(crate) fn handshake(&self) -> Option<crate::cache::Handshake> {
+        self.tls.as_ref().map(|t| t.handshake())
+    }
+
     pub(crate) fn begin_exchange(&mut self) {
         self.exchanges += 1;
         self.idle_since = None;

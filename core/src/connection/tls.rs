@@ -182,6 +182,21 @@ impl TlsSession {
         Ok(())
     }
 
+    /// What a cache entry keeps of this session (its certificates, to serve a stored HTTPS
+    /// response only with the facts of its connection).
+    pub(crate) fn handshake(&self) -> crate::cache::Handshake {
+        let negotiated = self.negotiated();
+        crate::cache::Handshake {
+            tls_version: negotiated.version,
+            cipher_suite: negotiated.cipher_suite,
+            peer_certificates: self
+                .conn
+                .peer_certificates()
+                .map(|certs| certs.iter().map(|c| c.to_vec()).collect())
+                .unwrap_or_default(),
+        }
+    }
+
     pub(crate) fn negotiated(&self) -> Negotiated {
         Negotiated {
             version: self
