@@ -225,7 +225,8 @@ impl Player {
             }
             Step::Send(bytes) => {
                 let piece = (self.variant == Variant::Bytewise).then_some(1);
-                self.conn()?.1.send(bytes, piece, Duration::ZERO, stop);
+                let bytes = crate::vector::cache::expand_dates(bytes, std::time::SystemTime::now());
+                self.conn()?.1.send(&bytes, piece, Duration::ZERO, stop);
             }
             Step::Pause(duration) => conn::sleep(*duration, stop),
             Step::Close => self.conn()?.1.close_write(),

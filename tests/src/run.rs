@@ -116,6 +116,7 @@ pub fn head<B>(response: &Response<B>) -> OutcomeHead {
             .iter()
             .map(|(n, v)| (n.to_owned(), v.to_vec()))
             .collect(),
+        source: crate::vector::cache::source(response),
     }
 }
 
@@ -175,10 +176,9 @@ pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::ve
     let vector = crate::vector::load(path);
     let origin = crate::origin::play(vector.origin.clone(), variant, None);
     let authority = origin.authority();
-    let client: wayfarer_async::Client<N> =
-        configure(wayfarer_async::Client::builder(), &vector.config)
-            .build()
-            .expect("client");
+    let builder = configure(wayfarer_async::Client::builder(), &vector.config);
+    let (builder, _cache) = crate::vector::cache::configure(builder, vector.config.cache);
+    let client: wayfarer_async::Client<N> = builder.build().expect("client");
     let mut outcomes = Vec::new();
     for spec in &vector.calls {
         outcomes.push(call_async(&client, spec, &authority).await);

@@ -190,6 +190,7 @@ impl Transport for SimTransport {
 /// Plays `vector` against the core and returns what each call produced and what the origin saw.
 pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, OriginRecord) {
     let builder = run::configure(Config::builder(), &vector.config);
+    let (builder, _cache) = crate::vector::cache::configure(builder, vector.config.cache);
     let config = builder.build().expect("config");
     let mut sim = Sim {
         variant,
@@ -331,6 +332,9 @@ impl Sim {
             let Some(spec) = self.specs.pop_front() else {
                 return Turn::Finished;
             };
+            if let Some(after) = spec.after {
+                self.net.now = self.net.now.advanced(after);
+            }
             match run::request(&spec, AUTHORITY, StreamKind::Reader) {
                 Ok(request) => {
                     let call = self.client.start_call(self.net.now, request);
@@ -446,11 +450,12 @@ impl Sim {
                 let Some(id) = current else {
                     return self.script_error("send without a connection");
                 };
+                let bytes = crate::vector::cache::expand_dates(&bytes, self.net.now.wall);
                 let conn = &mut self.net.conns[id];
                 if !conn.client_closed() {
                     match self.variant {
                         Variant::Bytewise => conn.to_client.extend(bytes.iter().map(|&b| vec![b])),
-                        _ => conn.to_client.push_back(bytes.clone()),
+                        _ => conn.to_client.push_back(bytes.into_owned()),
                     }
                 }
                 true

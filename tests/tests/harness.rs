@@ -58,6 +58,7 @@ fn naive_call(conn: &mut Option<TcpStream>, authority: &str, call: &CallSpec) ->
                 reason: response.reason.unwrap_or("").to_string(),
                 version: format!("HTTP/1.{}", response.version.unwrap()),
                 headers,
+                source: "network",
             };
             while buf.len() < len + length {
                 let n = stream.read(&mut chunk).unwrap();

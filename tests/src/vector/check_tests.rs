@@ -19,6 +19,7 @@ fn head(status: u16, headers: &[(&str, &[u8])]) -> Option<OutcomeHead> {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_vec()))
             .collect(),
+        source: "network",
     })
 }
 

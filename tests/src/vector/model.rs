@@ -39,6 +39,11 @@ pub struct VectorConfig {
     pub max_trailer_bytes: Option<usize>,
     /// `fragment whole`: run only the [`Variant::Whole`] variant.
     pub whole_only: bool,
+    /// `cache memory|disk [MAX]`: the client has an HTTP cache.
+    pub cache: Option<super::cache::CacheSetting>,
+    /// `clock virtual`: the vector moves time (`after`), which only the simulation can; it is
+    /// replayed on the core only.
+    pub virtual_clock: bool,
 }
 
 /// One `[call N]` section.
@@ -51,6 +56,9 @@ pub struct CallSpec {
     pub headers: Vec<(String, Vec<u8>)>,
     pub body: BodySpec,
     pub read_body: ReadBody,
+    /// `after DURATION`: the call starts this long after the previous one ended (virtual
+    /// time; needs `clock virtual`).
+    pub after: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +108,8 @@ pub struct CallExpect {
     pub body_len: Option<usize>,
     /// (kind, message substring); kind as in [`OutcomeError::kind`].
     pub error: Option<(String, Option<String>)>,
+    /// `cache SOURCE`: how the response came to be (one of `cache::SOURCES`).
+    pub cache: Option<String>,
 }
 
 /// One line of `[expect origin]`.
@@ -180,6 +190,9 @@ pub struct OutcomeHead {
     /// "HTTP/1.0" or "HTTP/1.1".
     pub version: String,
     pub headers: Vec<(String, Vec<u8>)>,
+    /// How it came to be: `hit`, `conditional-hit`, `conditional-miss`, `network` or `none`
+    /// (see `cache::source`).
+    pub source: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]

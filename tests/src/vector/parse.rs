@@ -227,6 +227,9 @@ impl Parser<'_> {
             }
         }
         self.line = 0;
+        if call_specs.iter().any(|c| c.after.is_some()) && !config.virtual_clock {
+            return self.err("`after` moves time, which needs `clock virtual` in [config]");
+        }
         if call_specs.is_empty() {
             return self.err("a vector needs at least one [call N] section");
         }
@@ -309,6 +312,12 @@ impl Parser<'_> {
                 config.max_chunk_extension_bytes = Some(self.number(value)?)
             }
             "max-trailer-bytes" => config.max_trailer_bytes = Some(self.number(value)?),
+            "cache" => {
+                config.cache =
+                    Some(super::cache::CacheSetting::parse(value).or_else(|e| self.err(e))?);
+            }
+            "clock" if value == "virtual" => config.virtual_clock = true,
+            "clock" => return self.err(format!("`clock` takes only `virtual`, not `{value}`")),
             "fragment" if value == "whole" => config.whole_only = true,
             "fragment" => return self.err(format!("`fragment` takes only `whole`, not `{value}`")),
             _ => return self.err(format!("unknown config setting `{key}`")),
@@ -335,6 +344,7 @@ impl Parser<'_> {
                 headers: Vec::new(),
                 body: BodySpec::None,
                 read_body: ReadBody::All,
+                after: None,
             });
             return Ok(());
         };
@@ -384,6 +394,12 @@ impl Parser<'_> {
                         ))
                     })?),
                 };
+            }
+            "after" => {
+                if spec.after.is_some() {
+                    return self.err("`after` is given twice");
+                }
+                spec.after = Some(self.duration(rest)?);
             }
             _ => return self.err(format!("unknown call directive `{key}`")),
         }
@@ -471,6 +487,16 @@ impl Parser<'_> {
                     Some(self.utf8(self.string(text)?)?)
                 };
                 expect.error = Some((kind.to_string(), text));
+            }
+            "cache" => {
+                once(expect.cache.is_some())?;
+                if !super::cache::SOURCES.contains(&rest) {
+                    return self.err(format!(
+                        "`cache` is one of {}, not `{rest}`",
+                        super::cache::SOURCES.join(", ")
+                    ));
+                }
+                expect.cache = Some(rest.to_string());
             }
             _ => return self.err(format!("unknown call expectation `{key}`")),
         }
