@@ -288,3 +288,24 @@ fn escape_and_expand() {
         b"{authority".to_vec()
     );
 }
+
+#[test]
+fn the_cache_source_is_checked() {
+    let v = vector("[call 1]\nGET /\n[expect call 1]\nstatus 200\ncache hit\n");
+    let record = OriginRecord::default();
+    let mut outcome = ok_outcome(b"hi");
+    let report = check(&v, std::slice::from_ref(&outcome), &record, AUTH).unwrap_err();
+    assert!(
+        report.contains("cache: expected hit, got network"),
+        "{report}"
+    );
+    if let Some(head) = outcome.head.as_mut() {
+        head.source = "hit";
+    }
+    assert_eq!(check(&v, &[outcome], &record, AUTH), Ok(()));
+    let report = check(&v, &[failed("io", "x")], &record, AUTH).unwrap_err();
+    assert!(
+        report.contains("cache: expected, but no response head arrived"),
+        "{report}"
+    );
+}
