@@ -307,7 +307,7 @@ fn two_calls_writing_one_url_neither_corrupt_nor_wait_for_each_other() {
     let got = get_each(
         Runtime::Blocking,
         Config::builder().cache(&cache).build().unwrap(),
-        &[url.clone()],
+        std::slice::from_ref(&url),
     );
     assert_eq!(
         got[0].body, b"first",
@@ -425,7 +425,7 @@ fn a_disk_cache_reopened_after_a_run_keeps_its_entries() {
         let got = get_each(
             Runtime::Blocking,
             Config::builder().cache(&cache).build().unwrap(),
-            &[url.clone()],
+            std::slice::from_ref(&url),
         );
         assert_eq!(got[0].network, Some(200));
         // The process dies while appending to the journal: a torn record at its end.
@@ -441,7 +441,7 @@ fn a_disk_cache_reopened_after_a_run_keeps_its_entries() {
         let got = get_each(
             runtime,
             Config::builder().cache(&cache).build().unwrap(),
-            &[url.clone()],
+            std::slice::from_ref(&url),
         );
         assert_eq!(got[0].body, b"hello, world", "{runtime:?}");
         assert_eq!(
