@@ -24,7 +24,8 @@ pub struct Step {
     pub title: &'static str,
     /// What the timeline shows for it.
     pub look_for: &'static str,
-    /// The path the request goes to; the origin answers it with [`Step::respond`].
+    /// The path the request goes to; the origin answers it, and any path under it
+    /// (`/path/...`, so a step can redirect within itself), with [`Step::respond`].
     pub path: &'static str,
     /// Builds the request for the origin's URL of [`Step::path`].
     pub request: fn(Url) -> RequestBuilder,
@@ -101,6 +102,49 @@ pub const STEPS: &[Step] = &[
             )
         },
     },
+    Step {
+        title: "A redirect, followed",
+        look_for: "the origin's '302 Found', then 'following 302 with GET' its Location, and \
+                   the second request on the same connection",
+        path: "/redirect",
+        request: Request::get,
+        respond: |received| {
+            if received.target == "/redirect" {
+                response("302 Found", "Location: /redirect/here\r\n", b"")
+            } else {
+                response(
+                    "200 OK",
+                    "Content-Type: text/plain\r\n",
+                    b"Followed the redirect to /redirect/here.\n",
+                )
+            }
+        },
+    },
+    Step {
+        title: "A gzip body, decoded",
+        look_for: "'Accept-Encoding: gzip' sent by the client, 'Content-Encoding: gzip' and the \
+                   compressed Content-Length in the response head, and more bytes read than \
+                   that: the body is decoded as it is read",
+        path: "/gzip",
+        request: Request::get,
+        respond: |received| {
+            let text: String = (1..=6)
+                .map(|i| format!("Line {i} of 6: sent gzip-compressed, decoded as it was read.\n"))
+                .collect();
+            let accepts_gzip = received.header("accept-encoding").is_some_and(|v| {
+                v.split(|&b| b == b',')
+                    .any(|coding| coding.trim_ascii().eq_ignore_ascii_case(b"gzip"))
+            });
+            if !accepts_gzip {
+                return response("200 OK", "Content-Type: text/plain\r\n", text.as_bytes());
+            }
+            response(
+                "200 OK",
+                "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n",
+                &gzip(text.as_bytes()),
+            )
+        },
+    },
 ];
 
 /// A complete response with a `Content-Length` body.
@@ -112,6 +156,15 @@ fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// `bytes`, gzip-compressed.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use flate2::{Compression, write::GzEncoder};
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
 }
 
 /// Runs the tour.

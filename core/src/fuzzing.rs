@@ -17,6 +17,7 @@ use http::Method;
 
 use crate::cache::{CacheControl, CacheStrategy, Entry, Freshness};
 use crate::config::Limits;
+pub use crate::cookies::fuzzing::{cookie_date, netscape_file, set_cookie};
 use crate::driver::{Driver, Step, Transport};
 use crate::{Address, Client, Config, ConnId, Connection, Error, Instant, Now, Request};
 
@@ -277,8 +278,10 @@ pub fn decode_chunked_through(input: &[u8], out: &mut [u8]) -> Result<(usize, bo
 /// the encoder. Returns the head's length.
 pub fn encode_request_head(out: &mut Vec<u8>, request: &Request, config: &Config) -> usize {
     let start = out.len();
-    let network = crate::bridge::Bridge::default().on_request(Arc::new(request.clone()), config);
-    crate::http1::encode::encode_head(out, &network);
+    let now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+    let network =
+        crate::bridge::Bridge::default().on_request(now, Arc::new(request.clone()), config);
+    crate::http1::encode::encode_bridged(out, &network);
     out.len() - start
 }
 

@@ -37,11 +37,12 @@ mod socket;
 
 pub use body::Body;
 pub use call::Call;
-pub use client::Client;
+pub use client::{Client, platform_root_certificates};
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use wayfarer_core::{
-    CacheControl, Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind,
-    EventListener, Headers, Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,
+    ConnectionSpec, Error, ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method,
+    PrivateKey, Request, RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
 /// The HTTP cache: `Cache::new(directory, max_size)` opens one on disk; give it to
 /// [`ClientBuilder::cache`].

@@ -79,3 +79,18 @@ fn cache_control() {
 fn cache_entry() {
     replay("cache_entry", fuzzing::cache_entry);
 }
+
+#[test]
+fn set_cookie() {
+    replay("set_cookie", fuzzing::set_cookie);
+}
+
+#[test]
+fn cookie_date() {
+    replay("cookie_date", fuzzing::cookie_date);
+}
+
+#[test]
+fn netscape_cookie_file() {
+    replay("netscape_cookie_file", fuzzing::netscape_file);
+}

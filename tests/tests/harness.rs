@@ -59,6 +59,8 @@ fn naive_call(conn: &mut Option<TcpStream>, authority: &str, call: &CallSpec) ->
                 version: format!("HTTP/1.{}", response.version.unwrap()),
                 headers,
                 source: "network",
+                url: format!("http://{authority}{}", call.target),
+                prior: Vec::new(),
             };
             while buf.len() < len + length {
                 let n = stream.read(&mut chunk).unwrap();
@@ -95,7 +97,12 @@ fn replay(
     drop(conn);
     let record = origin.finish();
     tamper(&mut outcomes);
-    vector::check(&v, &outcomes, &record, &authority)
+    vector::check(
+        &v,
+        &outcomes,
+        &[record],
+        &vector::Authorities::one(authority),
+    )
 }
 
 #[test]

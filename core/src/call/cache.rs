@@ -39,12 +39,14 @@ use super::{Call, State};
 use crate::cache::store::Snapshot;
 use crate::cache::{CacheStrategy, CacheUpdate, Entry, key, unsatisfiable_response};
 use crate::events::EventKind;
+use crate::exchange::Outgoing;
 use crate::{Error, Now, Request, Response};
 
 /// The cache link's state for one call.
 #[derive(Debug, Default)]
 pub(super) struct CacheLink {
-    /// The request that came down to the link for the current hop.
+    /// The request that came down to the link for the current hop (built in full: the
+    /// strategy reads its fields).
     request: Option<Arc<Request>>,
     /// Its store key.
     key: String,
@@ -185,21 +187,23 @@ impl Op {
 impl Call {
     /// The cache link, going down: look up the request's stored entry (GET and HEAD), or
     /// decide at once.
-    pub(super) fn cache_down(&mut self, request: Arc<Request>) -> Option<Baton> {
+    pub(super) fn cache_down(&mut self, outgoing: Outgoing) -> Option<Baton> {
         if self.shared.config.cache.is_none() {
             self.chain.pos += 1;
-            return Some(Baton::Down(request));
+            return Some(Baton::Down(outgoing));
         }
+        let request = outgoing.to_arc();
         let link = &mut self.cache;
         link.validating = None;
         link.key = key(request.url());
-        link.request = Some(request.clone());
-        if matches!(*request.method_ref(), Method::GET | Method::HEAD) {
+        let lookup = matches!(*request.method_ref(), Method::GET | Method::HEAD);
+        link.request = Some(request);
+        if lookup {
             link.ops.push_back(Op::Get(link.key.clone()));
-            self.state = State::Caching(request);
+            self.state = State::Caching(outgoing);
             return None;
         }
-        self.cache_decide(request, None)
+        self.cache_decide(outgoing, None)
     }
 
     /// Answers [`CacheOp::Get`]: the entry stored under the key, if any (a store error counts
@@ -211,7 +215,7 @@ impl Call {
             return;
         }
         self.cache.ops.pop_front();
-        let State::Caching(request) = std::mem::replace(&mut self.state, State::Running) else {
+        let State::Caching(outgoing) = std::mem::replace(&mut self.state, State::Running) else {
             return;
         };
         let candidate = match result {
@@ -226,7 +230,7 @@ impl Call {
             // A corrupt entry or a failing store: a miss. A response stored later replaces it.
             Ok(None) | Err(_) => None,
         };
-        if let Some(baton) = self.cache_decide(request, candidate) {
+        if let Some(baton) = self.cache_decide(outgoing, candidate) {
             self.run(baton);
         }
     }
@@ -307,16 +311,15 @@ impl Call {
             .map(|op| op.view(&link.raw))
     }
 
-    /// Decides, with the stored candidate, how to answer `request` (OkHttp's
-    /// `CacheInterceptor.intercept` up to `chain.proceed`).
-    fn cache_decide(
-        &mut self,
-        request: Arc<Request>,
-        candidate: Option<Candidate>,
-    ) -> Option<Baton> {
-        let Some(cache) = self.shared.config.cache.clone() else {
+    /// Decides, with the stored candidate, how to answer the request that came down as
+    /// `outgoing` (OkHttp's `CacheInterceptor.intercept` up to `chain.proceed`). A request
+    /// that goes to the network as it came goes on as `outgoing`.
+    fn cache_decide(&mut self, outgoing: Outgoing, candidate: Option<Candidate>) -> Option<Baton> {
+        let (Some(cache), Some(request)) =
+            (self.shared.config.cache.clone(), self.cache.request.clone())
+        else {
             self.chain.pos += 1;
-            return Some(Baton::Down(request));
+            return Some(Baton::Down(outgoing));
         };
         let wall = self.now.wall;
         let strategy = CacheStrategy::compute(wall, &request, candidate.as_ref().map(|c| &c.entry));
@@ -336,7 +339,7 @@ impl Call {
                 let mut conditional = Arc::unwrap_or_clone(request);
                 *conditional.headers_mut() = request_headers;
                 self.chain.pos += 1;
-                Some(Baton::Down(Arc::new(conditional)))
+                Some(Baton::Down(Outgoing::Request(Arc::new(conditional))))
             }
             (CacheStrategy::Unsatisfiable, _) => {
                 self.events
@@ -349,7 +352,7 @@ impl Call {
             _ => {
                 self.events.emit(self.now.mono, || EventKind::CacheMiss);
                 self.chain.pos += 1;
-                Some(Baton::Down(request))
+                Some(Baton::Down(outgoing))
             }
         }
     }
@@ -357,14 +360,15 @@ impl Call {
     /// The cache link, coming up with the network's answer (OkHttp's `CacheInterceptor` after
     /// `chain.proceed`).
     pub(super) fn cache_up(&mut self, result: Result<Response<()>, Error>) -> Option<Baton> {
+        let result = result.map(|mut response| {
+            // The response as it came from the network, kept lazily: it is built only if
+            // someone asks, or before someone above changes this one.
+            if let Some(exchange) = &self.exchange {
+                response.set_network_origin(exchange.request().clone());
+            }
+            response
+        });
         let Some(cache) = self.shared.config.cache.clone() else {
-            let result = result.map(|mut response| {
-                if self.exchange.is_some() {
-                    let network = response.head();
-                    response.set_network_response(Some(network));
-                }
-                response
-            });
             return Some(Baton::Up(result));
         };
         let validated = self.cache.validating.take();
@@ -372,19 +376,24 @@ impl Call {
             Ok(response) => response,
             Err(e) => return Some(Baton::Up(Err(e))),
         };
-        let network_head = network.head();
-        let handshake = self.conn.as_ref().and_then(|c| c.handshake());
-        let update = CacheUpdate::compute(
-            network.request().headers(),
-            validated.as_ref().map(|c| &c.entry),
-            &network,
-            handshake,
-        );
         let request = self
             .cache
             .request
             .clone()
             .unwrap_or_else(|| Arc::new(network.request().clone()));
+        // The headers the request went out with (network interceptors' included): what `Vary`
+        // and the `Authorization` rule look at.
+        let sent_headers = match &self.exchange {
+            Some(exchange) => exchange.request().headers(),
+            None => request.headers().clone(),
+        };
+        let handshake = self.conn.as_ref().and_then(|c| c.cache_handshake());
+        let update = CacheUpdate::compute(
+            &sent_headers,
+            validated.as_ref().map(|c| &c.entry),
+            &network,
+            handshake,
+        );
         if let (CacheUpdate::Refresh(entry), Some(stored)) = (&update, &validated) {
             // 304: the stored body, with the headers merged; the 304's exchange is over.
             let mut response = entry.response_head(request.clone(), entry.headers.clone());
@@ -393,7 +402,7 @@ impl Call {
                     .entry
                     .response_head(request.clone(), stored.entry.headers.clone()),
             ));
-            response.set_network_response(Some(network_head));
+            response.set_network_response(network.network_response().map(Response::head));
             self.discard_body(None);
             self.body = cached_body(&request, stored.body_len);
             cache.track_conditional_hit();
@@ -405,7 +414,6 @@ impl Call {
             });
             return Some(Baton::Up(Ok(response)));
         }
-        network.set_network_response(Some(network_head));
         if let Some(stored) = &validated {
             // The origin sent a new response: the stored one was stale.
             network.set_cache_response(Some(
