@@ -187,6 +187,7 @@ fn demo_runs_offline_against_its_own_origin() {
     let gzip_lines: String = (1..=6)
         .map(|i| format!("Line {i} of 6: sent gzip-compressed, decoded as it was read.\n"))
         .collect();
+    let cached = "Fresh for 60 seconds, so the client's cache may serve it again.\n";
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         format!(
@@ -195,21 +196,24 @@ fn demo_runs_offline_against_its_own_origin() {
              This body came in three chunks.\n\
              Received 20 bytes after 100 Continue.\n\
              Followed the redirect to /redirect/here.\n\
-             {gzip_lines}"
+             {gzip_lines}\
+             {cached}{cached}"
         )
     );
     let err = stderr(&output);
     for step in [
-        "== 1/6 A plain GET",
-        "== 2/6 Keep-alive",
-        "== 3/6 A chunked body",
-        "== 4/6 Expect: 100-continue",
-        "== 5/6 A redirect, followed",
-        "== 6/6 A gzip body, decoded",
+        "== 1/7 A plain GET",
+        "== 2/7 Keep-alive",
+        "== 3/7 A chunked body",
+        "== 4/7 Expect: 100-continue",
+        "== 5/7 A redirect, followed",
+        "== 6/7 A gzip body, decoded",
+        "== 7/7 A cache hit",
     ] {
         assert!(err.contains(step), "{step}: {err}");
     }
-    // One connection serves every request: six steps, seven requests (one redirect).
+    // One connection serves every request: eight calls (the cache step makes two), eight
+    // requests (one redirect, one fetch the cache answers without a request).
     assert_eq!(
         err.matches("ms] connected to 127.0.0.1:").count(),
         1,
@@ -217,9 +221,10 @@ fn demo_runs_offline_against_its_own_origin() {
     );
     assert_eq!(
         err.matches("ms] using connection c1 (reused)").count(),
-        6,
+        7,
         "{err}"
     );
+    assert_eq!(err.matches("ms] call start: ").count(), 8, "{err}");
     assert!(err.contains("< Transfer-Encoding: chunked"), "{err}");
     assert!(err.contains("response body read (32 bytes)"), "{err}");
     // The body of the upload goes out only after the interim response.
@@ -228,7 +233,7 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(interim < sent, "{err}");
     assert!(err.contains("> Expect: 100-continue"), "{err}");
     // The redirect: the 302, the follow-up to its Location, the second request.
-    let step5 = &err[err.find("== 5/6").unwrap()..err.find("== 6/6").unwrap()];
+    let step5 = &err[err.find("== 5/7").unwrap()..err.find("== 6/7").unwrap()];
     let at = |what: &str| {
         step5
             .find(what)
@@ -238,7 +243,7 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(at("< Location: /redirect/here") < at("] following 302 with GET http://127.0.0.1:"));
     assert!(at("] following 302") < at("> GET /redirect/here HTTP/1.1"));
     // The gzip body: asked for, sent compressed, and more bytes read than went over the wire.
-    let step6 = &err[err.find("== 6/6").unwrap()..];
+    let step6 = &err[err.find("== 6/7").unwrap()..err.find("== 7/7").unwrap()];
     assert!(step6.contains("> Accept-Encoding: gzip"), "{step6}");
     assert!(step6.contains("< Content-Encoding: gzip"), "{step6}");
     let wire: usize = step6
@@ -252,4 +257,24 @@ fn demo_runs_offline_against_its_own_origin() {
         "{step6}"
     );
     assert!(wire < gzip_lines.len(), "{wire} compressed bytes: {step6}");
+    // The cache: the first fetch misses and goes to the origin, the second is a hit that sends
+    // nothing and uses no connection.
+    let step7 = &err[err.find("== 7/7").unwrap()..];
+    let (first, second) = step7
+        .split_once("The same request again:")
+        .unwrap_or_else(|| panic!("no second fetch: {step7}"));
+    assert!(first.contains("ms] cache miss"), "{first}");
+    assert!(first.contains("> GET /cached HTTP/1.1"), "{first}");
+    assert!(first.contains("< Cache-Control: max-age=60"), "{first}");
+    assert!(second.contains("ms] cache hit"), "{second}");
+    assert!(!second.contains("cache miss"), "{second}");
+    assert!(!second.contains("> GET"), "no request: {second}");
+    assert!(
+        !second.contains("using connection"),
+        "no connection: {second}"
+    );
+    assert!(
+        second.contains(&format!("response body read ({} bytes)", cached.len())),
+        "{second}"
+    );
 }
