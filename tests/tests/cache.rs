@@ -10,7 +10,11 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use wayfarer_core::{Cache, CacheControl, Config, ErrorKind, Event, EventKind, Request, Response};
+use wayfarer_core::{
+    Cache, CacheControl, Certificate, Config, ErrorKind, Event, EventKind, Handshake, Request,
+    Response,
+};
+use wayfarer_tests::certs::{Leaf, TestPki};
 use wayfarer_tests::origin::{Origin, Reply};
 use wayfarer_tests::run::Runtime;
 use wayfarer_tests::vector::RecordedRequest;
@@ -48,6 +52,8 @@ struct Got {
     /// The status of the cache response and of the network response, if any.
     cache: Option<u16>,
     network: Option<u16>,
+    /// The TLS handshake the response reports.
+    handshake: Option<Handshake>,
 }
 
 impl Got {
@@ -58,6 +64,7 @@ impl Got {
             body,
             cache: response.cache_response().map(|r| r.status().as_u16()),
             network: response.network_response().map(|r| r.status().as_u16()),
+            handshake: response.handshake().cloned(),
         }
     }
 }
@@ -159,6 +166,50 @@ fn fresh_hit(runtime: Runtime) {
             .collect::<Vec<_>>(),
         [origin.url("/fresh")]
     );
+}
+
+/// An HTTPS response is stored with its handshake and served with it: the hit reports the TLS
+/// version, cipher suite and server certificates of the connection that fetched it.
+fn https_hit_keeps_the_handshake(runtime: Runtime) {
+    let pki = TestPki::generate();
+    let origin = Origin::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .start();
+    origin.enqueue(Reply::new(FRESH));
+    let cache = Cache::in_memory(1 << 20);
+    let config = Config::builder()
+        .tls_built_in_roots(false)
+        .add_root_certificate(Certificate::from_der(pki.ca_der().to_vec()))
+        .cache(&cache)
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{}/secure", origin.addr().port());
+    let got = get_each(runtime, config, &[url.clone(), url]);
+
+    assert_eq!(origin.request_count(), 1, "the second call is a hit");
+    assert_eq!((got[1].cache, got[1].network), (Some(200), None));
+    assert_eq!(got[1].body, b"hello, world");
+    let network = got[0]
+        .handshake
+        .as_ref()
+        .expect("the network response's handshake");
+    assert!(!network.peer_certificates().is_empty());
+    assert_eq!(got[1].handshake.as_ref(), Some(network), "{runtime:?}");
+}
+
+#[test]
+fn https_hit_keeps_the_handshake_blocking() {
+    https_hit_keeps_the_handshake(Runtime::Blocking);
+}
+
+#[test]
+fn https_hit_keeps_the_handshake_tokio() {
+    https_hit_keeps_the_handshake(Runtime::Tokio);
+}
+
+#[test]
+fn https_hit_keeps_the_handshake_smol() {
+    https_hit_keeps_the_handshake(Runtime::Smol);
 }
 
 #[test]
@@ -557,6 +608,37 @@ fn network_interceptors_see_the_conditional_request() {
     }
     assert_eq!(bodies, ["abc", "abc"]);
     assert_eq!(*seen.lock().unwrap(), [None, Some("\"v1\"".to_owned())]);
+}
+
+/// Credentials a network interceptor adds (as the CLI's `-u` does) count as the request's: a
+/// response to an authorized request without `public` is not stored, and the next call goes
+/// to the network.
+#[test]
+fn authorization_added_below_the_cache_keeps_the_response_out_of_it() {
+    let cache = Cache::in_memory(1 << 20);
+    let client = wayfarer_blocking::Client::builder()
+        .cache(&cache)
+        .network_interceptor(wayfarer_blocking::interceptor(|chain| {
+            let mut request = chain.request().clone();
+            request.headers_mut().set("Authorization", "Basic dTpw")?;
+            chain.proceed(request)
+        }))
+        .build()
+        .unwrap();
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(FRESH));
+    origin.enqueue(Reply::new(FRESH));
+    let url = origin.url("/private");
+    for _ in 0..2 {
+        let response = client
+            .new_call(Request::get(&url).build().unwrap())
+            .execute()
+            .unwrap();
+        assert_eq!(response.text().unwrap(), "hello, world");
+    }
+    assert_eq!(origin.request_count(), 2);
+    assert_eq!((cache.hit_count(), cache.network_count()), (0, 2));
+    assert_eq!(cache.urls().unwrap().count(), 0, "nothing stored");
 }
 
 #[test]

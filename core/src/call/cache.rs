@@ -40,7 +40,7 @@ use crate::cache::store::Snapshot;
 use crate::cache::{CacheStrategy, CacheUpdate, Entry, key, unsatisfiable_response};
 use crate::events::EventKind;
 use crate::exchange::Outgoing;
-use crate::{Error, Now, Request, Response};
+use crate::{Error, Handshake, Now, Request, Response, TlsVersion};
 
 /// The cache link's state for one call.
 #[derive(Debug, Default)]
@@ -328,6 +328,7 @@ impl Call {
             (CacheStrategy::Cache { headers }, Some(candidate)) => {
                 self.events.emit(self.now.mono, || EventKind::CacheHit);
                 let mut response = candidate.entry.response_head(request.clone(), headers);
+                response.set_handshake(stored_handshake(&candidate.entry));
                 response.set_cache_response(Some(response.head()));
                 self.body = cached_body(&request, candidate.body_len);
                 Some(Baton::Up(Ok(response)))
@@ -397,6 +398,7 @@ impl Call {
         if let (CacheUpdate::Refresh(entry), Some(stored)) = (&update, &validated) {
             // 304: the stored body, with the headers merged; the 304's exchange is over.
             let mut response = entry.response_head(request.clone(), entry.headers.clone());
+            response.set_handshake(stored_handshake(&stored.entry));
             response.set_cache_response(Some(
                 stored
                     .entry
@@ -443,6 +445,29 @@ impl Call {
         }
         Some(Baton::Up(Ok(network)))
     }
+}
+
+/// The TLS handshake a stored HTTPS response came over, as [`Response::handshake`] reports it
+/// (OkHttp serves a cached response with its original handshake). `None` for a plain one, and
+/// for a version or cipher suite this client does not offer (the entry names them as rustls
+/// does; the client certificate sent is not kept).
+fn stored_handshake(entry: &Entry) -> Option<Arc<Handshake>> {
+    let stored = entry.handshake.as_ref()?;
+    let version = match stored.tls_version.as_str() {
+        "TLSv1_3" => TlsVersion::Tls1_3,
+        "TLSv1_2" => TlsVersion::Tls1_2,
+        _ => return None,
+    };
+    let suite = rustls::crypto::ring::ALL_CIPHER_SUITES
+        .iter()
+        .map(|s| s.suite())
+        .find(|s| s.as_str() == Some(stored.cipher_suite.as_str()))?;
+    let peer = stored
+        .peer_certificates
+        .iter()
+        .map(|der| crate::Certificate::from_der(der.clone()))
+        .collect();
+    Some(Arc::new(Handshake::new(version, suite, peer, Vec::new())))
 }
 
 /// The body of a stored response served for `request`: none for HEAD.
