@@ -641,6 +641,38 @@ fn authorization_added_below_the_cache_keeps_the_response_out_of_it() {
     assert_eq!(cache.urls().unwrap().count(), 0, "nothing stored");
 }
 
+/// A body an application interceptor reads reaches the entry whole: the entry is opened
+/// before the interceptor gets the response, so the bytes it reads are teed like the caller's.
+/// The second call is a hit, and the interceptor reads the stored body.
+#[test]
+fn a_body_an_application_interceptor_reads_is_stored_whole() {
+    let cache = Cache::in_memory(1 << 20);
+    let client = wayfarer_blocking::Client::builder()
+        .cache(&cache)
+        .interceptor(wayfarer_blocking::interceptor(|chain| {
+            let request = chain.request().clone();
+            let (head, body) = chain.proceed(request)?.into_parts();
+            let text = body.text()?;
+            Ok(head.with_body(wayfarer_blocking::Body::from_request_body(
+                text.to_uppercase().into(),
+            )))
+        }))
+        .build()
+        .unwrap();
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(FRESH));
+    let url = origin.url("/read-by-interceptor");
+    for i in 0..2 {
+        let response = client
+            .new_call(Request::get(&url).build().unwrap())
+            .execute()
+            .unwrap();
+        assert_eq!(response.text().unwrap(), "HELLO, WORLD", "call {i}");
+    }
+    assert_eq!(origin.request_count(), 1);
+    assert_eq!(cache.hit_count(), 1);
+}
+
 #[test]
 fn the_handle_lists_removes_and_evicts() {
     let dir = tempfile::tempdir().unwrap();

@@ -427,13 +427,14 @@ impl Call {
         if let Some(event) = self.events.pop() {
             return Ok(Output::Event(event));
         }
-        if let Some(output) = self.intercept.take() {
-            return Ok(output);
-        }
-        // Store operations come before the response head: the store has the entry (or has
-        // opened it for the body) by the time the caller sees the response.
+        // Store operations come before the response head, and before a runtime interceptor
+        // gets the response it proceeded to: the store has the entry (or has opened it for the
+        // body) by the time anyone reads the body, so every byte read reaches the entry.
         if self.next_cache_op() {
             return Ok(self.cache_op().map_or(Output::Idle, Output::Cache));
+        }
+        if let Some(output) = self.intercept.take() {
+            return Ok(output);
         }
         // The head goes to the caller before its connection goes back to the pool.
         if !matches!(self.state, State::Delivering(_)) {
