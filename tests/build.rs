@@ -5,10 +5,12 @@
 //! - `vectors_core.rs`: every variant in `Variant::ALL`, for the in-memory simulation;
 //! - `vectors_socket.rs`: every variant in `Variant::SOCKET`, for the runtimes over real sockets;
 //! - `vectors_seen.rs`: every vector path with whether this script took it as whole-only, so
-//!   `tests/vector_files.rs` can check the script read each vector as the parser does.
+//!   `tests/vector_files.rs` can check the script read each vector as the parser does;
+//! - `vectors_virtual_clock.rs`: the vector paths with `clock virtual`, checked the same way.
 //!
-//! A vector with `fragment whole` in its `[config]` gets only the `whole` variant. Each test calls
-//! `run(path, variant)`, which the including test file defines.
+//! A vector with `fragment whole` in its `[config]` gets only the `whole` variant; one with
+//! `clock virtual` moves time, so only the simulation replays it (no socket tests). Each test
+//! calls `run(path, variant)`, which the including test file defines.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -33,6 +35,7 @@ fn main() {
     let mut core = String::new();
     let mut socket = String::new();
     let mut seen = String::from("&[\n");
+    let mut virtual_clock = String::from("&[\n");
     let mut names = std::collections::BTreeMap::new();
     for rel in &files {
         let path = root.join(rel);
@@ -45,7 +48,12 @@ fn main() {
         }
         let whole_only = whole_only(&text);
         writeln!(seen, "    ({rel:?}, {whole_only}),").expect("write to a String");
-        for (out, variants) in [(&mut core, &ALL[..]), (&mut socket, &SOCKET[..])] {
+        let core_only = has_virtual_clock(&text);
+        if core_only {
+            writeln!(virtual_clock, "    {rel:?},").expect("write to a String");
+        }
+        let places = [(&mut core, &ALL[..]), (&mut socket, &SOCKET[..])];
+        for (out, variants) in places.into_iter().take(if core_only { 1 } else { 2 }) {
             for (name, variant) in variants {
                 if whole_only && *name != "whole" {
                     continue;
@@ -67,6 +75,12 @@ fn main() {
     seen.push(']');
     std::fs::write(Path::new(&out_dir).join("vectors_seen.rs"), seen)
         .expect("write vectors_seen.rs");
+    virtual_clock.push(']');
+    std::fs::write(
+        Path::new(&out_dir).join("vectors_virtual_clock.rs"),
+        virtual_clock,
+    )
+    .expect("write vectors_virtual_clock.rs");
 }
 
 /// Collects `.vec` files under `dir` as `/`-separated paths relative to the vectors root.
@@ -122,6 +136,19 @@ fn whole_only(text: &str) -> bool {
         if line.starts_with('[') {
             in_config = line.trim_start_matches('[').trim_end_matches(']').trim() == "config";
         } else if in_config && line.split_whitespace().eq(["fragment", "whole"]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether the vector's `[config]` section has a `clock virtual` line.
+fn has_virtual_clock(text: &str) -> bool {
+    let mut in_config = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_config = line.trim_start_matches('[').trim_end_matches(']').trim() == "config";
+        } else if in_config && line.split_whitespace().eq(["clock", "virtual"]) {
             return true;
         }
     }

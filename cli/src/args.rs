@@ -192,6 +192,13 @@ pub struct Args {
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = WriteOut::parse)]
     pub write_out: Option<WriteOut>,
 
+    /// Keeps an HTTP cache in DIR (created if needed, up to 50 MiB): a fresh stored response is
+    /// served without the network, a stale one is revalidated with the server, and a new one is
+    /// stored once it has been received whole. -v shows cache hit, miss or conditional hit. An
+    /// unusable DIR is reported and the command goes on without a cache.
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
     /// The User-Agent to send (default wayfarer/VERSION; an empty string sends none).
     #[arg(short = 'A', long = "user-agent", value_name = "NAME", value_parser = parse_user_agent)]
     pub user_agent: Option<String>,

@@ -6,6 +6,10 @@
 //!
 //! A step is the request to make, the origin's answer to it, and what to look for in the
 //! timeline; adding a feature to the tour is adding a `Step` to the list.
+//!
+//! The client has an HTTP cache in memory (nothing is written to disk), so every call's timeline
+//! says whether the cache could answer it; the last step fetches a cacheable response twice, and
+//! the second fetch is served from the cache without a request to the origin.
 
 mod origin;
 
@@ -13,6 +17,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use wayfarer_blocking::{Client, Event, Request, RequestBuilder, Url};
+use wayfarer_core::Cache;
 use wayfarer_core::cookies::MemoryCookieJar;
 
 use crate::exit::{Failure, code};
@@ -32,7 +37,13 @@ pub struct Step {
     pub request: fn(Url) -> RequestBuilder,
     /// The origin's complete answer (status line, headers, body) to the request it received.
     pub respond: fn(&Received) -> Vec<u8>,
+    /// Fetch the URL a second time once the first response was read (the cache step: the
+    /// second fetch is the client's cache answering).
+    pub again: bool,
 }
+
+/// The most the demo's in-memory cache keeps.
+const CACHE_BYTES: u64 = 1024 * 1024;
 
 /// The tour, in order. Steps run on one client, so later ones can show connection reuse.
 pub const STEPS: &[Step] = &[
@@ -49,6 +60,7 @@ pub const STEPS: &[Step] = &[
                 b"Hello from the wayfarer demo origin!\n",
             )
         },
+        again: false,
     },
     Step {
         title: "Keep-alive: the next call reuses the connection",
@@ -62,6 +74,7 @@ pub const STEPS: &[Step] = &[
                 b"Same connection, second request.\n",
             )
         },
+        again: false,
     },
     Step {
         title: "A chunked body",
@@ -79,6 +92,7 @@ pub const STEPS: &[Step] = &[
             out.extend_from_slice(b"0\r\n\r\n");
             out
         },
+        again: false,
     },
     Step {
         title: "Expect: 100-continue",
@@ -102,6 +116,7 @@ pub const STEPS: &[Step] = &[
                 text.as_bytes(),
             )
         },
+        again: false,
     },
     Step {
         title: "A redirect, followed",
@@ -120,6 +135,7 @@ pub const STEPS: &[Step] = &[
                 )
             }
         },
+        again: false,
     },
     Step {
         title: "A gzip body, decoded",
@@ -145,6 +161,23 @@ pub const STEPS: &[Step] = &[
                 &gzip(text.as_bytes()),
             )
         },
+        again: false,
+    },
+    Step {
+        title: "A cache hit: the same URL twice",
+        look_for: "'cache miss' and the request going out the first time, with \
+                   'Cache-Control: max-age=60' in the response; the second time 'cache hit', \
+                   no connection and no request: the stored response answers it",
+        path: "/cached",
+        request: Request::get,
+        respond: |_| {
+            response(
+                "200 OK",
+                "Content-Type: text/plain\r\nCache-Control: max-age=60\r\n",
+                b"Fresh for 60 seconds, so the client's cache may serve it again.\n",
+            )
+        },
+        again: true,
     },
     Step {
         title: "A cookie, stored and sent back",
@@ -167,6 +200,7 @@ pub const STEPS: &[Step] = &[
             );
             response("200 OK", "Content-Type: text/plain\r\n", text.as_bytes())
         },
+        again: false,
     },
 ];
 
@@ -203,6 +237,7 @@ pub fn run() -> Result<(), Failure> {
     let client = Client::builder()
         .cookie_jar(MemoryCookieJar::new())
         .event_listener(move |event: &Event| listener.on_event(event))
+        .cache(Cache::in_memory(CACHE_BYTES))
         .build()
         .map_err(|e| Failure::from_error(&e))?;
     eprintln!(
@@ -218,26 +253,35 @@ pub fn run() -> Result<(), Failure> {
             step.title,
             step.look_for
         );
-        let request = (step.request)(origin.url(step.path))
-            .build()
-            .map_err(|e| Failure::from_error(&e))?;
-        let response = client
-            .new_call(request)
-            .execute()
-            .map_err(|e| Failure::from_error(&e))?;
-        let body = response
-            .into_body()
-            .bytes()
-            .map_err(|e| Failure::from_error(&e))?;
-        let mut out = io::stdout().lock();
-        out.write_all(&body)
-            .and_then(|()| out.flush())
-            .map_err(|e| {
-                Failure::new(
-                    code::WRITE_ERROR,
-                    format!("could not write to standard output: {e}"),
-                )
-            })?;
+        fetch(&client, step, &origin)?;
+        if step.again {
+            eprintln!("\n   The same request again:");
+            fetch(&client, step, &origin)?;
+        }
     }
     Ok(())
+}
+
+/// Makes the step's request and writes the response body to standard output.
+fn fetch(client: &Client, step: &Step, origin: &Origin) -> Result<(), Failure> {
+    let request = (step.request)(origin.url(step.path))
+        .build()
+        .map_err(|e| Failure::from_error(&e))?;
+    let response = client
+        .new_call(request)
+        .execute()
+        .map_err(|e| Failure::from_error(&e))?;
+    let body = response
+        .into_body()
+        .bytes()
+        .map_err(|e| Failure::from_error(&e))?;
+    let mut out = io::stdout().lock();
+    out.write_all(&body)
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            Failure::new(
+                code::WRITE_ERROR,
+                format!("could not write to standard output: {e}"),
+            )
+        })
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use wayfarer_blocking::{Body, Certificate, Client, Event, Method, Request, RequestBody};
+use wayfarer_blocking::{Body, Cache, Certificate, Client, Event, Method, Request, RequestBody};
 use wayfarer_core::{Response, Url, basic_credentials};
 
 use crate::args::Args;
@@ -25,6 +25,9 @@ use crate::write_out::{Clock, Report};
 
 /// Size of each body read and write: large enough that a fast download costs few system calls.
 const CHUNK: usize = 256 * 1024;
+
+/// The size `--cache-dir` keeps its cache under.
+const CACHE_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Bodies larger than this (or of unknown length) get a progress bar when saved to a file.
 const PROGRESS_THRESHOLD: u64 = 1024 * 1024;
@@ -241,6 +244,15 @@ pub(crate) fn build_client(
     }
     if let Some(agent) = &args.user_agent {
         builder = builder.user_agent(agent);
+    }
+    if let Some(dir) = &args.cache_dir {
+        match Cache::new(dir, CACHE_MAX_BYTES) {
+            Ok(cache) => builder = builder.cache(cache),
+            Err(e) if args.show_errors() => {
+                eprintln!("wayfarer: {}; going on without a cache", e.message());
+            }
+            Err(_) => {}
+        }
     }
     if let Some(path) = &args.cacert {
         // As curl (OpenSSL's partial chains) does: a certificate in the file may be a root, or

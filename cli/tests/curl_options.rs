@@ -187,6 +187,7 @@ fn demo_runs_offline_against_its_own_origin() {
     let gzip_lines: String = (1..=6)
         .map(|i| format!("Line {i} of 6: sent gzip-compressed, decoded as it was read.\n"))
         .collect();
+    let cached = "Fresh for 60 seconds, so the client's cache may serve it again.\n";
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         format!(
@@ -196,22 +197,25 @@ fn demo_runs_offline_against_its_own_origin() {
              Received 20 bytes after 100 Continue.\n\
              Followed the redirect to /redirect/here.\n\
              {gzip_lines}\
+             {cached}{cached}\
              Sent back the cookie: visit=1.\n"
         )
     );
     let err = stderr(&output);
     for step in [
-        "== 1/7 A plain GET",
-        "== 2/7 Keep-alive",
-        "== 3/7 A chunked body",
-        "== 4/7 Expect: 100-continue",
-        "== 5/7 A redirect, followed",
-        "== 6/7 A gzip body, decoded",
-        "== 7/7 A cookie, stored and sent back",
+        "== 1/8 A plain GET",
+        "== 2/8 Keep-alive",
+        "== 3/8 A chunked body",
+        "== 4/8 Expect: 100-continue",
+        "== 5/8 A redirect, followed",
+        "== 6/8 A gzip body, decoded",
+        "== 7/8 A cache hit",
+        "== 8/8 A cookie, stored and sent back",
     ] {
         assert!(err.contains(step), "{step}: {err}");
     }
-    // One connection serves every request: seven steps, nine requests (two redirects).
+    // One connection serves every request: nine calls (the cache step makes two), ten
+    // requests (two redirects, and one fetch the cache answers without a request).
     assert_eq!(
         err.matches("ms] connected to 127.0.0.1:").count(),
         1,
@@ -219,9 +223,10 @@ fn demo_runs_offline_against_its_own_origin() {
     );
     assert_eq!(
         err.matches("ms] using connection c1 (reused)").count(),
-        8,
+        9,
         "{err}"
     );
+    assert_eq!(err.matches("ms] call start: ").count(), 9, "{err}");
     assert!(err.contains("< Transfer-Encoding: chunked"), "{err}");
     assert!(err.contains("response body read (32 bytes)"), "{err}");
     // The body of the upload goes out only after the interim response.
@@ -230,7 +235,7 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(interim < sent, "{err}");
     assert!(err.contains("> Expect: 100-continue"), "{err}");
     // The redirect: the 302, the follow-up to its Location, the second request.
-    let step5 = &err[err.find("== 5/7").unwrap()..err.find("== 6/7").unwrap()];
+    let step5 = &err[err.find("== 5/8").unwrap()..err.find("== 6/8").unwrap()];
     let at = |what: &str| {
         step5
             .find(what)
@@ -240,7 +245,7 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(at("< Location: /redirect/here") < at("] following 302 with GET http://127.0.0.1:"));
     assert!(at("] following 302") < at("> GET /redirect/here HTTP/1.1"));
     // The gzip body: asked for, sent compressed, and more bytes read than went over the wire.
-    let step6 = &err[err.find("== 6/7").unwrap()..err.find("== 7/7").unwrap()];
+    let step6 = &err[err.find("== 6/8").unwrap()..err.find("== 7/8").unwrap()];
     assert!(step6.contains("> Accept-Encoding: gzip"), "{step6}");
     assert!(step6.contains("< Content-Encoding: gzip"), "{step6}");
     let wire: usize = step6
@@ -254,14 +259,34 @@ fn demo_runs_offline_against_its_own_origin() {
         "{step6}"
     );
     assert!(wire < gzip_lines.len(), "{wire} compressed bytes: {step6}");
+    // The cache: the first fetch misses and goes to the origin, the second is a hit that sends
+    // nothing and uses no connection.
+    let step7 = &err[err.find("== 7/8").unwrap()..err.find("== 8/8").unwrap()];
+    let (first, second) = step7
+        .split_once("The same request again:")
+        .unwrap_or_else(|| panic!("no second fetch: {step7}"));
+    assert!(first.contains("ms] cache miss"), "{first}");
+    assert!(first.contains("> GET /cached HTTP/1.1"), "{first}");
+    assert!(first.contains("< Cache-Control: max-age=60"), "{first}");
+    assert!(second.contains("ms] cache hit"), "{second}");
+    assert!(!second.contains("cache miss"), "{second}");
+    assert!(!second.contains("> GET"), "no request: {second}");
+    assert!(
+        !second.contains("using connection"),
+        "no connection: {second}"
+    );
+    assert!(
+        second.contains(&format!("response body read ({} bytes)", cached.len())),
+        "{second}"
+    );
     // The cookie: set on the redirect, sent on the follow-up, not before.
-    let step7 = &err[err.find("== 7/7").unwrap()..];
+    let step8 = &err[err.find("== 8/8").unwrap()..];
     let at = |what: &str| {
-        step7
+        step8
             .find(what)
-            .unwrap_or_else(|| panic!("{what}: {step7}"))
+            .unwrap_or_else(|| panic!("{what}: {step8}"))
     };
     assert!(at("< Set-Cookie: visit=1") < at("> GET /cookie/back HTTP/1.1"));
     assert!(at("> GET /cookie/back HTTP/1.1") < at("> Cookie: visit=1"));
-    assert_eq!(step7.matches("> Cookie:").count(), 1, "{step7}");
+    assert_eq!(step8.matches("> Cookie:").count(), 1, "{step8}");
 }

@@ -23,6 +23,7 @@
 //! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
 //! | transparent gzip | yes, decoded to at most 1 GiB per body |
 //! | authenticator, cookie jar, interceptors | none (no cookies are kept or sent without a jar) |
+//! | [HTTP cache](ClientBuilder::cache) | none |
 //!
 //! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
 //! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
@@ -59,7 +60,7 @@ use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::tls::settings::{ConnectionTls, TlsPolicy, TlsSettings};
 use crate::tls::{CertificatePinner, ConnectionSpec};
-use crate::{Authenticator, Dns, Error, EventListener, EventListenerFactory};
+use crate::{Authenticator, Cache, Dns, Error, EventListener, EventListenerFactory};
 
 /// What a derived client shares with the client it came from (a runtime's pool and
 /// dispatcher), carried opaquely from [`ClientBuilder::derive`] to the runtime's client.
@@ -132,6 +133,7 @@ pub struct Config {
     pub(crate) cookie_jar: Option<Arc<dyn CookieJar>>,
     pub(crate) interceptors: Vec<InterceptorSlot>,
     pub(crate) network_interceptors: Vec<InterceptorSlot>,
+    pub(crate) cache: Option<Cache>,
 }
 
 impl Config {
@@ -304,6 +306,11 @@ impl Config {
             self.tls.offer.cleartext
         }
     }
+
+    /// The HTTP cache, if the client has one.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
+    }
 }
 
 impl Default for Config {
@@ -337,6 +344,7 @@ impl fmt::Debug for Config {
             .field("gzip", &self.transparent_gzip)
             .field("interceptors", &self.interceptors)
             .field("network_interceptors", &self.network_interceptors)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -368,6 +376,7 @@ pub struct ClientBuilder<C> {
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
     base: Option<SharedState>,
+    cache: Option<Cache>,
     error: Option<Error>,
     target: PhantomData<fn() -> C>,
 }
@@ -415,6 +424,7 @@ impl<C> ClientBuilder<C> {
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
             base: None,
+            cache: None,
             error: None,
             target: PhantomData,
         }
@@ -455,6 +465,7 @@ impl<C> ClientBuilder<C> {
             interceptors: config.interceptors,
             network_interceptors: config.network_interceptors,
             base: Some(state),
+            cache: config.cache,
             error: None,
             target: PhantomData,
         }
@@ -672,6 +683,46 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Caches responses in `cache`, as OkHttp's cache does (RFC 9111): a fresh stored response
+    /// answers a request without the network, a stale one is revalidated with the origin
+    /// (`If-None-Match`, `If-Modified-Since`), and a response that may be stored is written to
+    /// the cache as the caller reads its body (kept only if the body is read to its end).
+    /// Unsafe methods (POST, PUT, DELETE, ...) invalidate what is stored for their URL. Off by
+    /// default.
+    ///
+    /// Keep a clone of the handle to read its statistics or manage it. Each runtime opens a
+    /// disk cache with `Cache::new(directory, max_size)`: when that fails (the directory cannot
+    /// be created, read or written), it says so in its error; report it and build the client
+    /// without a cache, which then makes every request over the network:
+    ///
+    /// ```
+    /// use wayfarer_core::{Cache, CacheControl, Config, Request};
+    ///
+    /// // A runtime's `Cache::new(dir, max)` gives a disk cache; this one lives in memory.
+    /// let opened: Result<Cache, wayfarer_core::Error> = Ok(Cache::in_memory(50 << 20));
+    /// let builder = Config::builder();
+    /// let builder = match opened {
+    ///     Ok(cache) => builder.cache(cache),
+    ///     Err(e) => {
+    ///         eprintln!("no HTTP cache: {e}");
+    ///         builder
+    ///     }
+    /// };
+    /// let config = builder.build()?;
+    /// assert!(config.cache().is_some());
+    ///
+    /// // A request can still insist on the network, or on the cache alone.
+    /// let fresh = Request::get("https://example.com/")
+    ///     .cache_control(CacheControl::FORCE_NETWORK)
+    ///     .build()?;
+    /// assert_eq!(fresh.header("cache-control"), Some("no-cache"));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn cache(mut self, cache: impl Into<Cache>) -> Self {
+        self.cache = Some(cache.into());
+        self
+    }
+
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<C, Error>
     where
@@ -708,6 +759,7 @@ impl<C> ClientBuilder<C> {
             cookie_jar: self.cookie_jar,
             interceptors: self.interceptors,
             network_interceptors: self.network_interceptors,
+            cache: self.cache,
         }))
     }
 }

@@ -34,6 +34,18 @@ pub enum EventKind {
         /// `METHOD url`, with the query and userinfo removed.
         request: String,
     },
+    /// The cache answered the request: with a fresh stored response and no network, or with
+    /// the stored response after the origin said it is still good (`304 Not Modified`).
+    CacheHit,
+    /// The cache had nothing usable: the request goes to the network. Also given when the
+    /// origin answered a conditional request with a new response instead of 304.
+    CacheMiss,
+    /// The cache has a stale response with a validator: the request goes to the origin with
+    /// `If-None-Match` or `If-Modified-Since`, to learn whether it is still good.
+    CacheConditionalHit,
+    /// The request said `only-if-cached` and the cache cannot answer it: the call gets a 504
+    /// without touching the network.
+    SatisfactionFailure,
     /// Name resolution started.
     DnsStart {
         /// The host being resolved.
@@ -258,6 +270,14 @@ impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EventKind::CallStart { request } => write!(f, "call start: {request}"),
+            EventKind::CacheHit => f.write_str("cache hit"),
+            EventKind::CacheMiss => f.write_str("cache miss"),
+            EventKind::CacheConditionalHit => {
+                f.write_str("cache conditional hit: asking the origin whether it is still good")
+            }
+            EventKind::SatisfactionFailure => {
+                f.write_str("cache cannot satisfy the request (only-if-cached): 504")
+            }
             EventKind::DnsStart { host } => write!(f, "resolving {host}"),
             EventKind::DnsEnd { host, addrs } => {
                 write!(f, "resolved {host} to ")?;

@@ -117,6 +117,7 @@
 //!         }
 //!         BodyRead::End => break,
 //!         BodyRead::Pending | BodyRead::Pull(_) => unreachable!("drive step 1's outputs"),
+//!         BodyRead::Cached { .. } | BodyRead::CachedInto(_) => unreachable!("no cache here"),
 //!     }
 //! }
 //! # Ok::<(), wayfarer_core::Error>(())
@@ -124,8 +125,7 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! HTTP/2. The cache's pure decisions ([`cache`]) and its stores exist; the cache's link in the
-//! chain is a pass-through so far.
+//! HTTP/2.
 //!
 //! The connection layer's and dispatcher's building blocks exist as standalone, pure components
 //! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
@@ -163,8 +163,8 @@ mod tls;
 mod upgrade;
 
 pub use body::{Body, BodyStream};
-pub use cache::CacheControl;
-pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
+pub use cache::{Cache, CacheControl};
+pub use call::{BodyRead, CacheOp, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::{Client, SharedPool, WeakPool};
 pub use config::{ClientBuilder, Config, Limits, SharedState};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};

@@ -48,7 +48,7 @@ use http::Method;
 use url::Url;
 
 use crate::body::Body;
-use crate::{Error, Headers};
+use crate::{CacheControl, Error, Headers};
 
 /// An HTTP request.
 ///
@@ -177,6 +177,12 @@ impl Request {
         std::mem::take(&mut self.body)
     }
 
+    /// The request's `Cache-Control` directives (with `Pragma: no-cache` read as `no-cache`
+    /// when there are none).
+    pub fn cache_control(&self) -> CacheControl {
+        CacheControl::from_headers(&self.headers)
+    }
+
     /// A copy, if the body can be sent again (see [`Body::try_clone`]).
     pub fn try_clone(&self) -> Option<Request> {
         Some(Request {
@@ -249,6 +255,31 @@ impl RequestBuilder {
                 r.url_authorization = false;
             }
             if let Err(e) = r.headers.append(name, value) {
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Sets the request's `Cache-Control` directives, replacing any `Cache-Control` header
+    /// (OkHttp's `Request.Builder.cacheControl`); empty directives remove it. With a cache
+    /// configured, [`CacheControl::FORCE_NETWORK`] skips the stored response (the new one is
+    /// still stored) and [`CacheControl::FORCE_CACHE`] never uses the network.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wayfarer_core::{CacheControl, Request};
+    ///
+    /// let request = Request::get("https://example.com/news")
+    ///     .cache_control(CacheControl::builder().max_stale(Duration::from_secs(3600)).build())
+    ///     .build()?;
+    /// assert_eq!(request.header("cache-control"), Some("max-stale=3600"));
+    /// assert_eq!(request.cache_control().max_stale(), Some(Duration::from_secs(3600)));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn cache_control(mut self, cache_control: CacheControl) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            if let Err(e) = cache_control.set_on(&mut r.headers) {
                 self.inner = Err(e);
             }
         }

@@ -243,11 +243,18 @@ impl<B> Response<B> {
         };
     }
 
+    /// Sets the network response outright (the cache's: a 304 that revalidated a stored
+    /// response, whose head is the stored one's, merged).
+    pub(crate) fn set_network_response(&mut self, network: Option<Response<()>>) {
+        self.head.network = network.map_or(Network::None, |r| Network::Own(Box::new(r)));
+    }
+
     /// This head as the network response to `request`.
     fn network_copy(&self, request: &Outgoing) -> Response<()> {
         let mut head = self.head.clone();
         head.network = Network::None;
         head.prior = None;
+        head.cache = None;
         head.request = request.to_arc();
         Response { head, body: () }
     }
@@ -267,9 +274,22 @@ impl<B> Response<B> {
     }
 
     /// The stored response the cache used, without its body; `None` when the cache was not
-    /// used.
+    /// used. With [`network_response`](Self::network_response) it tells how a response came
+    /// to be, as in OkHttp:
+    ///
+    /// | `cache_response` | `network_response` | the response is |
+    /// |---|---|---|
+    /// | some | none | served from the cache (fresh) |
+    /// | some | some, 304 | the stored one, revalidated: its body, headers merged with the 304's |
+    /// | some | some, other | the network's: the stored one was stale and replaced |
+    /// | none | some | the network's (nothing usable was stored) |
+    /// | none | none | made up (an interceptor's, or the 504 of an `only-if-cached` request the cache could not answer) |
     pub fn cache_response(&self) -> Option<&Response<()>> {
         self.head.cache.as_deref()
+    }
+
+    pub(crate) fn set_cache_response(&mut self, cache: Option<Response<()>>) {
+        self.head.cache = cache.map(Box::new);
     }
 
     /// How many responses led to this one (redirects and authentication challenges followed).

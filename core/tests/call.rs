@@ -51,6 +51,7 @@ fn describe(output: &Output<'_>) -> String {
         Output::PullBody { .. } => "pull-body".into(),
         Output::Intercept { .. } => "intercept".into(),
         Output::Proceeded { .. } => "proceeded".into(),
+        Output::Cache(op) => format!("cache {op:?}"),
         Output::Response(r) => format!("response {}", r.status().as_u16()),
         Output::Release(c) => format!("release {}", c.id()),
         Output::Close { conn } => format!("close {conn}"),

@@ -1,4 +1,5 @@
-//! wayfarer's on-disk cache store: [`DiskLruCache`], after OkHttp's class of the same name.
+//! wayfarer's on-disk cache store: [`DiskLruCache`], after OkHttp's class of the same name,
+//! and [`Cache`], the HTTP cache a client uses, on it (`Cache::new(directory, max_size)`).
 //!
 //! It implements the core's [`CacheStore`](wayfarer_core::cache::store::CacheStore): per key,
 //! an opaque metadata blob and a body, with atomic commits, LRU eviction under a max size,
@@ -136,7 +137,9 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod http_cache;
 mod journal;
 mod names;
 
 pub use cache::{DiskLruCache, Options};
+pub use http_cache::Cache;

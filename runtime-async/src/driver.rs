@@ -3,14 +3,15 @@
 //!
 //! Every protocol decision is `wayfarer_core`'s; this file starts resolves and connects as the
 //! runtime's futures, polls sockets, and arms one timer for the deadline the driver waits for.
-//! No task is spawned per call or per connection.
+//! No task is spawned per call or per connection; a disk cache's body reads and writes run on
+//! the runtime's blocking pool ([`Net::unblock`]), so the executor never waits for the disk.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use wayfarer_core::driver::{Driver, Transport};
+use wayfarer_core::driver::{Driver, StoreJob, StoreTask, Transport};
 use wayfarer_core::{Address, ConnId, Connection, Instant, Now};
 
 use crate::call::CallShared;
@@ -104,13 +105,18 @@ impl<N: Net> Transport for AsyncTransport<N> {
                 // A caller's resolver may block: it runs off the runtime's threads.
                 Some(dns) => {
                     let host = host.to_owned();
-                    N::unblock(Box::new(move || {
+                    let lookup = N::unblock(move || {
                         dns.lookup(&host).map(|ips| {
                             ips.into_iter()
                                 .map(|ip| SocketAddr::new(ip, port))
-                                .collect()
+                                .collect::<Vec<_>>()
                         })
-                    }))
+                    });
+                    Box::pin(async move {
+                        lookup
+                            .await
+                            .unwrap_or_else(|| Err(io::Error::other("the resolver panicked")))
+                    })
                 }
                 None => N::resolve(host.to_owned(), port),
             }
@@ -216,6 +222,13 @@ impl<N: Net> Transport for AsyncTransport<N> {
     fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
         self.call.cancel.register(cx.waker());
         self.call.cancel.is_canceled()
+    }
+
+    fn run_store_job(&mut self, mut job: StoreJob) -> StoreTask {
+        StoreTask::Running(N::unblock(move || {
+            job.run();
+            job
+        }))
     }
 }
 

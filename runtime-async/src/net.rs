@@ -54,10 +54,6 @@ pub trait Net: Send + Sync + 'static {
     fn poll_idle(socket: &mut Self::Socket, cx: &mut Context<'_>) -> Poll<()>;
     /// Runs `future` in the background on the runtime (the pool's cleanup task).
     fn spawn(future: BoxFuture<()>);
-    /// Runs a blocking function (a caller's resolver) off the runtime's threads.
-    fn unblock(
-        f: Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
-    ) -> BoxFuture<io::Result<Vec<SocketAddr>>>;
     /// The runtime's monotonic clock (a runtime may pause it in tests).
     fn now() -> std::time::Instant;
     /// A timer firing at `at`.
@@ -66,4 +62,11 @@ pub trait Net: Send + Sync + 'static {
     fn reset_timer(timer: &mut Self::Timer, at: std::time::Instant);
     /// Ready once the timer has fired.
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
+    /// Runs `f` on the runtime's pool for blocking work (a disk cache's body reads and
+    /// writes, a caller's resolver), so that it never blocks the executor. The future gives `f`'s result, or
+    /// `None` if `f` panicked. Dropping the future must not stop `f` once it has started.
+    fn unblock<T, F>(f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static;
 }

@@ -48,10 +48,13 @@ pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use upgraded::Upgraded;
 pub use wayfarer_core::{
-    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
-    ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
-    RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
+    CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,
+    ConnectionSpec, Dns, Error, ErrorKind, Event, EventKind, EventListener, Handshake, Headers,
+    Method, PrivateKey, Request, RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
+/// The HTTP cache: `Cache::new(directory, max_size)` opens one on disk; give it to
+/// [`ClientBuilder::cache`].
+pub use wayfarer_disk_cache::Cache;
 
 /// A request body (bytes, a reader, or a repeatable source).
 pub use wayfarer_core::Body as RequestBody;

@@ -37,10 +37,13 @@ use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
 pub use wayfarer_core::{
-    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
-    ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
-    RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
+    CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,
+    ConnectionSpec, Dns, Error, ErrorKind, Event, EventKind, EventListener, Handshake, Headers,
+    Method, PrivateKey, Request, RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
+/// The HTTP cache: `Cache::new(directory, max_size)` opens one on disk; give it to
+/// [`ClientBuilder::cache`]. Its body reads and writes run on the `blocking` thread pool.
+pub use wayfarer_disk_cache::Cache;
 
 /// A request body (bytes, a stream, or a repeatable source).
 pub use wayfarer_core::Body as RequestBody;
@@ -176,12 +179,6 @@ impl wayfarer_async::Net for Smol {
             .spawn(move || async_io::block_on(future));
     }
 
-    fn unblock(
-        f: Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
-    ) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        Box::pin(blocking::unblock(f))
-    }
-
     fn now() -> std::time::Instant {
         std::time::Instant::now()
     }
@@ -196,5 +193,45 @@ impl wayfarer_async::Net for Smol {
 
     fn poll_timer(timer: &mut async_io::Timer, cx: &mut Context<'_>) -> Poll<()> {
         Pin::new(timer).poll(cx).map(|_| ())
+    }
+
+    fn unblock<T, F>(f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        // Catching the panic here keeps the pool's thread, and tells the driver the job is
+        // lost; a detached task still runs to its end if the future is dropped.
+        let task = blocking::unblock(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+        });
+        Box::pin(Detached(Some(task)))
+    }
+}
+
+/// A `blocking` task that is detached, not canceled, when its future is dropped.
+struct Detached<T>(Option<blocking::Task<T>>);
+
+impl<T> Future for Detached<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match self.0.as_mut() {
+            Some(task) => {
+                let out = std::task::ready!(Pin::new(task).poll(cx));
+                self.0 = None;
+                Poll::Ready(out)
+            }
+            // Polled after it gave its output: it never resolves again.
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl<T> Drop for Detached<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.detach();
+        }
     }
 }

@@ -41,10 +41,13 @@ use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
 pub use wayfarer_core::{
-    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Dns, Error,
-    ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
-    RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
+    CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,
+    ConnectionSpec, Dns, Error, ErrorKind, Event, EventKind, EventListener, Handshake, Headers,
+    Method, PrivateKey, Request, RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
+/// The HTTP cache: `Cache::new(directory, max_size)` opens one on disk; give it to
+/// [`ClientBuilder::cache`]. Its body reads and writes run on tokio's blocking pool.
+pub use wayfarer_disk_cache::Cache;
 
 /// A request body (bytes, a stream, or a repeatable source).
 pub use wayfarer_core::Body as RequestBody;
@@ -175,18 +178,6 @@ impl wayfarer_async::Net for Tokio {
         }
     }
 
-    fn unblock(
-        f: Box<dyn FnOnce() -> io::Result<Vec<SocketAddr>> + Send>,
-    ) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                let task = handle.spawn_blocking(f);
-                Box::pin(async move { task.await.unwrap_or_else(|e| Err(io::Error::other(e))) })
-            }
-            Err(_) => Box::pin(std::future::ready(f())),
-        }
-    }
-
     fn now() -> std::time::Instant {
         tokio::time::Instant::now().into_std()
     }
@@ -201,6 +192,25 @@ impl wayfarer_async::Net for Tokio {
 
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
         timer.as_mut().poll(cx)
+    }
+
+    fn unblock<T, F>(f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        match tokio::runtime::Handle::try_current() {
+            // A dropped JoinHandle detaches the task: once started, it runs to its end.
+            Ok(handle) => {
+                let task = handle.spawn_blocking(f);
+                Box::pin(async move { task.await.ok() })
+            }
+            // Polled outside a tokio runtime (another executor): run it here.
+            Err(_) => {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+                Box::pin(std::future::ready(result))
+            }
+        }
     }
 }
 

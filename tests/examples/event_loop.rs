@@ -661,6 +661,11 @@ impl EventLoop {
                 call.cancel(self.now());
                 return Step::Failed(Error::invalid_input("no runtime interceptors here"));
             }
+            // Nor a cache: only a client with one asks for store operations.
+            Output::Cache(_) => {
+                call.cancel(self.now());
+                return Step::Failed(Error::invalid_input("no cache here"));
+            }
             // The call waits for the body to be read, but this task reads the body as soon as the
             // head arrives and polls only when `read_body` says `Pending`: an idle call here
             // would wait forever, so fail it rather than hang.
@@ -704,10 +709,12 @@ impl EventLoop {
                     },
                 }
             }
-            // A body an interceptor made up: there are none here.
-            Ok(BodyRead::Pull(_)) => (
+            // A body an interceptor made up, or one from a cache: there are none here.
+            Ok(BodyRead::Pull(_) | BodyRead::Cached { .. } | BodyRead::CachedInto(_)) => (
                 0,
-                Some(Step::Failed(Error::invalid_input("no made-up bodies here"))),
+                Some(Step::Failed(Error::invalid_input(
+                    "no made-up or cached bodies here",
+                ))),
             ),
             Ok(BodyRead::Pending) => (0, None),
             Ok(BodyRead::End) => {

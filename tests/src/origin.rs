@@ -304,7 +304,8 @@ impl Player {
             }
             Step::Send(bytes) => {
                 let piece = (self.variant == Variant::Bytewise).then_some(1);
-                let bytes = self.authorities.expand(bytes);
+                let bytes = crate::vector::cache::expand_dates(bytes, std::time::SystemTime::now());
+                let bytes = self.authorities.expand(&bytes);
                 self.conn()?.1.send(&bytes, piece, Duration::ZERO, stop);
             }
             Step::Pause(duration) => conn::sleep(*duration, stop),

@@ -147,6 +147,7 @@ pub fn head<B>(response: &Response<B>) -> OutcomeHead {
             .iter()
             .map(|(n, v)| (n.to_owned(), v.to_vec()))
             .collect(),
+        source: crate::vector::cache::source(response),
         url: response.request().url().to_string(),
         prior: std::iter::successors(response.prior_response(), |r| r.prior_response())
             .map(|r| r.status().as_u16())
@@ -210,10 +211,9 @@ pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::ve
     let vector = crate::vector::load(path);
     let origins = crate::origin::play_all(&vector.scripts(), variant);
     let authorities = origins.authorities();
-    let client: wayfarer_async::Client<N> =
-        configure(wayfarer_async::Client::builder(), &vector.config)
-            .build()
-            .expect("client");
+    let builder = configure(wayfarer_async::Client::builder(), &vector.config);
+    let (builder, _cache) = crate::vector::cache::configure(builder, vector.config.cache);
+    let client: wayfarer_async::Client<N> = builder.build().expect("client");
     let mut outcomes = Vec::new();
     for spec in &vector.calls {
         outcomes.push(call_async(&client, spec, &authorities).await);

@@ -243,6 +243,7 @@ impl Transport for SimTransport {
 /// saw (the first origin's record, then the second's if the vector has one).
 pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, Vec<OriginRecord>) {
     let builder = run::configure(Config::builder(), &vector.config);
+    let (builder, _cache) = crate::vector::cache::configure(builder, vector.config.cache);
     let config = builder.build().expect("config");
     let scripts = vector.scripts();
     let mut sim = Sim {
@@ -410,6 +411,9 @@ impl Sim {
             let Some(spec) = self.specs.pop_front() else {
                 return Turn::Finished;
             };
+            if let Some(after) = spec.after {
+                self.net.now = self.net.now.advanced(after);
+            }
             match run::request(&spec, &self.authorities, StreamKind::Reader) {
                 Ok(request) => {
                     let call = self.client.start_call(self.net.now, request);
@@ -550,6 +554,7 @@ impl Sim {
                 let Some(id) = current else {
                     return self.script_error(o, "send without a connection");
                 };
+                let bytes = crate::vector::cache::expand_dates(&bytes, self.net.now.wall);
                 let bytes = self.authorities.expand(&bytes);
                 let conn = &mut self.net.conns[id];
                 if !conn.client_closed() {

@@ -13,9 +13,9 @@ fn run(path: &str, variant: Variant) {
     let vector = vector::load(path);
     let origins = origin::play_all(&vector.scripts(), variant);
     let authorities = origins.authorities();
-    let client: Client = run::configure(Client::builder(), &vector.config)
-        .build()
-        .expect("client");
+    let builder = run::configure(Client::builder(), &vector.config);
+    let (builder, _cache) = vector::cache::configure(builder, vector.config.cache);
+    let client: Client = builder.build().expect("client");
     let outcomes: Vec<Outcome> = vector
         .calls
         .iter()

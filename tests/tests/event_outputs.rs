@@ -56,6 +56,9 @@ fn whole_call(config: Config, response: &[u8]) -> (Vec<EventKind>, Vec<u8>) {
                     body.extend_from_slice(&buf[..n]);
                 }
                 BodyRead::Pending | BodyRead::End | BodyRead::Pull(_) => {}
+                cached @ (BodyRead::Cached { .. } | BodyRead::CachedInto(_)) => {
+                    panic!("no cache here: {cached:?}")
+                }
             },
             Output::Release(conn) => client.release(at(now).mono, conn, ()),
             Output::Done => return (events, body),

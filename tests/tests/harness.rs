@@ -58,6 +58,7 @@ fn naive_call(conn: &mut Option<TcpStream>, authority: &str, call: &CallSpec) ->
                 reason: response.reason.unwrap_or("").to_string(),
                 version: format!("HTTP/1.{}", response.version.unwrap()),
                 headers,
+                source: "network",
                 url: format!("http://{authority}{}", call.target),
                 prior: Vec::new(),
             };

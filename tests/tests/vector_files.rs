@@ -26,6 +26,22 @@ fn the_build_script_generates_tests_for_exactly_the_parsed_vectors() {
     }
 }
 
+/// What `build.rs` took as `clock virtual` (replayed on the core only).
+const VIRTUAL_CLOCK_BY_BUILD_SCRIPT: &[&str] =
+    include!(concat!(env!("OUT_DIR"), "/vectors_virtual_clock.rs"));
+
+#[test]
+fn the_build_script_replays_exactly_the_virtual_clock_vectors_on_the_core_only() {
+    let parsed: Vec<String> = vector::parse::all_paths()
+        .into_iter()
+        .filter(|path| vector::load(path).config.virtual_clock)
+        .collect();
+    assert_eq!(
+        VIRTUAL_CLOCK_BY_BUILD_SCRIPT, parsed,
+        "build.rs and the parser disagree on `clock virtual`"
+    );
+}
+
 /// The variant lists in build.rs are written out by hand; they must match the model.
 #[test]
 fn build_script_variants_match_the_model() {

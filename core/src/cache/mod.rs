@@ -1,12 +1,16 @@
-//! HTTP caching (RFC 9111) as OkHttp does it: the pure decisions.
+//! HTTP caching (RFC 9111) as OkHttp does it: the handle a client is given, and the pure
+//! decisions.
 //!
-//! Everything here is a function of its arguments: no store, no clock, no I/O. A store keeps
-//! entries (metadata [`Entry`] plus body) under [`key`]`(url)`; the cache interceptor asks
+//! A client caches when it is given a [`Cache`] (a store plus statistics). Everything else here
+//! is a function of its arguments: no store, no clock, no I/O. A store keeps entries (metadata
+//! [`Entry`] plus body) under [`key`]`(url)`; the cache link of a call asks
 //! [`CacheStrategy::compute`] what to do with the stored candidate, and [`CacheUpdate::compute`]
 //! what the network's answer does to the store.
 //!
 //! | OkHttp | here |
 //! |---|---|
+//! | `Cache` (the handle: statistics, `urls()`, `evictAll`, `size`, ...) | [`Cache`] (`handle.rs`) |
+//! | `CacheInterceptor` | the call's cache link (`call/cache.rs`), which asks its driver for store operations ([`CacheOp`](crate::CacheOp)) |
 //! | `CacheControl`, `FORCE_NETWORK`, `FORCE_CACHE` | [`CacheControl`] (`control.rs`) |
 //! | `Cache.Entry`, `Cache.key` | [`Entry`], [`key`] (`entry.rs`) |
 //! | `CacheStrategy.Factory.compute` | [`CacheStrategy::compute`] (`strategy.rs`) |
@@ -89,6 +93,7 @@
 mod control;
 mod entry;
 mod freshness;
+mod handle;
 pub mod store;
 mod strategy;
 mod update;
@@ -97,6 +102,7 @@ mod vary;
 pub use control::{CacheControl, CacheControlBuilder, MAX_DELTA_SECONDS};
 pub use entry::{ENTRY_FORMAT, Entry, EntryError, Handshake, key};
 pub use freshness::{Freshness, current_age, freshness_lifetime};
+pub use handle::{Cache, Urls};
 pub use strategy::{
     CacheStrategy, NetworkReason, UNSATISFIABLE_REASON, WARNING_HEURISTIC, WARNING_STALE,
     is_storable, unsatisfiable_response,

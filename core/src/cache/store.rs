@@ -156,6 +156,17 @@ pub trait CacheStore: Send + Sync + fmt::Debug {
 
     /// Pushes buffered bookkeeping to durable storage (for the disk store: the journal).
     fn flush(&self) -> io::Result<()>;
+
+    /// Whether reading a [`Snapshot`]'s body or writing an [`Editor`]'s may block the thread
+    /// on I/O (a disk). True unless the store says otherwise.
+    ///
+    /// Drivers of async runtimes move such body reads and writes to a blocking pool, so that
+    /// a slow disk never stalls their executor; a store that only touches memory returns
+    /// `false` and is called in place. (The other methods do small, bounded work, such as
+    /// opening files and appending a journal line, and are always called in place.)
+    fn may_block(&self) -> bool {
+        true
+    }
 }
 
 /// One entry as it was when it was read: its metadata, and a reader over its body.

@@ -1,14 +1,20 @@
-//! The response body pipeline: a source (the exchange, or a body an interceptor made up) and an
-//! optional decoder (gzip, when the bridge asked for it), read as fast as the caller reads.
+//! The response body pipeline: a source (the exchange, the cache, or a body an interceptor made
+//! up) and an optional decoder (gzip, when the bridge asked for it), read as fast as the caller
+//! reads, with a tee into the cache when the response is being stored.
 //!
 //! ```text
 //!  exchange ─┬──────────────────────────────▶ caller's buffer   (Direct: socket → caller, no copy)
-//!            └─▶ staging ─▶ gzip decoder ────▶ caller's buffer
+//!            │                   ╰─ tee ─▶ cache entry (the driver writes the caller's bytes)
+//!            └─▶ staging ─┬─▶ gzip decoder ─▶ caller's buffer
+//!                         ╰─ tee ─▶ cache entry (the undecoded bytes, kept for the driver)
+//!  cache entry ─┬────────────────────────────▶ caller's buffer   (Cached: read by the driver)
+//!               └─▶ staging ─▶ gzip decoder ─▶ caller's buffer   (CachedInto)
 //!  made-up body (bytes in the core, or pulled by the driver) ──▶ caller's buffer
 //! ```
 //!
 //! Reading straight from the socket into the caller's buffer stays possible exactly when
-//! nothing has to transform the bytes: a plain connection, nothing buffered, no decoder.
+//! nothing has to transform the bytes: a plain connection, nothing buffered, no decoder. The
+//! tee only observes bytes, so it keeps that path: the driver writes what the caller got.
 //!
 //! A body no one will read (a redirect's, a response an interceptor replaced) is discarded:
 //! what has already arrived is decoded and dropped without I/O, and when more is due, the call
@@ -22,8 +28,9 @@ use super::chain::Baton;
 use super::{BodyRead, Call, MAX_DRAIN, State, Wait};
 use crate::body::Body;
 use crate::bridge::gzip::GzipDecoder;
+use crate::connection::Connection;
 use crate::events::EventKind;
-use crate::exchange::BodyProgress;
+use crate::exchange::{BodyProgress, Exchange};
 use crate::{Error, Now};
 
 /// Size of the buffer compressed bytes wait in for the decoder.
@@ -39,6 +46,8 @@ enum Source {
     MadeUp(Body),
     /// A body the runtime serves itself (its closure interceptor replaced the body).
     External,
+    /// A stored response's body, read by the driver from the cache; this much is left.
+    Cache { remaining: u64 },
 }
 
 /// The body of the response on its way to the caller.
@@ -92,6 +101,15 @@ impl ResponseBody {
         ResponseBody::of(Source::External)
     }
 
+    /// The body of a stored response, `len` bytes, read from the cache.
+    pub(super) fn cached(len: u64) -> ResponseBody {
+        if len == 0 {
+            ResponseBody::none()
+        } else {
+            ResponseBody::of(Source::Cache { remaining: len })
+        }
+    }
+
     /// A body a runtime interceptor already read to its end: nothing is left for the caller.
     fn consumed() -> ResponseBody {
         let mut body = ResponseBody::of(Source::None);
@@ -105,8 +123,14 @@ impl ResponseBody {
         match self.source {
             Source::Exchange => !self.source_ended,
             Source::MadeUp(_) => true,
+            Source::Cache { remaining } => remaining > 0,
             Source::None | Source::External => false,
         }
+    }
+
+    /// True when the caller gets the body decoded (so not the bytes the source gave).
+    pub(super) fn is_decoded(&self) -> bool {
+        self.gzip.is_some()
     }
 
     /// Decodes the body as gzip on its way to the caller.
@@ -119,7 +143,7 @@ impl ResponseBody {
         match self.source {
             Source::None | Source::External => true,
             Source::Exchange => self.source_ended && self.gzip.is_none(),
-            Source::MadeUp(_) => false,
+            Source::MadeUp(_) | Source::Cache { .. } => false,
         }
     }
 }
@@ -142,6 +166,9 @@ impl Call {
     /// (unless a runtime interceptor read it, in which case the call goes on with whatever the
     /// interceptor answers).
     fn end_body(&mut self) {
+        // A stored body is kept only if it came whole from the network.
+        let complete = self.body.source_ended && matches!(self.body.source, Source::Exchange);
+        self.cache.tee_end(complete);
         let bytes = self.body.delivered;
         if !self.body.ended {
             self.events
@@ -208,8 +235,13 @@ impl Call {
                 .emit(self.now.mono, || EventKind::ResponseBodyStart);
         }
         let result = match self.body.source {
-            Source::Exchange if self.body.gzip.is_some() => self.read_gzip(buf),
+            Source::Exchange | Source::Cache { .. } if self.body.gzip.is_some() => {
+                self.read_gzip(buf)
+            }
             Source::Exchange => self.read_plain(buf),
+            Source::Cache { remaining } => Ok(Progress::Cached(
+                usize::try_from(remaining).map_or(buf.len(), |r| r.min(buf.len())),
+            )),
             Source::MadeUp(_) => self.read_made_up(buf),
             Source::None | Source::External => {
                 self.end_body();
@@ -232,6 +264,17 @@ impl Call {
                 Source::MadeUp(body) => Ok(BodyRead::Pull(body)),
                 _ => Ok(BodyRead::Pending),
             },
+            Ok(Progress::Cached(max)) => Ok(BodyRead::Cached { max }),
+            Ok(Progress::CachedInto) => {
+                let body = &mut self.body;
+                let room = match body.source {
+                    Source::Cache { remaining } => {
+                        usize::try_from(remaining).map_or(STAGING, |r| r.min(STAGING))
+                    }
+                    _ => STAGING,
+                };
+                Ok(BodyRead::CachedInto(&mut body.staging[..room]))
+            }
             Err(e) => {
                 self.fail(e);
                 Err(self.failure.clone().unwrap_or_else(Error::canceled))
@@ -296,11 +339,19 @@ impl Call {
             if body.staging.is_empty() {
                 body.staging = vec![0; STAGING];
             }
+            if matches!(body.source, Source::Cache { .. }) {
+                // The driver reads the stored bytes into the staging buffer.
+                return Ok(Progress::CachedInto);
+            }
             let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
                 return Err(Error::protocol("unexpected end of stream in a gzip body"));
             };
             match exchange.read_body(conn, &mut body.staging, &limits)? {
-                BodyProgress::Data(n) => body.staged = 0..n,
+                BodyProgress::Data(n) => {
+                    body.staged = 0..n;
+                    // The entry keeps the body as it came from the network.
+                    self.cache.tee_raw(&body.staging[..n]);
+                }
                 BodyProgress::End => body.source_ended = true,
                 BodyProgress::Direct(_) | BodyProgress::Pending => return Ok(Progress::Pending),
             }
@@ -334,7 +385,8 @@ impl Call {
     }
 
     /// Answers [`BodyRead::Direct`] (the driver read `n` bytes from the socket into the
-    /// caller's buffer; 0 = EOF) and [`BodyRead::Pull`] (the driver read the made-up body).
+    /// caller's buffer; 0 = EOF), [`BodyRead::Pull`] (the driver read the made-up body), and
+    /// [`BodyRead::Cached`] and [`BodyRead::CachedInto`] (the driver read the stored body).
     /// Returns how many of them are body bytes for the caller; 0 means none this time (the
     /// body ended, or the source was not ready): call [`Call::read_body`] again, which reports
     /// [`BodyRead::End`] once the body is over.
@@ -367,6 +419,10 @@ impl Call {
             Err(e) => {
                 let error = match (&self.body.source, self.exchange.as_mut()) {
                     (Source::Exchange, Some(exchange)) => exchange.on_read_error(e),
+                    (Source::Cache { .. }, _) => Error::io(
+                        format!("reading the cached response body failed: {e}"),
+                        Some(e),
+                    ),
                     _ => Error::io(format!("reading the response body failed: {e}"), Some(e)),
                 };
                 self.fail(error);
@@ -374,6 +430,9 @@ impl Call {
             }
         };
         self.io = None;
+        if matches!(self.body.source, Source::Cache { .. }) {
+            return self.on_cache_read(n);
+        }
         if matches!(self.body.source, Source::MadeUp(_)) {
             if n == 0 {
                 self.end_body();
@@ -401,6 +460,38 @@ impl Call {
         }
     }
 
+    /// The driver read `n` bytes of the stored body (into the caller's buffer, or into the
+    /// staging buffer when the body is decoded).
+    fn on_cache_read(&mut self, n: usize) -> Result<usize, Error> {
+        let body = &mut self.body;
+        let Source::Cache { remaining } = &mut body.source else {
+            return Ok(0);
+        };
+        if n == 0 {
+            // The store vouched for the length; a shorter body is a damaged entry.
+            let left = *remaining;
+            self.fail(Error::io(
+                format!("the cached response body ended {left} bytes early"),
+                None,
+            ));
+            return self.failure.clone().map_or(Ok(0), Err);
+        }
+        let n = n.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+        *remaining -= n as u64;
+        let ended = *remaining == 0;
+        if body.gzip.is_some() {
+            body.staged = 0..n;
+            body.source_ended = ended;
+            return Ok(0);
+        }
+        body.delivered += n as u64;
+        if ended {
+            body.source_ended = true;
+            self.end_body();
+        }
+        Ok(n)
+    }
+
     /// Finishes the body from bytes already received, without I/O, discarding them: a caller
     /// that drops a response whose body fully arrived still lets its connection be reused.
     /// Returns true if the body is complete (then drain [`Call::poll_output`] for the release).
@@ -409,6 +500,8 @@ impl Call {
         if !matches!(self.state, State::Body) {
             return matches!(self.state, State::Done);
         }
+        // The caller did not read the body to its end: it is not stored.
+        self.cache.tee_end(false);
         if !matches!(self.body.source, Source::Exchange) {
             self.end_body();
             return true;
@@ -439,19 +532,23 @@ impl Call {
     /// the connection instead of a wait.
     pub(super) fn discard_body(&mut self, then: Option<Baton>) -> Option<Baton> {
         let body = std::mem::replace(&mut self.body, ResponseBody::none());
+        if then.is_none() {
+            // No one waits for the rest: a body being stored is not stored.
+            self.cache.tee_end(false);
+        }
         if !matches!(body.source, Source::Exchange) || self.exchange.is_none() {
+            self.cache.tee_end(false);
             return then;
         }
-        let limits = self.shared.config.limits;
-        let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
-            return then;
-        };
-        match exchange.discard_buffered(conn, &limits) {
+        match self.drain_buffered() {
             Ok(true) => {
                 self.finish_drain();
                 then
             }
-            Ok(false) if then.is_some() && exchange.body_read() <= MAX_DRAIN => {
+            Ok(false)
+                if then.is_some()
+                    && self.exchange.as_ref().map_or(0, Exchange::body_read) <= MAX_DRAIN =>
+            {
                 self.state = State::Draining(then);
                 self.io = None;
                 self.arm(Wait::Drain);
@@ -464,24 +561,43 @@ impl Call {
         }
     }
 
-    /// Bytes arrived while draining: done yet?
-    pub(super) fn drain_progress(&mut self) {
+    /// Reads and drops the body bytes already received (keeping them for the cache entry when
+    /// the body is being stored); true once the body has ended.
+    fn drain_buffered(&mut self) -> Result<bool, Error> {
         let limits = self.shared.config.limits;
         let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
-            return self.drain_given_up();
+            return Ok(false);
         };
-        match exchange.discard_buffered(conn, &limits) {
+        if !self.cache.is_teeing() {
+            return exchange.discard_buffered(conn, &limits);
+        }
+        let mut scratch = [0u8; 4096];
+        loop {
+            match exchange.read_body(conn, &mut scratch, &limits)? {
+                BodyProgress::End => return Ok(true),
+                BodyProgress::Data(n) => self.cache.tee_raw(&scratch[..n]),
+                BodyProgress::Direct(_) | BodyProgress::Pending => return Ok(false),
+            }
+        }
+    }
+
+    /// Bytes arrived while draining: done yet?
+    pub(super) fn drain_progress(&mut self) {
+        match self.drain_buffered() {
             Ok(true) => {
                 self.finish_drain();
                 self.resume_after_drain();
             }
-            Ok(false) if exchange.body_read() <= MAX_DRAIN && !conn.is_eof() => {}
+            Ok(false)
+                if self.exchange.as_ref().map_or(u64::MAX, Exchange::body_read) <= MAX_DRAIN
+                    && !self.conn.as_ref().is_none_or(Connection::is_eof) => {}
             Ok(false) | Err(_) => self.drain_given_up(),
         }
     }
 
     /// The drain took too long, failed or grew too large: close the connection and go on.
     pub(super) fn drain_given_up(&mut self) {
+        self.cache.tee_end(false);
         self.abandon_exchange();
         self.resume_after_drain();
     }
@@ -496,6 +612,8 @@ impl Call {
     /// The discarded body ended: the exchange is over, and its connection waits for the next
     /// one (or is closed if it cannot carry it).
     fn finish_drain(&mut self) {
+        // A body being stored was read to its end, by the call rather than the caller.
+        self.cache.tee_drained();
         if let Some(exchange) = self.exchange.take() {
             if !exchange.is_reusable() {
                 if let Some(conn) = self.conn.take() {
@@ -519,6 +637,10 @@ enum Progress {
     Data(usize),
     Direct(crate::connection::ConnId, usize),
     Pull,
+    /// The driver reads at most this many stored bytes into the caller's buffer.
+    Cached(usize),
+    /// The driver reads stored bytes into the staging buffer.
+    CachedInto,
     Pending,
     End,
 }

@@ -7,7 +7,7 @@
 //!  0 .. A          application interceptors
 //!  A               retry and follow-up
 //!  A + 1           bridge
-//!  A + 2           cache (passes everything through until the cache lands)
+//!  A + 2           cache: answers from the client's cache, revalidates, stores (`cache.rs`)
 //!  A + 3           connect: binds a connection (Finder) to the request
 //!  A + 4 .. +N     network interceptors
 //!  A + 4 + N       call server: the exchange
@@ -212,10 +212,7 @@ impl Call {
                 self.chain.pos += 1;
                 Some(Baton::Down(Outgoing::Bridged(network)))
             }
-            Link::Cache => {
-                self.chain.pos += 1;
-                Some(Baton::Down(request))
-            }
+            Link::Cache => self.cache_down(request),
             Link::Connect => self.connect(request),
             Link::Network(i) => self.interceptor_down(
                 InterceptorId {
@@ -256,17 +253,7 @@ impl Call {
                 });
                 Some(Baton::Up(result))
             }
-            Link::Cache => {
-                let result = result.map(|mut response| {
-                    // The response as it came from the network, kept lazily: it is built only
-                    // if someone asks, or before someone above changes this one.
-                    if let Some(exchange) = &self.exchange {
-                        response.set_network_origin(exchange.request().clone());
-                    }
-                    response
-                });
-                Some(Baton::Up(result))
-            }
+            Link::Cache => self.cache_up(result),
             Link::Connect => Some(Baton::Up(result)),
             Link::Network(i) => self.interceptor_up(
                 InterceptorId {

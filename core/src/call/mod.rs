@@ -18,6 +18,7 @@
 //! How a driver runs a call is documented on [`Call`].
 
 mod body;
+mod cache;
 mod chain;
 mod io;
 mod output;
@@ -37,9 +38,10 @@ use crate::time::earliest;
 use crate::{Error, Headers, Instant, Now, Phase, Request, Response, TimeoutKind};
 
 pub use crate::connection::HEALTH_CHECK_AFTER;
-pub use output::{BodyRead, Output};
+pub use output::{BodyRead, CacheOp, Output};
 
 use body::ResponseBody;
+use cache::CacheLink;
 use chain::{Baton, Chain};
 
 /// Identifies a call within one client; shown as `call#1`, `call#2`, ...
@@ -70,6 +72,8 @@ impl fmt::Debug for CallId {
 enum State {
     /// The chain is deciding (never seen between inputs).
     Running,
+    /// The cache link waits for the stored entry of this request ([`CacheOp::Get`]).
+    Caching(crate::exchange::Outgoing),
     /// The connect link waits for a connection for this request.
     Finding(crate::exchange::Outgoing),
     /// The exchange waits for the response head.
@@ -125,6 +129,7 @@ const MAX_DRAIN: u64 = 64 * 1024;
 /// | [`Output::Release`] | put the connection and its socket in the pool | nothing |
 /// | [`Output::PullBody`] | read the request body into the buffer | [`Call::handle_body_pulled`] |
 /// | [`Output::Intercept`] | run the runtime's interceptor | [`Call::proceed`] / [`Call::handle_intercepted`] |
+/// | [`Output::Cache`] | perform the operation on the client's cache store ([`CacheOp`] says how) | [`Call::handle_cache_get`], [`Call::handle_cache_edit`], or nothing |
 /// | [`Output::Proceeded`] | return the result from the interceptor's `proceed` | (the interceptor's next move) |
 /// | [`Output::Response`] | hand the response head to the caller | nothing |
 /// | [`Output::Idle`] | wait for the caller, or for [`Call::poll_timeout`] | [`Call::read_body`], [`Call::handle_timeout`] |
@@ -150,6 +155,9 @@ const MAX_DRAIN: u64 = 64 * 1024;
 /// the caller's buffer, asks for more I/O ([`BodyRead::Pending`]), or, on a plain connection
 /// with nothing buffered and no decoding to do, lets the driver read from the socket straight
 /// into the caller's buffer ([`BodyRead::Direct`], reported with [`Call::handle_direct_read`]).
+/// A response served from the cache is read by the driver from the store
+/// ([`BodyRead::Cached`]), and while a response is being stored the driver writes the body to
+/// the store after each read ([`Call::take_tee_bytes`]).
 pub struct Call {
     id: CallId,
     shared: Arc<Shared>,
@@ -171,6 +179,8 @@ pub struct Call {
     exchange: Option<Exchange>,
     /// The body of the response on its way to the caller.
     body: ResponseBody,
+    /// The cache link: the stored entry in use, store operations for the driver, the tee.
+    cache: CacheLink,
     /// The caller wants body bytes that have not arrived.
     want_receive: bool,
     /// What the last failed attempt got done, for the retry rules.
@@ -224,6 +234,7 @@ impl Call {
             finder: None,
             exchange: None,
             body: ResponseBody::none(),
+            cache: CacheLink::default(),
             want_receive: false,
             attempt: Attempt::default(),
             fresh_connection: false,
@@ -349,6 +360,7 @@ impl Call {
             .emit(self.now.mono, || EventKind::CallFailed { error: reported });
         self.drop_connections();
         self.body = ResponseBody::none();
+        self.cache.on_fail();
         self.io = None;
         self.failure = Some(error);
         self.state = State::Failed;
@@ -438,6 +450,12 @@ impl Call {
         if let Some(event) = self.events.pop() {
             return Ok(Output::Event(event));
         }
+        // Store operations come before the response head, and before a runtime interceptor
+        // gets the response it proceeded to: the store has the entry (or has opened it for the
+        // body) by the time anyone reads the body, so every byte read reaches the entry.
+        if self.next_cache_op() {
+            return Ok(self.cache_op().map_or(Output::Idle, Output::Cache));
+        }
         if let Some(output) = self.intercept.take() {
             return Ok(output);
         }
@@ -451,7 +469,7 @@ impl Call {
         match &self.state {
             State::Failed => Err(self.failure.clone().unwrap_or_else(Error::canceled)),
             State::Done => Ok(Output::Done),
-            State::Running => Ok(Output::Idle),
+            State::Running | State::Caching(_) => Ok(Output::Idle),
             State::Intercepting(_) => self.poll_conn_io(self.want_receive, Wait::Read),
             State::Finding(_) => self.poll_finder(),
             State::Exchanging => self.poll_exchange(),

@@ -2,6 +2,8 @@
 
 use core::net::SocketAddr;
 
+use bytes::Bytes;
+
 use crate::connection::{Address, ConnId, Connection};
 use crate::interceptor::InterceptorId;
 use crate::{Body, Error, Event, Instant, Request, Response};
@@ -96,6 +98,10 @@ pub enum Output<'a> {
         /// The response head, or the failure.
         result: Result<Response<()>, Error>,
     },
+    /// Perform this operation on the client's cache store (the one of
+    /// [`Config::cache`](crate::Config::cache)); see [`CacheOp`] for each operation and its
+    /// answer. Only a client with a cache asks for these.
+    Cache(CacheOp<'a>),
     /// The response head. Its body is read with [`Call::read_body`](crate::Call::read_body).
     Response(Response<()>),
     /// Nothing to do until the caller reads the body, answers an interceptor, or
@@ -121,9 +127,83 @@ pub enum BodyRead<'a> {
     /// Read from this body ([`Body::poll_read`]) into the buffer (a body an interceptor made
     /// up), then report with [`Call::handle_direct_read`](crate::Call::handle_direct_read).
     Pull(&'a mut Body),
+    /// The response is served from the cache: read at most `max` bytes of the stored body (the
+    /// body of the snapshot kept from [`CacheOp::Get`]) into the buffer, then report with
+    /// [`Call::handle_direct_read`](crate::Call::handle_direct_read).
+    Cached {
+        /// The most bytes to read.
+        max: usize,
+    },
+    /// The response is served from the cache and decoded on its way to the caller: read stored
+    /// body bytes (as for [`BodyRead::Cached`]) into this buffer of the call's, report with
+    /// [`Call::handle_direct_read`](crate::Call::handle_direct_read) (which returns 0), and
+    /// call `read_body` again.
+    CachedInto(&'a mut [u8]),
     /// More bytes are needed: drive [`Call::poll_output`](crate::Call::poll_output) (it asks
     /// for I/O), then call again.
     Pending,
     /// The body is complete.
     End,
+}
+
+/// An operation on the client's cache store, asked for by the call's cache link with
+/// [`Output::Cache`]. The driver performs it on [`Config::cache`](crate::Config::cache)'s
+/// [`store`](crate::Cache::store) and keeps, per call, the body reader of the entry it got and
+/// the [`Editor`](crate::cache::store::Editor) it opened. A store error never fails the call:
+/// report it where an answer is expected, and otherwise go on.
+///
+/// | operation | the driver MUST | then report with |
+/// |---|---|---|
+/// | `Get` | [`get`](crate::cache::store::CacheStore::get) the entry and keep its body reader (replacing any it kept) | [`Call::handle_cache_get`](crate::Call::handle_cache_get) |
+/// | `Edit` | [`edit`](crate::cache::store::CacheStore::edit) the key, set the editor's metadata and keep it | [`Call::handle_cache_edit`](crate::Call::handle_cache_edit) |
+/// | `Write` | write the bytes to the editor it keeps, if any | nothing |
+/// | `Commit` | commit the editor it keeps, if any | nothing |
+/// | `Abort` | abort (drop) the editor it keeps, if any | nothing |
+/// | `Update` | [`update_metadata`](crate::cache::store::CacheStore::update_metadata) | nothing |
+/// | `Remove` | [`remove`](crate::cache::store::CacheStore::remove) the key | nothing |
+///
+/// While it keeps an editor, after every read of the response body (a
+/// [`BodyRead::Data`], a direct read, and also [`BodyRead::End`]), the driver writes
+/// [`Call::take_tee_bytes`](crate::Call::take_tee_bytes) to it: that is the tee that stores the
+/// body as it streams to the caller.
+#[derive(Debug)]
+pub enum CacheOp<'a> {
+    /// Read the entry stored under `key`.
+    Get {
+        /// The store key ([`cache::key`](crate::cache::key) of the URL).
+        key: &'a str,
+    },
+    /// Start writing a new entry for `key` with this metadata; its body follows as the caller
+    /// reads it.
+    Edit {
+        /// The store key.
+        key: &'a str,
+        /// The encoded [`Entry`](crate::cache::Entry).
+        metadata: &'a Bytes,
+    },
+    /// Write these body bytes to the entry being written (the rest of a body the call read
+    /// itself, such as a redirect's it followed).
+    Write {
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// The body was read to its end: commit the entry being written.
+    Commit,
+    /// The body will not be read to its end: abandon the entry being written.
+    Abort,
+    /// Replace the metadata of the entry under `key`, if it is still version `sequence` (a
+    /// 304 refreshed it).
+    Update {
+        /// The store key.
+        key: &'a str,
+        /// The [`Snapshot::sequence`](crate::cache::store::Snapshot::sequence) that was read.
+        sequence: u64,
+        /// The refreshed, encoded [`Entry`](crate::cache::Entry).
+        metadata: &'a [u8],
+    },
+    /// Remove the entry under `key` (an unsafe method invalidated it).
+    Remove {
+        /// The store key.
+        key: &'a str,
+    },
 }

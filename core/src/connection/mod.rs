@@ -183,6 +183,22 @@ impl Connection {
         self.tls.as_ref().map(|t| t.negotiated())
     }
 
+    /// The TLS session as a cache entry records it; `None` on a plain connection (or one whose
+    /// handshake has not finished).
+    pub(crate) fn cache_handshake(&self) -> Option<crate::cache::Handshake> {
+        let negotiated = self.negotiated()?;
+        let handshake = self.handshake.as_deref()?;
+        Some(crate::cache::Handshake {
+            tls_version: negotiated.version,
+            cipher_suite: negotiated.cipher_suite,
+            peer_certificates: handshake
+                .peer_certificates()
+                .iter()
+                .map(|c| c.0.to_vec())
+                .collect(),
+        })
+    }
+
     pub(crate) fn begin_exchange(&mut self) {
         self.exchanges += 1;
         self.idle_since = None;

@@ -210,6 +210,15 @@ fn check_call(
             ));
         }
     }
+    if let Some(want) = &expect.cache {
+        match head {
+            None => problem(no_head("cache")),
+            Some(h) if h.source != want => {
+                problem(format!("cache: expected {want}, got {}", h.source));
+            }
+            Some(_) => {}
+        }
+    }
     if let Some(url) = &expect.url {
         let want = expand(url.as_bytes());
         match head {
@@ -440,6 +449,9 @@ fn describe_outcome(outcome: &Outcome) -> String {
             )
         }
     };
+    if let Some(h) = outcome.head.as_ref().filter(|h| h.source != "network") {
+        out.push_str(&format!(", cache {}", h.source));
+    }
     out.push_str(&format!(", body {}", show(&outcome.body)));
     match &outcome.error {
         None => out.push_str(", no error"),

@@ -23,6 +23,7 @@ fn head(status: u16, headers: &[(&str, &[u8])]) -> Option<OutcomeHead> {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_vec()))
             .collect(),
+        source: "network",
         url: format!("http://{AUTH}/"),
         prior: Vec::new(),
     })
@@ -406,6 +407,27 @@ fn each_origin_is_checked_against_its_own_expectations() {
     let report = check(&v, &[ok_outcome(b"")], &[first], &two).unwrap_err();
     assert!(
         report.contains("recorded 1 origin(s) for a vector with 2"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_cache_source_is_checked() {
+    let v = vector("[call 1]\nGET /\n[expect call 1]\nstatus 200\ncache hit\n");
+    let record = [OriginRecord::default()];
+    let mut outcome = ok_outcome(b"hi");
+    let report = check(&v, std::slice::from_ref(&outcome), &record, &auth()).unwrap_err();
+    assert!(
+        report.contains("cache: expected hit, got network"),
+        "{report}"
+    );
+    if let Some(head) = outcome.head.as_mut() {
+        head.source = "hit";
+    }
+    assert_eq!(check(&v, &[outcome], &record, &auth()), Ok(()));
+    let report = check(&v, &[failed("io", "x")], &record, &auth()).unwrap_err();
+    assert!(
+        report.contains("cache: expected, but no response head arrived"),
         "{report}"
     );
 }

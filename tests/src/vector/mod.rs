@@ -4,6 +4,7 @@
 //! what a runner recorded with what the vector expects. The format is specified in
 //! `tests/vectors/README.md`.
 
+pub mod cache;
 pub mod check;
 pub mod model;
 pub mod parse;

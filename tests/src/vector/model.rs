@@ -70,6 +70,11 @@ pub struct VectorConfig {
     pub user_agent: Option<String>,
     /// `fragment whole`: run only the [`Variant::Whole`] variant.
     pub whole_only: bool,
+    /// `cache memory|disk [MAX]`: the client has an HTTP cache.
+    pub cache: Option<super::cache::CacheSetting>,
+    /// `clock virtual`: the vector moves time (`after`), which only the simulation can; it is
+    /// replayed on the core only.
+    pub virtual_clock: bool,
 }
 
 /// One `[call N]` section.
@@ -82,6 +87,9 @@ pub struct CallSpec {
     pub headers: Vec<(String, Vec<u8>)>,
     pub body: BodySpec,
     pub read_body: ReadBody,
+    /// `after DURATION`: the call starts this long after the previous one ended (virtual
+    /// time; needs `clock virtual`).
+    pub after: Option<Duration>,
     /// `idempotent`: the caller says the request may be sent twice
     /// (`RequestBuilder::idempotent(true)`), so a POST may be retried.
     pub idempotent: bool,
@@ -139,6 +147,8 @@ pub struct CallExpect {
     pub prior: Option<Vec<u16>>,
     /// (kind, message substring); kind as in [`OutcomeError::kind`].
     pub error: Option<(String, Option<String>)>,
+    /// `cache SOURCE`: how the response came to be (one of `cache::SOURCES`).
+    pub cache: Option<String>,
 }
 
 /// One line of `[expect origin]`.
@@ -219,6 +229,9 @@ pub struct OutcomeHead {
     /// "HTTP/1.0" or "HTTP/1.1".
     pub version: String,
     pub headers: Vec<(String, Vec<u8>)>,
+    /// How it came to be: `hit`, `conditional-hit`, `conditional-miss`, `network` or `none`
+    /// (see `cache::source`).
+    pub source: &'static str,
     /// The URL of the request this response answers (the last hop's).
     pub url: String,
     /// The statuses of the prior responses (redirects, challenges, retries), most recent first.

@@ -239,6 +239,9 @@ impl Parser<'_> {
             }
         }
         self.line = 0;
+        if call_specs.iter().any(|c| c.after.is_some()) && !config.virtual_clock {
+            return self.err("`after` moves time, which needs `clock virtual` in [config]");
+        }
         if call_specs.is_empty() {
             return self.err("a vector needs at least one [call N] section");
         }
@@ -334,6 +337,12 @@ impl Parser<'_> {
                 config.max_chunk_extension_bytes = Some(self.number(value)?)
             }
             "max-trailer-bytes" => config.max_trailer_bytes = Some(self.number(value)?),
+            "cache" => {
+                config.cache =
+                    Some(super::cache::CacheSetting::parse(value).or_else(|e| self.err(e))?);
+            }
+            "clock" if value == "virtual" => config.virtual_clock = true,
+            "clock" => return self.err(format!("`clock` takes only `virtual`, not `{value}`")),
             "follow-redirects" => config.follow_redirects = Some(self.switch(key, value)?),
             "follow-ssl-redirects" => config.follow_ssl_redirects = Some(self.switch(key, value)?),
             "retry-on-connection-failure" => {
@@ -386,6 +395,7 @@ impl Parser<'_> {
                 headers: Vec::new(),
                 body: BodySpec::None,
                 read_body: ReadBody::All,
+                after: None,
                 idempotent: false,
             });
             return Ok(());
@@ -436,6 +446,12 @@ impl Parser<'_> {
                         ))
                     })?),
                 };
+            }
+            "after" => {
+                if spec.after.is_some() {
+                    return self.err("`after` is given twice");
+                }
+                spec.after = Some(self.duration(rest)?);
             }
             "idempotent" if rest.is_empty() => {
                 if spec.idempotent {
@@ -552,6 +568,16 @@ impl Parser<'_> {
                     Some(self.utf8(self.string(text)?)?)
                 };
                 expect.error = Some((kind.to_string(), text));
+            }
+            "cache" => {
+                once(expect.cache.is_some())?;
+                if !super::cache::SOURCES.contains(&rest) {
+                    return self.err(format!(
+                        "`cache` is one of {}, not `{rest}`",
+                        super::cache::SOURCES.join(", ")
+                    ));
+                }
+                expect.cache = Some(rest.to_string());
             }
             _ => return self.err(format!("unknown call expectation `{key}`")),
         }

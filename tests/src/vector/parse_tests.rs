@@ -441,3 +441,27 @@ fn chain_setting_errors() {
     ];
     fails_at(&cases);
 }
+
+#[test]
+fn cache_keys_parse_and_are_checked() {
+    use crate::vector::cache::CacheSetting;
+    let v = ok("[config]\ncache disk 4096\nclock virtual\n\
+                [call 1]\nGET /\n[call 2]\nGET /\nafter 90s\n\
+                [expect call 2]\nstatus 200\ncache conditional-hit\n");
+    assert_eq!(v.config.cache, Some(CacheSetting::Disk(Some(4096))));
+    assert!(v.config.virtual_clock);
+    assert_eq!(v.calls[0].after, None);
+    assert_eq!(v.calls[1].after, Some(Duration::from_secs(90)));
+    assert_eq!(v.expect_calls[1].cache.as_deref(), Some("conditional-hit"));
+
+    let e = fails("[config]\ncache tape\n[call 1]\nGET /\n");
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("`memory` or `disk`"), "{e}");
+    let e = fails("[call 1]\nGET /\nafter 1s\n");
+    assert!(e.message.contains("clock virtual"), "{e}");
+    let e = fails("[config]\nclock real\n[call 1]\nGET /\n");
+    assert!(e.message.contains("only `virtual`"), "{e}");
+    let e = fails("[call 1]\nGET /\n[expect call 1]\nstatus 200\ncache maybe\n");
+    assert_eq!(e.line, 5);
+    assert!(e.message.contains("hit, conditional-hit"), "{e}");
+}

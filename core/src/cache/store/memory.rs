@@ -159,6 +159,10 @@ impl CacheStore for MemoryStore {
     fn flush(&self) -> io::Result<()> {
         Ok(())
     }
+
+    fn may_block(&self) -> bool {
+        false
+    }
 }
 
 /// One edit's body, buffered until the commit.

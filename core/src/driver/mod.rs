@@ -12,7 +12,16 @@
 //! being set up and another it is done with at the same time.
 //!
 //! The helper performs no I/O itself: every socket, resolver and clock operation goes through
-//! the [`Transport`], which is the runtime's. Nothing here blocks or sleeps.
+//! the [`Transport`], which is the runtime's. Nothing here blocks or sleeps. The one thing it
+//! calls directly is the client's cache store (for the call's [`CacheOp`](crate::CacheOp)s,
+//! `store.rs`): a store's small operations are done in place, and its body reads and writes,
+//! which may block on a disk, go through [`Transport::run_store_job`].
+
+mod store;
+
+pub use store::{StoreFuture, StoreJob, StoreTask};
+
+use store::{Answer, StoreIo};
 
 use std::io;
 use std::sync::Arc;
@@ -23,7 +32,7 @@ use core::net::SocketAddr;
 use crate::connection::{Address, ConnId, Connection};
 use crate::interceptor::InterceptorId;
 use crate::{
-    BodyRead, Call, Config, Error, EventListener, Instant, Now, Output, Request, Response,
+    BodyRead, CacheOp, Call, Config, Error, EventListener, Instant, Now, Output, Request, Response,
 };
 
 /// What a runtime provides to drive calls.
@@ -117,6 +126,19 @@ pub trait Transport {
     fn on_socket(&mut self, socket: &Self::Socket, in_use: bool) {
         let _ = (socket, in_use);
     }
+
+    /// Runs `job`, a read or write of a cached response's body that may block on the cache's
+    /// disk (only stores whose `may_block` is true get here).
+    ///
+    /// The default runs it here and now, as a blocking runtime should. An async runtime
+    /// returns [`StoreTask::Running`] with a future of the job running on its blocking pool
+    /// (tokio's `spawn_blocking`, the `blocking` crate's `unblock`), so that its executor never
+    /// waits for a disk; the future gives the finished job back (`None` if it was lost).
+    fn run_store_job(&mut self, job: StoreJob) -> StoreTask {
+        let mut job = job;
+        job.run();
+        StoreTask::Done(job)
+    }
 }
 
 /// What one step of the driver produced.
@@ -144,6 +166,8 @@ pub struct Driver<T: Transport> {
     transport: T,
     sockets: Sockets<T::Socket>,
     listener: Option<Arc<dyn EventListener>>,
+    /// The client's cache store, as this call uses it (`None` without a cache).
+    store: Option<Box<StoreIo>>,
 }
 
 impl<T: Transport> std::fmt::Debug for Driver<T> {
@@ -223,11 +247,15 @@ impl<T: Transport> Driver<T> {
         let listener = config
             .event_listener_factory()
             .map(|factory| factory.create(call.id(), call.request()));
+        let store = config
+            .cache()
+            .map(|cache| Box::new(StoreIo::new(cache.store().clone())));
         Driver {
             call,
             transport,
             sockets: Sockets::new(),
             listener,
+            store,
         }
     }
 
@@ -260,6 +288,7 @@ impl<T: Transport> Driver<T> {
 
     /// Performs one output of the call.
     pub fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
+        std::task::ready!(self.poll_store_job(cx));
         self.check_canceled(cx);
         let now = self.transport.now();
         let output = match self.call.poll_output(now) {
@@ -373,6 +402,25 @@ impl<T: Transport> Driver<T> {
                 }
                 Poll::Pending => return Poll::Pending,
             },
+            Output::Cache(op) => {
+                let answer = match self.store.as_mut() {
+                    Some(store) => store.perform(&mut self.transport, op),
+                    // Only a client with a cache asks; answer as a store with nothing would.
+                    None => match op {
+                        CacheOp::Get { .. } => Answer::Get(Ok(None)),
+                        CacheOp::Edit { .. } => Answer::Edit(Ok(false)),
+                        _ => Answer::None,
+                    },
+                };
+                match answer {
+                    Answer::Get(got) => match self.store.as_mut() {
+                        Some(store) => store.answer_get(&mut self.call, now, got),
+                        None => self.call.handle_cache_get(now, Ok(None)),
+                    },
+                    Answer::Edit(opened) => self.call.handle_cache_edit(now, opened),
+                    Answer::None => {}
+                }
+            }
             Output::Intercept { id, request } => {
                 return Poll::Ready(Ok(Step::Intercept(id, request)));
             }
@@ -404,6 +452,42 @@ impl<T: Transport> Driver<T> {
             }
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    /// Waits for the store job running for the call, if any, while the call's deadline holds:
+    /// when it passes first, the call hears of it and the job is given up.
+    fn poll_store_job(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(store) = self.store.as_mut() else {
+            return Poll::Ready(());
+        };
+        if store.poll_running(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let Some(deadline) = self.call.poll_timeout() else {
+            return Poll::Pending;
+        };
+        match self.transport.poll_deadline(cx, deadline) {
+            Poll::Ready(()) => {
+                let now = self.transport.now();
+                self.call.handle_timeout(now);
+                store.abandon();
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// The tee: after a read that handed `delivered` to the caller, writes the bytes that
+    /// belong to the cache entry being written, if any.
+    fn tee(&mut self, delivered: &[u8]) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        if !store.is_writing() {
+            return;
+        }
+        let bytes = self.call.take_tee_bytes(delivered);
+        store.write_body(&mut self.transport, bytes);
     }
 
     /// Cancels the call if the transport says it was canceled; true if so.
@@ -452,6 +536,7 @@ impl<T: Transport> Driver<T> {
         // Each turn either returns or performs one output; a call that asks for nothing while
         // its body is pending is a bug, caught here rather than spinning.
         for _ in 0..1_000_000 {
+            std::task::ready!(self.poll_store_job(cx));
             self.check_canceled(cx);
             let now = self.transport.now();
             match self.call.read_body(now, buf) {
@@ -459,10 +544,54 @@ impl<T: Transport> Driver<T> {
                     self.settle();
                     return Poll::Ready(Err(e));
                 }
-                Ok(BodyRead::Data(n)) => return Poll::Ready(Ok(n)),
+                Ok(BodyRead::Data(n)) => {
+                    self.tee(&buf[..n]);
+                    return Poll::Ready(Ok(n));
+                }
                 Ok(BodyRead::End) => {
+                    // The last bytes for the cache entry, and its commit, come before the end.
+                    self.tee(&[]);
+                    std::task::ready!(self.poll_store_job(cx));
                     self.settle();
                     return Poll::Ready(Ok(0));
+                }
+                Ok(BodyRead::Cached { max }) => {
+                    let Some(store) = self.store.as_mut() else {
+                        let now = self.transport.now();
+                        let gone = io::Error::new(io::ErrorKind::NotFound, "no cache store");
+                        match self.call.handle_direct_read(now, Err(gone)) {
+                            Ok(_) => continue,
+                            Err(e) => return Poll::Ready(Err(e)),
+                        }
+                    };
+                    let result = match store.read_body(&mut self.transport, &mut buf[..max]) {
+                        Poll::Ready(result) => result,
+                        // A job reads it: the top of the loop waits for it.
+                        Poll::Pending => continue,
+                    };
+                    let now = self.transport.now();
+                    match self.call.handle_direct_read(now, result) {
+                        Ok(0) => continue,
+                        Ok(n) => return Poll::Ready(Ok(n)),
+                        Err(e) => {
+                            self.settle();
+                            return Poll::Ready(Err(e));
+                        }
+                    }
+                }
+                Ok(BodyRead::CachedInto(staging)) => {
+                    let result = match self.store.as_mut() {
+                        Some(store) => match store.read_body(&mut self.transport, staging) {
+                            Poll::Ready(result) => result,
+                            Poll::Pending => continue,
+                        },
+                        None => Err(io::Error::new(io::ErrorKind::NotFound, "no cache store")),
+                    };
+                    let now = self.transport.now();
+                    if let Err(e) = self.call.handle_direct_read(now, result) {
+                        self.settle();
+                        return Poll::Ready(Err(e));
+                    }
                 }
                 Ok(BodyRead::Direct { conn, max }) => {
                     let deadline = self.call.poll_timeout();
@@ -476,7 +605,10 @@ impl<T: Transport> Driver<T> {
                             let now = self.transport.now();
                             match self.call.handle_direct_read(now, r) {
                                 Ok(0) => continue,
-                                Ok(n) => return Poll::Ready(Ok(n)),
+                                Ok(n) => {
+                                    self.tee(&buf[..n]);
+                                    return Poll::Ready(Ok(n));
+                                }
                                 Err(e) => {
                                     self.settle();
                                     return Poll::Ready(Err(e));
