@@ -154,7 +154,7 @@ impl Exchange {
             let (status, version, reason, headers) = (
                 parts.status,
                 parts.version,
-                parts.reason.clone(),
+                parts.reason.to_string(),
                 parts.headers.clone(),
             );
             cx.events
