@@ -20,6 +20,8 @@ use crate::net::{BoxFuture, Net};
 /// The async transport for one call.
 pub(crate) struct AsyncTransport<N: Net> {
     inner: Arc<Inner<N>>,
+    /// Both clocks, read when the call started; later times read only the monotonic clock.
+    start: Now,
     cancel: Arc<CancelState>,
     timer: Timer<N>,
     resolving: Option<BoxFuture<io::Result<Vec<SocketAddr>>>>,
@@ -31,6 +33,7 @@ pub(crate) struct AsyncTransport<N: Net> {
 impl<N: Net> AsyncTransport<N> {
     pub(crate) fn new(inner: Arc<Inner<N>>, cancel: Arc<CancelState>) -> AsyncTransport<N> {
         AsyncTransport {
+            start: inner.now(),
             inner,
             cancel,
             timer: Timer {
@@ -90,7 +93,8 @@ impl<N: Net> Transport for AsyncTransport<N> {
     type Socket = N::Socket;
 
     fn now(&mut self) -> Now {
-        self.inner.now()
+        self.start
+            .later(Instant::from_std(self.inner.epoch, N::now()))
     }
 
     fn poll_resolve(
