@@ -29,33 +29,182 @@ use bytes::Bytes;
 use crate::Error;
 
 /// An ordered list of header fields.
-#[derive(Clone, Default, PartialEq, Eq)]
+///
+/// A received head is stored as one allocation: its bytes followed by a table of
+/// where each name and value lies in them. Reading a response's fields is the hot path and
+/// changing them is rare, so the head costs one allocation instead of a list plus a refcounted
+/// slice per name and value; the first change turns it into the list form.
+#[derive(Clone, Default)]
 pub struct Headers {
-    entries: Vec<(Bytes, Bytes)>,
+    /// Fields built by the caller (or changed after they were received); empty while
+    /// `received` holds the fields.
+    list: Vec<(Bytes, Bytes)>,
+    /// Fields as received, until they change.
+    received: Option<Received>,
 }
+
+/// A received head's fields in one shared block: the head's bytes, then a table of
+/// [`TABLE_ENTRY`] bytes per field (name start, name end, value start, value end, as
+/// little-endian u32 offsets into the block), then the values that had to be rewritten
+/// (obs-fold unfolded).
+#[derive(Clone)]
+struct Received {
+    block: Bytes,
+    table: usize,
+    len: usize,
+}
+
+/// Bytes per field in a [`Received`] table.
+const TABLE_ENTRY: usize = 16;
+
+impl Received {
+    fn word(&self, at: usize) -> usize {
+        let mut w = [0u8; 4];
+        if let Some(bytes) = self.block.get(at..at + 4) {
+            w.copy_from_slice(bytes);
+        }
+        u32::from_le_bytes(w) as usize
+    }
+
+    fn range(&self, at: usize) -> std::ops::Range<usize> {
+        self.word(at)..self.word(at + 4)
+    }
+
+    fn field(&self, i: usize) -> (&[u8], &[u8]) {
+        let at = self.table + i * TABLE_ENTRY;
+        let part = |r: std::ops::Range<usize>| self.block.get(r).unwrap_or_default();
+        (part(self.range(at)), part(self.range(at + 8)))
+    }
+}
+
+/// Builds the one-allocation form of a received head (see [`Headers`]).
+pub(crate) struct ReceivedBuilder {
+    block: Vec<u8>,
+    table: usize,
+    next: usize,
+}
+
+impl ReceivedBuilder {
+    /// A block for `fields` fields found in `head`, with room for `rewritten` bytes of
+    /// rewritten values. `None` when offsets would not fit the table (a head over 4 GiB).
+    pub(crate) fn new(head: &[u8], fields: usize, rewritten: usize) -> Option<ReceivedBuilder> {
+        let size = head.len() + fields * TABLE_ENTRY + rewritten;
+        u32::try_from(size).ok()?;
+        let mut block = Vec::with_capacity(size);
+        block.extend_from_slice(head);
+        block.resize(head.len() + fields * TABLE_ENTRY, 0);
+        Some(ReceivedBuilder {
+            block,
+            table: head.len(),
+            next: 0,
+        })
+    }
+
+    /// Adds a field whose name and value lie in the head at these ranges.
+    pub(crate) fn push(&mut self, name: std::ops::Range<usize>, value: std::ops::Range<usize>) {
+        let at = self.table + self.next * TABLE_ENTRY;
+        if let Some(entry) = self.block.get_mut(at..at + TABLE_ENTRY) {
+            for (slot, n) in
+                entry
+                    .chunks_exact_mut(4)
+                    .zip([name.start, name.end, value.start, value.end])
+            {
+                // `new` checked that every offset fits.
+                slot.copy_from_slice(&(n as u32).to_le_bytes());
+            }
+            self.next += 1;
+        }
+    }
+
+    /// Adds a field whose value is written by `write` after the table.
+    pub(crate) fn push_rewritten(
+        &mut self,
+        name: std::ops::Range<usize>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let start = self.block.len();
+        write(&mut self.block);
+        let end = self.block.len();
+        self.push(name, start..end);
+    }
+
+    pub(crate) fn finish(self) -> Headers {
+        Headers {
+            list: Vec::new(),
+            received: Some(Received {
+                table: self.table,
+                len: self.next,
+                // A block filled to its capacity becomes `Bytes` without another allocation.
+                block: Bytes::from(self.block),
+            }),
+        }
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.len() == other.len() && self.fields().eq(other.fields())
+    }
+}
+
+impl Eq for Headers {}
 
 impl Headers {
     /// An empty list.
     pub fn new() -> Headers {
-        Headers {
-            entries: Vec::new(),
-        }
+        Headers::default()
     }
 
     pub(crate) fn with_capacity(n: usize) -> Headers {
         Headers {
-            entries: Vec::with_capacity(n),
+            list: Vec::with_capacity(n),
+            received: None,
         }
     }
 
     /// Number of fields (a name that appears twice counts twice).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.received {
+            Some(r) => r.len,
+            None => self.list.len(),
+        }
     }
 
     /// True when there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
+    }
+
+    fn field(&self, i: usize) -> (&[u8], &[u8]) {
+        match &self.received {
+            Some(r) => r.field(i),
+            None => self.list.get(i).map_or((&[][..], &[][..]), |(n, v)| (n, v)),
+        }
+    }
+
+    /// Every field as raw `(name, value)`, in order.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        (0..self.len()).map(|i| self.field(i))
+    }
+
+    /// The fields as a list that can change (a received head is turned into one first).
+    fn list_mut(&mut self) -> &mut Vec<(Bytes, Bytes)> {
+        if let Some(r) = self.received.take() {
+            self.list = (0..r.len)
+                .map(|i| {
+                    let at = r.table + i * TABLE_ENTRY;
+                    let slice = |range: std::ops::Range<usize>| {
+                        if range.start <= range.end && range.end <= r.block.len() {
+                            r.block.slice(range)
+                        } else {
+                            Bytes::new()
+                        }
+                    };
+                    (slice(r.range(at)), slice(r.range(at + 8)))
+                })
+                .collect();
+        }
+        &mut self.list
     }
 
     /// The first value of `name` as text, or `None` if absent or not UTF-8.
@@ -66,10 +215,9 @@ impl Headers {
 
     /// The first value of `name` as bytes.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.entries
-            .iter()
+        self.fields()
             .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| &v[..])
+            .map(|(_, v)| v)
     }
 
     /// Every value of `name`, in order.
@@ -77,25 +225,22 @@ impl Headers {
         &'a self,
         name: &'n str,
     ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
-        self.entries
-            .iter()
+        self.fields()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| &v[..])
+            .map(|(_, v)| v)
     }
 
     /// True if `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.entries
-            .iter()
+        self.fields()
             .any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// Every field as `(name, value)`, in order. Names are ASCII tokens, so they are `&str`.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.entries
-            .iter()
+        self.fields()
             // Names are validated tokens (or came from httparse, which only accepts tokens).
-            .map(|(n, v)| (std::str::from_utf8(n).unwrap_or(""), &v[..]))
+            .map(|(n, v)| (std::str::from_utf8(n).unwrap_or(""), v))
     }
 
     /// Adds a field after the existing ones.
@@ -103,7 +248,7 @@ impl Headers {
         let value = value.as_ref();
         validate_name(name.as_bytes())?;
         validate_value(name, value)?;
-        self.entries.push((
+        self.list_mut().push((
             Bytes::copy_from_slice(name.as_bytes()),
             Bytes::copy_from_slice(value),
         ));
@@ -117,35 +262,36 @@ impl Headers {
         validate_name(name.as_bytes())?;
         validate_value(name, value)?;
         let value = Bytes::copy_from_slice(value);
-        match self
-            .entries
+        let entries = self.list_mut();
+        match entries
             .iter()
             .position(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
         {
             Some(first) => {
-                self.entries[first].1 = value;
+                entries[first].1 = value;
                 let mut i = first + 1;
-                while i < self.entries.len() {
-                    if self.entries[i].0.eq_ignore_ascii_case(name.as_bytes()) {
-                        self.entries.remove(i);
+                while i < entries.len() {
+                    if entries[i].0.eq_ignore_ascii_case(name.as_bytes()) {
+                        entries.remove(i);
                     } else {
                         i += 1;
                     }
                 }
             }
-            None => self
-                .entries
-                .push((Bytes::copy_from_slice(name.as_bytes()), value)),
+            None => entries.push((Bytes::copy_from_slice(name.as_bytes()), value)),
         }
         Ok(())
     }
 
     /// Removes every field named `name`; returns how many were removed.
     pub fn remove(&mut self, name: &str) -> usize {
-        let before = self.entries.len();
-        self.entries
-            .retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
-        before - self.entries.len()
+        if !self.contains(name) {
+            return 0;
+        }
+        let entries = self.list_mut();
+        let before = entries.len();
+        entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
+        before - entries.len()
     }
 
     /// True if any value of `name`, read as a comma-separated list, holds `token`
@@ -157,13 +303,8 @@ impl Headers {
     }
 
     /// Adds a field that is already known to be valid (parsed by httparse, or a constant).
-    /// The fields as stored.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
-        self.entries.iter().map(|(n, v)| (n, v))
-    }
-
     pub(crate) fn push_unchecked(&mut self, name: Bytes, value: Bytes) {
-        self.entries.push((name, value));
+        self.list_mut().push((name, value));
     }
 }
 

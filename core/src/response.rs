@@ -6,6 +6,7 @@
 //! `response.text()` with that runtime's own return type: a `Result` for the blocking client, a
 //! future for the async ones.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -25,7 +26,8 @@ pub struct Response<B = ()> {
 #[derive(Clone)]
 struct Head {
     status: StatusCode,
-    reason: String,
+    /// The reason phrase: the standard one for the status is a static string, not a copy.
+    reason: Cow<'static, str>,
     version: Version,
     headers: Headers,
     request: Arc<Request>,
@@ -73,7 +75,7 @@ impl Clone for Network {
 #[derive(Debug)]
 pub(crate) struct ResponseParts {
     pub status: StatusCode,
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     pub version: Version,
     pub headers: Headers,
 }
@@ -121,7 +123,7 @@ impl Response<()> {
         Response::from_parts(
             ResponseParts {
                 status,
-                reason: status.canonical_reason().unwrap_or_default().to_owned(),
+                reason: Cow::Borrowed(status.canonical_reason().unwrap_or_default()),
                 version: Version::HTTP_11,
                 headers: Headers::new(),
             },
@@ -152,7 +154,7 @@ impl<B> Response<B> {
     /// Replaces the reason phrase.
     pub fn set_reason(&mut self, reason: impl Into<String>) {
         self.keep_network_head();
-        self.head.reason = reason.into();
+        self.head.reason = Cow::Owned(reason.into());
     }
 
     /// The HTTP version of the response.

@@ -94,6 +94,29 @@ impl Now {
         Now { mono, wall }
     }
 
+    /// The time at the monotonic reading `mono`, with the wall clock moved on by as much as the
+    /// monotonic one since `self` (not at all if `mono` is earlier).
+    ///
+    /// Wall time matters only for certificate checks and response stamps, so a driver can read
+    /// both clocks once when a call starts and only the monotonic one after that: half the
+    /// clock reads, and the stamps of one call stay consistent with its deadlines.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use wayfarer_core::{Instant, Now};
+    ///
+    /// let start = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+    /// let later = start.later(Instant::from_epoch(Duration::from_millis(250)));
+    /// assert_eq!(later.wall, SystemTime::UNIX_EPOCH + Duration::from_millis(250));
+    /// ```
+    #[must_use]
+    pub fn later(self, mono: Instant) -> Self {
+        Now {
+            mono,
+            wall: self.wall + (mono - self.mono),
+        }
+    }
+
     /// This time plus `by`, on both clocks. Simulations use it to move virtual time forward.
     #[must_use]
     pub fn advanced(self, by: Duration) -> Self {

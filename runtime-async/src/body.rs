@@ -18,6 +18,8 @@ use crate::net::Net;
 
 /// Size of the chunks the `Stream` yields.
 const CHUNK: usize = 64 * 1024;
+/// Chunks up to this size are copied out of the read buffer rather than split off it.
+const SMALL_CHUNK: usize = 8 * 1024;
 
 /// A response body, read from the connection inside the task that polls it.
 ///
@@ -29,6 +31,9 @@ const CHUNK: usize = 64 * 1024;
 pub struct Body<N: Net> {
     kind: Kind<N>,
     done: bool,
+    /// Where [`Body::chunk`] reads to: zeroed once and reused across polls (a poll that finds
+    /// nothing costs nothing), handed out in place only for large reads.
+    scratch: BytesMut,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
     /// The call's place among the dispatcher's running calls, given up at the end.
@@ -56,6 +61,7 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Owned(driver),
             done: false,
+            scratch: BytesMut::new(),
             charset: None,
             slot: None,
         }
@@ -65,6 +71,7 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Shared(exec),
             done: false,
+            scratch: BytesMut::new(),
             charset: None,
             slot: None,
         }
@@ -111,6 +118,7 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Custom(body),
             done: false,
+            scratch: BytesMut::new(),
             charset: None,
             slot: None,
         }
@@ -128,6 +136,7 @@ impl<N: Net> Body<N> {
                 let other = Body {
                     kind,
                     done: false,
+                    scratch: BytesMut::new(),
                     charset: None,
                     slot: self.slot.take(),
                 };
@@ -170,13 +179,35 @@ impl<N: Net> Body<N> {
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
-        let mut buf = BytesMut::zeroed(CHUNK);
-        let n = std::task::ready!(self.poll_read_bytes(cx, &mut buf))?;
-        if n == 0 {
+        if self.done {
             return Poll::Ready(Ok(None));
         }
-        buf.truncate(n);
-        Poll::Ready(Ok(Some(buf.freeze())))
+        let mut scratch = std::mem::take(&mut self.scratch);
+        if scratch.len() < CHUNK / 2 {
+            scratch = BytesMut::zeroed(CHUNK);
+        }
+        let read = self.poll_read_bytes(cx, &mut scratch);
+        let chunk = match read {
+            Poll::Ready(Ok(0)) => None,
+            // A small chunk is copied out, so it does not hold the whole buffer and the buffer
+            // serves the next read; a large one is split off without a copy.
+            Poll::Ready(Ok(n)) if n <= SMALL_CHUNK => Some(Bytes::copy_from_slice(&scratch[..n])),
+            Poll::Ready(Ok(n)) => Some(scratch.split_to(n).freeze()),
+            Poll::Ready(Err(e)) => {
+                self.scratch = scratch;
+                return Poll::Ready(Err(e));
+            }
+            Poll::Pending => {
+                self.scratch = scratch;
+                return Poll::Pending;
+            }
+        };
+        self.scratch = if chunk.is_none() {
+            BytesMut::new()
+        } else {
+            scratch
+        };
+        Poll::Ready(Ok(chunk))
     }
 
     /// Reads the rest of the body into memory.

@@ -22,6 +22,8 @@ use crate::net::{BoxFuture, Net};
 pub(crate) struct AsyncTransport<N: Net> {
     inner: Arc<Inner<N>>,
     call: Arc<CallShared<N>>,
+    /// Both clocks, read when the call started; later times read only the monotonic clock.
+    start: Now,
     timer: Timer<N>,
     resolving: Option<BoxFuture<io::Result<Vec<SocketAddr>>>>,
     connecting: Vec<(ConnId, BoxFuture<io::Result<N::Socket>>)>,
@@ -32,6 +34,7 @@ pub(crate) struct AsyncTransport<N: Net> {
 impl<N: Net> AsyncTransport<N> {
     pub(crate) fn new(inner: Arc<Inner<N>>, call: Arc<CallShared<N>>) -> AsyncTransport<N> {
         AsyncTransport {
+            start: inner.now(),
             inner,
             call,
             timer: Timer {
@@ -91,7 +94,8 @@ impl<N: Net> Transport for AsyncTransport<N> {
     type Socket = N::Socket;
 
     fn now(&mut self) -> Now {
-        self.inner.now()
+        self.start
+            .later(Instant::from_std(self.inner.epoch, N::now()))
     }
 
     fn poll_resolve(

@@ -1,7 +1,7 @@
 //! The response body: streamed from the connection as the caller reads it.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 use bytes::Bytes;
 use wayfarer_core::driver::Driver;
@@ -9,6 +9,11 @@ use wayfarer_core::{CollectBody, Error, Headers};
 
 use crate::dispatcher::Slot;
 use crate::driver::{self, Blocking, Exec, lock};
+
+/// The first buffer size of [`Body::copy_to`].
+const BULK_START: usize = 64 * 1024;
+/// The largest buffer [`Body::copy_to`] grows to.
+const BULK_MAX: usize = 1024 * 1024;
 
 /// A response body, streamed from the connection as it is read.
 ///
@@ -129,6 +134,40 @@ impl Body {
     pub fn text(mut self) -> Result<String, Error> {
         let charset = self.charset.take();
         self.collect_text(charset)
+    }
+
+    /// Copies the rest of the body to `out`; returns how many bytes it copied.
+    ///
+    /// For bulk downloads: reads straight from the socket go into the buffer they are given,
+    /// so the buffer's size caps each read. This one starts at 64 KiB and doubles while reads
+    /// fill it, up to 1 MiB, so a large body moves in few large reads, while a small one never
+    /// costs a large buffer.
+    ///
+    /// ```no_run
+    /// use wayfarer_blocking::{Client, Request};
+    ///
+    /// let client = Client::new();
+    /// let request = Request::get("http://example.com/big.bin").build()?;
+    /// let mut response = client.new_call(request).execute()?;
+    /// let mut file = std::fs::File::create("big.bin").map_err(wayfarer_blocking::Error::from_io)?;
+    /// let copied = response.body_mut().copy_to(&mut file)?;
+    /// println!("{copied} bytes");
+    /// # Ok::<(), wayfarer_blocking::Error>(())
+    /// ```
+    pub fn copy_to<W: Write + ?Sized>(&mut self, out: &mut W) -> Result<u64, Error> {
+        let mut buf = vec![0u8; BULK_START];
+        let mut copied = 0;
+        loop {
+            let n = self.read_bytes(&mut buf)?;
+            if n == 0 {
+                return Ok(copied);
+            }
+            out.write_all(&buf[..n]).map_err(Error::from_io)?;
+            copied += n as u64;
+            if n == buf.len() && buf.len() < BULK_MAX {
+                buf.resize(buf.len() * 2, 0);
+            }
+        }
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 
-use wayfarer_core::driver::{Driver, Step};
+use wayfarer_core::driver::{Driver, Step, Transport as _};
 use wayfarer_core::{Error, Method, Request, Url};
 
 use crate::Response;
@@ -206,9 +206,8 @@ impl Call {
             .take()
             .ok_or_else(already_executed)?;
         let inner = self.shared.inner.clone();
-        let now = inner.now();
-        let call = inner.core.start_call(now, request);
-        let transport = Blocking::new(inner.clone(), self.shared.clone());
+        let mut transport = Blocking::new(inner.clone(), self.shared.clone());
+        let call = inner.core.start_call(transport.now(), request);
         let mut driver = Driver::new(call, transport, inner.core.config());
         let mut response = if !interceptor::any_closures(inner.core.config()) {
             // The common case: nothing but this thread ever touches the call, so the body

@@ -47,10 +47,12 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn now(&self) -> Now {
-        Now::new(
-            Instant::from_std(self.epoch, std::time::Instant::now()),
-            SystemTime::now(),
-        )
+        Now::new(self.mono_now(), SystemTime::now())
+    }
+
+    /// The monotonic clock alone (the wall clock is read once per call; see `Now::later`).
+    pub(crate) fn mono_now(&self) -> Instant {
+        Instant::from_std(self.epoch, std::time::Instant::now())
     }
 
     /// Starts the pool's cleanup thread when the pool asked for it.

@@ -25,6 +25,8 @@ use crate::socket::Socket;
 pub(crate) struct Blocking {
     inner: Arc<Inner>,
     call: Arc<CallShared>,
+    /// Both clocks, read when the call started; later times read only the monotonic clock.
+    start: Now,
     /// A body a closure interceptor returned instead of the call's, on its way up the chain.
     replacement: Option<wayfarer_core::Body>,
     /// The name lookup in flight on a dispatcher thread.
@@ -41,6 +43,7 @@ struct Lookup {
 impl Blocking {
     pub(crate) fn new(inner: Arc<Inner>, call: Arc<CallShared>) -> Blocking {
         Blocking {
+            start: inner.now(),
             inner,
             call,
             replacement: None,
@@ -66,11 +69,11 @@ impl Blocking {
 }
 
 /// Time left until `deadline`: `Err` when it has passed, `Ok(None)` without a deadline.
-fn remaining(deadline: Option<Instant>, now: Now) -> io::Result<Option<Duration>> {
+fn remaining(deadline: Option<Instant>, now: Instant) -> io::Result<Option<Duration>> {
     match deadline {
         None => Ok(None),
-        Some(d) if d <= now.mono => Err(io::ErrorKind::TimedOut.into()),
-        Some(d) => Ok(Some(d - now.mono)),
+        Some(d) if d <= now => Err(io::ErrorKind::TimedOut.into()),
+        Some(d) => Ok(Some(d - now)),
     }
 }
 
@@ -86,7 +89,7 @@ impl Transport for Blocking {
     type Socket = Socket;
 
     fn now(&mut self) -> Now {
-        self.inner.now()
+        self.start.later(self.inner.mono_now())
     }
 
     fn poll_resolve(
@@ -138,7 +141,7 @@ impl Transport for Blocking {
         addr: SocketAddr,
         deadline: Option<Instant>,
     ) -> Poll<io::Result<Socket>> {
-        let now = self.inner.now();
+        let now = self.inner.mono_now();
         let cancel = &self.call.cancel;
         let result = remaining(deadline, now)
             .and_then(|t| Socket::connect(addr, t, |handle| cancel.set_socket(Some(handle))));
@@ -155,7 +158,7 @@ impl Transport for Blocking {
         buf: &[u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.inner.now();
+        let now = self.inner.mono_now();
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t))))
     }
 
@@ -166,12 +169,12 @@ impl Transport for Blocking {
         buf: &mut [u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.inner.now();
+        let now = self.inner.mono_now();
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.read(buf, t))))
     }
 
     fn poll_deadline(&mut self, _cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        if self.inner.now().mono >= deadline {
+        if self.inner.mono_now() >= deadline {
             Poll::Ready(())
         } else {
             Poll::Pending

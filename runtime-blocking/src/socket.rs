@@ -1,8 +1,10 @@
 //! A TCP socket with the few system calls the driver needs, and no more.
 //!
 //! Timeouts are socket options; setting one is a system call, so the value last set is
-//! remembered and left alone when the next deadline asks for (almost) the same time. A
-//! keep-alive request then costs one `write` and one `read`.
+//! remembered and left alone when the next deadline asks for (almost) the same time, a little
+//! longer or a little shorter. A keep-alive request then costs one `write` and one `read`. A
+//! timeout kept a little shorter than asked that fires is not a timeout yet: the operation
+//! waits out the rest, so a deadline never fires early (and at most [`SLACK`] late).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -56,11 +58,16 @@ impl Socket {
             self.stream.set_read_timeout(timeout)?;
             self.read_timeout = timeout;
         }
-        loop {
-            match (&*self.stream).read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
-            }
+        match retrying(|| (&*self.stream).read(buf)) {
+            Err(e) if is_timeout(&e) => match shortfall(self.read_timeout, timeout) {
+                Some(rest) => {
+                    self.stream.set_read_timeout(Some(rest))?;
+                    self.read_timeout = Some(rest);
+                    retrying(|| (&*self.stream).read(buf))
+                }
+                None => Err(e),
+            },
+            r => r,
         }
     }
 
@@ -69,11 +76,16 @@ impl Socket {
             self.stream.set_write_timeout(timeout)?;
             self.write_timeout = timeout;
         }
-        loop {
-            match (&*self.stream).write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
-            }
+        match retrying(|| (&*self.stream).write(buf)) {
+            Err(e) if is_timeout(&e) => match shortfall(self.write_timeout, timeout) {
+                Some(rest) => {
+                    self.stream.set_write_timeout(Some(rest))?;
+                    self.write_timeout = Some(rest);
+                    retrying(|| (&*self.stream).write(buf))
+                }
+                None => Err(e),
+            },
+            r => r,
         }
     }
 
@@ -100,13 +112,41 @@ impl Drop for Socket {
     }
 }
 
-/// Whether the socket option must change to honour `wanted`. A set timeout slightly longer than
-/// wanted is kept (it fires at most `SLACK` late); anything else is updated.
+/// Runs a socket operation again when a signal interrupted it.
+fn retrying(mut op: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+/// A socket timeout surfaces as `WouldBlock` on some platforms and `TimedOut` on others.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Whether the socket option must change to honour `wanted`. A set timeout within `SLACK` of
+/// wanted is kept: a longer one fires at most `SLACK` late, a shorter one is made up for by
+/// [`shortfall`]. Anything else is updated.
 fn needs_update(current: Option<Duration>, wanted: Option<Duration>) -> bool {
     match (current, wanted) {
-        (Some(c), Some(w)) => c < w || c - w > SLACK,
+        (Some(c), Some(w)) => c.max(w) - c.min(w) > SLACK,
         (None, None) => false,
         _ => true,
+    }
+}
+
+/// After the set timeout `current` fired: how much longer `wanted` still allows, when the
+/// timeout was kept shorter than wanted.
+fn shortfall(current: Option<Duration>, wanted: Option<Duration>) -> Option<Duration> {
+    match (current, wanted) {
+        (Some(c), Some(w)) if c < w => Some(w - c),
+        _ => None,
     }
 }
 
@@ -119,7 +159,20 @@ mod tests {
         let s = Duration::from_secs(10);
         assert!(!needs_update(Some(s), Some(s - Duration::from_micros(30))));
         assert!(needs_update(Some(s), Some(s - Duration::from_millis(50))));
-        assert!(needs_update(Some(s), Some(s + Duration::from_micros(1))));
+        // Slightly longer than set is kept too (the rest is waited out if it fires)...
+        assert!(!needs_update(Some(s), Some(s + Duration::from_micros(30))));
+        assert_eq!(
+            shortfall(Some(s), Some(s + Duration::from_micros(30))),
+            Some(Duration::from_micros(30))
+        );
+        assert_eq!(shortfall(Some(s), Some(s)), None);
+        assert_eq!(
+            shortfall(Some(s), Some(s - Duration::from_micros(30))),
+            None
+        );
+        assert_eq!(shortfall(None, Some(s)), None);
+        // ...but not much longer.
+        assert!(needs_update(Some(s), Some(s + Duration::from_millis(50))));
         assert!(needs_update(None, Some(s)));
         assert!(needs_update(Some(s), None));
         assert!(!needs_update(None, None));

@@ -297,6 +297,44 @@ fn large_streamed_bodies_arrive_intact_on_every_runtime() {
     }
 }
 
+/// Records the size of every write.
+#[derive(Default)]
+struct Pieces {
+    data: Vec<u8>,
+    sizes: Vec<usize>,
+}
+
+impl std::io::Write for Pieces {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.data.extend_from_slice(buf);
+        self.sizes.push(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn copy_to_moves_a_large_body_intact_in_pieces_of_at_most_a_mebibyte() {
+    let data = pattern(5 << 20);
+    let origin = Origin::start();
+    let mut reply =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", data.len()).into_bytes();
+    reply.extend_from_slice(&data);
+    origin.enqueue(Reply::new(reply));
+    let client = wayfarer_blocking::Client::new();
+    let request = Request::get(origin.url("/big")).build().unwrap();
+    let mut response = client.new_call(request).execute().unwrap();
+    let mut out = Pieces::default();
+    let copied = response.body_mut().copy_to(&mut out).unwrap();
+    assert_eq!(copied, data.len() as u64);
+    assert!(out.data == data, "the body differs");
+    assert!(out.sizes.iter().all(|&n| n <= 1 << 20), "{:?}", out.sizes);
+    // The body was read to its end: the connection went back to the pool.
+    assert_eq!(client.idle_connection_count(), 1);
+}
+
 // ------------------------------------------------------------------ dropping a response
 
 #[test]

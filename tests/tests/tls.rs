@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use wayfarer_core::{Certificate, Config, ErrorKind};
 use wayfarer_tests::certs::{Leaf, SelfSigned, TestPki};
-use wayfarer_tests::origin::{Origin, Reply};
+use wayfarer_tests::origin::{After, Origin, Reply};
 use wayfarer_tests::run::Runtime;
 
 fn config(pki: &TestPki) -> Config {
@@ -63,6 +63,52 @@ fn trusted_certificate_succeeds_and_the_connection_is_reused() {
             "{runtime:?}: the TLS connection is reused"
         );
         assert_eq!(origin.take_request().line, "GET /one HTTP/1.1");
+    }
+}
+
+/// Body bytes go from the TLS session straight into the caller's buffer: a body much larger
+/// than the session's buffers arrives intact, followed on the same connection by another, and
+/// then by a body delimited by the connection's end, which arrives whole.
+#[test]
+fn large_and_close_delimited_bodies_arrive_intact_over_tls() {
+    let pki = TestPki::generate();
+    let data: Vec<u8> = (0..3 << 20).map(|i| (i * 31 % 251) as u8).collect();
+    let mut large =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", data.len()).into_bytes();
+    large.extend_from_slice(&data);
+    for runtime in Runtime::ALL {
+        let origin = Origin::builder()
+            .tls(pki.server_config(Leaf::Valid))
+            .start();
+        origin.enqueue(Reply::new(large.clone()));
+        origin.enqueue(Reply::new(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter",
+        ));
+        origin.enqueue(
+            Reply::new("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nup to the end")
+                .then(After::Close),
+        );
+        let urls = [
+            url(&origin, "/large"),
+            url(&origin, "/after"),
+            url(&origin, "/end"),
+        ];
+        let mut bodies = vec![Vec::new(); 3];
+        let results = runtime.fetch_each(config(&pki), &urls, |i, chunk| {
+            bodies[i].extend_from_slice(chunk)
+        });
+        assert!(
+            results.iter().all(|r| matches!(r, Ok(200))),
+            "{runtime:?}: {results:?}"
+        );
+        assert!(bodies[0] == data, "{runtime:?}: the large body differs");
+        assert_eq!(bodies[1], b"after", "{runtime:?}");
+        assert_eq!(bodies[2], b"up to the end", "{runtime:?}");
+        assert_eq!(
+            origin.connection_count(),
+            1,
+            "{runtime:?}: one connection carries all three"
+        );
     }
 }
 

@@ -68,7 +68,7 @@ impl Bridged {
         if self.host {
             field(b"Host", FieldValue::Host(self.user.url()));
         }
-        for (name, value) in self.user.headers().entries() {
+        for (name, value) in self.user.headers().fields() {
             if !is_framing(name) {
                 field(name, FieldValue::Bytes(value));
             }
@@ -115,7 +115,7 @@ impl Bridged {
 /// A field value as the bridge has it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FieldValue<'a> {
-    Bytes(&'a Bytes),
+    Bytes(&'a [u8]),
     Static(&'static [u8]),
     Number(u64),
     /// The URL's host, with the port only when it is not the scheme's default.
@@ -142,7 +142,7 @@ impl FieldValue<'_> {
 
     fn to_bytes(self) -> Bytes {
         match self {
-            FieldValue::Bytes(b) => b.clone(),
+            FieldValue::Bytes(b) => Bytes::copy_from_slice(b),
             FieldValue::Static(b) => Bytes::from_static(b),
             other => {
                 let mut out = Vec::new();

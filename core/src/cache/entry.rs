@@ -195,7 +195,7 @@ impl Entry {
         Response::from_parts(
             ResponseParts {
                 status: self.status,
-                reason: self.reason.clone(),
+                reason: self.reason.clone().into(),
                 version: self.version,
                 headers,
             },

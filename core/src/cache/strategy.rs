@@ -262,7 +262,7 @@ pub fn unsatisfiable_response(request: Arc<Request>, now: SystemTime) -> Respons
     Response::from_parts(
         ResponseParts {
             status: StatusCode::GATEWAY_TIMEOUT,
-            reason: UNSATISFIABLE_REASON.to_owned(),
+            reason: UNSATISFIABLE_REASON.into(),
             version: Version::HTTP_11,
             headers: Headers::new(),
         },

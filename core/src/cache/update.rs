@@ -211,7 +211,7 @@ mod tests {
         Response::from_parts(
             ResponseParts {
                 status: StatusCode::from_u16(status).unwrap(),
-                reason: String::new(),
+                reason: "".into(),
                 version: Version::HTTP_11,
                 headers: headers(fields),
             },

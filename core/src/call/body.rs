@@ -14,7 +14,9 @@
 //!
 //! Reading straight from the socket into the caller's buffer stays possible exactly when
 //! nothing has to transform the bytes: a plain connection, nothing buffered, no decoder. The
-//! tee only observes bytes, so it keeps that path: the driver writes what the caller got.
+//! tee only observes bytes, so it keeps that path: the driver writes what the caller got. Over
+//! TLS, a body with no framing to decode is read from the TLS session straight into the caller's
+//! buffer (the exchange's `Data`), skipping the connection's plaintext buffer.
 //!
 //! A body no one will read (a redirect's, a response an interceptor replaced) is discarded:
 //! what has already arrived is decoded and dropped without I/O, and when more is due, the call

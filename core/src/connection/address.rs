@@ -40,9 +40,8 @@ use crate::proxy::Proxy;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Address {
     tls: bool,
-    /// Lowercase host name, or an IP literal without brackets (then `ip()` parses it: an
-    /// `Address` stays small, and every [`Connection`](crate::Connection) carries one).
-    host: String,
+    /// Lowercase host name, or an IP literal without brackets (then `ip()` parses it).
+    host: HostName,
     port: u16,
     /// `None` for [`Proxy::Direct`], the common case: no allocation.
     proxy: Option<Arc<Proxy>>,
@@ -59,10 +58,14 @@ impl Address {
             .port_or_known_default()
             .unwrap_or(if tls { 443 } else { 80 });
         let host = match url.host() {
-            Some(Host::Ipv4(ip)) => ip.to_string(),
-            Some(Host::Ipv6(ip)) => ip.to_string(),
-            Some(Host::Domain(d)) => d.to_ascii_lowercase(),
-            None => String::new(),
+            Some(Host::Ipv4(ip)) => HostName::display(ip),
+            Some(Host::Ipv6(ip)) => HostName::display(ip),
+            // The URL parser lowercases ASCII domains already; this keeps the key exact anyway.
+            Some(Host::Domain(d)) if d.bytes().any(|b| b.is_ascii_uppercase()) => {
+                HostName::new(&d.to_ascii_lowercase())
+            }
+            Some(Host::Domain(d)) => HostName::new(d),
+            None => HostName::new(""),
         };
         Address {
             tls,
@@ -107,7 +110,7 @@ impl Address {
 
     /// The host name (or IP literal, without brackets).
     pub fn host(&self) -> &str {
-        &self.host
+        self.host.as_str()
     }
 
     /// The port.
@@ -117,7 +120,7 @@ impl Address {
 
     /// The IP address when the host is an IP literal: no name resolution needed.
     pub fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+        self.host().parse().ok()
     }
 }
 
@@ -136,13 +139,96 @@ impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.tls { "https" } else { "http" };
         match self.ip() {
-            Some(IpAddr::V6(_)) => write!(f, "{scheme}://[{}]:{}", self.host, self.port)?,
-            _ => write!(f, "{scheme}://{}:{}", self.host, self.port)?,
+            Some(IpAddr::V6(_)) => write!(f, "{scheme}://[{}]:{}", self.host(), self.port)?,
+            _ => write!(f, "{scheme}://{}:{}", self.host(), self.port)?,
         }
         if let Some(proxy) = &self.proxy {
             write!(f, " via {proxy}")?;
         }
         Ok(())
+    }
+}
+
+/// Bytes of a host name kept inside the [`Address`] itself.
+const INLINE_HOST: usize = 46;
+
+/// A host name that costs no allocation when short: every call builds an `Address` for the
+/// pool lookup and the pool clones it, so a `String` here was two or three allocations per
+/// request. Names up to [`INLINE_HOST`] bytes (every IP literal, most host names) live inline;
+/// longer ones are shared, so a clone never allocates. Hand-rolled rather than a small-string
+/// crate: it is these few lines, and only `as_str` is ever asked of it.
+#[derive(Clone)]
+enum HostName {
+    Inline { len: u8, bytes: [u8; INLINE_HOST] },
+    Shared(Arc<str>),
+}
+
+impl HostName {
+    fn new(name: &str) -> HostName {
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= INLINE_HOST => {
+                let mut bytes = [0u8; INLINE_HOST];
+                bytes[..name.len()].copy_from_slice(name.as_bytes());
+                HostName::Inline { len, bytes }
+            }
+            _ => HostName::Shared(Arc::from(name)),
+        }
+    }
+
+    /// An IP address's text, formatted in place (the longest, an IPv6 address with an embedded
+    /// IPv4 one, is 45 bytes).
+    fn display(ip: impl fmt::Display) -> HostName {
+        struct Inline {
+            bytes: [u8; INLINE_HOST],
+            len: usize,
+        }
+        impl fmt::Write for Inline {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let end = self.len + s.len();
+                let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+                slot.copy_from_slice(s.as_bytes());
+                self.len = end;
+                Ok(())
+            }
+        }
+        let mut out = Inline {
+            bytes: [0; INLINE_HOST],
+            len: 0,
+        };
+        match (
+            fmt::write(&mut out, format_args!("{ip}")),
+            u8::try_from(out.len),
+        ) {
+            (Ok(()), Ok(len)) => HostName::Inline {
+                len,
+                bytes: out.bytes,
+            },
+            _ => HostName::new(&ip.to_string()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            HostName::Inline { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            HostName::Shared(name) => name,
+        }
+    }
+}
+
+impl PartialEq for HostName {
+    fn eq(&self, other: &HostName) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for HostName {}
+
+impl std::hash::Hash for HostName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -161,6 +247,17 @@ mod tests {
         assert_eq!(b.host(), "::1");
         assert_eq!(b.ip(), Some("::1".parse().unwrap()));
         assert_eq!(b.to_string(), "http://[::1]:8080");
+        let longest = "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]";
+        let c = Address::from_url(&Url::parse(&format!("http://{longest}/")).unwrap());
+        assert_eq!(
+            c.ip(),
+            Some(longest.trim_matches(['[', ']']).parse().unwrap())
+        );
+        let name = format!("{}.example", "a".repeat(60));
+        let d = Address::from_url(&Url::parse(&format!("https://{name}/")).unwrap());
+        assert_eq!(d.host(), name);
+        assert_eq!(d.clone(), d);
+        assert_ne!(d, a);
         assert_ne!(
             a,
             Address::from_url(&Url::parse("http://example.com:443/").unwrap())

@@ -83,8 +83,17 @@ impl RecvBuf {
 
     /// Drops a large allocation once the buffer is empty, so pooled connections stay small.
     pub(crate) fn shrink(&mut self) {
-        if self.is_empty() && self.buf.len() > INITIAL {
+        self.shrink_above(INITIAL);
+    }
+
+    /// Drops the allocation once the buffer is empty if it is larger than `keep` bytes. A
+    /// buffer every exchange needs at its size (a TLS connection's record buffer) is kept
+    /// rather than freed, allocated and zeroed again on each reuse.
+    pub(crate) fn shrink_above(&mut self, keep: usize) {
+        if self.is_empty() && self.buf.len() > keep {
             self.buf = Vec::new();
+        }
+        if self.is_empty() {
             self.grow = false;
         }
     }
@@ -113,6 +122,20 @@ mod tests {
         assert_eq!(b.spare(1).len(), INITIAL * 2, "a short read does not");
         b.shrink();
         assert_eq!(b.spare(1).len(), INITIAL);
+    }
+
+    #[test]
+    fn a_buffer_within_the_kept_size_survives_shrinking() {
+        let mut b = RecvBuf::default();
+        let offered = b.spare(INITIAL * 2).len();
+        assert_eq!(offered, INITIAL * 2);
+        b.commit(offered);
+        b.note_fill(true);
+        b.consume(offered);
+        b.shrink_above(INITIAL * 2);
+        assert_eq!(b.spare(1).len(), INITIAL * 2, "kept, and no longer growing");
+        b.shrink_above(INITIAL);
+        assert_eq!(b.spare(1).len(), INITIAL, "freed above the limit");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use tls_identity::TlsIdentity;
 use crate::tls::settings::ConnectionTls;
 use crate::{Error, Handshake, Instant};
 use buffer::RecvBuf;
-use tls::{Negotiated, TlsSession};
+use tls::{Negotiated, Plain, TlsSession};
 
 /// Identifies a connection within one client; shown as `c1`, `c2`, ...
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +86,10 @@ pub struct Connection {
     offered: usize,
     /// The peer closed its side (EOF or TLS close_notify).
     eof: bool,
+    /// TLS: decrypted bytes stay in the session, to be read straight into the caller's buffer
+    /// ([`read_plain`](Self::read_plain)) instead of through `inbound`: set while a response
+    /// body that needs no decoding is read.
+    plain_direct: bool,
     idle_since: Option<Instant>,
     exchanges: u32,
 }
@@ -117,6 +121,7 @@ impl Connection {
             out_big: Bytes::new(),
             offered: 0,
             eof: false,
+            plain_direct: false,
             idle_since: None,
             exchanges: 0,
         }
@@ -300,15 +305,72 @@ impl Connection {
                 } else {
                     self.cipher_in.commit(n);
                     self.cipher_in.note_fill(filled);
-                    let closed =
-                        tls.receive(self.cipher_in.data(), &mut self.inbound, &mut self.outbound)?;
-                    let used = self.cipher_in.len();
-                    self.cipher_in.consume(used);
-                    self.eof |= closed;
+                    self.feed()?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Gives the buffered ciphertext to the TLS session. Returns how many bytes it took.
+    fn feed(&mut self) -> Result<usize, Error> {
+        let Some(tls) = &mut self.tls else {
+            return Ok(0);
+        };
+        let plain = (!self.plain_direct).then_some(&mut self.inbound);
+        let (used, closed) = tls.receive(self.cipher_in.data(), plain, &mut self.outbound)?;
+        self.cipher_in.consume(used);
+        self.eof |= closed;
+        Ok(used)
+    }
+
+    /// Turns on or off reading decrypted body bytes straight from the TLS session (a plain
+    /// connection ignores it). Turning it off moves what the session holds into `inbound`, so
+    /// nothing is left unseen when the connection is checked for reuse.
+    pub(crate) fn set_plain_direct(&mut self, on: bool) -> Result<(), Error> {
+        let was = self.plain_direct;
+        self.plain_direct = on && self.tls.is_some();
+        if was && !self.plain_direct {
+            if let Some(tls) = &mut self.tls {
+                self.eof |= tls.drain(&mut self.inbound, &mut self.outbound)?;
+            }
+            if !self.cipher_in.is_empty() {
+                self.feed()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether decrypted body bytes are read with [`read_plain`](Self::read_plain).
+    pub(crate) fn is_plain_direct(&self) -> bool {
+        self.plain_direct
+    }
+
+    /// Reads decrypted bytes straight from the TLS session into `buf` (not empty), feeding it
+    /// the ciphertext already received as needed. `Ok(0)` when nothing more can be read without
+    /// I/O: more must arrive, or the session is over ([`is_eof`](Self::is_eof)).
+    pub(crate) fn read_plain(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        loop {
+            let Some(tls) = &mut self.tls else {
+                return Ok(0);
+            };
+            match tls.read_plain(buf)? {
+                Plain::Data(n) => return Ok(n),
+                Plain::Closed => {
+                    self.eof = true;
+                    return Ok(0);
+                }
+                Plain::Empty => {}
+            }
+            if self.cipher_in.is_empty() {
+                return Ok(0);
+            }
+            // The session refused ciphertext while it held no plaintext to make room with:
+            // only a malformed stream does that, and waiting would buffer without bound.
+            if self.feed()? == 0 {
+                return Err(Error::protocol("the TLS session accepts no more data"));
+            }
+        }
     }
 
     /// True when bytes may be read from the socket straight into a caller's buffer: a plain
@@ -340,14 +402,20 @@ impl Connection {
     /// Whether this connection can carry another request: nothing left over in either
     /// direction and the peer still open.
     pub(crate) fn is_clean(&self) -> bool {
-        !self.eof && self.inbound.is_empty() && !self.has_output() && !self.is_handshaking()
+        !self.eof
+            && self.inbound.is_empty()
+            && self.cipher_in.is_empty()
+            && !self.has_output()
+            && !self.is_handshaking()
     }
 
-    /// Makes the connection cheap to keep idle: large buffers are released.
+    /// Makes the connection cheap to keep idle: large buffers are released. A TLS
+    /// connection keeps its one-record ciphertext buffer: every exchange on it needs one, and
+    /// freeing it meant allocating and zeroing 17 KiB again for each keep-alive request.
     pub(crate) fn park(&mut self, now: Instant) {
         self.idle_since = Some(now);
         self.inbound.shrink();
-        self.cipher_in.shrink();
+        self.cipher_in.shrink_above(TLS_READ);
         if self.outbound.capacity() > buffer::INITIAL {
             self.outbound = Vec::new();
         }

@@ -59,6 +59,17 @@ pub(crate) struct Negotiated {
     pub alpn: Option<String>,
 }
 
+/// What reading decrypted bytes straight from the session found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plain {
+    /// This many bytes were read.
+    Data(usize),
+    /// Nothing is decrypted yet: more ciphertext is needed.
+    Empty,
+    /// The peer closed the session and every byte was read.
+    Closed,
+}
+
 /// One TLS client session.
 pub(crate) struct TlsSession {
     conn: rustls::ClientConnection,
@@ -111,15 +122,18 @@ impl TlsSession {
         }
     }
 
-    /// Feeds received ciphertext; decrypted bytes go to `plain`, records to send (handshake
-    /// messages, alerts, key updates) to `out`. Returns true once the peer has closed the
-    /// session with close_notify.
+    /// Feeds received ciphertext; records to send (handshake messages, alerts, key updates) go
+    /// to `out`. Decrypted bytes go to `plain`, or, when it is `None`, stay in the session for
+    /// [`read_plain`](Self::read_plain), and feeding stops when the session's plaintext buffer
+    /// is full. Returns how many ciphertext bytes were taken, and true once the peer has closed
+    /// the session with close_notify (only reported when draining into `plain`).
     pub(crate) fn receive(
         &mut self,
         mut cipher: &[u8],
-        plain: &mut RecvBuf,
+        mut plain: Option<&mut RecvBuf>,
         out: &mut Vec<u8>,
-    ) -> Result<bool, Error> {
+    ) -> Result<(usize, bool), Error> {
+        let given = cipher.len();
         let mut closed = false;
         let mut stuck = false;
         while !cipher.is_empty() {
@@ -129,15 +143,34 @@ impl TlsSession {
                     break;
                 }
                 Ok(_) => stuck = false,
-                // rustls signals back-pressure ("buffer full") this way: drain the plaintext
-                // below and go on. Twice in a row without progress means it cannot make room,
-                // which only a malformed stream can cause.
+                // rustls signals back-pressure ("buffer full") this way: with nowhere to drain
+                // the plaintext to, stop here (the caller reads it, then feeds the rest).
+                Err(e) if e.kind() == io::ErrorKind::Other && plain.is_none() => break,
+                // Else drain the plaintext below and go on. Twice in a row without progress
+                // means it cannot make room, which only a malformed stream can cause.
                 Err(e) if e.kind() == io::ErrorKind::Other && !stuck => stuck = true,
                 Err(e) => return Err(Error::io(format!("TLS read failed: {e}"), Some(e))),
             }
-            closed |= self.process(plain, out)?;
+            closed |= self.process(plain.as_deref_mut(), out)?;
         }
-        Ok(closed)
+        Ok((given - cipher.len(), closed))
+    }
+
+    /// Moves every decrypted byte the session holds into `plain`. Returns true once the peer
+    /// has closed the session with close_notify.
+    pub(crate) fn drain(&mut self, plain: &mut RecvBuf, out: &mut Vec<u8>) -> Result<bool, Error> {
+        self.process(Some(plain), out)
+    }
+
+    /// Reads decrypted bytes straight into `buf` (not empty), with no copy in between.
+    pub(crate) fn read_plain(&mut self, buf: &mut [u8]) -> Result<Plain, Error> {
+        match self.conn.reader().read(buf) {
+            Ok(0) => Ok(Plain::Closed),
+            Ok(n) => Ok(Plain::Data(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Plain::Empty),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(Plain::Closed),
+            Err(e) => Err(Error::io(format!("TLS read failed: {e}"), Some(e))),
+        }
     }
 
     /// The socket reached EOF. Returns Ok even without close_notify: many servers omit it, and
@@ -148,14 +181,18 @@ impl TlsSession {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         let _ = self.conn.read_tls(&mut io::empty());
-        self.process(plain, out).map(|_| ())
+        self.process(Some(plain), out).map(|_| ())
     }
 
-    fn process(&mut self, plain: &mut RecvBuf, out: &mut Vec<u8>) -> Result<bool, Error> {
+    fn process(&mut self, plain: Option<&mut RecvBuf>, out: &mut Vec<u8>) -> Result<bool, Error> {
         let state = self.conn.process_new_packets();
         // Even on error rustls may have an alert to send.
         self.flush(out);
         let state = state.map_err(|e| Error::tls(e, &self.host))?;
+        let Some(plain) = plain else {
+            // The plaintext stays for `read_plain`, which sees the close after the last byte.
+            return Ok(false);
+        };
         let mut closed = state.peer_has_closed();
         let mut reader = self.conn.reader();
         loop {

@@ -91,7 +91,7 @@ impl Exchange {
                 self.send.held_for_continue = false;
                 self.send.need_pull = false;
             }
-            return self.finish_head(parts, cx).map(Some);
+            return self.finish_head(parts, conn, cx).map(Some);
         }
     }
 
@@ -123,7 +123,12 @@ impl Exchange {
     }
 
     /// The final response head arrived.
-    fn finish_head(&mut self, parts: ResponseParts, cx: &mut Cx<'_>) -> Result<Head, Error> {
+    fn finish_head(
+        &mut self,
+        parts: ResponseParts,
+        conn: &mut Connection,
+        cx: &mut Cx<'_>,
+    ) -> Result<Head, Error> {
         if parts.status == StatusCode::SWITCHING_PROTOCOLS && !self.request.contains("upgrade") {
             return Err(Error::protocol(
                 "unexpected 101 Switching Protocols to a request that did not ask to upgrade",
@@ -155,7 +160,7 @@ impl Exchange {
             let (status, version, reason, headers) = (
                 parts.status,
                 parts.version,
-                parts.reason.clone(),
+                parts.reason.to_string(),
                 parts.headers.clone(),
             );
             cx.events
@@ -169,6 +174,10 @@ impl Exchange {
         let bodiless = self.decoder.is_done();
         if bodiless {
             self.state = State::Done;
+        } else if self.decoder.is_raw() {
+            // Over TLS, body bytes that need no decoding go from the session straight to the
+            // caller's buffer: one copy fewer than through the connection's buffer.
+            conn.set_plain_direct(true)?;
         }
         Ok(Head { parts, bodiless })
     }
@@ -178,9 +187,10 @@ impl Exchange {
         self.state == State::Done
     }
 
-    fn end_body(&mut self) {
+    fn end_body(&mut self, conn: &mut Connection) -> Result<(), Error> {
         self.trailers = self.decoder.take_trailers();
         self.state = State::Done;
+        conn.set_plain_direct(false)
     }
 
     /// Reads response body bytes from what `conn` has buffered into `buf`.
@@ -209,7 +219,7 @@ impl Exchange {
                 conn.inbound().consume(consumed);
                 self.body_read += produced as u64;
                 if self.decoder.is_done() {
-                    self.end_body();
+                    self.end_body(conn)?;
                     return Ok(if produced > 0 {
                         BodyProgress::Data(produced)
                     } else {
@@ -223,9 +233,26 @@ impl Exchange {
                     continue;
                 }
             }
+            if conn.is_plain_direct() {
+                let limit = self.decoder.direct_limit().unwrap_or(0);
+                let max = limit.min(buf.len() as u64) as usize;
+                let n = if max > 0 {
+                    conn.read_plain(&mut buf[..max])?
+                } else {
+                    0
+                };
+                if n > 0 {
+                    self.decoder.on_direct(n);
+                    self.body_read += n as u64;
+                    if self.decoder.is_done() {
+                        self.end_body(conn)?;
+                    }
+                    return Ok(BodyProgress::Data(n));
+                }
+            }
             if conn.is_eof() {
                 self.decoder.on_eof()?;
-                self.end_body();
+                self.end_body(conn)?;
                 return Ok(BodyProgress::End);
             }
             let direct = conn
@@ -252,7 +279,7 @@ impl Exchange {
         if n == 0 {
             conn.on_direct_received(0);
             self.decoder.on_eof()?;
-            self.end_body();
+            self.end_body(conn)?;
             return Ok(0);
         }
         let limit = self.decoder.direct_limit().unwrap_or(0);
@@ -264,7 +291,7 @@ impl Exchange {
         self.decoder.on_direct(n);
         self.body_read += n as u64;
         if self.decoder.is_done() {
-            self.end_body();
+            self.end_body(conn)?;
         }
         Ok(n)
     }

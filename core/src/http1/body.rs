@@ -91,6 +91,12 @@ impl BodyDecoder {
         }
     }
 
+    /// True when the body is its bytes as they arrive, with no framing to decode (a length, or
+    /// up to the end of the connection).
+    pub(crate) fn is_raw(&self) -> bool {
+        matches!(self, BodyDecoder::Length(_) | BodyDecoder::UntilClose)
+    }
+
     /// How many bytes may be read straight into the caller's buffer, if any.
     pub(crate) fn direct_limit(&self) -> Option<u64> {
         match self {

@@ -15,12 +15,13 @@
 //! code outside that range as a 5xx; we refuse it as a protocol error instead, since such codes
 //! are in practice internal values leaking out of a broken server, not a server's answer.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
-use bytes::Bytes;
 use http::{StatusCode, Version};
 
 use crate::config::Limits;
+use crate::headers::ReceivedBuilder;
 use crate::response::ResponseParts;
 use crate::{Error, Headers, Limit};
 
@@ -94,18 +95,19 @@ impl HeadReader {
     /// stopped.
     fn find_end(&mut self, buf: &[u8], skip: usize) -> Option<usize> {
         let mut i = self.scanned.max(skip);
-        while i < buf.len() {
-            if buf[i] == b'\n' {
-                match buf.get(i + 1..) {
-                    Some([b'\n', ..]) => return Some(i + 2),
-                    Some([b'\r', b'\n', ..]) => return Some(i + 3),
-                    // Not enough bytes yet to know: look here again next time.
-                    Some([] | [b'\r']) => {
-                        self.scanned = i;
-                        return None;
-                    }
-                    _ => {}
+        // Line ends are found with memchr (word-at-a-time or SIMD), not byte by byte: the scan
+        // runs over every head before httparse does.
+        while let Some(at) = buf.get(i..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+            i += at;
+            match buf.get(i + 1..) {
+                Some([b'\n', ..]) => return Some(i + 2),
+                Some([b'\r', b'\n', ..]) => return Some(i + 3),
+                // Not enough bytes yet to know: look here again next time.
+                Some([] | [b'\r']) => {
+                    self.scanned = i;
+                    return None;
                 }
+                _ => {}
             }
             i += 1;
         }
@@ -171,20 +173,35 @@ fn parse_into<'h>(
     }
     let status = StatusCode::from_u16(code)
         .map_err(|_| Error::protocol(format!("invalid status code {code}")))?;
-    let reason = response.reason.unwrap_or("").to_owned();
+    // The standard phrase for the status (what nearly every server sends) is kept as the
+    // static string it is; only another phrase is copied.
+    let reason = match (response.reason.unwrap_or(""), status.canonical_reason()) {
+        (sent, Some(standard)) if sent == standard => Cow::Borrowed(standard),
+        ("", _) => Cow::Borrowed(""),
+        (sent, _) => Cow::Owned(sent.to_owned()),
+    };
 
-    // One copy of the field bytes; every name and value is a cheap slice of it.
-    let fields = Bytes::copy_from_slice(head);
-    let mut headers = Headers::with_capacity(response.headers.len());
+    // One allocation for all the fields: the head's bytes and a table of where each name and
+    // value lies in them (see `Headers`). A folded value is written unfolded after the table.
+    let folded = |value: &[u8]| value.contains(&b'\n');
+    let rewritten = response
+        .headers
+        .iter()
+        .filter(|h| folded(h.value))
+        .map(|h| h.value.len())
+        .sum();
+    let Some(mut fields) = ReceivedBuilder::new(head, response.headers.len(), rewritten) else {
+        return Err(Error::protocol("response head too large"));
+    };
     for h in response.headers.iter() {
-        let name = fields.slice(within(head, h.name.as_bytes()));
-        let value = if h.value.contains(&b'\n') {
-            unfold(h.value)
+        let name = within(head, h.name.as_bytes());
+        if folded(h.value) {
+            fields.push_rewritten(name, |out| unfold(h.value, out));
         } else {
-            fields.slice(within(head, h.value))
-        };
-        headers.push_unchecked(name, value);
+            fields.push(name, within(head, h.value));
+        }
     }
+    let headers = fields.finish();
     Ok(Some(ResponseParts {
         status,
         reason,
@@ -202,9 +219,9 @@ fn within(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
     start..(start + part.len()).min(whole.len())
 }
 
-/// Replaces each obs-fold (line end plus leading whitespace) with one space.
-fn unfold(value: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(value.len());
+/// Appends `value` to `out` with each obs-fold (line end plus leading whitespace) replaced by
+/// one space. The result is never longer than `value`.
+fn unfold(value: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < value.len() {
         match value[i] {
@@ -220,7 +237,6 @@ fn unfold(value: &[u8]) -> Bytes {
             }
         }
     }
-    Bytes::from(out)
 }
 
 /// Parses a trailer section (header fields followed by a blank line), for chunked bodies.
