@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use wayfarer_core::{Headers, Method};
+use wayfarer_core::{CertificatePinner, Headers, Method};
 
 use crate::write_out::WriteOut;
 
@@ -29,16 +29,20 @@ Exit status (curl's numbers where they apply):
   26  could not read the --data or --data-binary file
   28  timed out (--max-time, --connect-timeout)
   35  TLS handshake failed
+  47  more redirects than --max-redirs allows (with -L)
   52  the server closed the connection without replying
   56  failure receiving data (connection reset, ...)
+  58  could not use the --cert or --key file
   60  the server's certificate could not be verified
-  77  could not load the --cacert file";
+  77  could not load the --cacert file
+  90  the server's certificate chain has none of the --pinnedpubkey keys";
 
 /// A curl-like HTTP/1.1 client.
 ///
 /// Sends one request and writes the response body to standard output (or to --output).
-/// Redirects are not followed; the response is printed as received. `wayfarer demo` shows what
-/// the client does, against a server it starts on this machine.
+/// As with curl, redirects are followed only with -L, and a compressed body is asked for (and
+/// decompressed) only with --compressed. `wayfarer demo` shows what the client does,
+/// against a server it starts on this machine.
 #[derive(Debug, Parser)]
 #[command(
     name = "wayfarer",
@@ -75,11 +79,13 @@ pub struct Args {
     pub data: Vec<String>,
 
     /// Sends DATA as the body exactly as given. '@FILE' streams FILE without loading it into
-    /// memory, with Content-Length set to its size ('@-' streams standard input, chunked).
+    /// memory, with Content-Length set to its size, and reads it again if a 307 or 308
+    /// redirect asks for the body again ('@-' streams standard input, chunked, once).
     #[arg(long = "data-binary", value_name = "DATA", conflicts_with = "data")]
     pub data_binary: Option<String>,
 
-    /// Writes the response head (status line and header fields, as received) before the body.
+    /// Writes the response head (status line and header fields, as received) before the body;
+    /// with -L, the head of every response in the redirect chain, in turn.
     #[arg(short = 'i', long = "include")]
     pub include: bool,
 
@@ -98,7 +104,7 @@ pub struct Args {
     pub remote_name: bool,
 
     /// Writes the response head (status line and header fields) to FILE; '-' is standard
-    /// output, before the body.
+    /// output, before the body. With -L, the head of every response in the chain, in turn.
     #[arg(short = 'D', long = "dump-header", value_name = "FILE")]
     pub dump_header: Option<PathBuf>,
 
@@ -132,6 +138,29 @@ pub struct Args {
     #[arg(long = "cacert", value_name = "FILE")]
     pub cacert: Option<PathBuf>,
 
+    /// Requires the server's verified certificate chain to contain one of these public keys,
+    /// each 'sha256//BASE64' (the SHA-256 of a SubjectPublicKeyInfo), separated by ';'. Any
+    /// certificate of the verified chain may match (OkHttp's rule), not only the server's own;
+    /// key files are not supported. A mismatch exits 90.
+    #[arg(long = "pinnedpubkey", value_name = "HASHES", value_parser = crate::tls::parse_pins)]
+    pub pinned_pubkey: Option<CertificatePinner>,
+
+    /// Presents this client certificate (PEM, own certificate first) when the server asks for
+    /// one. Its private key comes from --key, or from this file when --key is not given;
+    /// encrypted keys (curl's FILE:PASSWORD) are not supported.
+    #[arg(short = 'E', long = "cert", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key (PEM) of the --cert certificate.
+    #[arg(long = "key", value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Does not verify the server's certificate: any certificate is accepted, for any host, so
+    /// anyone on the network path can read and change the transfer. Prints a warning every
+    /// time. --pinnedpubkey still applies, to the server's own certificate.
+    #[arg(short = 'k', long = "insecure")]
+    pub insecure: bool,
+
     /// Fails with exit status 22, writing nothing, when the HTTP status is 400 or more.
     #[arg(short = 'f', long = "fail")]
     pub fail: bool,
@@ -143,13 +172,60 @@ pub struct Args {
     /// After the transfer, writes FORMAT to standard output with its variables filled in:
     /// %{http_code} %{time_namelookup} %{time_connect} %{time_appconnect}
     /// %{time_starttransfer} %{time_total} %{size_download} %{speed_download}
-    /// %{num_connects} %{url_effective}; \n, \r, \t and \\ are escapes, %% is a '%'.
+    /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects);
+    /// \n, \r, \t and \\ are escapes, %% is a '%'.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = WriteOut::parse)]
     pub write_out: Option<WriteOut>,
 
     /// The User-Agent to send (default wayfarer/VERSION; an empty string sends none).
     #[arg(short = 'A', long = "user-agent", value_name = "NAME", value_parser = parse_user_agent)]
     pub user_agent: Option<String>,
+
+    /// Follows redirects (a 3xx with a Location field), up to --max-redirs of them. A POST
+    /// answered with 301, 302 or 303 is sent again as a GET, as curl does. Credentials (-u, or
+    /// the URL's, or an Authorization header) go only to the first request's scheme, host and
+    /// port; see --location-trusted.
+    #[arg(short = 'L', long = "location")]
+    pub location: bool,
+
+    /// Like -L, and sends the credentials to every host the redirects lead to (only for hosts
+    /// you trust with them).
+    #[arg(long = "location-trusted")]
+    pub location_trusted: bool,
+
+    /// With -L, follows at most NUM redirects and exits with status 47 at the next one (-1
+    /// for no limit).
+    #[arg(
+        long = "max-redirs",
+        value_name = "NUM",
+        default_value_t = 50,
+        allow_negative_numbers = true,
+        value_parser = parse_max_redirs
+    )]
+    pub max_redirs: i64,
+
+    /// Sends Basic credentials, 'USER:PASSWORD' (split at the first ':'), with the first
+    /// request, without waiting for a 401, as curl does. 'USER' alone sends an empty password
+    /// (curl would prompt for one). Replaces credentials in the URL; an Authorization header
+    /// given with -H wins.
+    #[arg(short = 'u', long = "user", value_name = "USER:PASSWORD", value_parser = parse_user)]
+    pub user: Option<(String, String)>,
+
+    /// Asks for a gzip-compressed response (Accept-Encoding: gzip) and decompresses it. Without
+    /// it no Accept-Encoding is sent and a body is written exactly as received, as with curl.
+    #[arg(long = "compressed")]
+    pub compressed: bool,
+
+    /// Sends cookies: from a Netscape cookie FILE (which also turns on the cookie engine, so
+    /// cookies set along redirects are sent back), or, when the argument contains '=', the
+    /// given 'NAME=VALUE; NAME2=VALUE2' as they are. Repeatable. A missing file is an empty jar.
+    #[arg(short = 'b', long = "cookie", value_name = "DATA|FILE", value_parser = crate::cookies::parse_source)]
+    pub cookie: Vec<crate::cookies::CookieSource>,
+
+    /// Writes every cookie known at the end (loaded with -b and set by the responses) to FILE in
+    /// the Netscape format ('-' for standard output), even when the transfer failed.
+    #[arg(short = 'c', long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
 }
 
 /// Commands that take the place of a URL.
@@ -169,6 +245,16 @@ impl Args {
     /// Whether an HTTP status of 400 or more fails the command.
     pub fn fails_on_http_error(&self) -> bool {
         self.fail || self.fail_with_body
+    }
+
+    /// Whether redirects are followed (`-L`, or `--location-trusted`, which implies it).
+    pub fn follows_redirects(&self) -> bool {
+        self.location || self.location_trusted
+    }
+
+    /// The most redirects to follow, `None` for no limit (`--max-redirs -1`).
+    pub fn redirect_limit(&self) -> Option<u32> {
+        u32::try_from(self.max_redirs).ok()
     }
 }
 
@@ -211,6 +297,23 @@ fn parse_user_agent(s: &str) -> Result<String, String> {
         .append("User-Agent", s)
         .map_err(|e| e.message().to_string())?;
     Ok(s.to_string())
+}
+
+/// `--max-redirs`: -1 (no limit) or a count.
+fn parse_max_redirs(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n == -1 || u32::try_from(n).is_ok() => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a number of redirects (0 or more, or -1 for no limit)"
+        )),
+    }
+}
+
+/// `-u USER[:PASSWORD]`, split at the first colon as curl does (a user name cannot contain
+/// one; a password can). Without a colon the password is empty.
+fn parse_user(s: &str) -> Result<(String, String), String> {
+    let (user, password) = s.split_once(':').unwrap_or((s, ""));
+    Ok((user.to_string(), password.to_string()))
 }
 
 /// Seconds as curl takes them: a non-negative decimal number, fractions allowed.
@@ -277,6 +380,47 @@ mod tests {
         assert!(args.write_out.is_some());
         assert!(Args::try_parse_from(["wayfarer", "-f", "--fail-with-body", "http://h/"]).is_err());
         assert!(Args::try_parse_from(["wayfarer", "-O", "-o", "x", "http://h/"]).is_err());
+    }
+
+    #[test]
+    fn redirect_options_parse_as_curl_takes_them() {
+        let args = Args::try_parse_from(["wayfarer", "http://h/"]).unwrap();
+        assert!(!args.follows_redirects());
+        assert_eq!(args.redirect_limit(), Some(50));
+        let args =
+            Args::try_parse_from(["wayfarer", "-L", "--max-redirs", "-1", "http://h/"]).unwrap();
+        assert!(args.follows_redirects());
+        assert_eq!(args.redirect_limit(), None);
+        let args =
+            Args::try_parse_from(["wayfarer", "--location-trusted", "--max-redirs", "0", "h"])
+                .unwrap();
+        assert!(args.follows_redirects() && args.location_trusted);
+        assert_eq!(args.redirect_limit(), Some(0));
+        for bad in ["-2", "x", "5000000000"] {
+            assert!(
+                Args::try_parse_from(["wayfarer", "--max-redirs", bad, "h"]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_splits_at_the_first_colon() {
+        assert_eq!(
+            parse_user("alice:pa:ss").unwrap(),
+            ("alice".to_string(), "pa:ss".to_string())
+        );
+        assert_eq!(
+            parse_user("alice").unwrap(),
+            ("alice".to_string(), String::new())
+        );
+        assert_eq!(
+            parse_user(":token").unwrap(),
+            (String::new(), "token".to_string())
+        );
+        let args = Args::try_parse_from(["wayfarer", "-u", "a:b", "--compressed", "h"]).unwrap();
+        assert_eq!(args.user, Some(("a".to_string(), "b".to_string())));
+        assert!(args.compressed);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The request body from `-d` / `--data-binary`.
 //!
 //! `-d` bodies are small form data, so they are read into memory (curl does the same). A
-//! `--data-binary @FILE` body may be large, so it is streamed with `Body::from_reader`; a
-//! failure to read it exits 26 (the library marks it with `Phase::RequestBody`), and
-//! [`LocalReadError`] names the file in the message.
+//! `--data-binary @FILE` body may be large, so it is streamed from the file, which is opened
+//! again if the body must be sent again (a 307 or 308 with `-L`); a failure to read it exits
+//! 26 (the library marks it with `Phase::RequestBody`), and [`LocalReadError`] names the file
+//! in the message.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -119,15 +120,29 @@ pub fn binary_body(data: &str) -> Result<RequestBody, Failure> {
     }
     let file = File::open(path).map_err(|e| cannot_read(path, &e))?;
     let meta = file.metadata().map_err(|e| cannot_read(path, &e))?;
-    // A regular file's size is known and sent as Content-Length; anything else (a pipe, a
-    // device) is sent chunked, as it comes.
-    let len = meta.is_file().then_some(meta.len());
-    let reader = LocalReader {
-        inner: file,
-        what: path.to_string(),
-        remaining: len,
-    };
-    Ok(RequestBody::from_reader(reader, len))
+    if !meta.is_file() {
+        // A pipe or a device: sent chunked, as it comes, and only once.
+        let reader = LocalReader {
+            inner: file,
+            what: path.to_string(),
+            remaining: None,
+        };
+        return Ok(RequestBody::from_reader(reader, None));
+    }
+    // A regular file's size is known and sent as Content-Length. The file is opened again each
+    // time the body is sent, so that -L can follow a 307 or 308 with it, as curl does by
+    // rewinding the file; each sending is cut to the size it had when the command started.
+    let len = meta.len();
+    let path = path.to_string();
+    Ok(RequestBody::repeatable(Some(len), move || {
+        let file = File::open(&path).map_err(|e| LocalReadError::io_error(&path, e))?;
+        let reader = LocalReader {
+            inner: file,
+            what: path.clone(),
+            remaining: Some(len),
+        };
+        Ok(RequestBody::from_reader(reader, Some(len)))
+    }))
 }
 
 fn read_all(path: &str) -> Result<Vec<u8>, Failure> {
@@ -175,6 +190,46 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("3 bytes short"), "{e}");
+    }
+
+    /// Reads a body to its end through its `poll_read` (a file body never returns `Pending`).
+    fn send(body: &mut RequestBody) -> io::Result<Vec<u8>> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match body.poll_read(&mut cx, &mut buf) {
+                std::task::Poll::Ready(Ok(0)) => return Ok(out),
+                std::task::Poll::Ready(Ok(n)) => out.extend_from_slice(&buf[..n]),
+                std::task::Poll::Ready(Err(e)) => return Err(e),
+                std::task::Poll::Pending => panic!("a file body is never pending"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_body_can_be_sent_again_at_its_first_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut body = binary_body(&format!("@{}", path.display())).unwrap();
+        assert!(!body.is_one_shot());
+        assert_eq!(body.len(), Some(10));
+        assert_eq!(send(&mut body).unwrap(), b"0123456789");
+        // Sent again (a 307 followed): the file is read from its start, cut to 10 bytes.
+        std::fs::write(&path, b"abcdefghijKLM").unwrap();
+        assert!(body.rewind());
+        assert_eq!(send(&mut body).unwrap(), b"abcdefghij");
+        // Gone by then: a read error naming the file.
+        std::fs::remove_file(&path).unwrap();
+        assert!(body.rewind());
+        let e = send(&mut body).unwrap_err();
+        assert!(
+            e.get_ref()
+                .is_some_and(|inner| inner.is::<LocalReadError>()),
+            "{e}"
+        );
+        assert!(e.to_string().contains("blob"), "{e}");
     }
 
     #[test]

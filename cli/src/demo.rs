@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use wayfarer_blocking::{Client, Event, Request, RequestBuilder, Url};
+use wayfarer_core::cookies::MemoryCookieJar;
 
 use crate::exit::{Failure, code};
 use crate::timeline::Timeline;
@@ -24,7 +25,8 @@ pub struct Step {
     pub title: &'static str,
     /// What the timeline shows for it.
     pub look_for: &'static str,
-    /// The path the request goes to; the origin answers it with [`Step::respond`].
+    /// The path the request goes to; the origin answers it, and any path under it
+    /// (`/path/...`, so a step can redirect within itself), with [`Step::respond`].
     pub path: &'static str,
     /// Builds the request for the origin's URL of [`Step::path`].
     pub request: fn(Url) -> RequestBuilder,
@@ -101,6 +103,71 @@ pub const STEPS: &[Step] = &[
             )
         },
     },
+    Step {
+        title: "A redirect, followed",
+        look_for: "the origin's '302 Found', then 'following 302 with GET' its Location, and \
+                   the second request on the same connection",
+        path: "/redirect",
+        request: Request::get,
+        respond: |received| {
+            if received.target == "/redirect" {
+                response("302 Found", "Location: /redirect/here\r\n", b"")
+            } else {
+                response(
+                    "200 OK",
+                    "Content-Type: text/plain\r\n",
+                    b"Followed the redirect to /redirect/here.\n",
+                )
+            }
+        },
+    },
+    Step {
+        title: "A gzip body, decoded",
+        look_for: "'Accept-Encoding: gzip' sent by the client, 'Content-Encoding: gzip' and the \
+                   compressed Content-Length in the response head, and more bytes read than \
+                   that: the body is decoded as it is read",
+        path: "/gzip",
+        request: Request::get,
+        respond: |received| {
+            let text: String = (1..=6)
+                .map(|i| format!("Line {i} of 6: sent gzip-compressed, decoded as it was read.\n"))
+                .collect();
+            let accepts_gzip = received.header("accept-encoding").is_some_and(|v| {
+                v.split(|&b| b == b',')
+                    .any(|coding| coding.trim_ascii().eq_ignore_ascii_case(b"gzip"))
+            });
+            if !accepts_gzip {
+                return response("200 OK", "Content-Type: text/plain\r\n", text.as_bytes());
+            }
+            response(
+                "200 OK",
+                "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n",
+                &gzip(text.as_bytes()),
+            )
+        },
+    },
+    Step {
+        title: "A cookie, stored and sent back",
+        look_for: "the origin's 'Set-Cookie: visit=1' on a redirect, then the client's \
+                   'Cookie: visit=1' on the next request: the cookie jar kept it",
+        path: "/cookie",
+        request: Request::get,
+        respond: |received| {
+            if received.target == "/cookie" {
+                return response(
+                    "302 Found",
+                    "Set-Cookie: visit=1; Path=/cookie; HttpOnly\r\nLocation: /cookie/back\r\n",
+                    b"",
+                );
+            }
+            let cookie = received.header("cookie").unwrap_or(b"(none)");
+            let text = format!(
+                "Sent back the cookie: {}.\n",
+                String::from_utf8_lossy(cookie)
+            );
+            response("200 OK", "Content-Type: text/plain\r\n", text.as_bytes())
+        },
+    },
 ];
 
 /// A complete response with a `Content-Length` body.
@@ -114,6 +181,15 @@ fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `bytes`, gzip-compressed.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use flate2::{Compression, write::GzEncoder};
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
 /// Runs the tour.
 pub fn run() -> Result<(), Failure> {
     let origin = Origin::start(STEPS).map_err(|e| {
@@ -125,6 +201,7 @@ pub fn run() -> Result<(), Failure> {
     let timeline = Arc::new(Timeline::new());
     let listener = timeline.clone();
     let client = Client::builder()
+        .cookie_jar(MemoryCookieJar::new())
         .event_listener(move |event: &Event| listener.on_event(event))
         .build()
         .map_err(|e| Failure::from_error(&e))?;

@@ -43,16 +43,22 @@ pub mod code {
     pub const SSL_CONNECT_ERROR: u8 = 35;
     /// `CURLE_ABORTED_BY_CALLBACK`: the call was canceled.
     pub const ABORTED: u8 = 42;
+    /// `CURLE_TOO_MANY_REDIRECTS`: `-L` met more redirects than `--max-redirs` allows.
+    pub const TOO_MANY_REDIRECTS: u8 = 47;
     /// `CURLE_SEND_ERROR`: the connection failed while the request was being sent.
     pub const SEND_ERROR: u8 = 55;
     /// `CURLE_GOT_NOTHING`: the server closed the connection without a byte of response.
     pub const GOT_NOTHING: u8 = 52;
     /// `CURLE_RECV_ERROR`: the connection failed (reset, ...) after it was established.
     pub const RECV_ERROR: u8 = 56;
+    /// `CURLE_SSL_CERTPROBLEM`: the `--cert` or `--key` file could not be read or used.
+    pub const SSL_CERTPROBLEM: u8 = 58;
     /// `CURLE_PEER_FAILED_VERIFICATION`: the server's certificate was not accepted.
     pub const PEER_FAILED_VERIFICATION: u8 = 60;
     /// `CURLE_SSL_CACERT_BADFILE`: the `--cacert` file could not be read or used.
     pub const SSL_CACERT_BADFILE: u8 = 77;
+    /// `CURLE_SSL_PINNEDPUBKEYNOTMATCH`: no key of the verified chain was pinned.
+    pub const SSL_PINNEDPUBKEYNOTMATCH: u8 = 90;
 }
 
 /// Why the command failed: an exit status and one line for standard error.
@@ -78,6 +84,19 @@ impl Failure {
     pub fn from_error(error: &Error) -> Failure {
         Failure::new(code_for(error), error.to_string())
     }
+
+    /// A failure of the call made with at most `max_redirects` redirects (`None`: no limit):
+    /// as [`Failure::from_error`], but one redirect too many is worded as curl words it,
+    /// naming the limit (`Maximum (50) redirects followed`).
+    pub fn from_call_error(error: &Error, max_redirects: Option<u32>) -> Failure {
+        match (error.kind(), max_redirects) {
+            (ErrorKind::TooManyFollowUps, Some(max)) => Failure::new(
+                code::TOO_MANY_REDIRECTS,
+                format!("Maximum ({max}) redirects followed"),
+            ),
+            _ => Failure::from_error(error),
+        }
+    }
 }
 
 impl fmt::Display for Failure {
@@ -93,6 +112,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::Dns => code::COULDNT_RESOLVE_HOST,
         ErrorKind::Connect => code::COULDNT_CONNECT,
         ErrorKind::Timeout => code::OPERATION_TIMEDOUT,
+        ErrorKind::Tls if error.pinning_failure().is_some() => code::SSL_PINNEDPUBKEYNOTMATCH,
         ErrorKind::Tls => match error.tls_error() {
             Some(wayfarer_core::rustls::Error::InvalidCertificate(_)) => {
                 code::PEER_FAILED_VERIFICATION
@@ -111,6 +131,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::Io => code::RECV_ERROR,
         ErrorKind::InvalidInput => code::URL_MALFORMAT,
         ErrorKind::Canceled => code::ABORTED,
+        ErrorKind::TooManyFollowUps => code::TOO_MANY_REDIRECTS,
         _ => code::UNSUPPORTED_PROTOCOL,
     }
 }
@@ -208,6 +229,26 @@ mod tests {
     fn caller_errors() {
         assert_eq!(code_for(&Error::invalid_input("bad header")), 3);
         assert_eq!(code_for(&Error::canceled()), 42);
+    }
+
+    #[test]
+    fn too_many_redirects_exit_47_worded_as_curl_does() {
+        let e = Error::too_many_follow_ups(3);
+        assert_eq!(code_for(&e), 47);
+        assert_eq!(
+            Failure::from_call_error(&e, Some(2)).to_string(),
+            "wayfarer: (47) Maximum (2) redirects followed"
+        );
+        // Without a limit to name, the library's own message.
+        assert_eq!(
+            Failure::from_call_error(&e, None),
+            Failure::new(47, e.to_string())
+        );
+        let other = Error::canceled();
+        assert_eq!(
+            Failure::from_call_error(&other, Some(2)),
+            Failure::from_error(&other)
+        );
     }
 
     #[test]

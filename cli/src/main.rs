@@ -4,11 +4,14 @@
 //! status; everything else lives in the modules below.
 
 mod args;
+mod cookies;
+mod credentials;
 mod data;
 mod demo;
 mod exit;
 mod run;
 mod timeline;
+mod tls;
 mod write_out;
 
 use std::process::ExitCode;

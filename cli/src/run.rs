@@ -9,12 +9,15 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use wayfarer_blocking::{Body, Certificate, Client, Event, Method, Request, RequestBody};
-use wayfarer_core::{Response, Url};
+use wayfarer_core::{Response, Url, basic_credentials};
 
 use crate::args::Args;
+use crate::cookies::CookieEngine;
+use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::timeline::Timeline;
@@ -30,7 +33,11 @@ const PROGRESS_THRESHOLD: u64 = 1024 * 1024;
 pub fn run(args: &Args) -> Result<(), Failure> {
     let clock = args.write_out.as_ref().map(|_| Arc::new(Clock::default()));
     let mut report = Report::default();
-    let result = transfer(args, clock.clone(), &mut report);
+    let cookies = CookieEngine::load(&args.cookie, args.cookie_jar.as_deref(), SystemTime::now())?;
+    let result = transfer(args, &cookies, clock.clone(), &mut report);
+    // curl writes the jar whatever happened, keeping what the hops that succeeded set.
+    let saved = cookies.save(SystemTime::now());
+    let result = result.and(saved);
     if let (Some(format), Some(clock)) = (&args.write_out, clock) {
         if args.show_errors() {
             for name in format.unknown() {
@@ -47,7 +54,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// Sends the request and writes the response, recording what `-w` reports in `report`.
-fn transfer(args: &Args, clock: Option<Arc<Clock>>, report: &mut Report) -> Result<(), Failure> {
+fn transfer(
+    args: &Args,
+    cookies: &CookieEngine,
+    clock: Option<Arc<Clock>>,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let url = parse_url(args.url.as_deref().unwrap_or_default())?;
     let output_path = match (&args.output, args.remote_name) {
         (Some(path), _) => Some(path.clone()),
@@ -67,16 +79,37 @@ fn transfer(args: &Args, clock: Option<Arc<Clock>>, report: &mut Report) -> Resu
         (None, false, Some(_)) => Method::POST,
         (None, false, None) => Method::GET,
     };
+    let request = build_request(args, cookies.literal(), method, url, body)?;
+    let credentials = Credentials::for_request(&request, args.location_trusted);
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, timeline.clone(), clock)?;
-    let request = build_request(args, method, url, body)?;
+    let client = build_client(args, cookies, credentials, timeline.clone(), clock)?;
     report.url = request.url().to_string();
 
     let call = client.new_call(request);
-    let response = call.execute().map_err(|e| Failure::from_error(&e))?;
+    let max_redirects = args
+        .follows_redirects()
+        .then(|| args.redirect_limit())
+        .flatten();
+    let response = call
+        .execute()
+        .map_err(|e| Failure::from_call_error(&e, max_redirects))?;
+    let priors = prior_responses(&response);
     report.status = Some(response.status().as_u16());
+    report.url = response.request().url().to_string();
+    report.num_redirects = Some(priors.iter().filter(|p| p.is_redirect()).count() as u64);
+    let heads = || {
+        let mut heads: Vec<u8> = priors
+            .iter()
+            .flat_map(|p| head_bytes(as_received(p)))
+            .collect();
+        match response.network_response() {
+            Some(network) => heads.extend(head_bytes(network)),
+            None => heads.extend(head_bytes(&response)),
+        }
+        heads
+    };
     if let Some(path) = &args.dump_header {
-        dump_header(path, &head_bytes(&response))?;
+        dump_header(path, &heads())?;
     }
     let http_error = (args.fails_on_http_error() && response.status().as_u16() >= 400).then(|| {
         Failure::new(
@@ -98,7 +131,7 @@ fn transfer(args: &Args, clock: Option<Arc<Clock>>, report: &mut Report) -> Resu
 
     let mut output = Output::open(output_path.as_deref())?;
     if args.include || args.head {
-        output.write(&head_bytes(&response))?;
+        output.write(&heads())?;
     }
     if !args.head {
         let progress = show_progress(args, &response).then(|| progress_bar(&response));
@@ -170,8 +203,16 @@ fn parse_url(text: &str) -> Result<Url, Failure> {
 /// `--max-time` says so (the library's default of 10 s between reads would break long polls
 /// and slow APIs that curl handles). The connect timeout keeps the library's 10 s default.
 /// Nothing is pooled: the process exits after one call.
+///
+/// Where the library's defaults follow OkHttp and curl's differ, the command follows curl:
+/// redirects are followed only with `-L` (at most `--max-redirs`, from https to http too), and
+/// gzip is asked for and decoded only with `--compressed` (then with no cap on the decoded
+/// size, which curl does not have either). `credentials`, if any, go to the hops curl sends
+/// them to.
 fn build_client(
     args: &Args,
+    cookies: &CookieEngine,
+    credentials: Option<Credentials>,
     timeline: Option<Arc<Timeline>>,
     clock: Option<Arc<Clock>>,
 ) -> Result<Client, Failure> {
@@ -179,7 +220,22 @@ fn build_client(
         .read_timeout(None)
         .write_timeout(None)
         .call_timeout(args.max_time)
-        .max_idle_connections(0);
+        .max_idle_connections(0)
+        .follow_redirects(args.follows_redirects())
+        .follow_ssl_redirects(true)
+        .gzip(args.compressed);
+    if args.follows_redirects() {
+        builder = builder.max_follow_ups(args.redirect_limit().unwrap_or(u32::MAX));
+    }
+    if args.compressed {
+        builder = builder.max_decompressed_bytes(None);
+    }
+    if let Some(jar) = cookies.jar() {
+        builder = builder.cookie_jar(jar);
+    }
+    if let Some(credentials) = credentials {
+        builder = builder.network_interceptor(credentials);
+    }
     if let Some(timeout) = args.connect_timeout {
         builder = builder.connect_timeout(timeout);
     }
@@ -195,6 +251,7 @@ fn build_client(
                 .add_trusted_server_certificate(certificate);
         }
     }
+    builder = crate::tls::configure(builder, args)?;
     if timeline.is_some() || clock.is_some() {
         builder = builder.event_listener(move |event: &Event| {
             if let Some(timeline) = &timeline {
@@ -228,6 +285,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
 
 fn build_request(
     args: &Args,
+    literal_cookies: Option<&str>,
     method: Method,
     url: Url,
     body: Option<RequestBody>,
@@ -236,10 +294,25 @@ fn build_request(
     for (name, value) in &args.headers {
         builder = builder.header(name, value);
     }
-    let sets_content_type = args
-        .headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    let sets = |field: &str| {
+        args.headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(field))
+    };
+    // -u replaces the URL's credentials (the request builder keeps the caller's field over the
+    // URL's), and an Authorization header given with -H wins over both, as with curl.
+    if let Some((user, password)) = &args.user {
+        if !sets("authorization") {
+            builder = builder.header("Authorization", basic_credentials(user, password));
+        }
+    }
+    // -b 'a=1' sends its cookies as they are; a Cookie header given with -H wins, as with curl.
+    if let Some(cookies) = literal_cookies {
+        if !sets("cookie") {
+            builder = builder.header("Cookie", cookies);
+        }
+    }
+    let sets_content_type = sets("content-type");
     if let Some(body) = body {
         if !sets_content_type {
             builder = builder.header("Content-Type", "application/x-www-form-urlencoded");
@@ -267,6 +340,21 @@ pub fn status_text(version: wayfarer_core::Version, code: u16, reason: &str) -> 
         "" => format!("{version} {code}"),
         reason => format!("{version} {code} {reason}"),
     }
+}
+
+/// The responses that led to `response` (redirects followed, and the library's other
+/// follow-ups), the first one first.
+fn prior_responses<B>(response: &Response<B>) -> Vec<&Response<()>> {
+    let mut priors: Vec<&Response<()>> =
+        std::iter::successors(response.prior_response(), |p| p.prior_response()).collect();
+    priors.reverse();
+    priors
+}
+
+/// A response as the server sent it: before `--compressed` decoding removed `Content-Encoding`
+/// and `Content-Length` (curl's `-i` shows them).
+fn as_received(response: &Response<()>) -> &Response<()> {
+    response.network_response().unwrap_or(response)
 }
 
 /// The response head for `-i` and `-I`: status line and fields in the order and case they were

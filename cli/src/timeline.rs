@@ -17,6 +17,21 @@
 //! < Content-Length: 5
 //! <
 //! ```
+//!
+//! A call is one timeline however many requests it makes: with `-L`, each redirect followed (and
+//! each of the library's other follow-ups, or a retry on a fresh connection) is a line of its
+//! own between one hop's response head and the next hop's request head, and the times keep
+//! counting from the call's start, so the cost of every hop shows.
+//!
+//! ```text
+//! < HTTP/1.1 302 Found
+//! < Location: /next
+//! <
+//! * [    1.1ms] following 302 with GET http://127.0.0.1:8080/next
+//! * [    1.2ms] using connection c1 (reused)
+//! ...
+//! > GET /next HTTP/1.1
+//! ```
 
 use std::fmt::Write as _;
 use std::io::Write as _;

@@ -5,7 +5,9 @@
 //! connect began, for an IP address), `time_connect` when TCP connected, `time_appconnect` when
 //! TLS was established (0 without TLS), `time_starttransfer` when the response head arrived and
 //! `time_total` when the call ended, all in seconds since the call started, printed as curl does
-//! (`0.012345`).
+//! (`0.012345`). With `-L` the call spans every hop: `time_starttransfer` is the final response's,
+//! `num_redirects` counts the redirects followed (not the library's other follow-ups, as curl
+//! counts), and `url_effective` is the final response's URL.
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -35,11 +37,12 @@ enum Var {
     SizeDownload,
     SpeedDownload,
     NumConnects,
+    NumRedirects,
     UrlEffective,
 }
 
 impl Var {
-    const ALL: [(&'static str, Var); 10] = [
+    const ALL: [(&'static str, Var); 11] = [
         ("http_code", Var::HttpCode),
         ("time_namelookup", Var::TimeNamelookup),
         ("time_connect", Var::TimeConnect),
@@ -49,6 +52,7 @@ impl Var {
         ("size_download", Var::SizeDownload),
         ("speed_download", Var::SpeedDownload),
         ("num_connects", Var::NumConnects),
+        ("num_redirects", Var::NumRedirects),
         ("url_effective", Var::UrlEffective),
     ];
 }
@@ -58,9 +62,12 @@ impl Var {
 pub struct Report {
     /// The final status, if a response arrived.
     pub status: Option<u16>,
-    /// The URL requested (without credentials).
+    /// The last URL requested, after redirects (without credentials).
     pub url: String,
-    /// Body bytes received.
+    /// Redirects followed to the final response, if one arrived (otherwise the count is the
+    /// one the events saw, [`Timings::redirects`]).
+    pub num_redirects: Option<u64>,
+    /// Body bytes received (after decompression, with `--compressed`).
     pub size_download: u64,
     /// The call's timings, from its events.
     pub timings: Timings,
@@ -75,6 +82,8 @@ pub struct Timings {
     pub starttransfer: Option<f64>,
     pub total: Option<f64>,
     pub connects: u64,
+    /// Redirects followed (follow-up events for a 3xx), counted even when the call fails.
+    pub redirects: u64,
 }
 
 impl WriteOut {
@@ -162,6 +171,9 @@ impl WriteOut {
                             write!(out, "{speed}")
                         }
                         Var::NumConnects => write!(out, "{}", t.connects),
+                        Var::NumRedirects => {
+                            write!(out, "{}", report.num_redirects.unwrap_or(t.redirects))
+                        }
                         Var::UrlEffective => write!(out, "{}", report.url),
                     };
                 }
@@ -204,6 +216,9 @@ impl Clock {
                 t.appconnect.get_or_insert(at);
             }
             EventKind::ResponseHeadersEnd { .. } => t.starttransfer = Some(at),
+            // curl counts redirects only, not the library's other follow-ups (a 408 or 503
+            // sent again).
+            EventKind::FollowUp { status, .. } if status.is_redirection() => t.redirects += 1,
             _ => {}
         }
         // The call's end is its last event.
@@ -239,6 +254,7 @@ mod tests {
         let report = Report {
             status: Some(201),
             url: "http://h.test/x".into(),
+            num_redirects: Some(2),
             size_download: 3000,
             timings: Timings {
                 namelookup: Some(0.001),
@@ -247,21 +263,29 @@ mod tests {
                 starttransfer: Some(0.5),
                 total: Some(1.5),
                 connects: 1,
+                redirects: 2,
             },
         };
         let w = WriteOut::parse(
             "%{http_code} %{time_namelookup} %{time_connect} %{time_appconnect} \
              %{time_starttransfer} %{time_total} %{size_download} %{speed_download} \
-             %{num_connects} %{url_effective}",
+             %{num_connects} %{num_redirects} %{url_effective}",
         )
         .unwrap();
         assert_eq!(
             w.render(&report),
-            "201 0.001000 0.002000 0.000000 0.500000 1.500000 3000 2000 1 http://h.test/x"
+            "201 0.001000 0.002000 0.000000 0.500000 1.500000 3000 2000 1 2 http://h.test/x"
         );
-        // No response: curl's 000.
-        let w = WriteOut::parse("%{http_code}").unwrap();
-        assert_eq!(w.render(&Report::default()), "000");
+        // No response: curl's 000, and the redirects the events counted.
+        let w = WriteOut::parse("%{http_code} %{num_redirects}").unwrap();
+        let failed = Report {
+            timings: Timings {
+                redirects: 3,
+                ..Timings::default()
+            },
+            ..Report::default()
+        };
+        assert_eq!(w.render(&failed), "000 3");
     }
 
     #[test]
@@ -310,6 +334,23 @@ mod tests {
                     headers: Headers::new(),
                 },
             ),
+            event(
+                1400,
+                EventKind::FollowUp {
+                    status: StatusCode::FOUND,
+                    method: wayfarer_core::Method::GET,
+                    url: "http://127.0.0.1:8080/next".into(),
+                },
+            ),
+            // A 503 sent again is a follow-up, but not a redirect.
+            event(
+                1450,
+                EventKind::FollowUp {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    method: wayfarer_core::Method::GET,
+                    url: "http://127.0.0.1:8080/next".into(),
+                },
+            ),
             event(1500, EventKind::CallEnd),
         ] {
             clock.on_event(&e);
@@ -321,5 +362,6 @@ mod tests {
         assert_eq!(t.starttransfer, Some(0.3));
         assert_eq!(t.total, Some(0.5));
         assert_eq!(t.connects, 1);
+        assert_eq!(t.redirects, 1);
     }
 }

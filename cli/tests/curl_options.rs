@@ -184,23 +184,34 @@ fn an_unknown_option_exits_2_with_a_one_line_hint() {
 fn demo_runs_offline_against_its_own_origin() {
     let output = wayfarer(&["demo"]);
     assert_exit(&output, 0);
+    let gzip_lines: String = (1..=6)
+        .map(|i| format!("Line {i} of 6: sent gzip-compressed, decoded as it was read.\n"))
+        .collect();
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "Hello from the wayfarer demo origin!\n\
-         Same connection, second request.\n\
-         This body came in three chunks.\n\
-         Received 20 bytes after 100 Continue.\n"
+        format!(
+            "Hello from the wayfarer demo origin!\n\
+             Same connection, second request.\n\
+             This body came in three chunks.\n\
+             Received 20 bytes after 100 Continue.\n\
+             Followed the redirect to /redirect/here.\n\
+             {gzip_lines}\
+             Sent back the cookie: visit=1.\n"
+        )
     );
     let err = stderr(&output);
     for step in [
-        "== 1/4 A plain GET",
-        "== 2/4 Keep-alive",
-        "== 3/4 A chunked body",
-        "== 4/4 Expect: 100-continue",
+        "== 1/7 A plain GET",
+        "== 2/7 Keep-alive",
+        "== 3/7 A chunked body",
+        "== 4/7 Expect: 100-continue",
+        "== 5/7 A redirect, followed",
+        "== 6/7 A gzip body, decoded",
+        "== 7/7 A cookie, stored and sent back",
     ] {
         assert!(err.contains(step), "{step}: {err}");
     }
-    // One connection serves every step.
+    // One connection serves every request: seven steps, nine requests (two redirects).
     assert_eq!(
         err.matches("ms] connected to 127.0.0.1:").count(),
         1,
@@ -208,7 +219,7 @@ fn demo_runs_offline_against_its_own_origin() {
     );
     assert_eq!(
         err.matches("ms] using connection c1 (reused)").count(),
-        3,
+        8,
         "{err}"
     );
     assert!(err.contains("< Transfer-Encoding: chunked"), "{err}");
@@ -218,4 +229,39 @@ fn demo_runs_offline_against_its_own_origin() {
     let sent = err.find("request body sent (20 bytes)").expect(&err);
     assert!(interim < sent, "{err}");
     assert!(err.contains("> Expect: 100-continue"), "{err}");
+    // The redirect: the 302, the follow-up to its Location, the second request.
+    let step5 = &err[err.find("== 5/7").unwrap()..err.find("== 6/7").unwrap()];
+    let at = |what: &str| {
+        step5
+            .find(what)
+            .unwrap_or_else(|| panic!("{what}: {step5}"))
+    };
+    assert!(at("< HTTP/1.1 302 Found") < at("< Location: /redirect/here"));
+    assert!(at("< Location: /redirect/here") < at("] following 302 with GET http://127.0.0.1:"));
+    assert!(at("] following 302") < at("> GET /redirect/here HTTP/1.1"));
+    // The gzip body: asked for, sent compressed, and more bytes read than went over the wire.
+    let step6 = &err[err.find("== 6/7").unwrap()..err.find("== 7/7").unwrap()];
+    assert!(step6.contains("> Accept-Encoding: gzip"), "{step6}");
+    assert!(step6.contains("< Content-Encoding: gzip"), "{step6}");
+    let wire: usize = step6
+        .split("< Content-Length: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Content-Length: {step6}"));
+    assert!(
+        step6.contains(&format!("response body read ({} bytes)", gzip_lines.len())),
+        "{step6}"
+    );
+    assert!(wire < gzip_lines.len(), "{wire} compressed bytes: {step6}");
+    // The cookie: set on the redirect, sent on the follow-up, not before.
+    let step7 = &err[err.find("== 7/7").unwrap()..];
+    let at = |what: &str| {
+        step7
+            .find(what)
+            .unwrap_or_else(|| panic!("{what}: {step7}"))
+    };
+    assert!(at("< Set-Cookie: visit=1") < at("> GET /cookie/back HTTP/1.1"));
+    assert!(at("> GET /cookie/back HTTP/1.1") < at("> Cookie: visit=1"));
+    assert_eq!(step7.matches("> Cookie:").count(), 1, "{step7}");
 }

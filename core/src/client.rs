@@ -16,20 +16,27 @@ use crate::{Config, Instant, Now, Request};
 /// What every call of one client shares, apart from the pool.
 pub(crate) struct Shared {
     pub(crate) config: Config,
+    /// Shared with every client made by [`Client::with_config`]: the pool holds connections by
+    /// id, so ids must be unique across all clients of one pool.
+    ids: Arc<Ids>,
+}
+
+#[derive(Default)]
+struct Ids {
     next_call: AtomicU64,
     next_conn: AtomicU64,
 }
 
 impl Shared {
     pub(crate) fn next_conn_id(&self) -> ConnId {
-        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed) + 1)
+        ConnId(self.ids.next_conn.fetch_add(1, Ordering::Relaxed) + 1)
     }
 }
 
 /// A client's shared state, generic over the driver's socket type `S`.
 pub struct Client<S> {
     shared: Arc<Shared>,
-    pool: Mutex<ConnectionPool<S>>,
+    pool: Arc<Mutex<ConnectionPool<S>>>,
 }
 
 impl<S> fmt::Debug for Client<S> {
@@ -53,10 +60,27 @@ impl<S> Client<S> {
         Client {
             shared: Arc::new(Shared {
                 config,
-                next_call: AtomicU64::new(0),
-                next_conn: AtomicU64::new(0),
+                ids: Arc::default(),
             }),
-            pool: Mutex::new(pool),
+            pool: Arc::new(Mutex::new(pool)),
+        }
+    }
+
+    /// A client with other settings that shares this one's connection pool (OkHttp's
+    /// `client.newBuilder()...build()`). The pool keeps its own size and keep-alive; the new
+    /// configuration's are not used.
+    ///
+    /// Pooled connections are matched on their whole [`Address`], including the
+    /// [`TlsIdentity`](crate::TlsIdentity) of the TLS settings they were made with, so a
+    /// connection is only ever handed to a client whose TLS settings (trust, pins, versions and
+    /// suites, client certificate) are the same as those it was made under.
+    pub fn with_config(&self, config: Config) -> Client<S> {
+        Client {
+            shared: Arc::new(Shared {
+                config,
+                ids: self.shared.ids.clone(),
+            }),
+            pool: self.pool.clone(),
         }
     }
 
@@ -68,7 +92,7 @@ impl<S> Client<S> {
     /// Starts a call for `request`: the request goes down the interceptor chain at once, and
     /// the call's outputs say what I/O it needs.
     pub fn start_call(&self, now: Now, request: Request) -> Call {
-        let id = CallId(self.shared.next_call.fetch_add(1, Ordering::Relaxed) + 1);
+        let id = CallId(self.shared.ids.next_call.fetch_add(1, Ordering::Relaxed) + 1);
         Call::new(id, self.shared.clone(), now, request)
     }
 

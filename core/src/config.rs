@@ -13,11 +13,14 @@
 //! | [`max_trailer_bytes`](ClientBuilder::max_trailer_bytes): a chunked body's trailer section | 256 KiB |
 //! | `User-Agent` | `wayfarer/<version>` |
 //! | trusted roots | the Mozilla set (webpki-roots) plus any added |
+//! | [`connection_specs`](ClientBuilder::connection_specs) | TLS 1.3 and 1.2 with modern suites, and plaintext `http` |
+//! | [`certificate_pinner`](ClientBuilder::certificate_pinner), [`client_certificate`](ClientBuilder::client_certificate) | none |
+//! | [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs) | no: certificates are verified |
 //! | follow redirects, also between `https` and `http` | yes, both |
 //! | follow-ups (redirects, challenges, 408/503 retries) per call | at most 20 |
 //! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
 //! | transparent gzip | yes, decoded to at most 1 GiB per body |
-//! | authenticator, cookie jar, interceptors | none |
+//! | authenticator, cookie jar, interceptors | none (no cookies are kept or sent without a jar) |
 //!
 //! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
 //! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
@@ -46,13 +49,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 
-use crate::connection::InputClock;
-use crate::connection::exact_trust::ExactTrustVerifier;
+use crate::connection::TlsIdentity;
+use crate::cookies::CookieJar;
 use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
+use crate::tls::settings::{ConnectionTls, TlsPolicy, TlsSettings};
+use crate::tls::{CertificatePinner, ConnectionSpec};
 use crate::{Authenticator, Error, EventListener, EventListenerFactory};
 
 /// Bounds on what a server may make the client read and keep, so that no response can make a
@@ -103,10 +106,7 @@ pub struct Config {
     pub(crate) max_idle_connections: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) user_agent: Option<Bytes>,
-    pub(crate) tls: Arc<rustls::ClientConfig>,
-    /// The TLS configuration was built here, with the core's input clock: each connection gets
-    /// a copy stopped at its handshake's time.
-    pub(crate) tls_input_clock: bool,
+    pub(crate) tls: TlsPolicy,
     pub(crate) listener: Option<Arc<dyn EventListenerFactory>>,
     pub(crate) follow_redirects: bool,
     pub(crate) follow_ssl_redirects: bool,
@@ -115,6 +115,7 @@ pub struct Config {
     pub(crate) transparent_gzip: bool,
     pub(crate) max_decompressed_bytes: Option<u64>,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) cookie_jar: Option<Arc<dyn CookieJar>>,
     pub(crate) interceptors: Vec<InterceptorSlot>,
     pub(crate) network_interceptors: Vec<InterceptorSlot>,
 }
@@ -186,6 +187,11 @@ impl Config {
         self.max_follow_ups
     }
 
+    /// The cookie jar, if any.
+    pub fn cookie_jar(&self) -> Option<&Arc<dyn CookieJar>> {
+        self.cookie_jar.as_ref()
+    }
+
     /// Whether gzip bodies are asked for and decoded transparently.
     pub fn gzip(&self) -> bool {
         self.transparent_gzip
@@ -218,25 +224,49 @@ impl Config {
         }
     }
 
-    /// The rustls configuration for a connection whose handshake starts at `wall`: when the
-    /// configuration was built here, a copy whose clock is stopped at that time (certificate
-    /// validity is checked against the driver's time, per connection); a caller's own
-    /// configuration is used as it is.
-    pub(crate) fn tls_for_connection(
-        &self,
-        wall: std::time::SystemTime,
-    ) -> Arc<rustls::ClientConfig> {
-        if !self.tls_input_clock {
-            return self.tls.clone();
-        }
-        let mut config = (*self.tls).clone();
-        config.time_provider = Arc::new(InputClock::at(wall));
-        Arc::new(config)
+    /// The rustls configuration for a connection whose handshake starts at `wall` (see
+    /// `TlsPolicy::for_connection`).
+    pub(crate) fn tls_for_connection(&self, wall: std::time::SystemTime) -> ConnectionTls {
+        self.tls.for_connection(wall)
     }
 
     /// The rustls configuration used for HTTPS.
     pub fn tls_config(&self) -> &Arc<rustls::ClientConfig> {
-        &self.tls
+        &self.tls.config
+    }
+
+    /// The identity of the TLS settings, which every `https` [`Address`](crate::Address) of
+    /// this client carries: pooled connections are only shared between clients whose TLS
+    /// settings are the same.
+    pub fn tls_identity(&self) -> &TlsIdentity {
+        &self.tls.identity
+    }
+
+    /// The connection specs: which TLS versions and suites are offered, and whether `http`
+    /// and `https` are allowed at all.
+    pub fn connection_specs(&self) -> &[ConnectionSpec] {
+        &self.tls.specs
+    }
+
+    /// The certificate pins.
+    pub fn certificate_pinner(&self) -> &CertificatePinner {
+        &self.tls.pinner
+    }
+
+    /// Whether server certificates go unverified
+    /// ([`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs)).
+    pub fn accepts_invalid_certs(&self) -> bool {
+        self.tls.accept_invalid_certs
+    }
+
+    /// Whether the connection specs allow this URL scheme: `https` needs a TLS spec, `http`
+    /// the cleartext one.
+    pub(crate) fn allows_scheme(&self, tls: bool) -> bool {
+        if tls {
+            self.tls.offer.tls()
+        } else {
+            self.tls.offer.cleartext
+        }
     }
 }
 
@@ -275,36 +305,6 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A certificate to trust: as a root, in addition to (or instead of) the built-in set
-/// ([`ClientBuilder::add_root_certificate`]), or as a server's own certificate
-/// ([`ClientBuilder::add_trusted_server_certificate`]).
-#[derive(Clone, Debug)]
-pub struct Certificate(CertificateDer<'static>);
-
-impl Certificate {
-    /// A DER-encoded certificate.
-    pub fn from_der(der: impl Into<Vec<u8>>) -> Certificate {
-        Certificate(CertificateDer::from(der.into()))
-    }
-
-    /// Every certificate in a PEM file (a CA bundle may hold many).
-    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
-        let certs = CertificateDer::pem_slice_iter(pem)
-            .map(|c| c.map(Certificate))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::invalid_input(format!("invalid PEM certificate: {e}")))?;
-        if certs.is_empty() {
-            return Err(Error::invalid_input("no certificate found in PEM input"));
-        }
-        Ok(certs)
-    }
-
-    /// The DER bytes.
-    pub fn der(&self) -> &[u8] {
-        &self.0
-    }
-}
-
 /// Builds a client of type `C` (a runtime's `Client`, or a bare [`Config`]).
 pub struct ClientBuilder<C> {
     connect_timeout: Option<Duration>,
@@ -316,10 +316,7 @@ pub struct ClientBuilder<C> {
     max_idle_connections: usize,
     keep_alive: Duration,
     user_agent: Option<Bytes>,
-    roots: Vec<Certificate>,
-    exact: Vec<Certificate>,
-    built_in_roots: bool,
-    tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) tls: TlsSettings,
     listener: Option<Arc<dyn EventListenerFactory>>,
     follow_redirects: bool,
     follow_ssl_redirects: bool,
@@ -328,6 +325,7 @@ pub struct ClientBuilder<C> {
     transparent_gzip: bool,
     max_decompressed_bytes: Option<u64>,
     authenticator: Option<Arc<dyn Authenticator>>,
+    cookie_jar: Option<Arc<dyn CookieJar>>,
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
     error: Option<Error>,
@@ -361,10 +359,7 @@ impl<C> ClientBuilder<C> {
             user_agent: Some(Bytes::from_static(
                 concat!("wayfarer/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )),
-            roots: Vec::new(),
-            exact: Vec::new(),
-            built_in_roots: true,
-            tls: None,
+            tls: TlsSettings::default(),
             listener: None,
             follow_redirects: true,
             follow_ssl_redirects: true,
@@ -373,6 +368,7 @@ impl<C> ClientBuilder<C> {
             transparent_gzip: true,
             max_decompressed_bytes: Some(1 << 30),
             authenticator: None,
+            cookie_jar: None,
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
             error: None,
@@ -467,52 +463,6 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// Trusts `certificate` as a root for HTTPS, in addition to the built-in roots.
-    pub fn add_root_certificate(mut self, certificate: Certificate) -> Self {
-        self.roots.push(certificate);
-        self
-    }
-
-    /// Trusts a server that presents exactly this certificate, with no chain to a root: the
-    /// usual self-signed certificate (which `openssl req -x509` marks as a CA, so it cannot be a
-    /// root for itself), or a leaf the server's operator handed out. The certificate must still
-    /// name the host and be within its validity dates (checked against the time the driver gives
-    /// the core). Other certificates are checked against the roots as usual.
-    ///
-    /// ```
-    /// use wayfarer_core::{Certificate, Config};
-    ///
-    /// # // A stand-in for a file made by `openssl req -x509 -subj /CN=localhost ...`.
-    /// # let key = rcgen::KeyPair::generate()?;
-    /// # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
-    /// # let pem = params.self_signed(&key)?.pem().into_bytes();
-    /// // pem: the server's own certificate
-    /// let mut builder = Config::builder().tls_built_in_roots(false);
-    /// for cert in Certificate::from_pem_bundle(&pem)? {
-    ///     builder = builder.add_trusted_server_certificate(cert);
-    /// }
-    /// let config = builder.build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn add_trusted_server_certificate(mut self, certificate: Certificate) -> Self {
-        self.exact.push(certificate);
-        self
-    }
-
-    /// Whether to trust the built-in (Mozilla) roots; on by default.
-    pub fn tls_built_in_roots(mut self, enabled: bool) -> Self {
-        self.built_in_roots = enabled;
-        self
-    }
-
-    /// Uses this rustls configuration for HTTPS instead of building one. Certificate validity is
-    /// then checked against that configuration's own time provider, and the root and trusted
-    /// certificate settings above are ignored.
-    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.tls = Some(config);
-        self
-    }
-
     /// Receives every call's events (one listener shared by all calls).
     pub fn event_listener(mut self, listener: impl EventListener + 'static) -> Self {
         self.listener = Some(Arc::new(SharedListener(Arc::new(listener))));
@@ -576,6 +526,24 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Keeps cookies: the jar is asked for the cookies of every request's URL and told every
+    /// response's `Set-Cookie` fields (none by default, as in OkHttp: without a jar, no cookie
+    /// is kept or sent). A jar shared with other clients (an `Arc` of one) shares its cookies.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wayfarer_core::Config;
+    /// use wayfarer_core::cookies::MemoryCookieJar;
+    ///
+    /// let jar = Arc::new(MemoryCookieJar::new());
+    /// let config = Config::builder().cookie_jar(jar.clone()).build()?;
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn cookie_jar(mut self, jar: impl CookieJar + 'static) -> Self {
+        self.cookie_jar = Some(Arc::new(jar));
+        self
+    }
+
     /// Adds an application interceptor: it sees the caller's request and the final response
     /// (see [`Interceptor`](crate::Interceptor)). Interceptors run in the order added.
     pub fn interceptor(mut self, interceptor: impl IntoInterceptor<C>) -> Self {
@@ -598,11 +566,7 @@ impl<C> ClientBuilder<C> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let tls_input_clock = self.tls.is_none();
-        let tls = match self.tls {
-            Some(tls) => tls,
-            None => build_tls(&self.roots, &self.exact, self.built_in_roots)?,
-        };
+        let tls = self.tls.build()?;
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,
@@ -614,7 +578,6 @@ impl<C> ClientBuilder<C> {
             keep_alive: self.keep_alive,
             user_agent: self.user_agent,
             tls,
-            tls_input_clock,
             listener: self.listener,
             follow_redirects: self.follow_redirects,
             follow_ssl_redirects: self.follow_ssl_redirects,
@@ -623,6 +586,7 @@ impl<C> ClientBuilder<C> {
             transparent_gzip: self.transparent_gzip,
             max_decompressed_bytes: self.max_decompressed_bytes,
             authenticator: self.authenticator,
+            cookie_jar: self.cookie_jar,
             interceptors: self.interceptors,
             network_interceptors: self.network_interceptors,
         }))
@@ -631,46 +595,6 @@ impl<C> ClientBuilder<C> {
 
 fn non_zero(d: Option<Duration>) -> Option<Duration> {
     d.filter(|d| !d.is_zero())
-}
-
-/// The default TLS setup: the ring provider (aws-lc-rs needs cmake to build), safe protocol
-/// versions, the requested roots (and exactly trusted certificates), ALPN offering http/1.1, and
-/// certificate time from the core's input clock (set per connection, see
-/// [`Config::tls_for_connection`]).
-fn build_tls(
-    extra: &[Certificate],
-    exact: &[Certificate],
-    built_in: bool,
-) -> Result<Arc<rustls::ClientConfig>, Error> {
-    let mut roots = rustls::RootCertStore::empty();
-    if built_in {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    for cert in extra {
-        roots
-            .add(cert.0.clone())
-            .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_details(
-        provider.clone(),
-        Arc::new(InputClock::default()),
-    )
-    .with_safe_default_protocol_versions()
-    .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?;
-    let builder = if exact.is_empty() {
-        builder.with_root_certificates(roots)
-    } else {
-        let exact = exact.iter().map(|c| c.0.clone()).collect();
-        let verifier = ExactTrustVerifier::new(roots, exact, &provider)
-            .map_err(|e| Error::invalid_input(format!("TLS configuration: {e}")))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-    };
-    let mut config = builder.with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
 }
 
 #[cfg(test)]
@@ -729,10 +653,5 @@ mod tests {
             .unwrap()
             .limits();
         assert_eq!(l.max_headers, None);
-    }
-
-    #[test]
-    fn pem_bundles() {
-        assert!(Certificate::from_pem_bundle(b"not pem").is_err());
     }
 }

@@ -130,7 +130,7 @@ pub enum Step {
 pub struct Driver<T: Transport> {
     call: Call,
     transport: T,
-    sockets: Vec<(ConnId, T::Socket)>,
+    sockets: Sockets<T::Socket>,
     listener: Option<Arc<dyn EventListener>>,
 }
 
@@ -143,8 +143,61 @@ impl<T: Transport> std::fmt::Debug for Driver<T> {
     }
 }
 
-fn socket<S>(sockets: &mut [(ConnId, S)], id: ConnId) -> Option<&mut S> {
-    sockets.iter_mut().find(|(c, _)| *c == id).map(|(_, s)| s)
+/// A call's sockets by connection id. A call holds one socket, two while it lets go of one and
+/// sets up another, more only with several connect attempts in flight: two live inline, so the
+/// common call allocates nothing for them.
+struct Sockets<S> {
+    inline: [Option<(ConnId, S)>; 2],
+    more: Vec<(ConnId, S)>,
+}
+
+impl<S> Sockets<S> {
+    fn new() -> Sockets<S> {
+        Sockets {
+            inline: [None, None],
+            more: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.inline.iter().flatten().count() + self.more.len()
+    }
+
+    fn insert(&mut self, id: ConnId, socket: S) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some((id, socket)),
+            None => self.more.push((id, socket)),
+        }
+    }
+
+    fn get_mut(&mut self, id: ConnId) -> Option<&mut S> {
+        self.inline
+            .iter_mut()
+            .flatten()
+            .chain(self.more.iter_mut())
+            .find(|(c, _)| *c == id)
+            .map(|(_, s)| s)
+    }
+
+    fn remove(&mut self, id: ConnId) -> Option<S> {
+        for slot in &mut self.inline {
+            if slot.as_ref().is_some_and(|(c, _)| *c == id) {
+                return slot.take().map(|(_, s)| s);
+            }
+        }
+        let i = self.more.iter().position(|(c, _)| *c == id)?;
+        Some(self.more.swap_remove(i).1)
+    }
+
+    fn pop(&mut self) -> Option<(ConnId, S)> {
+        self.more
+            .pop()
+            .or_else(|| self.inline.iter_mut().find_map(Option::take))
+    }
+}
+
+fn socket<S>(sockets: &mut Sockets<S>, id: ConnId) -> Option<&mut S> {
+    sockets.get_mut(id)
 }
 
 fn not_connected() -> io::Error {
@@ -161,7 +214,7 @@ impl<T: Transport> Driver<T> {
         Driver {
             call,
             transport,
-            sockets: Vec::new(),
+            sockets: Sockets::new(),
             listener,
         }
     }
@@ -214,7 +267,7 @@ impl<T: Transport> Driver<T> {
                 let pooled = self.transport.acquire(now.mono, address);
                 let conn = pooled.map(|(conn, socket)| {
                     self.transport.on_socket(&socket, true);
-                    self.sockets.push((conn.id(), socket));
+                    self.sockets.insert(conn.id(), socket);
                     conn
                 });
                 self.call.handle_acquired(now, conn);
@@ -243,7 +296,7 @@ impl<T: Transport> Driver<T> {
                 Poll::Ready(result) => {
                     let result = result.map(|socket| {
                         self.transport.on_socket(&socket, true);
-                        self.sockets.push((conn, socket));
+                        self.sockets.insert(conn, socket);
                     });
                     if !self.check_canceled(cx) {
                         let now = self.transport.now();
@@ -291,9 +344,8 @@ impl<T: Transport> Driver<T> {
                 }
             }
             Output::Close { conn } => self.close(conn),
-            Output::Release(conn) => match self.sockets.iter().position(|(c, _)| *c == conn.id()) {
-                Some(i) => {
-                    let (_, socket) = self.sockets.swap_remove(i);
+            Output::Release(conn) => match self.sockets.remove(conn.id()) {
+                Some(socket) => {
                     self.transport.on_socket(&socket, false);
                     self.transport.release(now.mono, conn, socket);
                 }
@@ -351,14 +403,13 @@ impl<T: Transport> Driver<T> {
 
     fn close(&mut self, conn: ConnId) {
         self.transport.cancel_connect(conn);
-        if let Some(i) = self.sockets.iter().position(|(c, _)| *c == conn) {
-            let (_, socket) = self.sockets.swap_remove(i);
+        if let Some(socket) = self.sockets.remove(conn) {
             self.transport.on_socket(&socket, false);
         }
     }
 
     fn drop_sockets(&mut self) {
-        for (conn, socket) in self.sockets.drain(..) {
+        while let Some((conn, socket)) = self.sockets.pop() {
             self.transport.cancel_connect(conn);
             self.transport.on_socket(&socket, false);
         }

@@ -349,6 +349,17 @@ impl Error {
         self.inner.tls.as_ref()
     }
 
+    /// For a TLS error caused by certificate pinning, what failed: the host, the keys of its
+    /// verified chain and the pins it had to match. Such an error is never retried.
+    pub fn pinning_failure(&self) -> Option<&crate::PinningFailure> {
+        match self.inner.tls.as_ref()? {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) => {
+                other.0.downcast_ref()
+            }
+            _ => None,
+        }
+    }
+
     /// For an error caused by a server exceeding one of the client's limits, which one.
     pub fn limit(&self) -> Option<Limit> {
         self.inner.limit
@@ -403,7 +414,8 @@ fn describe_tls(error: &rustls::Error, host: &str) -> String {
                 .into()
         }
         E::AlertReceived(A::ProtocolVersion) => {
-            "TLS: the server does not speak a TLS version this client offers (TLS 1.2 or 1.3)"
+            "TLS: the server does not speak a TLS version this client offers (see its connection \
+             specs)"
                 .into()
         }
         E::AlertReceived(A::UnrecognisedName) => {
@@ -426,7 +438,9 @@ fn describe_tls(error: &rustls::Error, host: &str) -> String {
             P::ServerDoesNotSupportTls12Or13
             | P::ServerTlsVersionIsDisabledByOurConfig
             | P::SupportedVersionsExtensionRequired,
-        ) => "TLS: the server does not support TLS 1.2 or 1.3".into(),
+        ) => "TLS: the server does not support a TLS version this client offers (see its \
+              connection specs)"
+            .into(),
         E::PeerIncompatible(_) => {
             format!("TLS: the server is incompatible with this client ({error})")
         }
@@ -460,6 +474,7 @@ fn describe_certificate(cert: &rustls::CertificateError, host: &str) -> String {
         }
         // rustls passes the few certificate-path errors it has no variant for through as
         // webpki's own error type.
+        C::Other(other) if other.0.is::<crate::PinningFailure>() => format!("TLS: {other}"),
         C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
             Some(webpki::Error::CaUsedAsEndEntity) => {
                 "TLS: the server presented a CA certificate as its own certificate (a root cannot identify a server; to trust this exact certificate, use add_trusted_server_certificate)".into()
@@ -630,7 +645,7 @@ mod tests {
                 rustls::Error::PeerIncompatible(
                     rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
                 ),
-                "does not support TLS 1.2 or 1.3",
+                "does not support a TLS version this client offers",
             ),
             (
                 rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
@@ -647,6 +662,40 @@ mod tests {
             assert!(e.to_string().contains(words), "{error:?}: {e}");
             assert_eq!(e.tls_error(), Some(&error));
         }
+    }
+
+    #[test]
+    fn pinning_failures_are_tls_errors_of_their_own() {
+        let pinner = crate::CertificatePinner::builder()
+            .add(
+                "h.test",
+                ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
+            )
+            .build()
+            .unwrap();
+        let chain = [crate::tls::certificate_pinner::ChainKey {
+            spki: b"key".to_vec(),
+            subject: Some("h.test".into()),
+        }];
+        let failure = pinner.check("h.test", &chain).unwrap_err();
+        let e = Error::tls(other_certificate_error(failure.clone()), "h.test");
+        assert_eq!(e.kind(), ErrorKind::Tls);
+        assert_eq!(e.pinning_failure(), Some(&failure));
+        assert!(
+            e.to_string()
+                .starts_with("TLS: Certificate pinning failure! Peer certificate chain: sha256/"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("CN=h.test; Pinned certificates for h.test: sha256/AAAA"),
+            "{e}"
+        );
+        let other = Error::tls(
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+            "h.test",
+        );
+        assert_eq!(other.pinning_failure(), None);
     }
 
     /// No error message or `Debug` output may show a credential: the value of

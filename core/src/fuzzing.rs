@@ -25,6 +25,7 @@ use crate::{Address, Client, Config, ConnId, Connection, Error, Instant, Now, Re
 use crate::http1::chunked::ChunkedDecoder;
 use crate::http1::head::{HeadReader, is_interim};
 
+pub use crate::cookies::fuzzing::{cookie_date, netscape_file, set_cookie};
 pub use call::{
     CONN_SEPARATOR, RESPONSE_SEPARATOR, SETUP_BYTES, render as render_transcript, transcript,
 };
@@ -259,8 +260,10 @@ pub fn decode_chunked_through(input: &[u8], out: &mut [u8]) -> Result<(usize, bo
 /// the encoder. Returns the head's length.
 pub fn encode_request_head(out: &mut Vec<u8>, request: &Request, config: &Config) -> usize {
     let start = out.len();
-    let network = crate::bridge::Bridge::default().on_request(Arc::new(request.clone()), config);
-    crate::http1::encode::encode_head(out, &network);
+    let now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+    let network =
+        crate::bridge::Bridge::default().on_request(now, Arc::new(request.clone()), config);
+    crate::http1::encode::encode_bridged(out, &network);
     out.len() - start
 }
 
@@ -405,15 +408,13 @@ impl InMemoryExchange {
         };
         let mut driver = Driver::new(call, transport, client.config());
         let mut cx = Context::from_waker(Waker::noop());
-        let status = loop {
-            match driver.poll_until_step(&mut cx) {
-                Poll::Ready(Ok(Step::Response(head))) => break head.status().as_u16(),
-                Poll::Ready(Ok(other)) => {
-                    return Err(Error::io(format!("unexpected {other:?}"), None));
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => return Err(Error::io("the in-memory call blocked", None)),
+        let status = match driver.poll_until_step(&mut cx) {
+            Poll::Ready(Ok(Step::Response(head))) => head.status().as_u16(),
+            Poll::Ready(Ok(other)) => {
+                return Err(Error::io(format!("unexpected {other:?}"), None));
             }
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => return Err(Error::io("the in-memory call blocked", None)),
         };
         let mut length = 0;
         loop {

@@ -124,8 +124,8 @@
 //!
 //! # Out of scope here (later work)
 //!
-//! Cookies, certificate pinning and TLS policy, HTTP/2. The cache's pure decisions
-//! ([`cache`]) and its stores exist; the cache's link in the chain is a pass-through so far.
+//! HTTP/2. The cache's pure decisions ([`cache`]) and its stores exist; the cache's link in the
+//! chain is a pass-through so far.
 //!
 //! The connection layer's and dispatcher's building blocks exist as standalone, pure components
 //! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
@@ -142,6 +142,7 @@ mod call;
 mod client;
 mod config;
 mod connection;
+pub mod cookies;
 mod credentials;
 mod dispatcher;
 mod dns;
@@ -158,12 +159,13 @@ mod proxy;
 mod request;
 mod response;
 mod time;
+mod tls;
 
 pub use body::{Body, BodyStream};
 pub use cache::CacheControl;
 pub use call::{BodyRead, Call, CallId, HEALTH_CHECK_AFTER, Output};
 pub use client::Client;
-pub use config::{Certificate, ClientBuilder, Config, Limits};
+pub use config::{ClientBuilder, Config, Limits};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
 pub use connection::{
     AttemptId, Cleanup, ConnectAction, FastFallback, Pooled, Route, RouteDatabase, RouteSelector,
@@ -189,6 +191,13 @@ pub use proxy::{
 pub use request::{IntoUrl, Request, RequestBuilder};
 pub use response::{CollectBody, Response, decode_text};
 pub use time::{Instant, Now};
+pub use tls::{
+    Certificate, CertificatePinner, CertificatePinnerBuilder, ConnectionSpec, Handshake, Pin,
+    PinningFailure, PrivateKey, TlsVersion,
+};
+
+/// A TLS cipher suite, as rustls names it (used by [`ConnectionSpec`] and [`Handshake`]).
+pub use rustls::CipherSuite;
 
 /// The `url` crate's URL type, as requests use it.
 pub use url::Url;

@@ -7,12 +7,13 @@
 //! future for the async ones.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use http::{StatusCode, Version};
 
-use crate::{Headers, Request};
+use crate::exchange::Outgoing;
+use crate::{Handshake, Headers, Request};
 
 /// An HTTP response with a body of type `B` (`()` for a response head alone).
 pub struct Response<B = ()> {
@@ -30,9 +31,42 @@ struct Head {
     request: Arc<Request>,
     sent_at: SystemTime,
     received_at: SystemTime,
+    handshake: Option<Arc<Handshake>>,
     prior: Option<Box<Response<()>>>,
-    network: Option<Box<Response<()>>>,
+    network: Network,
     cache: Option<Box<Response<()>>>,
+}
+
+/// The response as it came from the network.
+///
+/// Most responses reach the caller as the network sent them, so copying the head for
+/// `network_response()` on every call would cost allocations for an accessor few call. Until
+/// the head changes, the network response is only *noted* (with the request as sent); it is
+/// built when asked for, or just before this head is changed.
+#[derive(Default)]
+enum Network {
+    #[default]
+    None,
+    /// This head, as it is now, with the request as sent.
+    SameHead {
+        request: Outgoing,
+        built: OnceLock<Box<Response<()>>>,
+    },
+    /// A head of its own.
+    Own(Box<Response<()>>),
+}
+
+impl Clone for Network {
+    fn clone(&self) -> Network {
+        match self {
+            Network::None => Network::None,
+            Network::SameHead { request, built } => Network::SameHead {
+                request: request.clone(),
+                built: built.clone(),
+            },
+            Network::Own(r) => Network::Own(r.clone()),
+        }
+    }
 }
 
 /// The fields of a response head, as the decoder produced them.
@@ -60,8 +94,9 @@ impl Response<()> {
                 request,
                 sent_at,
                 received_at,
+                handshake: None,
                 prior: None,
-                network: None,
+                network: Network::None,
                 cache: None,
             },
             body: (),
@@ -105,6 +140,7 @@ impl<B> Response<B> {
 
     /// Replaces the status code (for interceptors that rewrite responses).
     pub fn set_status(&mut self, status: StatusCode) {
+        self.keep_network_head();
         self.head.status = status;
     }
 
@@ -115,6 +151,7 @@ impl<B> Response<B> {
 
     /// Replaces the reason phrase.
     pub fn set_reason(&mut self, reason: impl Into<String>) {
+        self.keep_network_head();
         self.head.reason = reason.into();
     }
 
@@ -130,6 +167,7 @@ impl<B> Response<B> {
 
     /// The header fields, for interceptors that rewrite responses.
     pub fn headers_mut(&mut self) -> &mut Headers {
+        self.keep_network_head();
         &mut self.head.headers
     }
 
@@ -163,6 +201,17 @@ impl<B> Response<B> {
         self.head.received_at = received_at;
     }
 
+    /// The TLS handshake of the connection this response came over: TLS version, cipher suite,
+    /// the server's certificates and the client certificate sent, if any. `None` for plain
+    /// `http`, and for a response made up rather than received.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.head.handshake.as_deref()
+    }
+
+    pub(crate) fn set_handshake(&mut self, handshake: Option<Arc<Handshake>>) {
+        self.head.handshake = handshake;
+    }
+
     /// The response that led to this one (a redirect or an authentication challenge), without
     /// its body; it carries its own prior response, back to the first.
     pub fn prior_response(&self) -> Option<&Response<()>> {
@@ -174,14 +223,47 @@ impl<B> Response<B> {
     }
 
     /// The response as it came from the network (with the headers the server sent, before
-    /// transparent decompression), without its body; `None` when no network request was made
-    /// (served from the cache, or made up by an interceptor).
+    /// transparent decompression, and the request as sent), without its body; `None` when no
+    /// network request was made (served from the cache, or made up by an interceptor).
     pub fn network_response(&self) -> Option<&Response<()>> {
-        self.head.network.as_deref()
+        match &self.head.network {
+            Network::None => None,
+            Network::Own(r) => Some(r),
+            Network::SameHead { request, built } => {
+                Some(built.get_or_init(|| Box::new(self.network_copy(request))))
+            }
+        }
     }
 
-    pub(crate) fn set_network_response(&mut self, network: Option<Response<()>>) {
-        self.head.network = network.map(Box::new);
+    /// Notes that this head is, as it stands, the network's response to `request`.
+    pub(crate) fn set_network_origin(&mut self, request: Outgoing) {
+        self.head.network = Network::SameHead {
+            request,
+            built: OnceLock::new(),
+        };
+    }
+
+    /// This head as the network response to `request`.
+    fn network_copy(&self, request: &Outgoing) -> Response<()> {
+        let mut head = self.head.clone();
+        head.network = Network::None;
+        head.prior = None;
+        head.request = request.to_arc();
+        Response { head, body: () }
+    }
+
+    /// Before this head changes, the network response it stands for gets a copy of its own.
+    fn keep_network_head(&mut self) {
+        if let Network::SameHead { request, built } = &mut self.head.network {
+            let copy = match built.take() {
+                Some(copy) => copy,
+                None => {
+                    let request = request.clone();
+                    Box::new(self.network_copy(&request))
+                }
+            };
+            self.head.network = Network::Own(copy);
+        }
     }
 
     /// The stored response the cache used, without its body; `None` when the cache was not

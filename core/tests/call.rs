@@ -706,3 +706,77 @@ impl io::Read for FailingReader {
         Err(io::Error::other("disk on fire"))
     }
 }
+
+/// A runtime's closure interceptor, as the core sees it: an opaque slot the chain pauses at.
+struct RuntimeInterceptor;
+
+impl wayfarer_core::IntoInterceptor<Config> for RuntimeInterceptor {
+    fn into_slot(self) -> wayfarer_core::InterceptorSlot {
+        wayfarer_core::InterceptorSlot::external(Arc::new(()))
+    }
+}
+
+#[test]
+fn a_runtime_interceptor_reads_the_body_of_the_response_it_holds() {
+    let config = Config::builder()
+        .interceptor(RuntimeInterceptor)
+        .build()
+        .unwrap();
+    let client = client(config);
+    let mut call = client.start_call(at(0), Request::get("http://10.0.0.1/").build().unwrap());
+    let (id, request) = loop {
+        match call.poll_output(at(0)).unwrap() {
+            Output::Intercept { id, request } => break (id, request),
+            Output::Event(_) => continue,
+            other => panic!("expected the interceptor, got {}", describe(&other)),
+        }
+    };
+    call.proceed(at(0), id, request);
+    call.handle_acquired(at(0), None);
+    let conn = connect_id(&mut call, 0);
+    call.handle_connected(at(0), conn, Ok(()));
+    transmit_all(&mut call, 0);
+    receive(
+        &mut call,
+        1,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello",
+    );
+    let head = loop {
+        match call.poll_output(at(1)).unwrap() {
+            Output::Proceeded { id: to, result } => {
+                assert_eq!(to, id);
+                break result.unwrap();
+            }
+            Output::Event(_) => continue,
+            other => panic!(
+                "expected the interceptor's response, got {}",
+                describe(&other)
+            ),
+        }
+    };
+    // The interceptor reads the body: what arrived with the head, then the rest from the socket.
+    let mut body = Vec::new();
+    let mut buf = [0u8; 64];
+    loop {
+        match call.read_body(at(2), &mut buf).unwrap() {
+            BodyRead::Data(n) => body.extend_from_slice(&buf[..n]),
+            BodyRead::Direct { max, .. } => {
+                assert!(max >= 6);
+                buf[..6].copy_from_slice(b" world");
+                let n = call.handle_direct_read(at(2), Ok(6)).unwrap();
+                body.extend_from_slice(&buf[..n]);
+            }
+            BodyRead::End => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(body, b"hello world");
+    // Read to its end, the body frees its connection while the interceptor still runs.
+    assert_eq!(next(&mut call, 2), "release c1");
+    assert_eq!(next(&mut call, 2), "idle");
+    // It hands the response on unchanged: the caller finds the body already read.
+    call.handle_intercepted(at(3), id, Ok(head), false);
+    assert_eq!(next(&mut call, 3), "response 200");
+    assert!(matches!(call.read_body(at(3), &mut buf), Ok(BodyRead::End)));
+    assert_eq!(next(&mut call, 3), "done");
+}

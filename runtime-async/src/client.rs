@@ -45,6 +45,19 @@ impl<N: Net> Client<N> {
         self.inner.core.config()
     }
 
+    /// A client with other settings that shares this one's connection pool (OkHttp's
+    /// `client.newBuilder()...build()`); the pool keeps its own size and keep-alive. A pooled
+    /// connection is only handed to a client whose TLS settings are those it was made with.
+    pub fn with_config(&self, config: Config) -> Client<N> {
+        Client {
+            inner: Arc::new(Inner {
+                core: self.inner.core.with_config(config),
+                epoch: self.inner.epoch,
+                net: PhantomData,
+            }),
+        }
+    }
+
     /// Prepares a call; nothing is sent until [`Call::execute`].
     pub fn new_call(&self, request: Request) -> Call<N> {
         Call::new(self.inner.clone(), request)
@@ -94,4 +107,31 @@ impl<N: Net> fmt::Debug for Client<N> {
             .field("config", self.config())
             .finish()
     }
+}
+
+/// The root certificates of the platform's trust store (on Linux the distribution's CA bundle,
+/// `SSL_CERT_FILE` or `SSL_CERT_DIR` when set; the system keychain on macOS and Windows), for
+/// a client that should trust what the machine trusts instead of the built-in Mozilla set:
+///
+/// ```no_run
+/// use wayfarer_async::{Client, Net, platform_root_certificates};
+///
+/// fn client<N: Net>() -> Result<Client<N>, wayfarer_core::Error> {
+///     Client::builder()
+///         .tls_built_in_roots(false)
+///         .add_root_certificates(platform_root_certificates()?)
+///         .build()
+/// }
+/// ```
+///
+/// The store is read from disk (or the OS) once per call of this function, with
+/// `rustls-native-certs`; certificates are then verified by the core as any other roots, so
+/// pinning and the driver's clock work the same. Fails when the store holds no usable root.
+pub fn platform_root_certificates() -> Result<Vec<wayfarer_core::Certificate>, wayfarer_core::Error>
+{
+    let loaded = rustls_native_certs::load_native_certs();
+    wayfarer_core::Certificate::platform_roots(
+        loaded.certs.iter().map(|c| c.to_vec()),
+        loaded.errors.iter().map(|e| e.to_string()),
+    )
 }

@@ -18,6 +18,6 @@ mod net;
 
 pub use body::{Body, BytesFuture, TextFuture};
 pub use call::Call;
-pub use client::Client;
+pub use client::{Client, platform_root_certificates};
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use net::{BoxFuture, Net};

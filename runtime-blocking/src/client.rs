@@ -68,6 +68,27 @@ impl Client {
         self.inner.core.config()
     }
 
+    /// A client with other settings that shares this one's connection pool (OkHttp's
+    /// `client.newBuilder()...build()`); the pool keeps its own size and keep-alive. A pooled
+    /// connection is only handed to a client whose TLS settings are those it was made with.
+    ///
+    /// ```
+    /// use wayfarer_blocking::{Client, Config};
+    ///
+    /// let client = Client::new();
+    /// let strict = client.with_config(Config::builder().tls_built_in_roots(false).build()?);
+    /// assert!(!strict.config().tls_identity().as_bytes().is_empty());
+    /// # Ok::<(), wayfarer_blocking::Error>(())
+    /// ```
+    pub fn with_config(&self, config: Config) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                core: self.inner.core.with_config(config),
+                epoch: self.inner.epoch,
+            }),
+        }
+    }
+
     /// Prepares a call; nothing is sent until [`Call::execute`].
     pub fn new_call(&self, request: Request) -> Call {
         Call::new(self.inner.clone(), request)
@@ -107,4 +128,29 @@ impl fmt::Debug for Client {
             .field("config", self.config())
             .finish()
     }
+}
+
+/// The root certificates of the platform's trust store (on Linux the distribution's CA bundle,
+/// `SSL_CERT_FILE` or `SSL_CERT_DIR` when set; the system keychain on macOS and Windows), for
+/// a client that should trust what the machine trusts instead of the built-in Mozilla set:
+///
+/// ```no_run
+/// # use wayfarer_blocking::{Client, platform_root_certificates};
+/// let client = Client::builder()
+///     .tls_built_in_roots(false)
+///     .add_root_certificates(platform_root_certificates()?)
+///     .build()?;
+/// # Ok::<(), wayfarer_blocking::Error>(())
+/// ```
+///
+/// The store is read from disk (or the OS) once per call of this function, with
+/// `rustls-native-certs`; certificates are then verified by the core as any other roots, so
+/// pinning and the driver's clock work the same. Fails when the store holds no usable root.
+pub fn platform_root_certificates() -> Result<Vec<wayfarer_core::Certificate>, wayfarer_core::Error>
+{
+    let loaded = rustls_native_certs::load_native_certs();
+    wayfarer_core::Certificate::platform_roots(
+        loaded.certs.iter().map(|c| c.to_vec()),
+        loaded.errors.iter().map(|e| e.to_string()),
+    )
 }

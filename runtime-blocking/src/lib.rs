@@ -37,11 +37,12 @@ mod socket;
 
 pub use body::Body;
 pub use call::Call;
-pub use client::Client;
+pub use client::{Client, platform_root_certificates};
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
-    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
+    ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
+    RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
 
 /// A request body (bytes, a reader, or a repeatable source).

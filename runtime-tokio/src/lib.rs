@@ -37,10 +37,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use wayfarer_async::BoxFuture;
 
-pub use wayfarer_async::{BytesFuture, TextFuture};
+pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
 pub use wayfarer_core::{
-    Certificate, ClientBuilder, Config, Error, ErrorKind, Event, EventKind, EventListener, Headers,
-    Method, Request, RequestBuilder, StatusCode, TimeoutKind, Url, Version,
+    Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
+    ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,
+    RequestBuilder, StatusCode, TimeoutKind, TlsVersion, Url, Version,
 };
 
 /// A request body (bytes, a stream, or a repeatable source).

@@ -13,10 +13,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
 };
+use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -76,6 +78,19 @@ struct IssuedLeaf {
     cert_pem: String,
     key_pkcs8_der: Vec<u8>,
     key_pem: String,
+    /// `sha256/<base64>` of the key's SubjectPublicKeyInfo, as rcgen encodes it.
+    pin: String,
+}
+
+/// `sha256/<base64>` of a key's SubjectPublicKeyInfo, computed from rcgen's encoding of the key
+/// (not from the certificate), so that tests of pinning do not check the client's extraction of
+/// keys from certificates against itself.
+pub fn pin_of(key: &impl PublicKeyData) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, &key.subject_public_key_info());
+    format!(
+        "sha256/{}",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
 }
 
 /// A test CA and one leaf of each [`Leaf`] kind, generated at test time.
@@ -85,7 +100,11 @@ struct IssuedLeaf {
 pub struct TestPki {
     ca_der: CertificateDer<'static>,
     ca_pem: String,
+    ca_pin: String,
+    untrusted_ca_der: CertificateDer<'static>,
+    untrusted_ca_pin: String,
     leaves: [IssuedLeaf; 4],
+    client: IssuedLeaf,
 }
 
 impl fmt::Debug for TestPki {
@@ -119,11 +138,71 @@ impl TestPki {
         let wrong_host = issue(&ca, &[WRONG_HOST], now - DAY, now + 30 * DAY);
         let expired = issue(&ca, &local, now - 730 * DAY, now - 365 * DAY);
         let untrusted = issue(&untrusted_ca, &local, now - DAY, now + 30 * DAY);
+        let client = issue_for(
+            &ca,
+            &[CLIENT_NAME],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            now - DAY,
+            now + 30 * DAY,
+        );
 
         TestPki {
             ca_der: ca.der().clone(),
             ca_pem: ca.pem(),
+            ca_pin: pin_of(ca.key()),
+            untrusted_ca_der: untrusted_ca.der().clone(),
+            untrusted_ca_pin: pin_of(untrusted_ca.key()),
             leaves: [valid, wrong_host, expired, untrusted],
+            client,
+        }
+    }
+
+    /// The pin (`sha256/<base64>` of the public key) of the trusted CA.
+    pub fn ca_pin(&self) -> String {
+        self.ca_pin.clone()
+    }
+
+    /// The pin of the given leaf's public key.
+    pub fn leaf_pin(&self, leaf: Leaf) -> String {
+        self.leaves[leaf.index()].pin.clone()
+    }
+
+    /// The certificate of the CA that issued [`Leaf::UntrustedIssuer`], which the client does
+    /// not trust: a server may still send it along, as an extra certificate no verified chain
+    /// uses.
+    pub fn untrusted_ca_der(&self) -> CertificateDer<'static> {
+        self.untrusted_ca_der.clone()
+    }
+
+    /// The pin of the untrusted CA's public key.
+    pub fn untrusted_ca_pin(&self) -> String {
+        self.untrusted_ca_pin.clone()
+    }
+
+    /// A client certificate issued by the trusted CA (for [`CLIENT_NAME`], client-auth usage)
+    /// as `(certificate PEM, PKCS#8 key PEM)`.
+    pub fn client_pem(&self) -> (String, String) {
+        (self.client.cert_pem.clone(), self.client.key_pem.clone())
+    }
+
+    /// The client certificate and its PKCS#8 key in DER.
+    pub fn client_der(&self) -> (CertificateDer<'static>, Vec<u8>) {
+        (
+            self.client.cert_der.clone(),
+            self.client.key_pkcs8_der.clone(),
+        )
+    }
+
+    /// A server presenting `leaf`, configured further before use (see [`ServerTls`]).
+    pub fn server(&self, leaf: Leaf) -> ServerTls {
+        let issued = &self.leaves[leaf.index()];
+        ServerTls {
+            chain: vec![issued.cert_der.clone()],
+            key_pkcs8_der: issued.key_pkcs8_der.clone(),
+            client_ca: None,
+            versions: Vec::new(),
+            suites: Vec::new(),
+            ca_der: self.ca_der.clone(),
         }
     }
 
@@ -243,6 +322,102 @@ impl SelfSigned {
     }
 }
 
+/// The common name of [`TestPki`]'s client certificate.
+pub const CLIENT_NAME: &str = "client.wayfarer.test";
+
+/// A rustls server configuration with more than the defaults: extra certificates in the chain
+/// it sends, a required client certificate, restricted versions or cipher suites.
+#[derive(Clone)]
+pub struct ServerTls {
+    chain: Vec<CertificateDer<'static>>,
+    key_pkcs8_der: Vec<u8>,
+    client_ca: Option<CertificateDer<'static>>,
+    versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    suites: Vec<rustls::SupportedCipherSuite>,
+    ca_der: CertificateDer<'static>,
+}
+
+impl fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("chain", &self.chain.len())
+            .field("client_auth", &self.client_ca.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerTls {
+    /// Sends `cert` after the server's own certificate, as a (useless) chain member.
+    pub fn extra_certificate(mut self, cert: CertificateDer<'static>) -> ServerTls {
+        self.chain.push(cert);
+        self
+    }
+
+    /// Requires a client certificate issued by the test CA (rustls's `WebPkiClientVerifier`):
+    /// a client without one fails the handshake.
+    pub fn require_client_certificate(mut self) -> ServerTls {
+        self.client_ca = Some(self.ca_der.clone());
+        self
+    }
+
+    /// Speaks only these TLS versions.
+    pub fn versions(mut self, versions: &[&'static rustls::SupportedProtocolVersion]) -> ServerTls {
+        self.versions = versions.to_vec();
+        self
+    }
+
+    /// Accepts only these cipher suites (from the ring provider's).
+    pub fn cipher_suites(mut self, suites: &[rustls::CipherSuite]) -> ServerTls {
+        self.suites = rustls::crypto::ring::default_provider()
+            .cipher_suites
+            .into_iter()
+            .filter(|s| suites.contains(&s.suite()))
+            .collect();
+        self
+    }
+
+    /// The configuration.
+    ///
+    /// # Panics
+    ///
+    /// As [`TestPki::server_config`].
+    pub fn config(&self) -> Arc<ServerConfig> {
+        let mut provider = rustls::crypto::ring::default_provider();
+        if !self.suites.is_empty() {
+            provider.cipher_suites = self.suites.clone();
+        }
+        let provider = Arc::new(provider);
+        let versions = if self.versions.is_empty() {
+            rustls::DEFAULT_VERSIONS.to_vec()
+        } else {
+            self.versions.clone()
+        };
+        let builder = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&versions)
+            .expect("the ring provider supports the requested versions");
+        let builder = match &self.client_ca {
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                roots
+                    .add(ca.clone())
+                    .expect("the test CA is a trust anchor");
+                let verifier =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                        .build()
+                        .expect("a client verifier with one root");
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_pkcs8_der.clone()));
+        let mut config = builder
+            .with_single_cert(self.chain.clone(), key)
+            .expect("rustls accepts the generated certificate and key");
+        config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        Arc::new(config)
+    }
+}
+
 /// A server configuration presenting `cert` (with its PKCS#8 key) and offering ALPN `http/1.1`.
 fn server_config(cert: CertificateDer<'static>, key_pkcs8_der: &[u8]) -> Arc<ServerConfig> {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8_der.to_vec()));
@@ -300,13 +475,30 @@ fn issue(
     not_before: Duration,
     not_after: Duration,
 ) -> IssuedLeaf {
+    issue_for(
+        issuer,
+        names,
+        ExtendedKeyUsagePurpose::ServerAuth,
+        not_before,
+        not_after,
+    )
+}
+
+/// A leaf for the given names and usage, signed by `issuer`.
+fn issue_for(
+    issuer: &Issuer<'_, KeyPair>,
+    names: &[&str],
+    usage: ExtendedKeyUsagePurpose,
+    not_before: Duration,
+    not_after: Duration,
+) -> IssuedLeaf {
     let key = KeyPair::generate().expect("rcgen generates a leaf key");
     let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
     let mut params = CertificateParams::new(names.clone()).expect("the leaf names are valid SANs");
     params.distinguished_name = distinguished_name(&names[0]);
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.extended_key_usages = vec![usage];
     params.use_authority_key_identifier_extension = true;
     set_validity(&mut params, not_before, not_after);
     let cert = params
@@ -317,6 +509,7 @@ fn issue(
         cert_pem: cert.pem(),
         key_pkcs8_der: key.serialize_der(),
         key_pem: key.serialize_pem(),
+        pin: pin_of(&key),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Two modes:
 //! - **script mode** ([`play`]) runs a vector's `[origin]` steps in order, across connections, and
-//!   records what it saw as an [`OriginRecord`]; the runtime runners use it to replay vectors;
+//!   records what it saw as an [`OriginRecord`]; the runtime runners use it, through
+//!   [`play_all`] (which also plays an `[origin 2]` on a second listener), to replay vectors;
 //! - **queue mode** ([`Origin`]) answers each request with the next queued [`Reply`]; it is for
 //!   hand-written Rust tests that read better than a vector.
 //!
@@ -21,7 +22,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::vector::check::show;
-use crate::vector::model::{OriginRecord, Step, Variant};
+use crate::vector::model::{Authorities, OriginRecord, Step, Variant};
 use crate::wire;
 
 use conn::{Conn, Fill};
@@ -54,16 +55,91 @@ struct ScriptShared {
 /// Binds 127.0.0.1 on a free port and plays `steps` on a new thread, as the vector format's
 /// `[origin]` table says. `variant` decides how `send` writes: [`Variant::Bytewise`] writes one
 /// byte per write; every other variant writes each `send` at once. With `tls`, every accepted
-/// connection is served through rustls.
+/// connection is served through rustls. `{authority}` and `{port}` in a `send` expand to this
+/// origin's.
 pub fn play(
     steps: Vec<Step>,
     variant: Variant,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> ScriptedOrigin {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let addr = listener
+    let listener = bind();
+    let authorities = Authorities::one(local_addr(&listener).to_string());
+    start(listener, steps, variant, tls, authorities)
+}
+
+/// A vector's origins, each playing its own script on its own thread; see [`play_all`].
+#[derive(Debug)]
+pub struct Origins {
+    origins: Vec<ScriptedOrigin>,
+    authorities: Authorities,
+}
+
+impl Origins {
+    /// Where the origins are: `127.0.0.1:PORT` for the first, `localhost:PORT2` for the second.
+    pub fn authorities(&self) -> Authorities {
+        self.authorities.clone()
+    }
+
+    /// Waits for every script to end (see [`ScriptedOrigin::finish`]) and returns what each
+    /// origin saw, in order.
+    pub fn finish(self) -> Vec<OriginRecord> {
+        self.origins
+            .into_iter()
+            .map(ScriptedOrigin::finish)
+            .collect()
+    }
+}
+
+/// Plays each of `scripts` (a vector's `[origin]`, then its `[origin 2]`) on its own listener:
+/// all are bound before any script starts, so every script's `send` can name every origin with
+/// the placeholders of [`Authorities`]. The second origin is reached as `localhost`, so a
+/// redirect to it changes host and port.
+pub fn play_all(scripts: &[Vec<Step>], variant: Variant) -> Origins {
+    let listeners: Vec<TcpListener> = scripts.iter().map(|_| bind()).collect();
+    let port = |l: &TcpListener| local_addr(l).port();
+    let authorities = Authorities {
+        first: listeners
+            .first()
+            .map(|l| format!("127.0.0.1:{}", port(l)))
+            .unwrap_or_default(),
+        second: listeners
+            .get(1)
+            .map(|l| format!("{}:{}", Authorities::SECOND_HOST, port(l))),
+    };
+    let origins = listeners
+        .into_iter()
+        .zip(scripts)
+        .map(|(listener, steps)| start(listener, steps.clone(), variant, None, authorities.clone()))
+        .collect();
+    Origins {
+        origins,
+        authorities,
+    }
+}
+
+fn bind() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0")
+}
+
+fn local_addr(listener: &TcpListener) -> SocketAddr {
+    listener
         .local_addr()
-        .expect("local_addr of a bound listener");
+        .expect("local_addr of a bound listener")
+}
+
+/// Plays `steps` on `listener` on a new thread, expanding placeholders in `send` with
+/// `authorities`.
+fn start(
+    listener: TcpListener,
+    steps: Vec<Step>,
+    variant: Variant,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    authorities: Authorities,
+) -> ScriptedOrigin {
+    let addr = local_addr(&listener);
+    // An empty script has ended before it starts: its listener closes here, before `start`
+    // returns, so no client can connect to it in the meantime.
+    let listener = (!steps.is_empty()).then_some(listener);
     let shared = Arc::new(ScriptShared::default());
     let (done_tx, done) = mpsc::channel();
     let is_tls = tls.is_some();
@@ -72,9 +148,10 @@ pub fn play(
         .name(format!("scripted-origin-{}", addr.port()))
         .spawn(move || {
             let mut player = Player {
-                listener: Some(listener),
+                listener,
                 tls,
                 variant,
+                authorities,
                 shared: thread_shared,
                 conns: Vec::new(),
                 current: None,
@@ -142,6 +219,8 @@ struct Player {
     listener: Option<TcpListener>,
     tls: Option<Arc<rustls::ServerConfig>>,
     variant: Variant,
+    /// Expands the placeholders in `send`.
+    authorities: Authorities,
     shared: Arc<ScriptShared>,
     /// Every accepted connection, index = number - 1; `None` once reset or closed by the client.
     conns: Vec<Option<Conn>>,
@@ -225,7 +304,8 @@ impl Player {
             }
             Step::Send(bytes) => {
                 let piece = (self.variant == Variant::Bytewise).then_some(1);
-                self.conn()?.1.send(bytes, piece, Duration::ZERO, stop);
+                let bytes = self.authorities.expand(bytes);
+                self.conn()?.1.send(&bytes, piece, Duration::ZERO, stop);
             }
             Step::Pause(duration) => conn::sleep(*duration, stop),
             Step::Close => self.conn()?.1.close_write(),

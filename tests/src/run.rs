@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use wayfarer_core::{Body, ClientBuilder, Error, Method, Request, Response, Version};
 
-use crate::vector::{BodySpec, CallSpec, OutcomeError, OutcomeHead, VectorConfig};
+use crate::vector::{Authorities, BodySpec, CallSpec, OutcomeError, OutcomeHead, VectorConfig};
 
 /// Applies a vector's `[config]` to a client builder.
 pub fn configure<C>(mut builder: ClientBuilder<C>, config: &VectorConfig) -> ClientBuilder<C> {
@@ -42,6 +42,30 @@ pub fn configure<C>(mut builder: ClientBuilder<C>, config: &VectorConfig) -> Cli
     if let Some(n) = config.max_trailer_bytes {
         builder = builder.max_trailer_bytes(n);
     }
+    if let Some(on) = config.follow_redirects {
+        builder = builder.follow_redirects(on);
+    }
+    if let Some(on) = config.follow_ssl_redirects {
+        builder = builder.follow_ssl_redirects(on);
+    }
+    if let Some(on) = config.retry_on_connection_failure {
+        builder = builder.retry_on_connection_failure(on);
+    }
+    if let Some(n) = config.max_follow_ups {
+        builder = builder.max_follow_ups(n);
+    }
+    if let Some(on) = config.gzip {
+        builder = builder.gzip(on);
+    }
+    if let Some(n) = config.max_decompressed_bytes {
+        builder = builder.max_decompressed_bytes(n);
+    }
+    if let Some((user, password)) = &config.basic_auth {
+        builder = builder.authenticator(wayfarer_core::BasicAuthenticator::new(user, password));
+    }
+    if let Some(agent) = &config.user_agent {
+        builder = builder.user_agent(agent);
+    }
     builder
 }
 
@@ -54,14 +78,21 @@ pub enum StreamKind {
     Stream,
 }
 
-/// The request for one `[call N]`, against the origin at `authority`.
-pub fn request(spec: &CallSpec, authority: &str, kind: StreamKind) -> Result<Request, Error> {
+/// The request for one `[call N]`, against the first origin in `authorities`.
+pub fn request(
+    spec: &CallSpec,
+    authorities: &Authorities,
+    kind: StreamKind,
+) -> Result<Request, Error> {
     let method = Method::from_bytes(spec.method.as_bytes())
         .map_err(|_| Error::invalid_input(format!("invalid method {:?}", spec.method)))?;
-    let mut builder = Request::builder(method, format!("http://{authority}{}", spec.target));
+    let url = format!("http://{}{}", authorities.first, spec.target);
+    let mut builder = Request::builder(method, url);
+    if spec.idempotent {
+        builder = builder.idempotent(true);
+    }
     for (name, value) in &spec.headers {
-        let value = crate::vector::check::expand_authority(value, authority);
-        builder = builder.header(name, value);
+        builder = builder.header(name, authorities.expand(value));
     }
     let body = match &spec.body {
         BodySpec::None => Body::empty(),
@@ -116,6 +147,10 @@ pub fn head<B>(response: &Response<B>) -> OutcomeHead {
             .iter()
             .map(|(n, v)| (n.to_owned(), v.to_vec()))
             .collect(),
+        url: response.request().url().to_string(),
+        prior: std::iter::successors(response.prior_response(), |r| r.prior_response())
+            .map(|r| r.status().as_u16())
+            .collect(),
     }
 }
 
@@ -131,10 +166,10 @@ pub fn error(e: &Error) -> OutcomeError {
 pub async fn call_async<N: wayfarer_async::Net>(
     client: &wayfarer_async::Client<N>,
     spec: &CallSpec,
-    authority: &str,
+    authorities: &Authorities,
 ) -> crate::vector::Outcome {
     let mut outcome = crate::vector::Outcome::default();
-    let request = match request(spec, authority, StreamKind::Stream) {
+    let request = match request(spec, authorities, StreamKind::Stream) {
         Ok(r) => r,
         Err(e) => {
             outcome.error = Some(error(&e));
@@ -173,20 +208,20 @@ pub async fn call_async<N: wayfarer_async::Net>(
 /// the returned future; panics with the checker's report on a mismatch.
 pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::vector::Variant) {
     let vector = crate::vector::load(path);
-    let origin = crate::origin::play(vector.origin.clone(), variant, None);
-    let authority = origin.authority();
+    let origins = crate::origin::play_all(&vector.scripts(), variant);
+    let authorities = origins.authorities();
     let client: wayfarer_async::Client<N> =
         configure(wayfarer_async::Client::builder(), &vector.config)
             .build()
             .expect("client");
     let mut outcomes = Vec::new();
     for spec in &vector.calls {
-        outcomes.push(call_async(&client, spec, &authority).await);
+        outcomes.push(call_async(&client, spec, &authorities).await);
     }
     drop(client);
-    // finish() blocks until the script ends; the client is gone, so nothing here needs polling.
-    let record = origin.finish();
-    if let Err(report) = crate::vector::check(&vector, &outcomes, &record, &authority) {
+    // finish() blocks until the scripts end; the client is gone, so nothing here needs polling.
+    let records = origins.finish();
+    if let Err(report) = crate::vector::check(&vector, &outcomes, &records, &authorities) {
         panic!("{path} ({}):\n{report}", variant.name());
     }
 }
@@ -255,6 +290,68 @@ impl Runtime {
             )),
         }
     }
+}
+
+impl Runtime {
+    /// Runs `calls` in turn, each a GET of a URL on one of several clients that share a
+    /// connection pool: client 0 is built from `configs[0]`, each other from its config with
+    /// `with_config` on client 0. Bodies are read to the end (so connections go back to the
+    /// pool); each call gives its response head, or its error.
+    pub fn fetch_on_shared_pool(
+        self,
+        configs: &[wayfarer_core::Config],
+        calls: &[(usize, String)],
+    ) -> Vec<Result<Response<()>, Error>> {
+        match self {
+            Runtime::Blocking => {
+                let base = wayfarer_blocking::Client::from(configs[0].clone());
+                let clients: Vec<_> = std::iter::once(base.clone())
+                    .chain(configs[1..].iter().map(|c| base.with_config(c.clone())))
+                    .collect();
+                let mut buf = vec![0u8; 64 * 1024];
+                calls
+                    .iter()
+                    .map(|(i, url)| {
+                        let request = Request::get(url).build()?;
+                        let mut response = clients[*i].new_call(request).execute()?;
+                        while response.body_mut().read_bytes(&mut buf)? > 0 {}
+                        Ok(response.head())
+                    })
+                    .collect()
+            }
+            Runtime::Tokio => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(shared_async::<wayfarer_tokio::Tokio>(configs, calls))
+            }
+            Runtime::Smol => smol::block_on(shared_async::<wayfarer_smol::Smol>(configs, calls)),
+        }
+    }
+}
+
+async fn shared_async<N: wayfarer_async::Net>(
+    configs: &[wayfarer_core::Config],
+    calls: &[(usize, String)],
+) -> Vec<Result<Response<()>, Error>> {
+    let base = wayfarer_async::Client::<N>::from(configs[0].clone());
+    let clients: Vec<_> = std::iter::once(base.clone())
+        .chain(configs[1..].iter().map(|c| base.with_config(c.clone())))
+        .collect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut results = Vec::new();
+    for (i, url) in calls {
+        let result = async {
+            let request = Request::get(url).build()?;
+            let mut response = clients[*i].new_call(request).execute().await?;
+            while response.body_mut().read(&mut buf).await? > 0 {}
+            Ok(response.head())
+        }
+        .await;
+        results.push(result);
+    }
+    results
 }
 
 async fn fetch_async<N: wayfarer_async::Net>(

@@ -6,10 +6,14 @@
 //! the origin runs until it waits for bytes, a connection, or time. When both wait, the clock
 //! jumps to the earliest deadline. Fragmentation variants decide how the origin's bytes are cut
 //! into reads and how many bytes a write accepts.
+//!
+//! A vector may have two origins: the first listens at [`AUTHORITY`], the second at
+//! [`AUTHORITY2`], a name the transport resolves (to `127.0.0.1`, on the second origin's port), so
+//! a redirect from one to the other changes both host and port, as over loopback.
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
@@ -19,18 +23,35 @@ use wayfarer_core::{Address, Client, Config, ConnId, Connection, Instant, Now};
 
 use crate::run::{self, StreamKind};
 use crate::vector::{
-    CallSpec, OriginRecord, Outcome, ReadBody, RecordedRequest, Step, Variant, Vector,
+    Authorities, CallSpec, OriginRecord, Outcome, ReadBody, RecordedRequest, Step, Variant, Vector,
 };
 use crate::wire;
 
-/// The origin's address as the client sees it.
+/// The first origin's address as the client sees it.
 pub const AUTHORITY: &str = "127.0.0.1:8080";
+/// The second origin's authority as the client sees it: a name, resolved by the simulation's
+/// transport to `127.0.0.1`.
+pub const AUTHORITY2: &str = "localhost:8081";
+/// The ports the origins listen on, in order.
+const PORTS: [u16; 2] = [8080, 8081];
+
+/// What the placeholders of `vector` expand to in the simulation.
+pub fn authorities(vector: &Vector) -> Authorities {
+    Authorities {
+        first: AUTHORITY.to_string(),
+        second: vector.origin2.as_ref().map(|_| AUTHORITY2.to_string()),
+    }
+}
 /// Livelock guard: more turns than this is a bug in the client or the simulation.
 const MAX_TURNS: usize = 1_000_000;
 
 /// One virtual TCP connection.
 #[derive(Debug, Default)]
 struct VConn {
+    /// The origin (index) it was opened to.
+    origin: usize,
+    /// The number that origin gave it when it accepted it (1-based; 0 until accepted).
+    number: usize,
     /// Client to origin bytes not yet read by the origin.
     to_origin: Vec<u8>,
     /// Origin to client segments not yet read by the client.
@@ -61,12 +82,20 @@ impl Drop for SimSocket {
     }
 }
 
-/// The virtual network both sides share: connections, the listener's backlog, the clock.
+/// The virtual network both sides share: connections, the origins' listeners, the clock.
 struct Net {
     now: Now,
     conns: Vec<VConn>,
-    backlog: VecDeque<usize>,
+    /// One per origin, in order.
+    listeners: Vec<Listener>,
+}
+
+/// An origin's listening socket.
+struct Listener {
+    addr: SocketAddr,
     listening: bool,
+    /// Connections opened and not yet accepted.
+    backlog: VecDeque<usize>,
 }
 
 impl Default for Net {
@@ -74,8 +103,20 @@ impl Default for Net {
         Net {
             now: Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH),
             conns: Vec::new(),
-            backlog: VecDeque::new(),
-            listening: false,
+            listeners: Vec::new(),
+        }
+    }
+}
+
+impl Net {
+    /// The origin stops listening and closes its connections (its script ended, or was
+    /// abandoned).
+    fn shut(&mut self, origin: usize) {
+        if let Some(listener) = self.listeners.get_mut(origin) {
+            listener.listening = false;
+        }
+        for c in self.conns.iter_mut().filter(|c| c.origin == origin) {
+            c.origin_closed = true;
         }
     }
 }
@@ -98,13 +139,18 @@ impl Transport for SimTransport {
     fn poll_resolve(
         &mut self,
         _cx: &mut Context<'_>,
-        _host: &str,
-        _port: u16,
+        host: &str,
+        port: u16,
     ) -> Poll<io::Result<Vec<SocketAddr>>> {
-        Poll::Ready(Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "the simulation resolves nothing",
-        )))
+        // The one name the simulation knows, as a hosts file would have it.
+        Poll::Ready(if host.eq_ignore_ascii_case(Authorities::SECOND_HOST) {
+            Ok(vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)])
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the simulation resolves only {}", Authorities::SECOND_HOST),
+            ))
+        })
     }
 
     fn poll_connect(
@@ -115,17 +161,23 @@ impl Transport for SimTransport {
         _deadline: Option<Instant>,
     ) -> Poll<io::Result<SimSocket>> {
         let net = &mut self.net;
-        if net.listening && addr == AUTHORITY.parse::<SocketAddr>().expect("authority") {
-            net.conns.push(VConn::default());
-            let id = net.conns.len() - 1;
-            net.backlog.push_back(id);
-            Poll::Ready(Ok(SimSocket {
-                id,
-                closed: net.conns[id].client_closed.clone(),
-            }))
-        } else {
-            Poll::Ready(Err(io::Error::from(io::ErrorKind::ConnectionRefused)))
-        }
+        let Some(origin) = net
+            .listeners
+            .iter()
+            .position(|l| l.listening && l.addr == addr)
+        else {
+            return Poll::Ready(Err(io::Error::from(io::ErrorKind::ConnectionRefused)));
+        };
+        net.conns.push(VConn {
+            origin,
+            ..VConn::default()
+        });
+        let id = net.conns.len() - 1;
+        net.listeners[origin].backlog.push_back(id);
+        Poll::Ready(Ok(SimSocket {
+            id,
+            closed: net.conns[id].client_closed.clone(),
+        }))
     }
 
     fn poll_write(
@@ -187,43 +239,65 @@ impl Transport for SimTransport {
     }
 }
 
-/// Plays `vector` against the core and returns what each call produced and what the origin saw.
-pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, OriginRecord) {
+/// Plays `vector` against the core and returns what each call produced and what each origin
+/// saw (the first origin's record, then the second's if the vector has one).
+pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, Vec<OriginRecord>) {
     let builder = run::configure(Config::builder(), &vector.config);
     let config = builder.build().expect("config");
+    let scripts = vector.scripts();
     let mut sim = Sim {
         variant,
+        authorities: authorities(vector),
         net: Net {
             now: Now::new(
                 Instant::ZERO,
                 SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
             ),
-            listening: true,
-            ..Net::default()
+            conns: Vec::new(),
+            // An origin with an empty script has ended before the first call starts.
+            listeners: PORTS
+                .iter()
+                .zip(&scripts)
+                .map(|(&port, script)| Listener {
+                    addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+                    listening: !script.is_empty(),
+                    backlog: VecDeque::new(),
+                })
+                .collect(),
         },
         client: Rc::new(Client::new(config)),
-        origin: OriginState {
-            steps: vector.origin.clone().into(),
-            current: None,
-            wake: None,
-            half: None,
-        },
-        record: OriginRecord::default(),
+        origins: scripts
+            .into_iter()
+            .map(|steps| OriginState {
+                steps: steps.into(),
+                current: None,
+                wake: None,
+                half: None,
+                accepted: 0,
+                record: OriginRecord::default(),
+            })
+            .collect(),
         specs: vector.calls.clone().into(),
         active: None,
         outcomes: Vec::new(),
     };
     sim.run();
-    (sim.outcomes, sim.record)
+    let records = sim.origins.into_iter().map(|o| o.record).collect();
+    (sim.outcomes, records)
 }
 
+/// One origin's place in its script.
 struct OriginState {
     steps: VecDeque<Step>,
+    /// The connection (index into `Net::conns`) steps act on.
     current: Option<usize>,
     /// A `pause` in progress ends at this time.
     wake: Option<Instant>,
     /// A request whose head `read-head` took, waiting for `read-body`.
     half: Option<usize>,
+    /// Connections accepted so far.
+    accepted: usize,
+    record: OriginRecord,
 }
 
 /// A call in progress on the client side.
@@ -237,10 +311,12 @@ struct Active {
 
 struct Sim {
     variant: Variant,
+    /// Expands the placeholders in the calls and in `send`.
+    authorities: Authorities,
     net: Net,
     client: Rc<Client<SimSocket>>,
-    origin: OriginState,
-    record: OriginRecord,
+    /// One per origin, in order.
+    origins: Vec<OriginState>,
     specs: VecDeque<CallSpec>,
     active: Option<Active>,
     outcomes: Vec<Outcome>,
@@ -294,10 +370,14 @@ impl Sim {
                         (Some(a), Some(b)) => a.min(b),
                         (Some(a), None) | (None, Some(a)) => a,
                         (None, None) => {
-                            self.record.errors.push(format!(
-                                "simulation stuck: client {} and origin at step {:?} both wait with no deadline",
+                            let at: Vec<Option<Step>> = self
+                                .origins
+                                .iter()
+                                .map(|o| o.steps.front().cloned())
+                                .collect();
+                            self.origins[0].record.errors.push(format!(
+                                "simulation stuck: client {} and origins at steps {at:?} all wait with no deadline",
                                 if client_done { "finished" } else { "waiting" },
-                                self.origin.steps.front()
                             ));
                             if client_done {
                                 return;
@@ -317,10 +397,9 @@ impl Sim {
     }
 
     fn abandon_origin(&mut self) {
-        self.origin.steps.clear();
-        self.net.listening = false;
-        for c in &mut self.net.conns {
-            c.origin_closed = true;
+        for (i, origin) in self.origins.iter_mut().enumerate() {
+            origin.steps.clear();
+            self.net.shut(i);
         }
     }
 
@@ -331,7 +410,7 @@ impl Sim {
             let Some(spec) = self.specs.pop_front() else {
                 return Turn::Finished;
             };
-            match run::request(&spec, AUTHORITY, StreamKind::Reader) {
+            match run::request(&spec, &self.authorities, StreamKind::Reader) {
                 Ok(request) => {
                     let call = self.client.start_call(self.net.now, request);
                     let transport = SimTransport {
@@ -385,84 +464,110 @@ impl Sim {
 
     // ---------------------------------------------------------------- origin side
 
+    /// Runs the origins in order until one progresses; they wait (until the earliest time any
+    /// of them named) when none can.
     fn origin_turn(&mut self) -> Turn {
-        let Some(step) = self.origin.steps.front().cloned() else {
-            self.net.listening = false;
-            for c in &mut self.net.conns {
-                c.origin_closed = true;
+        let mut waiting = false;
+        let mut until: Option<Instant> = None;
+        for i in 0..self.origins.len() {
+            match self.one_origin_turn(i) {
+                Turn::Progress => return Turn::Progress,
+                Turn::Wait(at) => {
+                    waiting = true;
+                    until = match (until, at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                Turn::Finished => {}
             }
+        }
+        if waiting {
+            Turn::Wait(until)
+        } else {
+            Turn::Finished
+        }
+    }
+
+    fn one_origin_turn(&mut self, o: usize) -> Turn {
+        let Some(step) = self.origins[o].steps.front().cloned() else {
+            self.net.shut(o);
             return Turn::Finished;
         };
-        let current = self.origin.current;
+        let current = self.origins[o].current;
         let done = match step {
-            Step::Accept => match self.net.backlog.pop_front() {
+            Step::Accept => match self.net.listeners[o].backlog.pop_front() {
                 Some(id) => {
-                    self.origin.current = Some(id);
-                    self.record.connections += 1;
+                    let origin = &mut self.origins[o];
+                    origin.current = Some(id);
+                    origin.accepted += 1;
+                    origin.record.connections += 1;
+                    self.net.conns[id].number = origin.accepted;
                     true
                 }
                 None => false,
             },
             Step::ReadRequest | Step::ReadHead => {
                 let Some(id) = current else {
-                    return self.script_error("no connection to read from");
+                    return self.script_error(o, "no connection to read from");
                 };
                 // Parse a copy: bytes are consumed only once the whole step can complete.
                 let mut buf = self.net.conns[id].to_origin.clone();
                 let mut req = match wire::take_head(&mut buf, self.conn_number(id)) {
                     Ok(Some(req)) => req,
-                    Ok(None) => return self.origin_waits(id),
-                    Err(e) => return self.script_error(&format!("unparseable request: {e}")),
+                    Ok(None) => return self.origin_waits(o, id),
+                    Err(e) => return self.script_error(o, &format!("unparseable request: {e}")),
                 };
                 if step == Step::ReadRequest {
                     match wire::take_body(&mut buf, &mut req) {
                         Ok(true) => {}
-                        Ok(false) => return self.origin_waits(id),
+                        Ok(false) => return self.origin_waits(o, id),
                         Err(e) => {
-                            return self.script_error(&format!("unparseable request body: {e}"));
+                            return self.script_error(o, &format!("unparseable request body: {e}"));
                         }
                     }
                 } else {
-                    self.origin.half = Some(self.record.requests.len());
+                    self.origins[o].half = Some(self.origins[o].record.requests.len());
                 }
                 self.net.conns[id].to_origin = buf;
-                self.record.requests.push(req);
+                self.origins[o].record.requests.push(req);
                 true
             }
             Step::ReadBody => {
-                let (Some(id), Some(index)) = (current, self.origin.half) else {
-                    return self.script_error("read-body without read-head");
+                let (Some(id), Some(index)) = (current, self.origins[o].half) else {
+                    return self.script_error(o, "read-body without read-head");
                 };
-                let mut req = std::mem::take(&mut self.record.requests[index]);
-                let complete = self.take_body(id, &mut req);
-                self.record.requests[index] = req;
+                let mut req = std::mem::take(&mut self.origins[o].record.requests[index]);
+                let complete = self.take_body(o, id, &mut req);
+                self.origins[o].record.requests[index] = req;
                 if !complete {
-                    return self.origin_waits(id);
+                    return self.origin_waits(o, id);
                 }
-                self.origin.half = None;
+                self.origins[o].half = None;
                 true
             }
             Step::Send(bytes) => {
                 let Some(id) = current else {
-                    return self.script_error("send without a connection");
+                    return self.script_error(o, "send without a connection");
                 };
+                let bytes = self.authorities.expand(&bytes);
                 let conn = &mut self.net.conns[id];
                 if !conn.client_closed() {
                     match self.variant {
                         Variant::Bytewise => conn.to_client.extend(bytes.iter().map(|&b| vec![b])),
-                        _ => conn.to_client.push_back(bytes.clone()),
+                        _ => conn.to_client.push_back(bytes),
                     }
                 }
                 true
             }
-            Step::Pause(d) => match self.origin.wake {
+            Step::Pause(d) => match self.origins[o].wake {
                 Some(at) if self.net.now.mono >= at => {
-                    self.origin.wake = None;
+                    self.origins[o].wake = None;
                     true
                 }
                 Some(at) => return Turn::Wait(Some(at)),
                 None => {
-                    self.origin.wake = Some(self.net.now.mono + d);
+                    self.origins[o].wake = Some(self.net.now.mono + d);
                     return Turn::Progress;
                 }
             },
@@ -483,12 +588,13 @@ impl Sim {
             }
             Step::Stall | Step::AwaitClose => {
                 let Some(id) = current else {
-                    return self.script_error("no connection to wait on");
+                    return self.script_error(o, "no connection to wait on");
                 };
                 if step == Step::AwaitClose && !self.net.conns[id].to_origin.is_empty() {
                     let n = self.net.conns[id].to_origin.len();
                     self.net.conns[id].to_origin.clear();
-                    self.record
+                    self.origins[o]
+                        .record
                         .errors
                         .push(format!("await-close: {n} unexpected bytes from the client"));
                 }
@@ -497,7 +603,7 @@ impl Sim {
                 }
                 if self.net.conns[id].client_closed() {
                     let no = self.conn_number(id);
-                    self.record.closed_by_client.push(no);
+                    self.origins[o].record.closed_by_client.push(no);
                     true
                 } else {
                     return Turn::Wait(None);
@@ -505,7 +611,7 @@ impl Sim {
             }
         };
         if done {
-            self.origin.steps.pop_front();
+            self.origins[o].steps.pop_front();
             Turn::Progress
         } else {
             Turn::Wait(None)
@@ -513,11 +619,12 @@ impl Sim {
     }
 
     /// Completes `req`'s body from the connection's bytes; false if they are not all there.
-    fn take_body(&mut self, id: usize, req: &mut RecordedRequest) -> bool {
+    fn take_body(&mut self, o: usize, id: usize, req: &mut RecordedRequest) -> bool {
         match wire::take_body(&mut self.net.conns[id].to_origin, req) {
             Ok(done) => done,
             Err(e) => {
-                self.record
+                self.origins[o]
+                    .record
                     .errors
                     .push(format!("unparseable request body: {e}"));
                 true
@@ -526,10 +633,11 @@ impl Sim {
     }
 
     /// The origin waits for bytes on `id`; if the client closed it, no bytes will come.
-    fn origin_waits(&mut self, id: usize) -> Turn {
+    fn origin_waits(&mut self, o: usize, id: usize) -> Turn {
         if self.net.conns[id].client_closed() {
-            let step = self.origin.steps.pop_front();
-            self.record
+            let step = self.origins[o].steps.pop_front();
+            self.origins[o]
+                .record
                 .errors
                 .push(format!("{step:?}: the client closed the connection"));
             return Turn::Progress;
@@ -537,18 +645,18 @@ impl Sim {
         Turn::Wait(None)
     }
 
-    fn script_error(&mut self, message: &str) -> Turn {
-        let step = self.origin.steps.pop_front();
-        self.record.errors.push(format!("{step:?}: {message}"));
+    fn script_error(&mut self, o: usize, message: &str) -> Turn {
+        let step = self.origins[o].steps.pop_front();
+        self.origins[o]
+            .record
+            .errors
+            .push(format!("{step:?}: {message}"));
         Turn::Progress
     }
 
     /// The 1-based number the origin gave this connection when it accepted it.
     fn conn_number(&self, id: usize) -> usize {
-        // Connections are accepted in the order they were opened, so the accept count at the
-        // time of acceptance is the index among accepted ones; opened-but-never-accepted ones
-        // come last.
-        id + 1
+        self.net.conns[id].number
     }
 }
 

@@ -5,32 +5,32 @@ use std::io::Read;
 use wayfarer_blocking::Client;
 use wayfarer_tests::origin;
 use wayfarer_tests::run::{self, StreamKind};
-use wayfarer_tests::vector::{self, CallSpec, Outcome, ReadBody, Variant};
+use wayfarer_tests::vector::{self, Authorities, CallSpec, Outcome, ReadBody, Variant};
 
 include!(concat!(env!("OUT_DIR"), "/vectors_socket.rs"));
 
 fn run(path: &str, variant: Variant) {
     let vector = vector::load(path);
-    let origin = origin::play(vector.origin.clone(), variant, None);
-    let authority = origin.authority();
+    let origins = origin::play_all(&vector.scripts(), variant);
+    let authorities = origins.authorities();
     let client: Client = run::configure(Client::builder(), &vector.config)
         .build()
         .expect("client");
     let outcomes: Vec<Outcome> = vector
         .calls
         .iter()
-        .map(|spec| call(&client, spec, &authority))
+        .map(|spec| call(&client, spec, &authorities))
         .collect();
     drop(client);
-    let record = origin.finish();
-    if let Err(report) = vector::check(&vector, &outcomes, &record, &authority) {
+    let records = origins.finish();
+    if let Err(report) = vector::check(&vector, &outcomes, &records, &authorities) {
         panic!("{path} ({}):\n{report}", variant.name());
     }
 }
 
-fn call(client: &Client, spec: &CallSpec, authority: &str) -> Outcome {
+fn call(client: &Client, spec: &CallSpec, authorities: &Authorities) -> Outcome {
     let mut outcome = Outcome::default();
-    let request = match run::request(spec, authority, StreamKind::Reader) {
+    let request = match run::request(spec, authorities, StreamKind::Reader) {
         Ok(r) => r,
         Err(e) => {
             outcome.error = Some(run::error(&e));

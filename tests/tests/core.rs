@@ -9,8 +9,8 @@ include!(concat!(env!("OUT_DIR"), "/vectors_core.rs"));
 
 fn run(path: &str, variant: Variant) {
     let vector = vector::load(path);
-    let (outcomes, record) = sim::replay(&vector, variant);
-    if let Err(report) = vector::check(&vector, &outcomes, &record, sim::AUTHORITY) {
+    let (outcomes, records) = sim::replay(&vector, variant);
+    if let Err(report) = vector::check(&vector, &outcomes, &records, &sim::authorities(&vector)) {
         panic!("{path} ({}):\n{report}", variant.name());
     }
 }

@@ -9,8 +9,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use wayfarer_core::fuzzing;
-use wayfarer_tests::vector::check::expand_authority;
-use wayfarer_tests::vector::{BodySpec, ReadBody, Step, Vector, load};
+use wayfarer_tests::vector::{Authorities, BodySpec, ReadBody, Step, Vector, load};
 
 fn corpus_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,10 +96,26 @@ fn gzip() {
     replay("gzip", fuzzing::gzip);
 }
 
+#[test]
+fn set_cookie() {
+    replay("set_cookie", fuzzing::set_cookie);
+}
+
+#[test]
+fn cookie_date() {
+    replay("cookie_date", fuzzing::cookie_date);
+}
+
+#[test]
+fn netscape_cookie_file() {
+    replay("netscape_cookie_file", fuzzing::netscape_file);
+}
+
 /// The `call` target's input for a vector: setup bytes that pick what the vector's first call
-/// does (method and body, the number of calls, the limits, how much of the body is read) on
-/// `http://127.0.0.1:8080/`, then, per connection the origin accepts, every byte it sends there,
-/// the responses to the second and later requests apart. What the origin does besides sending
+/// does (method and body, the number of calls, the follow-up settings, the limits, how much of
+/// the body is read) on `http://127.0.0.1:8080/`, then, per connection the origins accept (the
+/// first origin's, then the second's), every byte sent there, the responses to the second and
+/// later requests apart. What the origin does besides sending
 /// and reading requests (pauses, resets) is left to the fuzzer.
 fn call_seed(vector: &Vector) -> Vec<u8> {
     let mut setup = [0u8; fuzzing::SETUP_BYTES];
@@ -110,6 +125,15 @@ fn call_seed(vector: &Vector) -> Vec<u8> {
         _ => 16 | 128,
     };
     let config = &vector.config;
+    for (off, bit) in [
+        (config.follow_redirects, 1),
+        (config.retry_on_connection_failure, 4),
+        (config.follow_ssl_redirects, 8),
+    ] {
+        if off == Some(false) {
+            setup[0] |= bit;
+        }
+    }
     // Each limit byte picks a value as `transcript` documents; the nearest is taken.
     if let Some(max) = config.max_head_bytes {
         let choices: [usize; 7] = [64, 100, 256, 1024, 4096, 16384, 65536];
@@ -147,13 +171,22 @@ fn call_seed(vector: &Vector) -> Vec<u8> {
         };
     }
     setup[16] = 1;
-    // Per connection: what it sends, and whether it read a request yet.
+    let authorities = Authorities {
+        first: "127.0.0.1:8080".into(),
+        second: vector
+            .origin2
+            .as_ref()
+            .map(|_| format!("{}:8081", Authorities::SECOND_HOST)),
+    };
+    // Per connection: what it sends, and whether it read a request yet. The call target serves
+    // connections in the order the call opens them, whatever their address: the first origin's
+    // come first, as when the call is redirected from the first origin to the second.
     let mut conns: Vec<(Vec<u8>, bool)> = Vec::new();
-    for step in &vector.origin {
+    for step in vector.scripts().iter().flatten() {
         match (step, conns.last_mut()) {
             (Step::Accept, _) => conns.push((Vec::new(), false)),
             (Step::Send(bytes), Some((sent, _))) => {
-                sent.extend(expand_authority(bytes, "127.0.0.1:8080"));
+                sent.extend(authorities.expand(bytes));
             }
             (Step::ReadRequest | Step::ReadHead, Some((sent, read_one))) => {
                 if *read_one {

@@ -58,6 +58,8 @@ fn naive_call(conn: &mut Option<TcpStream>, authority: &str, call: &CallSpec) ->
                 reason: response.reason.unwrap_or("").to_string(),
                 version: format!("HTTP/1.{}", response.version.unwrap()),
                 headers,
+                url: format!("http://{authority}{}", call.target),
+                prior: Vec::new(),
             };
             while buf.len() < len + length {
                 let n = stream.read(&mut chunk).unwrap();
@@ -94,7 +96,12 @@ fn replay(
     drop(conn);
     let record = origin.finish();
     tamper(&mut outcomes);
-    vector::check(&v, &outcomes, &record, &authority)
+    vector::check(
+        &v,
+        &outcomes,
+        &[record],
+        &vector::Authorities::one(authority),
+    )
 }
 
 #[test]

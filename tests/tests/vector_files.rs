@@ -72,17 +72,20 @@ fn every_vector_parses_and_is_consistent() {
             }
         }
         // A script must accept a connection before acting on one.
-        let first_conn_step = v.origin.iter().position(|s| !matches!(s, Step::Pause(_)));
-        if let Some(i) = first_conn_step {
-            if v.origin[i] != Step::Accept {
-                problems.push(format!("{path}: the script acts before its first accept"));
+        for script in v.scripts() {
+            let first_conn_step = script.iter().position(|s| !matches!(s, Step::Pause(_)));
+            if let Some(i) = first_conn_step {
+                if script[i] != Step::Accept {
+                    problems.push(format!("{path}: a script acts before its first accept"));
+                }
             }
         }
-        // Every expected successful body must be sent by the origin somewhere (verbatim unless the
-        // origin uses chunked framing), which catches most typos in either place.
+        // Every expected successful body must be sent by an origin somewhere (verbatim unless the
+        // origin uses chunked framing or gzip), which catches most typos in either place.
         let sent: Vec<u8> = v
-            .origin
+            .scripts()
             .iter()
+            .flatten()
             .filter_map(|s| {
                 if let Step::Send(b) = s {
                     Some(b.as_slice())
@@ -93,7 +96,10 @@ fn every_vector_parses_and_is_consistent() {
             .flatten()
             .copied()
             .collect();
-        let chunked = sent.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"));
+        let chunked = sent.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"))
+            || sent
+                .windows(22)
+                .any(|w| w.eq_ignore_ascii_case(b"content-encoding: gzip"));
         for (i, e) in v.expect_calls.iter().enumerate() {
             if let Some(body) = &e.body {
                 if !body.is_empty()

@@ -1,8 +1,8 @@
 //! The demo's origin: a small HTTP/1.1 server on 127.0.0.1, in this process.
 //!
-//! It answers each request with the [`Step`] whose path it names, keeps connections alive, and
-//! behaves as a server should around `Expect: 100-continue`: it sends `100 Continue` before
-//! reading the body. It lives only as long as the demo, on threads that end with the process.
+//! It answers each request with the [`Step`] whose path it names (or lies under), keeps
+//! connections alive, and behaves as a server should around `Expect: 100-continue`: it sends
+//! `100 Continue` before reading the body. It lives only as long as the demo, on threads that end with the process.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -29,7 +29,8 @@ pub struct Received {
 }
 
 impl Received {
-    fn header(&self, name: &str) -> Option<&[u8]> {
+    /// The first field named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -94,7 +95,13 @@ fn serve(mut stream: TcpStream, steps: &[Step]) {
             return;
         }
         let path = received.target.split('?').next().unwrap_or_default();
-        let reply = match steps.iter().find(|s| s.path == path) {
+        let owns = |step: &&Step| {
+            path == step.path
+                || path
+                    .strip_prefix(step.path)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        let reply = match steps.iter().find(owns) {
             Some(step) => (step.respond)(&received),
             None => super::response("404 Not Found", "", b"No such demo step.\n"),
         };

@@ -31,6 +31,15 @@ impl Recorded {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every value of the fields named `name`, in order.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
 }
 
 /// What the server does with one connection.
@@ -53,8 +62,15 @@ pub struct Server {
 impl Server {
     /// Serves `replies`, one connection each, in order.
     pub fn start(replies: Vec<Reply>) -> Server {
+        Server::start_with(|_| replies)
+    }
+
+    /// Serves the replies `replies(port)` makes, knowing the port it listens on (for a
+    /// redirect back to itself).
+    pub fn start_with(replies: impl FnOnce(u16) -> Vec<Reply>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let replies = replies(port);
         let requests = Arc::new(Mutex::new(Vec::new()));
         let record = requests.clone();
         thread::spawn(move || {
@@ -191,6 +207,16 @@ pub fn response(status: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
 
 pub fn ok(body: &[u8]) -> Reply {
     Reply::Send(response("200 OK", "", body))
+}
+
+/// A redirect to `location`. The server closes each connection after one reply, so it says
+/// so (`Connection: close`), and the next hop connects again.
+pub fn redirect(status: &str, location: &str) -> Reply {
+    Reply::Send(response(
+        status,
+        &format!("Location: {location}\r\nConnection: close\r\n"),
+        b"",
+    ))
 }
 
 pub fn wayfarer(args: &[&str]) -> Output {

@@ -55,6 +55,10 @@ pub(crate) struct GzipDecoder {
     /// Decoded bytes in all.
     total: u64,
     max_decoded: Option<u64>,
+    /// An error met after some bytes were already decoded in the same call: those bytes go to
+    /// the caller first, the error with the next call, so what the caller sees does not depend
+    /// on how the input was split.
+    failed: Option<Error>,
 }
 
 impl std::fmt::Debug for GzipDecoder {
@@ -83,6 +87,7 @@ impl GzipDecoder {
             member_len: 0,
             total: 0,
             max_decoded,
+            failed: None,
         }
     }
 
@@ -125,19 +130,45 @@ impl GzipDecoder {
     /// Decodes from `input` into `out`. Returns (input bytes used, bytes written to `out`).
     /// Makes progress whenever `input` is non-empty and `out` has room.
     pub(crate) fn decode(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), Error> {
-        let mut used = 0;
-        let mut written = 0;
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let (mut used, mut written) = (0, 0);
+        match self.run(input, out, &mut used, &mut written) {
+            Ok(()) => Ok((used, written)),
+            Err(e) => {
+                self.failed = Some(e.clone());
+                // Bytes decoded before the error reach the caller first; the error comes with
+                // the next call.
+                if written > 0 {
+                    Ok((used, written))
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// The decoding loop: advances `*used` and `*written` as it goes, so the caller still knows
+    /// what was decoded when it fails.
+    fn run(
+        &mut self,
+        input: &[u8],
+        out: &mut [u8],
+        used: &mut usize,
+        written: &mut usize,
+    ) -> Result<(), Error> {
         loop {
             match self.part {
                 Part::Header | Part::Between => {
-                    if used == input.len() {
+                    if *used == input.len() {
                         break;
                     }
-                    if self.part == Part::Between && self.fixed_len == 0 && input[used] != 0x1f {
+                    if self.part == Part::Between && self.fixed_len == 0 && input[*used] != 0x1f {
                         return Err(corrupt("unexpected bytes after the end of the stream"));
                     }
                     self.part = Part::Header;
-                    if !self.collect(input, &mut used, 10) {
+                    if !self.collect(input, used, 10) {
                         break;
                     }
                     let h = self.fixed;
@@ -154,52 +185,52 @@ impl GzipDecoder {
                     self.part = self.next_header_part(Part::Header);
                 }
                 Part::ExtraLen => {
-                    if !self.collect(input, &mut used, 2) {
+                    if !self.collect(input, used, 2) {
                         break;
                     }
                     let len = u16::from_le_bytes([self.fixed[0], self.fixed[1]]) as usize;
                     self.part = Part::Extra(len);
                 }
                 Part::Extra(left) => {
-                    let take = left.min(input.len() - used);
-                    used += take;
+                    let take = left.min(input.len() - *used);
+                    *used += take;
                     if take < left {
                         self.part = Part::Extra(left - take);
                         break;
                     }
                     self.part = self.next_header_part(Part::Extra(0));
                 }
-                Part::Name | Part::Comment => match input[used..].iter().position(|&b| b == 0) {
+                Part::Name | Part::Comment => match input[*used..].iter().position(|&b| b == 0) {
                     Some(i) => {
-                        used += i + 1;
+                        *used += i + 1;
                         self.part = self.next_header_part(self.part);
                     }
                     None => {
-                        used = input.len();
+                        *used = input.len();
                         break;
                     }
                 },
                 Part::HeaderCrc => {
-                    if !self.collect(input, &mut used, 2) {
+                    if !self.collect(input, used, 2) {
                         break;
                     }
                     self.part = Part::Deflate;
                 }
                 Part::Deflate => {
-                    if written == out.len() {
+                    if *written == out.len() {
                         break;
                     }
                     let before_in = self.inflate.total_in();
                     let before_out = self.inflate.total_out();
                     let status = self
                         .inflate
-                        .decompress(&input[used..], &mut out[written..], FlushDecompress::None)
+                        .decompress(&input[*used..], &mut out[*written..], FlushDecompress::None)
                         .map_err(|_| corrupt("invalid deflate data"))?;
                     let took = (self.inflate.total_in() - before_in) as usize;
                     let made = (self.inflate.total_out() - before_out) as usize;
-                    self.crc.update(&out[written..written + made]);
-                    used += took;
-                    written += made;
+                    self.crc.update(&out[*written..*written + made]);
+                    *used += took;
+                    *written += made;
                     self.member_len += made as u64;
                     self.total += made as u64;
                     if self.max_decoded.is_some_and(|max| self.total > max) {
@@ -215,7 +246,7 @@ impl GzipDecoder {
                     }
                 }
                 Part::Trailer => {
-                    if !self.collect(input, &mut used, 8) {
+                    if !self.collect(input, used, 8) {
                         break;
                     }
                     let t = self.fixed;
@@ -234,7 +265,7 @@ impl GzipDecoder {
                 }
             }
         }
-        Ok((used, written))
+        Ok(())
     }
 
     /// The compressed stream ended: fine only between members.
@@ -339,6 +370,21 @@ mod tests {
         garbage.extend_from_slice(b"junk");
         assert!(decode(&garbage, 64, 64, None).is_err());
         assert!(decode(b"not gzip at all", 64, 64, None).is_err());
+    }
+
+    #[test]
+    fn bytes_decoded_before_an_error_reach_the_caller_first() {
+        let mut z = gzip(b"all of these bytes arrive");
+        let n = z.len();
+        z[n - 8] ^= 1; // a bad CRC-32
+        let mut d = GzipDecoder::new(None);
+        let mut out = [0u8; 64];
+        let (used, written) = d.decode(&z, &mut out).unwrap();
+        assert_eq!(used, z.len());
+        assert_eq!(&out[..written], b"all of these bytes arrive");
+        let e = d.decode(&[], &mut out).unwrap_err();
+        assert!(e.to_string().contains("CRC"), "{e}");
+        assert!(d.decode(b"more", &mut out).is_err(), "the error sticks");
     }
 
     #[test]

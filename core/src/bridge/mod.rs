@@ -24,9 +24,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Method;
+use url::Url;
 
+use crate::cookies::{cookie_header, parse_all};
 use crate::http1::encode::itoa_buf;
-use crate::{Config, Headers, Request, Response};
+use crate::{Config, Headers, Now, Request, Response};
 
 /// The link's state for one exchange.
 #[derive(Debug, Default)]
@@ -37,70 +39,181 @@ pub(crate) struct Bridge {
     transparent_gzip: bool,
 }
 
-impl Bridge {
-    /// The request as it goes on the wire, for `user` (the application's request).
-    pub(crate) fn on_request(&mut self, user: Arc<Request>, config: &Config) -> Request {
-        let mut network = (*user).clone();
-        let given = user.headers();
-        let headers = network.headers_mut();
-        let mut out = Headers::with_capacity(given.len() + 7);
+/// The request as the bridge sends it: the application's request plus the fields the bridge
+/// adds, kept apart so the encoder writes both without copying the application's fields.
+///
+/// Copying the request's URL and fields into a new request for every call would cost a handful
+/// of allocations on the hot path; this costs none. A full [`Request`] is built from it only
+/// when something must see the request as sent (a network interceptor, an event listener, the
+/// cache): [`Bridged::to_request`].
+#[derive(Debug, Clone)]
+pub(crate) struct Bridged {
+    /// The application's request.
+    pub(crate) user: Arc<Request>,
+    /// Write `Host` from the URL (the caller set none).
+    host: bool,
+    content_type: Option<Bytes>,
+    /// `Some(Some(n))`: `Content-Length: n`; `Some(None)`: chunked; `None`: no framing field.
+    framing: Option<Option<u64>>,
+    connection: bool,
+    accept_encoding: bool,
+    cookie: Option<Bytes>,
+    user_agent: Option<Bytes>,
+}
 
-        if !given.contains("host") {
-            out.push_unchecked(Bytes::from_static(b"Host"), host_value(user.url()));
+impl Bridged {
+    /// The fields in the order they go on the wire: `Host` first, the application's fields
+    /// (without its own framing fields), then the bridge's.
+    pub(crate) fn for_each_field(&self, mut field: impl FnMut(&[u8], FieldValue<'_>)) {
+        if self.host {
+            field(b"Host", FieldValue::Host(self.user.url()));
         }
-        for (name, value) in given.entries() {
-            if !name.eq_ignore_ascii_case(b"content-length")
-                && !name.eq_ignore_ascii_case(b"transfer-encoding")
-            {
-                out.push_unchecked(name.clone(), value.clone());
+        for (name, value) in self.user.headers().entries() {
+            if !is_framing(name) {
+                field(name, FieldValue::Bytes(value));
             }
         }
-        let body = user.body();
-        if let Some(media_type) = body.content_type_bytes() {
-            if !given.contains("content-type") {
-                out.push_unchecked(Bytes::from_static(b"Content-Type"), media_type.clone());
-            }
+        if let Some(media_type) = &self.content_type {
+            field(b"Content-Type", FieldValue::Bytes(media_type));
         }
-        match framing_length(user.method_ref(), given, body) {
-            Some(Some(n)) => out.push_unchecked(
-                Bytes::from_static(b"Content-Length"),
-                Bytes::copy_from_slice(itoa_buf(n).as_bytes()),
-            ),
-            Some(None) => out.push_unchecked(
-                Bytes::from_static(b"Transfer-Encoding"),
-                Bytes::from_static(b"chunked"),
-            ),
+        match self.framing {
+            Some(Some(n)) => field(b"Content-Length", FieldValue::Number(n)),
+            Some(None) => field(b"Transfer-Encoding", FieldValue::Static(b"chunked")),
             None => {}
         }
-        if !given.contains("connection") {
-            out.push_unchecked(
-                Bytes::from_static(b"Connection"),
-                Bytes::from_static(b"Keep-Alive"),
-            );
+        if self.connection {
+            field(b"Connection", FieldValue::Static(b"Keep-Alive"));
         }
+        if self.accept_encoding {
+            field(b"Accept-Encoding", FieldValue::Static(b"gzip"));
+        }
+        if let Some(cookie) = &self.cookie {
+            field(b"Cookie", FieldValue::Bytes(cookie));
+        }
+        if let Some(agent) = &self.user_agent {
+            field(b"User-Agent", FieldValue::Bytes(agent));
+        }
+    }
+
+    /// How the body is framed: the length, chunked, or none.
+    pub(crate) fn framing(&self) -> Option<Option<u64>> {
+        self.framing
+    }
+
+    /// The request as sent, as a full [`Request`] (its body shares the application's).
+    pub(crate) fn to_request(&self) -> Request {
+        let mut request = (*self.user).clone();
+        let mut headers = Headers::with_capacity(self.user.headers().len() + 7);
+        self.for_each_field(|name, value| {
+            headers.push_unchecked(Bytes::copy_from_slice(name), value.to_bytes());
+        });
+        *request.headers_mut() = headers;
+        request
+    }
+}
+
+/// A field value as the bridge has it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FieldValue<'a> {
+    Bytes(&'a Bytes),
+    Static(&'static [u8]),
+    Number(u64),
+    /// The URL's host, with the port only when it is not the scheme's default.
+    Host(&'a Url),
+}
+
+impl FieldValue<'_> {
+    /// Appends the value to `out`.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            FieldValue::Bytes(b) => out.extend_from_slice(b),
+            FieldValue::Static(b) => out.extend_from_slice(b),
+            FieldValue::Number(n) => out.extend_from_slice(itoa_buf(*n).as_bytes()),
+            FieldValue::Host(url) => {
+                out.extend_from_slice(url.host_str().unwrap_or_default().as_bytes());
+                // `port()` is None for the scheme's default port, which Host omits.
+                if let Some(port) = url.port() {
+                    out.push(b':');
+                    out.extend_from_slice(itoa_buf(u64::from(port)).as_bytes());
+                }
+            }
+        }
+    }
+
+    fn to_bytes(self) -> Bytes {
+        match self {
+            FieldValue::Bytes(b) => b.clone(),
+            FieldValue::Static(b) => Bytes::from_static(b),
+            other => {
+                let mut out = Vec::new();
+                other.write(&mut out);
+                Bytes::from(out)
+            }
+        }
+    }
+}
+
+fn is_framing(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding")
+}
+
+impl Bridge {
+    /// The request as it goes on the wire, for `user` (the application's request), at `now`
+    /// (cookies expire by it).
+    pub(crate) fn on_request(&mut self, now: Now, user: Arc<Request>, config: &Config) -> Bridged {
+        let given = user.headers();
+        let body = user.body();
+        let content_type = body
+            .content_type_bytes()
+            .filter(|_| !given.contains("content-type"))
+            .cloned();
         self.transparent_gzip = config.transparent_gzip
             && !given.contains("accept-encoding")
             && !given.contains("range");
-        if self.transparent_gzip {
-            out.push_unchecked(
-                Bytes::from_static(b"Accept-Encoding"),
-                Bytes::from_static(b"gzip"),
-            );
-        }
-        if let Some(agent) = &config.user_agent {
-            if !given.contains("user-agent") {
-                out.push_unchecked(Bytes::from_static(b"User-Agent"), agent.clone());
+        let user_agent = config
+            .user_agent
+            .as_ref()
+            .filter(|_| !given.contains("user-agent"))
+            .cloned();
+        // The caller's own Cookie field wins over the jar, as every field the caller sets does.
+        let cookie = match &config.cookie_jar {
+            Some(jar) if !given.contains("cookie") => {
+                let cookies = jar.load_for_request(now.wall, user.url());
+                (!cookies.is_empty()).then(|| Bytes::from(cookie_header(&cookies)))
             }
-        }
-        *headers = out;
+            _ => None,
+        };
+        let bridged = Bridged {
+            host: !given.contains("host"),
+            content_type,
+            framing: framing_length(user.method_ref(), given, body),
+            connection: !given.contains("connection"),
+            accept_encoding: self.transparent_gzip,
+            cookie,
+            user_agent,
+            user: user.clone(),
+        };
         self.user = Some(user);
-        network
+        bridged
     }
 
-    /// Turns the network's response (head) into the application's. Returns true when the body
-    /// must be gzip-decoded on its way to the caller.
-    pub(crate) fn on_response(&mut self, response: &mut Response<()>, has_body: bool) -> bool {
+    /// Turns the network's response (head) into the application's: its cookies go to the jar
+    /// (the head's only: cookies in trailers are ignored). Returns true when the body must be
+    /// gzip-decoded on its way to the caller.
+    pub(crate) fn on_response(
+        &mut self,
+        now: Now,
+        response: &mut Response<()>,
+        has_body: bool,
+        config: &Config,
+    ) -> bool {
         if let Some(user) = &self.user {
+            if let Some(jar) = &config.cookie_jar {
+                let cookies = parse_all(now.wall, user.url(), response.headers());
+                if !cookies.is_empty() {
+                    jar.save_from_response(now.wall, user.url(), cookies);
+                }
+            }
             response.set_request(user.clone());
         }
         let gzip = self.transparent_gzip
@@ -114,17 +227,6 @@ impl Bridge {
             headers.remove("Content-Length");
         }
         gzip
-    }
-}
-
-/// `Host`: the host, with the port only when it is not the scheme's default (IPv6 literals in
-/// brackets, as the URL writes them).
-fn host_value(url: &url::Url) -> Bytes {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        // `port()` is None for the scheme's default port, which Host omits.
-        Some(port) => Bytes::from(format!("{host}:{port}")),
-        None => Bytes::copy_from_slice(host.as_bytes()),
     }
 }
 
@@ -151,9 +253,18 @@ mod tests {
     use super::*;
     use crate::{Body, StatusCode};
 
+    fn now() -> Now {
+        Now::new(
+            crate::Instant::ZERO,
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600),
+        )
+    }
+
     fn wire(request: Request, config: &Config) -> (Bridge, Request) {
         let mut bridge = Bridge::default();
-        let network = bridge.on_request(Arc::new(request), config);
+        let network = bridge
+            .on_request(now(), Arc::new(request), config)
+            .to_request();
         (bridge, network)
     }
 
@@ -246,6 +357,83 @@ mod tests {
     }
 
     #[test]
+    fn the_encoder_writes_what_the_materialized_request_holds() {
+        let config = Config::builder().user_agent("ua/1").build().unwrap();
+        for request in [
+            Request::get("http://example.com:8080/x?y")
+                .header("Accept", "*/*")
+                .build()
+                .unwrap(),
+            Request::post("https://[::1]/up")
+                .header("Transfer-Encoding", "gzip")
+                .body(Body::from("abc").with_content_type("text/plain").unwrap())
+                .build()
+                .unwrap(),
+            Request::put("http://a.test/")
+                .body(Body::from_reader(std::io::empty(), None))
+                .build()
+                .unwrap(),
+        ] {
+            let bridged = Bridge::default().on_request(now(), Arc::new(request), &config);
+            let mut direct = Vec::new();
+            crate::http1::encode::encode_bridged(&mut direct, &bridged);
+            let mut via = Vec::new();
+            crate::http1::encode::encode_head(&mut via, &bridged.to_request());
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                String::from_utf8(via).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn cookies_come_from_the_jar_and_go_back_to_it() {
+        let jar = Arc::new(crate::cookies::MemoryCookieJar::new());
+        let config = Config::builder().cookie_jar(jar.clone()).build().unwrap();
+        let mut bridge = Bridge::default();
+        let user = Request::get("http://a.test/x").build().unwrap();
+        let first = bridge
+            .on_request(now(), Arc::new(user), &config)
+            .to_request();
+        assert_eq!(first.header("cookie"), None, "an empty jar sends nothing");
+        let mut response = Response::new(StatusCode::OK, first);
+        response
+            .headers_mut()
+            .append("Set-Cookie", "a=1; Path=/")
+            .unwrap();
+        response
+            .headers_mut()
+            .append("Set-Cookie", "b=2; Max-Age=60")
+            .unwrap();
+        bridge.on_response(now(), &mut response, false, &config);
+        let next = Request::get("http://a.test/y").build().unwrap();
+        let sent = bridge
+            .on_request(now(), Arc::new(next), &config)
+            .to_request();
+        assert_eq!(sent.header("cookie"), Some("a=1; b=2"));
+        // Expired by the time of the next request (time is an input).
+        let later = Now::new(
+            crate::Instant::ZERO,
+            now().wall + std::time::Duration::from_secs(61),
+        );
+        let next = Request::get("http://a.test/y").build().unwrap();
+        let sent = bridge
+            .on_request(later, Arc::new(next), &config)
+            .to_request();
+        assert_eq!(sent.header("cookie"), Some("a=1"));
+        // The caller's own Cookie wins over the jar.
+        let own = Request::get("http://a.test/")
+            .header("Cookie", "mine=1")
+            .build()
+            .unwrap();
+        let sent = bridge
+            .on_request(now(), Arc::new(own), &config)
+            .to_request();
+        assert_eq!(sent.headers().get_all("cookie").count(), 1);
+        assert_eq!(sent.header("cookie"), Some("mine=1"));
+    }
+
+    #[test]
     fn gzip_is_decoded_only_when_the_bridge_asked_for_it() {
         let config = Config::default();
         let (mut bridge, network) = wire(Request::get("http://a.test/").build().unwrap(), &config);
@@ -258,7 +446,7 @@ mod tests {
             .headers_mut()
             .append("Content-Length", "20")
             .unwrap();
-        assert!(bridge.on_response(&mut response, true));
+        assert!(bridge.on_response(now(), &mut response, true, &config));
         assert_eq!(response.header("content-encoding"), None);
         assert_eq!(response.header("content-length"), None);
         assert_eq!(
@@ -273,7 +461,7 @@ mod tests {
         head.headers_mut()
             .append("Content-Encoding", "gzip")
             .unwrap();
-        assert!(!bridge.on_response(&mut head, false));
+        assert!(!bridge.on_response(now(), &mut head, false, &config));
         assert_eq!(head.header("content-encoding"), Some("gzip"));
     }
 }

@@ -51,6 +51,8 @@ pub(super) struct ResponseBody {
     source_ended: bool,
     delivered: u64,
     started: bool,
+    /// Its end was already reported (a runtime interceptor read it to its end).
+    ended: bool,
 }
 
 impl ResponseBody {
@@ -63,6 +65,7 @@ impl ResponseBody {
             source_ended: false,
             delivered: 0,
             started: false,
+            ended: false,
         }
     }
 
@@ -87,6 +90,14 @@ impl ResponseBody {
 
     pub(super) fn external() -> ResponseBody {
         ResponseBody::of(Source::External)
+    }
+
+    /// A body a runtime interceptor already read to its end: nothing is left for the caller.
+    fn consumed() -> ResponseBody {
+        let mut body = ResponseBody::of(Source::None);
+        body.started = true;
+        body.ended = true;
+        body
     }
 
     /// True when a body may follow (the bridge decodes gzip only then).
@@ -127,11 +138,15 @@ impl Call {
         }
     }
 
-    /// The body ended: its connection goes back to the pool (or is closed), and the call ends.
+    /// The body ended: its connection goes back to the pool (or is closed), and the call ends
+    /// (unless a runtime interceptor read it, in which case the call goes on with whatever the
+    /// interceptor answers).
     fn end_body(&mut self) {
         let bytes = self.body.delivered;
-        self.events
-            .emit(self.now.mono, || EventKind::ResponseBodyEnd { bytes });
+        if !self.body.ended {
+            self.events
+                .emit(self.now.mono, || EventKind::ResponseBodyEnd { bytes });
+        }
         let reusable = match self.exchange.take() {
             Some(mut exchange) => {
                 self.trailers = exchange.take_trailers();
@@ -144,6 +159,10 @@ impl Call {
         }
         self.io = None;
         self.want_receive = false;
+        if matches!(self.state, State::Intercepting(_)) {
+            self.body = ResponseBody::consumed();
+            return;
+        }
         self.events.emit(self.now.mono, || EventKind::CallEnd);
         // A head still waiting to be handed out is handed out first; the call is done after.
         if !matches!(self.state, State::Delivering(_)) {
@@ -153,10 +172,13 @@ impl Call {
     }
 
     /// Reads response body bytes into `buf`. See [`BodyRead`].
+    ///
+    /// While a runtime interceptor runs ([`Output::Proceeded`](crate::Output::Proceeded) handed
+    /// it a response), this reads that response's body, as the interceptor asks.
     pub fn read_body(&mut self, now: Now, buf: &mut [u8]) -> Result<BodyRead<'_>, Error> {
         self.tick(now);
         match self.state {
-            State::Body => {}
+            State::Body | State::Intercepting(_) => {}
             State::Done => return Ok(BodyRead::End),
             State::Failed => return Err(self.failure.clone().unwrap_or_else(Error::canceled)),
             _ => {
@@ -314,7 +336,7 @@ impl Call {
         result: io::Result<usize>,
     ) -> Result<usize, Error> {
         self.tick(now);
-        if !matches!(self.state, State::Body) {
+        if !matches!(self.state, State::Body | State::Intercepting(_)) {
             return match &self.failure {
                 Some(e) => Err(e.clone()),
                 None => Ok(0),

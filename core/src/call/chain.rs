@@ -28,7 +28,7 @@ use crate::body::Body;
 use crate::bridge::Bridge;
 use crate::connection::Address;
 use crate::events::EventKind;
-use crate::exchange::{Cx, Exchange};
+use crate::exchange::{Cx, Exchange, Outgoing};
 use crate::follow_up::{Decision, FollowUp};
 use crate::interceptor::{
     InterceptorContext, InterceptorId, InterceptorSlot, RequestAction, ResponseAction, SlotKind,
@@ -38,8 +38,14 @@ use crate::{Config, Error, Output, Request, Response};
 /// What travels through the chain.
 #[derive(Debug)]
 pub(super) enum Baton {
-    Down(Arc<Request>),
+    Down(Outgoing),
     Up(Result<Response<()>, Error>),
+}
+
+impl Baton {
+    fn down(request: Arc<Request>) -> Baton {
+        Baton::Down(Outgoing::Request(request))
+    }
 }
 
 /// A user interceptor's place in one call.
@@ -182,7 +188,7 @@ impl Call {
 
     /// The request arrives at the link at `pos`. Returns the next baton, or `None` when the
     /// call now waits.
-    fn down(&mut self, request: Arc<Request>) -> Option<Baton> {
+    fn down(&mut self, request: Outgoing) -> Option<Baton> {
         let pos = self.chain.pos;
         match self.chain.link(pos) {
             Link::App(i) => self.interceptor_down(
@@ -190,17 +196,21 @@ impl Call {
                     network: false,
                     index: i,
                 },
-                request,
+                request.to_arc(),
             ),
             Link::FollowUp => {
+                let request = request.to_arc();
                 self.chain.follow_up.on_request(&request);
                 self.chain.pos += 1;
-                Some(Baton::Down(request))
+                Some(Baton::down(request))
             }
             Link::Bridge => {
-                let network = self.chain.bridge.on_request(request, &self.shared.config);
+                let network =
+                    self.chain
+                        .bridge
+                        .on_request(self.now, request.to_arc(), &self.shared.config);
                 self.chain.pos += 1;
-                Some(Baton::Down(Arc::new(network)))
+                Some(Baton::Down(Outgoing::Bridged(network)))
             }
             Link::Cache => {
                 self.chain.pos += 1;
@@ -212,7 +222,7 @@ impl Call {
                     network: true,
                     index: i,
                 },
-                request,
+                request.to_arc(),
             ),
             Link::CallServer => self.start_exchange(request),
         }
@@ -233,7 +243,12 @@ impl Call {
             Link::Bridge => {
                 let result = result.map(|mut response| {
                     let has_body = self.body.has_data();
-                    if self.chain.bridge.on_response(&mut response, has_body) {
+                    let config = &self.shared.config;
+                    if self
+                        .chain
+                        .bridge
+                        .on_response(self.now, &mut response, has_body, config)
+                    {
                         self.body
                             .decode_gzip(self.shared.config.max_decompressed_bytes);
                     }
@@ -243,9 +258,10 @@ impl Call {
             }
             Link::Cache => {
                 let result = result.map(|mut response| {
-                    if self.exchange.is_some() {
-                        let network = response.head();
-                        response.set_network_response(Some(network));
+                    // The response as it came from the network, kept lazily: it is built only
+                    // if someone asks, or before someone above changes this one.
+                    if let Some(exchange) = &self.exchange {
+                        response.set_network_origin(exchange.request().clone());
                     }
                     response
                 });
@@ -294,7 +310,7 @@ impl Call {
                             });
                         self.fresh_connection = true;
                         self.chain.pos += 1;
-                        Some(Baton::Down(request))
+                        Some(Baton::down(request))
                     }
                     None => Some(Baton::Up(Err(error))),
                 };
@@ -315,7 +331,7 @@ impl Call {
                     url,
                 });
                 self.chain.pos += 1;
-                self.discard_body(Some(Baton::Down(Arc::new(next))))
+                self.discard_body(Some(Baton::down(Arc::new(next))))
             }
         }
     }
@@ -323,8 +339,26 @@ impl Call {
     // ------------------------------------------------------------------ connect
 
     /// The connect link: binds a connection to `request`, reusing the call's own when it can.
-    fn connect(&mut self, request: Arc<Request>) -> Option<Baton> {
-        let address = Address::from_url(request.url());
+    fn connect(&mut self, request: Outgoing) -> Option<Baton> {
+        let config = &self.shared.config;
+        let address =
+            Address::from_url(request.url()).with_tls_identity(config.tls_identity().clone());
+        if !config.allows_scheme(address.is_tls()) {
+            // The connection specs forbid this scheme (OkHttp's UnknownServiceException): no
+            // connection is made, and a connection held from an earlier hop goes back.
+            let why = if address.is_tls() {
+                "https is not enabled for this client: its connection specs have no TLS spec"
+            } else {
+                "CLEARTEXT communication not enabled for client: its connection specs have no \
+                 CLEARTEXT spec"
+            };
+            if let Some(conn) = self.conn.take() {
+                self.let_go(conn, true);
+            }
+            self.attempt = Default::default();
+            let error = crate::Error::invalid_input(why).with_phase(crate::Phase::Connect);
+            return Some(Baton::Up(Err(error)));
+        }
         if let Some(conn) = self.conn.take() {
             if *conn.address() == address && conn.is_clean() && !self.fresh_connection {
                 let id = conn.id();
@@ -359,7 +393,10 @@ impl Call {
                 pooled,
             });
         if pooled {
-            self.releasing.push(conn);
+            match self.releasing {
+                None => self.releasing = Some(conn),
+                Some(_) => self.releasing_more.push(conn),
+            }
         } else {
             self.closing.push(id);
         }
@@ -370,14 +407,14 @@ impl Call {
         use crate::connection::finder::Found;
         match found {
             Found::Pending => None,
-            Found::Ready { conn, reused } => {
+            Found::Ready => {
                 self.io = None;
-                if let Some(mut finder) = self.finder.take() {
-                    while let Some(id) = finder.take_closing() {
-                        self.closing.push(id);
-                    }
+                let mut finder = self.finder.take()?;
+                while let Some(id) = finder.take_closing() {
+                    self.closing.push(id);
                 }
-                self.conn = Some(*conn);
+                let (conn, reused) = finder.take_ready()?;
+                self.conn = Some(conn);
                 self.conn_reused = reused;
                 let State::Finding(request) = std::mem::replace(&mut self.state, State::Running)
                 else {
@@ -410,7 +447,7 @@ impl Call {
     // ------------------------------------------------------------------ call server
 
     /// The call-server link: starts the exchange on the bound connection.
-    fn start_exchange(&mut self, request: Arc<Request>) -> Option<Baton> {
+    fn start_exchange(&mut self, request: Outgoing) -> Option<Baton> {
         let Some(conn) = self.conn.as_mut() else {
             return Some(Baton::Up(Err(Error::io(
                 "no connection for the exchange",
@@ -506,7 +543,7 @@ impl Call {
             }
         }
         self.chain.pos = pos + 1;
-        Some(Baton::Down(Arc::new(request)))
+        Some(Baton::down(Arc::new(request)))
     }
 
     fn interceptor_up(
@@ -597,12 +634,14 @@ impl Call {
             .map(|f| f.slot.name())
             .unwrap_or_default();
         let proceeded = self.chain.frame(id).map_or(0, |f| f.proceeded);
+        // Proceeding once is checked first, as OkHttp does: a network interceptor that answers
+        // without proceeding broke that rule, whatever body it made up.
         let result = match result {
-            Ok(_) if id.network && replaced => {
-                Err(network_rule(&name, "must not replace the response body"))
-            }
             Ok(_) if id.network && proceeded != 1 => {
                 Err(network_rule(&name, "must call proceed() exactly once"))
+            }
+            Ok(_) if id.network && replaced => {
+                Err(network_rule(&name, "must not replace the response body"))
             }
             other => other,
         };

@@ -1,7 +1,6 @@
 //! The call's inputs: the driver's answers to its outputs, routed to the layer that asked.
 
 use std::io;
-use std::sync::Arc;
 
 use core::net::SocketAddr;
 
@@ -225,7 +224,7 @@ impl Call {
                 }
             }
             State::Draining(_) => self.drain_progress(),
-            State::Body => self.want_receive = false,
+            State::Body | State::Intercepting(_) => self.want_receive = false,
             _ => {}
         }
     }
@@ -278,8 +277,10 @@ impl Call {
         let Some(exchange) = self.exchange.as_ref() else {
             return;
         };
-        let request: Arc<Request> = exchange.request().clone();
-        let response = Response::from_parts(head.parts, request, exchange.sent_at(), self.now.wall);
+        let request = exchange.response_request();
+        let mut response =
+            Response::from_parts(head.parts, request, exchange.sent_at(), self.now.wall);
+        response.set_handshake(self.conn.as_ref().and_then(|c| c.shared_handshake()));
         self.body = super::body::ResponseBody::exchange(head.bodiless);
         self.io = None;
         self.chain_resume_up(Ok(response));

@@ -71,12 +71,13 @@ enum State {
     /// The chain is deciding (never seen between inputs).
     Running,
     /// The connect link waits for a connection for this request.
-    Finding(Arc<Request>),
+    Finding(crate::exchange::Outgoing),
     /// The exchange waits for the response head.
     Exchanging,
     /// A body no one will read is being discarded; then the chain goes on with the baton.
     Draining(Option<Baton>),
-    /// A runtime interceptor is running; the call waits for its answer.
+    /// A runtime interceptor is running; the call waits for its answer, and reads the body of
+    /// the response the interceptor holds when it asks.
     Intercepting(InterceptorId),
     /// The response head waits to be handed out.
     Delivering(Response<()>),
@@ -178,8 +179,10 @@ pub struct Call {
     fresh_connection: bool,
     /// Sockets to close before anything else.
     closing: Vec<ConnId>,
-    /// Connections to put back in the pool.
-    releasing: Vec<Connection>,
+    /// A connection to put back in the pool (a call lets go of one at a time; more wait in
+    /// `releasing_more`, which the common call never allocates).
+    releasing: Option<Connection>,
+    releasing_more: Vec<Connection>,
     /// An interceptor output waiting to be handed out.
     intercept: Option<Output<'static>>,
     failure: Option<Error>,
@@ -223,7 +226,8 @@ impl Call {
             attempt: Attempt::default(),
             fresh_connection: false,
             closing: Vec::new(),
-            releasing: Vec::new(),
+            releasing: None,
+            releasing_more: Vec::new(),
             intercept: None,
             failure: None,
             trailers: None,
@@ -233,7 +237,7 @@ impl Call {
         call.events.emit(now.mono, || EventKind::CallStart {
             request: format!("{} {}", first.method_ref(), first.redacted_url()),
         });
-        call.run(Baton::Down(request));
+        call.run(Baton::Down(crate::exchange::Outgoing::Request(request)));
         call
     }
 
@@ -256,7 +260,7 @@ impl Call {
     pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Done | State::Failed)
             && self.closing.is_empty()
-            && self.releasing.is_empty()
+            && self.releasing.is_none()
     }
 
     /// The earliest moment [`Call::handle_timeout`] must be called if nothing else happens
@@ -416,14 +420,16 @@ impl Call {
         }
         // The head goes to the caller before its connection goes back to the pool.
         if !matches!(self.state, State::Delivering(_)) {
-            if let Some(conn) = self.releasing.pop() {
+            if let Some(conn) = self.releasing.take() {
+                self.releasing = self.releasing_more.pop();
                 return Ok(Output::Release(conn));
             }
         }
         match &self.state {
             State::Failed => Err(self.failure.clone().unwrap_or_else(Error::canceled)),
             State::Done => Ok(Output::Done),
-            State::Running | State::Intercepting(_) => Ok(Output::Idle),
+            State::Running => Ok(Output::Idle),
+            State::Intercepting(_) => self.poll_conn_io(self.want_receive, Wait::Read),
             State::Finding(_) => self.poll_finder(),
             State::Exchanging => self.poll_exchange(),
             State::Draining(_) => self.poll_conn_io(true, Wait::Drain),

@@ -44,17 +44,14 @@ impl fmt::Debug for ExactTrustVerifier {
 impl ExactTrustVerifier {
     /// Trusts `exact` certificates as they are, and chains to `roots` (if any).
     pub(crate) fn new(
-        roots: RootCertStore,
+        roots: Arc<RootCertStore>,
         exact: Vec<CertificateDer<'static>>,
         provider: &Arc<CryptoProvider>,
     ) -> Result<ExactTrustVerifier, rustls::client::VerifierBuilderError> {
         let chain = if roots.is_empty() {
             None
         } else {
-            Some(
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                    .build()?,
-            )
+            Some(WebPkiServerVerifier::builder_with_provider(roots, provider.clone()).build()?)
         };
         Ok(ExactTrustVerifier {
             exact,
@@ -158,7 +155,7 @@ mod tests {
 
     fn verifier(exact: Vec<CertificateDer<'static>>) -> ExactTrustVerifier {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        ExactTrustVerifier::new(RootCertStore::empty(), exact, &provider).unwrap()
+        ExactTrustVerifier::new(Arc::new(RootCertStore::empty()), exact, &provider).unwrap()
     }
 
     fn verify(
@@ -224,7 +221,7 @@ mod tests {
         let mut roots = RootCertStore::empty();
         roots.add(root.clone()).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let v = ExactTrustVerifier::new(roots, Vec::new(), &provider).unwrap();
+        let v = ExactTrustVerifier::new(Arc::new(roots), Vec::new(), &provider).unwrap();
         // The root itself, presented as the server's certificate, is refused by webpki as a
         // CA used as an end entity: only exact trust accepts it.
         let e = verify(&v, &root, "localhost", NOW).unwrap_err();

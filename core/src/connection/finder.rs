@@ -45,8 +45,8 @@ pub(crate) enum Need<'a> {
 pub(crate) enum Found {
     /// Nothing decided yet.
     Pending,
-    /// A connection is ready for an exchange.
-    Ready { conn: Box<Connection>, reused: bool },
+    /// A connection is ready for an exchange: take it with [`Finder::take_ready`].
+    Ready,
     /// No connection could be made.
     Failed(Error),
 }
@@ -58,6 +58,8 @@ enum State {
     Resolve,
     Connect(ConnId),
     Handshake(Connection),
+    /// Found: the connection waits to be taken.
+    Ready(Connection, bool),
     Done,
 }
 
@@ -139,7 +141,7 @@ impl Finder {
                 addr: self.addrs[self.next_addr],
             }),
             State::Handshake(_) => Some(Need::Handshake),
-            State::Done => None,
+            State::Ready(..) | State::Done => None,
         }
     }
 
@@ -178,11 +180,8 @@ impl Finder {
             conn: id,
             reused: true,
         });
-        self.state = State::Done;
-        Found::Ready {
-            conn: Box::new(conn),
-            reused: true,
-        }
+        self.state = State::Ready(conn, true);
+        Found::Ready
     }
 
     /// The driver's health check of a pooled connection.
@@ -299,18 +298,15 @@ impl Finder {
                 });
                 if self.address.is_tls() {
                     events.emit(now.mono, || EventKind::SecureConnectStart);
-                    if let Err(e) = connection.start_tls(&config.tls_for_connection(now.wall)) {
+                    if let Err(e) = connection.start_tls(config.tls_for_connection(now.wall)) {
                         self.closing.push(conn);
                         return self.fail(e);
                     }
                     self.state = State::Handshake(connection);
                     Found::Pending
                 } else {
-                    self.state = State::Done;
-                    Found::Ready {
-                        conn: Box::new(connection),
-                        reused: false,
-                    }
+                    self.state = State::Ready(connection, false);
+                    Found::Ready
                 }
             }
             Err(e) => {
@@ -381,9 +377,10 @@ impl Finder {
         }
         // The client's last handshake flight may still wait to be written: the exchange queues
         // its head behind it, so the request goes out in the same write.
-        let State::Handshake(conn) = std::mem::replace(&mut self.state, State::Done) else {
+        let State::Handshake(mut conn) = std::mem::replace(&mut self.state, State::Done) else {
             return Found::Pending;
         };
+        conn.finish_handshake();
         if let Some(n) = conn.negotiated() {
             events.emit(now.mono, || EventKind::SecureConnectEnd {
                 version: n.version,
@@ -391,16 +388,25 @@ impl Finder {
                 alpn: n.alpn,
             });
         }
-        Found::Ready {
-            conn: Box::new(conn),
-            reused: false,
+        self.state = State::Ready(conn, false);
+        Found::Ready
+    }
+
+    /// The connection found, and whether it came from the pool.
+    pub(crate) fn take_ready(&mut self) -> Option<(Connection, bool)> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Ready(conn, reused) => Some((conn, reused)),
+            other => {
+                self.state = other;
+                None
+            }
         }
     }
 
     /// The connection being handshaken, or the pooled one being checked, failed: give it up.
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Handshake(conn) | State::CheckHealth(conn) => Some(conn),
+            State::Handshake(conn) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),
             State::Connect(conn) => {
                 if self.asked == Some(conn) {
                     self.closing.push(conn);

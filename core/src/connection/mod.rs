@@ -34,7 +34,8 @@ pub use route_selector::{RouteSelector, RouteStep};
 pub use tls::InputClock;
 pub use tls_identity::TlsIdentity;
 
-use crate::{Error, Instant};
+use crate::tls::settings::ConnectionTls;
+use crate::{Error, Handshake, Instant};
 use buffer::RecvBuf;
 use tls::{Negotiated, TlsSession};
 
@@ -70,6 +71,8 @@ pub struct Connection {
     address: Address,
     peer: SocketAddr,
     tls: Option<Box<TlsSession>>,
+    /// What the TLS handshake settled on, once it finished; shared by every response.
+    handshake: Option<Arc<Handshake>>,
     /// Ciphertext received and not yet given to rustls (TLS only).
     cipher_in: RecvBuf,
     /// Plaintext received and not yet decoded.
@@ -106,6 +109,7 @@ impl Connection {
             address,
             peer,
             tls: None,
+            handshake: None,
             cipher_in: RecvBuf::default(),
             inbound: RecvBuf::default(),
             outbound: Vec::new(),
@@ -148,8 +152,25 @@ impl Connection {
         self.idle_since
     }
 
-    pub(crate) fn start_tls(&mut self, config: &Arc<rustls::ClientConfig>) -> Result<(), Error> {
-        let session = TlsSession::start(config, self.address.host(), &mut self.outbound)?;
+    /// The TLS version, cipher suite and certificates of a TLS connection whose handshake has
+    /// finished; `None` for a plain one.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.handshake.as_deref()
+    }
+
+    pub(crate) fn shared_handshake(&self) -> Option<Arc<Handshake>> {
+        self.handshake.clone()
+    }
+
+    /// Records what the finished handshake settled on.
+    pub(crate) fn finish_handshake(&mut self) {
+        if let Some(tls) = &self.tls {
+            self.handshake = tls.handshake().map(Arc::new);
+        }
+    }
+
+    pub(crate) fn start_tls(&mut self, tls: ConnectionTls) -> Result<(), Error> {
+        let session = TlsSession::start(tls, self.address.host(), &mut self.outbound)?;
         self.tls = Some(Box::new(session));
         Ok(())
     }

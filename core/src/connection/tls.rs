@@ -13,16 +13,17 @@
 //!
 //! The buffered API is used because rustls has removed its unbuffered API on `main`; keeping
 //! every rustls call in this file keeps a later upgrade local. Pinning, client certificates and
-//! version/cipher policy slot into the `rustls::ClientConfig` built in `config.rs`.
+//! version/cipher policy are in the `rustls::ClientConfig` built by `tls/settings.rs`; what a
+//! finished handshake settled on is read here into a [`Handshake`].
 
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rustls::pki_types::{ServerName, UnixTime};
 
-use crate::Error;
 use crate::connection::buffer::RecvBuf;
+use crate::tls::settings::{ConnectionTls, LocalCertificate};
+use crate::{Certificate, Error, Handshake, TlsVersion};
 
 /// The wall time rustls validates certificates against: the driver's reading when a
 /// connection's handshake started. Until a connection sets one it knows no time, and rustls
@@ -62,6 +63,8 @@ pub(crate) struct Negotiated {
 pub(crate) struct TlsSession {
     conn: rustls::ClientConnection,
     host: String,
+    /// The client certificate this connection may send, and whether it did.
+    local: Option<LocalCertificate>,
 }
 
 impl std::fmt::Debug for TlsSession {
@@ -76,7 +79,7 @@ impl TlsSession {
     /// Starts a handshake with `host` (a DNS name or an IP literal); the ClientHello is queued
     /// in `out`.
     pub(crate) fn start(
-        config: &Arc<rustls::ClientConfig>,
+        tls: ConnectionTls,
         host: &str,
         out: &mut Vec<u8>,
     ) -> Result<TlsSession, Error> {
@@ -84,10 +87,11 @@ impl TlsSession {
             Error::invalid_input(format!("{host:?} is not a valid TLS server name"))
         })?;
         let conn =
-            rustls::ClientConnection::new(config.clone(), name).map_err(|e| Error::tls(e, host))?;
+            rustls::ClientConnection::new(tls.config, name).map_err(|e| Error::tls(e, host))?;
         let mut session = TlsSession {
             conn,
             host: host.to_owned(),
+            local: tls.local,
         };
         session.flush(out);
         Ok(session)
@@ -180,6 +184,27 @@ impl TlsSession {
             .map_err(|e| Error::io(format!("TLS write failed: {e}"), Some(e)))?;
         self.flush(out);
         Ok(())
+    }
+
+    /// What the finished handshake settled on; `None` while it runs.
+    pub(crate) fn handshake(&self) -> Option<Handshake> {
+        if self.conn.is_handshaking() {
+            return None;
+        }
+        let version = TlsVersion::from_rustls(self.conn.protocol_version()?)?;
+        let suite = self.conn.negotiated_cipher_suite()?.suite();
+        let peer = self
+            .conn
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| Certificate(c.clone()))
+            .collect();
+        let local = match &self.local {
+            Some(local) if local.was_sent() => local.chain.to_vec(),
+            _ => Vec::new(),
+        };
+        Some(Handshake::new(version, suite, peer, local))
     }
 
     pub(crate) fn negotiated(&self) -> Negotiated {

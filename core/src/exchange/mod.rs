@@ -25,13 +25,95 @@ mod send;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use http::Method;
+use url::Url;
+
 use crate::body::Body;
+use crate::bridge::Bridged;
 use crate::connection::Connection;
 use crate::events::EventSink;
 use crate::http1::body::BodyDecoder;
-use crate::http1::encode::{RequestFraming, framing_of};
+use crate::http1::encode::{RequestFraming, encode_bridged, encode_head, framing_of};
 use crate::http1::head::HeadReader;
 use crate::{Config, Error, Headers, Now, Request};
+
+/// A request on its way down to the wire: as the bridge left it (the application's request plus
+/// the bridge's fields, never copied), or as a full request once something below the bridge
+/// (a network interceptor, the cache's conditional fields) needed one.
+#[derive(Debug, Clone)]
+pub(crate) enum Outgoing {
+    /// The application's request (above the bridge), or a request a link rewrote.
+    Request(Arc<Request>),
+    /// The bridge's view of the application's request.
+    Bridged(Bridged),
+}
+
+impl Outgoing {
+    /// The request's URL.
+    pub(crate) fn url(&self) -> &Url {
+        self.base().url()
+    }
+
+    /// The request's method.
+    pub(crate) fn method(&self) -> &Method {
+        self.base().method_ref()
+    }
+
+    /// The request whose method, URL, body and own fields these are.
+    fn base(&self) -> &Arc<Request> {
+        match self {
+            Outgoing::Request(r) => r,
+            Outgoing::Bridged(b) => &b.user,
+        }
+    }
+
+    /// The request as it goes on the wire, as a full [`Request`] (built only for a bridged
+    /// request).
+    pub(crate) fn to_arc(&self) -> Arc<Request> {
+        match self {
+            Outgoing::Request(r) => r.clone(),
+            Outgoing::Bridged(b) => Arc::new(b.to_request()),
+        }
+    }
+
+    /// The head's fields as sent (for events).
+    pub(crate) fn headers(&self) -> Headers {
+        match self {
+            Outgoing::Request(r) => r.headers().clone(),
+            Outgoing::Bridged(b) => b.to_request().headers().clone(),
+        }
+    }
+
+    /// Whether the application's own fields carry `token` in `name` (the bridge adds none of
+    /// the fields asked about: `Expect`, `Connection: close`, `Upgrade`).
+    fn has_token(&self, name: &str, token: &str) -> bool {
+        self.base().headers().has_token(name, token)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.base().headers().contains(name)
+    }
+
+    /// How the body is framed on the wire.
+    fn framing(&self) -> Result<RequestFraming, Error> {
+        match self {
+            Outgoing::Request(r) => framing_of(r.headers()),
+            Outgoing::Bridged(b) => Ok(match b.framing() {
+                Some(Some(n)) => RequestFraming::Length(n),
+                Some(None) => RequestFraming::Chunked,
+                None => RequestFraming::None,
+            }),
+        }
+    }
+
+    /// Appends the head.
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Outgoing::Request(r) => encode_head(out, r),
+            Outgoing::Bridged(b) => encode_bridged(out, b),
+        }
+    }
+}
 
 pub(crate) use recv::{BodyProgress, Head};
 
@@ -73,7 +155,7 @@ pub(crate) struct Cx<'a> {
 /// One request and its response on one connection.
 #[derive(Debug)]
 pub(crate) struct Exchange {
-    request: Arc<Request>,
+    request: Outgoing,
     /// The body being sent (a share of the request's).
     body: Body,
     framing: RequestFraming,
@@ -96,9 +178,9 @@ pub(crate) struct Exchange {
 impl Exchange {
     /// An exchange for `request` as it will go on the wire. Fails when the request's fields
     /// cannot frame its body.
-    pub(crate) fn new(request: Arc<Request>, now: Now) -> Result<Exchange, Error> {
-        let framing = framing_of(request.headers())?;
-        let body = request.body().clone();
+    pub(crate) fn new(request: Outgoing, now: Now) -> Result<Exchange, Error> {
+        let framing = request.framing()?;
+        let body = request.base().body().clone();
         if framing == RequestFraming::None && body.len() != Some(0) && !body.is_empty() {
             return Err(Error::invalid_input(
                 "the request has a body but neither Content-Length nor Transfer-Encoding",
@@ -106,10 +188,7 @@ impl Exchange {
         }
         let expect_continue = framing != RequestFraming::None
             && framing != RequestFraming::Length(0)
-            && request
-                .headers()
-                .get_all("expect")
-                .any(|v| v.eq_ignore_ascii_case(b"100-continue"));
+            && request.has_token("expect", "100-continue");
         Ok(Exchange {
             request,
             body,
@@ -129,8 +208,14 @@ impl Exchange {
     }
 
     /// The request as sent.
-    pub(crate) fn request(&self) -> &Arc<Request> {
+    pub(crate) fn request(&self) -> &Outgoing {
         &self.request
+    }
+
+    /// The request a response to this exchange names: the application's for a bridged request
+    /// (the bridge would give it that one anyway), else the request as sent.
+    pub(crate) fn response_request(&self) -> Arc<Request> {
+        self.request.base().clone()
     }
 
     pub(crate) fn state(&self) -> State {

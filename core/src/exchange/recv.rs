@@ -124,16 +124,14 @@ impl Exchange {
 
     /// The final response head arrived.
     fn finish_head(&mut self, parts: ResponseParts, cx: &mut Cx<'_>) -> Result<Head, Error> {
-        if parts.status == StatusCode::SWITCHING_PROTOCOLS
-            && !self.request.headers().contains("upgrade")
-        {
+        if parts.status == StatusCode::SWITCHING_PROTOCOLS && !self.request.contains("upgrade") {
             return Err(Error::protocol(
                 "unexpected 101 Switching Protocols to a request that did not ask to upgrade",
             ));
         }
-        let wants_close = self.request.headers().has_token("connection", "close");
+        let wants_close = self.request.has_token("connection", "close");
         let plan = framing::plan(
-            self.request.method_ref(),
+            self.request.method(),
             parts.status,
             parts.version,
             &parts.headers,

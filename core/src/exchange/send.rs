@@ -13,7 +13,7 @@ use std::io;
 use super::{Cx, Exchange, State};
 use crate::connection::Connection;
 use crate::events::EventKind;
-use crate::http1::encode::{RequestFraming, chunk_header, encode_head, request_line};
+use crate::http1::encode::{RequestFraming, chunk_header};
 use crate::{Error, Phase};
 
 /// Pull more body while fewer bytes than this wait to be written.
@@ -68,10 +68,10 @@ impl Exchange {
             .emit(cx.now.mono, || EventKind::RequestHeadersStart);
         conn.begin_exchange();
         match conn.plain_outbound() {
-            Some(out) => encode_head(out, &self.request),
+            Some(out) => self.request.encode(out),
             None => {
                 let mut head = Vec::with_capacity(256);
-                encode_head(&mut head, &self.request);
+                self.request.encode(&mut head);
                 conn.queue(&head)?;
             }
         }
@@ -79,8 +79,12 @@ impl Exchange {
         let request = &self.request;
         cx.events
             .emit(cx.now.mono, || EventKind::RequestHeadersEnd {
-                line: request_line(request),
-                headers: request.headers().clone(),
+                line: format!(
+                    "{} {} HTTP/1.1",
+                    request.method(),
+                    &request.url()[url::Position::BeforePath..url::Position::AfterQuery]
+                ),
+                headers: request.headers(),
             });
         self.state = State::Send;
         self.advance_send(conn, cx)

@@ -34,6 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::cookies::MemoryCookieJar;
 use crate::{
     BasicAuthenticator, Body, BodyRead, Call, Client, Config, ConnId, Error, Instant, Now, Output,
     Request, Response,
@@ -195,7 +196,7 @@ fn step_duration(b: u8) -> Duration {
 ///
 /// | byte | chooses |
 /// |---|---|
-/// | 0 | flags: 1 no redirects, 2 no gzip, 4 no retries, 8 no `https`/`http` redirects, 16 and 128 a second and third call on the same client, 32 an authenticator |
+/// | 0 | flags: 1 no redirects, 2 no gzip, 4 no retries, 8 no `https`/`http` redirects, 16 and 128 a second and third call on the same client, 32 an authenticator, 64 a cookie jar |
 /// | 1-4 | connect, read, write and call timeouts |
 /// | 5 | the `100 Continue` timeout |
 /// | 6 | most follow-ups |
@@ -232,6 +233,9 @@ impl Setup {
         config.follow_ssl_redirects = flags & 8 == 0;
         if flags & 32 != 0 {
             config.authenticator = Some(Arc::new(BasicAuthenticator::new("user", "pass")));
+        }
+        if flags & 64 != 0 {
+            config.cookie_jar = Some(Arc::new(MemoryCookieJar::new()));
         }
         config.connect_timeout = timeout(b[1], config.connect_timeout);
         config.read_timeout = timeout(b[2], config.read_timeout);

@@ -1,19 +1,23 @@
 //! Compares what a runner recorded with what a vector expects.
 //!
 //! Every runner (the core simulation and each runtime over the scripted origin) ends with the same
-//! call: `check(&vector, &outcomes, &record, &authority)`. All mismatches are collected, not just
+//! call: `check(&vector, &outcomes, &records, &authorities)`. All mismatches are collected, not just
 //! the first, and the report prints byte strings in the vector's own literal syntax, so a failure
 //! can be read next to the `.vec` file without re-running anything.
 
-use super::model::{CallExpect, OriginExpect, OriginRecord, Outcome, RecordedRequest, Vector};
+use super::model::{
+    Authorities, CallExpect, OriginExpect, OriginRecord, Outcome, RecordedRequest, Vector,
+};
 
 /// Byte strings longer than this are shown as a prefix plus their length, so a 100 kB body does not
 /// drown the report.
 const SHOW_LIMIT: usize = 300;
 
-/// Checks `outcomes` (one per call, in call order) and the origin's `record` against `vector`.
+/// Checks `outcomes` (one per call, in call order) and the origins' `records` (the first origin's,
+/// then the second's if the vector has one) against `vector`.
 ///
-/// `authority` (`127.0.0.1:PORT`) replaces `{authority}` in every expected string. The rules:
+/// `authorities` expands the placeholders (`{authority}`, `{authority2}`, ...) in every expected
+/// string. The rules:
 /// - a call whose `[expect call N]` has no `status` must have produced no response head;
 /// - a call whose section has no `error` must not have failed; a call without a section must
 ///   simply not have failed;
@@ -24,11 +28,19 @@ const SHOW_LIMIT: usize = 300;
 pub fn check(
     vector: &Vector,
     outcomes: &[Outcome],
-    record: &OriginRecord,
-    authority: &str,
+    records: &[OriginRecord],
+    authorities: &Authorities,
 ) -> Result<(), String> {
-    let expand = |bytes: &[u8]| expand_authority(bytes, authority);
+    let expand = |bytes: &[u8]| authorities.expand(bytes);
     let mut problems = Vec::new();
+
+    let origins = 1 + usize::from(vector.origin2.is_some());
+    if records.len() != origins {
+        problems.push(format!(
+            "the runner recorded {} origin(s) for a vector with {origins}",
+            records.len()
+        ));
+    }
 
     if outcomes.len() != vector.calls.len() {
         problems.push(format!(
@@ -45,13 +57,17 @@ pub fn check(
         });
     }
 
-    for error in &record.errors {
-        problems.push(format!("origin: {error}"));
-    }
-    for expect in &vector.expect_origin {
-        check_origin(expect, record, &expand, &mut |p| {
-            problems.push(format!("origin: {p}"))
-        });
+    let expects = [&vector.expect_origin, &vector.expect_origin2];
+    for (i, record) in records.iter().enumerate() {
+        let label = if i == 0 { "origin" } else { "origin 2" };
+        for error in &record.errors {
+            problems.push(format!("{label}: {error}"));
+        }
+        for expect in expects.get(i).into_iter().flat_map(|e| e.iter()) {
+            check_origin(expect, record, &expand, &mut |p| {
+                problems.push(format!("{label}: {p}"))
+            });
+        }
     }
 
     if problems.is_empty() {
@@ -74,7 +90,10 @@ pub fn check(
             describe_outcome(outcome)
         ));
     }
-    report.push_str(&describe_record(record));
+    for (i, record) in records.iter().enumerate() {
+        let label = if i == 0 { "origin" } else { "origin 2" };
+        report.push_str(&describe_record(label, record));
+    }
     Err(report)
 }
 
@@ -189,6 +208,29 @@ fn check_call(
                 show(&want),
                 show(&outcome.body)
             ));
+        }
+    }
+    if let Some(url) = &expect.url {
+        let want = expand(url.as_bytes());
+        match head {
+            None => problem(no_head("url")),
+            Some(h) if h.url.as_bytes() != want.as_slice() => problem(format!(
+                "url: expected \"{}\", got \"{}\"",
+                escape(&want),
+                escape(h.url.as_bytes())
+            )),
+            Some(_) => {}
+        }
+    }
+    if let Some(prior) = &expect.prior {
+        match head {
+            None => problem(no_head("prior")),
+            Some(h) if &h.prior != prior => problem(format!(
+                "prior responses: expected {}, got {}",
+                show_statuses(prior),
+                show_statuses(&h.prior)
+            )),
+            Some(_) => {}
         }
     }
     if let Some(len) = expect.body_len {
@@ -314,21 +356,13 @@ fn check_origin(
     }
 }
 
-/// Replaces every `{authority}` in `bytes` with `authority`.
-pub fn expand_authority(bytes: &[u8], authority: &str) -> Vec<u8> {
-    const PLACEHOLDER: &[u8] = b"{authority}";
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i..].starts_with(PLACEHOLDER) {
-            out.extend_from_slice(authority.as_bytes());
-            i += PLACEHOLDER.len();
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+/// `302 301`, or `none`.
+fn show_statuses(statuses: &[u16]) -> String {
+    if statuses.is_empty() {
+        return "none".to_string();
     }
-    out
+    let words: Vec<String> = statuses.iter().map(u16::to_string).collect();
+    words.join(" ")
 }
 
 /// Renders bytes the way a vector literal writes them (without the quotes): printable ASCII as is,
@@ -396,11 +430,13 @@ fn describe_outcome(outcome: &Outcome) -> String {
                 .map(|(n, v)| format!("{n}: {}", escape(v)))
                 .collect();
             format!(
-                "{} {} \"{}\" [{}]",
+                "{} {} \"{}\" [{}] from {}, prior {}",
                 h.version,
                 h.status,
                 escape(h.reason.as_bytes()),
-                headers.join("; ")
+                headers.join("; "),
+                h.url,
+                show_statuses(&h.prior)
             )
         }
     };
@@ -416,9 +452,9 @@ fn describe_outcome(outcome: &Outcome) -> String {
     out
 }
 
-fn describe_record(record: &OriginRecord) -> String {
+fn describe_record(label: &str, record: &OriginRecord) -> String {
     let mut out = format!(
-        "  origin: {} connection(s), {} request(s), closed by client: {:?}\n",
+        "  {label}: {} connection(s), {} request(s), closed by client: {:?}\n",
         record.connections,
         record.requests.len(),
         record.closed_by_client

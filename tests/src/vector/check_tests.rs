@@ -6,6 +6,10 @@ use crate::vector::parse::parse;
 
 const AUTH: &str = "127.0.0.1:4321";
 
+fn auth() -> Authorities {
+    Authorities::one(AUTH)
+}
+
 fn vector(text: &str) -> Vector {
     parse("t/check.vec", text).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -19,6 +23,8 @@ fn head(status: u16, headers: &[(&str, &[u8])]) -> Option<OutcomeHead> {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_vec()))
             .collect(),
+        url: format!("http://{AUTH}/"),
+        prior: Vec::new(),
     })
 }
 
@@ -111,7 +117,7 @@ fn matching_outcomes_pass() {
         ok_outcome(b"whatever"),
         failed("timeout", "read 127.0.0.1:4321 timed out"),
     ];
-    assert_eq!(check(&v, &outcomes, &full_record(), AUTH), Ok(()));
+    assert_eq!(check(&v, &outcomes, &[full_record()], &auth()), Ok(()));
 }
 
 #[test]
@@ -136,7 +142,7 @@ fn every_mismatch_is_reported() {
     record.requests.truncate(1);
     record.closed_by_client.clear();
     record.errors.push("read-request timed out".into());
-    let report = check(&v, &outcomes, &record, AUTH).unwrap_err();
+    let report = check(&v, &outcomes, std::slice::from_ref(&record), &auth()).unwrap_err();
     let wanted = [
         "call 1: status: expected 200, got 201",
         "call 1: reason: expected \"OK\", got \"Created\"",
@@ -168,11 +174,16 @@ fn status_absent_means_no_head() {
     let v = vector("[call 1]\nGET /\n[expect call 1]\nerror protocol\n");
     let mut o = failed("protocol", "bad chunk size");
     assert_eq!(
-        check(&v, std::slice::from_ref(&o), &OriginRecord::default(), AUTH),
+        check(
+            &v,
+            std::slice::from_ref(&o),
+            &[OriginRecord::default()],
+            &auth()
+        ),
         Ok(())
     );
     o.head = head(200, &[]);
-    let report = check(&v, &[o], &OriginRecord::default(), AUTH).unwrap_err();
+    let report = check(&v, &[o], &[OriginRecord::default()], &auth()).unwrap_err();
     assert!(report.contains("expected no response head"), "{report}");
 }
 
@@ -187,12 +198,12 @@ fn status_with_error_allows_a_head() {
             message: "read timed out".into(),
         }),
     };
-    assert_eq!(check(&v, &[o], &OriginRecord::default(), AUTH), Ok(()));
+    assert_eq!(check(&v, &[o], &[OriginRecord::default()], &auth()), Ok(()));
     let report = check(
         &v,
         &[failed("timeout", "x")],
-        &OriginRecord::default(),
-        AUTH,
+        &[OriginRecord::default()],
+        &auth(),
     )
     .unwrap_err();
     assert!(
@@ -208,12 +219,18 @@ fn a_call_without_expectations_must_not_fail() {
         check(
             &v,
             &[ok_outcome(b"anything")],
-            &OriginRecord::default(),
-            AUTH
+            &[OriginRecord::default()],
+            &auth()
         ),
         Ok(())
     );
-    let report = check(&v, &[failed("io", "eof")], &OriginRecord::default(), AUTH).unwrap_err();
+    let report = check(
+        &v,
+        &[failed("io", "eof")],
+        &[OriginRecord::default()],
+        &auth(),
+    )
+    .unwrap_err();
     assert!(
         report.contains("call 1: expected success, got error io \"eof\""),
         "{report}"
@@ -223,7 +240,7 @@ fn a_call_without_expectations_must_not_fail() {
 #[test]
 fn expected_error_but_success() {
     let v = vector("[call 1]\nGET /\n[expect call 1]\nerror protocol \"chunk\"\n");
-    let report = check(&v, &[ok_outcome(b"")], &OriginRecord::default(), AUTH).unwrap_err();
+    let report = check(&v, &[ok_outcome(b"")], &[OriginRecord::default()], &auth()).unwrap_err();
     assert!(
         report.contains("expected error protocol containing \"chunk\", but the call succeeded"),
         "{report}"
@@ -236,7 +253,13 @@ fn missing_headers_and_wrong_counts() {
     let v = vector(
         "[call 1]\nGET /\n[call 2]\nGET /\n[expect call 1]\nstatus 200\nheader X-Missing: 1\nheader x-a: 3\nbody-len 5\n",
     );
-    let report = check(&v, &[ok_outcome(b"abc")], &OriginRecord::default(), AUTH).unwrap_err();
+    let report = check(
+        &v,
+        &[ok_outcome(b"abc")],
+        &[OriginRecord::default()],
+        &auth(),
+    )
+    .unwrap_err();
     assert!(
         report.contains("the runner recorded 1 outcomes for 2 calls"),
         "{report}"
@@ -261,8 +284,8 @@ fn long_bodies_are_abbreviated() {
     let report = check(
         &v,
         &[ok_outcome(&[b'b'; 1000])],
-        &OriginRecord::default(),
-        AUTH,
+        &[OriginRecord::default()],
+        &auth(),
     )
     .unwrap_err();
     assert!(
@@ -278,12 +301,111 @@ fn escape_and_expand() {
         escape(b"a\r\n\t\0\\\"\x7f\xff ~"),
         "a\\r\\n\\t\\0\\\\\\\"\\x7f\\xff ~"
     );
+    let one = Authorities::one("h:1");
     assert_eq!(
-        expand_authority(b"{authority}/x/{authority}", "h:1"),
-        b"h:1/x/h:1".to_vec()
+        one.expand(b"{authority}/x/{authority}:{port}"),
+        b"h:1/x/h:1:1".to_vec()
     );
+    assert_eq!(one.expand(b"{authority"), b"{authority".to_vec());
     assert_eq!(
-        expand_authority(b"{authority", "h:1"),
-        b"{authority".to_vec()
+        one.expand(b"{authority2}"),
+        b"{authority2}".to_vec(),
+        "no second origin: left as it is"
+    );
+    let two = Authorities {
+        first: "127.0.0.1:1".into(),
+        second: Some("localhost:22".into()),
+    };
+    assert_eq!(
+        two.expand(b"http://{authority2}/ {port2} http://127.0.0.1:{port2}/ {authority}"),
+        b"http://localhost:22/ 22 http://127.0.0.1:22/ 127.0.0.1:1".to_vec()
+    );
+}
+
+#[test]
+fn final_url_and_prior_responses() {
+    let v = vector(
+        "[call 1]\nGET /\n[expect call 1]\nstatus 200\nurl \"http://{authority}/b\"\nprior 302 301\n",
+    );
+    let mut o = ok_outcome(b"");
+    if let Some(h) = o.head.as_mut() {
+        h.url = format!("http://{AUTH}/b");
+        h.prior = vec![302, 301];
+    }
+    assert_eq!(
+        check(
+            &v,
+            std::slice::from_ref(&o),
+            &[OriginRecord::default()],
+            &auth()
+        ),
+        Ok(())
+    );
+    if let Some(h) = o.head.as_mut() {
+        h.url = format!("http://{AUTH}/a");
+        h.prior = vec![301];
+    }
+    let report = check(&v, &[o], &[OriginRecord::default()], &auth()).unwrap_err();
+    assert!(
+        report
+            .contains("url: expected \"http://127.0.0.1:4321/b\", got \"http://127.0.0.1:4321/a\""),
+        "{report}"
+    );
+    assert!(
+        report.contains("prior responses: expected 302 301, got 301"),
+        "{report}"
+    );
+    let none = vector("[call 1]\nGET /\n[expect call 1]\nstatus 200\nprior none\n");
+    assert_eq!(
+        check(
+            &none,
+            &[ok_outcome(b"")],
+            &[OriginRecord::default()],
+            &auth()
+        ),
+        Ok(())
+    );
+}
+
+#[test]
+fn each_origin_is_checked_against_its_own_expectations() {
+    let v = vector(
+        "[call 1]\nGET /\n[origin]\naccept\n[origin 2]\naccept\n\
+         [expect origin]\nrequests 1\n[expect origin 2]\nrequests 1\n\
+         request 1 header Host: {authority2}\n",
+    );
+    let two = Authorities {
+        first: AUTH.into(),
+        second: Some("localhost:9".into()),
+    };
+    let first = OriginRecord {
+        requests: vec![request(1, "GET / HTTP/1.1", &[], b"")],
+        ..OriginRecord::default()
+    };
+    let second = OriginRecord {
+        requests: vec![request(
+            1,
+            "GET / HTTP/1.1",
+            &[("Host", b"localhost:9")],
+            b"",
+        )],
+        ..OriginRecord::default()
+    };
+    assert_eq!(
+        check(&v, &[ok_outcome(b"")], &[first.clone(), second], &two),
+        Ok(())
+    );
+    let mut failing = OriginRecord::default();
+    failing.errors.push("accept timed out".into());
+    let report = check(&v, &[ok_outcome(b"")], &[first.clone(), failing], &two).unwrap_err();
+    assert!(report.contains("origin 2: accept timed out"), "{report}");
+    assert!(
+        report.contains("origin 2: requests: expected 1, got 0"),
+        "{report}"
+    );
+    let report = check(&v, &[ok_outcome(b"")], &[first], &two).unwrap_err();
+    assert!(
+        report.contains("recorded 1 origin(s) for a vector with 2"),
+        "{report}"
     );
 }

@@ -16,12 +16,27 @@ pub struct Vector {
     pub config: VectorConfig,
     /// The calls, in order.
     pub calls: Vec<CallSpec>,
-    /// The origin's script.
+    /// The first origin's script (`[origin]`), served at `127.0.0.1`.
     pub origin: Vec<Step>,
+    /// The second origin's script (`[origin 2]`), served at `localhost` on another port, for
+    /// conversations that cross origins (redirects).
+    pub origin2: Option<Vec<Step>>,
     /// `[expect call N]` sections, index N-1; a call without a section expects success with
     /// no further checks.
     pub expect_calls: Vec<CallExpect>,
+    /// `[expect origin]`: what the first origin saw.
     pub expect_origin: Vec<OriginExpect>,
+    /// `[expect origin 2]`: what the second origin saw.
+    pub expect_origin2: Vec<OriginExpect>,
+}
+
+impl Vector {
+    /// The origins' scripts: the first, then the second if the vector has one.
+    pub fn scripts(&self) -> Vec<Vec<Step>> {
+        std::iter::once(self.origin.clone())
+            .chain(self.origin2.clone())
+            .collect()
+    }
 }
 
 /// Client settings from `[config]`; `None` keeps the client's default.
@@ -37,6 +52,22 @@ pub struct VectorConfig {
     pub max_interim_responses: Option<usize>,
     pub max_chunk_extension_bytes: Option<usize>,
     pub max_trailer_bytes: Option<usize>,
+    /// `follow-redirects on|off`.
+    pub follow_redirects: Option<bool>,
+    /// `follow-ssl-redirects on|off`.
+    pub follow_ssl_redirects: Option<bool>,
+    /// `retry-on-connection-failure on|off`.
+    pub retry_on_connection_failure: Option<bool>,
+    /// `max-follow-ups N`.
+    pub max_follow_ups: Option<u32>,
+    /// `gzip on|off`: transparent gzip.
+    pub gzip: Option<bool>,
+    /// `max-decompressed-bytes N`.
+    pub max_decompressed_bytes: Option<u64>,
+    /// `basic-auth USER PASSWORD`: a `BasicAuthenticator` answers 401s.
+    pub basic_auth: Option<(String, String)>,
+    /// `user-agent "..."`: the client's default `User-Agent` (an empty string sends none).
+    pub user_agent: Option<String>,
     /// `fragment whole`: run only the [`Variant::Whole`] variant.
     pub whole_only: bool,
 }
@@ -51,6 +82,9 @@ pub struct CallSpec {
     pub headers: Vec<(String, Vec<u8>)>,
     pub body: BodySpec,
     pub read_body: ReadBody,
+    /// `idempotent`: the caller says the request may be sent twice
+    /// (`RequestBuilder::idempotent(true)`), so a POST may be retried.
+    pub idempotent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +132,11 @@ pub struct CallExpect {
     pub no_headers: Vec<String>,
     pub body: Option<Vec<u8>>,
     pub body_len: Option<usize>,
+    /// `url "..."`: the URL of the request the final response answers (after redirects).
+    pub url: Option<String>,
+    /// `prior 302 301` / `prior none`: the statuses of the prior responses, most recent first
+    /// (the order `Response::prior_response` walks them).
+    pub prior: Option<Vec<u16>>,
     /// (kind, message substring); kind as in [`OutcomeError::kind`].
     pub error: Option<(String, Option<String>)>,
 }
@@ -180,11 +219,16 @@ pub struct OutcomeHead {
     /// "HTTP/1.0" or "HTTP/1.1".
     pub version: String,
     pub headers: Vec<(String, Vec<u8>)>,
+    /// The URL of the request this response answers (the last hop's).
+    pub url: String,
+    /// The statuses of the prior responses (redirects, challenges, retries), most recent first.
+    pub prior: Vec<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutcomeError {
-    /// `protocol`, `timeout`, `connect`, `dns`, `tls`, `io`, `canceled`, `invalid-input`.
+    /// `protocol`, `timeout`, `connect`, `dns`, `tls`, `io`, `canceled`, `invalid-input`,
+    /// `too-many-follow-ups`.
     pub kind: String,
     /// The error's Display text.
     pub message: String,
@@ -215,4 +259,69 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The body exactly as framed on the wire.
     pub raw_body: Vec<u8>,
+}
+
+/// Where the origins are, as the client sees them: what the placeholders in a vector's strings
+/// expand to.
+///
+/// | placeholder | expands to |
+/// |---|---|
+/// | `{authority}` | the first origin, `127.0.0.1:PORT` |
+/// | `{port}` | the first origin's port |
+/// | `{authority2}` | the second origin, `localhost:PORT2` |
+/// | `{port2}` | the second origin's port |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorities {
+    /// `127.0.0.1:PORT`.
+    pub first: String,
+    /// `localhost:PORT2`, when the vector has a second origin.
+    pub second: Option<String>,
+}
+
+impl Authorities {
+    /// The host name the second origin is reached by: a name, not an address, so a redirect to it
+    /// changes the host as well as the port (the client resolves it; the simulation's transport
+    /// resolves it to the second origin).
+    pub const SECOND_HOST: &'static str = "localhost";
+
+    /// A single origin at `first`.
+    pub fn one(first: impl Into<String>) -> Authorities {
+        Authorities {
+            first: first.into(),
+            second: None,
+        }
+    }
+
+    /// Replaces every placeholder in `bytes`; placeholders of an origin the vector does not have
+    /// are left as they are.
+    pub fn expand(&self, bytes: &[u8]) -> Vec<u8> {
+        let port = |authority: &str| authority.rsplit(':').next().unwrap_or_default().to_owned();
+        let mut table = vec![
+            (&b"{authority}"[..], self.first.clone()),
+            (&b"{port}"[..], port(&self.first)),
+        ];
+        if let Some(second) = &self.second {
+            table.push((&b"{authority2}"[..], second.clone()));
+            table.push((&b"{port2}"[..], port(second)));
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        'outer: while i < bytes.len() {
+            for (placeholder, value) in &table {
+                if bytes[i..].starts_with(placeholder) {
+                    out.extend_from_slice(value.as_bytes());
+                    i += placeholder.len();
+                    continue 'outer;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        out
+    }
+
+    /// [`expand`](Self::expand) for text.
+    pub fn expand_str(&self, text: &str) -> String {
+        String::from_utf8_lossy(&self.expand(text.as_bytes())).into_owned()
+    }
 }

@@ -16,7 +16,7 @@ use super::model::{
 const MAX_STRING_BYTES: usize = 64 << 20;
 
 /// The error kinds `error KIND` accepts, as in `OutcomeError::kind`.
-pub const ERROR_KINDS: [&str; 8] = [
+pub const ERROR_KINDS: [&str; 9] = [
     "protocol",
     "timeout",
     "connect",
@@ -25,6 +25,7 @@ pub const ERROR_KINDS: [&str; 8] = [
     "io",
     "canceled",
     "invalid-input",
+    "too-many-follow-ups",
 ];
 
 /// A malformed vector: which file, which line (1-based; 0 for whole-file problems) and why.
@@ -114,9 +115,10 @@ enum Section {
     Preamble,
     Config,
     Call(usize),
-    Origin,
+    /// `[origin]` is 1, `[origin 2]` is 2.
+    Origin(usize),
     ExpectCall(usize),
-    ExpectOrigin,
+    ExpectOrigin(usize),
 }
 
 struct Parser<'a> {
@@ -147,8 +149,11 @@ impl Parser<'_> {
         let mut config_keys: Vec<&str> = Vec::new();
         let mut calls: Vec<(usize, CallDraft)> = Vec::new();
         let mut origin = Vec::new();
+        let mut origin2: Option<Vec<Step>> = None;
         let mut expects: Vec<(usize, usize, CallExpect)> = Vec::new(); // (N, header line, expect)
         let mut expect_origin = Vec::new();
+        let mut expect_origin2 = Vec::new();
+        let mut expect_origin2_line = None;
         let mut seen_sections: Vec<String> = Vec::new();
         let mut section = Section::Preamble;
 
@@ -185,6 +190,8 @@ impl Parser<'_> {
                         },
                     )),
                     Section::ExpectCall(n) => expects.push((n, self.line, CallExpect::default())),
+                    Section::Origin(2) => origin2 = Some(Vec::new()),
+                    Section::ExpectOrigin(2) => expect_origin2_line = Some(self.line),
                     _ => {}
                 }
                 continue;
@@ -200,12 +207,17 @@ impl Parser<'_> {
                     let draft = &mut calls.last_mut().expect("a call section was opened").1;
                     self.call_line(line, draft)?;
                 }
-                Section::Origin => origin.push(self.step(line)?),
+                Section::Origin(1) => origin.push(self.step(line)?),
+                Section::Origin(_) => origin2
+                    .as_mut()
+                    .expect("the [origin 2] section was opened")
+                    .push(self.step(line)?),
                 Section::ExpectCall(_) => {
                     let expect = &mut expects.last_mut().expect("an expect section was opened").2;
                     self.expect_call_line(line, expect)?;
                 }
-                Section::ExpectOrigin => expect_origin.push(self.expect_origin_line(line)?),
+                Section::ExpectOrigin(1) => expect_origin.push(self.expect_origin_line(line)?),
+                Section::ExpectOrigin(_) => expect_origin2.push(self.expect_origin_line(line)?),
             }
         }
 
@@ -246,6 +258,11 @@ impl Parser<'_> {
             }
             expect_calls[n - 1] = expect;
         }
+        if let (Some(line), None) = (expect_origin2_line, &origin2) {
+            self.line = line;
+            return self.err("[expect origin 2] needs an [origin 2] script");
+        }
+        self.line = 0;
         let name = self
             .file
             .strip_suffix(".vec")
@@ -259,8 +276,10 @@ impl Parser<'_> {
             config,
             calls: call_specs,
             origin,
+            origin2,
             expect_calls,
             expect_origin,
+            expect_origin2,
         })
     }
 
@@ -268,8 +287,14 @@ impl Parser<'_> {
         let words: Vec<&str> = inner.split(' ').collect();
         match words.as_slice() {
             ["config"] => Ok(Section::Config),
-            ["origin"] => Ok(Section::Origin),
-            ["expect", "origin"] => Ok(Section::ExpectOrigin),
+            ["origin"] => Ok(Section::Origin(1)),
+            ["expect", "origin"] => Ok(Section::ExpectOrigin(1)),
+            ["origin", "2"] => Ok(Section::Origin(2)),
+            ["expect", "origin", "2"] => Ok(Section::ExpectOrigin(2)),
+            ["origin", _] | ["expect", "origin", _] => self.err(format!(
+                "unknown section [{inner}]: the origins are [origin] and [origin 2], checked by \
+                     [expect origin] and [expect origin 2]"
+            )),
             ["call", n] => Ok(Section::Call(self.call_number(n)?)),
             ["expect", "call", n] => Ok(Section::ExpectCall(self.call_number(n)?)),
             _ => self.err(format!("unknown section [{inner}]")),
@@ -309,6 +334,32 @@ impl Parser<'_> {
                 config.max_chunk_extension_bytes = Some(self.number(value)?)
             }
             "max-trailer-bytes" => config.max_trailer_bytes = Some(self.number(value)?),
+            "follow-redirects" => config.follow_redirects = Some(self.switch(key, value)?),
+            "follow-ssl-redirects" => config.follow_ssl_redirects = Some(self.switch(key, value)?),
+            "retry-on-connection-failure" => {
+                config.retry_on_connection_failure = Some(self.switch(key, value)?)
+            }
+            "max-follow-ups" => {
+                config.max_follow_ups =
+                    Some(self.number(value)?.try_into().or_else(|_| {
+                        self.err(format!("`max-follow-ups` is at most {}", u32::MAX))
+                    })?)
+            }
+            "gzip" => config.gzip = Some(self.switch(key, value)?),
+            "max-decompressed-bytes" => {
+                config.max_decompressed_bytes = Some(self.number(value)? as u64)
+            }
+            "basic-auth" => {
+                let (user, password) = split_word(value);
+                if user.is_empty() || password.is_empty() || password.contains(char::is_whitespace)
+                {
+                    return self.err(
+                        "`basic-auth` takes a user name and a password: `basic-auth USER PASSWORD`",
+                    );
+                }
+                config.basic_auth = Some((user.to_string(), password.to_string()));
+            }
+            "user-agent" => config.user_agent = Some(self.utf8(self.string(value)?)?),
             "fragment" if value == "whole" => config.whole_only = true,
             "fragment" => return self.err(format!("`fragment` takes only `whole`, not `{value}`")),
             _ => return self.err(format!("unknown config setting `{key}`")),
@@ -335,6 +386,7 @@ impl Parser<'_> {
                 headers: Vec::new(),
                 body: BodySpec::None,
                 read_body: ReadBody::All,
+                idempotent: false,
             });
             return Ok(());
         };
@@ -384,6 +436,15 @@ impl Parser<'_> {
                         ))
                     })?),
                 };
+            }
+            "idempotent" if rest.is_empty() => {
+                if spec.idempotent {
+                    return self.err("`idempotent` is given twice");
+                }
+                spec.idempotent = true;
+            }
+            "idempotent" => {
+                return self.err(format!("`idempotent` takes no argument, found `{rest}`"));
             }
             _ => return self.err(format!("unknown call directive `{key}`")),
         }
@@ -455,6 +516,26 @@ impl Parser<'_> {
             "body-len" => {
                 once(expect.body_len.is_some())?;
                 expect.body_len = Some(self.number(rest)?);
+            }
+            "url" => {
+                once(expect.url.is_some())?;
+                expect.url = Some(self.utf8(self.string(rest)?)?);
+            }
+            "prior" => {
+                once(expect.prior.is_some())?;
+                let statuses = if rest == "none" {
+                    Vec::new()
+                } else if rest.is_empty() {
+                    return self.err("`prior` takes statuses (most recent first) or `none`");
+                } else {
+                    rest.split_whitespace()
+                        .map(|word| match self.number(word)?.try_into() {
+                            Ok(status @ 100..=999) => Ok(status),
+                            _ => self.err(format!("a status is three digits, not `{word}`")),
+                        })
+                        .collect::<Result<Vec<u16>, _>>()?
+                };
+                expect.prior = Some(statuses);
             }
             "error" => {
                 once(expect.error.is_some())?;
@@ -544,6 +625,15 @@ impl Parser<'_> {
             return self.err(format!("`{name}` is not a header name"));
         }
         Ok(())
+    }
+
+    /// `on` or `off`.
+    fn switch(&self, key: &str, word: &str) -> Result<bool, ParseError> {
+        match word {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => self.err(format!("`{key}` is `on` or `off`, not `{word}`")),
+        }
     }
 
     fn number(&self, word: &str) -> Result<usize, ParseError> {

@@ -16,6 +16,18 @@ fn fails(text: &str) -> ParseError {
     }
 }
 
+/// Each text fails to parse at its line, with a message containing its words.
+fn fails_at(cases: &[(&str, usize, &str)]) {
+    for &(text, line, want) in cases {
+        let e = fails(text);
+        assert_eq!(e.line, line, "{text:?}: {e}");
+        assert!(
+            e.message.contains(want),
+            "{text:?}: expected `{want}` in `{e}`"
+        );
+    }
+}
+
 /// Parses one `send` step and returns its bytes.
 fn send(literals: &str) -> Vec<u8> {
     let v = ok(&format!("[call 1]\nGET /\n[origin]\nsend {literals}\n"));
@@ -274,14 +286,7 @@ fn structural_errors() {
             "only `whole`",
         ),
     ];
-    for (text, line, want) in cases {
-        let e = fails(text);
-        assert_eq!(e.line, line, "{text:?}: {e}");
-        assert!(
-            e.message.contains(want),
-            "{text:?}: expected `{want}` in `{e}`"
-        );
-    }
+    fails_at(&cases);
     let e = fails("# only a description\n");
     assert!(e.message.contains("at least one"), "{e}");
 }
@@ -322,12 +327,117 @@ fn more_errors() {
             "UTF-8",
         ),
     ];
-    for (text, line, want) in cases {
-        let e = fails(text);
-        assert_eq!(e.line, line, "{text:?}: {e}");
-        assert!(
-            e.message.contains(want),
-            "{text:?}: expected `{want}` in `{e}`"
-        );
-    }
+    fails_at(&cases);
+}
+
+#[test]
+fn chain_settings_and_follow_up_expectations() {
+    let v = ok(r#"# Redirect across origins.
+[config]
+follow-redirects off
+follow-ssl-redirects on
+retry-on-connection-failure off
+max-follow-ups 3
+gzip off
+max-decompressed-bytes 1000
+basic-auth aladdin opensesame
+user-agent "agent/1"
+
+[call 1]
+POST /pay
+idempotent
+body "x"
+
+[origin]
+accept
+send "HTTP/1.1 302 Found\r\nLocation: http://{authority2}/b\r\n\r\n"
+
+[origin 2]
+accept
+read-request
+
+[expect call 1]
+status 200
+url "http://{authority2}/b"
+prior 302 301
+error too-many-follow-ups "21"
+
+[expect origin 2]
+requests 1
+request 1 header Host: {authority2}
+"#);
+    let c = &v.config;
+    assert_eq!(c.follow_redirects, Some(false));
+    assert_eq!(c.follow_ssl_redirects, Some(true));
+    assert_eq!(c.retry_on_connection_failure, Some(false));
+    assert_eq!(c.max_follow_ups, Some(3));
+    assert_eq!(c.gzip, Some(false));
+    assert_eq!(c.max_decompressed_bytes, Some(1000));
+    assert_eq!(
+        c.basic_auth,
+        Some(("aladdin".to_string(), "opensesame".to_string()))
+    );
+    assert_eq!(c.user_agent.as_deref(), Some("agent/1"));
+    assert!(v.calls[0].idempotent);
+    assert_eq!(v.origin.len(), 2);
+    assert_eq!(
+        v.origin2,
+        Some(vec![Step::Accept, Step::ReadRequest]),
+        "the second script is kept apart"
+    );
+    assert_eq!(v.scripts().len(), 2);
+    let e = &v.expect_calls[0];
+    assert_eq!(e.url.as_deref(), Some("http://{authority2}/b"));
+    assert_eq!(e.prior, Some(vec![302, 301]));
+    assert_eq!(
+        e.error,
+        Some(("too-many-follow-ups".to_string(), Some("21".to_string())))
+    );
+    assert!(v.expect_origin.is_empty());
+    assert_eq!(v.expect_origin2.len(), 2);
+    let plain = ok("[call 1]\nGET /\n[expect call 1]\nstatus 200\nprior none\n");
+    assert_eq!(plain.expect_calls[0].prior, Some(Vec::new()));
+    assert!(!plain.calls[0].idempotent);
+    assert_eq!(plain.origin2, None);
+    assert_eq!(plain.scripts().len(), 1);
+}
+
+#[test]
+fn chain_setting_errors() {
+    let cases: [(&str, usize, &str); 9] = [
+        (
+            "[config]\ngzip maybe\n[call 1]\nGET /\n",
+            2,
+            "`on` or `off`",
+        ),
+        (
+            "[config]\nbasic-auth alone\n[call 1]\nGET /\n",
+            2,
+            "USER PASSWORD",
+        ),
+        (
+            "[config]\nmax-follow-ups 99999999999\n[call 1]\nGET /\n",
+            2,
+            "at most",
+        ),
+        ("[call 1]\nGET /\nidempotent yes\n", 3, "no argument"),
+        ("[call 1]\nGET /\nidempotent\nidempotent\n", 4, "twice"),
+        (
+            "[call 1]\nGET /\n[expect call 1]\nstatus 200\nprior\n",
+            5,
+            "`none`",
+        ),
+        (
+            "[call 1]\nGET /\n[expect call 1]\nstatus 200\nprior 30\n",
+            5,
+            "three digits",
+        ),
+        ("[call 1]\nGET /\n[origin 3]\n", 3, "[origin 2]"),
+        (
+            "[call 1]\nGET /\n[expect origin 2]\nrequests 1\n",
+            3,
+            "needs an [origin 2]",
+        ),
+    ];
+    fails_at(&cases);
 }

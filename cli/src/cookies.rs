@@ -1,0 +1,179 @@
+//! `-b` and `-c`: curl's cookie engine over the library's cookie jar.
+//!
+//! `-b FILE` loads a Netscape cookie file (see [`wayfarer_core::cookies::netscape`]) into a
+//! [`MemoryCookieJar`]; `-c FILE` writes the jar back after the transfer, with whatever the
+//! responses set, deleted or let expire. Either one turns the jar on, so cookies a redirect's
+//! response sets are sent on the next hop, as curl does. As with curl:
+//!
+//! - an argument of `-b` that contains `=` is not a file but cookies to send as they are
+//!   (`-b 'a=1; b=2'`), in a `Cookie` header on every request of the transfer;
+//! - a `-b` file that does not exist is not an error: the jar just starts empty;
+//! - `-c -` writes the jar to standard output;
+//! - the jar file is written even when the transfer failed, so cookies set by the hops that
+//!   did succeed are kept.
+//!
+//! A `Cookie` header given with `-b STRING` or `-H` replaces the jar's cookies on the wire (the
+//! library's bridge never merges a caller's `Cookie` header with the jar's); the responses'
+//! cookies still go to the jar.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use wayfarer_core::cookies::{MemoryCookieJar, netscape};
+
+use crate::exit::{Failure, code};
+
+/// What the `-b` arguments say, split into files and literal cookie strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieSource {
+    /// A Netscape cookie file to load into the jar.
+    File(PathBuf),
+    /// `name=value` pairs to send as they are.
+    Literal(String),
+}
+
+/// Parses one `-b` argument: curl treats any argument with a `=` as cookies, anything else as a
+/// file name.
+pub fn parse_source(arg: &str) -> Result<CookieSource, String> {
+    if arg.contains('=') {
+        if arg.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err("cookies may not contain CR, LF or NUL".to_owned());
+        }
+        Ok(CookieSource::Literal(arg.to_owned()))
+    } else if arg.is_empty() {
+        Err("an empty cookie file name".to_owned())
+    } else {
+        Ok(CookieSource::File(PathBuf::from(arg)))
+    }
+}
+
+/// The cookie engine of one command: the jar (when `-b FILE` or `-c` asks for one), the
+/// literal cookies to send, and where to save the jar.
+pub struct CookieEngine {
+    jar: Option<Arc<MemoryCookieJar>>,
+    literal: Option<String>,
+    save_to: Option<PathBuf>,
+}
+
+impl CookieEngine {
+    /// Loads the `-b` files (at `now`) and notes the `-c` target.
+    pub fn load(
+        sources: &[CookieSource],
+        save_to: Option<&Path>,
+        now: SystemTime,
+    ) -> Result<CookieEngine, Failure> {
+        let files: Vec<&Path> = sources
+            .iter()
+            .filter_map(|s| match s {
+                CookieSource::File(path) => Some(path.as_path()),
+                CookieSource::Literal(_) => None,
+            })
+            .collect();
+        let literals: Vec<&str> = sources
+            .iter()
+            .filter_map(|s| match s {
+                CookieSource::Literal(text) => Some(text.trim().trim_end_matches(';')),
+                CookieSource::File(_) => None,
+            })
+            .collect();
+        let jar =
+            (!files.is_empty() || save_to.is_some()).then(|| Arc::new(MemoryCookieJar::new()));
+        if let Some(jar) = &jar {
+            for path in files {
+                let bytes = match std::fs::read(path) {
+                    Ok(bytes) => bytes,
+                    // curl starts with an empty jar when the file is missing (so that `-b f -c f`
+                    // works on the first run).
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(Failure::new(
+                            code::READ_ERROR,
+                            format!("could not read cookie file {}: {e}", path.display()),
+                        ));
+                    }
+                };
+                for cookie in netscape::parse(now, &bytes) {
+                    // An expired cookie or one over the jar's limits is dropped, as a browser
+                    // would drop it; it is not an error in the file.
+                    let _ = jar.insert(now, cookie);
+                }
+            }
+        }
+        Ok(CookieEngine {
+            jar,
+            literal: (!literals.is_empty()).then(|| literals.join("; ")),
+            save_to: save_to.map(Path::to_path_buf),
+        })
+    }
+
+    /// The jar for the client, if the command has one.
+    pub fn jar(&self) -> Option<Arc<MemoryCookieJar>> {
+        self.jar.clone()
+    }
+
+    /// The `Cookie` header value for `-b STRING`, if any.
+    pub fn literal(&self) -> Option<&str> {
+        self.literal.as_deref()
+    }
+
+    /// Writes the jar to the `-c` file (or standard output for `-`), as of `now`.
+    pub fn save(&self, now: SystemTime) -> Result<(), Failure> {
+        let (Some(path), Some(jar)) = (&self.save_to, &self.jar) else {
+            return Ok(());
+        };
+        let text = netscape::write(&jar.all(now));
+        let result = if path.as_os_str() == "-" {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        } else {
+            std::fs::write(path, text.as_bytes())
+        };
+        result.map_err(|e| {
+            Failure::new(
+                code::WRITE_ERROR,
+                format!("could not write cookie file {}: {e}", path.display()),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_with_an_equals_sign_are_cookies_and_others_files() {
+        assert_eq!(
+            parse_source("a=1; b=2"),
+            Ok(CookieSource::Literal("a=1; b=2".into()))
+        );
+        assert_eq!(
+            parse_source("jar.txt"),
+            Ok(CookieSource::File("jar.txt".into()))
+        );
+        assert!(parse_source("a=1\r\nX: y").is_err());
+        assert!(parse_source("").is_err());
+    }
+
+    #[test]
+    fn a_missing_file_starts_an_empty_jar_and_literals_are_joined() {
+        let sources = [
+            CookieSource::File("/nonexistent/wayfarer-cookies".into()),
+            CookieSource::Literal("a=1;".into()),
+            CookieSource::Literal("b=2".into()),
+        ];
+        let engine = CookieEngine::load(&sources, None, SystemTime::UNIX_EPOCH).unwrap();
+        let jar = engine.jar().expect("a -b file turns the jar on");
+        assert!(jar.all(SystemTime::UNIX_EPOCH).is_empty());
+        assert_eq!(engine.literal(), Some("a=1; b=2"));
+    }
+
+    #[test]
+    fn without_b_files_or_c_there_is_no_jar() {
+        let sources = [CookieSource::Literal("a=1".into())];
+        let engine = CookieEngine::load(&sources, None, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(engine.jar().is_none());
+    }
+}
