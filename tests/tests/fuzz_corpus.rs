@@ -142,7 +142,7 @@ fn call_seed(vector: &Vector) -> Vec<u8> {
             .unwrap_or(0);
         setup[7] = if i == 0 { 7 } else { i as u8 };
     }
-    let modulo = |value: Option<usize>, m: usize| value.map(|v| (v % m).max(1).min(255) as u8);
+    let modulo = |value: Option<usize>, m: usize| value.map(|v| (v % m).clamp(1, 255) as u8);
     setup[8] = modulo(config.max_headers, 40).unwrap_or(0);
     setup[9] = modulo(config.max_interim_responses, 20).unwrap_or(0);
     setup[10] = modulo(config.max_chunk_extension_bytes, 64).unwrap_or(0);

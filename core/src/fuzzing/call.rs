@@ -449,7 +449,7 @@ enum Answer<T> {
 /// How a step of the call ended.
 enum Stepped {
     Progress,
-    Response(Response<()>),
+    Response(Box<Response<()>>),
     Done,
     Failed(Error),
 }
@@ -806,7 +806,7 @@ impl<'a> Sim<'a> {
             Output::Intercept { id, .. } | Output::Proceeded { id, .. } => {
                 panic!("the call reached interceptor {id:?}, and there are none");
             }
-            Output::Response(head) => return Stepped::Response(head),
+            Output::Response(head) => return Stepped::Response(Box::new(head)),
             Output::Idle => {
                 let deadline = call.poll_timeout();
                 self.log(format!("idle until {deadline:?}"));
@@ -865,7 +865,7 @@ impl<'a> Sim<'a> {
         let head = loop {
             match self.step(&mut call, true) {
                 Stepped::Progress => {}
-                Stepped::Response(head) => break head,
+                Stepped::Response(head) => break *head,
                 Stepped::Done => panic!("the call ended without a response or an error"),
                 Stepped::Failed(e) => {
                     self.log(describe_error(&e));
