@@ -1,42 +1,53 @@
 //! Entry points for the fuzz targets in `fuzz/` and the corpus replay test. Not a stable API.
 //!
-//! Each entry point feeds arbitrary bytes to a decoder and checks the properties that must hold
-//! for every input: no panic, bounded work, and the same outcome however the input is split
-//! into reads (whole, byte by byte, odd-sized pieces), or, for the cache's parsers, that what
-//! was read is written back and read again unchanged.
+//! Each entry point feeds arbitrary bytes to a part of the core and checks the properties that
+//! must hold for every input: no panic, bounded work, and for the decoders the same outcome
+//! however the input is split into reads (whole, byte by byte, odd-sized pieces), or, for the
+//! cache's parsers, that what was read is written back and read again unchanged. [`call`] runs
+//! the whole call machine under a driver the input controls.
 
 #![doc(hidden)]
 
+mod call;
+mod parsers;
+
 use core::net::{Ipv4Addr, SocketAddr};
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
-use http::Method;
-
 use crate::cache::{CacheControl, CacheStrategy, Entry, Freshness};
 use crate::config::Limits;
-pub use crate::cookies::fuzzing::{cookie_date, netscape_file, set_cookie};
 use crate::driver::{Driver, Step, Transport};
 use crate::{Address, Client, Config, ConnId, Connection, Error, Instant, Now, Request};
 
-use crate::http1::body::BodyDecoder;
 use crate::http1::chunked::ChunkedDecoder;
-use crate::http1::framing;
 use crate::http1::head::{HeadReader, is_interim};
 
-/// What decoding one response produced, comparable across splits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    /// Status of the final response.
-    pub status: u16,
-    /// Number of header fields.
-    pub headers: usize,
-    /// Body bytes.
-    pub body: Vec<u8>,
-    /// Whether the connection could be reused.
-    pub reusable: bool,
+pub use crate::cookies::fuzzing::{cookie_date, netscape_file, set_cookie};
+pub use call::{
+    CONN_SEPARATOR, RESPONSE_SEPARATOR, SETUP_BYTES, render as render_transcript, transcript,
+};
+pub use parsers::{content_type, decode_gzip, gzip, location};
+
+/// Fuzz target: a whole call, driven by a driver the input controls (see [`transcript`] for
+/// the input's layout and the checks).
+pub fn call(input: &[u8]) {
+    call::run(input);
+}
+
+/// One configuration built the usual way (without the built-in roots); fuzzed ones are copies
+/// with fields changed, since building the TLS configuration for every input would cost more
+/// than the rest of the run.
+fn base_config() -> &'static Config {
+    static BASE: OnceLock<Config> = OnceLock::new();
+    BASE.get_or_init(|| {
+        Config::builder()
+            .tls_built_in_roots(false)
+            .build()
+            .unwrap_or_default()
+    })
 }
 
 fn limits() -> Limits {
@@ -50,84 +61,55 @@ fn limits() -> Limits {
     }
 }
 
-/// Decodes `input` as one response to GET (or HEAD when the first byte is odd), arriving in
-/// pieces of `piece` bytes, followed by EOF. Errors are reported as their message.
-pub fn decode_response(input: &[u8], piece: usize) -> Result<Decoded, String> {
-    let method = if input.first().is_some_and(|b| b % 2 == 1) {
-        Method::HEAD
-    } else {
-        Method::GET
-    };
+/// What the head reader made of the heads at the start of a response.
+pub type Heads = Result<(Vec<(u16, usize)>, usize), String>;
+
+/// Reads the heads at the start of `input` with the head reader an exchange uses, the input
+/// arriving in pieces of `piece` bytes: interim (1xx) heads, each counted against the limits
+/// by the reader, up to the first final one. Returns each head's status and number of fields,
+/// and how many bytes the heads took; or the first error's message.
+pub fn read_heads(input: &[u8], piece: usize) -> Heads {
     let limits = limits();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut pieces = input.chunks(piece.max(1));
     let mut reader = HeadReader::default();
-    let (parts, mut decoder, reusable) = loop {
+    let mut pieces = input.chunks(piece.max(1));
+    let mut buf: Vec<u8> = Vec::new();
+    let mut heads = Vec::new();
+    let mut taken = 0;
+    loop {
         match reader.read(&buf, &limits).map_err(|e| e.to_string())? {
             Some((parts, len)) => {
                 buf.drain(..len);
-                // The reader counts interim heads against the limits; 101 is a final response
-                // (the client refuses it unless it asked to upgrade).
-                if is_interim(parts.status) {
-                    continue;
+                taken += len;
+                heads.push((parts.status.as_u16(), parts.headers.len()));
+                if !is_interim(parts.status) {
+                    return Ok((heads, taken));
                 }
-                let plan =
-                    framing::plan(&method, parts.status, parts.version, &parts.headers, false)
-                        .map_err(|e| e.to_string())?;
-                break (parts, BodyDecoder::new(plan.framing), plan.reusable);
             }
             None => match pieces.next() {
                 Some(p) => buf.extend_from_slice(p),
                 None => return Err("unexpected end of stream in the response head".into()),
             },
         }
-    };
-    let mut body = Vec::new();
-    let mut out = [0u8; 61];
-    loop {
-        if decoder.is_done() {
-            break;
-        }
-        if !buf.is_empty() {
-            let (c, p) = decoder
-                .decode(&buf, &mut out, &limits)
-                .map_err(|e| e.to_string())?;
-            buf.drain(..c);
-            body.extend_from_slice(&out[..p]);
-            if c > 0 || p > 0 {
-                continue;
-            }
-        }
-        match pieces.next() {
-            Some(p) => buf.extend_from_slice(p),
-            None => {
-                decoder.on_eof().map_err(|e| e.to_string())?;
-                break;
-            }
-        }
     }
-    let leftover = !buf.is_empty() || pieces.next().is_some();
-    Ok(Decoded {
-        status: parts.status.as_u16(),
-        headers: parts.headers.len(),
-        body,
-        reusable: reusable && !leftover,
-    })
 }
 
-/// Fuzz target: a whole response must decode without panicking.
-pub fn response(input: &[u8]) {
-    let _ = decode_response(input, input.len());
-}
-
-/// Fuzz target: a response decoded byte by byte, and in 7-byte pieces, must give exactly what
-/// decoding it whole gives.
-pub fn response_bytewise(input: &[u8]) {
-    let whole = decode_response(input, input.len());
-    let bytewise = decode_response(input, 1);
-    assert_eq!(whole, bytewise, "byte-by-byte decoding differs from whole");
-    let sevens = decode_response(input, 7);
-    assert_eq!(whole, sevens, "7-byte decoding differs from whole");
+/// Fuzz target: the response heads read byte by byte, and in 7-byte pieces, must be what
+/// reading them whole gives.
+pub fn response_head(input: &[u8]) {
+    let whole = read_heads(input, input.len());
+    assert_eq!(
+        whole,
+        read_heads(input, 1),
+        "byte by byte differs from whole"
+    );
+    assert_eq!(
+        whole,
+        read_heads(input, 7),
+        "7-byte pieces differ from whole"
+    );
+    if let Ok((_, taken)) = whole {
+        assert!(taken <= input.len());
+    }
 }
 
 /// Decodes `input` as a chunked body in pieces of `piece` bytes with an output buffer of `out`
@@ -461,19 +443,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decodes_a_response_the_same_in_every_split() {
-        let input = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
-        let d = decode_response(input, input.len()).unwrap();
-        assert_eq!(
-            d,
-            Decoded {
-                status: 200,
-                headers: 1,
-                body: b"abc".to_vec(),
-                reusable: true
-            }
-        );
-        response_bytewise(input);
+    fn reads_heads_the_same_in_every_split() {
+        let body = b"3\r\nabc\r\n0\r\n\r\n";
+        let input = [
+            &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                [..],
+            body,
+        ]
+        .concat();
+        let input = &input[..];
+        let heads = read_heads(input, input.len()).unwrap();
+        assert_eq!(heads, (vec![(100, 0), (200, 1)], input.len() - body.len()));
+        response_head(input);
+        assert!(read_heads(b"HTTP/1.1 200 OK\r\n", 3).is_err());
         chunked(b"3\r\nabc\r\n0\r\n\r\n");
     }
 

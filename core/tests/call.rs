@@ -192,6 +192,25 @@ fn every_address_failing_reports_the_last_failure() {
 }
 
 #[test]
+fn an_attempt_the_driver_never_heard_of_is_not_closed() {
+    // The resolver answers after the call's deadline: the call picks the first address, then
+    // times out before it asked the driver to connect there. The driver holds nothing for that
+    // attempt and never saw its id, so there is no Close for it.
+    let client = client(
+        Config::builder()
+            .call_timeout(Duration::from_millis(100))
+            .build()
+            .unwrap(),
+    );
+    let mut call = client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
+    call.handle_acquired(at(0), None);
+    call.handle_resolved(at(500), Ok(vec![addr("10.0.0.1:80")]));
+    call.handle_timeout(at(500));
+    let e = next(&mut call, 500);
+    assert!(e.starts_with("error timeout: call timed out"), "{e}");
+}
+
+#[test]
 fn dns_failure_is_its_own_kind() {
     let client = client(Config::default());
     let mut call = client.start_call(

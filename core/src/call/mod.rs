@@ -510,6 +510,9 @@ impl Call {
         let Some(finder) = self.finder.as_mut() else {
             return Ok(Output::Idle);
         };
+        if let Some(Need::Connect { conn, .. }) = finder.need() {
+            finder.asked_to_connect(conn);
+        }
         if matches!(finder.need(), Some(Need::Handshake)) {
             return Ok(match finder.conn_mut() {
                 Some(conn) => {

@@ -73,6 +73,9 @@ pub(crate) struct Finder {
     /// Connections to close before anything else (a pooled one found dead, an abandoned
     /// attempt).
     closing: Vec<ConnId>,
+    /// The latest attempt the driver was asked to connect: an attempt abandoned before that
+    /// has no socket, and the driver never heard its id, so there is nothing to close.
+    asked: Option<ConnId>,
 }
 
 impl Finder {
@@ -89,7 +92,13 @@ impl Finder {
             addrs: Vec::new(),
             next_addr: 0,
             closing: Vec::new(),
+            asked: None,
         }
+    }
+
+    /// The driver is asked to connect attempt `conn` (an [`Output::Connect`](crate::Output)).
+    pub(crate) fn asked_to_connect(&mut self, conn: ConnId) {
+        self.asked = Some(conn);
     }
 
     /// Starts the finder, emitting the events of its first state.
@@ -408,7 +417,9 @@ impl Finder {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Handshake(conn) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),
             State::Connect(conn) => {
-                self.closing.push(conn);
+                if self.asked == Some(conn) {
+                    self.closing.push(conn);
+                }
                 None
             }
             _ => None,

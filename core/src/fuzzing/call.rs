@@ -1,0 +1,1061 @@
+//! The whole call machine under a fuzzed driver: a [`Call`] (follow-ups, bridge, gzip,
+//! connection finding, exchange) is driven through its raw contract by a driver whose every
+//! answer comes from the input: the server's bytes on each connection, how they are cut into
+//! reads, how much of each write is taken, when time passes, which operations fail (resets,
+//! refusals, timeouts, end of stream) and when the caller cancels or stops reading.
+//!
+//! The driver checks the contract as it goes and panics when the call breaks it:
+//! - every I/O output names a connection the driver holds; `Close` and `Release` name a
+//!   connection it knows (a connect attempt, or a socket it holds), and only once;
+//! - a connection never has two reads in flight (a socket read left pending and a direct body
+//!   read into the caller's buffer, say);
+//! - the call always ends: it never waits on nothing (an `Idle` with no deadline while the
+//!   caller waits for it), and every step makes progress within a bound;
+//! - once the call ended (its body reached the end, or it failed), it asks for no more I/O, holds
+//!   no socket, and says the same thing however often it is asked;
+//! - the same input gives the same outputs (the scenario runs twice and the transcripts match).
+//!
+//! # The input
+//!
+//! `script` [`CONN_SEPARATOR`] `conn 1` [`CONN_SEPARATOR`] `conn 2` ...: the script's first
+//! [`SETUP_BYTES`] bytes choose the configuration and the request (see [`Setup`]); each later
+//! byte answers one output, in order (see [`Sim::decision`]). Past its end every answer is the
+//! plain one (the operation succeeds at once, a read takes all there is), so every input ends.
+//! The n-th connection the call opens serves the n-th part's bytes, then end of stream. A
+//! vector's transcript turns into an input as: [`SETUP_BYTES`] zero bytes, then each connection's
+//! bytes after a separator.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime};
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::cookies::MemoryCookieJar;
+use crate::{
+    BasicAuthenticator, Body, BodyRead, Call, Client, Config, ConnId, Error, Instant, Now, Output,
+    Request, Response,
+};
+
+/// Separates the script from the first connection's bytes, and each connection's bytes from the
+/// next one's.
+pub const CONN_SEPARATOR: &[u8] = b"\n\0conn\0\n";
+
+/// Separates the responses on one connection: the server sends the first at once, and each
+/// next one when the client has written another request line.
+pub const RESPONSE_SEPARATOR: &[u8] = b"\n\0resp\0\n";
+
+/// Bytes at the start of the script that choose the configuration and the request.
+pub const SETUP_BYTES: usize = 20;
+
+/// Steps in a row without progress (no input consumed, no body byte delivered, no time passed)
+/// after which the call is taken to hang.
+const STALL_LIMIT: usize = 10_000;
+
+/// Body bytes one scenario reads at most (a caller that has read this much stops).
+const MAX_BODY: usize = 16 << 20;
+
+/// Runs the input's scenario twice and checks that both runs produced the same transcript.
+pub fn run(input: &[u8]) {
+    let first = transcript(input);
+    let second = transcript(input);
+    if first != second {
+        let at = first
+            .iter()
+            .zip(&second)
+            .position(|(a, b)| a != b)
+            .unwrap_or(first.len().min(second.len()));
+        panic!(
+            "the same input gave different outputs from line {at}: {:?} vs {:?}",
+            first.get(at),
+            second.get(at)
+        );
+    }
+}
+
+/// Runs the input's scenario once and returns its transcript: one line per output, answer and
+/// result.
+pub fn transcript(input: &[u8]) -> Vec<String> {
+    let mut parts = split(input, CONN_SEPARATOR);
+    let script = parts.remove(0);
+    let mut script = Script(script);
+    let setup = Setup::read(&mut script);
+    let mut sim = Sim {
+        now: Now::new(
+            Instant::ZERO,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+        ),
+        client: Client::new(setup.config.clone()),
+        script,
+        streams: parts,
+        next_stream: 0,
+        sockets: Vec::new(),
+        conns: BTreeMap::new(),
+        in_flight: BTreeMap::new(),
+        log: Vec::new(),
+        stalled: 0,
+        body_total: 0,
+    };
+    // A broken rule panics; the panic then says what led to it (under libFuzzer, whose hook
+    // aborts at once, the input replayed by the corpus test shows it).
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for n in 0..setup.calls {
+            if n > 0 {
+                let d = sim.script.next();
+                sim.advance(step_duration(d >> 3));
+            }
+            let request = match setup.request() {
+                Ok(request) => request,
+                Err(e) => {
+                    sim.log(format!("request: {}", describe_error(&e)));
+                    break;
+                }
+            };
+            let call = sim.client.start_call(sim.now, request);
+            sim.run_call(call, &setup);
+        }
+        sim.client.evict_all();
+    }));
+    if let Err(payload) = run {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("(a panic)");
+        let tail = &sim.log[sim.log.len().saturating_sub(40)..];
+        std::panic::resume_unwind(Box::new(format!("{message}\nafter:\n{}", render(tail))));
+    }
+    sim.log
+}
+
+/// `input` cut at each `separator`.
+fn split<'a>(input: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut rest = input;
+    while let Some(i) = rest.windows(separator.len()).position(|w| w == separator) {
+        parts.push(&rest[..i]);
+        rest = &rest[i + separator.len()..];
+    }
+    parts.push(rest);
+    parts
+}
+
+/// The script's bytes, read one at a time; past the end, every byte is 0 (the plain answer).
+struct Script<'a>(&'a [u8]);
+
+impl Script<'_> {
+    fn next(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((&b, rest)) => {
+                self.0 = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A timeout chosen by one byte: 0 keeps `default`.
+fn timeout(b: u8, default: Option<Duration>) -> Option<Duration> {
+    const CHOICES: [Option<u64>; 9] = [
+        None,
+        Some(1),
+        Some(10),
+        Some(100),
+        Some(250),
+        Some(1_000),
+        Some(3_000),
+        Some(10_000),
+        Some(60_000),
+    ];
+    if b == 0 {
+        return default;
+    }
+    CHOICES[usize::from(b) % CHOICES.len()].map(Duration::from_millis)
+}
+
+/// How long a step of the clock is, chosen by five bits. 0 is no step.
+fn step_duration(b: u8) -> Duration {
+    const MS: [u64; 18] = [
+        0, 0, 1, 10, 99, 100, 101, 500, 999, 1_000, 5_000, 10_000, 10_001, 30_000, 60_000, 300_000,
+        300_001, 3_600_000,
+    ];
+    let ms = MS.get(usize::from(b)).copied().unwrap_or(u64::from(b) * 37);
+    Duration::from_millis(ms)
+}
+
+/// The configuration, the request and the caller's behaviour, from the script's first
+/// [`SETUP_BYTES`] bytes (zeros give the defaults and a GET of `http://a.test/`):
+///
+/// | byte | chooses |
+/// |---|---|
+/// | 0 | flags: 1 no redirects, 2 no gzip, 4 no retries, 8 no `https`/`http` redirects, 16 and 128 a second and third call on the same client, 32 an authenticator, 64 a cookie jar |
+/// | 1-4 | connect, read, write and call timeouts |
+/// | 5 | the `100 Continue` timeout |
+/// | 6 | most follow-ups |
+/// | 7-11 | the response limits: head bytes, header fields, interim responses, chunk-size line, trailer bytes |
+/// | 12 | most decompressed bytes |
+/// | 13, 14 | idle connections kept, and for how long |
+/// | 15 | method and body |
+/// | 16 | URL |
+/// | 17 | request headers |
+/// | 18 | the caller's buffer size |
+/// | 19 | how much of the body the caller reads (0: all), and whether it then discards the rest or drops the call |
+struct Setup {
+    config: Config,
+    calls: usize,
+    method: u8,
+    url: u8,
+    headers: u8,
+    buf: usize,
+    read_limit: Option<usize>,
+    discard: bool,
+}
+
+impl Setup {
+    fn read(script: &mut Script<'_>) -> Setup {
+        let mut b = [0u8; SETUP_BYTES];
+        for byte in &mut b {
+            *byte = script.next();
+        }
+        let mut config = super::base_config().clone();
+        let flags = b[0];
+        config.follow_redirects = flags & 1 == 0;
+        config.transparent_gzip = flags & 2 == 0;
+        config.retry_on_connection_failure = flags & 4 == 0;
+        config.follow_ssl_redirects = flags & 8 == 0;
+        if flags & 32 != 0 {
+            config.authenticator = Some(Arc::new(BasicAuthenticator::new("user", "pass")));
+        }
+        if flags & 64 != 0 {
+            config.cookie_jar = Some(Arc::new(MemoryCookieJar::new()));
+        }
+        config.connect_timeout = timeout(b[1], config.connect_timeout);
+        config.read_timeout = timeout(b[2], config.read_timeout);
+        config.write_timeout = timeout(b[3], config.write_timeout);
+        config.call_timeout = timeout(b[4], None);
+        config.expect_continue_timeout =
+            timeout(b[5], Some(config.expect_continue_timeout)).unwrap_or(Duration::ZERO);
+        if b[6] != 0 {
+            config.max_follow_ups = u32::from(b[6]) % 25;
+        }
+        let limits = &mut config.limits;
+        if b[7] != 0 {
+            const HEAD: [usize; 7] = [64, 100, 256, 1024, 4096, 16384, 65536];
+            limits.max_head_bytes = HEAD[usize::from(b[7]) % HEAD.len()];
+        }
+        if b[8] != 0 {
+            limits.max_headers = Some(usize::from(b[8]) % 40);
+        }
+        if b[9] != 0 {
+            limits.max_interim_responses = usize::from(b[9]) % 20;
+        }
+        if b[10] != 0 {
+            limits.max_chunk_extension_bytes = usize::from(b[10]) % 64;
+        }
+        if b[11] != 0 {
+            limits.max_trailer_bytes = usize::from(b[11]) * 8;
+        }
+        config.max_decompressed_bytes = match b[12] {
+            0 => config.max_decompressed_bytes,
+            255 => None,
+            n => Some(1 << (n % 24)),
+        };
+        if b[13] != 0 {
+            config.max_idle_connections = usize::from(b[13]) % 4;
+        }
+        if b[14] != 0 {
+            const KEEP: [u64; 5] = [1, 100, 1_000, 10_000, 60_000];
+            config.keep_alive = Duration::from_millis(KEEP[usize::from(b[14]) % KEEP.len()]);
+        }
+        const BUF: [usize; 6] = [8192, 1, 7, 61, 512, 65536];
+        Setup {
+            config,
+            calls: 1 + usize::from(flags & 16 != 0) + usize::from(flags & 128 != 0),
+            method: b[15],
+            url: b[16],
+            headers: b[17],
+            buf: BUF[usize::from(b[18]) % BUF.len()],
+            read_limit: (b[19] != 0).then(|| usize::from(b[19] >> 1) * 97),
+            discard: b[19] & 1 == 1,
+        }
+    }
+
+    /// A fresh copy of the request (each call takes its own, bodies included).
+    fn request(&self) -> Result<Request, Error> {
+        // A TLS handshake costs more than the rest of a run and cannot succeed with bytes the
+        // fuzzer makes up, so `https` is one value out of 256.
+        const URLS: [&str; 4] = [
+            "http://a.test/p?q=1#f",
+            "http://127.0.0.1:8080/",
+            "http://[::1]:8080/x",
+            "http://a.test:8080/",
+        ];
+        let url = match self.url {
+            2 => "https://a.test/",
+            n => URLS[usize::from(n) % URLS.len()],
+        };
+        let reader = |len: Option<u64>| Body::from_reader(io::Cursor::new(b"x=1".to_vec()), len);
+        let builder = match self.method % 10 {
+            0 => Request::get(url),
+            1 => Request::head(url),
+            2 => Request::post(url).body("x=1"),
+            3 => Request::put(url).body("x=1"),
+            4 => Request::post(url).body(reader(None)),
+            5 => Request::post(url).body(reader(Some(3))),
+            6 => Request::post(url).body(reader(Some(4))),
+            7 => Request::delete(url),
+            8 => Request::post(url)
+                .header("Expect", "100-continue")
+                .body("x=1"),
+            _ => Request::post(url).body(Body::repeatable(Some(3), || {
+                Ok(Body::from_bytes(&b"x=1"[..]))
+            })),
+        };
+        let h = self.headers;
+        let mut builder = builder;
+        for (bit, name, value) in [
+            (1, "Accept-Encoding", "identity"),
+            (2, "Range", "bytes=0-"),
+            (4, "Connection", "close"),
+            (8, "Authorization", "Bearer t"),
+            (16, "Accept-Encoding", "gzip"),
+            (64, "Cookie", "a=b"),
+        ] {
+            if h & bit != 0 {
+                builder = builder.header(name, value);
+            }
+        }
+        if h & 32 != 0 {
+            builder = builder.idempotent(h & 128 != 0);
+        }
+        builder.build()
+    }
+}
+
+/// A socket the fuzzed driver hands out: an index into [`Sim::sockets`].
+#[derive(Debug)]
+struct Socket(usize);
+
+/// The server's side of one connection: it sends its first response at once (so it may answer
+/// early, or send garbage to a TLS handshake), and each later one once the client has written
+/// the request line of the request it answers.
+#[derive(Debug)]
+struct Server<'a> {
+    /// What it sent so far.
+    sent: Vec<u8>,
+    /// How much of it the client has read.
+    read: usize,
+    /// The responses it sends once asked.
+    later: std::collections::VecDeque<&'a [u8]>,
+    /// The end of what the client wrote, for a request line cut between two writes.
+    tail: Vec<u8>,
+    /// The first request arrived (its response was sent at once).
+    answered_first: bool,
+    /// It closed (the rest is lost) or reset the connection.
+    closed: bool,
+}
+
+/// The end of a request line: how the server counts requests.
+const REQUEST_LINE_END: &[u8] = b" HTTP/1.1\r\n";
+
+impl<'a> Server<'a> {
+    fn new(part: &'a [u8]) -> Server<'a> {
+        let mut later: std::collections::VecDeque<&[u8]> = split(part, RESPONSE_SEPARATOR).into();
+        let sent = later.pop_front().unwrap_or_default().to_vec();
+        Server {
+            sent,
+            read: 0,
+            later,
+            tail: Vec::new(),
+            answered_first: false,
+            closed: false,
+        }
+    }
+
+    fn unread(&self) -> &[u8] {
+        if self.closed {
+            &[]
+        } else {
+            &self.sent[self.read..]
+        }
+    }
+
+    /// Nothing to read now, but a response waits for a request the client has not written.
+    fn waits_for_request(&self) -> bool {
+        !self.closed && self.unread().is_empty() && !self.later.is_empty()
+    }
+
+    /// The client wrote `bytes`: each request line in them releases the next response.
+    fn received(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+        let lines = self
+            .tail
+            .windows(REQUEST_LINE_END.len())
+            .filter(|w| *w == REQUEST_LINE_END)
+            .count();
+        // The first request's response went out at once.
+        for _ in 0..lines {
+            if self.answered_first {
+                if let Some(next) = self.later.pop_front() {
+                    self.sent.extend_from_slice(next);
+                }
+            }
+            self.answered_first = true;
+        }
+        let keep = self.tail.len().min(REQUEST_LINE_END.len() - 1);
+        self.tail.drain(..self.tail.len() - keep);
+    }
+}
+
+/// What the driver knows of a connection id.
+#[derive(Debug)]
+enum Conn {
+    /// A connect attempt, answered or not.
+    Attempt { answered: bool },
+    /// The driver holds its socket for the call.
+    Open(Socket),
+    /// Given to the pool.
+    Released,
+    /// Closed (by the call, or by the driver when the caller dropped the call).
+    Closed,
+}
+
+/// Which read a connection has in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// An `Output::Receive` into the connection's buffer.
+    Receive,
+    /// A `BodyRead::Direct` into the caller's buffer.
+    Direct,
+}
+
+/// How an operation was answered.
+enum Answer<T> {
+    Ready(io::Result<T>),
+    /// Not yet: the clock moved on instead.
+    Pending,
+    /// The caller canceled the call.
+    Cancel,
+}
+
+/// How a step of the call ended.
+enum Stepped {
+    Progress,
+    Response(Box<Response<()>>),
+    Done,
+    Failed(Error),
+}
+
+struct Sim<'a> {
+    now: Now,
+    client: Client<Socket>,
+    script: Script<'a>,
+    streams: Vec<&'a [u8]>,
+    next_stream: usize,
+    sockets: Vec<Server<'a>>,
+    conns: BTreeMap<ConnId, Conn>,
+    in_flight: BTreeMap<ConnId, Read>,
+    log: Vec<String>,
+    /// Steps since the last progress.
+    stalled: usize,
+    body_total: usize,
+}
+
+fn describe_error(e: &Error) -> String {
+    format!("error {}: {e}", e.kind())
+}
+
+fn noop_cx() -> Context<'static> {
+    Context::from_waker(Waker::noop())
+}
+
+impl<'a> Sim<'a> {
+    fn log(&mut self, line: String) {
+        self.log.push(line);
+    }
+
+    /// Counts a step; panics once too many pass without progress.
+    fn step_taken(&mut self) {
+        self.stalled += 1;
+        assert!(
+            self.stalled <= STALL_LIMIT,
+            "the call made no progress in {STALL_LIMIT} steps (a livelock); last lines: {:?}",
+            &self.log[self.log.len().saturating_sub(8)..]
+        );
+    }
+
+    fn progressed(&mut self) {
+        self.stalled = 0;
+    }
+
+    /// One decision byte. Reading one is progress: the script is finite.
+    fn decision(&mut self) -> u8 {
+        if !self.script.is_empty() {
+            self.progressed();
+        }
+        self.script.next()
+    }
+
+    /// Moves the clock on. Not progress in itself: a call that only ever waits is stuck.
+    fn advance(&mut self, by: Duration) {
+        self.now = self.now.advanced(by);
+    }
+
+    /// An operation is pending: the clock moves on (by `step`, or else to the next deadline),
+    /// and the call hears of a deadline that passed.
+    fn wait(&mut self, call: &mut Call, step: u8, deadline: Option<Instant>) {
+        let by = match step {
+            0 => crate::time::earliest(deadline, call.poll_timeout())
+                .map_or(Duration::from_millis(1), |at| {
+                    at.saturating_duration_since(self.now.mono)
+                }),
+            1 => Duration::from_millis(1),
+            n => step_duration(n),
+        };
+        self.advance(by.max(Duration::from_millis(1)));
+        self.log(format!("wait until {:?}", self.now.mono));
+        self.check_timeout(call);
+    }
+
+    fn check_timeout(&mut self, call: &mut Call) {
+        if call.poll_timeout().is_some_and(|at| self.now.mono >= at) {
+            self.log(format!("timeout at {:?}", self.now.mono));
+            call.handle_timeout(self.now);
+        }
+    }
+
+    /// The socket the driver holds for `conn`; panics if it holds none.
+    fn open(&mut self, conn: ConnId, what: &str) -> usize {
+        match self.conns.get(&conn) {
+            Some(Conn::Open(socket)) => socket.0,
+            other => panic!("{what} on {conn}, which the driver does not hold ({other:?})"),
+        }
+    }
+
+    /// A read of up to `buf.len()` bytes from `conn`'s server, as the script says.
+    fn read(
+        &mut self,
+        conn: ConnId,
+        kind: Read,
+        buf: &mut [u8],
+        deadline: Option<Instant>,
+    ) -> (Answer<usize>, u8) {
+        let socket = self.open(conn, "a read");
+        assert!(!buf.is_empty(), "a read of 0 bytes on {conn}");
+        if let Some(other) = self.in_flight.get(&conn) {
+            assert_eq!(
+                *other, kind,
+                "{conn} already has a {other:?} read in flight, and the call asks for a {kind:?} read"
+            );
+        }
+        let d = self.decision();
+        let step = d >> 3;
+        if d == 0xff {
+            return (Answer::Cancel, 0);
+        }
+        let server = &mut self.sockets[socket];
+        let take = |server: &mut Server<'_>, buf: &mut [u8], most: usize| {
+            let unread = server.unread();
+            let n = unread.len().min(buf.len()).min(most);
+            buf[..n].copy_from_slice(&unread[..n]);
+            server.read += n;
+            n
+        };
+        let answer = match d & 7 {
+            // The server waits for a request the client has not written: the read waits for
+            // its deadline, or, with none, the server gives up and closes.
+            0 | 1 if server.waits_for_request() => {
+                if deadline.is_some() {
+                    Answer::Pending
+                } else {
+                    server.closed = true;
+                    Answer::Ready(Ok(0))
+                }
+            }
+            0 => Answer::Ready(Ok(take(server, buf, usize::MAX))),
+            1 => {
+                let most = 1 + usize::from(self.script.next());
+                let server = &mut self.sockets[socket];
+                Answer::Ready(Ok(take(server, buf, most)))
+            }
+            2 => Answer::Pending,
+            3 => {
+                server.closed = true;
+                Answer::Ready(Err(io::ErrorKind::ConnectionReset.into()))
+            }
+            4 => Answer::Ready(Err(io::ErrorKind::WouldBlock.into())),
+            5 => Answer::Ready(Err(io::ErrorKind::TimedOut.into())),
+            6 => {
+                server.closed = true;
+                Answer::Ready(Ok(0))
+            }
+            _ => Answer::Ready(Err(io::ErrorKind::Interrupted.into())),
+        };
+        match &answer {
+            Answer::Pending => {
+                self.in_flight.insert(conn, kind);
+            }
+            Answer::Ready(Ok(n)) => {
+                self.in_flight.remove(&conn);
+                if *n > 0 {
+                    self.progressed();
+                }
+            }
+            _ => {
+                self.in_flight.remove(&conn);
+            }
+        }
+        (answer, step)
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        self.in_flight.remove(&conn);
+    }
+
+    /// Performs one output of the call.
+    fn step(&mut self, call: &mut Call, waiting: bool) -> Stepped {
+        self.step_taken();
+        let now = self.now;
+        let output = match call.poll_output(now) {
+            Ok(output) => output,
+            Err(e) => return Stepped::Failed(e),
+        };
+        match output {
+            Output::Event(event) => {
+                self.log(format!("event {}", event.kind));
+            }
+            Output::Cache(_) => panic!("a cache operation from a client without a cache"),
+            Output::Acquire { address } => {
+                let pooled = self
+                    .client
+                    .acquire(now.mono, address)
+                    .map(|(conn, socket)| {
+                        let id = conn.id();
+                        match self.conns.insert(id, Conn::Open(socket)) {
+                            Some(Conn::Released) => {}
+                            other => {
+                                panic!("the pool gave out {id}, which was not released ({other:?})")
+                            }
+                        }
+                        conn
+                    });
+                self.log(format!(
+                    "acquire: {:?}",
+                    pooled.as_ref().map(crate::Connection::id)
+                ));
+                call.handle_acquired(now, pooled);
+            }
+            Output::CheckHealth { conn } => {
+                let socket = self.open(conn, "a health check");
+                let d = self.decision();
+                let healthy = d & 1 == 0 && self.sockets[socket].unread().is_empty();
+                self.log(format!("health {conn}: {healthy}"));
+                call.handle_health(now, conn, healthy);
+            }
+            Output::Resolve { host, port } => {
+                let d = self.decision();
+                let v4 = |n: u8| SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)), port);
+                let answer = match d & 7 {
+                    0 => Answer::Ready(Ok(vec![v4(1)])),
+                    1 => Answer::Ready(Ok(vec![
+                        SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+                        v4(1),
+                    ])),
+                    2 => Answer::Pending,
+                    3 => Answer::Ready(Err(io::ErrorKind::NotFound.into())),
+                    4 => Answer::Ready(Ok(Vec::new())),
+                    5 => Answer::Ready(Ok(vec![v4(1), v4(2), v4(3)])),
+                    6 => Answer::Ready(Err(io::ErrorKind::WouldBlock.into())),
+                    _ if d == 0xff => Answer::Cancel,
+                    _ => Answer::Ready(Err(io::ErrorKind::TimedOut.into())),
+                };
+                self.log(format!("resolve {host}:{port}"));
+                self.answer(call, answer, d >> 3, None, |call, now, r| {
+                    call.handle_resolved(now, r);
+                });
+            }
+            Output::Connect {
+                conn,
+                addr,
+                deadline,
+            } => {
+                match self.conns.get(&conn) {
+                    None => {
+                        self.conns.insert(conn, Conn::Attempt { answered: false });
+                    }
+                    Some(Conn::Attempt { answered: false }) => {}
+                    Some(other) => {
+                        panic!("connect {conn} to {addr}, an id already used ({other:?})")
+                    }
+                }
+                let d = self.decision();
+                let answer = match d & 7 {
+                    0 | 6 => Answer::Ready(Ok(())),
+                    1 => Answer::Ready(Err(io::ErrorKind::ConnectionRefused.into())),
+                    2 => Answer::Pending,
+                    3 => Answer::Ready(Err(io::ErrorKind::TimedOut.into())),
+                    4 => Answer::Ready(Err(io::ErrorKind::WouldBlock.into())),
+                    5 => Answer::Ready(Err(io::ErrorKind::HostUnreachable.into())),
+                    _ if d == 0xff => Answer::Cancel,
+                    _ => Answer::Ready(Err(io::ErrorKind::ConnectionReset.into())),
+                };
+                self.log(format!("connect {conn} {addr} until {deadline:?}"));
+                if let Answer::Ready(result) = &answer {
+                    if result.as_ref().is_err_and(|e| {
+                        matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        )
+                    }) {
+                        // Not a final answer: the attempt goes on (or, for a socket timeout,
+                        // the call decides at its deadline).
+                    } else if result.is_ok() {
+                        let bytes = self.streams.get(self.next_stream).copied().unwrap_or(&[]);
+                        self.next_stream += 1;
+                        self.sockets.push(Server::new(bytes));
+                        let socket = Socket(self.sockets.len() - 1);
+                        self.conns.insert(conn, Conn::Open(socket));
+                    } else {
+                        self.conns.insert(conn, Conn::Attempt { answered: true });
+                    }
+                }
+                self.answer(call, answer, d >> 3, deadline, |call, now, r| {
+                    call.handle_connected(now, conn, r);
+                });
+            }
+            Output::Transmit {
+                conn,
+                bytes,
+                deadline,
+            } => {
+                self.open(conn, "a write");
+                assert!(!bytes.is_empty(), "a write of 0 bytes on {conn}");
+                let len = bytes.len();
+                let d = self.decision();
+                let answer = match d & 7 {
+                    0 => Answer::Ready(Ok(len)),
+                    1 => Answer::Ready(Ok(1 + usize::from(self.script.next()) % len)),
+                    2 => Answer::Pending,
+                    3 => Answer::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+                    4 => Answer::Ready(Err(io::ErrorKind::WouldBlock.into())),
+                    5 => Answer::Ready(Err(io::ErrorKind::TimedOut.into())),
+                    6 => Answer::Ready(Ok(0)),
+                    _ if d == 0xff => Answer::Cancel,
+                    _ => Answer::Ready(Err(io::ErrorKind::ConnectionReset.into())),
+                };
+                if let Answer::Ready(Ok(n)) = &answer {
+                    let socket = self.open(conn, "a write");
+                    self.sockets[socket].received(&bytes[..(*n).min(len)]);
+                    if *n > 0 {
+                        self.progressed();
+                    }
+                }
+                self.log(format!("transmit {conn} {len} until {deadline:?}"));
+                self.answer(call, answer, d >> 3, deadline, |call, now, r| {
+                    call.handle_transmitted(now, conn, r);
+                });
+            }
+            Output::Receive {
+                conn,
+                buf,
+                deadline,
+            } => {
+                let (answer, step) = self.read(conn, Read::Receive, buf, deadline);
+                self.log(format!("receive {conn} until {deadline:?}"));
+                self.answer(call, answer, step, deadline, |call, now, r| {
+                    call.handle_received(now, conn, r);
+                });
+            }
+            Output::Close { conn } => {
+                self.log(format!("close {conn}"));
+                match self.conns.insert(conn, Conn::Closed) {
+                    Some(Conn::Attempt { .. } | Conn::Open(_)) => self.forget(conn),
+                    other => panic!("close {conn}, which the driver does not hold ({other:?})"),
+                }
+            }
+            Output::Release(connection) => {
+                let conn = connection.id();
+                self.log(format!("release {conn}"));
+                match self.conns.insert(conn, Conn::Released) {
+                    Some(Conn::Open(socket)) => {
+                        assert!(
+                            !self.in_flight.contains_key(&conn),
+                            "{conn} goes back to the pool with a read in flight"
+                        );
+                        self.client.release(now.mono, connection, socket);
+                    }
+                    other => panic!("release {conn}, which the driver does not hold ({other:?})"),
+                }
+            }
+            Output::PullBody { body, buf } => {
+                let result = match body.poll_read(&mut noop_cx(), buf) {
+                    Poll::Ready(result) => result,
+                    Poll::Pending => panic!("an in-memory request body is never pending"),
+                };
+                self.log(format!("pull-body {:?}", result.as_ref().ok()));
+                self.progressed();
+                call.handle_body_pulled(now, result);
+            }
+            Output::Intercept { id, .. } | Output::Proceeded { id, .. } => {
+                panic!("the call reached interceptor {id:?}, and there are none");
+            }
+            Output::Response(head) => return Stepped::Response(Box::new(head)),
+            Output::Idle => {
+                let deadline = call.poll_timeout();
+                self.log(format!("idle until {deadline:?}"));
+                match deadline {
+                    Some(at) if waiting => {
+                        self.advance(at.saturating_duration_since(self.now.mono));
+                        self.check_timeout(call);
+                    }
+                    _ if waiting => {
+                        panic!("the call is idle with no deadline while waiting for I/O (a hang)")
+                    }
+                    _ => panic!("the call is idle after it ended"),
+                }
+            }
+            Output::Done => return Stepped::Done,
+        }
+        Stepped::Progress
+    }
+
+    /// Reports an answer to the call (time first moves on by `step`), or waits for a pending
+    /// one, or cancels.
+    fn answer<T>(
+        &mut self,
+        call: &mut Call,
+        answer: Answer<T>,
+        step: u8,
+        deadline: Option<Instant>,
+        report: impl FnOnce(&mut Call, Now, io::Result<T>),
+    ) {
+        match answer {
+            Answer::Ready(result) => {
+                self.advance(step_duration(step));
+                self.log(match &result {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => format!("err {:?}", e.kind()),
+                });
+                report(call, self.now, result);
+                self.check_timeout(call);
+            }
+            Answer::Pending => self.wait(call, step, deadline),
+            Answer::Cancel => {
+                self.log("cancel".into());
+                call.cancel(self.now);
+            }
+        }
+    }
+
+    /// Runs one call: to its response head, through the body as the caller reads it, to its
+    /// end.
+    fn run_call(&mut self, mut call: Call, setup: &Setup) {
+        assert!(
+            self.in_flight.is_empty(),
+            "reads in flight before the call: {:?}",
+            self.in_flight
+        );
+        let head = loop {
+            match self.step(&mut call, true) {
+                Stepped::Progress => {}
+                Stepped::Response(head) => break *head,
+                Stepped::Done => panic!("the call ended without a response or an error"),
+                Stepped::Failed(e) => {
+                    self.log(describe_error(&e));
+                    return self.ended(&mut call, false);
+                }
+            }
+        };
+        self.log(format!(
+            "response {} {:?} fields {} priors {}",
+            head.status().as_u16(),
+            head.version(),
+            head.headers().len(),
+            head.prior_count()
+        ));
+        assert!(
+            !head.status().is_informational() || head.status().as_u16() == 101,
+            "an interim response was delivered as the final one"
+        );
+        let mut buf = vec![0u8; setup.buf];
+        let mut body = Vec::new();
+        loop {
+            self.step_taken();
+            if setup.read_limit.is_some_and(|limit| body.len() >= limit)
+                || self.body_total >= MAX_BODY
+            {
+                return self.stop_reading(call, setup.discard, &body);
+            }
+            let now = self.now;
+            match call.read_body(now, &mut buf) {
+                Err(e) => {
+                    self.log(format!("body {}: {}", body.len(), describe_error(&e)));
+                    return self.ended(&mut call, false);
+                }
+                Ok(BodyRead::Data(n)) => {
+                    assert!(
+                        (1..=buf.len()).contains(&n),
+                        "read_body gave {n} bytes into a buffer of {}",
+                        buf.len()
+                    );
+                    body.extend_from_slice(&buf[..n]);
+                    self.body_total += n;
+                    self.progressed();
+                }
+                Ok(BodyRead::Cached { .. } | BodyRead::CachedInto(_)) => {
+                    panic!("a stored body from a client without a cache")
+                }
+                Ok(BodyRead::End) => {
+                    self.log(format!("body end {} {:08x}", body.len(), crc(&body)));
+                    return self.ended(&mut call, true);
+                }
+                Ok(BodyRead::Direct { conn, max }) => {
+                    assert!(
+                        (1..=buf.len()).contains(&max),
+                        "a direct read of {max} bytes into a buffer of {}",
+                        buf.len()
+                    );
+                    let deadline = call.poll_timeout();
+                    let (answer, step) = self.read(conn, Read::Direct, &mut buf[..max], deadline);
+                    self.log(format!("direct {conn} {max}"));
+                    match answer {
+                        Answer::Ready(result) => {
+                            self.advance(step_duration(step));
+                            let read = result.as_ref().ok().copied();
+                            match call.handle_direct_read(self.now, result) {
+                                Ok(n) => {
+                                    assert!(
+                                        read.is_some_and(|read| n <= read) || n == 0,
+                                        "{n} body bytes from a read of {read:?}"
+                                    );
+                                    body.extend_from_slice(&buf[..n]);
+                                    self.body_total += n;
+                                }
+                                Err(e) => {
+                                    self.log(format!(
+                                        "body {}: {}",
+                                        body.len(),
+                                        describe_error(&e)
+                                    ));
+                                    return self.ended(&mut call, false);
+                                }
+                            }
+                            self.check_timeout(&mut call);
+                        }
+                        Answer::Pending => {
+                            let deadline = call.poll_timeout();
+                            self.wait(&mut call, step, deadline);
+                        }
+                        Answer::Cancel => {
+                            self.log("cancel".into());
+                            call.cancel(self.now);
+                        }
+                    }
+                }
+                Ok(BodyRead::Pull(_)) => panic!("a made-up body with no interceptor to make it"),
+                Ok(BodyRead::Pending) => match self.step(&mut call, true) {
+                    Stepped::Progress | Stepped::Done => {}
+                    Stepped::Response(_) => panic!("a second response head during the body"),
+                    Stepped::Failed(e) => {
+                        self.log(format!("body {}: {}", body.len(), describe_error(&e)));
+                        return self.ended(&mut call, false);
+                    }
+                },
+            }
+        }
+    }
+
+    /// The caller stops reading: it discards what already arrived (the connection may go back to
+    /// the pool), or drops the call at once (closing its sockets).
+    fn stop_reading(&mut self, mut call: Call, discard: bool, body: &[u8]) {
+        self.log(format!("stop after {} discard {discard}", body.len()));
+        if discard && call.discard_buffered_body(self.now) {
+            return self.ended(&mut call, true);
+        }
+        self.drop_call(call);
+    }
+
+    /// The caller drops the call: the driver closes every socket it holds for it.
+    fn drop_call(&mut self, call: Call) {
+        drop(call);
+        for (id, conn) in &mut self.conns {
+            if matches!(conn, Conn::Open(_)) {
+                *conn = Conn::Closed;
+                self.in_flight.remove(id);
+            }
+        }
+    }
+
+    /// The call ended (its body ended if `well`, or it failed): it may still give back its
+    /// connections, then must ask for nothing more and hold no socket.
+    fn ended(&mut self, call: &mut Call, well: bool) {
+        let result = loop {
+            match self.step(call, false) {
+                Stepped::Progress => {}
+                Stepped::Response(_) => panic!("a response head after the call ended"),
+                Stepped::Done => break None,
+                Stepped::Failed(e) => break Some(e),
+            }
+        };
+        match (&result, well) {
+            (None, true) | (Some(_), false) => {}
+            (None, false) => panic!("a failed call reports done"),
+            (Some(e), true) => panic!("a call whose body ended fails: {e}"),
+        }
+        for _ in 0..2 {
+            match (call.poll_output(self.now), &result) {
+                (Ok(Output::Done), None) => {}
+                (Err(e), Some(first)) if e.kind() == first.kind() => {}
+                (Ok(output), _) => panic!("after the end, the call asks for {output:?}"),
+                (Err(e), _) => panic!("after the end, the call fails with {e}"),
+            }
+        }
+        let mut buf = [0u8; 16];
+        match (call.read_body(self.now, &mut buf), &result) {
+            (Ok(BodyRead::End), None) | (Err(_), Some(_)) => {}
+            (other, _) => panic!("reading the body after the end gives {other:?}"),
+        }
+        assert_eq!(call.poll_timeout(), None, "a deadline after the end");
+        assert!(call.is_finished(), "the call is not finished after its end");
+        let held: Vec<_> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c, Conn::Open(_)))
+            .map(|(id, _)| *id)
+            .collect();
+        assert!(
+            held.is_empty(),
+            "the call ended without closing or releasing {held:?}"
+        );
+        assert!(
+            self.in_flight.is_empty(),
+            "reads in flight after the end: {:?}",
+            self.in_flight
+        );
+        self.log(format!("end {}", result.is_none()));
+    }
+}
+
+/// A checksum of body bytes, for the transcript.
+fn crc(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(bytes);
+    hasher.finalize()
+}
+
+/// Renders a transcript as text, one line each (for reading a failing input's run).
+pub fn render(lines: &[String]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
