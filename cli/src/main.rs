@@ -8,6 +8,7 @@ mod credentials;
 mod data;
 mod demo;
 mod exit;
+mod proxy;
 mod run;
 mod timeline;
 mod tls;

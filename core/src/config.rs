@@ -118,6 +118,7 @@ pub struct Config {
     pub(crate) cookie_jar: Option<Arc<dyn CookieJar>>,
     pub(crate) interceptors: Vec<InterceptorSlot>,
     pub(crate) network_interceptors: Vec<InterceptorSlot>,
+    pub(crate) routing: crate::proxy::Routing,
 }
 
 impl Config {
@@ -301,6 +302,7 @@ impl fmt::Debug for Config {
             .field("gzip", &self.transparent_gzip)
             .field("interceptors", &self.interceptors)
             .field("network_interceptors", &self.network_interceptors)
+            .field("routing", &self.routing)
             .finish_non_exhaustive()
     }
 }
@@ -328,7 +330,8 @@ pub struct ClientBuilder<C> {
     cookie_jar: Option<Arc<dyn CookieJar>>,
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
-    error: Option<Error>,
+    pub(crate) routing: crate::proxy::Routing,
+    pub(crate) error: Option<Error>,
     target: PhantomData<fn() -> C>,
 }
 
@@ -371,6 +374,7 @@ impl<C> ClientBuilder<C> {
             cookie_jar: None,
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
+            routing: crate::proxy::Routing::default(),
             error: None,
             target: PhantomData,
         }
@@ -589,6 +593,7 @@ impl<C> ClientBuilder<C> {
             cookie_jar: self.cookie_jar,
             interceptors: self.interceptors,
             network_interceptors: self.network_interceptors,
+            routing: crate::proxy::routing::build(self.routing),
         }))
     }
 }

@@ -132,6 +132,8 @@ pub struct Driver<T: Transport> {
     transport: T,
     sockets: Sockets<T::Socket>,
     listener: Option<Arc<dyn EventListener>>,
+    /// The client's own resolver, used instead of the transport's.
+    dns: Option<Arc<dyn crate::Dns>>,
 }
 
 impl<T: Transport> std::fmt::Debug for Driver<T> {
@@ -216,6 +218,7 @@ impl<T: Transport> Driver<T> {
             transport,
             sockets: Sockets::new(),
             listener,
+            dns: config.routing.dns.clone(),
         }
     }
 
@@ -278,6 +281,18 @@ impl<T: Transport> Driver<T> {
                     None => false,
                 };
                 self.call.handle_health(now, conn, healthy);
+            }
+            Output::Resolve { host, port } if self.dns.is_some() => {
+                let result = self.dns.as_deref().map(|dns| dns.lookup(host));
+                let result = result.unwrap_or_else(|| Ok(Vec::new())).map(|ips| {
+                    ips.into_iter()
+                        .map(|ip| SocketAddr::new(ip, port))
+                        .collect::<Vec<_>>()
+                });
+                if !self.check_canceled(cx) {
+                    let now = self.transport.now();
+                    self.call.handle_resolved(now, result);
+                }
             }
             Output::Resolve { host, port } => match self.transport.poll_resolve(cx, host, port) {
                 Poll::Ready(result) => {

@@ -15,9 +15,11 @@ mod client;
 mod driver;
 mod interceptor;
 mod net;
+mod proxy_env;
 
 pub use body::{Body, BytesFuture, TextFuture};
 pub use call::Call;
 pub use client::{Client, platform_root_certificates};
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use net::{BoxFuture, Net};
+pub use proxy_env::env_proxy_selector;

@@ -33,12 +33,18 @@ mod call;
 mod client;
 mod driver;
 mod interceptor;
+mod proxy_env;
 mod socket;
 
 pub use body::Body;
 pub use call::Call;
 pub use client::{Client, platform_root_certificates};
 pub use interceptor::{Chain, FnInterceptor, interceptor};
+pub use proxy_env::env_proxy_selector;
+pub use wayfarer_core::{
+    BasicAuthenticator, Credentials, Dns, DnsOverrides, EnvProxySelector, FixedProxySelector,
+    NoProxy, Proxy, ProxyEnv, ProxySelector,
+};
 pub use wayfarer_core::{
     Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
     ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,

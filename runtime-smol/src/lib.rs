@@ -31,7 +31,11 @@ use async_net::TcpStream;
 use futures_io::{AsyncRead, AsyncWrite};
 use wayfarer_async::BoxFuture;
 
-pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
+pub use wayfarer_async::{BytesFuture, TextFuture, env_proxy_selector, platform_root_certificates};
+pub use wayfarer_core::{
+    BasicAuthenticator, Credentials, Dns, DnsOverrides, EnvProxySelector, FixedProxySelector,
+    NoProxy, Proxy, ProxyEnv, ProxySelector,
+};
 pub use wayfarer_core::{
     Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config, ConnectionSpec, Error,
     ErrorKind, Event, EventKind, EventListener, Handshake, Headers, Method, PrivateKey, Request,

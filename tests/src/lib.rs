@@ -4,6 +4,7 @@
 pub mod certs;
 pub mod nginx;
 pub mod origin;
+pub mod proxies;
 pub mod run;
 pub mod sim;
 pub mod unreachable;

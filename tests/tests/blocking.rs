@@ -13,7 +13,7 @@ fn run(path: &str, variant: Variant) {
     let vector = vector::load(path);
     let origins = origin::play_all(&vector.scripts(), variant);
     let authorities = origins.authorities();
-    let client: Client = run::configure(Client::builder(), &vector.config)
+    let client: Client = run::configure_for(Client::builder(), &vector.config, &authorities)
         .build()
         .expect("client");
     let outcomes: Vec<Outcome> = vector
