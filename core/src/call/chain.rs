@@ -330,8 +330,11 @@ impl Call {
                     method,
                     url,
                 });
+                // A retry after this point sends the follow-up, not the request it replaced.
+                let next = Arc::new(next);
+                self.chain.follow_up.on_request(&next);
                 self.chain.pos += 1;
-                self.discard_body(Some(Baton::down(Arc::new(next))))
+                self.discard_body(Some(Baton::down(next)))
             }
         }
     }
