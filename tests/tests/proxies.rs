@@ -82,7 +82,7 @@ fn https_through_a_tinyproxy_tunnel_with_basic_authentication() {
     assert!(log.contains("CONNECT"), "{log}");
 
     for runtime in Runtime::ALL {
-        let results = runtime.fetch_each(config("wrong"), &[url.clone()], |_, _| {});
+        let results = runtime.fetch_each(config("wrong"), std::slice::from_ref(&url), |_, _| {});
         match &results[0] {
             Err(e) => {
                 // tinyproxy answers refused credentials with a 401 rather than another 407:

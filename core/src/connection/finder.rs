@@ -486,27 +486,25 @@ impl Finder {
         let State::Setup(conn, Setup::Socks(socks)) = &mut self.state else {
             return Found::Pending;
         };
-        loop {
-            let (used, step) = match socks.on_data(conn.inbound_data()) {
-                Ok(r) => r,
-                Err(e) => return self.setup_error(e),
-            };
-            conn.inbound().consume(used);
-            match step {
-                socks5::Step::Send(bytes) => {
-                    if let Err(e) = conn.queue(&bytes) {
-                        return self.setup_error(e);
-                    }
-                    return Found::Pending;
-                }
-                socks5::Step::Read if conn.is_eof() => {
-                    return self.setup_error(Error::proxy(
-                        "the SOCKS5 proxy closed the connection during the handshake",
-                    ));
-                }
-                socks5::Step::Read => return Found::Pending,
-                socks5::Step::Done => break,
+        let (used, step) = match socks.on_data(conn.inbound_data()) {
+            Ok(r) => r,
+            Err(e) => return self.setup_error(e),
+        };
+        conn.inbound().consume(used);
+        match step {
+            socks5::Step::Send(bytes) => {
+                return match conn.queue(&bytes) {
+                    Ok(()) => Found::Pending,
+                    Err(e) => self.setup_error(e),
+                };
             }
+            socks5::Step::Read if conn.is_eof() => {
+                return self.setup_error(Error::proxy(
+                    "the SOCKS5 proxy closed the connection during the handshake",
+                ));
+            }
+            socks5::Step::Read => return Found::Pending,
+            socks5::Step::Done => {}
         }
         let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
             return Found::Pending;
