@@ -35,7 +35,8 @@ Exit status (curl's numbers where they apply):
   58  could not use the --cert or --key file
   60  the server's certificate could not be verified
   77  could not load the --cacert file
-  90  the server's certificate chain has none of the --pinnedpubkey keys";
+  90  the server's certificate chain has none of the --pinnedpubkey keys
+  97  the proxy refused the handshake or the tunnel (SOCKS5 or CONNECT)";
 
 /// A curl-like HTTP/1.1 client.
 ///
@@ -175,6 +176,23 @@ pub struct Args {
     /// time. --pinnedpubkey still applies, to the server's own certificate.
     #[arg(short = 'k', long = "insecure")]
     pub insecure: bool,
+
+    /// Uses this proxy: `http://` (the default; plain requests in absolute form, a CONNECT
+    /// tunnel for https), `socks5://` (names resolved here) or `socks5h://` (names resolved by
+    /// the proxy), with optional `user:password@`. Without it, the http_proxy, https_proxy,
+    /// all_proxy and no_proxy environment variables are read, as curl does.
+    #[arg(short = 'x', long = "proxy", value_name = "URL", value_parser = crate::proxy::parse_proxy)]
+    pub proxy: Option<wayfarer_blocking::Proxy>,
+
+    /// Hosts that bypass the proxy: a comma-separated list of names (a name also matches its
+    /// subdomains), IP addresses or CIDR ranges, or `*` for all; replaces no_proxy.
+    #[arg(long = "noproxy", value_name = "LIST")]
+    pub noproxy: Option<String>,
+
+    /// Uses ADDR (one or more, comma-separated) for HOST on PORT instead of asking the
+    /// resolver; may be given more than once.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = crate::proxy::parse_resolve)]
+    pub resolve: Vec<String>,
 
     /// Fails with exit status 22, writing nothing, when the HTTP status is 400 or more.
     #[arg(short = 'f', long = "fail")]

@@ -59,6 +59,8 @@ pub mod code {
     pub const SSL_CACERT_BADFILE: u8 = 77;
     /// `CURLE_SSL_PINNEDPUBKEYNOTMATCH`: no key of the verified chain was pinned.
     pub const SSL_PINNEDPUBKEYNOTMATCH: u8 = 90;
+    /// CURLE_PROXY: the proxy refused the SOCKS5 handshake or the CONNECT tunnel.
+    pub const PROXY: u8 = 97;
 }
 
 /// Why the command failed: an exit status and one line for standard error.
@@ -132,6 +134,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::InvalidInput => code::URL_MALFORMAT,
         ErrorKind::Canceled => code::ABORTED,
         ErrorKind::TooManyFollowUps => code::TOO_MANY_REDIRECTS,
+        ErrorKind::Proxy => code::PROXY,
         _ => code::UNSUPPORTED_PROTOCOL,
     }
 }

@@ -10,6 +10,7 @@ mod data;
 mod demo;
 mod exit;
 mod parallel;
+mod proxy;
 mod run;
 mod timeline;
 mod tls;

@@ -264,6 +264,7 @@ pub(crate) fn build_client(
         }
     }
     builder = crate::tls::configure(builder, args)?;
+    builder = crate::proxy::configure(builder, args, |name| std::env::var(name).ok())?;
     if timeline.is_some() || clock.is_some() {
         builder = builder.event_listener(move |event: &Event| {
             if let Some(timeline) = &timeline {

@@ -134,6 +134,7 @@ pub struct Config {
     pub(crate) interceptors: Vec<InterceptorSlot>,
     pub(crate) network_interceptors: Vec<InterceptorSlot>,
     pub(crate) cache: Option<Cache>,
+    pub(crate) routing: crate::proxy::Routing,
 }
 
 impl Config {
@@ -345,6 +346,7 @@ impl fmt::Debug for Config {
             .field("interceptors", &self.interceptors)
             .field("network_interceptors", &self.network_interceptors)
             .field("cache", &self.cache)
+            .field("routing", &self.routing)
             .finish_non_exhaustive()
     }
 }
@@ -377,7 +379,8 @@ pub struct ClientBuilder<C> {
     network_interceptors: Vec<InterceptorSlot>,
     base: Option<SharedState>,
     cache: Option<Cache>,
-    error: Option<Error>,
+    pub(crate) routing: crate::proxy::Routing,
+    pub(crate) error: Option<Error>,
     target: PhantomData<fn() -> C>,
 }
 
@@ -425,6 +428,7 @@ impl<C> ClientBuilder<C> {
             network_interceptors: Vec::new(),
             base: None,
             cache: None,
+            routing: crate::proxy::Routing::default(),
             error: None,
             target: PhantomData,
         }
@@ -466,6 +470,7 @@ impl<C> ClientBuilder<C> {
             network_interceptors: config.network_interceptors,
             base: Some(state),
             cache: config.cache,
+            routing: config.routing,
             error: None,
             target: PhantomData,
         }
@@ -732,6 +737,12 @@ impl<C> ClientBuilder<C> {
             return Err(e);
         }
         let tls = self.tls.build()?;
+        // A derived client keeps the route database it shares with the client it came from.
+        let routing = if self.base.is_some() {
+            self.routing
+        } else {
+            crate::proxy::routing::build(self.routing)
+        };
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,
@@ -760,6 +771,7 @@ impl<C> ClientBuilder<C> {
             interceptors: self.interceptors,
             network_interceptors: self.network_interceptors,
             cache: self.cache,
+            routing,
         }))
     }
 }

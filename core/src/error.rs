@@ -40,6 +40,10 @@ pub enum ErrorKind {
     /// The server kept answering with redirects or challenges past the follow-up limit (20 by
     /// default, as OkHttp).
     TooManyFollowUps,
+    /// A proxy refused the call: a `CONNECT` answered with anything but 2xx (a `407` whose
+    /// credentials were refused too), or a SOCKS5 proxy that refused the handshake or the
+    /// connection.
+    Proxy,
 }
 
 impl ErrorKind {
@@ -56,6 +60,7 @@ impl ErrorKind {
             ErrorKind::Canceled => "canceled",
             ErrorKind::InvalidInput => "invalid-input",
             ErrorKind::TooManyFollowUps => "too-many-follow-ups",
+            ErrorKind::Proxy => "proxy",
         }
     }
 }
@@ -253,6 +258,18 @@ impl Error {
             e.inner.source = Some(Arc::new(s));
         }
         e
+    }
+
+    /// A proxy refused the call (see [`ErrorKind::Proxy`]).
+    ///
+    /// ```
+    /// use wayfarer_core::{Error, ErrorKind};
+    ///
+    /// let e = Error::proxy("CONNECT example.com:443 refused: 403 Forbidden");
+    /// assert_eq!(e.kind(), ErrorKind::Proxy);
+    /// ```
+    pub fn proxy(message: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(ErrorKind::Proxy, message)
     }
 
     /// A TCP connect failed.

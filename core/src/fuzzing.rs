@@ -263,7 +263,7 @@ pub fn encode_request_head(out: &mut Vec<u8>, request: &Request, config: &Config
     let now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
     let network =
         crate::bridge::Bridge::default().on_request(now, Arc::new(request.clone()), config);
-    crate::http1::encode::encode_bridged(out, &network);
+    crate::http1::encode::encode_bridged(out, &network, false);
     out.len() - start
 }
 

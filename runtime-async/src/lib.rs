@@ -18,6 +18,7 @@ mod dispatcher;
 mod driver;
 mod interceptor;
 mod net;
+mod proxy_env;
 mod upgraded;
 
 pub use body::{Body, BytesFuture, TextFuture};
@@ -26,4 +27,5 @@ pub use client::{Client, platform_root_certificates};
 pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use net::{BoxFuture, Net};
+pub use proxy_env::env_proxy_selector;
 pub use upgraded::Upgraded;

@@ -37,6 +37,7 @@ mod client;
 mod dispatcher;
 mod driver;
 mod interceptor;
+mod proxy_env;
 mod socket;
 mod upgraded;
 mod workers;
@@ -46,7 +47,12 @@ pub use call::{Call, Callback};
 pub use client::{Client, platform_root_certificates};
 pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
+pub use proxy_env::env_proxy_selector;
 pub use upgraded::Upgraded;
+pub use wayfarer_core::{
+    BasicAuthenticator, Credentials, DnsOverrides, EnvProxySelector, FixedProxySelector, NoProxy,
+    Proxy, ProxyEnv, ProxySelector,
+};
 pub use wayfarer_core::{
     CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,
     ConnectionSpec, Dns, Error, ErrorKind, Event, EventKind, EventListener, Handshake, Headers,

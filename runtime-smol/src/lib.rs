@@ -35,7 +35,11 @@ use async_io::{Async, ReadableOwned};
 use futures_io::{AsyncRead, AsyncWrite};
 use wayfarer_async::BoxFuture;
 
-pub use wayfarer_async::{BytesFuture, TextFuture, platform_root_certificates};
+pub use wayfarer_async::{BytesFuture, TextFuture, env_proxy_selector, platform_root_certificates};
+pub use wayfarer_core::{
+    BasicAuthenticator, Credentials, DnsOverrides, EnvProxySelector, FixedProxySelector, NoProxy,
+    Proxy, ProxyEnv, ProxySelector,
+};
 pub use wayfarer_core::{
     CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,
     ConnectionSpec, Dns, Error, ErrorKind, Event, EventKind, EventListener, Handshake, Headers,

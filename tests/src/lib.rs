@@ -5,6 +5,7 @@ pub mod certs;
 pub mod holding;
 pub mod nginx;
 pub mod origin;
+pub mod proxies;
 pub mod run;
 pub mod sim;
 pub mod soak;

@@ -69,6 +69,23 @@ pub fn configure<C>(mut builder: ClientBuilder<C>, config: &VectorConfig) -> Cli
     builder
 }
 
+/// Applies a vector's `[config]`, with the settings that name an origin (`proxy`) expanded
+/// against `authorities`.
+pub fn configure_for<C>(
+    builder: ClientBuilder<C>,
+    config: &VectorConfig,
+    authorities: &Authorities,
+) -> ClientBuilder<C> {
+    let builder = configure(builder, config);
+    match &config.proxy {
+        Some(proxy) => match wayfarer_core::Proxy::parse(&authorities.expand_str(proxy)) {
+            Ok(proxy) => builder.proxy(proxy),
+            Err(e) => panic!("the vector's proxy {proxy:?} does not parse: {e}"),
+        },
+        None => builder,
+    }
+}
+
 /// How a streamed request body is handed to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
@@ -86,7 +103,11 @@ pub fn request(
 ) -> Result<Request, Error> {
     let method = Method::from_bytes(spec.method.as_bytes())
         .map_err(|_| Error::invalid_input(format!("invalid method {:?}", spec.method)))?;
-    let url = format!("http://{}{}", authorities.first, spec.target);
+    let url = if spec.target.starts_with('/') {
+        format!("http://{}{}", authorities.first, spec.target)
+    } else {
+        authorities.expand_str(&spec.target)
+    };
     let mut builder = Request::builder(method, url);
     if spec.idempotent {
         builder = builder.idempotent(true);
@@ -211,7 +232,11 @@ pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::ve
     let vector = crate::vector::load(path);
     let origins = crate::origin::play_all(&vector.scripts(), variant);
     let authorities = origins.authorities();
-    let builder = configure(wayfarer_async::Client::builder(), &vector.config);
+    let builder = configure_for(
+        wayfarer_async::Client::builder(),
+        &vector.config,
+        &authorities,
+    );
     let (builder, _cache) = crate::vector::cache::configure(builder, vector.config.cache);
     let client: wayfarer_async::Client<N> = builder.build().expect("client");
     let mut outcomes = Vec::new();

@@ -242,7 +242,7 @@ impl Transport for SimTransport {
 /// Plays `vector` against the core and returns what each call produced and what each origin
 /// saw (the first origin's record, then the second's if the vector has one).
 pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, Vec<OriginRecord>) {
-    let builder = run::configure(Config::builder(), &vector.config);
+    let builder = run::configure_for(Config::builder(), &vector.config, &authorities(vector));
     let (builder, _cache) = crate::vector::cache::configure(builder, vector.config.cache);
     let config = builder.build().expect("config");
     let scripts = vector.scripts();

@@ -13,7 +13,7 @@ fn run(path: &str, variant: Variant) {
     let vector = vector::load(path);
     let origins = origin::play_all(&vector.scripts(), variant);
     let authorities = origins.authorities();
-    let builder = run::configure(Client::builder(), &vector.config);
+    let builder = run::configure_for(Client::builder(), &vector.config, &authorities);
     let (builder, _cache) = vector::cache::configure(builder, vector.config.cache);
     let client: Client = builder.build().expect("client");
     let outcomes: Vec<Outcome> = vector

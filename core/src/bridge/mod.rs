@@ -376,9 +376,9 @@ mod tests {
         ] {
             let bridged = Bridge::default().on_request(now(), Arc::new(request), &config);
             let mut direct = Vec::new();
-            crate::http1::encode::encode_bridged(&mut direct, &bridged);
+            crate::http1::encode::encode_bridged(&mut direct, &bridged, false);
             let mut via = Vec::new();
-            crate::http1::encode::encode_head(&mut via, &bridged.to_request());
+            crate::http1::encode::encode_head(&mut via, &bridged.to_request(), false);
             assert_eq!(
                 String::from_utf8(direct).unwrap(),
                 String::from_utf8(via).unwrap()

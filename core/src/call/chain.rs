@@ -333,6 +333,13 @@ impl Call {
         let config = &self.shared.config;
         let address =
             Address::from_url(request.url()).with_tls_identity(config.tls_identity().clone());
+        // Proxy selection runs only for a client with a proxy selector: a direct call asks
+        // nothing and allocates nothing for it. The first proxy is part of the pool key.
+        let proxies = config.routing.proxies_for(request.url());
+        let address = match proxies.first() {
+            Some(first) => address.with_proxy(first.clone()),
+            None => address,
+        };
         if !config.allows_scheme(address.is_tls()) {
             // The connection specs forbid this scheme (OkHttp's UnknownServiceException): no
             // connection is made, and a connection held from an earlier hop goes back.
@@ -364,7 +371,8 @@ impl Call {
             }
             self.let_go(conn, true);
         }
-        let mut finder = crate::connection::finder::Finder::new(address, self.fresh_connection);
+        let mut finder =
+            crate::connection::finder::Finder::new(address, proxies, self.fresh_connection);
         self.fresh_connection = false;
         let found = finder.start(self.now, &self.shared, &mut self.events);
         self.finder = Some(finder);

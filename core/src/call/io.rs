@@ -204,7 +204,7 @@ impl Call {
                 let Some(finder) = self.finder.as_mut() else {
                     return;
                 };
-                let found = finder.on_handshake_progress(self.now, &mut self.events);
+                let found = finder.on_handshake_progress(self.now, &self.shared, &mut self.events);
                 self.resume_found(found);
             }
             State::Exchanging => {

@@ -1,28 +1,37 @@
 //! Finding a connection for an exchange (OkHttp's `ExchangeFinder`): a pooled one, else a
-//! fresh one through name resolution, TCP connect and the TLS handshake.
+//! fresh one over the next route: proxy selection, name resolution, TCP connect, the proxy's
+//! handshake (a SOCKS5 greeting or an HTTP `CONNECT` tunnel) and the TLS handshake.
 //!
 //! ```text
 //!  Acquire ──pooled, idle < HEALTH_CHECK_AFTER─────────────────────────────▶ Found
 //!     │   └─pooled, idle longer──▶ CheckHealth ──healthy──────────────────────▶ Found
 //!     │ none                           └─closed──▶ (close it) Acquire
 //!     ▼
-//!  Resolve ──▶ Connect(c1) ──plain──────────────────────────────────────────▶ Found
-//!  (IP literal: no lookup)   ──https──▶ Handshake ─────────────────────────────▶ Found
-//!               └─failed or timed out──▶ Connect(c2) with the next address ... ──▶ Failed
+//!  RouteSelector ──Lookup──▶ Resolve ──▶ routes (failed ones last, families interleaved)
+//!     ▼
+//!  Connect(c1) ──▶ SOCKS5 / CONNECT tunnel (proxy) ──▶ TLS (https) ──────────▶ Found
+//!     └─failed or timed out──▶ route remembered as failed ──▶ Connect(c2) next route ... Failed
 //! ```
 //!
-//! Every I/O request names the connection it is for, so a driver keeps sockets by id. Only one
-//! attempt is in flight today; the outputs already allow several (fast fallback), since each
-//! carries its own id and an abandoned attempt is closed by id.
+//! Every I/O request names the connection it is for, so a driver keeps sockets by id, and an
+//! abandoned attempt is closed by id. Attempts run one at a time: RFC 8305's order (IPv6 and
+//! IPv4 interleaved, see [`interleave_families`]) decides which route comes next, and a failed
+//! or timed-out attempt moves on to the next route at once.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 
 use crate::client::Shared;
-use crate::connection::{Address, ConnId, Connection, needs_health_check};
+use crate::connection::{
+    Address, ConnId, Connection, Route, RouteSelector, RouteStep, interleave_families,
+    needs_health_check,
+};
 use crate::events::{EventKind, EventSink};
+use crate::proxy::Proxy;
+use crate::proxy::socks5::{self, Socks5};
+use crate::proxy::tunnel::{Tunnel, TunnelStep};
 use crate::{Error, Now};
 
 /// What the finder needs next.
@@ -36,7 +45,8 @@ pub(crate) enum Need<'a> {
     Resolve { host: &'a str, port: u16 },
     /// Open a TCP connection for attempt `conn`.
     Connect { conn: ConnId, addr: SocketAddr },
-    /// The TLS handshake runs on this connection: write its queued bytes or read.
+    /// A handshake runs on this connection (SOCKS5, `CONNECT`, TLS): write its queued bytes,
+    /// or read.
     Handshake,
 }
 
@@ -51,13 +61,24 @@ pub(crate) enum Found {
     Failed(Error),
 }
 
+/// A handshake on a connected socket.
+#[derive(Debug)]
+enum Setup {
+    Socks(Socks5),
+    Tunnel,
+    Tls,
+}
+
 #[derive(Debug)]
 enum State {
     Acquire,
     CheckHealth(Connection),
-    Resolve,
+    Resolve {
+        host: String,
+        port: u16,
+    },
     Connect(ConnId),
-    Handshake(Connection),
+    Setup(Connection, Setup),
     /// Found: the connection waits to be taken.
     Ready(Connection, bool),
     Done,
@@ -66,10 +87,18 @@ enum State {
 /// Finds one connection for one exchange.
 #[derive(Debug)]
 pub(crate) struct Finder {
+    /// The pool key: the origin, through the first proxy selected.
     address: Address,
+    proxies: Vec<crate::proxy::Proxy>,
     state: State,
-    addrs: Vec<SocketAddr>,
-    next_addr: usize,
+    selector: Option<RouteSelector>,
+    /// Routes of the current batch not yet tried.
+    routes: VecDeque<Route>,
+    /// The route of the attempt in flight (or being set up).
+    route: Option<Route>,
+    /// The `CONNECT` tunnel, kept across the new connection a `407` may ask for.
+    tunnel: Option<Tunnel>,
+    last_error: Option<Error>,
     /// Connections to close before anything else (a pooled one found dead, an abandoned
     /// attempt).
     closing: Vec<ConnId>,
@@ -79,18 +108,18 @@ pub(crate) struct Finder {
 }
 
 impl Finder {
-    /// Starts finding a connection to `address`; with `fresh`, the pool is skipped (a retry
-    /// after a pooled connection failed).
-    pub(crate) fn new(address: Address, fresh: bool) -> Finder {
+    /// Starts finding a connection to `address` through `proxies` (in order; empty: direct);
+    /// with `fresh`, the pool is skipped (a retry after a pooled connection failed).
+    pub(crate) fn new(address: Address, proxies: Vec<Proxy>, fresh: bool) -> Finder {
         Finder {
             address,
-            state: if fresh {
-                State::Resolve
-            } else {
-                State::Acquire
-            },
-            addrs: Vec::new(),
-            next_addr: 0,
+            proxies,
+            state: if fresh { State::Done } else { State::Acquire },
+            selector: None,
+            routes: VecDeque::new(),
+            route: None,
+            tunnel: None,
+            last_error: None,
             closing: Vec::new(),
             asked: None,
         }
@@ -104,7 +133,7 @@ impl Finder {
     /// Starts the finder, emitting the events of its first state.
     pub(crate) fn start(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
         match self.state {
-            State::Resolve => self.start_route(now, shared, events),
+            State::Done => self.next_route(now, shared, events),
             _ => Found::Pending,
         }
     }
@@ -114,19 +143,19 @@ impl Finder {
         self.closing.pop()
     }
 
-    /// The connection the finder holds (a TLS handshake in progress), for I/O.
+    /// The connection the finder holds (a handshake in progress), for I/O.
     pub(crate) fn conn_mut(&mut self) -> Option<&mut Connection> {
         match &mut self.state {
-            State::Handshake(conn) | State::CheckHealth(conn) => Some(conn),
+            State::Setup(conn, _) | State::CheckHealth(conn) => Some(conn),
             _ => None,
         }
     }
 
-    /// The connection the finder holds (a TLS handshake in progress, a pooled one being
-    /// checked).
+    /// The connection the finder holds (a proxy or TLS handshake in progress, a pooled one
+    /// being checked).
     pub(crate) fn conn(&self) -> Option<&Connection> {
         match &self.state {
-            State::Handshake(conn) | State::CheckHealth(conn) => Some(conn),
+            State::Setup(conn, _) | State::CheckHealth(conn) => Some(conn),
             _ => None,
         }
     }
@@ -141,15 +170,12 @@ impl Finder {
         match &self.state {
             State::Acquire => Some(Need::Acquire(&self.address)),
             State::CheckHealth(conn) => Some(Need::CheckHealth(conn.id())),
-            State::Resolve => Some(Need::Resolve {
-                host: self.address.host(),
-                port: self.address.port(),
-            }),
+            State::Resolve { host, port } => Some(Need::Resolve { host, port: *port }),
             State::Connect(conn) => Some(Need::Connect {
                 conn: *conn,
-                addr: self.addrs[self.next_addr],
+                addr: self.route.as_ref()?.socket_addr(),
             }),
-            State::Handshake(_) => Some(Need::Handshake),
+            State::Setup(..) => Some(Need::Handshake),
             State::Ready(..) | State::Done => None,
         }
     }
@@ -169,7 +195,7 @@ impl Finder {
             Some(conn) if *conn.address() != self.address => {
                 // Not for us: close it rather than lose track of its socket.
                 self.closing.push(conn.id());
-                self.start_route(now, shared, events)
+                self.next_route(now, shared, events)
             }
             Some(conn) => {
                 if needs_health_check(now.mono, &conn) {
@@ -179,7 +205,7 @@ impl Finder {
                     self.found_pooled(now, conn, events)
                 }
             }
-            None => self.start_route(now, shared, events),
+            None => self.next_route(now, shared, events),
         }
     }
 
@@ -218,31 +244,54 @@ impl Finder {
         }
     }
 
-    fn start_route(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
-        self.next_addr = 0;
-        match self.address.ip() {
-            Some(ip) => {
-                self.addrs = vec![SocketAddr::new(ip, self.address.port())];
-                self.connect_next(now, shared, events);
-                Found::Pending
+    /// Starts an attempt on the next route, asking the route selector for more routes (and
+    /// lookups) as needed; fails when none is left.
+    fn next_route(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
+        let routing = &shared.config.routing;
+        loop {
+            if let Some(route) = self.routes.pop_front() {
+                let id = shared.next_conn_id();
+                let addr = route.socket_addr();
+                events.emit(now.mono, || EventKind::ConnectStart { addr });
+                self.route = Some(route);
+                self.state = State::Connect(id);
+                return Found::Pending;
             }
-            None => {
-                let host = &self.address;
-                events.emit(now.mono, || EventKind::DnsStart {
-                    host: host.host().to_owned(),
-                });
-                self.state = State::Resolve;
-                Found::Pending
+            let selector = self.selector.get_or_insert_with(|| {
+                let origin = self.address.clone().with_proxy(Proxy::Direct);
+                let selector = RouteSelector::new(origin, std::mem::take(&mut self.proxies));
+                match &routing.dns_overrides {
+                    Some(overrides) => selector.with_dns_overrides(overrides.clone()),
+                    None => selector,
+                }
+            });
+            let step = match routing.route_database.lock() {
+                Ok(db) => selector.next(&db),
+                Err(poisoned) => selector.next(&poisoned.into_inner()),
+            };
+            match step {
+                RouteStep::Lookup { host, port } => {
+                    let name = host.clone();
+                    events.emit(now.mono, || EventKind::DnsStart { host: name });
+                    self.state = State::Resolve { host, port };
+                    return Found::Pending;
+                }
+                RouteStep::Routes(routes) => {
+                    self.routes = if routing.sequential {
+                        routes.into()
+                    } else {
+                        interleave_families(routes).into()
+                    };
+                }
+                RouteStep::Exhausted => {
+                    let error = self
+                        .last_error
+                        .take()
+                        .unwrap_or_else(|| Error::connect("no route to the origin", None));
+                    return self.fail(error);
+                }
             }
         }
-    }
-
-    /// Starts an attempt on the current address.
-    fn connect_next(&mut self, now: Now, shared: &Shared, events: &mut EventSink) {
-        let id = shared.next_conn_id();
-        let addr = self.addrs[self.next_addr];
-        events.emit(now.mono, || EventKind::ConnectStart { addr });
-        self.state = State::Connect(id);
     }
 
     /// The resolver's answer.
@@ -253,29 +302,33 @@ impl Finder {
         shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
-        if !matches!(self.state, State::Resolve) {
+        let State::Resolve { host, port } = std::mem::replace(&mut self.state, State::Done) else {
             return Found::Pending;
-        }
-        match result {
-            Ok(mut addrs) if !addrs.is_empty() => {
-                let mut seen = HashSet::new();
-                addrs.retain(|a| seen.insert(*a));
-                let host = &self.address;
+        };
+        let result = result.map(|addrs| {
+            let mut seen = HashSet::new();
+            addrs
+                .into_iter()
+                .map(|a| a.ip())
+                .filter(|ip| seen.insert(*ip))
+                .collect::<Vec<IpAddr>>()
+        });
+        if let Ok(ips) = &result {
+            if !ips.is_empty() {
+                let addrs = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
                 events.emit(now.mono, || EventKind::DnsEnd {
-                    host: host.host().to_owned(),
-                    addrs: addrs.clone(),
+                    host: host.clone(),
+                    addrs,
                 });
-                self.addrs = addrs;
-                self.next_addr = 0;
-                self.connect_next(now, shared, events);
-                Found::Pending
-            }
-            Ok(_) => self.fail(Error::dns(self.address.host(), None)),
-            Err(e) => {
-                let e = Error::dns(self.address.host(), Some(e));
-                self.fail(e)
             }
         }
+        let Some(selector) = self.selector.as_mut() else {
+            return self.fail(Error::dns(&host, None));
+        };
+        if let Err(e) = selector.handle_lookup(result) {
+            self.last_error = Some(e);
+        }
+        self.next_route(now, shared, events)
     }
 
     fn fail(&mut self, error: Error) -> Found {
@@ -295,28 +348,20 @@ impl Finder {
         if !matches!(self.state, State::Connect(c) if c == conn) {
             return Found::Pending;
         }
-        let config = &shared.config;
-        let addr = self.addrs[self.next_addr];
+        let Some(route) = self.route.clone() else {
+            return Found::Pending;
+        };
+        let addr = route.socket_addr();
         match result {
             Ok(()) => {
+                shared.config.routing.route_connected(&route);
                 events.emit(now.mono, || EventKind::ConnectEnd { addr });
-                let mut connection = Connection::new(conn, self.address.clone(), addr);
+                let connection = Connection::new(conn, route.address().clone(), addr);
                 events.emit(now.mono, || EventKind::ConnectionAcquired {
                     conn,
                     reused: false,
                 });
-                if self.address.is_tls() {
-                    events.emit(now.mono, || EventKind::SecureConnectStart);
-                    if let Err(e) = connection.start_tls(config.tls_for_connection(now.wall)) {
-                        self.closing.push(conn);
-                        return self.fail(e);
-                    }
-                    self.state = State::Handshake(connection);
-                    Found::Pending
-                } else {
-                    self.state = State::Ready(connection, false);
-                    Found::Ready
-                }
+                self.set_up(now, connection, &route, shared, events)
             }
             Err(e) => {
                 let error = Error::connect(format!("failed to connect to {addr}: {e}"), Some(e));
@@ -326,8 +371,80 @@ impl Finder {
         }
     }
 
+    /// The first handshake on a connected socket: the proxy's, else TLS, else none.
+    fn set_up(
+        &mut self,
+        now: Now,
+        mut conn: Connection,
+        route: &Route,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let config = &shared.config;
+        match route.proxy() {
+            Proxy::Socks5 { server, .. } => {
+                let target = match route.origin_ip() {
+                    Some(ip) => socks5::Target::Ip(ip),
+                    None => socks5::Target::Name(self.address.host().to_owned()),
+                };
+                let port = self.address.port();
+                match Socks5::new(target, port, server.credentials().cloned()) {
+                    Ok((socks, greeting)) => {
+                        if let Err(e) = conn.queue(&greeting) {
+                            return self.setup_failed(conn, e);
+                        }
+                        self.state = State::Setup(conn, Setup::Socks(socks));
+                        Found::Pending
+                    }
+                    Err(e) => self.setup_failed(conn, e),
+                }
+            }
+            Proxy::Http(_) if route.requires_tunnel() => {
+                let tunnel = self.tunnel.get_or_insert_with(|| {
+                    Tunnel::new(
+                        self.address.host(),
+                        self.address.port(),
+                        config.user_agent.as_deref(),
+                        config.routing.proxy_authenticator_for(route.proxy()),
+                    )
+                });
+                if let Err(e) = conn.queue(&tunnel.request()) {
+                    return self.setup_failed(conn, e);
+                }
+                self.state = State::Setup(conn, Setup::Tunnel);
+                Found::Pending
+            }
+            _ => self.start_tls(now, conn, shared, events),
+        }
+    }
+
+    /// The TLS handshake on `conn` when the origin is `https`, else the connection is ready.
+    fn start_tls(
+        &mut self,
+        now: Now,
+        mut conn: Connection,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        if !self.address.is_tls() {
+            self.state = State::Ready(conn, false);
+            return Found::Ready;
+        }
+        events.emit(now.mono, || EventKind::SecureConnectStart);
+        if let Err(e) = conn.start_tls(shared.config.tls_for_connection(now.wall)) {
+            return self.setup_failed(conn, e);
+        }
+        self.state = State::Setup(conn, Setup::Tls);
+        Found::Pending
+    }
+
+    fn setup_failed(&mut self, conn: Connection, error: Error) -> Found {
+        self.closing.push(conn.id());
+        self.fail(error)
+    }
+
     /// The connect attempt in flight did not finish in time: it is abandoned (the driver closes
-    /// whatever it started), and the next address is tried, or the finder fails with `error`.
+    /// whatever it started), and the next route is tried, or the finder fails with `error`.
     pub(crate) fn connect_failed(
         &mut self,
         now: Now,
@@ -342,7 +459,8 @@ impl Finder {
         self.attempt_over(now, error, shared, events)
     }
 
-    /// The attempt in flight is over with `error`: the next address, or failure.
+    /// The attempt in flight is over with `error`: its route is remembered as failed, and the
+    /// next route is tried, or the finder fails.
     fn attempt_over(
         &mut self,
         now: Now,
@@ -350,32 +468,128 @@ impl Finder {
         shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
-        let addr = self.addrs[self.next_addr];
-        let reported = error.clone();
-        events.emit(now.mono, || EventKind::ConnectFailed {
-            addr,
-            error: reported,
-        });
-        if self.next_addr + 1 < self.addrs.len() {
-            self.next_addr += 1;
-            self.connect_next(now, shared, events);
-            Found::Pending
-        } else {
-            self.fail(error)
+        if let Some(route) = self.route.take() {
+            shared.config.routing.route_failed(&route);
+            let addr = route.socket_addr();
+            let reported = error.clone();
+            events.emit(now.mono, || EventKind::ConnectFailed {
+                addr,
+                error: reported,
+            });
+        }
+        // The first failure is the one reported, as OkHttp does.
+        self.last_error.get_or_insert(error);
+        self.state = State::Done;
+        self.next_route(now, shared, events)
+    }
+
+    /// Bytes arrived during a handshake (fed to the connection already): done yet?
+    pub(crate) fn on_handshake_progress(
+        &mut self,
+        now: Now,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let State::Setup(_, setup) = &self.state else {
+            return Found::Pending;
+        };
+        match setup {
+            Setup::Tls => self.tls_progress(now, events),
+            Setup::Socks(_) => self.socks_progress(now, shared, events),
+            Setup::Tunnel => self.tunnel_progress(now, shared, events),
         }
     }
 
-    /// Bytes arrived during the TLS handshake (fed to the connection already): done yet?
-    pub(crate) fn on_handshake_progress(&mut self, now: Now, events: &mut EventSink) -> Found {
-        let State::Handshake(conn) = &self.state else {
+    fn socks_progress(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
+        let State::Setup(conn, Setup::Socks(socks)) = &mut self.state else {
+            return Found::Pending;
+        };
+        let (used, step) = match socks.on_data(conn.inbound_data()) {
+            Ok(r) => r,
+            Err(e) => return self.setup_error(e),
+        };
+        conn.inbound().consume(used);
+        match step {
+            socks5::Step::Send(bytes) => {
+                return match conn.queue(&bytes) {
+                    Ok(()) => Found::Pending,
+                    Err(e) => self.setup_error(e),
+                };
+            }
+            socks5::Step::Read if conn.is_eof() => {
+                return self.setup_error(Error::proxy(
+                    "the SOCKS5 proxy closed the connection during the handshake",
+                ));
+            }
+            socks5::Step::Read => return Found::Pending,
+            socks5::Step::Done => {}
+        }
+        let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
+            return Found::Pending;
+        };
+        self.start_tls(now, conn, shared, events)
+    }
+
+    fn tunnel_progress(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
+        let (State::Setup(conn, Setup::Tunnel), Some(tunnel)) = (&mut self.state, &mut self.tunnel)
+        else {
+            return Found::Pending;
+        };
+        let (used, step) = match tunnel.on_data(conn.inbound_data(), conn.is_eof()) {
+            Ok(r) => r,
+            Err(e) => return self.setup_error(e),
+        };
+        conn.inbound().consume(used);
+        match step {
+            TunnelStep::Read => Found::Pending,
+            TunnelStep::Retry {
+                request,
+                new_connection: false,
+            } => match conn.queue(&request) {
+                Ok(()) => Found::Pending,
+                Err(e) => self.setup_error(e),
+            },
+            TunnelStep::Retry {
+                new_connection: true,
+                ..
+            } => {
+                // The proxy closes this connection: the same route again, on a new one.
+                let State::Setup(old, _) = std::mem::replace(&mut self.state, State::Done) else {
+                    return Found::Pending;
+                };
+                self.closing.push(old.id());
+                let Some(route) = self.route.clone() else {
+                    return self.fail(Error::proxy("the tunnel lost its route"));
+                };
+                self.routes.push_front(route);
+                self.next_route(now, shared, events)
+            }
+            TunnelStep::Done => {
+                let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
+                    return Found::Pending;
+                };
+                self.start_tls(now, conn, shared, events)
+            }
+        }
+    }
+
+    /// A proxy handshake failed: the connection is closed and the call fails (a proxy's
+    /// refusal is not a route failure another route would fix).
+    fn setup_error(&mut self, error: Error) -> Found {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Setup(conn, _) => self.setup_failed(conn, error),
+            _ => self.fail(error),
+        }
+    }
+
+    fn tls_progress(&mut self, now: Now, events: &mut EventSink) -> Found {
+        let State::Setup(conn, _) = &self.state else {
             return Found::Pending;
         };
         if conn.is_handshaking() {
             if conn.is_eof() {
-                let id = conn.id();
-                self.closing.push(id);
                 let host = self.address.host().to_owned();
-                return self.fail(Error::tls(
+                return self.setup_error(Error::tls(
                     rustls::Error::General(
                         "the server closed the connection during the TLS handshake".into(),
                     ),
@@ -386,7 +600,7 @@ impl Finder {
         }
         // The client's last handshake flight may still wait to be written: the exchange queues
         // its head behind it, so the request goes out in the same write.
-        let State::Handshake(mut conn) = std::mem::replace(&mut self.state, State::Done) else {
+        let State::Setup(mut conn, _) = std::mem::replace(&mut self.state, State::Done) else {
             return Found::Pending;
         };
         conn.finish_handshake();
@@ -412,10 +626,10 @@ impl Finder {
         }
     }
 
-    /// The connection being handshaken, or the pooled one being checked, failed: give it up.
+    /// The connection being set up, or the pooled one being checked, failed: give it up.
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Handshake(conn) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),
+            State::Setup(conn, _) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),
             State::Connect(conn) => {
                 if self.asked == Some(conn) {
                     self.closing.push(conn);

@@ -107,10 +107,10 @@ impl Outgoing {
     }
 
     /// Appends the head.
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>, absolute: bool) {
         match self {
-            Outgoing::Request(r) => encode_head(out, r),
-            Outgoing::Bridged(b) => encode_bridged(out, b),
+            Outgoing::Request(r) => encode_head(out, r, absolute),
+            Outgoing::Bridged(b) => encode_bridged(out, b, absolute),
         }
     }
 }

@@ -67,11 +67,14 @@ impl Exchange {
         cx.events
             .emit(cx.now.mono, || EventKind::RequestHeadersStart);
         conn.begin_exchange();
+        // A plain request to an HTTP proxy names the whole URL (a tunnel's requests do not).
+        let absolute =
+            !conn.address().is_tls() && matches!(conn.address().proxy(), crate::Proxy::Http(_));
         match conn.plain_outbound() {
-            Some(out) => self.request.encode(out),
+            Some(out) => self.request.encode(out, absolute),
             None => {
                 let mut head = Vec::with_capacity(256);
-                self.request.encode(&mut head);
+                self.request.encode(&mut head, absolute);
                 conn.queue(&head)?;
             }
         }

@@ -92,10 +92,23 @@ impl FollowUp {
         let status = response.status().as_u16();
         match status {
             407 => {
-                // Only a proxy may ask for proxy credentials; there is none on this path.
-                Some(Err(Error::protocol(
-                    "received HTTP 407 Proxy Authentication Required without using a proxy",
-                )))
+                // Only an HTTP proxy forwarding a plain request may ask for proxy credentials
+                // here (a tunnel's 407 is answered while connecting).
+                let request = response.request();
+                let proxy = config.routing.proxies_for(request.url()).into_iter().next();
+                let proxy = proxy.filter(|p| {
+                    matches!(p, crate::Proxy::Http(_)) && request.url().scheme() == "http"
+                });
+                let Some(proxy) = proxy else {
+                    return Some(Err(Error::protocol(
+                        "received HTTP 407 Proxy Authentication Required without using a proxy",
+                    )));
+                };
+                let authenticator = config.routing.proxy_authenticator_for(&proxy)?;
+                let next = authenticator.authenticate(response)?;
+                let sent = request.header("proxy-authorization");
+                // The same credentials refused twice: the 407 is the answer.
+                (next.header("proxy-authorization") != sent).then_some(Ok(next))
             }
             401 => {
                 let authenticator = config.authenticator.as_deref()?;

@@ -226,6 +226,8 @@ impl Setup {
             *byte = script.next();
         }
         let mut config = super::base_config().clone();
+        // A fresh route database: failures remembered from another input would change this one.
+        config.routing = crate::proxy::routing::build(config.routing);
         let flags = b[0];
         config.follow_redirects = flags & 1 == 0;
         config.transparent_gzip = flags & 2 == 0;

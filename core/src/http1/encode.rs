@@ -26,12 +26,24 @@ pub(crate) enum RequestFraming {
     Chunked,
 }
 
-/// Appends the request head to `out`, exactly as `request` gives it.
-pub(crate) fn encode_head(out: &mut Vec<u8>, request: &Request) {
+/// The request target: origin form (`/path?query`), or absolute form without userinfo
+/// (`http://host:port/path?query`) for a plain request to an HTTP proxy (RFC 9112 3.2.2).
+fn write_target(out: &mut Vec<u8>, url: &url::Url, absolute: bool) {
+    if absolute {
+        out.extend_from_slice(url.scheme().as_bytes());
+        out.extend_from_slice(b"://");
+        out.extend_from_slice(url[url::Position::BeforeHost..url::Position::BeforePath].as_bytes());
+    }
+    out.extend_from_slice(url[url::Position::BeforePath..url::Position::AfterQuery].as_bytes());
+}
+
+/// Appends the request head to `out`, exactly as `request` gives it (`absolute`: the target
+/// in absolute form, for an HTTP proxy).
+pub(crate) fn encode_head(out: &mut Vec<u8>, request: &Request, absolute: bool) {
     let url = request.url();
     out.extend_from_slice(request.method_ref().as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(url[url::Position::BeforePath..url::Position::AfterQuery].as_bytes());
+    write_target(out, url, absolute);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     for (name, value) in request.headers().iter() {
         out.extend_from_slice(name.as_bytes());
@@ -44,12 +56,12 @@ pub(crate) fn encode_head(out: &mut Vec<u8>, request: &Request) {
 
 /// Appends the head of a request as the bridge sends it: the application's fields and the
 /// bridge's, written straight from where they are (no request is built for it).
-pub(crate) fn encode_bridged(out: &mut Vec<u8>, request: &crate::bridge::Bridged) {
+pub(crate) fn encode_bridged(out: &mut Vec<u8>, request: &crate::bridge::Bridged, absolute: bool) {
     let user = &request.user;
     let url = user.url();
     out.extend_from_slice(user.method_ref().as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(url[url::Position::BeforePath..url::Position::AfterQuery].as_bytes());
+    write_target(out, url, absolute);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     request.for_each_field(|name, value| {
         out.extend_from_slice(name);
@@ -146,7 +158,7 @@ mod tests {
 
     fn head(request: &Request) -> String {
         let mut out = Vec::new();
-        encode_head(&mut out, request);
+        encode_head(&mut out, request, false);
         String::from_utf8(out).unwrap()
     }
 

@@ -10,7 +10,10 @@
 //! the environment itself.
 
 mod no_proxy;
+pub(crate) mod routing;
 mod selector;
+pub(crate) mod socks5;
+pub(crate) mod tunnel;
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +25,7 @@ use url::{Host, Url};
 use crate::Error;
 
 pub use no_proxy::NoProxy;
+pub(crate) use routing::Routing;
 pub use selector::{EnvProxySelector, FixedProxySelector, ProxyEnv, ProxySelector};
 
 /// curl's default proxy port, used when a proxy string names none (`-x proxy.example`).

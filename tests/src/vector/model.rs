@@ -68,6 +68,9 @@ pub struct VectorConfig {
     pub basic_auth: Option<(String, String)>,
     /// `user-agent "..."`: the client's default `User-Agent` (an empty string sends none).
     pub user_agent: Option<String>,
+    /// `proxy "http://user:pass@{authority}"`: the client's proxy (placeholders expanded), so
+    /// the origin plays the proxy.
+    pub proxy: Option<String>,
     /// `fragment whole`: run only the [`Variant::Whole`] variant.
     pub whole_only: bool,
     /// `cache memory|disk [MAX]`: the client has an HTTP cache.

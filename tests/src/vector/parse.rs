@@ -16,7 +16,7 @@ use super::model::{
 const MAX_STRING_BYTES: usize = 64 << 20;
 
 /// The error kinds `error KIND` accepts, as in `OutcomeError::kind`.
-pub const ERROR_KINDS: [&str; 9] = [
+pub const ERROR_KINDS: [&str; 10] = [
     "protocol",
     "timeout",
     "connect",
@@ -26,6 +26,7 @@ pub const ERROR_KINDS: [&str; 9] = [
     "canceled",
     "invalid-input",
     "too-many-follow-ups",
+    "proxy",
 ];
 
 /// A malformed vector: which file, which line (1-based; 0 for whole-file problems) and why.
@@ -369,6 +370,7 @@ impl Parser<'_> {
                 config.basic_auth = Some((user.to_string(), password.to_string()));
             }
             "user-agent" => config.user_agent = Some(self.utf8(self.string(value)?)?),
+            "proxy" => config.proxy = Some(self.utf8(self.string(value)?)?),
             "fragment" if value == "whole" => config.whole_only = true,
             "fragment" => return self.err(format!("`fragment` takes only `whole`, not `{value}`")),
             _ => return self.err(format!("unknown config setting `{key}`")),
@@ -384,9 +386,10 @@ impl Parser<'_> {
                     "expected `METHOD /path` as the call's first line, found `{line}`"
                 ));
             }
-            if !target.starts_with('/') || target.contains(char::is_whitespace) {
+            let absolute = target.starts_with("http://") || target.starts_with("https://");
+            if !(target.starts_with('/') || absolute) || target.contains(char::is_whitespace) {
                 return self.err(format!(
-                    "the call's target must be a path starting with `/`, found `{target}`"
+                    "the call's target must be a path starting with `/` or an http(s) URL, found `{target}`"
                 ));
             }
             draft.spec = Some(CallSpec {

@@ -242,7 +242,7 @@ fn duration_errors() {
 
 #[test]
 fn structural_errors() {
-    let cases: [(&str, usize, &str); 18] = [
+    let cases: [(&str, usize, &str); 19] = [
         ("GET /\n[call 1]\nGET /\n", 1, "outside any section"),
         ("[call 1]\nGET /\n[bogus]\n", 3, "unknown section"),
         ("[call 1\nGET /\n", 1, "malformed section"),
@@ -251,7 +251,8 @@ fn structural_errors() {
         ("[call 2]\nGET /\n", 1, "without gaps"),
         ("[call 0]\nGET /\n", 1, "start at 1"),
         ("[call 1]\n[origin]\n", 1, "METHOD /path"),
-        ("[call 1]\nGET http://x/\n", 2, "starting with `/`"),
+        ("[call 1]\nGET x/\n", 2, "starting with `/`"),
+        ("[call 1]\nGET ftp://x/\n", 2, "or an http(s) URL"),
         (
             "[call 1]\nGET /\n[expect call 2]\nstatus 200\n",
             3,
