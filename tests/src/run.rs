@@ -66,6 +66,9 @@ pub fn configure<C>(mut builder: ClientBuilder<C>, config: &VectorConfig) -> Cli
     if let Some(agent) = &config.user_agent {
         builder = builder.user_agent(agent);
     }
+    if config.cookie_jar {
+        builder = builder.cookie_jar(wayfarer_core::cookies::MemoryCookieJar::new());
+    }
     builder
 }
 

@@ -71,6 +71,8 @@ pub struct VectorConfig {
     /// `proxy "http://user:pass@{authority}"`: the client's proxy (placeholders expanded), so
     /// the origin plays the proxy.
     pub proxy: Option<String>,
+    /// `cookie-jar memory`: the client keeps cookies in a `MemoryCookieJar` of its own.
+    pub cookie_jar: bool,
     /// `fragment whole`: run only the [`Variant::Whole`] variant.
     pub whole_only: bool,
     /// `cache memory|disk [MAX]`: the client has an HTTP cache.

@@ -371,6 +371,10 @@ impl Parser<'_> {
             }
             "user-agent" => config.user_agent = Some(self.utf8(self.string(value)?)?),
             "proxy" => config.proxy = Some(self.utf8(self.string(value)?)?),
+            "cookie-jar" if value == "memory" => config.cookie_jar = true,
+            "cookie-jar" => {
+                return self.err(format!("`cookie-jar` takes only `memory`, not `{value}`"));
+            }
             "fragment" if value == "whole" => config.whole_only = true,
             "fragment" => return self.err(format!("`fragment` takes only `whole`, not `{value}`")),
             _ => return self.err(format!("unknown config setting `{key}`")),

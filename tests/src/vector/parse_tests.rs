@@ -405,7 +405,12 @@ request 1 header Host: {authority2}
 
 #[test]
 fn chain_setting_errors() {
-    let cases: [(&str, usize, &str); 9] = [
+    let cases: [(&str, usize, &str); 10] = [
+        (
+            "[config]\ncookie-jar disk\n[call 1]\nGET /\n",
+            2,
+            "only `memory`",
+        ),
         (
             "[config]\ngzip maybe\n[call 1]\nGET /\n",
             2,
