@@ -3,90 +3,16 @@
 //! address fallback, connect and call timeouts, cancellation, events, and request body checks.
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Waker};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use wayfarer_core::{
-    Body, BodyRead, Call, Client, Config, ConnId, ErrorKind, Event, Instant, Now, Output, Phase,
-    Request, TimeoutKind,
+    Body, BodyRead, Call, Client, Config, ErrorKind, Event, Output, Phase, Request, TimeoutKind,
 };
 
-fn at(ms: u64) -> Now {
-    Now::new(
-        Instant::from_epoch(Duration::from_millis(ms)),
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
-    )
-}
+mod common;
 
-fn ms(n: u64) -> Instant {
-    Instant::from_epoch(Duration::from_millis(n))
-}
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-/// A one-line description of an output, for assertions.
-fn describe(output: &Output<'_>) -> String {
-    match output {
-        Output::Event(e) => format!("event {}", e.kind),
-        Output::Acquire { .. } => "acquire".into(),
-        Output::CheckHealth { conn } => format!("check-health {conn}"),
-        Output::Resolve { host, port } => format!("resolve {host}:{port}"),
-        Output::Connect {
-            conn,
-            addr,
-            deadline,
-        } => format!("connect {conn} {addr} until {deadline:?}"),
-        Output::Transmit { conn, bytes, .. } => {
-            format!("transmit {conn} {:?}", String::from_utf8_lossy(bytes))
-        }
-        Output::Receive {
-            conn,
-            buf,
-            deadline,
-        } => format!("receive {conn} {} until {deadline:?}", buf.len().min(1)),
-        Output::PullBody { .. } => "pull-body".into(),
-        Output::Intercept { .. } => "intercept".into(),
-        Output::Proceeded { .. } => "proceeded".into(),
-        Output::Cache(op) => format!("cache {op:?}"),
-        Output::Response(r) => format!("response {}", r.status().as_u16()),
-        Output::Release(c) => format!("release {}", c.id()),
-        Output::Close { conn } => format!("close {conn}"),
-        Output::Idle => "idle".into(),
-        Output::Done => "done".into(),
-    }
-}
-
-/// The next output that is not an event, polled at `now`.
-fn next(call: &mut Call, now: u64) -> String {
-    for _ in 0..1000 {
-        let out = call.poll_output(at(now)).map(|o| describe(&o));
-        match out {
-            Ok(s) if s.starts_with("event") => continue,
-            Ok(s) => return s,
-            Err(e) => return format!("error {}: {}", e.kind(), e),
-        }
-    }
-    panic!("more than 1000 events in a row")
-}
-
-/// The id of the connect attempt the call asks for now.
-fn connect_id(call: &mut Call, now: u64) -> ConnId {
-    loop {
-        match call.poll_output(at(now)) {
-            Ok(Output::Connect { conn, .. }) => return conn,
-            Ok(Output::Event(_)) => continue,
-            other => panic!("expected a connect, got {:?}", other.map(|o| describe(&o))),
-        }
-    }
-}
-
-fn client(config: Config) -> Client<u32> {
-    Client::new(config)
-}
+use common::*;
 
 #[test]
 fn resolves_then_falls_back_to_the_next_address_on_refusal_and_timeout() {
@@ -226,76 +152,6 @@ fn dns_failure_is_its_own_kind() {
     );
     call.handle_resolved(at(1), Ok(vec![addr("10.0.0.1:80")])); // stale report: ignored
     assert!(next(&mut call, 1).starts_with("error dns"));
-}
-
-/// Steps a fresh call to the point where its connection is up.
-fn connected_call(client: &Client<u32>, request: Request, now: u64) -> (Call, ConnId) {
-    let mut call = client.start_call(at(now), request);
-    call.handle_acquired(at(now), None);
-    let conn = connect_id(&mut call, now);
-    call.handle_connected(at(now), conn, Ok(()));
-    (call, conn)
-}
-
-fn transmit_all(call: &mut Call, now: u64) -> Vec<u8> {
-    let mut sent = Vec::new();
-    loop {
-        let (conn, written) = match call.poll_output(at(now)) {
-            Ok(Output::Transmit { conn, bytes, .. }) => {
-                sent.extend_from_slice(bytes);
-                (conn, bytes.len())
-            }
-            Ok(Output::Event(_)) => continue,
-            _ => return sent,
-        };
-        call.handle_transmitted(at(now), conn, Ok(written));
-    }
-}
-
-fn receive(call: &mut Call, now: u64, bytes: &[u8]) {
-    let conn = loop {
-        match call.poll_output(at(now)) {
-            Ok(Output::Receive { conn, buf, .. }) => {
-                buf[..bytes.len()].copy_from_slice(bytes);
-                break conn;
-            }
-            Ok(Output::Event(_)) => continue,
-            other => panic!("expected a receive, got {:?}", other.map(|o| describe(&o))),
-        }
-    };
-    call.handle_received(at(now), conn, Ok(bytes.len()));
-}
-
-/// Sends the request, pulling its body and writing everything at once, until the call wants
-/// something else: returns that output's description, or the call's error.
-fn send_until_blocked(call: &mut Call, now: u64) -> Result<String, wayfarer_core::Error> {
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        match call.poll_output(at(now))? {
-            Output::PullBody { body, buf } => {
-                let std::task::Poll::Ready(r) = body.poll_read(&mut cx, buf) else {
-                    panic!("test bodies never block")
-                };
-                call.handle_body_pulled(at(now), r);
-            }
-            Output::Transmit { conn, bytes, .. } => {
-                let n = bytes.len();
-                call.handle_transmitted(at(now), conn, Ok(n));
-            }
-            // A failing call closes its connection first.
-            Output::Event(_) | Output::Close { .. } => {}
-            other => return Ok(describe(&other)),
-        }
-    }
-}
-
-fn first_error(call: &mut Call, now: u64) -> wayfarer_core::Error {
-    for _ in 0..100 {
-        if let Err(e) = call.poll_output(at(now)) {
-            return e;
-        }
-    }
-    panic!("the call did not fail")
 }
 
 #[test]
@@ -780,117 +636,4 @@ fn a_runtime_interceptor_reads_the_body_of_the_response_it_holds() {
     assert_eq!(next(&mut call, 3), "response 200");
     assert!(matches!(call.read_body(at(3), &mut buf), Ok(BodyRead::End)));
     assert_eq!(next(&mut call, 3), "done");
-}
-
-// ------------------------------------------------------------------ cancel in every phase
-
-/// The call's next non-event outputs until it fails, described, polled at `now`.
-fn until_failed(call: &mut Call, now: u64) -> Vec<String> {
-    let mut seen = Vec::new();
-    for _ in 0..10 {
-        let out = next(call, now);
-        let failed = out.starts_with("error");
-        seen.push(out);
-        if failed {
-            return seen;
-        }
-    }
-    panic!("the call did not fail: {seen:?}")
-}
-
-#[test]
-fn cancel_while_resolving_fails_at_once_and_ignores_the_late_answer() {
-    let client = client(Config::default());
-    let mut call = client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
-    assert_eq!(next(&mut call, 0), "acquire");
-    call.handle_acquired(at(0), None);
-    assert_eq!(next(&mut call, 0), "resolve example.test:80");
-    call.cancel(at(3));
-    assert_eq!(
-        until_failed(&mut call, 3),
-        ["error canceled: call canceled (GET http://example.test/)"]
-    );
-    assert!(call.is_finished());
-}
-
-#[test]
-fn cancel_while_connecting_closes_the_attempt() {
-    let client = client(Config::default());
-    let mut call = client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
-    assert_eq!(next(&mut call, 0), "acquire");
-    call.handle_acquired(at(0), None);
-    assert_eq!(next(&mut call, 0), "resolve example.test:80");
-    call.handle_resolved(at(1), Ok(vec![addr("10.0.0.1:80")]));
-    let c1 = connect_id(&mut call, 1);
-    call.cancel(at(4));
-    assert_eq!(
-        until_failed(&mut call, 4),
-        [
-            format!("close {c1}"),
-            "error canceled: call canceled (GET http://example.test/)".to_owned()
-        ]
-    );
-}
-
-#[test]
-fn cancel_while_reading_the_body_closes_the_connection() {
-    let client = client(Config::builder().gzip(false).build().unwrap());
-    let (mut call, conn) = connected_call(
-        &client,
-        Request::get("http://10.0.0.1/").build().unwrap(),
-        0,
-    );
-    transmit_all(&mut call, 10);
-    receive(
-        &mut call,
-        20,
-        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
-    );
-    assert_eq!(next(&mut call, 20), "response 200");
-    let mut buf = [0u8; 16];
-    assert!(matches!(
-        call.read_body(at(30), &mut buf).unwrap(),
-        BodyRead::Data(3)
-    ));
-    call.cancel(at(40));
-    let e = call.read_body(at(40), &mut buf).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Canceled);
-    assert_eq!(next(&mut call, 40), format!("close {conn}"));
-    assert_eq!(client.pool().idle_count(), 0);
-}
-
-#[test]
-fn the_call_timeout_spans_a_redirect() {
-    let config = Config::builder()
-        .call_timeout(Duration::from_secs(1))
-        .read_timeout(None)
-        .build()
-        .unwrap();
-    let client = client(config);
-    let (mut call, _) = connected_call(
-        &client,
-        Request::get("http://10.0.0.1/old").build().unwrap(),
-        0,
-    );
-    transmit_all(&mut call, 10);
-    receive(
-        &mut call,
-        600,
-        b"HTTP/1.1 302 Found\r\nLocation: /new\r\nContent-Length: 0\r\n\r\n",
-    );
-    // The follow-up goes out on the same connection, under the same deadline.
-    let sent = next(&mut call, 600);
-    assert!(
-        sent.starts_with("transmit c1 \"GET /new HTTP/1.1"),
-        "{sent}"
-    );
-    transmit_all(&mut call, 610);
-    assert_eq!(
-        call.poll_timeout(),
-        Some(ms(1000)),
-        "the first hop's deadline"
-    );
-    call.handle_timeout(at(1000));
-    let e = first_error(&mut call, 1000);
-    assert_eq!(e.timeout_kind(), Some(TimeoutKind::Call));
 }
