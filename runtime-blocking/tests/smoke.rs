@@ -7,6 +7,9 @@ use wayfarer_blocking::{Client, Request};
 fn get_twice_on_one_connection() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    // The server keeps its end open until the client has looked at its pool: a connection the
+    // server closed leaves the pool at once.
+    let (checked, wait_for_check) = std::sync::mpsc::channel::<()>();
     let server = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         let mut seen = Vec::new();
@@ -21,6 +24,7 @@ fn get_twice_on_one_connection() {
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
                 .unwrap();
         }
+        let _ = wait_for_check.recv();
         seen
     });
     let client = Client::new();
@@ -32,11 +36,12 @@ fn get_twice_on_one_connection() {
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.text().unwrap(), "hello");
     }
+    assert_eq!(client.idle_connection_count(), 1);
+    checked.send(()).unwrap();
     let seen = server.join().unwrap();
     assert!(
         seen[0].starts_with("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:"),
         "{}",
         seen[0]
     );
-    assert_eq!(client.idle_connection_count(), 1);
 }
