@@ -69,7 +69,7 @@ impl Call {
             // A socket timeout: the connect deadline may have passed. The armed deadline stays
             // as it is, so it expires now or on the next report, never re-arms. Without a
             // deadline of ours, the OS gave up: that attempt failed.
-            Err(e) if e.kind() == io::ErrorKind::TimedOut && self.connect_deadline_armed() => {
+            Err(e) if e.kind() == io::ErrorKind::TimedOut && self.attempt_has_deadline(conn) => {
                 return self.check_deadlines();
             }
             _ => {}
@@ -85,17 +85,19 @@ impl Call {
         self.resume_found(found);
     }
 
-    fn connect_deadline_armed(&self) -> bool {
-        self.io
-            .is_some_and(|(wait, at)| wait == super::Wait::Connect && at.is_some())
+    fn attempt_has_deadline(&self, conn: ConnId) -> bool {
+        self.finder
+            .as_ref()
+            .is_some_and(|f| f.attempt_has_deadline(conn))
     }
 
-    /// The connect attempt in flight timed out: the finder tries the next address.
-    pub(super) fn connect_failed(&mut self, error: Error) {
+    /// The race's wake-up passed: attempts past their connect timeout fail, and the next
+    /// attempt starts when its time has come.
+    pub(super) fn connect_timer(&mut self) {
         let Some(finder) = self.finder.as_mut() else {
-            return self.fail(error);
+            return;
         };
-        let found = finder.connect_failed(self.now, error, &self.shared, &mut self.events);
+        let found = finder.on_connect_timer(self.now, &self.shared, &mut self.events);
         self.resume_found(found);
     }
 

@@ -142,8 +142,15 @@ const MAX_DRAIN: u64 = 64 * 1024;
 /// - I/O outputs are repeated until answered, so a driver may poll again after a spurious
 ///   wake-up. Reporting an error of kind `WouldBlock` or `Interrupted` changes nothing.
 /// - Every I/O output names its connection; reports for a connection the call is not waiting
-///   on are ignored. A connect attempt that is abandoned (it timed out) is followed by an
-///   [`Output::Close`] for its id.
+///   on are ignored. A connect attempt that is abandoned (it timed out, or lost the race) is
+///   followed by an [`Output::Close`] for its id.
+/// - With fast fallback (RFC 8305, [`ClientBuilder::fast_fallback`](crate::ClientBuilder)),
+///   several `Connect`s, each with its own id and deadline, may be outstanding at once: a new
+///   attempt starts 250 ms after the latest one if no attempt has connected, or at once when the
+///   latest failed. The driver keeps every attempt it was handed going (the call names the
+///   newest one in later `Connect` outputs) and reports each with [`Call::handle_connected`];
+///   [`Call::poll_timeout`] includes the next attempt's start. The first to connect wins and
+///   the others get an `Output::Close`.
 /// - Deadlines travel with the outputs that wait (`Connect`, `Transmit`, `Receive`) and are
 ///   also given by [`Call::poll_timeout`]; they are computed from the time passed to
 ///   `poll_output`. When one passes before the I/O completes, call [`Call::handle_timeout`];
@@ -419,10 +426,7 @@ impl Call {
     fn expire(&mut self, wait: Wait) {
         let config = &self.shared.config;
         match wait {
-            Wait::Connect => {
-                let e = Error::timeout(TimeoutKind::Connect, config.connect_timeout);
-                self.connect_failed(e);
-            }
+            Wait::Connect => self.connect_timer(),
             Wait::Continue => self.continue_timed_out(),
             Wait::Write => {
                 let e = Error::timeout(TimeoutKind::Write, config.write_timeout);
@@ -495,8 +499,19 @@ impl Call {
         let Some(finder) = self.finder.as_mut() else {
             return Ok(Output::Idle);
         };
+        if let Some(Need::Connect { conn, addr }) = finder.need() {
+            // The attempt's own connect timeout (within the call's): the next attempt's start
+            // is the call's `poll_timeout` (re-armed on every poll while the race runs), not a
+            // reason to give up on this attempt.
+            let deadline = finder.asked_to_connect(self.now, conn, &self.shared);
+            self.io = Some((Wait::Connect, finder.connect_wake()));
+            return Ok(Output::Connect {
+                conn,
+                addr,
+                deadline: earliest(deadline, self.call_deadline),
+            });
+        }
         let wait = match finder.need() {
-            Some(Need::Connect { .. }) => Some(Wait::Connect),
             Some(Need::Handshake) => {
                 let writing = finder.conn_mut().is_some_and(|c| c.has_output());
                 Some(if writing { Wait::Write } else { Wait::Read })
@@ -510,9 +525,6 @@ impl Call {
         let Some(finder) = self.finder.as_mut() else {
             return Ok(Output::Idle);
         };
-        if let Some(Need::Connect { conn, .. }) = finder.need() {
-            finder.asked_to_connect(conn);
-        }
         if matches!(finder.need(), Some(Need::Handshake)) {
             return Ok(match finder.conn_mut() {
                 Some(conn) => {
@@ -526,12 +538,7 @@ impl Call {
             Some(Need::Acquire(address)) => Output::Acquire { address },
             Some(Need::CheckHealth(conn)) => Output::CheckHealth { conn },
             Some(Need::Resolve { host, port }) => Output::Resolve { host, port },
-            Some(Need::Connect { conn, addr }) => Output::Connect {
-                conn,
-                addr,
-                deadline,
-            },
-            Some(Need::Handshake) | None => Output::Idle,
+            Some(Need::Handshake | Need::Connect { .. }) | None => Output::Idle,
         })
     }
 

@@ -40,8 +40,10 @@ pub enum Output<'a> {
         conn: ConnId,
         /// Where to connect.
         addr: SocketAddr,
-        /// Call [`Call::handle_timeout`](crate::Call::handle_timeout) if the connect has not
-        /// finished by then.
+        /// This attempt's connect deadline: call
+        /// [`Call::handle_timeout`](crate::Call::handle_timeout) if the connect has not
+        /// finished by then. [`Call::poll_timeout`](crate::Call::poll_timeout) may be sooner
+        /// (fast fallback's next attempt), while this attempt goes on.
         deadline: Option<Instant>,
     },
     /// Write (a prefix of) these bytes to `conn`'s socket; answer with

@@ -9,14 +9,18 @@
 //!     ▼
 //!  RouteSelector ──Lookup──▶ Resolve ──▶ routes (failed ones last, families interleaved)
 //!     ▼
-//!  Connect(c1) ──▶ SOCKS5 / CONNECT tunnel (proxy) ──▶ TLS (https) ──────────▶ Found
-//!     └─failed or timed out──▶ route remembered as failed ──▶ Connect(c2) next route ... Failed
+//!  Connect(c1) ─250 ms─▶ Connect(c2) ... (FastFallback: several attempts in flight)
+//!     └─first to connect wins, the others are closed ──▶ SOCKS5 / CONNECT tunnel (proxy)
+//!        ──▶ TLS (https) ─────────────────────────────────────────────────────▶ Found
+//!  every attempt of the batch failed or timed out ──▶ next batch (next proxy) ... Failed
 //! ```
 //!
 //! Every I/O request names the connection it is for, so a driver keeps sockets by id, and an
-//! abandoned attempt is closed by id. Attempts run one at a time: RFC 8305's order (IPv6 and
-//! IPv4 interleaved, see [`interleave_families`]) decides which route comes next, and a failed
-//! or timed-out attempt moves on to the next route at once.
+//! abandoned attempt is closed by id. A batch of routes races through [`FastFallback`]
+//! (RFC 8305: IPv6 and IPv4 interleaved, a new attempt every 250 ms while none has answered, at
+//! once after a failure); with `fast_fallback(false)` the batch runs one attempt at a time in
+//! the resolver's order. Each attempt has its own connect timeout, and each failed route is
+//! remembered in the route database.
 
 use std::collections::{HashSet, VecDeque};
 use std::io;
@@ -25,14 +29,14 @@ use core::net::{IpAddr, SocketAddr};
 
 use crate::client::Shared;
 use crate::connection::{
-    Address, ConnId, Connection, Route, RouteSelector, RouteStep, interleave_families,
-    needs_health_check,
+    Address, AttemptId, ConnId, ConnectAction, Connection, FastFallback, Route, RouteSelector,
+    RouteStep, needs_health_check,
 };
 use crate::events::{EventKind, EventSink};
 use crate::proxy::Proxy;
 use crate::proxy::socks5::{self, Socks5};
 use crate::proxy::tunnel::{Tunnel, TunnelStep};
-use crate::{Error, Now};
+use crate::{Error, Instant, Now, TimeoutKind};
 
 /// What the finder needs next.
 #[derive(Debug)]
@@ -77,11 +81,39 @@ enum State {
         host: String,
         port: u16,
     },
-    Connect(ConnId),
+    /// Connect attempts race over a batch of routes.
+    Connect(Box<Race>),
     Setup(Connection, Setup),
     /// Found: the connection waits to be taken.
     Ready(Connection, bool),
     Done,
+}
+
+/// One connect attempt of a race.
+#[derive(Debug)]
+struct Attempt {
+    attempt: AttemptId,
+    conn: ConnId,
+    addr: SocketAddr,
+    /// When its connect timeout expires (`None`: no connect timeout, or not asked yet).
+    deadline: Option<Instant>,
+    /// The driver was handed its `Connect` (so it may hold a socket to close).
+    asked: bool,
+}
+
+/// A batch of routes racing through [`FastFallback`], with the connection id of each attempt.
+#[derive(Debug)]
+struct Race {
+    fast_fallback: FastFallback,
+    attempts: Vec<Attempt>,
+    /// When the next attempt starts if none has answered by then.
+    next_start: Option<Instant>,
+}
+
+impl Race {
+    fn position(&self, conn: ConnId) -> Option<usize> {
+        self.attempts.iter().position(|a| a.conn == conn)
+    }
 }
 
 /// Finds one connection for one exchange.
@@ -94,7 +126,7 @@ pub(crate) struct Finder {
     selector: Option<RouteSelector>,
     /// Routes of the current batch not yet tried.
     routes: VecDeque<Route>,
-    /// The route of the attempt in flight (or being set up).
+    /// The route of the connection being set up.
     route: Option<Route>,
     /// The `CONNECT` tunnel, kept across the new connection a `407` may ask for.
     tunnel: Option<Tunnel>,
@@ -102,9 +134,6 @@ pub(crate) struct Finder {
     /// Connections to close before anything else (a pooled one found dead, an abandoned
     /// attempt).
     closing: Vec<ConnId>,
-    /// The latest attempt the driver was asked to connect: an attempt abandoned before that
-    /// has no socket, and the driver never heard its id, so there is nothing to close.
-    asked: Option<ConnId>,
 }
 
 impl Finder {
@@ -121,13 +150,55 @@ impl Finder {
             tunnel: None,
             last_error: None,
             closing: Vec::new(),
-            asked: None,
         }
     }
 
     /// The driver is asked to connect attempt `conn` (an [`Output::Connect`](crate::Output)).
-    pub(crate) fn asked_to_connect(&mut self, conn: ConnId) {
-        self.asked = Some(conn);
+    /// An attempt abandoned before that has no socket, and the driver never heard its id, so
+    /// there is nothing to close.
+    /// The attempt's connect timeout runs from then: the time of this poll, not of an earlier
+    /// input.
+    /// Returns the attempt's connect deadline.
+    pub(crate) fn asked_to_connect(
+        &mut self,
+        now: Now,
+        conn: ConnId,
+        shared: &Shared,
+    ) -> Option<Instant> {
+        let State::Connect(race) = &mut self.state else {
+            return None;
+        };
+        let i = race.position(conn)?;
+        let attempt = &mut race.attempts[i];
+        if !attempt.asked {
+            attempt.asked = true;
+            attempt.deadline = shared.config.connect_timeout.map(|d| now.mono + d);
+        }
+        attempt.deadline
+    }
+
+    /// When the call must wake up for the race: the next attempt's start or the earliest
+    /// attempt's connect timeout.
+    pub(crate) fn connect_wake(&self) -> Option<Instant> {
+        let State::Connect(race) = &self.state else {
+            return None;
+        };
+        race.attempts
+            .iter()
+            .filter_map(|a| a.deadline)
+            .fold(race.next_start, |wake, d| {
+                Some(wake.map_or(d, |w| w.min(d)))
+            })
+    }
+
+    /// True if attempt `conn` is in flight with a connect timeout of its own.
+    pub(crate) fn attempt_has_deadline(&self, conn: ConnId) -> bool {
+        match &self.state {
+            State::Connect(race) => race
+                .position(conn)
+                .is_some_and(|i| race.attempts[i].deadline.is_some()),
+            _ => false,
+        }
     }
 
     /// Starts the finder, emitting the events of its first state.
@@ -171,10 +242,19 @@ impl Finder {
             State::Acquire => Some(Need::Acquire(&self.address)),
             State::CheckHealth(conn) => Some(Need::CheckHealth(conn.id())),
             State::Resolve { host, port } => Some(Need::Resolve { host, port: *port }),
-            State::Connect(conn) => Some(Need::Connect {
-                conn: *conn,
-                addr: self.route.as_ref()?.socket_addr(),
-            }),
+            // An attempt the driver has not heard of first, else the latest one (a driver
+            // polls every attempt it was handed).
+            State::Connect(race) => {
+                let attempt = race
+                    .attempts
+                    .iter()
+                    .find(|a| !a.asked)
+                    .or(race.attempts.last())?;
+                Some(Need::Connect {
+                    conn: attempt.conn,
+                    addr: attempt.addr,
+                })
+            }
             State::Setup(..) => Some(Need::Handshake),
             State::Ready(..) | State::Done => None,
         }
@@ -244,18 +324,24 @@ impl Finder {
         }
     }
 
-    /// Starts an attempt on the next route, asking the route selector for more routes (and
-    /// lookups) as needed; fails when none is left.
+    /// Starts a race over the rest of the current batch of routes, asking the route selector
+    /// for more routes (and lookups) as needed; fails when none is left.
     fn next_route(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
         let routing = &shared.config.routing;
         loop {
-            if let Some(route) = self.routes.pop_front() {
-                let id = shared.next_conn_id();
-                let addr = route.socket_addr();
-                events.emit(now.mono, || EventKind::ConnectStart { addr });
-                self.route = Some(route);
-                self.state = State::Connect(id);
-                return Found::Pending;
+            if !self.routes.is_empty() {
+                let routes: Vec<Route> = self.routes.drain(..).collect();
+                let fast_fallback = if routing.sequential {
+                    FastFallback::sequential(routes)
+                } else {
+                    FastFallback::new(routes)
+                };
+                self.state = State::Connect(Box::new(Race {
+                    fast_fallback,
+                    attempts: Vec::new(),
+                    next_start: None,
+                }));
+                return self.drive_race(now, shared, events);
             }
             let selector = self.selector.get_or_insert_with(|| {
                 let origin = self.address.clone().with_proxy(Proxy::Direct);
@@ -276,13 +362,8 @@ impl Finder {
                     self.state = State::Resolve { host, port };
                     return Found::Pending;
                 }
-                RouteStep::Routes(routes) => {
-                    self.routes = if routing.sequential {
-                        routes.into()
-                    } else {
-                        interleave_families(routes).into()
-                    };
-                }
+                // FastFallback orders them (RFC 8305, or the resolver's order when off).
+                RouteStep::Routes(routes) => self.routes = routes.into(),
                 RouteStep::Exhausted => {
                     let error = self
                         .last_error
@@ -336,6 +417,66 @@ impl Finder {
         Found::Failed(error)
     }
 
+    /// Does what the race asks until it waits: starts attempts (each with its own connect
+    /// timeout), closes the losers, sets up the winner, or moves on to the next batch when
+    /// every attempt failed.
+    fn drive_race(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
+        loop {
+            let State::Connect(race) = &mut self.state else {
+                return Found::Pending;
+            };
+            match race.fast_fallback.poll(now.mono) {
+                ConnectAction::Connect { attempt, route } => {
+                    let addr = route.socket_addr();
+                    events.emit(now.mono, || EventKind::ConnectStart { addr });
+                    race.attempts.push(Attempt {
+                        attempt,
+                        conn: shared.next_conn_id(),
+                        addr,
+                        deadline: None,
+                        asked: false,
+                    });
+                }
+                ConnectAction::Cancel(attempt) => {
+                    if let Some(i) = race.attempts.iter().position(|a| a.attempt == attempt) {
+                        let loser = race.attempts.remove(i);
+                        if loser.asked {
+                            self.closing.push(loser.conn);
+                        }
+                    }
+                }
+                ConnectAction::Wait(at) => {
+                    race.next_start = at;
+                    return Found::Pending;
+                }
+                ConnectAction::Done { attempt, route } => {
+                    let winner = race.attempts.iter().find(|a| a.attempt == attempt);
+                    let Some((conn, addr)) = winner.map(|a| (a.conn, a.addr)) else {
+                        return self.fail(Error::connect("the winning attempt was lost", None));
+                    };
+                    shared.config.routing.route_connected(&route);
+                    events.emit(now.mono, || EventKind::ConnectEnd { addr });
+                    let connection = Connection::new(conn, route.address().clone(), addr);
+                    events.emit(now.mono, || EventKind::ConnectionAcquired {
+                        conn,
+                        reused: false,
+                    });
+                    self.state = State::Done;
+                    let found = self.set_up(now, connection, &route, shared, events);
+                    self.route = Some(route);
+                    return found;
+                }
+                ConnectAction::Failed(error) => {
+                    // Every route of the batch failed (each is in the route database): the
+                    // first failure is the one reported, as OkHttp does.
+                    self.last_error.get_or_insert(error);
+                    self.state = State::Done;
+                    return self.next_route(now, shared, events);
+                }
+            }
+        }
+    }
+
     /// The TCP connect of attempt `conn` finished.
     pub(crate) fn on_connected(
         &mut self,
@@ -345,30 +486,82 @@ impl Finder {
         shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
-        if !matches!(self.state, State::Connect(c) if c == conn) {
-            return Found::Pending;
-        }
-        let Some(route) = self.route.clone() else {
+        let State::Connect(race) = &mut self.state else {
             return Found::Pending;
         };
-        let addr = route.socket_addr();
-        match result {
-            Ok(()) => {
-                shared.config.routing.route_connected(&route);
-                events.emit(now.mono, || EventKind::ConnectEnd { addr });
-                let connection = Connection::new(conn, route.address().clone(), addr);
-                events.emit(now.mono, || EventKind::ConnectionAcquired {
-                    conn,
-                    reused: false,
-                });
-                self.set_up(now, connection, &route, shared, events)
+        let Some(i) = race.position(conn) else {
+            // A canceled attempt answered late: close what it opened.
+            if result.is_ok() {
+                self.closing.push(conn);
             }
+            return Found::Pending;
+        };
+        let attempt = race.attempts[i].attempt;
+        match result {
+            Ok(()) => race.fast_fallback.on_connected(now.mono, attempt),
             Err(e) => {
-                let error = Error::connect(format!("failed to connect to {addr}: {e}"), Some(e));
                 // The attempt is over: the driver holds no socket for it.
-                self.attempt_over(now, error, shared, events)
+                let addr = race.attempts.remove(i).addr;
+                let error = Error::connect(format!("failed to connect to {addr}: {e}"), Some(e));
+                self.attempt_failed(now, attempt, addr, error, shared, events);
             }
         }
+        self.drive_race(now, shared, events)
+    }
+
+    /// Attempt `attempt` to `addr` failed: its route is remembered as failed and the race hears
+    /// of it (the next attempt starts at once if it was the latest).
+    fn attempt_failed(
+        &mut self,
+        now: Now,
+        attempt: AttemptId,
+        addr: SocketAddr,
+        error: Error,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) {
+        let State::Connect(race) = &mut self.state else {
+            return;
+        };
+        if let Some((_, route)) = race.fast_fallback.in_flight().find(|(a, _)| *a == attempt) {
+            shared.config.routing.route_failed(route);
+        }
+        let reported = error.clone();
+        events.emit(now.mono, || EventKind::ConnectFailed {
+            addr,
+            error: reported,
+        });
+        race.fast_fallback.on_failed(now.mono, attempt, error);
+    }
+
+    /// Time passed during the race: attempts past their connect timeout are abandoned (the
+    /// driver closes whatever it started) and count as failed; the next attempt starts if its
+    /// time has come.
+    pub(crate) fn on_connect_timer(
+        &mut self,
+        now: Now,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let State::Connect(race) = &mut self.state else {
+            return Found::Pending;
+        };
+        let expired = |a: &Attempt| a.deadline.is_some_and(|d| d <= now.mono);
+        let timed_out: Vec<(AttemptId, SocketAddr)> = race
+            .attempts
+            .iter()
+            .filter(|a| expired(a))
+            .map(|a| (a.attempt, a.addr))
+            .collect();
+        for a in race.attempts.iter().filter(|a| expired(a) && a.asked) {
+            self.closing.push(a.conn);
+        }
+        race.attempts.retain(|a| !expired(a));
+        for (attempt, addr) in timed_out {
+            let error = Error::timeout(TimeoutKind::Connect, shared.config.connect_timeout);
+            self.attempt_failed(now, attempt, addr, error, shared, events);
+        }
+        self.drive_race(now, shared, events)
     }
 
     /// The first handshake on a connected socket: the proxy's, else TLS, else none.
@@ -441,46 +634,6 @@ impl Finder {
     fn setup_failed(&mut self, conn: Connection, error: Error) -> Found {
         self.closing.push(conn.id());
         self.fail(error)
-    }
-
-    /// The connect attempt in flight did not finish in time: it is abandoned (the driver closes
-    /// whatever it started), and the next route is tried, or the finder fails with `error`.
-    pub(crate) fn connect_failed(
-        &mut self,
-        now: Now,
-        error: Error,
-        shared: &Shared,
-        events: &mut EventSink,
-    ) -> Found {
-        let State::Connect(conn) = self.state else {
-            return Found::Pending;
-        };
-        self.closing.push(conn);
-        self.attempt_over(now, error, shared, events)
-    }
-
-    /// The attempt in flight is over with `error`: its route is remembered as failed, and the
-    /// next route is tried, or the finder fails.
-    fn attempt_over(
-        &mut self,
-        now: Now,
-        error: Error,
-        shared: &Shared,
-        events: &mut EventSink,
-    ) -> Found {
-        if let Some(route) = self.route.take() {
-            shared.config.routing.route_failed(&route);
-            let addr = route.socket_addr();
-            let reported = error.clone();
-            events.emit(now.mono, || EventKind::ConnectFailed {
-                addr,
-                error: reported,
-            });
-        }
-        // The first failure is the one reported, as OkHttp does.
-        self.last_error.get_or_insert(error);
-        self.state = State::Done;
-        self.next_route(now, shared, events)
     }
 
     /// Bytes arrived during a handshake (fed to the connection already): done yet?
@@ -630,10 +783,9 @@ impl Finder {
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Setup(conn, _) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),
-            State::Connect(conn) => {
-                if self.asked == Some(conn) {
-                    self.closing.push(conn);
-                }
+            State::Connect(race) => {
+                let asked = race.attempts.iter().filter(|a| a.asked);
+                self.closing.extend(asked.map(|a| a.conn));
                 None
             }
             _ => None,

@@ -57,7 +57,8 @@ pub trait Transport {
     ) -> Poll<io::Result<Vec<SocketAddr>>>;
 
     /// Connects attempt `conn` to `addr` (polled until ready; the attempt starts at the first
-    /// poll for `conn`).
+    /// poll for `conn`). With fast fallback several attempts are pending at once: each is polled
+    /// under its own id, and one that is given up is ended with [`Transport::cancel_connect`].
     fn poll_connect(
         &mut self,
         cx: &mut Context<'_>,
@@ -165,6 +166,10 @@ pub struct Driver<T: Transport> {
     call: Call,
     transport: T,
     sockets: Sockets<T::Socket>,
+    /// Connect attempts handed to the transport and not yet answered (several during fast
+    /// fallback): every one is polled, not only the one the call names last. Empty (and never
+    /// allocated) for a call served from the pool.
+    connecting: Vec<(ConnId, SocketAddr, Option<Instant>)>,
     listener: Option<Arc<dyn EventListener>>,
     /// The client's cache store, as this call uses it (`None` without a cache).
     store: Option<Box<StoreIo>>,
@@ -254,6 +259,7 @@ impl<T: Transport> Driver<T> {
             call,
             transport,
             sockets: Sockets::new(),
+            connecting: Vec::new(),
             listener,
             store,
         }
@@ -333,22 +339,13 @@ impl<T: Transport> Driver<T> {
                 conn,
                 addr,
                 deadline,
-            } => match self.transport.poll_connect(cx, conn, addr, deadline) {
-                Poll::Ready(result) => {
-                    let result = result.map(|socket| {
-                        self.transport.on_socket(&socket, true);
-                        self.sockets.insert(conn, socket);
-                    });
-                    if !self.check_canceled(cx) {
-                        let now = self.transport.now();
-                        self.call.handle_connected(now, conn, result);
-                        if let Some(connection) = self.call.connection(conn) {
-                            self.transport.register(connection);
-                        }
-                    }
+            } => {
+                match self.connecting.iter_mut().find(|(c, ..)| *c == conn) {
+                    Some(pending) => *pending = (conn, addr, deadline),
+                    None => self.connecting.push((conn, addr, deadline)),
                 }
-                Poll::Pending => return self.wait_for(cx, deadline),
-            },
+                return self.poll_connects(cx);
+            }
             Output::Transmit {
                 conn,
                 bytes,
@@ -434,6 +431,37 @@ impl<T: Transport> Driver<T> {
         Poll::Ready(Ok(Step::Progress))
     }
 
+    /// Polls every connect attempt in flight; the first to finish is reported to the call.
+    /// When none has, waits for the earliest of their deadlines and the call's own wake-up
+    /// (the next attempt's start).
+    fn poll_connects(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
+        let mut i = 0;
+        while let Some(&(conn, addr, deadline)) = self.connecting.get(i) {
+            let Poll::Ready(result) = self.transport.poll_connect(cx, conn, addr, deadline) else {
+                i += 1;
+                continue;
+            };
+            self.connecting.swap_remove(i);
+            let result = result.map(|socket| {
+                self.transport.on_socket(&socket, true);
+                self.sockets.insert(conn, socket);
+            });
+            if !self.check_canceled(cx) {
+                let now = self.transport.now();
+                self.call.handle_connected(now, conn, result);
+                if let Some(connection) = self.call.connection(conn) {
+                    self.transport.register(connection);
+                }
+            }
+            return Poll::Ready(Ok(Step::Progress));
+        }
+        let deadline = self
+            .connecting
+            .iter()
+            .fold(None, |a, (_, _, d)| earliest(a, *d));
+        self.wait_for(cx, deadline)
+    }
+
     /// An operation is pending: wait for it, or for `deadline`, whichever comes first. When
     /// the deadline has passed, the call hears of it and the step counts as progress.
     fn wait_for(
@@ -501,6 +529,7 @@ impl<T: Transport> Driver<T> {
     }
 
     fn close(&mut self, conn: ConnId) {
+        self.connecting.retain(|(c, ..)| *c != conn);
         self.transport.cancel_connect(conn);
         if let Some(socket) = self.sockets.remove(conn) {
             self.transport.on_socket(&socket, false);
@@ -509,6 +538,9 @@ impl<T: Transport> Driver<T> {
     }
 
     fn drop_sockets(&mut self) {
+        for (conn, ..) in std::mem::take(&mut self.connecting) {
+            self.transport.cancel_connect(conn);
+        }
         while let Some((conn, socket)) = self.sockets.pop() {
             self.transport.cancel_connect(conn);
             self.transport.on_socket(&socket, false);
