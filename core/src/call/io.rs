@@ -8,7 +8,7 @@ use super::chain::Baton;
 use super::{Call, State};
 use crate::connection::{ConnId, Connection};
 use crate::events::EventKind;
-use crate::exchange::{Cx, Head};
+use crate::exchange::{Cx, Exchange, Head};
 use crate::follow_up::Attempt;
 use crate::interceptor::InterceptorId;
 use crate::{Error, Now, Request, Response};
@@ -130,19 +130,9 @@ impl Call {
                 self.io = None;
                 match self.state {
                     State::Exchanging => {
-                        let (Some(exchange), Some(conn)) =
-                            (self.exchange.as_mut(), self.conn.as_mut())
-                        else {
-                            return;
-                        };
-                        let mut cx = Cx {
-                            now: self.now,
-                            events: &mut self.events,
-                            config: &self.shared.config,
-                        };
-                        if let Err(e) = exchange.on_transmitted(conn, n, &mut cx) {
-                            self.exchange_failed(e);
-                        }
+                        self.with_exchange(|exchange, conn, cx| {
+                            exchange.on_transmitted(conn, n, cx)
+                        });
                     }
                     _ => connection_transmitted(self.conn_for(conn), n),
                 }
@@ -151,18 +141,7 @@ impl Call {
             Err(e) if e.kind() == io::ErrorKind::TimedOut => self.check_deadlines(),
             Err(e) => match self.state {
                 State::Exchanging => {
-                    let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut())
-                    else {
-                        return;
-                    };
-                    let mut cx = Cx {
-                        now: self.now,
-                        events: &mut self.events,
-                        config: &self.shared.config,
-                    };
-                    if let Err(error) = exchange.on_write_error(conn, e, &mut cx) {
-                        self.exchange_failed(error);
-                    }
+                    self.with_exchange(|exchange, conn, cx| exchange.on_write_error(conn, e, cx));
                 }
                 _ => self.io_failed(Error::io(format!("writing failed: {e}"), Some(e))),
             },
@@ -210,19 +189,10 @@ impl Call {
                 self.resume_found(found);
             }
             State::Exchanging => {
-                let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut())
-                else {
-                    return;
-                };
-                let mut cx = Cx {
-                    now: self.now,
-                    events: &mut self.events,
-                    config: &self.shared.config,
-                };
-                match exchange.on_received(conn, &mut cx) {
-                    Ok(Some(head)) => self.head_arrived(head),
-                    Ok(None) => {}
-                    Err(e) => self.exchange_failed(e),
+                let received =
+                    self.with_exchange(|exchange, conn, cx| exchange.on_received(conn, cx));
+                if let Some(Some(head)) = received {
+                    self.head_arrived(head);
                 }
             }
             State::Draining(_) => self.drain_progress(),
@@ -238,17 +208,7 @@ impl Call {
         if !matches!(self.state, State::Exchanging) {
             return;
         }
-        let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
-            return;
-        };
-        let mut cx = Cx {
-            now: self.now,
-            events: &mut self.events,
-            config: &self.shared.config,
-        };
-        if let Err(e) = exchange.on_pulled(conn, result, &mut cx) {
-            self.exchange_failed(e);
-        }
+        self.with_exchange(|exchange, conn, cx| exchange.on_pulled(conn, result, cx));
     }
 
     /// Answers [`Output::Intercept`](crate::Output::Intercept) (or a later
@@ -353,16 +313,29 @@ impl Call {
 
     /// Waiting for `100 Continue` timed out: send the body anyway.
     pub(super) fn continue_timed_out(&mut self) {
+        self.with_exchange(|exchange, conn, cx| exchange.release_held_body(conn, cx));
+    }
+
+    /// Runs `step` on the exchange in progress and its connection; a failure fails the
+    /// exchange. `None` when there is no exchange or the step failed.
+    fn with_exchange<T>(
+        &mut self,
+        step: impl FnOnce(&mut Exchange, &mut Connection, &mut Cx<'_>) -> Result<T, Error>,
+    ) -> Option<T> {
         let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
-            return;
+            return None;
         };
         let mut cx = Cx {
             now: self.now,
             events: &mut self.events,
             config: &self.shared.config,
         };
-        if let Err(e) = exchange.release_held_body(conn, &mut cx) {
-            self.exchange_failed(e);
+        match step(exchange, conn, &mut cx) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.exchange_failed(e);
+                None
+            }
         }
     }
 }
