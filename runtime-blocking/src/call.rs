@@ -103,6 +103,8 @@ pub(crate) struct CancelState {
     canceled: AtomicBool,
     /// The socket in use, so a cancel can interrupt a blocked connect, read or write.
     socket: Mutex<Option<Arc<TcpStream>>>,
+    /// Sockets still connecting (several during fast fallback), so a cancel ends their wait.
+    connecting: Mutex<Vec<Arc<TcpStream>>>,
     /// The thread parked on something other than a socket (a name lookup, a request body
     /// stream), so a cancel can wake it.
     parked: Mutex<Option<Thread>>,
@@ -130,6 +132,20 @@ impl CancelState {
         *slot = socket;
     }
 
+    /// Records a socket that is connecting. One registered after a cancel is shut down at once.
+    pub(crate) fn add_connecting(&self, socket: &Arc<TcpStream>) {
+        let mut list = lock(&self.connecting);
+        if self.is_canceled() {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        list.push(socket.clone());
+    }
+
+    /// Forgets a socket that is done connecting (connected, failed or given up).
+    pub(crate) fn remove_connecting(&self, socket: &Arc<TcpStream>) {
+        lock(&self.connecting).retain(|s| !Arc::ptr_eq(s, socket));
+    }
+
     /// Records the thread about to park (None once it is back), so a cancel wakes it.
     pub(crate) fn set_parked(&self, thread: Option<Thread>) {
         *lock(&self.parked) = thread;
@@ -138,6 +154,9 @@ impl CancelState {
     pub(crate) fn cancel(&self) {
         self.canceled.store(true, Ordering::Release);
         if let Some(socket) = lock(&self.socket).as_ref() {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        for socket in lock(&self.connecting).iter() {
             let _ = socket.shutdown(Shutdown::Both);
         }
         if let Some(thread) = lock(&self.parked).as_ref() {

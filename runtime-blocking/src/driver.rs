@@ -19,6 +19,7 @@ use wayfarer_core::{Address, ConnId, Connection, Error, Instant, Now};
 
 use crate::call::{CallShared, CancelState};
 use crate::client::Inner;
+use crate::connect::Connects;
 use crate::socket::Socket;
 
 /// The blocking runtime's transport for one call.
@@ -31,6 +32,8 @@ pub(crate) struct Blocking {
     replacement: Option<wayfarer_core::Body>,
     /// The name lookup in flight on a dispatcher thread.
     lookup: Option<Arc<Lookup>>,
+    /// Connect attempts in flight (several during fast fallback).
+    connects: Connects,
 }
 
 /// A name lookup's answer, filled in by the dispatcher thread that runs it.
@@ -48,6 +51,7 @@ impl Blocking {
             call,
             replacement: None,
             lookup: None,
+            connects: Connects::default(),
         }
     }
 
@@ -137,18 +141,17 @@ impl Transport for Blocking {
     fn poll_connect(
         &mut self,
         _cx: &mut Context<'_>,
-        _conn: ConnId,
+        conn: ConnId,
         addr: SocketAddr,
         deadline: Option<Instant>,
     ) -> Poll<io::Result<Socket>> {
         let now = self.inner.mono_now();
-        let cancel = &self.call.cancel;
-        let result = remaining(deadline, now)
-            .and_then(|t| Socket::connect(addr, t, |handle| cancel.set_socket(Some(handle))));
-        if result.is_err() {
-            cancel.set_socket(None);
-        }
-        Poll::Ready(result)
+        self.connects
+            .poll(conn, addr, deadline, now, &self.call.cancel)
+    }
+
+    fn cancel_connect(&mut self, conn: ConnId) {
+        self.connects.cancel(conn, &self.call.cancel);
     }
 
     fn poll_write(
@@ -241,9 +244,10 @@ thread_local! {
     static WAKER: Waker = Waker::from(Arc::new(Unpark(thread::current())));
 }
 
-/// Runs `poll` on this thread until it is ready. Socket operations never return `Pending`
-/// here; only a name lookup and an async request body stream do, and their wakers unpark this
-/// thread. A cancel from another thread unparks it too, and is noticed before every attempt.
+/// Runs `poll` on this thread until it is ready. Reads and writes never return `Pending` here;
+/// a name lookup and an async request body stream do, and their wakers unpark this thread;
+/// connect attempts do, and the thread waits on their sockets. A cancel from another thread
+/// unparks it (or shuts the connecting sockets down), and is noticed before every attempt.
 pub(crate) fn block_on<T>(
     driver: &mut Driver<Blocking>,
     mut poll: impl FnMut(&mut Driver<Blocking>, &mut Context<'_>) -> Poll<T>,
@@ -258,12 +262,21 @@ pub(crate) fn block_on<T>(
             call.cancel.set_parked(Some(thread::current()));
             // A cancel that came before the line above did not see this thread: look again.
             if !call.cancel.is_canceled() {
-                match driver.call().poll_timeout() {
-                    Some(deadline) => {
-                        let now = driver.transport_mut().now();
-                        thread::park_timeout(deadline - now.mono);
+                let deadline = driver.call().poll_timeout();
+                let transport = driver.transport_mut();
+                if !transport.connects.is_empty() {
+                    // Connect attempts in flight: wait on their sockets (a cancel shuts them
+                    // down, which ends the wait), never longer than the call's next deadline.
+                    let now = transport.inner.mono_now();
+                    transport.connects.wait(deadline, now);
+                } else {
+                    match deadline {
+                        Some(deadline) => {
+                            let now = transport.now();
+                            thread::park_timeout(deadline - now.mono);
+                        }
+                        None => thread::park(),
                     }
-                    None => thread::park(),
                 }
             }
             call.cancel.set_parked(None);

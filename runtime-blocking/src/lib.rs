@@ -34,6 +34,7 @@ mod body;
 mod call;
 mod cleanup;
 mod client;
+mod connect;
 mod dispatcher;
 mod driver;
 mod interceptor;

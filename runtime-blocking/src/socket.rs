@@ -7,7 +7,7 @@
 //! waits out the rest, so a deadline never fires early (and at most [`SLACK`] late).
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,23 +23,11 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    /// Connects to `addr`. The socket exists before the connect starts and is handed to
-    /// `publish` then, so a cancel from another thread can shut it down and end the connect.
-    pub(crate) fn connect(
-        addr: SocketAddr,
-        timeout: Option<Duration>,
-        publish: impl FnOnce(Arc<TcpStream>),
-    ) -> io::Result<Socket> {
-        let domain = socket2::Domain::for_address(addr);
-        let raw =
-            socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
-        let stream = Arc::new(TcpStream::from(raw));
-        publish(stream.clone());
-        let socket = socket2::SockRef::from(&*stream);
-        match timeout {
-            Some(t) => socket.connect_timeout(&addr.into(), t)?,
-            None => socket.connect(&addr.into())?,
-        }
+    /// A socket whose connect has completed (see `connect.rs`), made blocking again (reads and
+    /// writes block with their deadline as the socket timeout) and without Nagle's delay.
+    pub(crate) fn connected(stream: Arc<TcpStream>) -> io::Result<Socket> {
+        #[cfg(unix)]
+        stream.set_nonblocking(false)?;
         stream.set_nodelay(true)?;
         Ok(Socket {
             stream,

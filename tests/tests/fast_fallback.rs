@@ -1,4 +1,4 @@
-//! Fast fallback on the async runtimes: a name with two addresses, the first one's connects
+//! Fast fallback on every runtime: a name with two addresses, the first one's connects
 //! hanging (a listener with a full accept queue on 127.0.0.1) and the second one answering (on
 //! 127.0.0.2, the same port). The second attempt starts 250 ms after the first while the first
 //! is still in flight, so the call succeeds.
@@ -79,4 +79,79 @@ fn a_hanging_first_address_falls_back_to_the_second_smol() {
         200
     );
     server.join().unwrap();
+}
+
+#[test]
+fn a_hanging_first_address_falls_back_to_the_second_blocking() {
+    let hanging = Unanswered::start();
+    let port = hanging.addr().port();
+    let server = answer_once(port);
+    let client = wayfarer_blocking::Client::from(config(port));
+    let request = Request::get(format!("http://fallback.test:{port}/"))
+        .build()
+        .unwrap();
+    let response = client
+        .new_call(request)
+        .execute()
+        .expect("the second address");
+    assert_eq!(response.status().as_u16(), 200);
+    server.join().unwrap();
+}
+
+/// With fast fallback off, the blocking client waits out the first address's connect timeout
+/// before it tries the second: the same setup fails with the call timeout, which shows that the
+/// test above tells the two behaviours apart.
+#[test]
+fn without_fast_fallback_the_hanging_first_address_costs_the_call_timeout_blocking() {
+    let hanging = Unanswered::start();
+    let port = hanging.addr().port();
+    let config = Config::builder()
+        .resolve(&format!("fallback.test:{port}:127.0.0.1,127.0.0.2"))
+        .connect_timeout(Duration::from_secs(60))
+        .call_timeout(Duration::from_millis(600))
+        .fast_fallback(false)
+        .build()
+        .expect("config");
+    let client = wayfarer_blocking::Client::from(config);
+    let request = Request::get(format!("http://fallback.test:{port}/"))
+        .build()
+        .unwrap();
+    let error = client
+        .new_call(request)
+        .execute()
+        .expect_err("the first address hangs past the call timeout");
+    assert_eq!(error.kind(), wayfarer_core::ErrorKind::Timeout, "{error}");
+}
+
+/// A cancel from another thread ends a blocking call with two connect attempts in flight.
+#[test]
+fn a_cancel_ends_a_blocking_call_racing_two_hanging_addresses() {
+    let hanging = Unanswered::start();
+    let port = hanging.addr().port();
+    // Both addresses hang: 127.0.0.2 has no listener on this port but loopback answers that
+    // with a refusal, so name 127.0.0.1 twice through two names of the same hanging socket.
+    let config = Config::builder()
+        .resolve(&format!(
+            "fallback.test:{port}:127.0.0.1,[::ffff:127.0.0.1]"
+        ))
+        .connect_timeout(Duration::from_secs(60))
+        .call_timeout(Duration::from_secs(60))
+        .build()
+        .expect("config");
+    let client = wayfarer_blocking::Client::from(config);
+    let request = Request::get(format!("http://fallback.test:{port}/"))
+        .build()
+        .unwrap();
+    let call = std::sync::Arc::new(client.new_call(request));
+    let canceler = {
+        let call = call.clone();
+        thread::spawn(move || {
+            // Past the 250 ms stagger: both attempts are in flight.
+            thread::sleep(Duration::from_millis(600));
+            call.cancel();
+        })
+    };
+    let error = call.execute().expect_err("canceled");
+    assert_eq!(error.kind(), wayfarer_core::ErrorKind::Canceled, "{error}");
+    canceler.join().unwrap();
 }
