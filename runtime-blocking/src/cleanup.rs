@@ -15,9 +15,12 @@
 //! set of idle sockets [`CADENCE`] after a release; only a release after a quiet period (its
 //! next look is further away than that) wakes it, with one byte on a socket pair.
 //!
-//! The window left open is the one no client can close: bytes that arrive between a release and
-//! the thread's next look (at most [`CADENCE`], and only while the pool is busy) or while a
-//! call is picking the connection up.
+//! Bytes that arrive between a release and the thread's next look (at most [`CADENCE`], and
+//! only while the pool is busy) are caught when a call takes the connection: one idle a
+//! millisecond or more is peeked at first (`driver.rs`). The window left open is the one no
+//! client can close, bytes arriving while a call is picking the connection up, and the first
+//! millisecond after a release, which a sequential keep-alive request does not pay a system
+//! call to look at.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -79,6 +79,27 @@ impl Socket {
 
     /// True if the socket is still open with nothing unread: a pooled connection the server has
     /// closed reads EOF, and one it wrote to (an unsolicited 408, say) has bytes waiting.
+    /// One `recv(MSG_PEEK | MSG_DONTWAIT)`: the socket stays blocking.
+    #[cfg(unix)]
+    pub(crate) fn is_healthy(&self) -> bool {
+        use rustix::net::{RecvFlags, recv};
+        let mut byte = [0u8; 1];
+        loop {
+            match recv(
+                &*self.stream,
+                &mut byte[..],
+                RecvFlags::PEEK | RecvFlags::DONTWAIT,
+            ) {
+                Err(rustix::io::Errno::WOULDBLOCK) => return true,
+                Err(rustix::io::Errno::INTR) => continue,
+                _ => return false,
+            }
+        }
+    }
+
+    /// True if the socket is still open with nothing unread (see the unix version); here the
+    /// socket is made non-blocking for the peek and blocking again.
+    #[cfg(not(unix))]
     pub(crate) fn is_healthy(&self) -> bool {
         if self.stream.set_nonblocking(true).is_err() {
             return false;
@@ -141,6 +162,52 @@ fn shortfall(current: Option<Duration>, wanted: Option<Duration>) -> Option<Dura
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A connected pair: the client side as a `Socket`, and the server's end.
+    fn pair() -> (Socket, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (Socket::connected(Arc::new(client)).unwrap(), server)
+    }
+
+    /// Waits until the client side can read something (bytes or EOF), without consuming it.
+    fn wait_readable(socket: &Socket) {
+        socket
+            .stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let _ = socket.stream.peek(&mut [0u8; 1]);
+    }
+
+    #[test]
+    fn a_quiet_socket_is_healthy_and_stays_blocking() {
+        let (mut socket, mut server) = pair();
+        assert!(socket.is_healthy());
+        assert!(socket.is_healthy(), "looking consumes nothing");
+        server.write_all(b"hi").unwrap();
+        let mut buf = [0u8; 2];
+        // Still blocking: the read waits for the bytes rather than failing with WouldBlock.
+        let n = socket
+            .read(&mut buf, Some(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(&buf[..n], &b"hi"[..n]);
+    }
+
+    #[test]
+    fn bytes_waiting_or_a_closed_peer_make_a_socket_unhealthy() {
+        let (socket, mut server) = pair();
+        server
+            .write_all(b"HTTP/1.1 408 Request Timeout\r\n\r\n")
+            .unwrap();
+        wait_readable(&socket);
+        assert!(!socket.is_healthy());
+
+        let (socket, server) = pair();
+        drop(server);
+        wait_readable(&socket);
+        assert!(!socket.is_healthy());
+    }
 
     #[test]
     fn timeouts_are_reset_only_when_they_really_change() {

@@ -244,6 +244,12 @@ pub async fn replay_async<N: wayfarer_async::Net>(path: &str, variant: crate::ve
     let client: wayfarer_async::Client<N> = builder.build().expect("client");
     let mut outcomes = Vec::new();
     for spec in &vector.calls {
+        // A short `after` (a vector with long ones runs on the core only) is waited out on the
+        // runtime's own timer, so its reactor and the pool's cleanup task run meanwhile.
+        if let Some(after) = spec.after {
+            let mut timer = N::timer(std::time::Instant::now() + after);
+            std::future::poll_fn(|cx| N::poll_timer(&mut timer, cx)).await;
+        }
         outcomes.push(call_async(&client, spec, &authorities).await);
     }
     drop(client);

@@ -231,7 +231,16 @@ impl Transport for SimTransport {
     }
 
     fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, SimSocket)> {
-        self.client.acquire(now, address)
+        // As every runtime does: a pooled connection on which bytes arrived while it was idle
+        // (an unsolicited response) or that the origin closed is closed, never reused.
+        loop {
+            let (conn, socket) = self.client.acquire(now, address)?;
+            let c = &self.net.conns[socket.id];
+            if c.to_client.is_empty() && !c.origin_closed && !c.reset {
+                return Some((conn, socket));
+            }
+            self.client.pool().forget(conn.id());
+        }
     }
 
     fn release(&mut self, now: Instant, conn: Connection, socket: SimSocket) {
@@ -279,6 +288,7 @@ pub fn replay(vector: &Vector, variant: Variant) -> (Vec<Outcome>, Vec<OriginRec
             })
             .collect(),
         specs: vector.calls.clone().into(),
+        starts_at: None,
         active: None,
         outcomes: Vec::new(),
     };
@@ -319,6 +329,8 @@ struct Sim {
     /// One per origin, in order.
     origins: Vec<OriginState>,
     specs: VecDeque<CallSpec>,
+    /// When the next call starts, once its `after` is counting.
+    starts_at: Option<Instant>,
     active: Option<Active>,
     outcomes: Vec<Outcome>,
 }
@@ -408,12 +420,20 @@ impl Sim {
 
     fn client_turn(&mut self) -> Turn {
         if self.active.is_none() {
+            let Some(after) = self.specs.front().map(|spec| spec.after) else {
+                return Turn::Finished;
+            };
+            // `after`: the origins play on (sending on idle connections, say) until it is time.
+            if let Some(after) = after {
+                let at = *self.starts_at.get_or_insert(self.net.now.mono + after);
+                if self.net.now.mono < at {
+                    return Turn::Wait(Some(at));
+                }
+                self.starts_at = None;
+            }
             let Some(spec) = self.specs.pop_front() else {
                 return Turn::Finished;
             };
-            if let Some(after) = spec.after {
-                self.net.now = self.net.now.advanced(after);
-            }
             match run::request(&spec, &self.authorities, StreamKind::Reader) {
                 Ok(request) => {
                     let call = self.client.start_call(self.net.now, request);

@@ -29,6 +29,10 @@ fn run(path: &str, variant: Variant) {
 }
 
 fn call(client: &Client, spec: &CallSpec, authorities: &Authorities) -> Outcome {
+    // A short `after` (a vector with long ones runs on the core only) is waited out for real.
+    if let Some(after) = spec.after {
+        std::thread::sleep(after);
+    }
     let mut outcome = Outcome::default();
     let request = match run::request(spec, authorities, StreamKind::Reader) {
         Ok(r) => r,

@@ -29,15 +29,20 @@ enum Seen {
     Accepted(usize),
     /// Connection `n` was closed by the client, at this time.
     Closed(usize, Instant),
+    /// The unasked response was written on connection `n` (over loopback it is in the client's
+    /// receive queue when the write returns).
+    StrayWritten(usize),
 }
 
-/// What the server does after answering the first request on a connection.
+/// What the server does after answering requests on a connection.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Mode {
     /// Nothing more: keep the connection open.
     Plain,
     /// Send an unasked response once told to (the client has read the first body).
     StrayWhenTold,
+    /// The same after the second answer on the connection.
+    StrayWhenToldAfterTwo,
     /// Send extra bytes right behind the first response, in the same write.
     TrailingBytes,
 }
@@ -94,6 +99,9 @@ fn serve(
     told: Option<Receiver<()>>,
     seen: &Sender<Seen>,
 ) {
+    // Without Nagle's delay: the stray response goes out when written, not held back until the
+    // client acknowledges the previous one.
+    let _ = stream.set_nodelay(true);
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let mut answered = 0;
@@ -115,10 +123,15 @@ fn serve(
                 return;
             }
             answered += 1;
-            if mode == Mode::StrayWhenTold && answered == 1 {
+            let stray_after = match mode {
+                Mode::StrayWhenTold => 1,
+                Mode::StrayWhenToldAfterTwo => 2,
+                _ => 0,
+            };
+            if answered == stray_after {
                 if let Some(told) = &told {
-                    if told.recv_timeout(EVENT_TIMEOUT).is_ok() {
-                        let _ = stream.write_all(STRAY);
+                    if told.recv_timeout(EVENT_TIMEOUT).is_ok() && stream.write_all(STRAY).is_ok() {
+                        let _ = seen.send(Seen::StrayWritten(n));
                     }
                 }
             }
@@ -244,6 +257,35 @@ fn bytes_arriving_on_an_idle_connection_close_it_blocking() {
     let response = client.new_call(get(&server.url)).execute().expect("call 2");
     assert_eq!(response.bytes().expect("body").as_ref(), b"ok");
     assert!(matches!(server.next(), Seen::Accepted(2)));
+}
+
+/// Bytes that arrive before the blocking client's cleanup thread looks at a released socket are
+/// caught when the next call takes the connection (idle for a millisecond or more, it is peeked
+/// at): the call gets a new connection, never the stray response.
+///
+/// The thread is woken by a release after a quiet period, so two calls run back to back first:
+/// the second release falls within the thread's next look (at most 100 ms away) and wakes
+/// nothing, and the thread stopped watching the socket while the second call used it.
+#[test]
+fn bytes_arriving_just_before_reuse_are_not_read_as_the_response_blocking() {
+    let server = Server::start(Mode::StrayWhenToldAfterTwo);
+    let client = wayfarer_blocking::Client::new();
+    for _ in 0..2 {
+        let response = client.new_call(get(&server.url)).execute().expect("call");
+        assert_eq!(response.bytes().expect("body").as_ref(), b"ok");
+    }
+    assert!(matches!(server.next(), Seen::Accepted(1)));
+    server.tell.send(()).expect("tell the server");
+    loop {
+        match server.next() {
+            Seen::StrayWritten(1) => break,
+            Seen::Closed(..) => {}
+            other => panic!("expected the stray response to be written, saw {other:?}"),
+        }
+    }
+    thread::sleep(Duration::from_millis(5));
+    let response = client.new_call(get(&server.url)).execute().expect("call 3");
+    assert_eq!(response.bytes().expect("body").as_ref(), b"ok");
 }
 
 #[test]

@@ -11,6 +11,9 @@ use super::model::{
     BodySpec, CallExpect, CallSpec, OriginExpect, ReadBody, Step, Vector, VectorConfig,
 };
 
+/// The longest `after` a vector replayed on the runtimes may have: they wait for real.
+pub const MAX_REAL_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Upper bound on one string after repetition, so a typo such as `"a" * 99999999999` is an error
 /// instead of an allocation failure.
 const MAX_STRING_BYTES: usize = 64 << 20;
@@ -242,8 +245,13 @@ impl Parser<'_> {
             }
         }
         self.line = 0;
-        if call_specs.iter().any(|c| c.after.is_some()) && !config.virtual_clock {
-            return self.err("`after` moves time, which needs `clock virtual` in [config]");
+        let long_wait = call_specs
+            .iter()
+            .any(|c| c.after.is_some_and(|d| d > MAX_REAL_AFTER));
+        if long_wait && !config.virtual_clock {
+            return self.err(format!(
+                "an `after` longer than {MAX_REAL_AFTER:?} moves time, which needs `clock virtual` in [config]"
+            ));
         }
         if call_specs.is_empty() {
             return self.err("a vector needs at least one [call N] section");
