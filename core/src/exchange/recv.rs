@@ -17,6 +17,10 @@ use crate::http1::framing;
 use crate::response::ResponseParts;
 use crate::{Error, Limits};
 
+/// The most body bytes left that are read through the connection's buffer rather than
+/// straight into the caller's (see `read_body`): the buffer's initial size.
+const SMALL_REST: u64 = crate::connection::buffer::INITIAL as u64;
+
 /// A final response head, with what the exchange learned about its body.
 #[derive(Debug)]
 pub(crate) struct Head {
@@ -255,10 +259,16 @@ impl Exchange {
                 self.end_body(conn)?;
                 return Ok(BodyProgress::End);
             }
+            // A rest of the body that fits the connection's buffer is read there instead: that
+            // read can come back short, which tells an async runtime's reactor the socket is
+            // drained. One that exactly fills its buffer (a direct read of exactly the rest)
+            // leaves the readiness set, and releasing the connection then costs a peek. The
+            // copy this adds is at most `SMALL_REST` bytes.
             let direct = conn
                 .can_read_direct()
                 .then(|| self.decoder.direct_limit())
-                .flatten();
+                .flatten()
+                .filter(|&rest| rest > SMALL_REST);
             return Ok(match direct {
                 Some(limit) => BodyProgress::Direct(limit.min(buf.len() as u64) as usize),
                 None => BodyProgress::Pending,
