@@ -463,8 +463,11 @@ fn cache_keys_parse_and_are_checked() {
     let e = fails("[config]\ncache tape\n[call 1]\nGET /\n");
     assert_eq!(e.line, 2);
     assert!(e.message.contains("`memory` or `disk`"), "{e}");
-    let e = fails("[call 1]\nGET /\nafter 1s\n");
+    let e = fails("[call 1]\nGET /\nafter 2s\n");
     assert!(e.message.contains("clock virtual"), "{e}");
+    // Up to a second, the runtimes wait for real.
+    let v = ok("[call 1]\nGET /\nafter 1s\n");
+    assert_eq!(v.calls[0].after, Some(Duration::from_secs(1)));
     let e = fails("[config]\nclock real\n[call 1]\nGET /\n");
     assert!(e.message.contains("only `virtual`"), "{e}");
     let e = fails("[call 1]\nGET /\n[expect call 1]\nstatus 200\ncache maybe\n");
