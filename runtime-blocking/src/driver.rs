@@ -28,6 +28,12 @@ pub(crate) struct Blocking {
     call: Arc<CallShared>,
     /// Both clocks, read when the call started; later times read only the monotonic clock.
     start: Now,
+    /// The monotonic time the driver read last (`None` until it first asks: `start` is that
+    /// time). A socket operation's timeout is computed from it: the driver reads the clock
+    /// after every operation that may wait and before the next one, with only computation in
+    /// between, so reading it again here would cost a clock read per operation for
+    /// microseconds of accuracy on a timeout that may fire up to `SLACK` late anyway.
+    last: Option<Instant>,
     /// A body a closure interceptor returned instead of the call's, on its way up the chain.
     replacement: Option<wayfarer_core::Body>,
     /// The name lookup in flight on a dispatcher thread.
@@ -47,6 +53,7 @@ impl Blocking {
     pub(crate) fn new(inner: Arc<Inner>, call: Arc<CallShared>) -> Blocking {
         Blocking {
             start: inner.now(),
+            last: None,
             inner,
             call,
             replacement: None,
@@ -57,6 +64,11 @@ impl Blocking {
 
     fn cancel(&self) -> &CancelState {
         &self.call.cancel
+    }
+
+    /// The time the driver read last (see `last`), or the clock when it has not read one.
+    fn last_now(&self) -> Instant {
+        self.last.unwrap_or_else(|| self.inner.mono_now())
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
@@ -111,7 +123,13 @@ impl Transport for Blocking {
     type Socket = Socket;
 
     fn now(&mut self) -> Now {
-        self.start.later(self.inner.mono_now())
+        let mono = match self.last {
+            // The driver's first question comes right after the call started.
+            None => self.start.mono,
+            Some(_) => self.inner.mono_now(),
+        };
+        self.last = Some(mono);
+        self.start.later(mono)
     }
 
     fn poll_resolve(
@@ -179,7 +197,7 @@ impl Transport for Blocking {
         buf: &[u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.inner.mono_now();
+        let now = self.last_now();
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t))))
     }
 
@@ -190,7 +208,7 @@ impl Transport for Blocking {
         buf: &mut [u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.inner.mono_now();
+        let now = self.last_now();
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.read(buf, t))))
     }
 

@@ -173,6 +173,9 @@ pub struct Driver<T: Transport> {
     listener: Option<Arc<dyn EventListener>>,
     /// The client's cache store, as this call uses it (`None` without a cache).
     store: Option<Box<StoreIo>>,
+    /// The time read last, good until an operation that may take time returns (see
+    /// [`Driver::now`]).
+    clock: Option<Now>,
 }
 
 impl<T: Transport> std::fmt::Debug for Driver<T> {
@@ -262,6 +265,7 @@ impl<T: Transport> Driver<T> {
             connecting: Vec::new(),
             listener,
             store,
+            clock: None,
         }
     }
 
@@ -287,16 +291,43 @@ impl<T: Transport> Driver<T> {
 
     /// Cancels the call and closes its sockets.
     pub fn cancel(&mut self) {
-        let now = self.transport.now();
+        self.time_passed();
+        let now = self.now();
         self.call.cancel(now);
         self.settle();
     }
 
     /// Performs one output of the call.
     pub fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
+        self.time_passed();
+        self.step(cx)
+    }
+
+    /// The current time. Steps that do no I/O take next to no time, so the clock is read once
+    /// after each operation that may wait (a socket operation, a timer, a lookup, a body or
+    /// store read, the caller coming back), not at every step: a keep-alive request reads it
+    /// about half as often, and each read costs tens of nanoseconds.
+    fn now(&mut self) -> Now {
+        match self.clock {
+            Some(now) => now,
+            None => {
+                let now = self.transport.now();
+                self.clock = Some(now);
+                now
+            }
+        }
+    }
+
+    /// Time may have passed: the next [`Driver::now`] reads the clock.
+    fn time_passed(&mut self) {
+        self.clock = None;
+    }
+
+    /// One step (see [`Driver::poll_step`]), with the time read last.
+    fn step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
         std::task::ready!(self.poll_store_job(cx));
         self.check_canceled(cx);
-        let now = self.transport.now();
+        let now = self.now();
         let output = match self.call.poll_output(now) {
             Ok(output) => output,
             Err(e) => {
@@ -329,7 +360,8 @@ impl<T: Transport> Driver<T> {
             Output::Resolve { host, port } => match self.transport.poll_resolve(cx, host, port) {
                 Poll::Ready(result) => {
                     if !self.check_canceled(cx) {
-                        let now = self.transport.now();
+                        self.time_passed();
+                        let now = self.now();
                         self.call.handle_resolved(now, result);
                     }
                 }
@@ -358,7 +390,8 @@ impl<T: Transport> Driver<T> {
                 match result {
                     Poll::Ready(r) => {
                         if !self.check_canceled(cx) {
-                            let now = self.transport.now();
+                            self.time_passed();
+                            let now = self.now();
                             self.call.handle_transmitted(now, conn, r);
                         }
                     }
@@ -377,7 +410,8 @@ impl<T: Transport> Driver<T> {
                 match result {
                     Poll::Ready(r) => {
                         if !self.check_canceled(cx) {
-                            let now = self.transport.now();
+                            self.time_passed();
+                            let now = self.now();
                             self.call.handle_received(now, conn, r);
                         }
                     }
@@ -394,14 +428,20 @@ impl<T: Transport> Driver<T> {
             },
             Output::PullBody { body, buf } => match body.poll_read(cx, buf) {
                 Poll::Ready(result) => {
-                    let now = self.transport.now();
+                    self.time_passed();
+                    let now = self.now();
                     self.call.handle_body_pulled(now, result);
                 }
                 Poll::Pending => return Poll::Pending,
             },
             Output::Cache(op) => {
                 let answer = match self.store.as_mut() {
-                    Some(store) => store.perform(&mut self.transport, op),
+                    Some(store) => {
+                        // A store's operation may wait for a disk.
+                        let answer = store.perform(&mut self.transport, op);
+                        self.clock = None;
+                        answer
+                    }
                     // Only a client with a cache asks; answer as a store with nothing would.
                     None => match op {
                         CacheOp::Get { .. } => Answer::Get(Ok(None)),
@@ -447,7 +487,8 @@ impl<T: Transport> Driver<T> {
                 self.sockets.insert(conn, socket);
             });
             if !self.check_canceled(cx) {
-                let now = self.transport.now();
+                self.time_passed();
+                let now = self.now();
                 self.call.handle_connected(now, conn, result);
                 if let Some(connection) = self.call.connection(conn) {
                     self.transport.register(connection);
@@ -474,7 +515,8 @@ impl<T: Transport> Driver<T> {
         };
         match self.transport.poll_deadline(cx, deadline) {
             Poll::Ready(()) => {
-                let now = self.transport.now();
+                self.time_passed();
+                let now = self.now();
                 self.call.handle_timeout(now);
                 Poll::Ready(Ok(Step::Progress))
             }
@@ -497,6 +539,7 @@ impl<T: Transport> Driver<T> {
         match self.transport.poll_deadline(cx, deadline) {
             Poll::Ready(()) => {
                 let now = self.transport.now();
+                self.clock = Some(now);
                 self.call.handle_timeout(now);
                 store.abandon();
                 Poll::Ready(())
@@ -516,12 +559,14 @@ impl<T: Transport> Driver<T> {
         }
         let bytes = self.call.take_tee_bytes(delivered);
         store.write_body(&mut self.transport, bytes);
+        self.time_passed();
     }
 
     /// Cancels the call if the transport says it was canceled; true if so.
     fn check_canceled(&mut self, cx: &mut Context<'_>) -> bool {
         if self.transport.poll_canceled(cx) {
-            let now = self.transport.now();
+            self.time_passed();
+            let now = self.now();
             self.call.cancel(now);
             return true;
         }
@@ -551,8 +596,9 @@ impl<T: Transport> Driver<T> {
     /// Drives the call to its next step that needs the runtime: the response head, a runtime
     /// interceptor, or the end.
     pub fn poll_until_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
+        self.time_passed();
         loop {
-            match self.poll_step(cx) {
+            match self.step(cx) {
                 Poll::Ready(Ok(Step::Progress)) => {}
                 other => return other,
             }
@@ -566,14 +612,16 @@ impl<T: Transport> Driver<T> {
         buf: &mut [u8],
     ) -> Poll<Result<usize, Error>> {
         // Each turn either returns or performs one output; a call that asks for nothing while
-        // its body is pending is a bug, caught here rather than spinning.
+        // its body is pending is a bug, caught here rather than spinning. Every turn after the
+        // first follows an operation that may have taken time: each reads the clock afresh.
         for _ in 0..1_000_000 {
             std::task::ready!(self.poll_store_job(cx));
             self.check_canceled(cx);
-            let now = self.transport.now();
+            self.time_passed();
+            let now = self.now();
             match self.call.read_body(now, buf) {
                 Err(e) => {
-                    self.settle();
+                    self.settle_now();
                     return Poll::Ready(Err(e));
                 }
                 Ok(BodyRead::Data(n)) => {
@@ -584,12 +632,12 @@ impl<T: Transport> Driver<T> {
                     // The last bytes for the cache entry, and its commit, come before the end.
                     self.tee(&[]);
                     std::task::ready!(self.poll_store_job(cx));
-                    self.settle();
+                    self.settle_now();
                     return Poll::Ready(Ok(0));
                 }
                 Ok(BodyRead::Cached { max }) => {
                     let Some(store) = self.store.as_mut() else {
-                        let now = self.transport.now();
+                        let now = self.now();
                         let gone = io::Error::new(io::ErrorKind::NotFound, "no cache store");
                         match self.call.handle_direct_read(now, Err(gone)) {
                             Ok(_) => continue,
@@ -601,12 +649,13 @@ impl<T: Transport> Driver<T> {
                         // A job reads it: the top of the loop waits for it.
                         Poll::Pending => continue,
                     };
-                    let now = self.transport.now();
+                    self.time_passed();
+                    let now = self.now();
                     match self.call.handle_direct_read(now, result) {
                         Ok(0) => continue,
                         Ok(n) => return Poll::Ready(Ok(n)),
                         Err(e) => {
-                            self.settle();
+                            self.settle_now();
                             return Poll::Ready(Err(e));
                         }
                     }
@@ -619,9 +668,10 @@ impl<T: Transport> Driver<T> {
                         },
                         None => Err(io::Error::new(io::ErrorKind::NotFound, "no cache store")),
                     };
-                    let now = self.transport.now();
+                    self.time_passed();
+                    let now = self.now();
                     if let Err(e) = self.call.handle_direct_read(now, result) {
-                        self.settle();
+                        self.settle_now();
                         return Poll::Ready(Err(e));
                     }
                 }
@@ -634,7 +684,8 @@ impl<T: Transport> Driver<T> {
                     match result {
                         Poll::Ready(_) if self.check_canceled(cx) => continue,
                         Poll::Ready(r) => {
-                            let now = self.transport.now();
+                            self.time_passed();
+                            let now = self.now();
                             match self.call.handle_direct_read(now, r) {
                                 Ok(0) => continue,
                                 Ok(n) => {
@@ -642,7 +693,7 @@ impl<T: Transport> Driver<T> {
                                     return Poll::Ready(Ok(n));
                                 }
                                 Err(e) => {
-                                    self.settle();
+                                    self.settle_now();
                                     return Poll::Ready(Err(e));
                                 }
                             }
@@ -655,19 +706,20 @@ impl<T: Transport> Driver<T> {
                 }
                 Ok(BodyRead::Pull(body)) => match body.poll_read(cx, buf) {
                     Poll::Ready(r) => {
-                        let now = self.transport.now();
+                        self.time_passed();
+                        let now = self.now();
                         match self.call.handle_direct_read(now, r) {
                             Ok(0) => continue,
                             Ok(n) => return Poll::Ready(Ok(n)),
                             Err(e) => {
-                                self.settle();
+                                self.settle_now();
                                 return Poll::Ready(Err(e));
                             }
                         }
                     }
                     Poll::Pending => return Poll::Pending,
                 },
-                Ok(BodyRead::Pending) => match self.poll_step(cx) {
+                Ok(BodyRead::Pending) => match self.step(cx) {
                     Poll::Ready(Ok(_)) => {}
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => return Poll::Pending,
@@ -683,9 +735,15 @@ impl<T: Transport> Driver<T> {
     /// Performs the outputs that need no waiting (events, releases, closes), as after the body
     /// ended or the call failed.
     pub fn settle(&mut self) {
+        self.time_passed();
+        self.settle_now();
+    }
+
+    /// [`Driver::settle`] with the time read last: right after an operation that read it.
+    fn settle_now(&mut self) {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         for _ in 0..10_000 {
-            match self.poll_step(&mut cx) {
+            match self.step(&mut cx) {
                 Poll::Ready(Ok(Step::Progress)) => {}
                 _ => return,
             }
@@ -695,9 +753,10 @@ impl<T: Transport> Driver<T> {
     /// Drops what is left of the body: if it already arrived in full, the connection still
     /// goes back to the pool.
     pub fn discard(&mut self) {
-        let now = self.transport.now();
+        self.time_passed();
+        let now = self.now();
         if self.call.discard_buffered_body(now) {
-            self.settle();
+            self.settle_now();
         }
     }
 
