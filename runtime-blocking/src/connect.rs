@@ -7,9 +7,9 @@
 //! blocking call races its routes without a thread per attempt, and a first address that hangs
 //! costs 250 ms instead of a whole connect timeout.
 //!
-//! A single attempt makes the system calls a connect with a timeout always made: `socket`,
-//! `connect` (in progress), `poll`, `SO_ERROR`, back to blocking, `TCP_NODELAY`. The socket is
-//! created non-blocking, which saves the `ioctl` a blocking socket needs first.
+//! A single attempt makes five system calls: `socket` (created non-blocking, which saves the
+//! `ioctl` a blocking socket needs first), `connect` (in progress), `poll`, back to blocking,
+//! `TCP_NODELAY`. `SO_ERROR` is read only when `poll` reports an error.
 //!
 //! Every socket is registered with the call's [`CancelState`] from the moment it exists: a
 //! cancel from another thread shuts them down, which ends the `poll` at once.
@@ -39,9 +39,10 @@ struct Attempt {
 
 #[derive(Debug, Clone, Copy)]
 enum Readiness {
-    Writable,
-    /// Error or hang-up without writability: the connect did not complete.
-    HungUp,
+    /// Writable, with no error or hang-up.
+    Connected,
+    /// An error or a hang-up: the connect failed (`SO_ERROR` says why) or was shut down.
+    Failed,
 }
 
 /// The call's connect attempts in flight (none for a call served from the pool, and never
@@ -75,13 +76,12 @@ impl Connects {
         let attempt = &mut self.attempts[i];
         attempt.deadline = deadline;
         let result = match attempt.ready {
-            Some(Readiness::Writable) => match attempt.stream.take_error() {
-                Ok(None) => Ok(()),
-                Ok(Some(e)) | Err(e) => Err(e),
-            },
-            Some(Readiness::HungUp) => Err(match attempt.stream.take_error() {
-                Ok(Some(e)) => e,
-                _ => io::ErrorKind::NotConnected.into(),
+            // Writable with no error or hang-up: connected (a failed connect reports
+            // `POLLERR`), so no `SO_ERROR` read is needed.
+            Some(Readiness::Connected) => Ok(()),
+            Some(Readiness::Failed) => Err(match attempt.stream.take_error() {
+                Ok(Some(e)) | Err(e) => e,
+                Ok(None) => io::ErrorKind::NotConnected.into(),
             }),
             None => match check_deadline(deadline, now) {
                 Ok(()) => return Poll::Pending,
@@ -208,10 +208,10 @@ impl Connects {
         let states: Vec<PollFlags> = fds.iter().map(PollFd::revents).collect();
         drop(fds);
         for (attempt, revents) in self.attempts.iter_mut().zip(states) {
-            if revents.contains(PollFlags::OUT) {
-                attempt.ready = Some(Readiness::Writable);
-            } else if revents.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
-                attempt.ready = Some(Readiness::HungUp);
+            if revents.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
+                attempt.ready = Some(Readiness::Failed);
+            } else if revents.contains(PollFlags::OUT) {
+                attempt.ready = Some(Readiness::Connected);
             }
         }
     }

@@ -60,6 +60,16 @@ impl Socket {
     }
 
     pub(crate) fn write(&mut self, buf: &[u8], timeout: Option<Duration>) -> io::Result<usize> {
+        // Most writes fit the socket's send buffer and never wait: until one has had to, try
+        // without waiting, so a connection whose writes never block never pays the system
+        // call that sets its send timeout.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.write_timeout.is_none() && timeout.is_some() {
+            match send_without_waiting(&self.stream, buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other,
+            }
+        }
         if needs_update(self.write_timeout, timeout) {
             self.stream.set_write_timeout(timeout)?;
             self.write_timeout = timeout;
@@ -119,6 +129,16 @@ impl Drop for Socket {
             let _ = self.stream.shutdown(Shutdown::Both);
         }
     }
+}
+
+/// One `send` that never waits (`MSG_DONTWAIT`) and never raises `SIGPIPE` (`MSG_NOSIGNAL`,
+/// as the standard library's writes do): `WouldBlock` when the send buffer is full.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send_without_waiting(stream: &TcpStream, buf: &[u8]) -> io::Result<usize> {
+    use rustix::net::{SendFlags, send};
+    retrying(|| {
+        send(stream, buf, SendFlags::DONTWAIT | SendFlags::NOSIGNAL).map_err(io::Error::from)
+    })
 }
 
 /// Runs a socket operation again when a signal interrupted it.
@@ -192,6 +212,32 @@ mod tests {
             .read(&mut buf, Some(Duration::from_secs(10)))
             .unwrap();
         assert_eq!(&buf[..n], &b"hi"[..n]);
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn writes_that_never_wait_leave_the_send_timeout_unset_and_one_that_must_wait_times_out() {
+        let (mut socket, mut server) = pair();
+        let t = Some(Duration::from_millis(200));
+        assert_eq!(socket.write(b"GET / HTTP/1.1\r\n\r\n", t).unwrap(), 18);
+        assert_eq!(
+            socket.write_timeout, None,
+            "no system call for the send timeout"
+        );
+        let mut got = [0u8; 18];
+        server.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"GET / HTTP/1.1\r\n\r\n");
+        // The server stops reading: the send buffer fills, and a write then waits for its
+        // timeout (the socket is still blocking; only the first tries did not wait).
+        let chunk = vec![0u8; 256 * 1024];
+        let error = loop {
+            match socket.write(&chunk, t) {
+                Ok(n) => assert!(n > 0),
+                Err(e) => break e,
+            }
+        };
+        assert!(is_timeout(&error), "{error}");
+        assert!(socket.write_timeout.is_some());
     }
 
     #[test]
