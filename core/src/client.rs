@@ -194,10 +194,11 @@ struct PoolState<S> {
 /// it holds nothing at all.
 ///
 /// The cleanup runs as a pure function of `now` ([`ConnectionPool::cleanup`]); the runtime
-/// only schedules it. `register` and `release` return `true` when the pool holds connections
-/// and no cleanup is running: the runtime then starts its cleanup (a timer task, a thread),
-/// which calls [`cleanup`](Self::cleanup) and sleeps until the time it returns, until it
-/// returns `None` (the pool is empty; the next `register` starts a new one).
+/// only schedules it. `register` and `release` return `true` when the pool holds idle
+/// connections and no cleanup is running (in practice: a release into a pool without one): the
+/// runtime then starts its cleanup (a timer task, a thread), which calls
+/// [`cleanup`](Self::cleanup) and sleeps until the time it returns, until it returns `None`
+/// (the pool is empty; the next release starts a new one).
 ///
 /// ```
 /// use std::time::Duration;
@@ -376,10 +377,12 @@ impl<S> SharedPool<S> {
     }
 }
 
-/// Marks the cleanup as running if the pool holds connections and none runs: true if the
-/// caller must start it.
+/// Marks the cleanup as running if the pool holds idle connections and none runs: true if the
+/// caller must start it. Connections in use have nothing to clean up, so a client whose
+/// connections are never pooled (`Connection: close` everywhere) never starts one: no thread
+/// or task per connection.
 fn start_cleaner<S>(state: &mut PoolState<S>) -> bool {
-    if state.cleaner || state.pool.connection_count() == 0 {
+    if state.cleaner || state.pool.idle_count() == 0 {
         return false;
     }
     state.cleaner = true;
@@ -419,22 +422,34 @@ mod tests {
         let pool = client.pool();
         let c1 = conn(&client, "a");
         assert!(
-            pool.register(&c1),
-            "the first connection starts the cleanup"
+            !pool.register(&c1),
+            "a connection in use has nothing to clean up"
         );
         let c2 = conn(&client, "a");
-        assert!(!pool.register(&c2), "one cleanup per pool");
+        assert!(!pool.register(&c2));
         assert_eq!(pool.connection_count(), 2);
-        // In use: the cleanup wakes again after keep-alive.
-        assert_eq!(pool.cleanup(at(0)), Some(at(100)));
-        assert!(!pool.release(at(10), c1, 1));
+        let address = c1.address().clone();
+        assert!(
+            pool.release(at(10), c1, 1),
+            "the first idle connection starts the cleanup"
+        );
+        // Still one in use: the cleanup wakes again after keep-alive.
+        assert_eq!(pool.cleanup(at(10)), Some(at(110)));
+        let c3 = conn(&client, "a");
+        assert!(!pool.register(&c3), "one cleanup per pool");
+        assert!(!pool.release(at(10), c3, 3), "one cleanup per pool");
         pool.forget(c2.id());
+        // Take c3 back out and close it: c1 is left, idle.
+        let (c3, _) = pool.acquire(at(10), &address).unwrap();
+        pool.forget(c3.id());
         assert_eq!((pool.idle_count(), pool.connection_count()), (1, 1));
         assert_eq!(pool.cleanup(at(20)), Some(at(110)));
         assert_eq!(pool.cleanup(at(110)), None, "expired, and nothing left");
         assert_eq!(pool.connection_count(), 0);
-        // The next connection starts a new cleanup.
-        assert!(pool.register(&conn(&client, "a")));
+        // The next idle connection starts a new cleanup.
+        let c = conn(&client, "a");
+        assert!(!pool.register(&c));
+        assert!(pool.release(at(120), c, 4));
     }
 
     #[test]
