@@ -50,8 +50,9 @@ pub(super) struct CacheLink {
     request: Option<Arc<Request>>,
     /// Its store key.
     key: String,
-    /// The stored entry a conditional request is validating.
-    validating: Option<Candidate>,
+    /// The stored entry a conditional request is validating (boxed: an entry is large and only
+    /// a client with a cache has one).
+    validating: Option<Box<Candidate>>,
     /// Store operations for the driver, in order.
     ops: VecDeque<Op>,
     /// The operation handed out last (one that needs no answer), for the output to borrow.
@@ -336,7 +337,7 @@ impl Call {
             (CacheStrategy::Conditional { request_headers }, Some(candidate)) => {
                 self.events
                     .emit(self.now.mono, || EventKind::CacheConditionalHit);
-                self.cache.validating = Some(candidate);
+                self.cache.validating = Some(Box::new(candidate));
                 let mut conditional = Arc::unwrap_or_clone(request);
                 *conditional.headers_mut() = request_headers;
                 self.chain.pos += 1;

@@ -486,10 +486,10 @@ impl Call {
         let interceptor = match &frame.slot.0 {
             SlotKind::External(_) => {
                 self.state = State::Intercepting(id);
-                self.intercept = Some(Output::Intercept {
+                self.intercept = Some(Box::new(Output::Intercept {
                     id,
                     request: Arc::unwrap_or_clone(request),
-                });
+                }));
                 return None;
             }
             SlotKind::Core(i) => i.clone(),
@@ -558,7 +558,7 @@ impl Call {
         let interceptor = match &frame.slot.0 {
             SlotKind::External(_) => {
                 self.state = State::Intercepting(id);
-                self.intercept = Some(Output::Proceeded { id, result });
+                self.intercept = Some(Box::new(Output::Proceeded { id, result }));
                 return None;
             }
             SlotKind::Core(i) => i.clone(),

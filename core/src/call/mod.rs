@@ -200,14 +200,16 @@ pub struct Call {
     /// `releasing_more`, which the common call never allocates).
     releasing: Option<Connection>,
     releasing_more: Vec<Connection>,
-    /// An interceptor output waiting to be handed out.
-    intercept: Option<Output<'static>>,
+    /// An interceptor output waiting to be handed out (boxed: only calls with runtime
+    /// interceptors have one, and the call is moved whole several times per request).
+    intercept: Option<Box<Output<'static>>>,
     failure: Option<Error>,
     trailers: Option<Headers>,
     /// The delivered response's body has ended (the call ends once its head is handed out).
     body_ended: bool,
-    /// The connection of a `101 Switching Protocols`, for [`Call::take_upgraded`].
-    upgraded: Option<Connection>,
+    /// The connection of a `101 Switching Protocols`, for [`Call::take_upgraded`] (boxed: rare,
+    /// and a connection is large).
+    upgraded: Option<Box<Connection>>,
 }
 
 impl fmt::Debug for Call {
@@ -268,7 +270,7 @@ impl Call {
     /// 101's head still buffered in it. `None` for any other response, and after the first
     /// take. The driver's socket for [`Upgraded::conn`](crate::Upgraded::conn) goes with it.
     pub fn take_upgraded(&mut self) -> Option<crate::Upgraded> {
-        self.upgraded.take().map(crate::Upgraded::new)
+        self.upgraded.take().map(|conn| crate::Upgraded::new(*conn))
     }
 
     /// This call's id.
@@ -460,7 +462,7 @@ impl Call {
         if self.next_cache_op() {
             return Ok(self.cache_op().map_or(Output::Idle, Output::Cache));
         }
-        if let Some(output) = self.intercept.take() {
+        if let Some(output) = self.intercept.take().map(|boxed| *boxed) {
             return Ok(output);
         }
         // The head goes to the caller before its connection goes back to the pool.

@@ -68,7 +68,7 @@ pub(crate) enum Found {
 /// A handshake on a connected socket.
 #[derive(Debug)]
 enum Setup {
-    Socks(Socks5),
+    Socks(Box<Socks5>),
     Tunnel,
     Tls,
 }
@@ -123,13 +123,15 @@ pub(crate) struct Finder {
     address: Address,
     proxies: Vec<crate::proxy::Proxy>,
     state: State,
-    selector: Option<RouteSelector>,
+    /// Boxed, like the tunnel and a SOCKS handshake: only a new connection needs them, and a
+    /// call (which holds its finder) is moved whole several times per request.
+    selector: Option<Box<RouteSelector>>,
     /// Routes of the current batch not yet tried.
     routes: VecDeque<Route>,
     /// The route of the connection being set up.
     route: Option<Route>,
     /// The `CONNECT` tunnel, kept across the new connection a `407` may ask for.
-    tunnel: Option<Tunnel>,
+    tunnel: Option<Box<Tunnel>>,
     last_error: Option<Error>,
     /// Connections to close before anything else (a pooled one found dead, an abandoned
     /// attempt).
@@ -346,10 +348,10 @@ impl Finder {
             let selector = self.selector.get_or_insert_with(|| {
                 let origin = self.address.clone().with_proxy(Proxy::Direct);
                 let selector = RouteSelector::new(origin, std::mem::take(&mut self.proxies));
-                match &routing.dns_overrides {
+                Box::new(match &routing.dns_overrides {
                     Some(overrides) => selector.with_dns_overrides(overrides.clone()),
                     None => selector,
-                }
+                })
             });
             let step = match routing.route_database.lock() {
                 Ok(db) => selector.next(&db),
@@ -586,7 +588,7 @@ impl Finder {
                         if let Err(e) = conn.queue(&greeting) {
                             return self.setup_failed(conn, e);
                         }
-                        self.state = State::Setup(conn, Setup::Socks(socks));
+                        self.state = State::Setup(conn, Setup::Socks(Box::new(socks)));
                         Found::Pending
                     }
                     Err(e) => self.setup_failed(conn, e),
@@ -594,12 +596,12 @@ impl Finder {
             }
             Proxy::Http(_) if route.requires_tunnel() => {
                 let tunnel = self.tunnel.get_or_insert_with(|| {
-                    Tunnel::new(
+                    Box::new(Tunnel::new(
                         self.address.host(),
                         self.address.port(),
                         config.user_agent.as_deref(),
                         config.routing.proxy_authenticator_for(route.proxy()),
-                    )
+                    ))
                 });
                 if let Err(e) = conn.queue(&tunnel.request()) {
                     return self.setup_failed(conn, e);
