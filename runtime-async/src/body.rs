@@ -249,14 +249,26 @@ impl<N: Net> Body<N> {
 
     /// Reads the rest of the body into memory.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        // Straight into the result, which doubles when full: no copy through a chunk buffer,
+        // and each read as large as the room left (a bulk body's reads grow with it). The
+        // room is zeroed once per growth, as reads need an initialised slice.
         let mut out = Vec::new();
-        let mut buf = vec![0u8; CHUNK];
+        let mut filled = 0;
         loop {
-            match self.read(&mut buf).await? {
-                0 => return Ok(Bytes::from(out)),
-                n => out.extend_from_slice(&buf[..n]),
+            if filled == out.len() {
+                out.resize(out.len() + out.len().max(CHUNK), 0);
+            }
+            match self.read(&mut out[filled..]).await? {
+                0 => break,
+                n => filled += n,
             }
         }
+        out.truncate(filled);
+        if out.capacity() > 2 * filled {
+            // A small body does not keep the whole first buffer.
+            out.shrink_to_fit();
+        }
+        Ok(Bytes::from(out))
     }
 
     /// Reads the rest of the body and decodes it as text with the response's `Content-Type`

@@ -22,6 +22,8 @@ thread_local! {
     static RESET: Cell<usize> = const { Cell::new(0) };
     /// Reads that found nothing and had to wait.
     static WAITS: Cell<usize> = const { Cell::new(0) };
+    /// The largest buffer a read of the socket was given.
+    static LARGEST_READ: Cell<usize> = const { Cell::new(0) };
     /// Told of every read that has to wait.
     static ON_WAIT: RefCell<Option<mpsc::Sender<()>>> = const { RefCell::new(None) };
 }
@@ -46,6 +48,7 @@ impl Net for Recording {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        LARGEST_READ.with(|l| l.set(l.get().max(buf.len())));
         let result = Tokio::poll_read(socket, cx, buf);
         if result.is_pending() {
             WAITS.with(|w| w.set(w.get() + 1));
@@ -345,5 +348,27 @@ fn a_blocking_read_into_a_large_buffer_gets_more_than_64_kib_at_once() {
         largest > 64 * 1024,
         "the largest of {} reads is {largest} bytes",
         sizes.len()
+    );
+}
+
+#[test]
+fn bytes_reads_a_bulk_body_in_pieces_growing_past_64_kib() {
+    let len = 8 * MIB;
+    let (port, _state) = stalling_server(len);
+    let body = runtime().block_on(async {
+        let client = Client::new();
+        let url = format!("http://127.0.0.1:{port}/");
+        let request = wayfarer_core::Request::get(&url).build().expect("request");
+        let response = client.new_call(request).execute().await.expect("response");
+        LARGEST_READ.with(|l| l.set(0));
+        response.into_body().bytes().await.expect("body")
+    });
+    assert_eq!(body.len(), len);
+    assert!(body.iter().all(|&b| b == b'x'));
+    let largest = LARGEST_READ.with(Cell::get);
+    // Straight into the result as it doubles: the last reads get megabytes of room.
+    assert!(
+        largest >= 2 * MIB,
+        "the largest read had room for {largest} bytes"
     );
 }
