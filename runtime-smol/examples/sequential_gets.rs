@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --example sequential_gets -- serve 127.0.0.1:8089 &        # a 13-byte answer
 //! cargo run --example sequential_gets -- serve 127.0.0.1:8090 500 &    # after 500 µs
+//! strace -f -c cargo run --example sequential_gets -- get-close http://127.0.0.1:8089/ 1000
 //! strace -f -c cargo run --example sequential_gets -- get http://127.0.0.1:8089/ 1000
 //! ```
 //!
@@ -19,8 +20,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["serve", addr] => serve(addr, 0),
         ["serve", addr, delay] => serve(addr, delay.parse()?),
-        ["get", url, n] => get(url, n.parse()?),
-        _ => Err("usage: sequential_gets serve ADDR | get URL COUNT".into()),
+        ["get", url, n] => get(url, n.parse()?, false),
+        ["get-close", url, n] => get(url, n.parse()?, true),
+        _ => Err("usage: sequential_gets serve ADDR [DELAY_US] | get[-close] URL COUNT".into()),
     }
 }
 
@@ -40,17 +42,29 @@ fn serve(addr: &str, delay_us: u64) -> Result<(), Box<dyn std::error::Error>> {
                 if socket.write_all(answer).is_err() {
                     return;
                 }
+                if buf[..n]
+                    .windows(17)
+                    .any(|w| w.eq_ignore_ascii_case(b"connection: close"))
+                {
+                    return;
+                }
             }
         });
     }
     Ok(())
 }
 
-fn get(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+/// `n` GETs one after another; with `close`, each asks for `Connection: close`, so each opens
+/// a connection of its own.
+fn get(url: &str, n: usize, close: bool) -> Result<(), Box<dyn std::error::Error>> {
     smol::block_on(async {
         let client = wayfarer_smol::Client::new();
         for _ in 0..n {
-            let request = wayfarer_smol::Request::get(url).build()?;
+            let mut request = wayfarer_smol::Request::get(url);
+            if close {
+                request = request.header("Connection", "close");
+            }
+            let request = request.build()?;
             let response = client.new_call(request).execute().await?;
             let body = response.into_body().bytes().await?;
             assert_eq!(&body[..], b"Hello, world!");
