@@ -16,7 +16,7 @@ use crate::dispatcher::Slot;
 use crate::driver::{AsyncTransport, Exec, lock};
 use crate::net::Net;
 
-/// Size of the chunks the `Stream` yields.
+/// The default size of the chunks [`Body::chunk`] and the `Stream` yield at most.
 const CHUNK: usize = 64 * 1024;
 /// Chunks up to this size are copied out of the read buffer rather than split off it.
 const SMALL_CHUNK: usize = 8 * 1024;
@@ -34,6 +34,8 @@ pub struct Body<N: Net> {
     /// Where [`Body::chunk`] reads to: zeroed once and reused across polls (a poll that finds
     /// nothing costs nothing), handed out in place only for large reads.
     scratch: BytesMut,
+    /// The most [`Body::chunk`] reads at once.
+    chunk_size: usize,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
     /// The call's place among the dispatcher's running calls, given up at the end.
@@ -62,6 +64,7 @@ impl<N: Net> Body<N> {
             kind: Kind::Owned(driver),
             done: false,
             scratch: BytesMut::new(),
+            chunk_size: CHUNK,
             charset: None,
             slot: None,
         }
@@ -72,6 +75,7 @@ impl<N: Net> Body<N> {
             kind: Kind::Shared(exec),
             done: false,
             scratch: BytesMut::new(),
+            chunk_size: CHUNK,
             charset: None,
             slot: None,
         }
@@ -119,6 +123,7 @@ impl<N: Net> Body<N> {
             kind: Kind::Custom(body),
             done: false,
             scratch: BytesMut::new(),
+            chunk_size: CHUNK,
             charset: None,
             slot: None,
         }
@@ -137,6 +142,7 @@ impl<N: Net> Body<N> {
                     kind,
                     done: false,
                     scratch: BytesMut::new(),
+                    chunk_size: self.chunk_size,
                     charset: None,
                     slot: self.slot.take(),
                 };
@@ -173,9 +179,34 @@ impl<N: Net> Body<N> {
         poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
     }
 
-    /// The next chunk of the body, or `None` at the end.
+    /// The next chunk of the body, or `None` at the end: what one read of the connection gave,
+    /// up to the [chunk size](Self::set_chunk_size) (64 KiB unless set).
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         poll_fn(|cx| self.poll_chunk(cx)).await
+    }
+
+    /// Sets the most [`chunk`](Self::chunk) and the `Stream` yield at once (64 KiB by default;
+    /// at least 1). A bulk download reads in larger pieces with a larger size: each chunk is
+    /// one read of the connection, straight into the chunk's buffer, so it holds whatever had
+    /// arrived, up to this size (a plain connection's reads go from the socket into the chunk;
+    /// small chunks are copied out so that the buffer serves the next read).
+    ///
+    /// [`read`](Self::read) reads into a caller's buffer instead, as much as it holds at once.
+    ///
+    /// ```no_run
+    /// # async fn run(mut body: wayfarer_async::Body<impl wayfarer_async::Net>) -> Result<(), wayfarer_core::Error> {
+    /// // A large download, in pieces of up to 1 MiB.
+    /// body.set_chunk_size(1024 * 1024);
+    /// let mut total = 0;
+    /// while let Some(chunk) = body.chunk().await? {
+    ///     total += chunk.len();
+    /// }
+    /// println!("{total} bytes");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_chunk_size(&mut self, size: usize) {
+        self.chunk_size = size.max(1);
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
@@ -183,8 +214,14 @@ impl<N: Net> Body<N> {
             return Poll::Ready(Ok(None));
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        if scratch.len() < CHUNK / 2 {
-            scratch = BytesMut::zeroed(CHUNK);
+        if scratch.len() > self.chunk_size {
+            scratch.truncate(self.chunk_size);
+        } else if scratch.len() < self.chunk_size.div_ceil(2) {
+            // What the last large chunk left is too small. Once that chunk is dropped, its
+            // buffer is taken back rather than allocated again (zeroed, as reads need).
+            scratch.clear();
+            scratch.reserve(self.chunk_size);
+            scratch.resize(self.chunk_size, 0);
         }
         let read = self.poll_read_bytes(cx, &mut scratch);
         let chunk = match read {
@@ -212,14 +249,26 @@ impl<N: Net> Body<N> {
 
     /// Reads the rest of the body into memory.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        // Straight into the result, which doubles when full: no copy through a chunk buffer,
+        // and each read as large as the room left (a bulk body's reads grow with it). The
+        // room is zeroed once per growth, as reads need an initialised slice.
         let mut out = Vec::new();
-        let mut buf = vec![0u8; CHUNK];
+        let mut filled = 0;
         loop {
-            match self.read(&mut buf).await? {
-                0 => return Ok(Bytes::from(out)),
-                n => out.extend_from_slice(&buf[..n]),
+            if filled == out.len() {
+                out.resize(out.len() + out.len().max(CHUNK), 0);
+            }
+            match self.read(&mut out[filled..]).await? {
+                0 => break,
+                n => filled += n,
             }
         }
+        out.truncate(filled);
+        if out.capacity() > 2 * filled {
+            // A small body does not keep the whole first buffer.
+            out.shrink_to_fit();
+        }
+        Ok(Bytes::from(out))
     }
 
     /// Reads the rest of the body and decodes it as text with the response's `Content-Type`

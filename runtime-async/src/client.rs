@@ -11,6 +11,7 @@ use crate::call::Call;
 use crate::cleanup::Cleaner;
 use crate::dispatcher::Dispatcher;
 use crate::net::Net;
+use crate::timer::IdleTimers;
 
 /// An async HTTP client over the runtime `N`. Build it once and share it: clones share one
 /// connection pool and one dispatcher. Each runtime crate names it as its own `Client`.
@@ -34,6 +35,9 @@ pub(crate) struct Inner<N: Net> {
     pub(crate) dispatcher: Dispatcher<N>,
     /// The pool's cleanup task (shared with the pool).
     pub(crate) cleaner: Arc<Cleaner>,
+    /// Timers of finished calls, kept armed for later ones (shared by derived clients, which
+    /// share the epoch their instants count from).
+    pub(crate) timers: Arc<IdleTimers<N>>,
     net: PhantomData<fn() -> N>,
 }
 
@@ -87,6 +91,7 @@ impl<N: Net> Client<N> {
                 epoch: self.inner.epoch,
                 dispatcher: self.inner.dispatcher.clone(),
                 cleaner: self.inner.cleaner.clone(),
+                timers: self.inner.timers.clone(),
                 net: PhantomData,
             }),
         }
@@ -152,6 +157,7 @@ impl<N: Net> From<Config> for Client<N> {
                 core: wayfarer_core::Client::new(config),
                 epoch: N::now(),
                 cleaner: Arc::default(),
+                timers: Arc::default(),
                 net: PhantomData,
             },
             Some(base) => {
@@ -176,6 +182,7 @@ impl<N: Net> From<Config> for Client<N> {
                     epoch: base.epoch,
                     dispatcher,
                     cleaner,
+                    timers: base.timers.clone(),
                     net: PhantomData,
                 }
             }

@@ -17,6 +17,7 @@ use wayfarer_core::{Address, ConnId, Connection, Instant, Now};
 use crate::call::CallShared;
 use crate::client::Inner;
 use crate::net::{BoxFuture, Net};
+use crate::timer::Timer;
 
 /// The async transport for one call.
 pub(crate) struct AsyncTransport<N: Net> {
@@ -37,10 +38,7 @@ impl<N: Net> AsyncTransport<N> {
             start: inner.now(),
             inner,
             call,
-            timer: Timer {
-                timer: None,
-                armed: None,
-            },
+            timer: Timer::new(),
             resolving: None,
             connecting: Vec::new(),
             replacement: None,
@@ -60,33 +58,9 @@ impl<N: Net> AsyncTransport<N> {
     }
 }
 
-/// One lazily created timer, re-armed only when the deadline changes.
-struct Timer<N: Net> {
-    timer: Option<N::Timer>,
-    armed: Option<Instant>,
-}
-
-impl<N: Net> Timer<N> {
-    /// Ready once `deadline` has passed; registers the waker otherwise.
-    fn poll(
-        &mut self,
-        cx: &mut Context<'_>,
-        epoch: std::time::Instant,
-        deadline: Instant,
-    ) -> Poll<()> {
-        let at = deadline.to_std(epoch);
-        match &mut self.timer {
-            Some(timer) if self.armed == Some(deadline) => N::poll_timer(timer, cx),
-            Some(timer) => {
-                N::reset_timer(timer, at);
-                self.armed = Some(deadline);
-                N::poll_timer(timer, cx)
-            }
-            None => {
-                self.armed = Some(deadline);
-                N::poll_timer(self.timer.insert(N::timer(at)), cx)
-            }
-        }
+impl<N: Net> Drop for AsyncTransport<N> {
+    fn drop(&mut self) {
+        self.timer.give_back(&self.inner.timers);
     }
 }
 
@@ -174,7 +148,8 @@ impl<N: Net> Transport for AsyncTransport<N> {
     }
 
     fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        self.timer.poll(cx, self.inner.epoch, deadline)
+        self.timer
+            .poll(cx, &self.inner.timers, self.inner.epoch, deadline)
     }
 
     fn is_healthy(&mut self, socket: &mut N::Socket) -> bool {

@@ -19,6 +19,7 @@ mod driver;
 mod interceptor;
 mod net;
 mod proxy_env;
+mod timer;
 mod upgraded;
 
 pub use body::{Body, BytesFuture, TextFuture};

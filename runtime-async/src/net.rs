@@ -16,6 +16,10 @@ pub trait Net: Send + Sync + 'static {
     type Socket: Send + Sync + Unpin + 'static;
     /// A timer that can be re-armed.
     type Timer: Send + Unpin + 'static;
+    /// What ties a timer to the runtime instance that made it (tokio's runtime id; `()` for a
+    /// process-wide reactor): a client keeps the timers of finished calls and hands them only
+    /// to calls running in the same one.
+    type TimerHome: Eq + Send + Sync + Unpin + 'static;
 
     /// Resolves `host` to socket addresses with `port`.
     fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>>;
@@ -56,6 +60,9 @@ pub trait Net: Send + Sync + 'static {
     fn spawn(future: BoxFuture<()>);
     /// The runtime's monotonic clock (a runtime may pause it in tests).
     fn now() -> std::time::Instant;
+    /// The runtime instance a timer made now belongs to; `None` when there is none to tell, and
+    /// the timer is not kept after its call.
+    fn timer_home() -> Option<Self::TimerHome>;
     /// A timer firing at `at`.
     fn timer(at: std::time::Instant) -> Self::Timer;
     /// Re-arms a timer to fire at `at`.

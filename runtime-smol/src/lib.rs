@@ -19,7 +19,9 @@
 //! ```
 //!
 //! Names are resolved with the system resolver on the `blocking` thread pool (async-net);
-//! timeouts are async-io timers armed from the core's deadlines, one per call. Without an
+//! timeouts are async-io timers armed from the core's deadlines, one per call that waits, kept
+//! armed by the client for the next call when it ends (a timer armed for an instant before the
+//! deadline stays armed until it fires, so the reactor is rarely touched). Without an
 //! executor to spawn on, the pool's cleanup task runs on a thread of its own, which exists only
 //! while the pool holds connections.
 
@@ -118,6 +120,8 @@ pub struct Smol;
 impl wayfarer_async::Net for Smol {
     type Socket = SmolSocket;
     type Timer = async_io::Timer;
+    /// async-io has one reactor per process: any call may reuse any timer.
+    type TimerHome = ();
 
     fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
         Box::pin(async move { async_net::resolve((host.as_str(), port)).await })
@@ -185,6 +189,10 @@ impl wayfarer_async::Net for Smol {
 
     fn now() -> std::time::Instant {
         std::time::Instant::now()
+    }
+
+    fn timer_home() -> Option<()> {
+        Some(())
     }
 
     fn timer(at: std::time::Instant) -> async_io::Timer {

@@ -27,7 +27,8 @@
 //! ```
 //!
 //! Names are resolved with tokio's resolver (the system's, on tokio's blocking pool); timeouts
-//! are tokio timers armed from the core's deadlines, one per call. The client follows tokio's
+//! are tokio timers armed from the core's deadlines, one per call that waits, kept (armed) by the
+//! client for the next call in the same runtime when it ends. The client follows tokio's
 //! clock, so `tokio::time::pause()` in tests applies to it.
 
 use std::io;
@@ -111,6 +112,10 @@ pub struct Tokio;
 impl wayfarer_async::Net for Tokio {
     type Socket = TcpStream;
     type Timer = Pin<Box<tokio::time::Sleep>>;
+    /// A `Sleep` belongs to the runtime that made it: polled once that runtime has shut down,
+    /// it panics. A client used from several runtimes hands a kept timer only to a call in the
+    /// one it came from.
+    type TimerHome = tokio::runtime::Id;
 
     fn resolve(host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
         Box::pin(async move {
@@ -184,6 +189,10 @@ impl wayfarer_async::Net for Tokio {
 
     fn now() -> std::time::Instant {
         tokio::time::Instant::now().into_std()
+    }
+
+    fn timer_home() -> Option<tokio::runtime::Id> {
+        tokio::runtime::Handle::try_current().ok().map(|h| h.id())
     }
 
     fn timer(at: std::time::Instant) -> Self::Timer {

@@ -76,9 +76,8 @@ fn a_keep_alive_get_to_an_ip_literal_stays_within_its_allocation_budget() {
     );
 }
 
-/// Allocations per plain keep-alive GET of 13 bytes to `host` on this thread, averaged over
-/// 200 requests on one pooled connection.
-fn allocations_per_request(host: &str) -> f64 {
+/// A server answering every request on one connection with 13 bytes; its port.
+fn serve_hello() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -94,6 +93,13 @@ fn allocations_per_request(host: &str) -> f64 {
             }
         }
     });
+    port
+}
+
+/// Allocations per plain keep-alive GET of 13 bytes to `host` on this thread, averaged over
+/// 200 requests on one pooled connection.
+fn allocations_per_request(host: &str) -> f64 {
+    let port = serve_hello();
     let client = wayfarer_blocking::Client::new();
     let url = format!("http://{host}:{port}/");
     let mut body = [0u8; 64];
@@ -126,4 +132,115 @@ fn allocations_per_request(host: &str) -> f64 {
         "still one pooled connection"
     );
     ALLOCATIONS.with(Cell::get) as f64 / requests as f64
+}
+
+/// At most this many allocations per request on tokio (building the request included): the
+/// blocking client's four. A call that waits for its response needs a timer, and tokio's
+/// `Sleep` is boxed; the client keeps the last call's for the next, so it costs none.
+const TOKIO_BUDGET: f64 = BUDGET;
+
+#[test]
+fn a_keep_alive_get_on_tokio_stays_within_its_allocation_budget() {
+    let per_request = tokio_allocations_per_request();
+    println!("{per_request} allocations per keep-alive GET on tokio");
+    assert!(
+        per_request <= TOKIO_BUDGET,
+        "{per_request} allocations per request, over the budget of {TOKIO_BUDGET}"
+    );
+}
+
+/// Allocations per plain keep-alive GET of 13 bytes on a current-thread tokio runtime (the
+/// client's work all happens on this thread), averaged over 200 requests on one pooled
+/// connection. Most of them wait for their response, so they need the call's timer.
+fn tokio_allocations_per_request() -> f64 {
+    let port = serve_hello();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = wayfarer_tokio::Client::new();
+        let url = format!("http://localhost:{port}/");
+        let mut body = [0u8; 64];
+        let mut run = async |n: usize| {
+            for _ in 0..n {
+                let request = wayfarer_tokio::Request::get(&url).build().expect("request");
+                let mut response = client.new_call(request).execute().await.expect("response");
+                let mut read = 0;
+                loop {
+                    match response.body_mut().read(&mut body).await.expect("body") {
+                        0 => break,
+                        n => read += n,
+                    }
+                }
+                assert_eq!(read, 13);
+            }
+        };
+        run(20).await;
+        assert_eq!(client.idle_connection_count(), 1, "one pooled connection");
+        ALLOCATIONS.with(|a| a.set(0));
+        COUNTING.with(|c| c.set(true));
+        let requests = 200;
+        run(requests).await;
+        COUNTING.with(|c| c.set(false));
+        assert_eq!(
+            client.idle_connection_count(),
+            1,
+            "still one pooled connection"
+        );
+        ALLOCATIONS.with(Cell::get) as f64 / requests as f64
+    })
+}
+
+/// `chunk()` hands a large read out without a copy, as the front of its buffer; what is left
+/// serves the next read until it is too small, and then the buffer is taken back (the caller
+/// dropped the chunk) rather than allocated again. Only chunks of 8 KiB or less, copied out,
+/// allocate (where each large chunk allocated a fresh 64 KiB buffer before).
+#[test]
+fn a_bulk_download_through_chunk_allocates_only_for_small_chunks() {
+    let len = 8 * 1024 * 1024;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().expect("accept");
+        let mut buf = [0u8; 4096];
+        if !matches!(socket.read(&mut buf), Ok(n) if n > 0) {
+            return;
+        }
+        let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").into_bytes();
+        answer.resize(answer.len() + len, b'x');
+        let _ = socket.write_all(&answer);
+        let _ = socket.read(&mut buf);
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (allocations, chunks, small) = runtime.block_on(async {
+        let client = wayfarer_tokio::Client::new();
+        let url = format!("http://127.0.0.1:{port}/");
+        let request = wayfarer_tokio::Request::get(&url).build().expect("request");
+        let mut response = client.new_call(request).execute().await.expect("response");
+        let body = response.body_mut();
+        let (mut read, mut chunks, mut small) = (0, 0, 0);
+        ALLOCATIONS.with(|a| a.set(0));
+        COUNTING.with(|c| c.set(true));
+        while let Some(chunk) = body.chunk().await.expect("body") {
+            read += chunk.len();
+            chunks += 1;
+            if chunk.len() <= 8 * 1024 {
+                small += 1;
+            }
+        }
+        COUNTING.with(|c| c.set(false));
+        assert_eq!(read, len);
+        (ALLOCATIONS.with(Cell::get), chunks, small)
+    });
+    println!("{allocations} allocations for {chunks} chunks, {small} of them small");
+    // The first buffer, one copy per small chunk, and the pool's cleanup task (its future and
+    // tokio's task), spawned as the body's end returns the connection to the pool.
+    assert!(
+        allocations <= small + 3,
+        "{allocations} allocations for {chunks} chunks, {small} of them small"
+    );
 }
