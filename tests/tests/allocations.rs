@@ -237,10 +237,12 @@ fn a_bulk_download_through_chunk_allocates_only_for_small_chunks() {
         (ALLOCATIONS.with(Cell::get), chunks, small)
     });
     println!("{allocations} allocations for {chunks} chunks, {small} of them small");
-    // The first buffer, one copy per small chunk, and the pool's cleanup task (its future and
+    // The first buffer and one more when what is left of it is too small while the caller
+    // still holds the last chunk, one copy per small chunk, and what the pool's first idle
+    // connection costs once per client: its idle list and the cleanup task (its future and
     // tokio's task), spawned as the body's end returns the connection to the pool.
     assert!(
-        allocations <= small + 3,
+        allocations <= small + 5,
         "{allocations} allocations for {chunks} chunks, {small} of them small"
     );
 }

@@ -267,8 +267,15 @@ impl Exchange {
             let direct = conn
                 .can_read_direct()
                 .then(|| self.decoder.direct_limit())
-                .flatten()
-                .filter(|&rest| rest > SMALL_REST);
+                .flatten();
+            let direct = match direct {
+                Some(rest) if rest <= SMALL_REST => {
+                    // It fits the buffer as it is: a full read before it is no reason to grow.
+                    conn.inbound().note_fill(false);
+                    None
+                }
+                other => other,
+            };
             return Ok(match direct {
                 Some(limit) => BodyProgress::Direct(limit.min(buf.len() as u64) as usize),
                 None => BodyProgress::Pending,
