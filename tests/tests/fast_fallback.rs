@@ -81,20 +81,22 @@ fn a_hanging_first_address_falls_back_to_the_second_smol() {
     server.join().unwrap();
 }
 
+/// One GET on a blocking client, as its status or its error.
+fn get_blocking(config: Config, port: u16) -> Result<u16, wayfarer_core::Error> {
+    let request = Request::get(format!("http://fallback.test:{port}/")).build()?;
+    let client = wayfarer_blocking::Client::from(config);
+    Ok(client.new_call(request).execute()?.status().as_u16())
+}
+
 #[test]
 fn a_hanging_first_address_falls_back_to_the_second_blocking() {
     let hanging = Unanswered::start();
     let port = hanging.addr().port();
     let server = answer_once(port);
-    let client = wayfarer_blocking::Client::from(config(port));
-    let request = Request::get(format!("http://fallback.test:{port}/"))
-        .build()
-        .unwrap();
-    let response = client
-        .new_call(request)
-        .execute()
-        .expect("the second address");
-    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        get_blocking(config(port), port).expect("the second address"),
+        200
+    );
     server.join().unwrap();
 }
 
@@ -112,14 +114,8 @@ fn without_fast_fallback_the_hanging_first_address_costs_the_call_timeout_blocki
         .fast_fallback(false)
         .build()
         .expect("config");
-    let client = wayfarer_blocking::Client::from(config);
-    let request = Request::get(format!("http://fallback.test:{port}/"))
-        .build()
-        .unwrap();
-    let error = client
-        .new_call(request)
-        .execute()
-        .expect_err("the first address hangs past the call timeout");
+    let error =
+        get_blocking(config, port).expect_err("the first address hangs past the call timeout");
     assert_eq!(error.kind(), wayfarer_core::ErrorKind::Timeout, "{error}");
 }
 
