@@ -71,6 +71,9 @@ impl Connects {
         cancel: &CancelState,
     ) -> Poll<io::Result<Socket>> {
         let Some(i) = self.attempts.iter().position(|a| a.conn == conn) else {
+            if let Err(e) = check_deadline(deadline, now) {
+                return Poll::Ready(Err(e));
+            }
             return self.start(conn, addr, deadline, now, cancel);
         };
         let attempt = &mut self.attempts[i];
@@ -93,18 +96,16 @@ impl Connects {
         Poll::Ready(result.and_then(|()| Socket::connected(attempt.stream)))
     }
 
+    /// Starts attempt `conn` (its deadline has not passed).
     #[cfg(unix)]
     fn start(
         &mut self,
         conn: ConnId,
         addr: SocketAddr,
         deadline: Option<Instant>,
-        now: Instant,
+        _now: Instant,
         cancel: &CancelState,
     ) -> Poll<io::Result<Socket>> {
-        if let Err(e) = check_deadline(deadline, now) {
-            return Poll::Ready(Err(e));
-        }
         let stream = match nonblocking_socket(addr) {
             Ok(s) => Arc::new(s),
             Err(e) => return Poll::Ready(Err(e)),
@@ -141,9 +142,6 @@ impl Connects {
         now: Instant,
         cancel: &CancelState,
     ) -> Poll<io::Result<Socket>> {
-        if let Err(e) = check_deadline(deadline, now) {
-            return Poll::Ready(Err(e));
-        }
         let domain = socket2::Domain::for_address(addr);
         let result =
             socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
