@@ -65,7 +65,9 @@ impl<N: Net> Timer<N> {
                     {
                         self.arms += 1;
                     }
-                    return N::poll_timer(self.timer.insert(N::timer(deadline.to_std(epoch))), cx);
+                    let fired =
+                        N::poll_timer(self.timer.insert(N::timer(deadline.to_std(epoch))), cx);
+                    return self.spent_if(fired);
                 }
             }
         }
@@ -92,7 +94,18 @@ impl<N: Net> Timer<N> {
         {
             self.arms += 1;
         }
-        N::poll_timer(timer, cx)
+        let fired = N::poll_timer(timer, cx);
+        self.spent_if(fired)
+    }
+
+    /// A timer that fired as soon as it was armed (its deadline had already passed) is spent
+    /// like one that fired later: a smol timer never fires twice, so one kept as still armed
+    /// would leave a later call's deadline waiting forever.
+    fn spent_if(&mut self, fired: Poll<()>) -> Poll<()> {
+        if fired.is_ready() {
+            self.armed = None;
+        }
+        fired
     }
 
     /// The call ended: its timer, still armed, goes to `idle` for a later call.
@@ -173,10 +186,14 @@ mod tests {
         NOW.with(|n| n.set(Duration::from_millis(ms)));
     }
 
-    /// A runtime whose timers fire when the fake clock reaches them; nothing else works.
+    /// A runtime whose timers fire when the fake clock reaches them, once each as smol's do
+    /// (a timer that fired stays silent until it is re-armed); nothing else works.
     struct Fake;
 
-    struct FakeTimer(std::time::Instant);
+    struct FakeTimer {
+        at: std::time::Instant,
+        spent: bool,
+    }
 
     impl Net for Fake {
         type Socket = ();
@@ -211,13 +228,14 @@ mod tests {
             Some(())
         }
         fn timer(at: std::time::Instant) -> FakeTimer {
-            FakeTimer(at)
+            FakeTimer { at, spent: false }
         }
         fn reset_timer(timer: &mut FakeTimer, at: std::time::Instant) {
-            timer.0 = at;
+            *timer = FakeTimer { at, spent: false };
         }
         fn poll_timer(timer: &mut FakeTimer, _: &mut Context<'_>) -> Poll<()> {
-            if Fake::now() >= timer.0 {
+            if !timer.spent && Fake::now() >= timer.at {
+                timer.spent = true;
                 Poll::Ready(())
             } else {
                 Poll::Pending
@@ -312,6 +330,39 @@ mod tests {
         assert!(poll(&mut second, &idle, at(10_005)).is_pending());
         set_now(10_005);
         assert!(poll(&mut second, &idle, at(10_005)).is_ready());
+    }
+
+    #[test]
+    fn a_timer_that_fires_as_it_is_made_does_not_silence_the_next_calls_deadline() {
+        let idle = IdleTimers::default();
+        let mut first = Timer::<Fake>::new();
+        set_now(1_000);
+        // The deadline passed before the call first waited: the new timer fires at once.
+        assert!(poll(&mut first, &idle, at(500)).is_ready());
+        first.give_back(&idle);
+        let mut second = Timer::<Fake>::new();
+        assert!(poll(&mut second, &idle, at(2_000)).is_pending());
+        set_now(2_000);
+        assert!(
+            poll(&mut second, &idle, at(2_000)).is_ready(),
+            "the reused timer fires for the second call's deadline"
+        );
+    }
+
+    #[test]
+    fn a_timer_that_fires_as_it_is_re_armed_does_not_silence_the_next_calls_deadline() {
+        let idle = IdleTimers::default();
+        let mut first = Timer::<Fake>::new();
+        set_now(0);
+        assert!(poll(&mut first, &idle, at(10_000)).is_pending());
+        // The deadline moved earlier, to an instant already past: re-armed, it fires at once.
+        set_now(3_000);
+        assert!(poll(&mut first, &idle, at(2_000)).is_ready());
+        first.give_back(&idle);
+        let mut second = Timer::<Fake>::new();
+        assert!(poll(&mut second, &idle, at(4_000)).is_pending());
+        set_now(4_000);
+        assert!(poll(&mut second, &idle, at(4_000)).is_ready());
     }
 
     #[test]
