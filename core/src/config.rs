@@ -8,6 +8,7 @@
 //! | idle connections kept | 5, for 5 minutes |
 //! | calls run at once by the dispatcher ([`max_requests`](ClientBuilder::max_requests)) | 64, at most 5 per host |
 //! | name resolution ([`dns`](ClientBuilder::dns)) | the system resolver |
+//! | [`dns_cache_ttl`](ClientBuilder::dns_cache_ttl): how long the system resolver's answers are reused | 30 s |
 //! | [`max_response_head_bytes`](ClientBuilder::max_response_head_bytes): size of a response's heads, interim (1xx) ones included | 256 KiB |
 //! | [`max_response_headers`](ClientBuilder::max_response_headers): fields in one head or trailer section | no limit of its own (the head's size bounds it) |
 //! | [`max_interim_responses`](ClientBuilder::max_interim_responses): interim (1xx) responses before the final one | 16 |
@@ -18,6 +19,7 @@
 //! | [`connection_specs`](ClientBuilder::connection_specs) | TLS 1.3 and 1.2 with modern suites, and plaintext `http` |
 //! | [`certificate_pinner`](ClientBuilder::certificate_pinner), [`client_certificate`](ClientBuilder::client_certificate) | none |
 //! | [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs) | no: certificates are verified |
+//! | server certificates trusted as they are | none |
 //! | follow redirects, also between `https` and `http` | yes, both |
 //! | follow-ups (redirects, challenges, 408/503 retries) per call | at most 20 |
 //! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
@@ -28,7 +30,6 @@
 //! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
 //! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
 //! to raise.
-//! | server certificates trusted as they are | none |
 //!
 //! Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
 //! every setting is written once, here, and reads the same in every runtime:
@@ -192,6 +193,16 @@ impl Config {
     /// resolver).
     pub fn dns(&self) -> Option<&Arc<dyn Dns>> {
         self.dns.as_ref()
+    }
+
+    /// How long the system resolver's answers are reused; `None` when they are not (a zero
+    /// [`dns_cache_ttl`](ClientBuilder::dns_cache_ttl), or a resolver set with
+    /// [`dns`](ClientBuilder::dns)).
+    pub fn dns_cache_ttl(&self) -> Option<Duration> {
+        self.routing
+            .dns_cache
+            .is_some()
+            .then_some(self.routing.dns_cache_ttl)
     }
 
     /// Takes the state this configuration's client shares with the client it was derived
@@ -738,11 +749,12 @@ impl<C> ClientBuilder<C> {
         }
         let tls = self.tls.build()?;
         // A derived client keeps the route database it shares with the client it came from.
-        let routing = if self.base.is_some() {
+        let mut routing = if self.base.is_some() {
             self.routing
         } else {
             crate::proxy::routing::build(self.routing)
         };
+        routing.settle_dns_cache(self.dns.is_none());
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,

@@ -146,6 +146,7 @@ pub mod cookies;
 mod credentials;
 mod dispatcher;
 mod dns;
+mod dns_cache;
 pub mod driver;
 mod error;
 mod events;

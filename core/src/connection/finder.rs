@@ -65,6 +65,14 @@ pub(crate) enum Found {
     Failed(Error),
 }
 
+/// The lookup of `host` answered `ips`, used with `port`.
+fn dns_end(events: &mut EventSink, now: Now, host: String, ips: &[IpAddr], port: u16) {
+    events.emit(now.mono, || EventKind::DnsEnd {
+        host,
+        addrs: ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
+    });
+}
+
 /// A handshake on a connected socket.
 #[derive(Debug)]
 enum Setup {
@@ -361,6 +369,14 @@ impl Finder {
                 RouteStep::Lookup { host, port } => {
                     let name = host.clone();
                     events.emit(now.mono, || EventKind::DnsStart { host: name });
+                    // A fresh answer of the system resolver is used as it is: no output.
+                    if let Some(ips) = routing.cached_lookup(&host, now.mono) {
+                        dns_end(events, now, host, &ips, port);
+                        if let Err(e) = selector.handle_lookup(Ok(ips)) {
+                            self.last_error = Some(e);
+                        }
+                        continue;
+                    }
                     self.state = State::Resolve { host, port };
                     return Found::Pending;
                 }
@@ -398,11 +414,8 @@ impl Finder {
         });
         if let Ok(ips) = &result {
             if !ips.is_empty() {
-                let addrs = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
-                events.emit(now.mono, || EventKind::DnsEnd {
-                    host: host.clone(),
-                    addrs,
-                });
+                shared.config.routing.remember_lookup(&host, ips, now.mono);
+                dns_end(events, now, host.clone(), ips, port);
             }
         }
         let Some(selector) = self.selector.as_mut() else {

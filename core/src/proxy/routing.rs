@@ -3,17 +3,22 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use core::net::IpAddr;
 
 use url::Url;
 
 use super::{FixedProxySelector, Proxy, ProxySelector};
+use crate::Instant;
 use crate::connection::RouteDatabase;
 use crate::dns::DnsOverrides;
+use crate::dns_cache::DnsCache;
 use crate::{Authenticator, BasicAuthenticator, ClientBuilder};
 
 /// Everything about how a client's calls reach their origins (OkHttp's proxy, proxy selector,
 /// proxy authenticator, DNS and route database settings).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Routing {
     /// `None`: every call connects directly, and the hot path asks nothing.
     pub(crate) proxy_selector: Option<Arc<dyn ProxySelector>>,
@@ -25,7 +30,30 @@ pub(crate) struct Routing {
     /// RFC 8305 ordering (IPv6 and IPv4 interleaved) and a 250 ms attempt delay; off: the
     /// resolver's order, one attempt at a time.
     pub(crate) sequential: bool,
+    /// How long the system resolver's answers are reused (zero: never).
+    pub(crate) dns_cache_ttl: Duration,
+    /// The answers, shared like the route database; `None` when nothing is cached (a zero
+    /// TTL, or a resolver of the application's own).
+    pub(crate) dns_cache: Option<Arc<Mutex<DnsCache>>>,
 }
+
+impl Default for Routing {
+    fn default() -> Routing {
+        Routing {
+            proxy_selector: None,
+            proxy_authenticator: None,
+            dns_overrides: None,
+            route_database: Arc::default(),
+            sequential: false,
+            dns_cache_ttl: DEFAULT_DNS_CACHE_TTL,
+            dns_cache: None,
+        }
+    }
+}
+
+/// How long the system resolver's answers are reused by default: the JVM's 30 s, which is
+/// what OkHttp gets.
+pub(crate) const DEFAULT_DNS_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl fmt::Debug for Routing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -64,6 +92,41 @@ impl Routing {
     pub(crate) fn route_failed(&self, route: &crate::Route) {
         if let Ok(mut db) = self.route_database.lock() {
             db.failed(route);
+        }
+        // An address that does not answer may be one the name no longer has.
+        if let Some(Ok(mut cache)) = self.dns_cache.as_ref().map(|c| c.lock()) {
+            cache.forget_addr(route.socket_addr().ip());
+        }
+    }
+
+    /// The system resolver's answer for `host`, if one is cached and still fresh at `now`.
+    pub(crate) fn cached_lookup(&self, host: &str, now: Instant) -> Option<Vec<IpAddr>> {
+        let mut cache = self.dns_cache.as_ref()?.lock().ok()?;
+        cache.lookup(host, now)
+    }
+
+    /// Keeps the resolver's answer for `host` (when answers are cached).
+    pub(crate) fn remember_lookup(&self, host: &str, addrs: &[IpAddr], now: Instant) {
+        if let Some(Ok(mut cache)) = self.dns_cache.as_ref().map(|c| c.lock()) {
+            cache.remember(host, addrs, now);
+        }
+    }
+
+    /// Makes the cache match the settings of the client being built: none for a resolver of
+    /// the application's own or a zero TTL; the shared one when a derived client keeps the
+    /// same TTL; a new one otherwise.
+    pub(crate) fn settle_dns_cache(&mut self, system_resolver: bool) {
+        if !system_resolver || self.dns_cache_ttl.is_zero() {
+            self.dns_cache = None;
+            return;
+        }
+        let same = self
+            .dns_cache
+            .as_ref()
+            .and_then(|c| c.lock().ok().map(|c| c.ttl() == self.dns_cache_ttl))
+            .unwrap_or(false);
+        if !same {
+            self.dns_cache = Some(Arc::new(Mutex::new(DnsCache::new(self.dns_cache_ttl))));
         }
     }
 
@@ -146,6 +209,28 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// How long an answer of the system resolver is reused for new connections (30 s by
+    /// default, the JVM's cache under OkHttp; curl keeps its answers 60 s). `Duration::ZERO`
+    /// asks the resolver for every new connection. A resolver set with
+    /// [`dns`](Self::dns) is never cached: it is asked every time, as OkHttp asks its `Dns`.
+    /// Failed lookups are not kept, and an address that fails to connect drops the answers
+    /// that listed it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wayfarer_core::Config;
+    ///
+    /// let config = Config::builder().dns_cache_ttl(Duration::from_secs(5)).build()?;
+    /// assert_eq!(config.dns_cache_ttl(), Some(Duration::from_secs(5)));
+    /// let uncached = Config::builder().dns_cache_ttl(Duration::ZERO).build()?;
+    /// assert_eq!(uncached.dns_cache_ttl(), None);
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn dns_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.routing.dns_cache_ttl = ttl;
+        self
+    }
+
     /// RFC 8305 fast fallback (on by default): addresses are tried with IPv6 and IPv4
     /// interleaved, and a new attempt starts when the previous one has not connected within
     /// 250 ms. Off: the resolver's order, one attempt at a time.
@@ -155,10 +240,13 @@ impl<C> ClientBuilder<C> {
     }
 }
 
-/// Builds the routing settings (a fresh route database for each built client).
+/// Builds the routing settings: a fresh route database and DNS cache for each built client.
 pub(crate) fn build(routing: Routing) -> Routing {
-    Routing {
+    let mut routing = Routing {
         route_database: Arc::new(Mutex::new(RouteDatabase::new())),
+        dns_cache: None,
         ..routing
-    }
+    };
+    routing.settle_dns_cache(true);
+    routing
 }
