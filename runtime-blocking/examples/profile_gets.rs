@@ -6,6 +6,8 @@
 //! cargo build --release -p wayfarer-blocking --example profile_gets
 //! # wayfarer: COUNT GETs of URL, one after another on one connection
 //! taskset -c 0 perf stat -e task-clock target/release/examples/profile_gets http://127.0.0.1:8080/small.txt 100000
+//! # the same with `Connection: close`: a new connection per request
+//! taskset -c 0 perf stat -e task-clock target/release/examples/profile_gets --close http://127.0.0.1:8080/small.txt 20000
 //! # the floor: the same GETs written and read by hand (the body must be exactly BODY_LEN bytes)
 //! taskset -c 0 perf stat -e task-clock target/release/examples/profile_gets --raw 127.0.0.1:8080 /small.txt 13 100000
 //! ```
@@ -19,7 +21,8 @@ use std::time::Instant;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match &args[..] {
-        [url, count] => wayfarer(url, count.parse()?),
+        [url, count] => wayfarer(url, count.parse()?, false),
+        [flag, url, count] if flag == "--close" => wayfarer(url, count.parse()?, true),
         [flag, addr, path, body_len, count] if flag == "--raw" => {
             raw(addr, path, body_len.parse()?, count.parse()?)
         }
@@ -30,13 +33,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-fn wayfarer(url: &str, count: usize) -> Result<(), Box<dyn std::error::Error>> {
+/// `close`: every request asks for `Connection: close`, so each makes a new connection.
+fn wayfarer(url: &str, count: usize, close: bool) -> Result<(), Box<dyn std::error::Error>> {
     let client = wayfarer_blocking::Client::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut bytes = 0u64;
     let started = Instant::now();
     for _ in 0..count {
-        let request = wayfarer_core::Request::get(url).build()?;
+        let mut request = wayfarer_core::Request::get(url);
+        if close {
+            request = request.header("Connection", "close");
+        }
+        let request = request.build()?;
         let mut response = client.new_call(request).execute()?;
         loop {
             match response.body_mut().read(&mut buf)? {
