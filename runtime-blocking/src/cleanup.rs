@@ -73,7 +73,8 @@ impl Cleaner {
         }
     }
 
-    fn wake(&self) {
+    /// Wakes the thread to look at the pool now (it ends if the pool is empty).
+    pub(crate) fn wake(&self) {
         let wake = self.wake.lock().unwrap_or_else(|p| p.into_inner());
         #[cfg(unix)]
         if let Some(mut writer) = wake.as_ref() {

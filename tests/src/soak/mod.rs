@@ -310,6 +310,9 @@ fn settle(runners: &Runners, origin: &Origin) -> Snapshot {
     runners.evict_all();
     let idle_after_eviction = runners.idle_connections();
     origin.wait_all_closed(Duration::from_secs(10));
+    // An emptied pool's cleanup thread (blocking, and smol's) ends when it is woken, which
+    // `evict_all` does; the snapshot must not race its last instructions.
+    wait_for_no_pool_threads(Duration::from_secs(2));
     let (tokio_tasks, smol_empty) = runners.live_tasks();
     if let Some(hooks) = HEAP_HOOKS.get() {
         (hooks.release_free)();
@@ -350,6 +353,22 @@ pub fn live_heap() -> Option<u64> {
 /// Entries in `/proc/self/fd` (0 where there is no `/proc`).
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count())
+}
+
+/// Waits, at most `within`, until no thread of this process is a pool's cleanup thread
+/// (`wayfarer-pool`).
+fn wait_for_no_pool_threads(within: Duration) {
+    let pool_threads = || {
+        std::fs::read_dir("/proc/self/task").map_or(0, |dir| {
+            dir.filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .filter(|comm| comm.trim_end() == "wayfarer-pool")
+                .count()
+        })
+    };
+    let deadline = Instant::now() + within;
+    while pool_threads() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Entries in `/proc/self/task`: threads of this process (0 where there is no `/proc`).
