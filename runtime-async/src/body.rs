@@ -36,6 +36,10 @@ pub struct Body<N: Net> {
     scratch: BytesMut,
     /// The most [`Body::chunk`] reads at once.
     chunk_size: usize,
+    /// How many bytes the body still holds, when its head said (`Content-Length`): a small
+    /// body is read into a buffer of its own size rather than a whole zeroed chunk. Only a
+    /// hint: once a read goes past it, it is dropped.
+    left: Option<u64>,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
     /// The call's place among the dispatcher's running calls, given up at the end.
@@ -65,6 +69,7 @@ impl<N: Net> Body<N> {
             done: false,
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
+            left: None,
             charset: None,
             slot: None,
         }
@@ -76,6 +81,7 @@ impl<N: Net> Body<N> {
             done: false,
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
+            left: None,
             charset: None,
             slot: None,
         }
@@ -84,6 +90,32 @@ impl<N: Net> Body<N> {
     /// Keeps the call's dispatcher slot until the body ends or is dropped.
     pub(crate) fn hold(&mut self, slot: Slot<N>) {
         self.slot = Some(slot);
+    }
+
+    /// The same body, known to hold `len` bytes (the head's `Content-Length`), if known.
+    pub(crate) fn with_length(mut self, len: Option<u64>) -> Body<N> {
+        self.left = len;
+        self
+    }
+
+    /// The size of the next read of [`chunk`](Self::chunk) or [`bytes`](Self::bytes), at
+    /// most `max`: what the body has left when that is known, else `max`. A body whose
+    /// length was reached reads one byte, to see its end (or that the length was wrong).
+    fn next_read(&self, max: usize) -> usize {
+        match self.left {
+            Some(0) => 1,
+            Some(left) => usize::try_from(left).map_or(max, |left| left.min(max)),
+            None => max,
+        }
+    }
+
+    /// `n` body bytes were read.
+    fn consumed(&mut self, n: usize) {
+        self.left = match self.left {
+            Some(left) if n as u64 <= left => Some(left - n as u64),
+            // More than the head said: the hint no longer helps.
+            _ => None,
+        };
     }
 
     /// The same body, decoded by [`text`](Self::text) with `charset` (the response's).
@@ -124,6 +156,7 @@ impl<N: Net> Body<N> {
             done: false,
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
+            left: None,
             charset: None,
             slot: None,
         }
@@ -143,6 +176,7 @@ impl<N: Net> Body<N> {
                     done: false,
                     scratch: BytesMut::new(),
                     chunk_size: self.chunk_size,
+                    left: self.left,
                     charset: None,
                     slot: self.slot.take(),
                 };
@@ -214,16 +248,20 @@ impl<N: Net> Body<N> {
             return Poll::Ready(Ok(None));
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        if scratch.len() > self.chunk_size {
-            scratch.truncate(self.chunk_size);
-        } else if scratch.len() < self.chunk_size.div_ceil(2) {
+        let want = self.next_read(self.chunk_size);
+        if scratch.len() > want {
+            scratch.truncate(want);
+        } else if scratch.len() < want.div_ceil(2) {
             // What the last large chunk left is too small. Once that chunk is dropped, its
             // buffer is taken back rather than allocated again (zeroed, as reads need).
             scratch.clear();
-            scratch.reserve(self.chunk_size);
-            scratch.resize(self.chunk_size, 0);
+            scratch.reserve(want);
+            scratch.resize(want, 0);
         }
         let read = self.poll_read_bytes(cx, &mut scratch);
+        if let Poll::Ready(Ok(n)) = read {
+            self.consumed(n);
+        }
         let chunk = match read {
             Poll::Ready(Ok(0)) => None,
             // A small chunk is copied out, so it does not hold the whole buffer and the buffer
@@ -252,11 +290,19 @@ impl<N: Net> Body<N> {
         // Straight into the result, which doubles when full: no copy through a chunk buffer,
         // and each read as large as the room left (a bulk body's reads grow with it). The
         // room is zeroed once per growth, as reads need an initialised slice.
+        // A body of known small length gets a buffer one byte larger, so the read that
+        // finds its end needs no more room.
+        let first = self.next_read(CHUNK - 1) + 1;
         let mut out = Vec::new();
         let mut filled = 0;
         loop {
             if filled == out.len() {
-                out.resize(out.len() + out.len().max(CHUNK), 0);
+                let more = if out.is_empty() {
+                    first
+                } else {
+                    out.len().max(CHUNK)
+                };
+                out.resize(out.len() + more, 0);
             }
             match self.read(&mut out[filled..]).await? {
                 0 => break,

@@ -220,7 +220,12 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, slot: Slot<N>) -> Outcome<N> {
             Step::Response(head) => {
                 driver.settle();
                 let charset = head.charset();
-                head.with_body(Body::owned(driver).with_charset(charset))
+                let length = head.content_length();
+                head.with_body(
+                    Body::owned(driver)
+                        .with_charset(charset)
+                        .with_length(length),
+                )
             }
             other => return Err(unexpected(&other)),
         }

@@ -22,11 +22,14 @@ thread_local! {
     /// and each test on its own thread).
     static COUNTING: Cell<bool> = const { Cell::new(false) };
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// The bytes those allocations asked for.
+    static BYTES: Cell<usize> = const { Cell::new(0) };
 }
 
-fn count() {
+fn count(size: usize) {
     if COUNTING.with(Cell::get) {
         ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        BYTES.with(|b| b.set(b.get() + size));
     }
 }
 
@@ -34,7 +37,7 @@ fn count() {
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
+        count(layout.size());
         // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
         unsafe { System.alloc(layout) }
     }
@@ -43,7 +46,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
+        count(new_size);
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -190,6 +193,52 @@ fn tokio_allocations_per_request() -> f64 {
         );
         ALLOCATIONS.with(Cell::get) as f64 / requests as f64
     })
+}
+
+/// Bytes allocated per keep-alive GET of 13 bytes on tokio, its body read with `chunk()` or
+/// `bytes()`: a body whose head gives its length is read into a buffer of about that size,
+/// not into a zeroed 64 KiB chunk.
+#[test]
+fn a_small_body_read_whole_on_tokio_allocates_about_its_own_size() {
+    let port = serve_hello();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (by_chunk, by_bytes) = runtime.block_on(async {
+        let client = wayfarer_tokio::Client::new();
+        let url = format!("http://localhost:{port}/");
+        let get = || wayfarer_tokio::Request::get(&url).build().expect("request");
+        let measure = async |whole: bool| {
+            let mut per_request = 0;
+            for round in 0..2 {
+                BYTES.with(|b| b.set(0));
+                COUNTING.with(|c| c.set(round == 1));
+                let mut response = client.new_call(get()).execute().await.expect("response");
+                let read = if whole {
+                    response.into_body().bytes().await.expect("body").len()
+                } else {
+                    let mut read = 0;
+                    while let Some(chunk) = response.body_mut().chunk().await.expect("body") {
+                        read += chunk.len();
+                    }
+                    read
+                };
+                COUNTING.with(|c| c.set(false));
+                assert_eq!(read, 13);
+                per_request = BYTES.with(Cell::get);
+            }
+            per_request
+        };
+        (measure(false).await, measure(true).await)
+    });
+    println!("{by_chunk} bytes allocated per GET read by chunk(), {by_bytes} by bytes()");
+    for (how, bytes) in [("chunk()", by_chunk), ("bytes()", by_bytes)] {
+        assert!(
+            bytes < 8 * 1024,
+            "{bytes} bytes allocated for a 13-byte body read by {how}"
+        );
+    }
 }
 
 /// `chunk()` hands a large read out without a copy, as the front of its buffer; what is left
