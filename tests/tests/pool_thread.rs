@@ -10,18 +10,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use wayfarer_core::Request;
+use wayfarer_tests::soak::pool_threads;
 
 /// How long the thread may take to end after `evict_all`.
 const WITHIN: Duration = Duration::from_secs(2);
-
-/// Threads of this process named `wayfarer-pool`.
-fn pool_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task")
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end() == "wayfarer-pool")
-        .count()
-}
 
 /// Waits until `pool_threads()` is `n`, for at most `within`; false if it never was.
 fn wait_for_pool_threads(n: usize, within: Duration) -> bool {

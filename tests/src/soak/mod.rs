@@ -355,16 +355,18 @@ pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count())
 }
 
-/// Waits, at most `within`, until no thread of this process is a pool's cleanup thread
-/// (`wayfarer-pool`).
+/// Threads of this process that run a pool's cleanup (named `wayfarer-pool`; 0 where there
+/// is no `/proc`).
+pub fn pool_threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |dir| {
+        dir.filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.trim_end() == "wayfarer-pool")
+            .count()
+    })
+}
+
+/// Waits, at most `within`, until no thread of this process is a pool's cleanup thread.
 fn wait_for_no_pool_threads(within: Duration) {
-    let pool_threads = || {
-        std::fs::read_dir("/proc/self/task").map_or(0, |dir| {
-            dir.filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-                .filter(|comm| comm.trim_end() == "wayfarer-pool")
-                .count()
-        })
-    };
     let deadline = Instant::now() + within;
     while pool_threads() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
