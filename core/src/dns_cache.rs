@@ -10,8 +10,10 @@
 //! Only the runtime's system resolver is cached: a resolver the application set with
 //! [`dns`](crate::ClientBuilder::dns) is asked for every new connection, as OkHttp asks its
 //! `Dns`, since it may keep its own cache or answer differently on purpose. Failed lookups
-//! are not kept. An address that fails to connect drops every answer that listed it, so the
-//! next connection asks again instead of trusting a list that may be stale.
+//! are not kept. A call that could connect to none of the addresses an answer gave drops it,
+//! so the next call asks again instead of trusting a list that may be stale; one address
+//! failing while another connects (a server listening on IPv4 only, for a name with an IPv6
+//! address too) keeps it, or every call would ask again.
 //!
 //! The cache is pure data keyed by the time the driver reports: a hit makes no output at all,
 //! and the events are the same as for a lookup (`DnsStart`, then `DnsEnd` with the addresses),
@@ -91,11 +93,9 @@ impl DnsCache {
         self.entries.insert(key, entry);
     }
 
-    /// Drops every answer that lists `ip` (a connect to it failed).
-    pub(crate) fn forget_addr(&mut self, ip: IpAddr) {
-        if !self.entries.is_empty() {
-            self.entries.retain(|_, e| !e.addrs.contains(&ip));
-        }
+    /// Drops the answer for `host`, if any.
+    pub(crate) fn forget(&mut self, host: &str) {
+        self.entries.remove(key(host).as_ref());
     }
 
     #[cfg(test)]
@@ -161,17 +161,15 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_address_drops_every_answer_that_lists_it() {
+    fn a_forgotten_answer_is_asked_for_again() {
         let mut cache = DnsCache::new(Duration::from_secs(30));
-        cache.remember("a.example", &[ip("192.0.2.1"), ip("192.0.2.2")], at(0));
+        cache.remember("a.example", &[ip("192.0.2.1")], at(0));
         cache.remember("b.example", &[ip("192.0.2.2")], at(0));
-        cache.remember("c.example", &[ip("192.0.2.3")], at(0));
-        cache.forget_addr(ip("192.0.2.2"));
+        cache.forget("A.example");
         assert_eq!(cache.lookup("a.example", at(1)), None);
-        assert_eq!(cache.lookup("b.example", at(1)), None);
         assert_eq!(
-            cache.lookup("c.example", at(1)),
-            Some(vec![ip("192.0.2.3")])
+            cache.lookup("b.example", at(1)),
+            Some(vec![ip("192.0.2.2")])
         );
     }
 

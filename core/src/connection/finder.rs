@@ -141,6 +141,9 @@ pub(crate) struct Finder {
     /// The `CONNECT` tunnel, kept across the new connection a `407` may ask for.
     tunnel: Option<Box<Tunnel>>,
     last_error: Option<Error>,
+    /// The names looked up for this connection (from the resolver or its cache): if no route
+    /// to their addresses connects, their cached answers are dropped.
+    looked_up: Vec<String>,
     /// Connections to close before anything else (a pooled one found dead, an abandoned
     /// attempt).
     closing: Vec<ConnId>,
@@ -159,6 +162,7 @@ impl Finder {
             route: None,
             tunnel: None,
             last_error: None,
+            looked_up: Vec::new(),
             closing: Vec::new(),
         }
     }
@@ -371,6 +375,7 @@ impl Finder {
                     events.emit(now.mono, || EventKind::DnsStart { host: name });
                     // A fresh answer of the system resolver is used as it is: no output.
                     if let Some(ips) = routing.cached_lookup(&host, now.mono) {
+                        self.looked_up.push(host.clone());
                         dns_end(events, now, host, &ips, port);
                         if let Err(e) = selector.handle_lookup(Ok(ips)) {
                             self.last_error = Some(e);
@@ -383,6 +388,11 @@ impl Finder {
                 // FastFallback orders them (RFC 8305, or the resolver's order when off).
                 RouteStep::Routes(routes) => self.routes = routes.into(),
                 RouteStep::Exhausted => {
+                    // Nothing connected: the next call asks the resolver again rather than
+                    // trust answers that may have gone stale.
+                    for host in self.looked_up.drain(..) {
+                        routing.forget_lookup(&host);
+                    }
                     let error = self
                         .last_error
                         .take()
@@ -415,6 +425,7 @@ impl Finder {
         if let Ok(ips) = &result {
             if !ips.is_empty() {
                 shared.config.routing.remember_lookup(&host, ips, now.mono);
+                self.looked_up.push(host.clone());
                 dns_end(events, now, host.clone(), ips, port);
             }
         }

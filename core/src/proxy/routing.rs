@@ -93,10 +93,6 @@ impl Routing {
         if let Ok(mut db) = self.route_database.lock() {
             db.failed(route);
         }
-        // An address that does not answer may be one the name no longer has.
-        if let Some(Ok(mut cache)) = self.dns_cache.as_ref().map(|c| c.lock()) {
-            cache.forget_addr(route.socket_addr().ip());
-        }
     }
 
     /// The system resolver's answer for `host`, if one is cached and still fresh at `now`.
@@ -109,6 +105,13 @@ impl Routing {
     pub(crate) fn remember_lookup(&self, host: &str, addrs: &[IpAddr], now: Instant) {
         if let Some(Ok(mut cache)) = self.dns_cache.as_ref().map(|c| c.lock()) {
             cache.remember(host, addrs, now);
+        }
+    }
+
+    /// Drops the cached answer for `host` (no address it gave connected).
+    pub(crate) fn forget_lookup(&self, host: &str) {
+        if let Some(Ok(mut cache)) = self.dns_cache.as_ref().map(|c| c.lock()) {
+            cache.forget(host);
         }
     }
 
@@ -213,8 +216,8 @@ impl<C> ClientBuilder<C> {
     /// default, the JVM's cache under OkHttp; curl keeps its answers 60 s). `Duration::ZERO`
     /// asks the resolver for every new connection. A resolver set with
     /// [`dns`](Self::dns) is never cached: it is asked every time, as OkHttp asks its `Dns`.
-    /// Failed lookups are not kept, and an address that fails to connect drops the answers
-    /// that listed it.
+    /// Failed lookups are not kept, and a call that could connect to none of a name's
+    /// addresses drops its answer, so the next call asks again.
     ///
     /// ```
     /// use std::time::Duration;
