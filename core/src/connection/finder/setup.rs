@@ -1,0 +1,211 @@
+//! Setting up a connected socket: the proxy's handshake (a SOCKS5 greeting or an HTTP
+//! `CONNECT` tunnel, with its `407` answers), then TLS, until the connection is ready for an
+//! exchange. The finder's steps after the TCP connect, apart from finding the route.
+
+use super::*;
+
+impl Finder {
+    /// The first handshake on a connected socket: the proxy's, else TLS, else none.
+    pub(super) fn set_up(
+        &mut self,
+        now: Now,
+        mut conn: Connection,
+        route: &Route,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let config = &shared.config;
+        match route.proxy() {
+            Proxy::Socks5 { server, .. } => {
+                let target = match route.origin_ip() {
+                    Some(ip) => socks5::Target::Ip(ip),
+                    None => socks5::Target::Name(self.address.host().to_owned()),
+                };
+                let port = self.address.port();
+                match Socks5::new(target, port, server.credentials().cloned()) {
+                    Ok((socks, greeting)) => {
+                        if let Err(e) = conn.queue(&greeting) {
+                            return self.setup_failed(conn, e);
+                        }
+                        self.state = State::Setup(conn, Setup::Socks(Box::new(socks)));
+                        Found::Pending
+                    }
+                    Err(e) => self.setup_failed(conn, e),
+                }
+            }
+            Proxy::Http(_) if route.requires_tunnel() => {
+                let tunnel = self.tunnel.get_or_insert_with(|| {
+                    Box::new(Tunnel::new(
+                        self.address.host(),
+                        self.address.port(),
+                        config.user_agent.as_deref(),
+                        config.routing.proxy_authenticator_for(route.proxy()),
+                    ))
+                });
+                if let Err(e) = conn.queue(&tunnel.request()) {
+                    return self.setup_failed(conn, e);
+                }
+                self.state = State::Setup(conn, Setup::Tunnel);
+                Found::Pending
+            }
+            _ => self.start_tls(now, conn, shared, events),
+        }
+    }
+
+    /// The TLS handshake on `conn` when the origin is `https`, else the connection is ready.
+    fn start_tls(
+        &mut self,
+        now: Now,
+        mut conn: Connection,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        if !self.address.is_tls() {
+            self.state = State::Ready(conn, false);
+            return Found::Ready;
+        }
+        events.emit(now.mono, || EventKind::SecureConnectStart);
+        if let Err(e) = conn.start_tls(shared.config.tls_for_connection(now.wall)) {
+            return self.setup_failed(conn, e);
+        }
+        self.state = State::Setup(conn, Setup::Tls);
+        Found::Pending
+    }
+
+    fn setup_failed(&mut self, conn: Connection, error: Error) -> Found {
+        self.closing.push(conn.id());
+        self.fail(error)
+    }
+
+    /// Bytes arrived during a handshake (fed to the connection already): done yet?
+    pub(crate) fn on_handshake_progress(
+        &mut self,
+        now: Now,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let State::Setup(_, setup) = &self.state else {
+            return Found::Pending;
+        };
+        match setup {
+            Setup::Tls => self.tls_progress(now, events),
+            Setup::Socks(_) => self.socks_progress(now, shared, events),
+            Setup::Tunnel => self.tunnel_progress(now, shared, events),
+        }
+    }
+
+    fn socks_progress(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
+        let State::Setup(conn, Setup::Socks(socks)) = &mut self.state else {
+            return Found::Pending;
+        };
+        let (used, step) = match socks.on_data(conn.inbound_data()) {
+            Ok(r) => r,
+            Err(e) => return self.setup_error(e),
+        };
+        conn.inbound().consume(used);
+        match step {
+            socks5::Step::Send(bytes) => {
+                return match conn.queue(&bytes) {
+                    Ok(()) => Found::Pending,
+                    Err(e) => self.setup_error(e),
+                };
+            }
+            socks5::Step::Read if conn.is_eof() => {
+                return self.setup_error(Error::proxy(
+                    "the SOCKS5 proxy closed the connection during the handshake",
+                ));
+            }
+            socks5::Step::Read => return Found::Pending,
+            socks5::Step::Done => {}
+        }
+        let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
+            return Found::Pending;
+        };
+        self.start_tls(now, conn, shared, events)
+    }
+
+    fn tunnel_progress(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
+        let (State::Setup(conn, Setup::Tunnel), Some(tunnel)) = (&mut self.state, &mut self.tunnel)
+        else {
+            return Found::Pending;
+        };
+        let (used, step) = match tunnel.on_data(conn.inbound_data(), conn.is_eof()) {
+            Ok(r) => r,
+            Err(e) => return self.setup_error(e),
+        };
+        conn.inbound().consume(used);
+        match step {
+            TunnelStep::Read => Found::Pending,
+            TunnelStep::Retry {
+                request,
+                new_connection: false,
+            } => match conn.queue(&request) {
+                Ok(()) => Found::Pending,
+                Err(e) => self.setup_error(e),
+            },
+            TunnelStep::Retry {
+                new_connection: true,
+                ..
+            } => {
+                // The proxy closes this connection: the same route again, on a new one.
+                let State::Setup(old, _) = std::mem::replace(&mut self.state, State::Done) else {
+                    return Found::Pending;
+                };
+                self.closing.push(old.id());
+                let Some(route) = self.route.clone() else {
+                    return self.fail(Error::proxy("the tunnel lost its route"));
+                };
+                self.routes.push_front(route);
+                self.next_route(now, shared, events)
+            }
+            TunnelStep::Done => {
+                let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
+                    return Found::Pending;
+                };
+                self.start_tls(now, conn, shared, events)
+            }
+        }
+    }
+
+    /// A proxy handshake failed: the connection is closed and the call fails (a proxy's
+    /// refusal is not a route failure another route would fix).
+    fn setup_error(&mut self, error: Error) -> Found {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Setup(conn, _) => self.setup_failed(conn, error),
+            _ => self.fail(error),
+        }
+    }
+
+    fn tls_progress(&mut self, now: Now, events: &mut EventSink) -> Found {
+        let State::Setup(conn, _) = &self.state else {
+            return Found::Pending;
+        };
+        if conn.is_handshaking() {
+            if conn.is_eof() {
+                let host = self.address.host().to_owned();
+                return self.setup_error(Error::tls(
+                    rustls::Error::General(
+                        "the server closed the connection during the TLS handshake".into(),
+                    ),
+                    &host,
+                ));
+            }
+            return Found::Pending;
+        }
+        // The client's last handshake flight may still wait to be written: the exchange queues
+        // its head behind it, so the request goes out in the same write.
+        let State::Setup(mut conn, _) = std::mem::replace(&mut self.state, State::Done) else {
+            return Found::Pending;
+        };
+        conn.finish_handshake();
+        if let Some(n) = conn.negotiated() {
+            events.emit(now.mono, || EventKind::SecureConnectEnd {
+                version: n.version,
+                cipher_suite: n.cipher_suite,
+                alpn: n.alpn,
+            });
+        }
+        self.state = State::Ready(conn, false);
+        Found::Ready
+    }
+}
