@@ -70,10 +70,39 @@ impl Received {
         self.word(at)..self.word(at + 4)
     }
 
+    fn part(&self, at: usize) -> &[u8] {
+        self.block.get(self.range(at)).unwrap_or_default()
+    }
+
     fn field(&self, i: usize) -> (&[u8], &[u8]) {
         let at = self.table + i * TABLE_ENTRY;
-        let part = |r: std::ops::Range<usize>| self.block.get(r).unwrap_or_default();
-        (part(self.range(at)), part(self.range(at + 8)))
+        (self.part(at), self.part(at + 8))
+    }
+
+    /// The first field at or after `from` named `name` (ASCII case-insensitively). Lookups
+    /// are the hot path of a response (framing, the bridge, the cache each ask for a few
+    /// names): a name of the wrong length is passed over on its two offsets alone, without
+    /// reading the value's.
+    fn find(&self, name: &[u8], from: usize) -> Option<usize> {
+        let start = self.table + from * TABLE_ENTRY;
+        let end = self.table + self.len * TABLE_ENTRY;
+        let entries = self.block.get(start..end)?.chunks_exact(TABLE_ENTRY);
+        let word = |entry: &[u8], at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&entry[at..at + 4]);
+            u32::from_le_bytes(w) as usize
+        };
+        entries
+            .enumerate()
+            .find(|(_, entry)| {
+                let (s, e) = (word(entry, 0), word(entry, 4));
+                e.wrapping_sub(s) == name.len()
+                    && self
+                        .block
+                        .get(s..e)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+            .map(|(i, _)| from + i)
     }
 }
 
@@ -182,6 +211,27 @@ impl Headers {
         }
     }
 
+    /// The index of the first field at or after `from` named `name`, ASCII case-insensitively.
+    fn find(&self, name: &[u8], from: usize) -> Option<usize> {
+        match &self.received {
+            Some(r) => r.find(name, from),
+            None => self
+                .list
+                .get(from..)?
+                .iter()
+                .position(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|i| i + from),
+        }
+    }
+
+    /// The value of field `i`.
+    fn value(&self, i: usize) -> &[u8] {
+        match &self.received {
+            Some(r) => r.part(r.table + i * TABLE_ENTRY + 8),
+            None => self.list.get(i).map_or(&[][..], |(_, v)| v),
+        }
+    }
+
     /// Every field as raw `(name, value)`, in order.
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         (0..self.len()).map(|i| self.field(i))
@@ -215,9 +265,7 @@ impl Headers {
 
     /// The first value of `name` as bytes.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.fields()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v)
+        self.find(name.as_bytes(), 0).map(|i| self.value(i))
     }
 
     /// Every value of `name`, in order.
@@ -225,15 +273,14 @@ impl Headers {
         &'a self,
         name: &'n str,
     ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
-        self.fields()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v)
+        let name = name.as_bytes();
+        std::iter::successors(self.find(name, 0), move |&i| self.find(name, i + 1))
+            .map(|i| self.value(i))
     }
 
     /// True if `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.fields()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        self.find(name.as_bytes(), 0).is_some()
     }
 
     /// Every field as `(name, value)`, in order. Names are ASCII tokens, so they are `&str`.

@@ -58,7 +58,12 @@ impl Address {
             .port_or_known_default()
             .unwrap_or(if tls { 443 } else { 80 });
         let host = match url.host() {
-            Some(Host::Ipv4(ip)) => HostName::display(ip),
+            // The URL already holds the address as text, in the same dotted form `Display`
+            // writes: copying it is much cheaper than formatting the four numbers again.
+            Some(Host::Ipv4(ip)) => match url.host_str() {
+                Some(text) if text.len() <= INLINE_HOST => HostName::new(text),
+                _ => HostName::display(ip),
+            },
             Some(Host::Ipv6(ip)) => HostName::display(ip),
             // The URL parser lowercases ASCII domains already; this keeps the key exact anyway.
             Some(Host::Domain(d)) if d.bytes().any(|b| b.is_ascii_uppercase()) => {
@@ -247,6 +252,12 @@ mod tests {
         assert_eq!(b.host(), "::1");
         assert_eq!(b.ip(), Some("::1".parse().unwrap()));
         assert_eq!(b.to_string(), "http://[::1]:8080");
+        // Any IPv4 spelling the URL parser accepts becomes the dotted address.
+        for spelling in ["127.0.0.1", "0x7f.1", "2130706433", "127.000.0.01"] {
+            let v4 = Address::from_url(&Url::parse(&format!("http://{spelling}:81/")).unwrap());
+            assert_eq!((v4.host(), v4.port()), ("127.0.0.1", 81), "{spelling}");
+            assert_eq!(v4.ip(), Some("127.0.0.1".parse().unwrap()));
+        }
         let longest = "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]";
         let c = Address::from_url(&Url::parse(&format!("http://{longest}/")).unwrap());
         assert_eq!(
