@@ -63,15 +63,23 @@ pub type BytesFuture = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Send>
 pub type TextFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
 
 impl<N: Net> Body<N> {
-    pub(crate) fn owned(driver: Driver<AsyncTransport<N>>) -> Body<N> {
+    /// The body of a call this body owns outright: `charset` is the response's (for
+    /// [`text`](Self::text)), `length` its `Content-Length` if it has one, and `slot` the
+    /// call's place among the dispatcher's running calls, given up at the body's end.
+    pub(crate) fn owned(
+        driver: Driver<AsyncTransport<N>>,
+        charset: Option<String>,
+        length: Option<u64>,
+        slot: Slot<N>,
+    ) -> Body<N> {
         Body {
             kind: Kind::Owned(driver),
             done: false,
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
-            left: None,
-            charset: None,
-            slot: None,
+            left: length,
+            charset,
+            slot: Some(slot),
         }
     }
 
@@ -90,12 +98,6 @@ impl<N: Net> Body<N> {
     /// Keeps the call's dispatcher slot until the body ends or is dropped.
     pub(crate) fn hold(&mut self, slot: Slot<N>) {
         self.slot = Some(slot);
-    }
-
-    /// The same body, known to hold `len` bytes (the head's `Content-Length`), if known.
-    pub(crate) fn with_length(mut self, len: Option<u64>) -> Body<N> {
-        self.left = len;
-        self
     }
 
     /// The size of the next read of [`chunk`](Self::chunk) or [`bytes`](Self::bytes), at

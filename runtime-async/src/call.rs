@@ -112,13 +112,7 @@ impl<N: Net> Call<N> {
     pub fn execute(&self) -> impl Future<Output = Outcome<N>> + Send + 'static + use<N> {
         let shared = self.shared.clone();
         let first = !shared.executed.swap(true, Ordering::AcqRel);
-        async move {
-            if !first {
-                return Err(already_executed());
-            }
-            let slot = shared.inner.dispatcher.executed(&shared);
-            run(shared, slot).await
-        }
+        run(shared, Start::Execute { first })
     }
 
     /// Queues the call on the client's [`Dispatcher`](crate::Dispatcher) now, and returns a
@@ -151,23 +145,7 @@ impl<N: Net> Call<N> {
             let host = shared.keep_url();
             shared.inner.dispatcher.enqueue(&shared, host)
         });
-        async move {
-            let Some(slot) = slot else {
-                return Err(already_executed());
-            };
-            poll_fn(|cx| {
-                shared.cancel.register(cx.waker());
-                if shared.promoted.load(Ordering::Acquire) || shared.cancel.is_canceled() {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            })
-            .await;
-            // A call canceled while queued runs at once and fails as canceled; dropping its
-            // slot takes it out of the queue.
-            run(shared, slot).await
-        }
+        run(shared, Start::Enqueued { slot })
     }
 
     /// Cancels the call: its future (or body read) fails with
@@ -200,8 +178,40 @@ impl<N: Net> Call<N> {
     }
 }
 
+/// How [`run`] begins: what `execute` and `enqueue` found when they were called.
+enum Start<N: Net> {
+    /// `first`: the call had not run before.
+    Execute { first: bool },
+    /// The call's place in the dispatcher's queue; `None` when it had run before.
+    Enqueued { slot: Option<Slot<N>> },
+}
+
 /// Runs the call; on success the dispatcher slot moves into the response body.
-async fn run<N: Net>(shared: Arc<CallShared<N>>, slot: Slot<N>) -> Outcome<N> {
+///
+/// `execute` and `enqueue` return this future itself rather than wrapping it in one of their
+/// own: the response it resolves to is a few KiB (the call's driver lives in its body), and
+/// every layer of future would copy it once more.
+async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> {
+    let slot = match start {
+        Start::Execute { first: false } | Start::Enqueued { slot: None } => {
+            return Err(already_executed());
+        }
+        Start::Execute { first: true } => shared.inner.dispatcher.executed(&shared),
+        Start::Enqueued { slot: Some(slot) } => {
+            poll_fn(|cx| {
+                shared.cancel.register(cx.waker());
+                if shared.promoted.load(Ordering::Acquire) || shared.cancel.is_canceled() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            // A call canceled while queued runs at once and fails as canceled; dropping its
+            // slot takes it out of the queue.
+            slot
+        }
+    };
     let request = shared
         .request
         .lock()
@@ -213,28 +223,25 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, slot: Slot<N>) -> Outcome<N> {
     let mut transport = AsyncTransport::new(inner.clone(), shared.clone());
     let call = inner.core.start_call(transport.now(), request);
     let mut driver = Driver::new(call, transport, config);
-    let mut response = if !interceptor::any_closures(config) {
-        // The common case: only this task touches the call, so the body owns it.
+    if !interceptor::any_closures(config) {
+        // The common case: only this task touches the call, so the body owns it. The body is
+        // built once, in its final form: each step of a builder would copy the driver.
         let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
         match step {
             Step::Response(head) => {
                 driver.settle();
                 let charset = head.charset();
                 let length = head.content_length();
-                head.with_body(
-                    Body::owned(driver)
-                        .with_charset(charset)
-                        .with_length(length),
-                )
+                Ok(head.with_body(Body::owned(driver, charset, length, slot)))
             }
-            other => return Err(unexpected(&other)),
+            other => Err(unexpected(&other)),
         }
     } else {
         let exec: Exec<N> = Arc::new(Mutex::new(driver));
-        interceptor::drive(exec, None).await?
-    };
-    response.body_mut().hold(slot);
-    Ok(response)
+        let mut response = interceptor::drive(exec, None).await?;
+        response.body_mut().hold(slot);
+        Ok(response)
+    }
 }
 
 fn already_executed() -> Error {
