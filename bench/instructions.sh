@@ -1,0 +1,29 @@
+#!/bin/sh
+# Instructions and simulated cache misses per request, for one client on one workload, counted
+# by valgrind's cachegrind: deterministic where timings on a shared machine are not.
+#
+# The suite's probe (the child process that strace runs) makes FEW and then MANY requests after
+# its warm-up; the difference over MANY - FEW requests is the per-request figure, free of start
+# up and setup. Only the client's process is counted, not the server's.
+#
+#   bench/instructions.sh CLIENT WORKLOAD BASE [FEW MANY]
+#   bench/instructions.sh wayfarer-tokio W1/13B http://127.0.0.1:8080
+#
+# BASE is a running plain-HTTP nginx serving the suite's documents (its `tiny.txt` holds
+# "Hello, world!"). Build the suite first (`cargo build --release --manifest-path
+# bench/Cargo.toml`); needs valgrind. Counts of `rep`-prefixed copies (large `memcpy` and
+# `memset`) are per byte moved, so they overstate what those copies cost.
+set -eu
+client=$1 workload=$2 base=$3 few=${4:-100} many=${5:-600}
+bin=$(dirname "$0")/target/release/wayfarer-bench
+count() {
+    valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
+        "$bin" internal probe --client "$client" --workload "$workload" --base "$base" \
+        --per-worker "$1" 2>&1 |
+        awk '/ I +refs:/ {gsub(",", "", $4); i = $4}
+             / D1 +misses:/ {gsub(",", "", $4); d = $4}
+             END {print i, d}'
+}
+set -- $(count "$few") $(count "$many")
+n=$((many - few))
+echo "$client $workload: $((($3 - $1) / n)) instructions, $((($4 - $2) / n)) D1 misses per request"
