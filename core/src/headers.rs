@@ -496,6 +496,45 @@ mod tests {
         assert_eq!(names, ["Content-Type", "X-A", "x-a"]);
     }
 
+    /// A received head answers lookups from its table (see [`Received::find`]) exactly as the
+    /// list form does: case-insensitively, in order, every value of a repeated name, and no
+    /// match for a name of the same length or a prefix.
+    #[test]
+    fn received_heads_answer_lookups_like_lists() {
+        let head = b"Content-Length: 5\r\nX-A: 1\r\nConnection: keep-alive, Upgrade\r\nx-a: 2\r\nX-B: 3\r\n";
+        let fields = [
+            ("Content-Length", "5"),
+            ("X-A", "1"),
+            ("Connection", "keep-alive, Upgrade"),
+            ("x-a", "2"),
+            ("X-B", "3"),
+        ];
+        let mut builder = ReceivedBuilder::new(head, fields.len(), 0).unwrap();
+        let text = std::str::from_utf8(head).unwrap();
+        for (name, value) in fields {
+            let n = text.find(&format!("{name}: {value}")).unwrap();
+            let v = n + name.len() + 2;
+            builder.push(n..n + name.len(), v..v + value.len());
+        }
+        let received = builder.finish();
+        let mut list = Headers::new();
+        for (name, value) in fields {
+            list.append(name, value).unwrap();
+        }
+        for h in [&received, &list] {
+            assert_eq!(h.get("content-length"), Some("5"));
+            assert_eq!(h.get_all("X-A").collect::<Vec<_>>(), [&b"1"[..], &b"2"[..]]);
+            assert_eq!(h.get("x-b"), Some("3"));
+            assert_eq!(h.get("X-C"), None, "same length, other name");
+            assert_eq!(h.get("X"), None, "a prefix");
+            assert_eq!(h.get("Content-Length-X"), None, "longer");
+            assert!(h.contains("CONNECTION"));
+            assert!(h.has_token("connection", "upgrade"));
+            assert!(!h.has_token("connection", "close"));
+        }
+        assert_eq!(received, list);
+    }
+
     #[test]
     fn set_replaces_all_in_place_and_remove_counts() {
         let mut h = Headers::new();
