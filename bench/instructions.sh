@@ -4,7 +4,8 @@
 #
 # The suite's probe (the child process that strace runs) makes FEW and then MANY requests after
 # its warm-up; the difference over MANY - FEW requests is the per-request figure, free of start
-# up and setup. Only the client's process is counted, not the server's.
+# up and setup. Only the client's process is counted, not the server's. Concurrent workloads
+# (W2/16, W2/64, W6) make that many requests per step, one per worker.
 #
 #   bench/instructions.sh CLIENT WORKLOAD BASE [FEW MANY]
 #   bench/instructions.sh wayfarer-tokio W1/13B http://127.0.0.1:8080
@@ -25,5 +26,10 @@ count() {
              END {print i, d}'
 }
 set -- $(count "$few") $(count "$many")
-n=$((many - few))
+case $workload in
+    W2/16) workers=16 ;;
+    W2/64 | W6) workers=64 ;;
+    *) workers=1 ;;
+esac
+n=$(((many - few) * workers))
 echo "$client $workload: $((($3 - $1) / n)) instructions, $((($4 - $2) / n)) D1 misses per request"
