@@ -59,11 +59,7 @@ const TABLE_ENTRY: usize = 16;
 
 impl Received {
     fn word(&self, at: usize) -> usize {
-        let mut w = [0u8; 4];
-        if let Some(bytes) = self.block.get(at..at + 4) {
-            w.copy_from_slice(bytes);
-        }
-        u32::from_le_bytes(w) as usize
+        le_u32(self.block.get(at..).unwrap_or_default())
     }
 
     fn range(&self, at: usize) -> std::ops::Range<usize> {
@@ -87,15 +83,10 @@ impl Received {
         let start = self.table + from * TABLE_ENTRY;
         let end = self.table + self.len * TABLE_ENTRY;
         let entries = self.block.get(start..end)?.chunks_exact(TABLE_ENTRY);
-        let word = |entry: &[u8], at: usize| {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(&entry[at..at + 4]);
-            u32::from_le_bytes(w) as usize
-        };
         entries
             .enumerate()
             .find(|(_, entry)| {
-                let (s, e) = (word(entry, 0), word(entry, 4));
+                let (s, e) = (le_u32(entry), le_u32(&entry[4..]));
                 e.wrapping_sub(s) == name.len()
                     && self
                         .block
@@ -104,6 +95,16 @@ impl Received {
             })
             .map(|(i, _)| from + i)
     }
+}
+
+/// The little-endian `u32` at the start of `bytes` (a [`Received`] table offset); 0 when
+/// fewer than four bytes are left.
+fn le_u32(bytes: &[u8]) -> usize {
+    let mut w = [0u8; 4];
+    if let Some(first) = bytes.get(..4) {
+        w.copy_from_slice(first);
+    }
+    u32::from_le_bytes(w) as usize
 }
 
 /// Builds the one-allocation form of a received head (see [`Headers`]).
