@@ -318,8 +318,16 @@ fn chunks_grow_past_64_kib_when_a_larger_chunk_size_is_asked_for() {
 }
 
 #[test]
-fn chunks_stay_within_the_default_size() {
-    let sizes = chunk_sizes(2 * MIB, None);
+fn chunks_grow_by_default_from_64_kib_up_to_1_mib() {
+    let sizes = chunk_sizes(8 * MIB, None);
+    assert!(sizes[0] <= 64 * 1024, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= MIB), "{sizes:?}");
+    assert!(sizes.iter().any(|&n| n > 64 * 1024), "{sizes:?}");
+}
+
+#[test]
+fn chunks_stay_within_a_size_the_caller_set() {
+    let sizes = chunk_sizes(2 * MIB, Some(64 * 1024));
     assert!(sizes.iter().all(|&n| n <= 64 * 1024), "{sizes:?}");
 }
 
