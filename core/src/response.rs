@@ -220,8 +220,8 @@ impl<B> Response<B> {
         self.head.prior.as_deref()
     }
 
-    pub(crate) fn set_prior_response(&mut self, prior: Option<Response<()>>) {
-        self.head.prior = prior.map(Box::new);
+    pub(crate) fn set_prior_response(&mut self, prior: Option<Box<Response<()>>>) {
+        self.head.prior = prior;
     }
 
     /// The response as it came from the network (with the headers the server sent, before

@@ -168,15 +168,35 @@ impl Call {
                 return;
             }
             baton = match baton {
-                Baton::Down(request) => match self.down(request) {
-                    Some(next) => next,
-                    None => return,
-                },
-                Baton::Up(result) => {
-                    if self.chain.pos == 0 {
-                        return self.finish_chain(result);
+                Baton::Down(mut request) => loop {
+                    // Down the chain only the request moves (a `Baton` is as large as a
+                    // response).
+                    match self.down(request) {
+                        Some(Baton::Down(next)) => {
+                            if matches!(self.state, State::Failed | State::Done) {
+                                return;
+                            }
+                            request = next;
+                        }
+                        Some(up) => break up,
+                        None => return,
                     }
-                    self.chain.pos -= 1;
+                },
+                Baton::Up(mut result) => {
+                    // The links that pass a result on unchanged or change it in place take it
+                    // here, where it stays put: a response is 300 bytes, and each trip
+                    // through `up` and back into `baton` copies it twice.
+                    loop {
+                        if self.chain.pos == 0 {
+                            return self.finish_chain(result);
+                        }
+                        self.chain.pos -= 1;
+                        match self.chain.link(self.chain.pos) {
+                            Link::Connect | Link::CallServer => {}
+                            Link::Bridge => self.bridge_up(&mut result),
+                            _ => break,
+                        }
+                    }
                     match self.up(result) {
                         Some(next) => next,
                         None => return,
@@ -238,19 +258,8 @@ impl Call {
             ),
             Link::FollowUp => self.follow_up_up(result),
             Link::Bridge => {
-                let result = result.map(|mut response| {
-                    let has_body = self.body.has_data();
-                    let config = &self.shared.config;
-                    if self
-                        .chain
-                        .bridge
-                        .on_response(self.now, &mut response, has_body, config)
-                    {
-                        self.body
-                            .decode_gzip(self.shared.config.max_decompressed_bytes);
-                    }
-                    response
-                });
+                let mut result = result;
+                self.bridge_up(&mut result);
                 Some(Baton::Up(result))
             }
             Link::Cache => self.cache_up(result),
@@ -263,6 +272,24 @@ impl Call {
                 result,
             ),
             Link::CallServer => Some(Baton::Up(result)),
+        }
+    }
+
+    /// The bridge link on the way up: the response's fields as the application sees them,
+    /// and the body decoded when the bridge asked for gzip.
+    fn bridge_up(&mut self, result: &mut Result<Response<()>, Error>) {
+        let Ok(response) = result else {
+            return;
+        };
+        let has_body = self.body.has_data();
+        let config = &self.shared.config;
+        if self
+            .chain
+            .bridge
+            .on_response(self.now, response, has_body, config)
+        {
+            self.body
+                .decode_gzip(self.shared.config.max_decompressed_bytes);
         }
     }
 

@@ -138,8 +138,9 @@ pub(crate) struct Finder {
     selector: Option<Box<RouteSelector>>,
     /// Routes of the current batch not yet tried.
     routes: VecDeque<Route>,
-    /// The route of the connection being set up.
-    route: Option<Route>,
+    /// The route of the connection being set up, kept for a tunnel that must start over on a
+    /// new connection (boxed: only new connections have one, see `selector`).
+    route: Option<Box<Route>>,
     /// The `CONNECT` tunnel, kept across the new connection a `407` may ask for.
     tunnel: Option<Box<Tunnel>>,
     last_error: Option<Error>,
@@ -491,7 +492,7 @@ impl Finder {
                     });
                     self.state = State::Done;
                     let found = self.set_up(now, connection, &route, shared, events);
-                    self.route = Some(route);
+                    self.route = Some(Box::new(route));
                     return found;
                 }
                 ConnectAction::Failed(error) => {

@@ -36,8 +36,10 @@ pub(crate) enum Decision {
 pub(crate) struct FollowUp {
     /// The request last sent down the chain.
     request: Option<Arc<Request>>,
-    /// The response last followed, without its body.
-    prior: Option<Response<()>>,
+    /// The response last followed, without its body. Boxed as it will be in the next
+    /// response's head (no extra allocation), and so that the call, which holds this and is
+    /// moved whole several times per request, does not carry a whole head inline.
+    prior: Option<Box<Response<()>>>,
     follow_ups: u32,
     /// Identical credentials answered in a row.
     same_credentials: u32,
@@ -46,7 +48,7 @@ pub(crate) struct FollowUp {
 impl FollowUp {
     /// The status of the response last followed.
     pub(crate) fn followed_status(&self) -> Option<http::StatusCode> {
-        self.prior.as_ref().map(Response::status)
+        self.prior.as_deref().map(Response::status)
     }
 
     /// Remembers the request going down, for a retry.
@@ -79,7 +81,7 @@ impl FollowUp {
         if self.follow_ups > config.max_follow_ups {
             return Decision::Fail(Error::too_many_follow_ups(self.follow_ups));
         }
-        self.prior = Some(response);
+        self.prior = Some(Box::new(response));
         Decision::FollowUp(next)
     }
 

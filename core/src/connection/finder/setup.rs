@@ -152,7 +152,7 @@ impl Finder {
                     return Found::Pending;
                 };
                 self.closing.push(old.id());
-                let Some(route) = self.route.clone() else {
+                let Some(route) = self.route.as_deref().cloned() else {
                     return self.fail(Error::proxy("the tunnel lost its route"));
                 };
                 self.routes.push_front(route);
