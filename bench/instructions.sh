@@ -9,18 +9,20 @@
 #
 #   bench/instructions.sh CLIENT WORKLOAD BASE [FEW MANY]
 #   bench/instructions.sh wayfarer-tokio W1/13B http://127.0.0.1:8080
+#   CA=/tmp/wayfarer-bench-ca-XXXX/ca.pem bench/instructions.sh wayfarer-tokio T5/full https://localhost:8443
 #
-# BASE is a running plain-HTTP nginx serving the suite's documents (its `tiny.txt` holds
-# "Hello, world!"). Build the suite first (`cargo build --release --manifest-path
-# bench/Cargo.toml`); needs valgrind. Counts of `rep`-prefixed copies (large `memcpy` and
-# `memset`) are per byte moved, so they overstate what those copies cost.
+# BASE is a running nginx serving the suite's documents: `wayfarer-bench internal serve`
+# starts the suite's own (plain, TLS, the upload sink for W4) and prints their bases and the
+# CA's PEM file, which CA must name for an HTTPS base. Build the suite first (`cargo build
+# --release --manifest-path bench/Cargo.toml`); needs valgrind. Counts of `rep`-prefixed copies
+# (large `memcpy` and `memset`) are per byte moved, so they overstate what those copies cost.
 set -eu
 client=$1 workload=$2 base=$3 few=${4:-100} many=${5:-600}
 bin=$(dirname "$0")/target/release/wayfarer-bench
 count() {
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
         "$bin" internal probe --client "$client" --workload "$workload" --base "$base" \
-        --per-worker "$1" 2>&1 |
+        ${CA:+--ca "$CA"} --per-worker "$1" 2>&1 |
         awk '/ I +refs:/ {gsub(",", "", $4); i = $4}
              / D1 +misses:/ {gsub(",", "", $4); d = $4}
              END {print i, d}'

@@ -70,19 +70,26 @@ enum Internal {
 enum Role {
     /// The upload sink.
     Sink,
-    /// One client running one workload once, for strace or the RSS measurement.
+    /// One client running one workload once, for strace, the RSS measurement or cachegrind.
     Probe {
         #[arg(long)]
         client: String,
         #[arg(long)]
         workload: String,
+        /// `http://IP:PORT`, or `https://localhost:PORT` with `--ca`.
         #[arg(long)]
         base: String,
+        /// The PEM file of the CA that signed an HTTPS base's certificate.
+        #[arg(long)]
+        ca: Option<std::path::PathBuf>,
         #[arg(long)]
         per_worker: Option<usize>,
         #[arg(long)]
         rss: bool,
     },
+    /// Starts the suite's servers, prints where they are, and keeps them until standard input
+    /// closes: for running probes by hand (`instructions.sh`).
+    Serve,
 }
 
 fn main() -> ExitCode {
@@ -109,13 +116,29 @@ fn internal(role: &Role) -> Result<(), String> {
             client,
             workload,
             base,
+            ca,
             per_worker,
             rss,
         } => {
             let client = clients::by_name(client).ok_or(format!("no client {client}"))?;
             let workload = workload::by_id(workload).ok_or(format!("no workload {workload}"))?;
-            let target = servers::plain_target(base)?;
+            let target = match ca {
+                Some(ca) => servers::tls_target(base, ca)?,
+                None => servers::plain_target(base)?,
+            };
             probe::child(client.as_ref(), &workload, &target, *per_worker, *rss)
+        }
+        Role::Serve => {
+            let servers = Servers::start()?;
+            println!("plain {}", servers.plain().base);
+            println!("tls {}", servers.tls().base);
+            println!("sink {}", servers.sink().base);
+            println!("ca {}", servers.ca_pem_file().display());
+            std::io::stdout().flush().map_err(|e| e.to_string())?;
+            // Until standard input closes (or the process is interrupted with its servers).
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            drop(servers);
+            Ok(())
         }
     }
 }

@@ -89,6 +89,11 @@ impl Servers {
         }
     }
 
+    /// The CA's PEM file (for probes started by hand).
+    pub fn ca_pem_file(&self) -> &Path {
+        &self.trust.ca_pem_file
+    }
+
     pub fn sink(&self) -> Target {
         Target {
             base: format!("http://{}", self.sink.addr()),
@@ -108,6 +113,28 @@ pub fn plain_target(base: &str) -> Result<Target, String> {
         base: base.trim_end_matches('/').to_string(),
         addr,
         tls: None,
+    })
+}
+
+/// The target for an HTTPS base URL of the form `https://localhost:PORT` whose certificate
+/// `ca_pem_file` signed, as handed to a probe (`internal serve` prints both).
+pub fn tls_target(base: &str, ca_pem_file: &Path) -> Result<Target, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let port: u16 = base
+        .strip_prefix("https://localhost:")
+        .and_then(|port| port.trim_end_matches('/').parse().ok())
+        .ok_or_else(|| format!("not an https://localhost:PORT URL: {base}"))?;
+    let ca = CertificateDer::from_pem_file(ca_pem_file)
+        .map_err(|e| format!("cannot read a certificate from {}: {e}", ca_pem_file.display()))?;
+    Ok(Target {
+        base: base.trim_end_matches('/').to_string(),
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        tls: Some(Trust {
+            ca_der: ca.to_vec(),
+            ca_pem_file: ca_pem_file.to_path_buf(),
+            server_name: "localhost",
+        }),
     })
 }
 
