@@ -52,6 +52,15 @@ struct Received {
     block: Bytes,
     table: usize,
     len: usize,
+    /// Which name lengths occur: bit `n` for a name of `n` bytes (bit 63 for 63 and longer).
+    /// Most lookups are for a field a response does not have (`Transfer-Encoding`,
+    /// `Content-Encoding`, `Cache-Control` ...), and this answers those without a scan.
+    name_lengths: u64,
+}
+
+/// A name length's bit in [`Received::name_lengths`].
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 /// Bytes per field in a [`Received`] table.
@@ -80,6 +89,9 @@ impl Received {
     /// names): a name of the wrong length is passed over on its two offsets alone, without
     /// reading the value's.
     fn find(&self, name: &[u8], from: usize) -> Option<usize> {
+        if self.name_lengths & length_bit(name.len()) == 0 {
+            return None;
+        }
         let start = self.table + from * TABLE_ENTRY;
         let end = self.table + self.len * TABLE_ENTRY;
         let entries = self.block.get(start..end)?.chunks_exact(TABLE_ENTRY);
@@ -112,6 +124,7 @@ pub(crate) struct ReceivedBuilder {
     block: Vec<u8>,
     table: usize,
     next: usize,
+    name_lengths: u64,
 }
 
 impl ReceivedBuilder {
@@ -127,6 +140,7 @@ impl ReceivedBuilder {
             block,
             table: head.len(),
             next: 0,
+            name_lengths: 0,
         })
     }
 
@@ -143,6 +157,7 @@ impl ReceivedBuilder {
                 slot.copy_from_slice(&(n as u32).to_le_bytes());
             }
             self.next += 1;
+            self.name_lengths |= length_bit(name.len());
         }
     }
 
@@ -164,6 +179,7 @@ impl ReceivedBuilder {
             received: Some(Received {
                 table: self.table,
                 len: self.next,
+                name_lengths: self.name_lengths,
                 // A block filled to its capacity becomes `Bytes` without another allocation.
                 block: Bytes::from(self.block),
             }),
@@ -534,6 +550,24 @@ mod tests {
             assert!(!h.has_token("connection", "close"));
         }
         assert_eq!(received, list);
+    }
+
+    #[test]
+    fn received_heads_find_names_of_any_length() {
+        // Names of 63 bytes and longer share one bit of the lengths a head has.
+        let long = format!("X-{}", "l".repeat(68));
+        let head = format!("{long}: 1\r\nA: 2\r\n");
+        let mut builder = ReceivedBuilder::new(head.as_bytes(), 2, 0).unwrap();
+        builder.push(0..long.len(), long.len() + 2..long.len() + 3);
+        let a = long.len() + 5;
+        builder.push(a..a + 1, a + 3..a + 4);
+        let received = builder.finish();
+        assert_eq!(received.get(&long.to_uppercase()), Some("1"));
+        assert_eq!(received.get("a"), Some("2"));
+        assert_eq!(received.get(&format!("X-{}", "l".repeat(70))), None);
+        assert_eq!(received.get(&"y".repeat(63)), None);
+        assert_eq!(received.get("ab"), None);
+        assert_eq!(received.get(""), None);
     }
 
     #[test]

@@ -325,7 +325,12 @@ impl<B> Response<B> {
 
     /// The `charset` parameter of `Content-Type`, lowercased.
     pub fn charset(&self) -> Option<String> {
-        let content_type = self.head.headers.get("content-type")?;
+        let raw = self.head.headers.get_bytes("content-type")?;
+        // Most media types carry no parameters: then there is nothing to decode or search.
+        if !raw.contains(&b';') {
+            return None;
+        }
+        let content_type = std::str::from_utf8(raw).ok()?;
         content_type.split(';').skip(1).find_map(|param| {
             let (name, value) = param.split_once('=')?;
             name.trim()

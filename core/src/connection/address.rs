@@ -213,19 +213,22 @@ impl HostName {
     }
 
     fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The name's bytes, for comparing and hashing without checking them as UTF-8 again
+    /// (the pool compares addresses on every acquire).
+    fn as_bytes(&self) -> &[u8] {
         match self {
-            HostName::Inline { len, bytes } => bytes
-                .get(..usize::from(*len))
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-            HostName::Shared(name) => name,
+            HostName::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            HostName::Shared(name) => name.as_bytes(),
         }
     }
 }
 
 impl PartialEq for HostName {
     fn eq(&self, other: &HostName) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -233,7 +236,7 @@ impl Eq for HostName {}
 
 impl std::hash::Hash for HostName {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
+        self.as_bytes().hash(state);
     }
 }
 
