@@ -22,6 +22,10 @@ const CHUNK: usize = 64 * 1024;
 /// their chunk double the next one's size up to this. Larger reads mean fewer system calls
 /// and wake-ups per byte of a bulk download (hyper's read buffer grows the same way).
 const BULK_CHUNK: usize = 1024 * 1024;
+/// A body of known length grows its chunks only while at least this many chunks of the new
+/// size are left: for a body of a MiB or two, larger reads save a few system calls but cost
+/// a larger buffer for each body in flight (64 concurrent 1 MiB downloads would hold 32 MiB).
+const GROW_ONLY_WITH_CHUNKS_LEFT: u64 = 16;
 /// Chunks up to this size are copied out of the read buffer rather than split off it.
 const SMALL_CHUNK: usize = 8 * 1024;
 
@@ -229,7 +233,8 @@ impl<N: Net> Body<N> {
     /// The next chunk of the body, or `None` at the end: what one read of the connection gave,
     /// up to the [chunk size](Self::set_chunk_size). Unless set, that starts at 64 KiB and
     /// doubles after each read that fills it, up to 1 MiB, so a bulk download moves in few
-    /// large reads while a small body never costs a large buffer.
+    /// large reads while a small body never costs a large buffer (a body of known length grows
+    /// it only while sixteen chunks of the larger size are left).
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         poll_fn(|cx| self.poll_chunk(cx)).await
     }
@@ -278,7 +283,13 @@ impl<N: Net> Body<N> {
         if let Poll::Ready(Ok(n)) = read {
             self.consumed(n);
             if n == self.chunk_size && self.chunk_grows {
-                self.chunk_size = (n * 2).min(BULK_CHUNK);
+                let bigger = (n * 2).min(BULK_CHUNK);
+                let worth_it = self
+                    .left
+                    .is_none_or(|left| left >= bigger as u64 * GROW_ONLY_WITH_CHUNKS_LEFT);
+                if worth_it {
+                    self.chunk_size = bigger;
+                }
             }
         }
         let chunk = match read {

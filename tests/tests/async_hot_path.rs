@@ -319,10 +319,17 @@ fn chunks_grow_past_64_kib_when_a_larger_chunk_size_is_asked_for() {
 
 #[test]
 fn chunks_grow_by_default_from_64_kib_up_to_1_mib() {
-    let sizes = chunk_sizes(8 * MIB, None);
+    let sizes = chunk_sizes(16 * MIB, None);
     assert!(sizes[0] <= 64 * 1024, "{sizes:?}");
     assert!(sizes.iter().all(|&n| n <= MIB), "{sizes:?}");
     assert!(sizes.iter().any(|&n| n > 64 * 1024), "{sizes:?}");
+}
+
+#[test]
+fn chunks_of_a_short_body_keep_the_first_size() {
+    // 1 MiB: not sixteen chunks of 128 KiB.
+    let sizes = chunk_sizes(MIB, None);
+    assert!(sizes.iter().all(|&n| n <= 64 * 1024), "{sizes:?}");
 }
 
 #[test]
