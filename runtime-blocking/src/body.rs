@@ -42,12 +42,19 @@ enum Kind {
 }
 
 impl Body {
-    pub(crate) fn owned(driver: Driver<Blocking>) -> Body {
+    /// The body of a call it owns outright, built in one step (each step of a builder would
+    /// copy the driver): `charset` is the response's, for [`text`](Self::text), and `slot` the
+    /// call's dispatcher slot, given up at the body's end.
+    pub(crate) fn owned(
+        driver: Driver<Blocking>,
+        charset: Option<String>,
+        slot: Option<Slot>,
+    ) -> Body {
         Body {
             kind: Kind::Owned(driver),
             done: false,
-            charset: None,
-            slot: None,
+            charset,
+            slot,
         }
     }
 
