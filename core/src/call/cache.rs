@@ -188,6 +188,7 @@ impl Op {
 impl Call {
     /// The cache link, going down: look up the request's stored entry (GET and HEAD), or
     /// decide at once.
+    #[inline(never)] // As `cache_up`.
     pub(super) fn cache_down(&mut self, outgoing: Outgoing) -> Option<Baton> {
         if self.shared.config.cache.is_none() {
             self.chain.pos += 1;
@@ -359,17 +360,19 @@ impl Call {
         }
     }
 
+    /// Notes the network's response as such, lazily: it is built only if someone asks, or
+    /// before someone above changes this one. The whole cache link when there is no cache.
+    pub(super) fn note_network_origin(&mut self, result: &mut Result<Response<()>, Error>) {
+        if let (Ok(response), Some(exchange)) = (result, &self.exchange) {
+            response.set_network_origin(exchange.request().clone());
+        }
+    }
+
     /// The cache link, coming up with the network's answer (OkHttp's `CacheInterceptor` after
     /// `chain.proceed`).
-    pub(super) fn cache_up(&mut self, result: Result<Response<()>, Error>) -> Option<Baton> {
-        let result = result.map(|mut response| {
-            // The response as it came from the network, kept lazily: it is built only if
-            // someone asks, or before someone above changes this one.
-            if let Some(exchange) = &self.exchange {
-                response.set_network_origin(exchange.request().clone());
-            }
-            response
-        });
+    #[inline(never)] // Its many responses stay out of the chain loop's stack frame.
+    pub(super) fn cache_up(&mut self, mut result: Result<Response<()>, Error>) -> Option<Baton> {
+        self.note_network_origin(&mut result);
         let Some(cache) = self.shared.config.cache.clone() else {
             return Some(Baton::Up(result));
         };

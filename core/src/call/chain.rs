@@ -194,6 +194,9 @@ impl Call {
                         match self.chain.link(self.chain.pos) {
                             Link::Connect | Link::CallServer => {}
                             Link::Bridge => self.bridge_up(&mut result),
+                            Link::Cache if self.shared.config.cache.is_none() => {
+                                self.note_network_origin(&mut result);
+                            }
                             _ => break,
                         }
                     }
@@ -499,6 +502,7 @@ impl Call {
 
     // ------------------------------------------------------------------ user interceptors
 
+    #[inline(never)] // Only for calls with interceptors: its values stay out of `run`'s frame.
     fn interceptor_down(&mut self, id: InterceptorId, request: Arc<Request>) -> Option<Baton> {
         let now = self.now;
         let call = self.id;
@@ -571,6 +575,7 @@ impl Call {
         Some(Baton::down(Arc::new(request)))
     }
 
+    #[inline(never)] // As `interceptor_down`.
     fn interceptor_up(
         &mut self,
         id: InterceptorId,
