@@ -249,7 +249,8 @@ pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The size of the buffer blocking clients and the floors read bodies into: the same 64 KiB
-/// for all of them (wayfarer's async body chunks are 64 KiB too).
+/// for all of them (wayfarer's async body chunks start at 64 KiB and grow on long bodies, as
+/// hyper's read buffer does under reqwest and hyper-util).
 pub const READ_BUFFER: usize = 64 * 1024;
 
 /// A worker's read buffer, allocated once per worker.
