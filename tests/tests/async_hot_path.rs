@@ -229,6 +229,12 @@ const DONE: u8 = 2;
 /// tells when the client's receive window is full (its write would block) or everything was
 /// sent.
 fn stalling_server(len: usize) -> (u16, Arc<AtomicU8>) {
+    stalling_server_framed(len, true)
+}
+
+/// As [`stalling_server`]; without `framed`, the response has no `Content-Length` and its body
+/// ends when the server closes the connection.
+fn stalling_server_framed(len: usize, framed: bool) -> (u16, Arc<AtomicU8>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let state = Arc::new(AtomicU8::new(WRITING));
@@ -239,7 +245,11 @@ fn stalling_server(len: usize) -> (u16, Arc<AtomicU8>) {
         if !read_head(&mut socket) {
             return;
         }
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n");
+        let head = if framed {
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n")
+        } else {
+            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string()
+        };
         let mut all = head.into_bytes();
         all.resize(all.len() + len, b'x');
         let mut sent = 0;
@@ -262,6 +272,10 @@ fn stalling_server(len: usize) -> (u16, Arc<AtomicU8>) {
             }
         }
         state.store(DONE, Ordering::SeqCst);
+        if !framed {
+            // The close ends the body.
+            return;
+        }
         // Keep the connection open until the client is done with it.
         let mut rest = [0u8; 1];
         socket.set_nonblocking(false).expect("blocking");
@@ -282,7 +296,12 @@ const MIB: usize = 1024 * 1024;
 /// The sizes of the chunks of a `len`-byte body read with `chunk()`, with `chunk_size` set if
 /// given, each read made once the server can send no more (so it finds a full window).
 fn chunk_sizes(len: usize, chunk_size: Option<usize>) -> Vec<usize> {
-    let (port, stalled) = stalling_server(len);
+    chunk_sizes_framed(len, chunk_size, true)
+}
+
+/// As [`chunk_sizes`]; without `framed`, the body's length is not known until it ends.
+fn chunk_sizes_framed(len: usize, chunk_size: Option<usize>, framed: bool) -> Vec<usize> {
+    let (port, stalled) = stalling_server_framed(len, framed);
     let sizes = runtime().block_on(async {
         let client = Client::new();
         let url = format!("http://127.0.0.1:{port}/");
@@ -334,8 +353,17 @@ fn chunks_of_a_short_body_keep_the_first_size() {
 
 #[test]
 fn chunks_stay_within_a_size_the_caller_set() {
-    let sizes = chunk_sizes(2 * MIB, Some(64 * 1024));
+    // Long enough that chunks of the default size would grow.
+    let sizes = chunk_sizes(16 * MIB, Some(64 * 1024));
     assert!(sizes.iter().all(|&n| n <= 64 * 1024), "{sizes:?}");
+}
+
+#[test]
+fn chunks_of_a_body_of_unknown_length_grow_up_to_1_mib() {
+    let sizes = chunk_sizes_framed(24 * MIB, None, false);
+    assert!(sizes[0] <= 64 * 1024, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= MIB), "{sizes:?}");
+    assert!(sizes.contains(&MIB), "{sizes:?}");
 }
 
 #[test]
