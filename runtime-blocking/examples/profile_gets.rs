@@ -12,7 +12,7 @@
 //! taskset -c 0 perf stat -e task-clock target/release/examples/profile_gets --raw 127.0.0.1:8080 /small.txt 13 100000
 //! ```
 //!
-//! Each run prints how many requests it made and the rate. BENCHMARKS.md shows what these two
+//! Each run prints how many requests it made and the rate. bench/FINDINGS.md shows what these two
 //! told about the keep-alive GET on one core.
 
 use std::io::{Read, Write};
