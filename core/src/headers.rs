@@ -79,9 +79,17 @@ impl Received {
         self.block.get(self.range(at)).unwrap_or_default()
     }
 
+    /// Where field `i`'s table entry starts.
+    fn entry(&self, i: usize) -> usize {
+        self.table + i * TABLE_ENTRY
+    }
+
     fn field(&self, i: usize) -> (&[u8], &[u8]) {
-        let at = self.table + i * TABLE_ENTRY;
-        (self.part(at), self.part(at + 8))
+        (self.part(self.entry(i)), self.value(i))
+    }
+
+    fn value(&self, i: usize) -> &[u8] {
+        self.part(self.entry(i) + 8)
     }
 
     /// The first field at or after `from` named `name` (ASCII case-insensitively). Lookups
@@ -92,8 +100,7 @@ impl Received {
         if self.name_lengths & length_bit(name.len()) == 0 {
             return None;
         }
-        let start = self.table + from * TABLE_ENTRY;
-        let end = self.table + self.len * TABLE_ENTRY;
+        let (start, end) = (self.entry(from), self.entry(self.len));
         let entries = self.block.get(start..end)?.chunks_exact(TABLE_ENTRY);
         entries
             .enumerate()
@@ -244,7 +251,7 @@ impl Headers {
     /// The value of field `i`.
     fn value(&self, i: usize) -> &[u8] {
         match &self.received {
-            Some(r) => r.part(r.table + i * TABLE_ENTRY + 8),
+            Some(r) => r.value(i),
             None => self.list.get(i).map_or(&[][..], |(_, v)| v),
         }
     }

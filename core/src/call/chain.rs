@@ -191,13 +191,8 @@ impl Call {
                             return self.finish_chain(result);
                         }
                         self.chain.pos -= 1;
-                        match self.chain.link(self.chain.pos) {
-                            Link::Connect | Link::CallServer => {}
-                            Link::Bridge => self.bridge_up(&mut result),
-                            Link::Cache if self.shared.config.cache.is_none() => {
-                                self.note_network_origin(&mut result);
-                            }
-                            _ => break,
+                        if !self.up_in_place(&mut result) {
+                            break;
                         }
                     }
                     match self.up(result) {
@@ -260,13 +255,7 @@ impl Call {
                 result,
             ),
             Link::FollowUp => self.follow_up_up(result),
-            Link::Bridge => {
-                let mut result = result;
-                self.bridge_up(&mut result);
-                Some(Baton::Up(result))
-            }
             Link::Cache => self.cache_up(result),
-            Link::Connect => Some(Baton::Up(result)),
             Link::Network(i) => self.interceptor_up(
                 InterceptorId {
                     network: true,
@@ -274,8 +263,26 @@ impl Call {
                 },
                 result,
             ),
-            Link::CallServer => Some(Baton::Up(result)),
+            // `run` passes results through these itself; this keeps `up` whole.
+            Link::Bridge | Link::Connect | Link::CallServer => {
+                let mut result = result;
+                self.up_in_place(&mut result);
+                Some(Baton::Up(result))
+            }
         }
+    }
+
+    /// The links that pass a result from below on unchanged or change it in place: the
+    /// connect and call-server links, the bridge, and the cache link of a client without a
+    /// cache. Handles the link at `pos` and returns true if it is one of them.
+    fn up_in_place(&mut self, result: &mut Result<Response<()>, Error>) -> bool {
+        match self.chain.link(self.chain.pos) {
+            Link::Connect | Link::CallServer => {}
+            Link::Bridge => self.bridge_up(result),
+            Link::Cache if self.shared.config.cache.is_none() => self.note_network_origin(result),
+            _ => return false,
+        }
+        true
     }
 
     /// The bridge link on the way up: the response's fields as the application sees them,
