@@ -322,6 +322,83 @@ fn large_body_round_trip_smol() {
     large_body_round_trip(Runtime::Smol);
 }
 
+/// A gzip body of `empty` empty stored deflate blocks, then `data` in one final stored block:
+/// `empty * 5` bytes of input that decode to nothing before the data.
+fn gzip_after_empty_blocks(empty: usize, data: &[u8]) -> Vec<u8> {
+    let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    for _ in 0..empty {
+        gz.extend_from_slice(&[0x00, 0x00, 0x00, 0xff, 0xff]);
+    }
+    let len = u16::try_from(data.len()).unwrap();
+    gz.push(0x01);
+    gz.extend_from_slice(&len.to_le_bytes());
+    gz.extend_from_slice(&(!len).to_le_bytes());
+    gz.extend_from_slice(data);
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    gz.extend_from_slice(&crc.sum().to_le_bytes());
+    gz.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
+    gz
+}
+
+/// While a gzip body is stored, the undecoded bytes wait in the call until a read yields
+/// decoded ones. A body that decodes to nothing for longer than the tee holds is read whole by
+/// the caller and not stored, rather than held in memory; a short run of empty blocks is
+/// stored as usual.
+fn gzip_that_decodes_to_nothing_for_long(runtime: Runtime) {
+    for (empty, stored) in [(10, true), (100_000, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = disk_cache(runtime, dir.path());
+        let origin = Origin::start();
+        let gz = gzip_after_empty_blocks(empty, b"hello");
+        for _ in 0..2 {
+            let mut reply = format!(
+                "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+                gz.len()
+            )
+            .into_bytes();
+            reply.extend_from_slice(&gz);
+            origin.enqueue(Reply::new(reply));
+        }
+        let config = Config::builder().cache(&cache).build().unwrap();
+        let url = origin.url("/empty-blocks");
+        let got = get_each(runtime, config, &[url.clone(), url]);
+        for g in &got {
+            assert_eq!(
+                (g.status, g.body.as_slice()),
+                (200, &b"hello"[..]),
+                "{empty}"
+            );
+        }
+        assert_eq!(
+            cache.urls().unwrap().count(),
+            usize::from(stored),
+            "{empty}"
+        );
+        assert_eq!(
+            origin.request_count(),
+            if stored { 1 } else { 2 },
+            "{empty}"
+        );
+        assert_eq!(got[1].cache.is_some(), stored, "{empty}");
+    }
+}
+
+#[test]
+fn gzip_that_decodes_to_nothing_for_long_blocking() {
+    gzip_that_decodes_to_nothing_for_long(Runtime::Blocking);
+}
+
+#[test]
+fn gzip_that_decodes_to_nothing_for_long_tokio() {
+    gzip_that_decodes_to_nothing_for_long(Runtime::Tokio);
+}
+
+#[test]
+fn gzip_that_decodes_to_nothing_for_long_smol() {
+    gzip_that_decodes_to_nothing_for_long(Runtime::Smol);
+}
+
 // ------------------------------------------------------------------ entries
 
 #[test]

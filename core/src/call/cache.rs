@@ -106,6 +106,13 @@ enum Tee {
     Closing,
 }
 
+/// The most undecoded body bytes the tee holds for the driver at once. They are handed over
+/// after each read that gives the caller decoded bytes, so a gzip body that decodes to nothing
+/// for this long (a run of empty deflate blocks, a huge header field) would otherwise pile up
+/// in memory, without end on an endless stream. Such an entry is abandoned instead: the caller
+/// still reads the body, which is simply not stored.
+const MAX_TEE_BACKLOG: usize = 256 * 1024;
+
 impl CacheLink {
     /// Appends body bytes the call read itself, if they belong to an entry being written.
     pub(super) fn tee_raw(&mut self, bytes: &[u8]) {
@@ -115,6 +122,11 @@ impl CacheLink {
         if self.raw_taken {
             self.raw.clear();
             self.raw_taken = false;
+        }
+        if self.raw.len() + bytes.len() > MAX_TEE_BACKLOG {
+            self.tee_end(false);
+            self.raw = Vec::new();
+            return;
         }
         self.raw.extend_from_slice(bytes);
     }
