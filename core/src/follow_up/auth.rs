@@ -128,9 +128,9 @@ pub fn basic_credentials(user: &str, password: &str) -> String {
 /// Whether a `WWW-Authenticate` value offers `scheme` (case-insensitive) among its challenges.
 fn offers_scheme(value: &[u8], scheme: &[u8]) -> bool {
     // Challenges are `scheme [params]`, comma-separated, and params contain commas too, so
-    // look for the scheme as a token at the start or right after a comma.
-    value
-        .split(|&b| b == b',')
+    // look for the scheme as a token at the start or right after a comma, counting only the
+    // commas outside quoted strings (`error_description="no, basic"` offers nothing).
+    comma_separated(value)
         .map(crate::headers::trim_ows)
         .any(|part| {
             part.len() >= scheme.len()
@@ -139,6 +139,25 @@ fn offers_scheme(value: &[u8], scheme: &[u8]) -> bool {
                     .get(scheme.len())
                     .is_none_or(|&b| b == b' ' || b == b'\t')
         })
+}
+
+/// `value` split at the commas that are not inside a quoted string (RFC 9110 section 5.6.4:
+/// a backslash inside quotes escapes the next byte).
+fn comma_separated(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut quoted = false;
+    let mut escaped = false;
+    value.split(move |&b| {
+        if escaped {
+            escaped = false;
+        } else if quoted && b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            quoted = !quoted;
+        } else if b == b',' && !quoted {
+            return true;
+        }
+        false
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +214,29 @@ mod tests {
         assert!(
             auth.authenticate(&challenge(get(), Some("Basicx")))
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_scheme_named_inside_a_quoted_parameter_is_not_offered() {
+        let auth = BasicAuthenticator::new("u", "p");
+        let get = || Request::get("http://a.test/").build().unwrap();
+        for www in [
+            "Bearer realm=\"example\", error_description=\"use, basic auth is disabled\"",
+            // An escaped quote does not end the quoted string.
+            "Bearer error_description=\"say \\\", basic\\\" to no one\"",
+        ] {
+            assert!(
+                auth.authenticate(&challenge(get(), Some(www))).is_none(),
+                "{www}"
+            );
+        }
+        // After the quoted string closes, a comma separates challenges again.
+        let www = "Bearer error_description=\"a, b\", Basic realm=\"x\"";
+        assert!(auth.authenticate(&challenge(get(), Some(www))).is_some());
+        assert_eq!(
+            comma_separated(b"a=\"x,y\", b").collect::<Vec<_>>(),
+            [&b"a=\"x,y\""[..], &b" b"[..]]
         );
     }
 }

@@ -77,6 +77,12 @@ impl FollowUp {
             Ok(next) => next,
             Err(e) => return Decision::Fail(e),
         };
+        // Whatever asked for it (a challenge, a 503, a redirect that keeps the body), a body
+        // that can be sent only once already went out: the response is the answer (OkHttp
+        // checks every follow-up the same way).
+        if next.body().is_one_shot() {
+            return Decision::Return(response);
+        }
         self.follow_ups += 1;
         if self.follow_ups > config.max_follow_ups {
             return Decision::Fail(Error::too_many_follow_ups(self.follow_ups));

@@ -9,8 +9,10 @@
 //! | 307, 308 | method and body kept |
 //!
 //! A kept body must be repeatable: a one-shot body already went out, so the redirect is
-//! returned to the caller instead of followed. When the method becomes GET, `Content-Type`,
-//! `Content-Length` and `Transfer-Encoding` go with the body.
+//! returned to the caller instead of followed. When the method becomes GET, the fields that
+//! describe the body go with it (RFC 9110 section 15.4's list: `Content-Type`,
+//! `Content-Length`, `Content-Encoding`, `Content-Language`, `Content-Location`, `Digest`,
+//! `Last-Modified`, and `Transfer-Encoding`).
 //!
 //! The target is `Location` resolved against the request URL; a target that does not parse or
 //! is not `http`/`https` is not followed, nor is a change between `https` and `http` when
@@ -18,6 +20,9 @@
 //! credentials the caller attached for the first origin stay behind: `Authorization`,
 //! `Proxy-Authorization` and `Cookie` are removed (cookies for the new origin come from the jar;
 //! curl's CVE-2018-1000007 and CVE-2022-27776 are this class of leak).
+//!
+//! Credentials written into the `Location` URL (`http://user:pass@host/`) are treated as in a
+//! URL the caller gives: they leave the URL and become the next request's `Authorization`.
 
 use http::Method;
 use url::Url;
@@ -67,7 +72,7 @@ pub(crate) fn redirect(response: &Response<()>, config: &Config) -> Result<Reque
     if to_get {
         next.set_method(Method::GET);
         next.set_body(Body::empty());
-        for name in ["Transfer-Encoding", "Content-Length", "Content-Type"] {
+        for name in BODY_FIELDS {
             next.headers_mut().remove(name);
         }
     } else if next.body().is_one_shot() {
@@ -78,9 +83,26 @@ pub(crate) fn redirect(response: &Response<()>, config: &Config) -> Result<Reque
             next.headers_mut().remove(name);
         }
     }
+    let mut target = target;
+    if let Some(authorization) = crate::credentials::take_from_url(&mut target) {
+        // A base64 value is always a valid field value.
+        let _ = next.headers_mut().set("Authorization", &authorization);
+    }
     next.set_url(target);
     Ok(next)
 }
+
+/// The fields that describe a request's body, removed with it (RFC 9110 section 15.4).
+const BODY_FIELDS: [&str; 8] = [
+    "Transfer-Encoding",
+    "Content-Length",
+    "Content-Type",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Location",
+    "Digest",
+    "Last-Modified",
+];
 
 /// `location` resolved against `base`, if it is an `http` or `https` URL with a host.
 pub(crate) fn resolve(base: &Url, location: &str) -> Option<Url> {
