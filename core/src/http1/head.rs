@@ -40,6 +40,9 @@ pub(crate) fn is_interim(status: StatusCode) -> bool {
 pub(crate) struct HeadReader {
     /// Bytes at the start of the buffer already known not to end the head.
     scanned: usize,
+    /// Empty-line bytes (CR, LF) already counted at the start of the buffer, so a server
+    /// sending blank lines a byte at a time costs a linear scan, not a quadratic one.
+    blank: usize,
     /// Bytes of this response's interim heads already read: they count toward the head limit.
     earlier: usize,
     /// Interim heads already read.
@@ -59,10 +62,13 @@ impl HeadReader {
         let budget = limits.max_head_bytes.saturating_sub(self.earlier);
         // Leading empty lines before the status line are tolerated (RFC 9112 section 2.2);
         // httparse skips them too, but the end-of-head scan must not mistake them for the end.
-        let skip = buf
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
+        let blank = self.blank.min(buf.len());
+        let skip = blank
+            + buf[blank..]
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+        self.blank = skip;
         // The limit counts those leading empty lines too: while the head is incomplete they are
         // buffered like the rest of it, and the check must not depend on how the bytes arrived
         // (counting them only before the head ends would refuse byte by byte what it accepts
@@ -77,6 +83,7 @@ impl HeadReader {
             return Err(head_too_large(limits));
         }
         self.scanned = 0;
+        self.blank = 0;
         let parts = parse(&buf[..end], limits)?;
         if is_interim(parts.status) {
             self.interim += 1;
@@ -488,6 +495,24 @@ mod tests {
                 "limit {max_head_bytes}"
             );
         }
+    }
+
+    #[test]
+    fn leading_empty_lines_are_scanned_once_each() {
+        // A server may send up to the head limit of blank lines in tiny pieces; each read
+        // looks only at the new bytes, so the whole costs a linear scan.
+        let mut input = b"\r\n".repeat(50_000);
+        input.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+        let limits = Limits::default();
+        let mut reader = HeadReader::default();
+        for end in 1..=100_000 {
+            assert!(reader.read(&input[..end], &limits).unwrap().is_none());
+            assert_eq!(reader.blank, end, "blank bytes counted so far");
+        }
+        let (parts, len) = read_bytewise(&input, &limits).unwrap().unwrap();
+        assert_eq!((parts.status, len), (StatusCode::OK, input.len()));
+        let (_, whole) = read_whole(&input, &limits).unwrap().unwrap();
+        assert_eq!(whole, input.len());
     }
 
     #[test]
