@@ -108,13 +108,24 @@ pub fn location(input: &[u8]) {
         target.is_some(),
         "followed {location:?}, which does not resolve"
     );
-    assert_eq!(Some(next.url()), resolve(&sent_to, location).as_ref());
+    // Credentials in the target leave its URL for the Authorization field.
+    let mut expected = resolve(&sent_to, location);
+    let credentials = expected
+        .as_mut()
+        .and_then(crate::credentials::take_from_url);
+    assert_eq!(Some(next.url()), expected.as_ref());
+    if let Some(credentials) = &credentials {
+        assert_eq!(next.header("Authorization"), Some(credentials.as_str()));
+    }
     if !config.follow_ssl_redirects {
         assert_eq!(next.url().scheme(), base.scheme());
     }
     if !same_origin(&base, next.url()) {
-        for name in ["Authorization", "Proxy-Authorization", "Cookie"] {
+        for name in ["Proxy-Authorization", "Cookie"] {
             assert_eq!(next.header(name), None, "{name} went to {}", next.url());
+        }
+        if credentials.is_none() {
+            assert_eq!(next.header("Authorization"), None, "went to {}", next.url());
         }
     }
     if next.method() != method {
