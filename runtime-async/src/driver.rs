@@ -147,6 +147,10 @@ impl<N: Net> Transport for AsyncTransport<N> {
         N::poll_read(socket, cx, buf)
     }
 
+    fn poll_readable(&mut self, cx: &mut Context<'_>, socket: &mut N::Socket) -> Poll<()> {
+        N::poll_readable(socket, cx)
+    }
+
     fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
         self.timer
             .poll(cx, &self.inner.timers, self.inner.epoch, deadline)

@@ -37,6 +37,14 @@ pub trait Net: Send + Sync + 'static {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>>;
+    /// Ready when the socket has bytes to read or has ended; `Pending` registers `cx`'s waker
+    /// for that. Asked while a request's write waits for room, so an early answer (a 413 to
+    /// an upload the server stops reading) is heard. A stale readiness is harmless: the read
+    /// that follows finds nothing and sending resumes. The default never reports it.
+    fn poll_readable(socket: &mut Self::Socket, cx: &mut Context<'_>) -> Poll<()> {
+        let _ = (socket, cx);
+        Poll::Pending
+    }
     /// True if a pooled socket is still open with nothing unread; must not wait.
     fn is_healthy(socket: &Self::Socket) -> bool;
     /// The socket goes idle in the pool: watching it for readability starts afresh (a runtime

@@ -201,6 +201,28 @@ impl Transport for Blocking {
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t))))
     }
 
+    fn poll_write_listening(
+        &mut self,
+        _cx: &mut Context<'_>,
+        socket: &mut Socket,
+        buf: &[u8],
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        let now = self.last_now();
+        match remaining(deadline, now).and_then(|t| socket.write_listening(buf, t)) {
+            Ok(Some(n)) => Poll::Ready(Ok(n)),
+            // `poll(2)` just saw bytes to read: `poll_readable` says so next.
+            Ok(None) => Poll::Pending,
+            Err(e) => Poll::Ready(timeout_kind(Err(e))),
+        }
+    }
+
+    fn poll_readable(&mut self, _cx: &mut Context<'_>, _socket: &mut Socket) -> Poll<()> {
+        // Asked only right after `poll_write_listening` found the socket readable; what is
+        // there to read stays until it is read.
+        Poll::Ready(())
+    }
+
     fn poll_read(
         &mut self,
         _cx: &mut Context<'_>,

@@ -87,6 +87,51 @@ impl Socket {
         }
     }
 
+    /// Writes a prefix of `buf` for a request the server may answer before reading it all.
+    /// The write itself never waits: while the socket has no room, `poll(2)` waits for room or
+    /// for bytes to read, whichever comes first. `Ok(None)`: readable first, perhaps with the
+    /// server's early answer (a 413 to an upload it then stops reading would otherwise hold a
+    /// blocking write until its timeout). An upload that fills the send buffer costs a `poll`
+    /// and a failed `send` per refill more than a blocking write, the price async runtimes
+    /// always pay.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(crate) fn write_listening(
+        &mut self,
+        buf: &[u8],
+        timeout: Option<Duration>,
+    ) -> io::Result<Option<usize>> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let timeout = timeout.map(Timespec::try_from).transpose().ok().flatten();
+        loop {
+            match send_without_waiting(&self.stream, buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other.map(Some),
+            }
+            let mut fds = [PollFd::new(&*self.stream, PollFlags::OUT | PollFlags::IN)];
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(0) => return Err(io::ErrorKind::TimedOut.into()),
+                Ok(_) => {}
+                // A signal: wait again (the deadline is checked by the caller afterwards).
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if fds[0].revents().contains(PollFlags::IN) {
+                return Ok(None);
+            }
+            // Room, or an error or hang-up that the next `send` reports.
+        }
+    }
+
+    /// Without a non-blocking `send` here, a listening write is a plain one.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub(crate) fn write_listening(
+        &mut self,
+        buf: &[u8],
+        timeout: Option<Duration>,
+    ) -> io::Result<Option<usize>> {
+        self.write(buf, timeout).map(Some)
+    }
+
     /// True if the socket is still open with nothing unread: a pooled connection the server has
     /// closed reads EOF, and one it wrote to (an unsolicited 408, say) has bytes waiting.
     /// One `recv(MSG_PEEK | MSG_DONTWAIT)`: the socket stays blocking.

@@ -146,6 +146,11 @@ impl wayfarer_async::Net for Smol {
         Pin::new(&mut &*socket.io).poll_read(cx, buf)
     }
 
+    fn poll_readable(socket: &mut SmolSocket, cx: &mut Context<'_>) -> Poll<()> {
+        // An error is readiness too: the read that follows reports it.
+        socket.io.poll_readable(cx).map(|_| ())
+    }
+
     fn poll_write(
         socket: &mut SmolSocket,
         cx: &mut Context<'_>,

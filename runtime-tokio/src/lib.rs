@@ -152,6 +152,11 @@ impl wayfarer_async::Net for Tokio {
         Pin::new(socket).poll_write(cx, buf)
     }
 
+    fn poll_readable(socket: &mut TcpStream, cx: &mut Context<'_>) -> Poll<()> {
+        // An error is readiness too: the read that follows reports it.
+        socket.poll_read_ready(cx).map(|_| ())
+    }
+
     fn is_healthy(socket: &TcpStream) -> bool {
         // A peek that would block means: still open, nothing unsolicited waiting. tokio answers
         // from its readiness state without a system call when the socket is not readable.

@@ -148,10 +148,30 @@ impl Call {
         }
     }
 
+    /// Answers an [`Output::Transmit`](crate::Output::Transmit) marked `listen` whose socket
+    /// turned readable before it had room: the next output receives what arrived (perhaps the
+    /// server's answer to a request it will not read to the end), and transmitting resumes
+    /// after it.
+    pub fn handle_readable(&mut self, now: Now, conn: ConnId) {
+        self.tick(now);
+        if matches!(self.state, State::Exchanging) && self.conn_for(conn).is_some() {
+            self.read_first = true;
+        }
+    }
+
+    /// Whether the next [`Output::Receive`](crate::Output::Receive) is the one
+    /// [`handle_readable`](Self::handle_readable) asked for: a driver whose read of it finds
+    /// nothing after all (a readiness that was stale) answers `WouldBlock` rather than wait,
+    /// since the request still has bytes to send.
+    pub fn is_reading_first(&self) -> bool {
+        self.read_first
+    }
+
     /// Answers [`Output::Receive`](crate::Output::Receive) with the number of bytes read
     /// (0 = EOF), or the read's error.
     pub fn handle_received(&mut self, now: Now, conn: ConnId, result: io::Result<usize>) {
         self.tick(now);
+        self.read_first = false;
         if matches!(self.state, State::Failed | State::Done) {
             return;
         }

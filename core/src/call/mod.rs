@@ -190,6 +190,9 @@ pub struct Call {
     cache: CacheLink,
     /// The caller wants body bytes that have not arrived.
     want_receive: bool,
+    /// The socket turned readable while request bytes waited to go out: receive before
+    /// transmitting more, to hear an early answer ([`Call::handle_readable`]).
+    read_first: bool,
     /// What the last failed attempt got done, for the retry rules.
     attempt: Attempt,
     /// The next connection must be a fresh one (a retry after a pooled one failed).
@@ -245,6 +248,7 @@ impl Call {
             body: ResponseBody::none(),
             cache: CacheLink::default(),
             want_receive: false,
+            read_first: false,
             attempt: Attempt::default(),
             fresh_connection: false,
             closing: Vec::new(),
@@ -551,6 +555,7 @@ impl Call {
             return Ok(Output::Idle);
         };
         let want = exchange.want(conn);
+        let sending = exchange.state() == crate::exchange::State::Send;
         let waiting_continue = exchange.state() == crate::exchange::State::AwaitContinue;
         match want {
             Want::Write => self.arm(Wait::Write),
@@ -567,7 +572,20 @@ impl Call {
                 let (body, buf) = exchange.pull_target();
                 Output::PullBody { body, buf }
             }
-            Want::Write | Want::Read => io_output(conn, want == Want::Write, true, deadline),
+            Want::Write if self.read_first && sending => Output::Receive {
+                conn: conn.id(),
+                buf: conn.recv_buf(),
+                deadline,
+            },
+            Want::Write | Want::Read => {
+                let mut output = io_output(conn, want == Want::Write, true, deadline);
+                if let Output::Transmit { listen, .. } = &mut output {
+                    // While the request goes out, the server may answer already (a 413
+                    // before the whole upload): the driver says if the socket turns readable.
+                    *listen = sending;
+                }
+                output
+            }
             Want::Nothing => Output::Idle,
         })
     }
@@ -605,6 +623,7 @@ fn io_output(
                 conn: id,
                 bytes,
                 deadline,
+                listen: false,
             },
             None => Output::Idle,
         };

@@ -55,6 +55,13 @@ pub enum Output<'a> {
         bytes: &'a [u8],
         /// Call `handle_timeout` if the socket accepts nothing by then.
         deadline: Option<Instant>,
+        /// The bytes are part of a request the server may answer before reading it all (a 413
+        /// to a large upload, often followed by no more reading). While the socket has no room,
+        /// watch it for readability too, and if it turns readable first, say so with
+        /// [`Call::handle_readable`](crate::Call::handle_readable) instead of answering this
+        /// output. A driver that ignores this still works; it hears such an answer only once
+        /// the write fails or the whole request has gone out.
+        listen: bool,
     },
     /// Read from `conn`'s socket into this buffer; answer with
     /// [`Call::handle_received`](crate::Call::handle_received) (0 bytes = EOF).

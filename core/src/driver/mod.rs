@@ -81,6 +81,28 @@ pub trait Transport {
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>>;
 
+    /// Writes (a prefix of) `buf`, bytes of a request the server may answer before reading
+    /// it all ([`Output::Transmit`]'s `listen`). `Pending` may also mean the socket turned
+    /// readable while it had no room, which [`poll_readable`](Self::poll_readable) then
+    /// reports. The default is [`poll_write`](Self::poll_write).
+    fn poll_write_listening(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut Self::Socket,
+        buf: &[u8],
+        deadline: Option<Instant>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write(cx, socket, buf, deadline)
+    }
+
+    /// Ready when `socket` has bytes to read (or has ended); otherwise arranges a wake-up for
+    /// that. Asked while a listening write waits for room. The default never reports it, and
+    /// the call then hears an early answer only after its write fails or completes.
+    fn poll_readable(&mut self, cx: &mut Context<'_>, socket: &mut Self::Socket) -> Poll<()> {
+        let _ = (cx, socket);
+        Poll::Pending
+    }
+
     /// Reads into `buf` (0 = EOF).
     fn poll_read(
         &mut self,
@@ -382,8 +404,12 @@ impl<T: Transport> Driver<T> {
                 conn,
                 bytes,
                 deadline,
+                listen,
             } => {
                 let result = match socket(&mut self.sockets, conn) {
+                    Some(s) if listen => {
+                        self.transport.poll_write_listening(cx, s, bytes, deadline)
+                    }
                     Some(s) => self.transport.poll_write(cx, s, bytes, deadline),
                     None => Poll::Ready(Err(not_connected())),
                 };
@@ -395,7 +421,17 @@ impl<T: Transport> Driver<T> {
                             self.call.handle_transmitted(now, conn, r);
                         }
                     }
-                    Poll::Pending => return self.wait_for(cx, deadline),
+                    Poll::Pending => {
+                        let readable = listen
+                            && socket(&mut self.sockets, conn)
+                                .is_some_and(|s| self.transport.poll_readable(cx, s).is_ready());
+                        if !readable {
+                            return self.wait_for(cx, deadline);
+                        }
+                        self.time_passed();
+                        let now = self.now();
+                        self.call.handle_readable(now, conn);
+                    }
                 }
             }
             Output::Receive {
@@ -414,6 +450,12 @@ impl<T: Transport> Driver<T> {
                             let now = self.now();
                             self.call.handle_received(now, conn, r);
                         }
+                    }
+                    // A readiness that was stale: the request still has bytes to send.
+                    Poll::Pending if self.call.is_reading_first() => {
+                        let now = self.now();
+                        let not_ready = io::ErrorKind::WouldBlock.into();
+                        self.call.handle_received(now, conn, Err(not_ready));
                     }
                     Poll::Pending => return self.wait_for(cx, deadline),
                 }

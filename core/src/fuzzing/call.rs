@@ -343,6 +343,7 @@ impl<'a> Sim<'a> {
     fn step(&mut self, call: &mut Call, waiting: bool) -> Stepped {
         self.step_taken();
         let now = self.now;
+        let reading_first = call.is_reading_first();
         let output = match call.poll_output(now) {
             Ok(output) => output,
             Err(e) => return Stepped::Failed(e),
@@ -454,11 +455,18 @@ impl<'a> Sim<'a> {
                 conn,
                 bytes,
                 deadline,
+                listen,
             } => {
                 self.open(conn, "a write");
                 assert!(!bytes.is_empty(), "a write of 0 bytes on {conn}");
                 let len = bytes.len();
                 let d = self.decision();
+                if listen && d & 7 == 2 && d & 0x40 != 0 {
+                    // No room to write, but the socket turned readable.
+                    self.log(format!("transmit {conn} {len}: readable first"));
+                    call.handle_readable(self.now, conn);
+                    return Stepped::Progress;
+                }
                 let answer = match d & 7 {
                     0 => Answer::Ready(Ok(len)),
                     1 => Answer::Ready(Ok(1 + usize::from(self.script.next()) % len)),
@@ -487,7 +495,11 @@ impl<'a> Sim<'a> {
                 buf,
                 deadline,
             } => {
-                let (answer, step) = self.read(conn, Read::Receive, buf, deadline);
+                let (mut answer, step) = self.read(conn, Read::Receive, buf, deadline);
+                if reading_first && matches!(answer, Answer::Pending) {
+                    // The readiness that asked for this read was stale: back to sending.
+                    answer = Answer::Ready(Err(io::ErrorKind::WouldBlock.into()));
+                }
                 self.log(format!("receive {conn} until {deadline:?}"));
                 self.answer(call, answer, step, deadline, |call, now, r| {
                     call.handle_received(now, conn, r);
