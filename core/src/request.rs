@@ -326,6 +326,22 @@ impl RequestBuilder {
 }
 
 /// Something that can be turned into a request URL: `&str`, `String`, or a parsed [`Url`].
+///
+/// Text is parsed by the `url` crate for every request built from it, which is one of the
+/// largest single costs of a keep-alive call: about a fifth of the client's instructions for a
+/// small GET over a pooled connection (`bench/FINDINGS.md` has the counts). A loop that calls
+/// the same URL many times can parse it once and pass `&Url`, which is only copied:
+///
+/// ```
+/// use wayfarer_core::{Request, Url};
+///
+/// let url = Url::parse("https://api.example.com/v1/status")?;
+/// for _ in 0..3 {
+///     let request = Request::get(&url).build()?;
+///     assert_eq!(request.url(), &url);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait IntoUrl: sealed::Sealed {
     /// Parses (if needed) and checks the URL, rewriting `ws`/`wss` to `http`/`https`.
     fn into_url(self) -> Result<Url, Error>;
