@@ -17,9 +17,13 @@
 //! The target is `Location` resolved against the request URL; a target that does not parse or
 //! is not `http`/`https` is not followed, nor is a change between `https` and `http` when
 //! `follow_ssl_redirects` is off. When the origin (scheme, host or port) changes, the
-//! credentials the caller attached for the first origin stay behind: `Authorization`,
-//! `Proxy-Authorization` and `Cookie` are removed (cookies for the new origin come from the jar;
-//! curl's CVE-2018-1000007 and CVE-2022-27776 are this class of leak).
+//! credentials the caller attached for the first origin stay behind: `Authorization` and
+//! `Cookie` are removed (cookies for the new origin come from the jar; curl's
+//! CVE-2018-1000007 and CVE-2022-27776 are this class of leak). `Proxy-Authorization` is meant
+//! for the proxy, not the origin: it stays when both requests go in plain `http` through the
+//! same HTTP proxy (as OkHttp and curl keep it), and is removed when the next one goes
+//! elsewhere (direct, another proxy, or a tunnel, whose `CONNECT` the proxy authenticator
+//! answers).
 //!
 //! Credentials written into the `Location` URL (`http://user:pass@host/`) are treated as in a
 //! URL the caller gives: they leave the URL and become the next request's `Authorization`.
@@ -79,8 +83,11 @@ pub(crate) fn redirect(response: &Response<()>, config: &Config) -> Result<Reque
         return Err(NotFollowed::OneShotBody);
     }
     if !same_origin(previous.url(), &target) {
-        for name in ["Authorization", "Proxy-Authorization", "Cookie"] {
+        for name in ["Authorization", "Cookie"] {
             next.headers_mut().remove(name);
+        }
+        if !same_plain_proxy(config, previous.url(), &target) {
+            next.headers_mut().remove("Proxy-Authorization");
         }
     }
     let mut target = target;
@@ -117,6 +124,17 @@ pub(crate) fn resolve(base: &Url, location: &str) -> Option<Url> {
         }
     }
     Some(target)
+}
+
+/// Both URLs are plain `http` and go through the same HTTP proxy, which reads every request's
+/// `Proxy-Authorization` itself.
+fn same_plain_proxy(config: &Config, a: &Url, b: &Url) -> bool {
+    if a.scheme() != "http" || b.scheme() != "http" {
+        return false;
+    }
+    let first = |url: &Url| config.routing.proxies_for(url).into_iter().next();
+    let proxy = first(a);
+    matches!(proxy, Some(crate::Proxy::Http(_))) && first(b) == proxy
 }
 
 /// Same scheme, host and port: a connection to one could serve the other.
