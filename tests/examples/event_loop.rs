@@ -48,7 +48,10 @@
 //!      `Transmit`: `write` on the non-blocking socket; `Receive`: `read`. If the socket is not
 //!      ready (`WouldBlock`, or a connect still in progress), the task *parks*: it arms the poller
 //!      for the readiness it needs (writable for `Connect` and `Transmit`, readable for `Receive`)
-//!      and the drain moves on to the next task. Otherwise the result goes back to the call
+//!      and the drain moves on to the next task. A `Transmit` marked `listen` carries request
+//!      bytes the server may answer before reading them all: when it finds no room it checks for
+//!      bytes to read first (and then tells the call, [`Call::handle_readable`]), and parks for
+//!      either readiness. Otherwise the result goes back to the call
 //!      (`handle_connected`, `handle_transmitted`, `handle_received`) with a fresh `now`.
 //!    - `Response`: the head has arrived; from now on the task reads the body with
 //!      [`Call::read_body`] into its own buffer. `Data(n)`: `n` bytes were decoded into it.
@@ -188,6 +191,8 @@ pub struct Socket {
 enum Interest {
     Read,
     Write,
+    /// Either: a request's write waits for room while the server may already answer.
+    Either,
 }
 
 impl Socket {
@@ -240,6 +245,7 @@ impl Socket {
         let event = match interest {
             Interest::Read => Event::readable(key),
             Interest::Write => Event::writable(key),
+            Interest::Either => Event::all(key),
         };
         self.poller.modify(&self.stream, event)
     }
@@ -252,7 +258,12 @@ impl Socket {
     /// Still open, with no unread bytes: a read would block. (The socket is non-blocking, so
     /// this check never waits, as [`Output::CheckHealth`] requires.)
     fn is_healthy(&self) -> bool {
-        matches!(self.stream.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        !self.is_readable()
+    }
+
+    /// Bytes (or the end of the stream) wait to be read. One non-blocking peek.
+    fn is_readable(&self) -> bool {
+        !matches!(self.stream.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 }
 
@@ -594,15 +605,33 @@ impl EventLoop {
                 }
                 call.handle_connected(self.now(), conn, result);
             }
-            Output::Transmit { conn, bytes, .. } => {
+            Output::Transmit {
+                conn,
+                bytes,
+                listen,
+                ..
+            } => {
                 let result = match socket_of(sockets, conn) {
                     Some(socket) => (&socket.stream).write(bytes),
                     None => Err(not_connected()),
                 };
                 match result {
+                    // No room, but the server may have answered already (a 413 to an upload
+                    // it stopped reading): the call reads that first.
+                    Err(e)
+                        if e.kind() == io::ErrorKind::WouldBlock
+                            && listen
+                            && socket_of(sockets, conn).is_some_and(Socket::is_readable) =>
+                    {
+                        call.handle_readable(self.now(), conn);
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         *parked_on = Some(conn);
-                        return Step::Wait(Interest::Write);
+                        return Step::Wait(if listen {
+                            Interest::Either
+                        } else {
+                            Interest::Write
+                        });
                     }
                     // The output repeats: the next step writes again.
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
