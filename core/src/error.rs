@@ -197,6 +197,7 @@ impl Error {
     }
 
     /// The server broke the protocol.
+    #[cold]
     pub fn protocol(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Protocol, message)
     }
@@ -212,6 +213,7 @@ impl Error {
     /// assert_eq!(e.limit(), Some(Limit::HeadBytes));
     /// assert!(e.to_string().contains("max_response_head_bytes"));
     /// ```
+    #[cold]
     pub fn limit_exceeded(limit: Limit, max: u64) -> Error {
         let (what, unit, setting) = limit.spec();
         let message = format!(
@@ -223,11 +225,13 @@ impl Error {
     }
 
     /// The caller's input cannot be sent.
+    #[cold]
     pub fn invalid_input(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::InvalidInput, message)
     }
 
     /// The follow-up limit was passed: `count` follow-ups were wanted.
+    #[cold]
     pub fn too_many_follow_ups(count: u32) -> Error {
         Error::new(
             ErrorKind::TooManyFollowUps,
@@ -236,11 +240,13 @@ impl Error {
     }
 
     /// The call was canceled.
+    #[cold]
     pub fn canceled() -> Error {
         Error::new(ErrorKind::Canceled, "call canceled")
     }
 
     /// A deadline passed. `after` is the configured duration, for the message.
+    #[cold]
     pub fn timeout(which: TimeoutKind, after: Option<Duration>) -> Error {
         let message = match after {
             Some(d) => format!("{} timed out after {:?}", which.as_str(), d),
@@ -252,6 +258,7 @@ impl Error {
     }
 
     /// Name resolution failed for `host`.
+    #[cold]
     pub fn dns(host: &str, source: Option<io::Error>) -> Error {
         let mut e = Error::new(ErrorKind::Dns, format!("could not resolve host {host}"));
         if let Some(s) = source {
@@ -268,11 +275,13 @@ impl Error {
     /// let e = Error::proxy("CONNECT example.com:443 refused: 403 Forbidden");
     /// assert_eq!(e.kind(), ErrorKind::Proxy);
     /// ```
+    #[cold]
     pub fn proxy(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Proxy, message)
     }
 
     /// A TCP connect failed.
+    #[cold]
     pub fn connect(message: impl Into<Cow<'static, str>>, source: Option<io::Error>) -> Error {
         let mut e = Error::new(ErrorKind::Connect, message);
         if let Some(s) = source {
@@ -282,6 +291,7 @@ impl Error {
     }
 
     /// An established connection failed.
+    #[cold]
     pub fn io(message: impl Into<Cow<'static, str>>, source: Option<io::Error>) -> Error {
         let mut e = Error::new(ErrorKind::Io, message);
         if let Some(s) = source {
@@ -291,6 +301,7 @@ impl Error {
     }
 
     /// A TLS failure, with a message that says why in plain words.
+    #[cold]
     pub fn tls(error: rustls::Error, host: &str) -> Error {
         let message = describe_tls(&error, host);
         let mut e = Error::new(ErrorKind::Tls, message);
@@ -300,6 +311,7 @@ impl Error {
 
     /// Converts an I/O error that came out of one of our own `std::io::Read` adapters back into
     /// the [`Error`] it wraps; any other I/O error becomes an [`ErrorKind::Io`] error.
+    #[cold]
     pub fn from_io(error: io::Error) -> Error {
         if error.get_ref().is_some_and(|inner| inner.is::<Error>()) {
             if let Some(inner) = error.into_inner() {
@@ -316,6 +328,7 @@ impl Error {
     /// Attaches the request this error belongs to. The URL's query, fragment and userinfo are
     /// dropped. An error that already names a request keeps it.
     #[must_use]
+    #[cold]
     pub fn with_request(mut self, method: &http::Method, url: &url::Url) -> Error {
         if self.inner.request.is_none() {
             self.inner.request = Some(format!("{method} {}", redact(url)));
