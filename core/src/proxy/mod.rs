@@ -191,7 +191,10 @@ impl Proxy {
     /// - A path other than `/`, a query or a fragment is refused.
     pub fn parse(input: &str) -> Result<Proxy, Error> {
         let input = input.trim();
-        let bad = |why: &str| Error::invalid_input(format!("invalid proxy {input:?}: {why}"));
+        let bad = |why: &str| {
+            let shown = without_userinfo(input);
+            Error::invalid_input(format!("invalid proxy {shown:?}: {why}"))
+        };
         let (scheme, rest) = match input.find("://") {
             Some(i) => (input[..i].to_ascii_lowercase(), &input[i + 3..]),
             None => (String::from("http"), input),
@@ -337,9 +340,47 @@ impl fmt::Debug for Proxy {
     }
 }
 
+/// A proxy as written, for an error message: without the user name and password, which
+/// never appear in errors (everything up to the last `@` after the scheme is cut).
+fn without_userinfo(input: &str) -> String {
+    let (scheme, rest) = match input.find("://") {
+        Some(i) => input.split_at(i + 3),
+        None => ("", input),
+    };
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
+        None => input.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_never_show_the_proxy_credentials() {
+        for (bad, shown) in [
+            (
+                "http://alice:pw-s3cr3t@proxy.example:99999",
+                "\"http://proxy.example:99999\"",
+            ),
+            (
+                "http://alice:pw-s3cr3t@proxy.example/path",
+                "\"http://proxy.example/path\"",
+            ),
+            (
+                "https://alice:pw-s3cr3t@proxy.example:443",
+                "\"https://proxy.example:443\"",
+            ),
+            ("alice:pw-s3cr3t@proxy.example:0", "\"proxy.example:0\""),
+            ("a@b:pw-s3cr3t@proxy.example:99999", "\"proxy.example:99999\""),
+        ] {
+            let e = Proxy::parse(bad).unwrap_err();
+            let text = format!("{e} / {e:?}");
+            assert!(!text.contains("s3cr3t") && !text.contains("alice"), "{text}");
+            assert!(text.contains(shown), "{text}");
+        }
+    }
 
     #[test]
     fn parses_curl_style_proxy_strings() {
