@@ -23,6 +23,11 @@ use crate::{Authenticator, Error, Headers, Request, Response, Version};
 /// Most bytes of a proxy's answer to `CONNECT` we read (head and a `407` body).
 const MAX_ANSWER: usize = 64 * 1024;
 
+/// Most `CONNECT` requests one tunnel sends: an authenticator whose answer changes every time
+/// (a fresh nonce) against a proxy that always answers `407` would otherwise loop for as long
+/// as the proxy does. OkHttp gives up after the same number.
+const MAX_ATTEMPTS: u32 = 21;
+
 /// What the tunnel wants next.
 #[derive(Debug)]
 pub(crate) enum TunnelStep {
@@ -47,6 +52,8 @@ pub(crate) struct Tunnel {
     user_agent: Option<Vec<u8>>,
     proxy_authorization: Option<String>,
     authenticator: Option<Arc<dyn Authenticator>>,
+    /// `CONNECT` requests answered so far.
+    attempts: u32,
 }
 
 impl std::fmt::Debug for Tunnel {
@@ -73,6 +80,7 @@ impl Tunnel {
             user_agent: user_agent.map(<[u8]>::to_vec),
             proxy_authorization: None,
             authenticator,
+            attempts: 0,
         }
     }
 
@@ -165,6 +173,14 @@ impl Tunnel {
             }
             _ => (head_len, true),
         };
+        self.attempts += 1;
+        if self.attempts >= MAX_ATTEMPTS {
+            return Err(Error::proxy(format!(
+                "CONNECT {}: too many attempts to authenticate to the proxy: {}",
+                self.authority(),
+                self.attempts
+            )));
+        }
         let refused = self.proxy_authorization.take();
         let challenge = self.challenge(code, reason, headers, refused.as_deref())?;
         let answer = self
@@ -305,6 +321,36 @@ mod tests {
         let mut no_auth = tunnel(false);
         let e = no_auth.on_data(challenge, false).unwrap_err();
         assert!(e.message().contains("requires authentication"), "{e}");
+    }
+
+    #[test]
+    fn an_authenticator_with_ever_new_answers_is_stopped_after_21_attempts() {
+        #[derive(Debug, Default)]
+        struct FreshNonce(std::sync::atomic::AtomicUsize);
+        impl Authenticator for FreshNonce {
+            fn authenticate(&self, challenge: &Response<()>) -> Option<Request> {
+                let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut next = challenge.request().clone();
+                let value = format!("Digest nonce={n}");
+                next.headers_mut().set("Proxy-Authorization", &value).ok()?;
+                Some(next)
+            }
+        }
+        let mut t = Tunnel::new(
+            "example.com",
+            443,
+            None,
+            Some(Arc::new(FreshNonce::default())),
+        );
+        let challenge = b"HTTP/1.1 407 Auth\r\nContent-Length: 0\r\n\r\n";
+        for attempt in 1..MAX_ATTEMPTS {
+            let (_, step) = t.on_data(challenge, false).unwrap();
+            assert!(matches!(step, TunnelStep::Retry { .. }), "{attempt}");
+        }
+        let e = t.on_data(challenge, false).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Proxy);
+        assert!(e.message().contains("too many attempts"), "{e}");
+        assert!(e.message().ends_with(": 21"), "{e}");
     }
 
     #[test]
