@@ -126,11 +126,6 @@
 //! # Out of scope here (later work)
 //!
 //! HTTP/2.
-//!
-//! The connection layer's and dispatcher's building blocks exist as standalone, pure components
-//! with their own tests, and calls do not use them yet: [`Dispatcher`], [`RouteSelector`] with
-//! [`RouteDatabase`] and [`DnsOverrides`], [`FastFallback`], and proxy selection ([`Proxy`],
-//! [`ProxySelector`], [`EnvProxySelector`], [`NoProxy`]). Calls connect directly today.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
