@@ -340,7 +340,8 @@ impl Call {
                 };
             }
         };
-        match self.chain.follow_up.on_response(response, config) {
+        let proxy = self.conn.as_ref().map(|conn| conn.address().proxy());
+        match self.chain.follow_up.on_response(response, config, proxy) {
             Decision::Return(response) => Some(Baton::Up(Ok(response))),
             Decision::Fail(e) => {
                 self.discard_body(None);

@@ -68,9 +68,16 @@ impl FollowUp {
     }
 
     /// Decides what `response` calls for.
-    pub(crate) fn on_response(&mut self, mut response: Response<()>, config: &Config) -> Decision {
+    /// `proxy` is the proxy of the connection the response came on (none for a direct one or
+    /// a response from the cache): a `407` is answered for that proxy only.
+    pub(crate) fn on_response(
+        &mut self,
+        mut response: Response<()>,
+        config: &Config,
+        proxy: Option<&crate::Proxy>,
+    ) -> Decision {
         response.set_prior_response(self.prior.take());
-        let Some(next) = self.follow_up_request(&response, config) else {
+        let Some(next) = self.follow_up_request(&response, config, proxy) else {
             return Decision::Return(response);
         };
         let next = match next {
@@ -96,14 +103,15 @@ impl FollowUp {
         &mut self,
         response: &Response<()>,
         config: &Config,
+        proxy: Option<&crate::Proxy>,
     ) -> Option<Result<Request, Error>> {
         let status = response.status().as_u16();
         match status {
             407 => {
                 // Only an HTTP proxy forwarding a plain request may ask for proxy credentials
-                // here (a tunnel's 407 is answered while connecting).
+                // here (a tunnel's 407 is answered while connecting), and only the proxy the
+                // request went through gets an answer: never another proxy's credentials.
                 let request = response.request();
-                let proxy = config.routing.proxies_for(request.url()).into_iter().next();
                 let proxy = proxy.filter(|p| {
                     matches!(p, crate::Proxy::Http(_)) && request.url().scheme() == "http"
                 });
@@ -112,7 +120,7 @@ impl FollowUp {
                         "received HTTP 407 Proxy Authentication Required without using a proxy",
                     )));
                 };
-                let authenticator = config.routing.proxy_authenticator_for(&proxy)?;
+                let authenticator = config.routing.proxy_authenticator_for(proxy)?;
                 let next = authenticator.authenticate(response)?;
                 let sent = request.header("proxy-authorization");
                 // The same credentials refused twice: the 407 is the answer.
@@ -183,7 +191,7 @@ mod tests {
     }
 
     fn follow(link: &mut FollowUp, r: Response<()>, config: &Config) -> Option<Request> {
-        match link.on_response(r, config) {
+        match link.on_response(r, config, None) {
             Decision::FollowUp(next) => Some(next),
             Decision::Return(_) => None,
             Decision::Fail(e) => panic!("{e}"),
@@ -259,7 +267,7 @@ mod tests {
             )
             .unwrap();
         }
-        match link.on_response(response(302, request, &[("Location", "/x")]), &config) {
+        match link.on_response(response(302, request, &[("Location", "/x")]), &config, None) {
             Decision::Fail(e) => {
                 assert_eq!(e.kind(), crate::ErrorKind::TooManyFollowUps);
                 assert_eq!(e.message(), "Too many follow-up requests: 3");
@@ -278,7 +286,7 @@ mod tests {
             &config,
         )
         .unwrap();
-        match link.on_response(response(200, next, &[]), &config) {
+        match link.on_response(response(200, next, &[]), &config, None) {
             Decision::Return(r) => {
                 let prior = r.prior_response().unwrap();
                 assert_eq!(prior.status().as_u16(), 301);
@@ -321,7 +329,7 @@ mod tests {
 
     #[test]
     fn a_407_without_a_proxy_is_a_protocol_error() {
-        match FollowUp::default().on_response(response(407, get(), &[]), &Config::default()) {
+        match FollowUp::default().on_response(response(407, get(), &[]), &Config::default(), None) {
             Decision::Fail(e) => assert_eq!(e.kind(), crate::ErrorKind::Protocol),
             other => panic!("{other:?}"),
         }

@@ -373,11 +373,17 @@ mod tests {
                 "\"https://proxy.example:443\"",
             ),
             ("alice:pw-s3cr3t@proxy.example:0", "\"proxy.example:0\""),
-            ("a@b:pw-s3cr3t@proxy.example:99999", "\"proxy.example:99999\""),
+            (
+                "a@b:pw-s3cr3t@proxy.example:99999",
+                "\"proxy.example:99999\"",
+            ),
         ] {
             let e = Proxy::parse(bad).unwrap_err();
             let text = format!("{e} / {e:?}");
-            assert!(!text.contains("s3cr3t") && !text.contains("alice"), "{text}");
+            assert!(
+                !text.contains("s3cr3t") && !text.contains("alice"),
+                "{text}"
+            );
             assert!(text.contains(shown), "{text}");
         }
     }

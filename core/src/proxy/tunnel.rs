@@ -54,6 +54,8 @@ pub(crate) struct Tunnel {
     authenticator: Option<Arc<dyn Authenticator>>,
     /// `CONNECT` requests answered so far.
     attempts: u32,
+    /// The proxy it goes through: its credentials are for that proxy alone.
+    proxy: Option<crate::Proxy>,
 }
 
 impl std::fmt::Debug for Tunnel {
@@ -81,7 +83,19 @@ impl Tunnel {
             proxy_authorization: None,
             authenticator,
             attempts: 0,
+            proxy: None,
         }
+    }
+
+    /// The same tunnel, marked as going through `proxy`.
+    pub(crate) fn through(mut self, proxy: &crate::Proxy) -> Tunnel {
+        self.proxy = Some(proxy.clone());
+        self
+    }
+
+    /// Whether this tunnel (and the credentials it may hold) belongs to `proxy`.
+    pub(crate) fn is_through(&self, proxy: &crate::Proxy) -> bool {
+        self.proxy.as_ref() == Some(proxy)
     }
 
     /// `host:port`, bracketing an IPv6 literal.

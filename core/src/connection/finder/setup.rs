@@ -34,13 +34,25 @@ impl Finder {
                 }
             }
             Proxy::Http(_) if route.requires_tunnel() => {
+                // A tunnel lives across the connections a 407 takes to the same proxy; a route
+                // through another proxy starts afresh, so no proxy sees another's credentials.
+                if self
+                    .tunnel
+                    .as_ref()
+                    .is_some_and(|t| !t.is_through(route.proxy()))
+                {
+                    self.tunnel = None;
+                }
                 let tunnel = self.tunnel.get_or_insert_with(|| {
-                    Box::new(Tunnel::new(
-                        self.address.host(),
-                        self.address.port(),
-                        config.user_agent.as_deref(),
-                        config.routing.proxy_authenticator_for(route.proxy()),
-                    ))
+                    Box::new(
+                        Tunnel::new(
+                            self.address.host(),
+                            self.address.port(),
+                            config.user_agent.as_deref(),
+                            config.routing.proxy_authenticator_for(route.proxy()),
+                        )
+                        .through(route.proxy()),
+                    )
                 });
                 if let Err(e) = conn.queue(&tunnel.request()) {
                     return self.setup_failed(conn, e);
