@@ -494,6 +494,12 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Longest wait for bytes from the server; `None` waits forever.
+    ///
+    /// The wait starts when a read finds nothing to return and ends when bytes arrive. On the
+    /// async runtimes a read the caller gives up on (its future dropped, say by a `select!`
+    /// that took another branch) does not end it: a later read still counts from that first
+    /// wait, so a server silent for longer than the timeout fails the next read at once, and a
+    /// loop that keeps making new read futures cannot keep a silent server alive for ever.
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.read_timeout = non_zero(timeout.into());
         self

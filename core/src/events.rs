@@ -63,18 +63,6 @@ pub enum EventKind {
         /// The address being connected to.
         addr: SocketAddr,
     },
-    /// A TCP connect succeeded.
-    ConnectEnd {
-        /// The address connected to.
-        addr: SocketAddr,
-    },
-    /// A TCP connect failed; another address may be tried.
-    ConnectFailed {
-        /// The address that failed.
-        addr: SocketAddr,
-        /// Why.
-        error: Error,
-    },
     /// The TLS handshake started.
     SecureConnectStart,
     /// The TLS handshake finished.
@@ -86,7 +74,24 @@ pub enum EventKind {
         /// ALPN protocol, if the server chose one.
         alpn: Option<String>,
     },
-    /// The call got a connection, fresh or from the pool.
+    /// A connection is established: TCP connected, and the proxy's tunnel and the TLS
+    /// handshake done when its route has them (so `SecureConnectStart`/`End` come before it,
+    /// as in OkHttp).
+    ConnectEnd {
+        /// The address connected to.
+        addr: SocketAddr,
+    },
+    /// A connect failed: the TCP connect, or the setup of a connected socket (a proxy's or
+    /// the TLS handshake); another address may be tried.
+    ConnectFailed {
+        /// The address that failed.
+        addr: SocketAddr,
+        /// Why.
+        error: Error,
+    },
+    /// The call got a connection, fresh (once established) or from the pool. A follow-up on
+    /// the connection the call already holds acquires nothing again; every acquired
+    /// connection is released (`ConnectionReleased`) before `CallEnd` or `CallFailed`.
     ConnectionAcquired {
         /// The connection.
         conn: ConnId,

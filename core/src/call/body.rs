@@ -496,7 +496,9 @@ impl Call {
 
     /// Finishes the body from bytes already received, without I/O, discarding them: a caller
     /// that drops a response whose body fully arrived still lets its connection be reused.
-    /// Returns true if the body is complete (then drain [`Call::poll_output`] for the release).
+    /// When the rest has not arrived, the call ends without it and the connection is closed.
+    /// Returns true when the call ended either way (then drain [`Call::poll_output`] for the
+    /// release or the close).
     pub fn discard_buffered_body(&mut self, now: Now) -> bool {
         self.tick(now);
         if !matches!(self.state, State::Body) {
@@ -520,7 +522,13 @@ impl Call {
                 self.end_body();
                 true
             }
-            Ok(false) => false,
+            // The rest has not arrived: the call ends here, and its connection, with a body
+            // half read, is closed (OkHttp's early close: the body ends, the connection is
+            // released, the call ends).
+            Ok(false) => {
+                self.end_body();
+                true
+            }
             Err(e) => {
                 self.fail(e);
                 false

@@ -396,12 +396,8 @@ impl Call {
         }
         if let Some(conn) = self.conn.take() {
             if *conn.address() == address && conn.is_clean() && !self.fresh_connection {
-                let id = conn.id();
-                self.events
-                    .emit(self.now.mono, || EventKind::ConnectionAcquired {
-                        conn: id,
-                        reused: true,
-                    });
+                // The call keeps the connection it already holds: acquired once, released once
+                // (OkHttp emits nothing for a follow-up on the call's own connection).
                 self.conn = Some(conn);
                 self.conn_reused = true;
                 self.chain.pos += 1;

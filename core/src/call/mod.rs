@@ -368,10 +368,20 @@ impl Call {
         let error = error
             .with_phase(self.phase())
             .with_request(self.request.method_ref(), self.request.url());
+        if matches!(self.state, State::Body) && self.exchange.is_some() {
+            // The response body from the network failed (a read error, a timeout, a cancel).
+            let reported = error.clone();
+            self.events
+                .emit(self.now.mono, || EventKind::ResponseFailed {
+                    error: reported,
+                });
+        }
+        // The connection goes first, then the call: OkHttp's order, so every
+        // `ConnectionAcquired` a listener saw is matched before `CallFailed`.
+        self.drop_connections();
         let reported = error.clone();
         self.events
             .emit(self.now.mono, || EventKind::CallFailed { error: reported });
-        self.drop_connections();
         self.body = ResponseBody::none();
         self.cache.on_fail();
         self.io = None;
@@ -382,17 +392,33 @@ impl Call {
     /// Closes every connection the call holds.
     fn drop_connections(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.closing.push(conn.id());
+            self.closed_acquired(conn.id());
         }
         if let Some(mut finder) = self.finder.take() {
+            let acquired = finder.is_ready();
             if let Some(conn) = finder.abandon() {
-                self.closing.push(conn.id());
+                if acquired {
+                    self.closed_acquired(conn.id());
+                } else {
+                    self.closing.push(conn.id());
+                }
             }
             while let Some(id) = finder.take_closing() {
                 self.closing.push(id);
             }
         }
         self.exchange = None;
+    }
+
+    /// Closes connection `id`, which the call had acquired (events said so): it is released,
+    /// not pooled.
+    fn closed_acquired(&mut self, id: crate::ConnId) {
+        self.events
+            .emit(self.now.mono, || EventKind::ConnectionReleased {
+                conn: id,
+                pooled: false,
+            });
+        self.closing.push(id);
     }
 
     /// Cancels the call: it fails with [`ErrorKind::Canceled`](crate::ErrorKind::Canceled).

@@ -484,12 +484,9 @@ impl Finder {
                         return self.fail(Error::connect("the winning attempt was lost", None));
                     };
                     shared.config.routing.route_connected(&route);
-                    events.emit(now.mono, || EventKind::ConnectEnd { addr });
+                    // `ConnectEnd` and `ConnectionAcquired` wait until the tunnel and the TLS
+                    // handshake, if any, stand (OkHttp's order): see `established`.
                     let connection = Connection::new(conn, route.address().clone(), addr);
-                    events.emit(now.mono, || EventKind::ConnectionAcquired {
-                        conn,
-                        reused: false,
-                    });
                     self.state = State::Done;
                     let found = self.set_up(now, connection, &route, shared, events);
                     self.route = Some(Box::new(route));
@@ -605,6 +602,17 @@ impl Finder {
     }
 
     /// The connection being set up, or the pooled one being checked, failed: give it up.
+    /// Whether the finder holds a connection ready for the call (its `ConnectionAcquired` was
+    /// emitted).
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(self.state, State::Ready(..))
+    }
+
+    /// Whether a connected socket is being set up (a proxy's or the TLS handshake).
+    pub(crate) fn is_setting_up(&self) -> bool {
+        matches!(self.state, State::Setup(..))
+    }
+
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Setup(conn, _) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),

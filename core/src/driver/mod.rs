@@ -827,6 +827,14 @@ impl<T: Transport> Driver<T> {
 
 impl<T: Transport> Drop for Driver<T> {
     fn drop(&mut self) {
+        // A call dropped before its end (an async caller gave up on its future) is canceled,
+        // so its events end it (`Canceled`, `CallFailed`, the connection released) as a
+        // cancel from elsewhere would.
+        if !self.call.is_finished() {
+            let now = self.now();
+            self.call.cancel(now);
+            self.settle_now();
+        }
         self.drop_sockets();
     }
 }

@@ -25,12 +25,12 @@ impl Finder {
                 match Socks5::new(target, port, server.credentials().cloned()) {
                     Ok((socks, greeting)) => {
                         if let Err(e) = conn.queue(&greeting) {
-                            return self.setup_failed(conn, e);
+                            return self.setup_failed(conn, e, now, events);
                         }
                         self.state = State::Setup(conn, Setup::Socks(Box::new(socks)));
                         Found::Pending
                     }
-                    Err(e) => self.setup_failed(conn, e),
+                    Err(e) => self.setup_failed(conn, e, now, events),
                 }
             }
             Proxy::Http(_) if route.requires_tunnel() => {
@@ -55,7 +55,7 @@ impl Finder {
                     )
                 });
                 if let Err(e) = conn.queue(&tunnel.request()) {
-                    return self.setup_failed(conn, e);
+                    return self.setup_failed(conn, e, now, events);
                 }
                 self.state = State::Setup(conn, Setup::Tunnel);
                 Found::Pending
@@ -73,18 +73,43 @@ impl Finder {
         events: &mut EventSink,
     ) -> Found {
         if !self.address.is_tls() {
-            self.state = State::Ready(conn, false);
-            return Found::Ready;
+            return self.established(now, conn, events);
         }
         events.emit(now.mono, || EventKind::SecureConnectStart);
         if let Err(e) = conn.start_tls(shared.config.tls_for_connection(now.wall)) {
-            return self.setup_failed(conn, e);
+            return self.setup_failed(conn, e, now, events);
         }
         self.state = State::Setup(conn, Setup::Tls);
         Found::Pending
     }
 
-    fn setup_failed(&mut self, conn: Connection, error: Error) -> Found {
+    /// A new connection is ready for exchanges: connected, tunneled and secured as its route
+    /// needs.
+    fn established(&mut self, now: Now, conn: Connection, events: &mut EventSink) -> Found {
+        let (id, addr) = (conn.id(), conn.peer());
+        events.emit(now.mono, || EventKind::ConnectEnd { addr });
+        events.emit(now.mono, || EventKind::ConnectionAcquired {
+            conn: id,
+            reused: false,
+        });
+        self.state = State::Ready(conn, false);
+        Found::Ready
+    }
+
+    /// Setting up a connected socket failed (the proxy's handshake, the TLS one): the connect
+    /// failed, as far as events tell, and the connection is closed.
+    fn setup_failed(
+        &mut self,
+        conn: Connection,
+        error: Error,
+        now: Now,
+        events: &mut EventSink,
+    ) -> Found {
+        let (addr, reported) = (conn.peer(), error.clone());
+        events.emit(now.mono, || EventKind::ConnectFailed {
+            addr,
+            error: reported,
+        });
         self.closing.push(conn.id());
         self.fail(error)
     }
@@ -112,20 +137,22 @@ impl Finder {
         };
         let (used, step) = match socks.on_data(conn.inbound_data()) {
             Ok(r) => r,
-            Err(e) => return self.setup_error(e),
+            Err(e) => return self.setup_error(e, now, events),
         };
         conn.inbound().consume(used);
         match step {
             socks5::Step::Send(bytes) => {
                 return match conn.queue(&bytes) {
                     Ok(()) => Found::Pending,
-                    Err(e) => self.setup_error(e),
+                    Err(e) => self.setup_error(e, now, events),
                 };
             }
             socks5::Step::Read if conn.is_eof() => {
-                return self.setup_error(Error::proxy(
-                    "the SOCKS5 proxy closed the connection during the handshake",
-                ));
+                return self.setup_error(
+                    Error::proxy("the SOCKS5 proxy closed the connection during the handshake"),
+                    now,
+                    events,
+                );
             }
             socks5::Step::Read => return Found::Pending,
             socks5::Step::Done => {}
@@ -143,7 +170,7 @@ impl Finder {
         };
         let (used, step) = match tunnel.on_data(conn.inbound_data(), conn.is_eof()) {
             Ok(r) => r,
-            Err(e) => return self.setup_error(e),
+            Err(e) => return self.setup_error(e, now, events),
         };
         conn.inbound().consume(used);
         match step {
@@ -153,7 +180,7 @@ impl Finder {
                 new_connection: false,
             } => match conn.queue(&request) {
                 Ok(()) => Found::Pending,
-                Err(e) => self.setup_error(e),
+                Err(e) => self.setup_error(e, now, events),
             },
             TunnelStep::Retry {
                 new_connection: true,
@@ -181,9 +208,9 @@ impl Finder {
 
     /// A proxy handshake failed: the connection is closed and the call fails (a proxy's
     /// refusal is not a route failure another route would fix).
-    fn setup_error(&mut self, error: Error) -> Found {
+    fn setup_error(&mut self, error: Error, now: Now, events: &mut EventSink) -> Found {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Setup(conn, _) => self.setup_failed(conn, error),
+            State::Setup(conn, _) => self.setup_failed(conn, error, now, events),
             _ => self.fail(error),
         }
     }
@@ -195,12 +222,16 @@ impl Finder {
         if conn.is_handshaking() {
             if conn.is_eof() {
                 let host = self.address.host().to_owned();
-                return self.setup_error(Error::tls(
-                    rustls::Error::General(
-                        "the server closed the connection during the TLS handshake".into(),
+                return self.setup_error(
+                    Error::tls(
+                        rustls::Error::General(
+                            "the server closed the connection during the TLS handshake".into(),
+                        ),
+                        &host,
                     ),
-                    &host,
-                ));
+                    now,
+                    events,
+                );
             }
             return Found::Pending;
         }
@@ -217,7 +248,6 @@ impl Finder {
                 alpn: n.alpn,
             });
         }
-        self.state = State::Ready(conn, false);
-        Found::Ready
+        self.established(now, conn, events)
     }
 }
