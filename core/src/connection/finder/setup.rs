@@ -137,20 +137,21 @@ impl Finder {
         };
         let (used, step) = match socks.on_data(conn.inbound_data()) {
             Ok(r) => r,
-            Err(e) => return self.setup_error(e, now, events),
+            Err(e) => return self.proxy_error(e, now, shared, events),
         };
         conn.inbound().consume(used);
         match step {
             socks5::Step::Send(bytes) => {
                 return match conn.queue(&bytes) {
                     Ok(()) => Found::Pending,
-                    Err(e) => self.setup_error(e, now, events),
+                    Err(e) => self.proxy_error(e, now, shared, events),
                 };
             }
             socks5::Step::Read if conn.is_eof() => {
-                return self.setup_error(
+                return self.proxy_error(
                     Error::proxy("the SOCKS5 proxy closed the connection during the handshake"),
                     now,
+                    shared,
                     events,
                 );
             }
@@ -170,7 +171,7 @@ impl Finder {
         };
         let (used, step) = match tunnel.on_data(conn.inbound_data(), conn.is_eof()) {
             Ok(r) => r,
-            Err(e) => return self.setup_error(e, now, events),
+            Err(e) => return self.proxy_error(e, now, shared, events),
         };
         conn.inbound().consume(used);
         match step {
@@ -180,7 +181,7 @@ impl Finder {
                 new_connection: false,
             } => match conn.queue(&request) {
                 Ok(()) => Found::Pending,
-                Err(e) => self.setup_error(e, now, events),
+                Err(e) => self.proxy_error(e, now, shared, events),
             },
             TunnelStep::Retry {
                 new_connection: true,
@@ -206,8 +207,37 @@ impl Finder {
         }
     }
 
-    /// A proxy handshake failed: the connection is closed and the call fails (a proxy's
-    /// refusal is not a route failure another route would fix).
+    /// The proxy's handshake failed (it refused the `CONNECT` or the SOCKS request, closed,
+    /// or would not take the credentials): the route failed, and the next one is tried (the
+    /// next proxy, or a direct connection, as the selector listed them), as OkHttp recovers
+    /// from a failed route. With none left, the call fails with the first route's error.
+    fn proxy_error(
+        &mut self,
+        error: Error,
+        now: Now,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        if error.kind() != crate::ErrorKind::Proxy {
+            return self.setup_error(error, now, events);
+        }
+        let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
+            return self.fail(error);
+        };
+        let (addr, reported) = (conn.peer(), error.clone());
+        events.emit(now.mono, || EventKind::ConnectFailed {
+            addr,
+            error: reported,
+        });
+        self.closing.push(conn.id());
+        if let Some(route) = self.route.take() {
+            shared.config.routing.route_failed(&route);
+        }
+        self.last_error.get_or_insert(error);
+        self.next_route(now, shared, events)
+    }
+
+    /// Setting up the connection failed for good: it is closed and the call fails.
     fn setup_error(&mut self, error: Error, now: Now, events: &mut EventSink) -> Found {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Setup(conn, _) => self.setup_failed(conn, error, now, events),
