@@ -598,6 +598,7 @@ impl<C> ClientBuilder<C> {
     /// pool), so a slow lookup can be canceled.
     pub fn dns(mut self, dns: impl Dns + 'static) -> Self {
         self.dns = Some(Arc::new(dns));
+        self.routing.dns_identity = None;
         self
     }
 
@@ -761,6 +762,11 @@ impl<C> ClientBuilder<C> {
             crate::proxy::routing::build(self.routing)
         };
         routing.settle_dns_cache(self.dns.is_none());
+        if self.dns.is_none() && routing.dns_overrides.is_none() {
+            routing.dns_identity = None;
+        } else if routing.dns_identity.is_none() {
+            routing.dns_identity = Some(crate::proxy::routing::next_dns_identity());
+        }
         Ok(C::from(Config {
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,

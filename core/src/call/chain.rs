@@ -369,8 +369,9 @@ impl Call {
     /// The connect link: binds a connection to `request`, reusing the call's own when it can.
     fn connect(&mut self, request: Outgoing) -> Option<Baton> {
         let config = &self.shared.config;
-        let address =
-            Address::from_url(request.url()).with_tls_identity(config.tls_identity().clone());
+        let address = Address::from_url(request.url())
+            .with_tls_identity(config.tls_identity().clone())
+            .with_dns_identity(config.routing.dns_identity);
         // Proxy selection runs only for a client with a proxy selector: a direct call asks
         // nothing and allocates nothing for it. The first proxy is part of the pool key.
         let proxies = config.routing.proxies_for(request.url());

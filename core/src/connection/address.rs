@@ -46,6 +46,9 @@ pub struct Address {
     /// `None` for [`Proxy::Direct`], the common case: no allocation.
     proxy: Option<Arc<Proxy>>,
     tls_identity: Option<TlsIdentity>,
+    /// The client's name resolution, when not the system resolver's (see
+    /// [`with_dns_identity`](Address::with_dns_identity)).
+    dns_identity: Option<u64>,
 }
 
 static DIRECT: Proxy = Proxy::Direct;
@@ -78,6 +81,7 @@ impl Address {
             port,
             proxy: None,
             tls_identity: None,
+            dns_identity: None,
         }
     }
 
@@ -95,6 +99,16 @@ impl Address {
         if self.tls {
             self.tls_identity = Some(identity);
         }
+        self
+    }
+
+    /// The same origin as named by a particular resolver or set of overrides (`None`: the
+    /// system resolver). Clients that share a pool but resolve names differently must not
+    /// share connections: one could reach, through the other's connection, a server its own
+    /// resolver would never have given it.
+    #[must_use]
+    pub fn with_dns_identity(mut self, identity: Option<u64>) -> Address {
+        self.dns_identity = identity;
         self
     }
 

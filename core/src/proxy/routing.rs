@@ -35,6 +35,11 @@ pub(crate) struct Routing {
     /// The answers, shared like the route database; `None` when nothing is cached (a zero
     /// TTL, or a resolver of the application's own).
     pub(crate) dns_cache: Option<Arc<Mutex<DnsCache>>>,
+    /// Which name resolution the client's connections were made under, when it is not the
+    /// system resolver's: part of the pool key, so clients sharing a pool with different
+    /// resolvers or overrides never share a connection (OkHttp's `Address` compares `dns`
+    /// too). A new value whenever a builder changes the resolver or the overrides.
+    pub(crate) dns_identity: Option<u64>,
 }
 
 impl Default for Routing {
@@ -47,6 +52,7 @@ impl Default for Routing {
             sequential: false,
             dns_cache_ttl: DEFAULT_DNS_CACHE_TTL,
             dns_cache: None,
+            dns_identity: None,
         }
     }
 }
@@ -183,6 +189,7 @@ impl<C> ClientBuilder<C> {
     /// Answers name lookups from `overrides` before asking any resolver (curl's `--resolve`).
     pub fn dns_overrides(mut self, overrides: DnsOverrides) -> Self {
         self.routing.dns_overrides = (!overrides.is_empty()).then(|| Arc::new(overrides));
+        self.routing.dns_identity = None;
         self
     }
 
@@ -204,7 +211,10 @@ impl<C> ClientBuilder<C> {
             .cloned()
             .unwrap_or_default();
         match overrides.add_resolve(spec) {
-            Ok(()) => self.routing.dns_overrides = Some(Arc::new(overrides)),
+            Ok(()) => {
+                self.routing.dns_overrides = Some(Arc::new(overrides));
+                self.routing.dns_identity = None;
+            }
             Err(e) => {
                 self.error.get_or_insert(e);
             }
@@ -252,4 +262,11 @@ pub(crate) fn build(routing: Routing) -> Routing {
     };
     routing.settle_dns_cache(true);
     routing
+}
+
+/// A fresh [`Routing::dns_identity`] value.
+pub(crate) fn next_dns_identity() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
