@@ -64,6 +64,9 @@ pub(super) struct ResponseBody {
     started: bool,
     /// Its end was already reported (a runtime interceptor read it to its end).
     ended: bool,
+    /// The gzip decoder's last output filled the caller's buffer: it may hold more decoded
+    /// bytes, which go out before the call waits for more input.
+    gzip_may_hold: bool,
 }
 
 impl ResponseBody {
@@ -77,6 +80,7 @@ impl ResponseBody {
             delivered: 0,
             started: false,
             ended: false,
+            gzip_may_hold: false,
         }
     }
 
@@ -319,9 +323,10 @@ impl Call {
                 return Ok(Progress::End);
             };
             let staged = &body.staging[body.staged.clone()];
-            if !staged.is_empty() || body.source_ended {
+            if !staged.is_empty() || body.source_ended || body.gzip_may_hold {
                 let (used, produced) = gzip.decode(staged, buf)?;
                 body.staged.start += used;
+                body.gzip_may_hold = produced == buf.len();
                 if produced > 0 {
                     body.delivered += produced as u64;
                     return Ok(Progress::Data(produced));
