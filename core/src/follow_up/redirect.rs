@@ -19,7 +19,8 @@
 //! `follow_ssl_redirects` is off. When the origin (scheme, host or port) changes, the
 //! credentials the caller attached for the first origin stay behind: `Authorization` and
 //! `Cookie` are removed (cookies for the new origin come from the jar; curl's
-//! CVE-2018-1000007 and CVE-2022-27776 are this class of leak). `Proxy-Authorization` is meant
+//! CVE-2018-1000007 and CVE-2022-27776 are this class of leak), and so is a caller's own
+//! `Host`, which named the first origin (curl does the same). `Proxy-Authorization` is meant
 //! for the proxy, not the origin: it stays when both requests go in plain `http` through the
 //! same HTTP proxy (as OkHttp and curl keep it), and is removed when the next one goes
 //! elsewhere (direct, another proxy, or a tunnel, whose `CONNECT` the proxy authenticator
@@ -69,7 +70,8 @@ pub(crate) fn redirect(response: &Response<()>, config: &Config) -> Result<Reque
     let status = response.status().as_u16();
     let method = previous.method_ref();
     let to_get = match status {
-        303 => *method != Method::HEAD && *method != Method::GET,
+        // A GET that carried a body loses it too: the answer is fetched with a plain GET.
+        303 => *method != Method::HEAD && !(*method == Method::GET && next.body().is_empty()),
         300..=302 => *method == Method::POST,
         _ => false,
     };
@@ -83,7 +85,9 @@ pub(crate) fn redirect(response: &Response<()>, config: &Config) -> Result<Reque
         return Err(NotFollowed::OneShotBody);
     }
     if !same_origin(previous.url(), &target) {
-        for name in ["Authorization", "Cookie"] {
+        // A caller's own Host named the first origin (a virtual host behind it): the next
+        // origin gets its own, from the URL, as curl does.
+        for name in ["Authorization", "Cookie", "Host"] {
             next.headers_mut().remove(name);
         }
         if !same_plain_proxy(config, previous.url(), &target) {
