@@ -126,7 +126,7 @@ fn drive(exec: &Exec, waiting: Option<InterceptorId>) -> Result<Response, Error>
         let step = next_step(&mut lock(exec))?;
         match step {
             Step::Response(head) if waiting.is_none() => {
-                let body = body_for(exec);
+                let body = body_for(exec).with_charset(head.charset());
                 lock(exec).settle();
                 return Ok(head.with_body(body));
             }

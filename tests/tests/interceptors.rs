@@ -355,4 +355,31 @@ mod blocking {
         let error = get(&client, &origin.url("/a")).expect_err("the rule is broken");
         assert_network_rule(&error, "Twice", "must call proceed() exactly once");
     }
+
+    #[test]
+    fn a_pass_through_interceptor_keeps_the_body_charset() {
+        let origin = Origin::start();
+        for _ in 0..2 {
+            origin.enqueue(Reply::new(
+                &b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Length: 4\r\n\r\ncaf\xe9"[..],
+            ));
+        }
+        let plain = builder().build().expect("client");
+        let text = |client: &Client| {
+            get(client, &origin.url("/latin1"))
+                .expect("call")
+                .into_body()
+                .text()
+                .expect("text")
+        };
+        assert_eq!(text(&plain), "café");
+        let intercepted = builder()
+            .interceptor(interceptor(|chain: &mut Chain<'_>| {
+                let request = chain.request().clone();
+                chain.proceed(request)
+            }))
+            .build()
+            .expect("client");
+        assert_eq!(text(&intercepted), "café");
+    }
 }

@@ -216,11 +216,15 @@ impl Bridge {
             }
             response.set_request(user.clone());
         }
-        let gzip = self.transparent_gzip
-            && has_body
-            && response
-                .header("content-encoding")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+        // Only a body coded with gzip and nothing else is decoded. Several field lines are
+        // one list (RFC 9110 section 5.3): `gzip` on two lines is gzip applied twice, and is
+        // left alone like `gzip, gzip` on one line.
+        let gzip = self.transparent_gzip && has_body && {
+            let mut codings = response.headers().get_all("content-encoding");
+            let only = codings.next();
+            codings.next().is_none()
+                && only.is_some_and(|v| crate::headers::trim_ows(v).eq_ignore_ascii_case(b"gzip"))
+        };
         if gzip {
             let headers = response.headers_mut();
             headers.remove("Content-Encoding");
