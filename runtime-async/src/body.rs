@@ -62,8 +62,10 @@ enum Kind<N: Net> {
     /// The call, owned outright (no closure interceptors). Not boxed: a box would cost an
     /// allocation on every call, where the enum's size only costs a move.
     Owned(Driver<AsyncTransport<N>>),
-    /// The call, shared with the interceptor chain.
-    Shared(Exec<N>),
+    /// The call, shared with the interceptor chain, and which of the bodies handed out for
+    /// it this is ([`Driver::hand_out_body`]): a body an interceptor proceeded past reads an
+    /// error, never the later response's bytes.
+    Shared(Exec<N>, u64),
     /// A body a closure interceptor made up.
     Custom(wayfarer_core::Body),
 }
@@ -95,9 +97,9 @@ impl<N: Net> Body<N> {
         }
     }
 
-    pub(crate) fn shared(exec: Exec<N>) -> Body<N> {
+    pub(crate) fn shared(exec: Exec<N>, number: u64) -> Body<N> {
         Body {
-            kind: Kind::Shared(exec),
+            kind: Kind::Shared(exec, number),
             done: false,
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
@@ -152,7 +154,7 @@ impl<N: Net> Body<N> {
         let driver = match kind {
             Kind::Owned(driver) => driver,
             // Once the response is out, the chain holds no other handle on the call.
-            Kind::Shared(exec) => match std::sync::Arc::try_unwrap(exec) {
+            Kind::Shared(exec, _) => match std::sync::Arc::try_unwrap(exec) {
                 Ok(mutex) => mutex.into_inner().unwrap_or_else(|p| p.into_inner()),
                 Err(_) => return Err(not_upgraded()),
             },
@@ -183,7 +185,11 @@ impl<N: Net> Body<N> {
     pub(crate) fn into_replacement(mut self, exec: &Exec<N>) -> Option<wayfarer_core::Body> {
         self.done = true;
         match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
-            Kind::Shared(other) if std::sync::Arc::ptr_eq(&other, exec) => None,
+            Kind::Shared(other, number) if std::sync::Arc::ptr_eq(&other, exec) => {
+                // The call's own body passes through; one the chain proceeded past is gone.
+                let current = lock(exec).is_current_body(number);
+                (!current).then(discarded_body)
+            }
             Kind::Custom(body) => Some(body),
             kind => {
                 // Another call's body: serve it by streaming it.
@@ -213,7 +219,13 @@ impl<N: Net> Body<N> {
         }
         let n = match &mut self.kind {
             Kind::Owned(driver) => std::task::ready!(driver.poll_read(cx, buf))?,
-            Kind::Shared(exec) => std::task::ready!(lock(exec).poll_read(cx, buf))?,
+            Kind::Shared(exec, number) => {
+                let mut driver = lock(exec);
+                if !driver.is_current_body(*number) {
+                    return Poll::Ready(Err(proceeded_past()));
+                }
+                std::task::ready!(driver.poll_read(cx, buf))?
+            }
             Kind::Custom(body) => {
                 std::task::ready!(body.poll_read(cx, buf)).map_err(Error::from_io)?
             }
@@ -360,7 +372,13 @@ impl<N: Net> Body<N> {
     pub fn trailers(&self) -> Option<Headers> {
         match &self.kind {
             Kind::Owned(driver) => driver.trailers().cloned(),
-            Kind::Shared(exec) => lock(exec).trailers().cloned(),
+            Kind::Shared(exec, number) => {
+                let driver = lock(exec);
+                driver
+                    .is_current_body(*number)
+                    .then(|| driver.trailers().cloned())
+                    .flatten()
+            }
             Kind::Custom(_) => None,
         }
     }
@@ -438,7 +456,13 @@ impl<N: Net> Drop for Body<N> {
         }
         match &mut self.kind {
             Kind::Owned(driver) => driver.discard(),
-            Kind::Shared(exec) => lock(exec).discard(),
+            Kind::Shared(exec, number) => {
+                let mut driver = lock(exec);
+                // A body the chain proceeded past leaves the later response alone.
+                if driver.is_current_body(*number) {
+                    driver.discard();
+                }
+            }
             Kind::Custom(_) => {}
         }
     }
@@ -451,4 +475,21 @@ impl<N: Net> fmt::Debug for Body<N> {
             .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
+}
+
+/// Reading a body that an interceptor proceeded past: the chain discarded it when it made the
+/// next request, so its bytes are gone.
+fn proceeded_past() -> Error {
+    Error::invalid_input("this response's body was discarded when the interceptor proceeded again")
+}
+
+/// A body to serve in place of one the chain proceeded past: reading it gives that error.
+fn discarded_body() -> wayfarer_core::Body {
+    struct Discarded;
+    impl std::io::Read for Discarded {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other(proceeded_past()))
+        }
+    }
+    wayfarer_core::Body::from_reader(Discarded, None)
 }

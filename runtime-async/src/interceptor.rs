@@ -139,7 +139,10 @@ fn body_for<N: Net>(exec: &Exec<N>) -> Body<N> {
     let replacement = driver.transport_mut().take_replacement();
     match replacement {
         Some(body) if driver.call().body_is_external() => Body::from_request_body(body),
-        _ => Body::shared(exec.clone()),
+        _ => {
+            let number = driver.hand_out_body();
+            Body::shared(exec.clone(), number)
+        }
     }
 }
 

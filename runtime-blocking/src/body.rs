@@ -35,8 +35,10 @@ enum Kind {
     /// The call, owned outright (no closure interceptors). Not boxed: a box would cost an
     /// allocation on every call, where the enum's size only costs a move.
     Owned(Driver<Blocking>),
-    /// The call, shared with the interceptor chain.
-    Shared(Exec),
+    /// The call, shared with the interceptor chain, and which of the bodies handed out for
+    /// it this is ([`Driver::hand_out_body`]): a body an interceptor proceeded past reads an
+    /// error, never the later response's bytes.
+    Shared(Exec, u64),
     /// A body a closure interceptor made up.
     Custom(wayfarer_core::Body),
 }
@@ -58,9 +60,9 @@ impl Body {
         }
     }
 
-    pub(crate) fn shared(exec: Exec) -> Body {
+    pub(crate) fn shared(exec: Exec, number: u64) -> Body {
         Body {
-            kind: Kind::Shared(exec),
+            kind: Kind::Shared(exec, number),
             done: false,
             charset: None,
             slot: None,
@@ -107,7 +109,11 @@ impl Body {
     pub(crate) fn into_replacement(mut self, exec: &Exec) -> Option<wayfarer_core::Body> {
         self.done = true;
         match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
-            Kind::Shared(other) if std::sync::Arc::ptr_eq(&other, exec) => None,
+            Kind::Shared(other, number) if std::sync::Arc::ptr_eq(&other, exec) => {
+                // The call's own body passes through; one the chain proceeded past is gone.
+                let current = lock(exec).is_current_body(number);
+                (!current).then(discarded_body)
+            }
             Kind::Custom(body) => Some(body),
             kind => {
                 // Another call's body: serve it by reading it.
@@ -181,7 +187,13 @@ impl Body {
     pub fn trailers(&self) -> Option<Headers> {
         match &self.kind {
             Kind::Owned(driver) => driver.trailers().cloned(),
-            Kind::Shared(exec) => lock(exec).trailers().cloned(),
+            Kind::Shared(exec, number) => {
+                let driver = lock(exec);
+                driver
+                    .is_current_body(*number)
+                    .then(|| driver.trailers().cloned())
+                    .flatten()
+            }
             Kind::Custom(_) => None,
         }
     }
@@ -217,7 +229,7 @@ impl Body {
             match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
                 Kind::Owned(driver) => driver,
                 // Once the response is out, the chain holds no other handle on the call.
-                Kind::Shared(exec) => match std::sync::Arc::try_unwrap(exec) {
+                Kind::Shared(exec, _) => match std::sync::Arc::try_unwrap(exec) {
                     Ok(mutex) => mutex.into_inner().unwrap_or_else(|p| p.into_inner()),
                     Err(_) => return Err(not_upgraded()),
                 },
@@ -236,7 +248,13 @@ impl Body {
         }
         let n = match &mut self.kind {
             Kind::Owned(d) => driver::read(d, buf)?,
-            Kind::Shared(exec) => driver::read(&mut lock(exec), buf)?,
+            Kind::Shared(exec, number) => {
+                let mut driver = lock(exec);
+                if !driver.is_current_body(*number) {
+                    return Err(proceeded_past());
+                }
+                driver::read(&mut driver, buf)?
+            }
             Kind::Custom(body) => driver::read_body(body, buf).map_err(Error::from_io)?,
         };
         if n == 0 && !buf.is_empty() {
@@ -274,7 +292,13 @@ impl Drop for Body {
         }
         match &mut self.kind {
             Kind::Owned(driver) => driver.discard(),
-            Kind::Shared(exec) => lock(exec).discard(),
+            Kind::Shared(exec, number) => {
+                let mut driver = lock(exec);
+                // A body the chain proceeded past leaves the later response alone.
+                if driver.is_current_body(*number) {
+                    driver.discard();
+                }
+            }
             Kind::Custom(_) => {}
         }
     }
@@ -287,4 +311,21 @@ impl fmt::Debug for Body {
             .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
+}
+
+/// Reading a body that an interceptor proceeded past: the chain discarded it when it made the
+/// next request, so its bytes are gone.
+fn proceeded_past() -> Error {
+    Error::invalid_input("this response's body was discarded when the interceptor proceeded again")
+}
+
+/// A body to serve in place of one the chain proceeded past: reading it gives that error.
+fn discarded_body() -> wayfarer_core::Body {
+    struct Discarded;
+    impl std::io::Read for Discarded {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other(proceeded_past()))
+        }
+    }
+    wayfarer_core::Body::from_reader(Discarded, None)
 }

@@ -149,7 +149,10 @@ fn body_for(exec: &Exec) -> Body {
     let replacement = driver.transport_mut().take_replacement();
     match replacement {
         Some(body) if driver.call().body_is_external() => Body::custom(body),
-        _ => Body::shared(exec.clone()),
+        _ => {
+            let number = driver.hand_out_body();
+            Body::shared(exec.clone(), number)
+        }
     }
 }
 

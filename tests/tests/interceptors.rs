@@ -382,4 +382,26 @@ mod blocking {
             .expect("client");
         assert_eq!(text(&intercepted), "café");
     }
+
+    /// A response the interceptor proceeded past (it proceeded again, then returned the first)
+    /// has lost its body: reading it fails, and never yields the second response's.
+    #[test]
+    fn a_response_proceeded_past_has_no_body() {
+        let origin = Origin::start();
+        origin.enqueue(status(500, "first body"));
+        origin.enqueue(ok("second body"));
+        let client = builder()
+            .interceptor(interceptor(|chain: &mut Chain<'_>| {
+                let request = chain.request().clone();
+                let first = chain.proceed(request.clone())?;
+                let _second = chain.proceed(request)?;
+                Ok(first)
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).expect("call");
+        assert_eq!(response.status().as_u16(), 500);
+        let e = response.bytes().expect_err("the body was discarded");
+        assert!(e.to_string().contains("proceeded again"), "{e}");
+    }
 }

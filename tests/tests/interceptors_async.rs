@@ -63,6 +63,27 @@ mod async_scenarios {
         assert_eq!(origin.connection_count(), 1, "the 500's body was drained");
     }
 
+    /// A response the interceptor proceeded past (it proceeded again, then returned the
+    /// first) has lost its body: reading it fails, and never yields the second response's.
+    pub async fn a_response_proceeded_past_has_no_body<N: Net>() {
+        let origin = Origin::start();
+        origin.enqueue(status(500, "first body"));
+        origin.enqueue(ok("second body"));
+        let client = builder::<N>()
+            .interceptor(interceptor(|mut chain: Chain<N>| async move {
+                let request = chain.request().clone();
+                let first = chain.proceed(request.clone()).await?;
+                let _second = chain.proceed(request).await?;
+                Ok(first)
+            }))
+            .build()
+            .expect("client");
+        let response = get(&client, &origin.url("/a")).await.expect("call");
+        assert_eq!(response.status().as_u16(), 500);
+        let e = response.bytes().await.expect_err("the body was discarded");
+        assert!(e.to_string().contains("proceeded again"), "{e}");
+    }
+
     pub async fn an_application_interceptor_answers_without_proceeding<N: Net>() {
         let origin = Origin::start();
         let client = builder::<N>()
@@ -452,6 +473,7 @@ macro_rules! on_async_runtimes {
 on_async_runtimes!(
     an_application_interceptor_adds_a_header_and_proceeds,
     an_application_interceptor_proceeds_twice,
+    a_response_proceeded_past_has_no_body,
     an_application_interceptor_answers_without_proceeding,
     an_application_interceptor_replaces_the_body,
     an_application_interceptor_reads_the_body_and_serves_it_again,

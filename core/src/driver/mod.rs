@@ -198,6 +198,8 @@ pub struct Driver<T: Transport> {
     /// The time read last, good until an operation that may take time returns (see
     /// [`Driver::now`]).
     clock: Option<Now>,
+    /// How many response bodies were handed out: see [`Driver::hand_out_body`].
+    bodies: u64,
 }
 
 impl<T: Transport> std::fmt::Debug for Driver<T> {
@@ -288,6 +290,7 @@ impl<T: Transport> Driver<T> {
             listener,
             store,
             clock: None,
+            bodies: 0,
         }
     }
 
@@ -790,6 +793,20 @@ impl<T: Transport> Driver<T> {
                 _ => return,
             }
         }
+    }
+
+    /// A response body is handed out for the call's current response, replacing any handed
+    /// out before (an interceptor that proceeds again discards the previous response's
+    /// body): its number, for [`is_current_body`](Self::is_current_body).
+    pub fn hand_out_body(&mut self) -> u64 {
+        self.bodies += 1;
+        self.bodies
+    }
+
+    /// Whether body `number` is still the call's current one: an earlier body must neither
+    /// read the later response's bytes nor discard them.
+    pub fn is_current_body(&self, number: u64) -> bool {
+        self.bodies == number
     }
 
     /// Drops what is left of the body: if it already arrived in full, the connection still
