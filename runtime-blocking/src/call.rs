@@ -290,7 +290,26 @@ pub(crate) fn run_enqueued(shared: Arc<CallShared>, slot: Slot) {
     let call = Call { shared };
     let callback = lock(&call.shared.callback).take();
     let mut slot = Some(slot);
-    let result = call.run(&mut slot);
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.run(&mut slot)));
+    let result = match run {
+        Ok(result) => result,
+        Err(panic) => {
+            // A panic in the call (an interceptor's, say) still tells the callback, which
+            // would otherwise wait for ever, and then goes on unwinding (OkHttp's AsyncCall
+            // calls onFailure and rethrows).
+            if let Some(callback) = callback {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_owned());
+                let error = Error::io(format!("the call was canceled: it panicked: {why}"), None);
+                callback(&call, Err(error));
+            }
+            drop(slot);
+            std::panic::resume_unwind(panic);
+        }
+    };
     if let Some(callback) = callback {
         callback(&call, result);
     }

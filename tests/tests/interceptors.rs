@@ -404,4 +404,45 @@ mod blocking {
         let e = response.bytes().expect_err("the body was discarded");
         assert!(e.to_string().contains("proceeded again"), "{e}");
     }
+
+    /// An interceptor that panics on an enqueued call: the callback still hears of it (with an
+    /// error), the dispatcher frees the call's slot, and the panic goes on to the dispatcher's
+    /// thread.
+    #[test]
+    fn a_panicking_interceptor_still_tells_the_enqueued_calls_callback() {
+        let origin = Origin::start();
+        let client = builder()
+            .interceptor(interceptor(
+                |_: &mut Chain<'_>| -> Result<wayfarer_blocking::Response, Error> {
+                    panic!("interceptor bug")
+                },
+            ))
+            .build()
+            .expect("client");
+        let (told, heard) = std::sync::mpsc::channel::<Result<u16, String>>();
+        client
+            .new_call(Request::get(origin.url("/a")).build().expect("request"))
+            .enqueue(
+                move |_: &wayfarer_blocking::Call,
+                      result: Result<wayfarer_blocking::Response, Error>| {
+                    let _ = told.send(
+                        result
+                            .map(|r| r.status().as_u16())
+                            .map_err(|e| e.to_string()),
+                    );
+                },
+            );
+        let heard = heard
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the callback is called");
+        let e = heard.expect_err("a failure");
+        assert!(e.contains("panicked: interceptor bug"), "{e}");
+        for _ in 0..100 {
+            if client.dispatcher().running_calls_count() == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(client.dispatcher().running_calls_count(), 0);
+    }
 }
