@@ -131,6 +131,12 @@ impl Upgraded {
         self.conn.queue(data)
     }
 
+    /// Ends what this side sends: queues TLS's close_notify on https. Write what
+    /// [`transmit_buf`](Self::transmit_buf) then holds, and shut the socket's write side.
+    pub fn close(&mut self) {
+        self.conn.queue_close();
+    }
+
     /// The bytes to write to the socket next, if any.
     pub fn transmit_buf(&self) -> Option<&[u8]> {
         self.conn.transmit_buf()
@@ -152,6 +158,8 @@ impl Upgraded {
 pub struct UpgradedIo<T: Transport> {
     driver: Driver<T>,
     upgraded: Upgraded,
+    /// This side's end was queued ([`poll_shutdown`](Self::poll_shutdown)).
+    closed: bool,
 }
 
 impl<T: Transport> fmt::Debug for UpgradedIo<T> {
@@ -164,7 +172,11 @@ impl<T: Transport> fmt::Debug for UpgradedIo<T> {
 
 impl<T: Transport> UpgradedIo<T> {
     pub(crate) fn new(driver: Driver<T>, upgraded: Upgraded) -> UpgradedIo<T> {
-        UpgradedIo { driver, upgraded }
+        UpgradedIo {
+            driver,
+            upgraded,
+            closed: false,
+        }
     }
 
     /// The connection's buffers.
@@ -225,6 +237,24 @@ impl<T: Transport> UpgradedIo<T> {
             return Poll::Ready(Err(e));
         }
         Poll::Ready(Ok(buf.len()))
+    }
+
+    /// Ends this side of the stream, as a TCP stream's shutdown does: what was queued goes out
+    /// (with TLS's close_notify on https) and the socket's write side is shut, so the peer
+    /// reads the end. Reading goes on until the peer ends too.
+    pub fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.closed {
+            std::task::ready!(self.poll_flush(cx))?;
+            self.upgraded.close();
+            self.closed = true;
+        }
+        std::task::ready!(self.poll_flush(cx))?;
+        let conn = self.upgraded.conn();
+        let (transport, socket) = self.driver.transport_and_socket(conn);
+        let Some(socket) = socket else {
+            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+        };
+        Poll::Ready(transport.shutdown_write(socket))
     }
 
     /// Writes everything queued.

@@ -147,6 +147,10 @@ impl<N: Net> Transport for AsyncTransport<N> {
         N::poll_read(socket, cx, buf)
     }
 
+    fn shutdown_write(&mut self, socket: &mut N::Socket) -> io::Result<()> {
+        N::shutdown_write(socket)
+    }
+
     fn poll_readable(&mut self, cx: &mut Context<'_>, socket: &mut N::Socket) -> Poll<()> {
         N::poll_readable(socket, cx)
     }

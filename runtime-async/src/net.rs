@@ -45,6 +45,12 @@ pub trait Net: Send + Sync + 'static {
         let _ = (socket, cx);
         Poll::Pending
     }
+    /// Shuts the write side of the socket, so the peer reads EOF (an upgraded stream's end).
+    /// The default does nothing: the peer sees the end when the socket closes.
+    fn shutdown_write(socket: &mut Self::Socket) -> io::Result<()> {
+        let _ = socket;
+        Ok(())
+    }
     /// True if a pooled socket is still open with nothing unread; must not wait.
     fn is_healthy(socket: &Self::Socket) -> bool;
     /// The socket goes idle in the pool: watching it for readability starts afresh (a runtime

@@ -29,6 +29,12 @@ impl<N: Net> Upgraded<N> {
         std::future::poll_fn(|cx| self.io.poll_read(cx, buf)).await
     }
 
+    /// Ends this side of the stream: what was written goes out (with TLS's close_notify on
+    /// https) and the peer reads the end. Reading goes on until the peer ends too.
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.io.poll_shutdown(cx)).await
+    }
+
     /// Writes all of `buf` and flushes it.
     pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
@@ -71,7 +77,7 @@ impl<N: Net> futures_io::AsyncWrite for Upgraded<N> {
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().io.poll_flush(cx)
+        self.get_mut().io.poll_shutdown(cx)
     }
 }
 
@@ -104,6 +110,6 @@ impl<N: Net> tokio::io::AsyncWrite for Upgraded<N> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().io.poll_flush(cx)
+        self.get_mut().io.poll_shutdown(cx)
     }
 }

@@ -217,6 +217,10 @@ impl Transport for Blocking {
         }
     }
 
+    fn shutdown_write(&mut self, socket: &mut Socket) -> io::Result<()> {
+        socket.shutdown_write()
+    }
+
     fn poll_readable(&mut self, _cx: &mut Context<'_>, _socket: &mut Socket) -> Poll<()> {
         // Asked only right after `poll_write_listening` found the socket readable; what is
         // there to read stays until it is read.

@@ -132,6 +132,11 @@ impl Socket {
         self.write(buf, timeout).map(Some)
     }
 
+    /// Shuts the write side: the peer reads EOF (an upgraded stream's end).
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write)
+    }
+
     /// True if the socket is still open with nothing unread: a pooled connection the server has
     /// closed reads EOF, and one it wrote to (an unsolicited 408, say) has bytes waiting.
     /// One `recv(MSG_PEEK | MSG_DONTWAIT)`: the socket stays blocking.

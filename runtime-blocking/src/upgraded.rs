@@ -22,6 +22,13 @@ impl Upgraded {
     pub(crate) fn new(io: UpgradedIo<Blocking>) -> Upgraded {
         Upgraded { io }
     }
+
+    /// Ends this side of the stream, as [`TcpStream::shutdown`](std::net::TcpStream::shutdown)
+    /// with `Shutdown::Write` does: what was written goes out (with TLS's close_notify on
+    /// https) and the peer reads the end. Reading goes on until the peer ends too.
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        block(|cx| self.io.poll_shutdown(cx))
+    }
 }
 
 /// Runs one of the stream's operations to completion: the blocking transport blocks inside it

@@ -146,6 +146,10 @@ impl wayfarer_async::Net for Smol {
         Pin::new(&mut &*socket.io).poll_read(cx, buf)
     }
 
+    fn shutdown_write(socket: &mut SmolSocket) -> io::Result<()> {
+        socket.io.get_ref().shutdown(std::net::Shutdown::Write)
+    }
+
     fn poll_readable(socket: &mut SmolSocket, cx: &mut Context<'_>) -> Poll<()> {
         // An error is readiness too: the read that follows reports it.
         socket.io.poll_readable(cx).map(|_| ())

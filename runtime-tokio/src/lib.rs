@@ -152,6 +152,15 @@ impl wayfarer_async::Net for Tokio {
         Pin::new(socket).poll_write(cx, buf)
     }
 
+    fn shutdown_write(socket: &mut TcpStream) -> io::Result<()> {
+        // tokio shuts the write side at once: the first poll is ready.
+        let mut cx = Context::from_waker(Waker::noop());
+        match tokio::io::AsyncWrite::poll_shutdown(Pin::new(socket), &mut cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
     fn poll_readable(socket: &mut TcpStream, cx: &mut Context<'_>) -> Poll<()> {
         // An error is readiness too: the read that follows reports it.
         socket.poll_read_ready(cx).map(|_| ())

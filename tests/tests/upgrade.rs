@@ -182,3 +182,78 @@ fn only_a_101_can_be_upgraded() {
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     server.join().unwrap();
 }
+
+/// Runs `body` on a thread and fails if it takes longer than ten seconds (a peer that never
+/// hears the end would otherwise hang the test).
+fn within_ten_seconds(body: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        body();
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the peer heard the end of the stream");
+}
+
+/// Shutting the upgraded stream's write side ends it for the peer (TCP FIN, with TLS's
+/// close_notify first on https): the echo origin reads the end and closes, and the client
+/// then reads the end too.
+#[test]
+fn shutting_down_the_upgraded_stream_ends_it_for_the_peer_on_every_runtime() {
+    let pki = TestPki::generate();
+    for tls in [false, true] {
+        let (url, server) = origin(tls.then(|| pki.server_config(Leaf::Valid)));
+        let config = config(tls.then_some(&pki));
+        within_ten_seconds(move || {
+            let client = wayfarer_blocking::Client::from(config);
+            let response = client.new_call(request(&url)).execute().unwrap();
+            let mut stream = response.into_body().into_upgraded().unwrap();
+            assert_eq!(read_n(&mut stream, 8), b"welcome;");
+            stream.write_all(b"bye").unwrap();
+            stream.shutdown().unwrap();
+            let mut rest = Vec::new();
+            stream.read_to_end(&mut rest).unwrap();
+            assert_eq!(rest, b"BYE");
+            check_head(&server.join().unwrap());
+        });
+
+        let (url, server) = origin(tls.then(|| pki.server_config(Leaf::Valid)));
+        let config = self::config(tls.then_some(&pki));
+        within_ten_seconds(move || {
+            use tokio::io::AsyncReadExt;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let client = wayfarer_tokio::Client::from(config);
+                let response = client.new_call(request(&url)).execute().await.unwrap();
+                let mut stream = response.into_body().into_upgraded().unwrap();
+                let mut rest = Vec::new();
+                stream.write_all(b"bye").await.unwrap();
+                stream.shutdown().await.unwrap();
+                stream.read_to_end(&mut rest).await.unwrap();
+                assert_eq!(rest, b"welcome;BYE");
+            });
+            check_head(&server.join().unwrap());
+        });
+
+        let (url, server) = origin(tls.then(|| pki.server_config(Leaf::Valid)));
+        let config = self::config(tls.then_some(&pki));
+        within_ten_seconds(move || {
+            use futures_lite::{AsyncReadExt, AsyncWriteExt};
+            smol::block_on(async {
+                let client = wayfarer_smol::Client::from(config);
+                let response = client.new_call(request(&url)).execute().await.unwrap();
+                let mut stream = response.into_body().into_upgraded().unwrap();
+                let mut rest = Vec::new();
+                stream.write_all(b"bye").await.unwrap();
+                stream.close().await.unwrap();
+                stream.read_to_end(&mut rest).await.unwrap();
+                assert_eq!(rest, b"welcome;BYE");
+            });
+            check_head(&server.join().unwrap());
+        });
+    }
+}

@@ -261,6 +261,14 @@ impl Connection {
         }
     }
 
+    /// Queues the end of what this side sends: TLS's close_notify on an https connection,
+    /// nothing on a plain one (the driver then shuts the socket's write side).
+    pub(crate) fn queue_close(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.close(&mut self.outbound);
+        }
+    }
+
     /// The outbound buffer of a plain connection, for encoders that write in place.
     pub(crate) fn plain_outbound(&mut self) -> Option<&mut Vec<u8>> {
         if self.tls.is_none() {

@@ -223,6 +223,12 @@ impl TlsSession {
         Ok(())
     }
 
+    /// Ends the session: a close_notify alert into `out`.
+    pub(crate) fn close(&mut self, out: &mut Vec<u8>) {
+        self.conn.send_close_notify();
+        self.flush(out);
+    }
+
     /// What the finished handshake settled on; `None` while it runs.
     pub(crate) fn handshake(&self) -> Option<Handshake> {
         if self.conn.is_handshaking() {

@@ -103,6 +103,13 @@ pub trait Transport {
         Poll::Pending
     }
 
+    /// Shuts the write side of `socket` (an upgraded stream's end, after which the peer reads
+    /// EOF). The default does nothing, and the peer sees the end only when the socket closes.
+    fn shutdown_write(&mut self, socket: &mut Self::Socket) -> io::Result<()> {
+        let _ = socket;
+        Ok(())
+    }
+
     /// Reads into `buf` (0 = EOF).
     fn poll_read(
         &mut self,
