@@ -188,7 +188,7 @@ impl<N: Net> Body<N> {
             Kind::Shared(other, number) if std::sync::Arc::ptr_eq(&other, exec) => {
                 // The call's own body passes through; one the chain proceeded past is gone.
                 let current = lock(exec).is_current_body(number);
-                (!current).then(discarded_body)
+                (!current).then(wayfarer_core::driver::discarded_body)
             }
             Kind::Custom(body) => Some(body),
             kind => {
@@ -222,7 +222,7 @@ impl<N: Net> Body<N> {
             Kind::Shared(exec, number) => {
                 let mut driver = lock(exec);
                 if !driver.is_current_body(*number) {
-                    return Poll::Ready(Err(proceeded_past()));
+                    return Poll::Ready(Err(wayfarer_core::driver::proceeded_past()));
                 }
                 std::task::ready!(driver.poll_read(cx, buf))?
             }
@@ -475,21 +475,4 @@ impl<N: Net> fmt::Debug for Body<N> {
             .field("charset", &self.charset)
             .finish_non_exhaustive()
     }
-}
-
-/// Reading a body that an interceptor proceeded past: the chain discarded it when it made the
-/// next request, so its bytes are gone.
-fn proceeded_past() -> Error {
-    Error::invalid_input("this response's body was discarded when the interceptor proceeded again")
-}
-
-/// A body to serve in place of one the chain proceeded past: reading it gives that error.
-fn discarded_body() -> wayfarer_core::Body {
-    struct Discarded;
-    impl std::io::Read for Discarded {
-        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-            Err(std::io::Error::other(proceeded_past()))
-        }
-    }
-    wayfarer_core::Body::from_reader(Discarded, None)
 }

@@ -732,3 +732,21 @@ impl<T: Transport> Drop for Driver<T> {
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     crate::time::earliest(a, b)
 }
+
+/// The error for reading a response body an interceptor proceeded past: the chain discarded
+/// it when it made the next request (see [`Driver::is_current_body`]).
+pub fn proceeded_past() -> Error {
+    Error::invalid_input("this response's body was discarded when the interceptor proceeded again")
+}
+
+/// A body to serve in place of one the chain proceeded past: reading it gives
+/// [`proceeded_past`]'s error.
+pub fn discarded_body() -> crate::Body {
+    struct Discarded;
+    impl io::Read for Discarded {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other(proceeded_past()))
+        }
+    }
+    crate::Body::from_reader(Discarded, None)
+}
