@@ -1,6 +1,6 @@
 //! The retry-and-follow-up link (OkHttp's `RetryAndFollowUpInterceptor`): it answers a failure
 //! with a retry when that is safe, and a response with the request it calls for (a redirect, an
-//! authenticated request, a retry after 408 or 503), up to [`Config::max_follow_ups`]
+//! authenticated request, a retry after 408, 417 or 503), up to [`Config::max_follow_ups`]
 //! follow-ups.
 //!
 //! Each decision is a pure function of the response or failure, the facts the call gathered and
@@ -8,7 +8,9 @@
 //! - [`recover`](recover::may_retry): whether a failed attempt is sent again;
 //! - [`redirect`]: the request a 3xx asks for;
 //! - [`auth`]: answering 401 and 407;
-//! - 408 and 503: retried once, as OkHttp does.
+//! - 408 and 503: retried once, as OkHttp does;
+//! - 417 to `Expect: 100-continue`: sent again without the expectation, as curl does (OkHttp
+//!   returns the 417).
 
 pub(crate) mod auth;
 pub(crate) mod recover;
@@ -142,6 +144,17 @@ impl FollowUp {
                 Some(Ok(next))
             }
             300..=303 | 307 | 308 => redirect::redirect(response, config).ok().map(Ok),
+            417 => {
+                // The server refused `Expect: 100-continue` before the body went out: the same
+                // request again without the expectation (RFC 9110 section 10.1.1; curl does).
+                let request = response.request();
+                let expected = request.headers().has_token("expect", "100-continue");
+                expected.then(|| {
+                    let mut next = request.clone();
+                    next.headers_mut().remove("Expect");
+                    Ok(next)
+                })
+            }
             408 => {
                 // A server timeout: the same request once more, unless retrying is off, the
                 // body cannot be sent again, the last answer was a 408 too, or the server asks
