@@ -363,7 +363,9 @@ fn chunks_of_a_body_of_unknown_length_grow_up_to_1_mib() {
     let sizes = chunk_sizes_framed(24 * MIB, None, false);
     assert!(sizes[0] <= 64 * 1024, "{sizes:?}");
     assert!(sizes.iter().all(|&n| n <= MIB), "{sizes:?}");
-    assert!(sizes.contains(&MIB), "{sizes:?}");
+    // Chunks double from 64 KiB: one over 512 KiB means the 1 MiB size was reached. (A read
+    // returns what the socket holds, which under load may stay below a whole 1 MiB.)
+    assert!(sizes.iter().any(|&n| n > MIB / 2), "{sizes:?}");
 }
 
 #[test]
