@@ -187,13 +187,7 @@ impl Body {
     pub fn trailers(&self) -> Option<Headers> {
         match &self.kind {
             Kind::Owned(driver) => driver.trailers().cloned(),
-            Kind::Shared(exec, number) => {
-                let driver = lock(exec);
-                driver
-                    .is_current_body(*number)
-                    .then(|| driver.trailers().cloned())
-                    .flatten()
-            }
+            Kind::Shared(exec, number) => lock(exec).trailers_of(*number).cloned(),
             Kind::Custom(_) => None,
         }
     }

@@ -682,6 +682,14 @@ impl<T: Transport> Driver<T> {
         self.bodies == number
     }
 
+    /// The trailers of body `number` (see [`hand_out_body`](Self::hand_out_body)): none for
+    /// a body the chain proceeded past.
+    pub fn trailers_of(&self, number: u64) -> Option<&crate::Headers> {
+        self.is_current_body(number)
+            .then(|| self.trailers())
+            .flatten()
+    }
+
     /// Drops what is left of the body: if it already arrived in full, the connection still
     /// goes back to the pool.
     pub fn discard(&mut self) {
