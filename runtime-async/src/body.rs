@@ -450,13 +450,7 @@ impl<N: Net> Drop for Body<N> {
         }
         match &mut self.kind {
             Kind::Owned(driver) => driver.discard(),
-            Kind::Shared(exec, number) => {
-                let mut driver = lock(exec);
-                // A body the chain proceeded past leaves the later response alone.
-                if driver.is_current_body(*number) {
-                    driver.discard();
-                }
-            }
+            Kind::Shared(exec, number) => lock(exec).discard_body(*number),
             Kind::Custom(_) => {}
         }
     }

@@ -286,13 +286,7 @@ impl Drop for Body {
         }
         match &mut self.kind {
             Kind::Owned(driver) => driver.discard(),
-            Kind::Shared(exec, number) => {
-                let mut driver = lock(exec);
-                // A body the chain proceeded past leaves the later response alone.
-                if driver.is_current_body(*number) {
-                    driver.discard();
-                }
-            }
+            Kind::Shared(exec, number) => lock(exec).discard_body(*number),
             Kind::Custom(_) => {}
         }
     }

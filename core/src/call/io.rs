@@ -318,18 +318,7 @@ impl Call {
         match self.state {
             State::Finding(_) => {
                 if let Some(finder) = self.finder.as_mut() {
-                    let setting_up = finder.is_setting_up();
-                    if let Some(conn) = finder.abandon() {
-                        if setting_up {
-                            // Connected, but its setup (a TLS handshake, say) failed: for
-                            // events, the connect failed.
-                            let (addr, reported) = (conn.peer(), error.clone());
-                            self.events
-                                .emit(self.now.mono, || EventKind::ConnectFailed {
-                                    addr,
-                                    error: reported,
-                                });
-                        }
+                    if let Some(conn) = finder.abandon_failed(&error, self.now, &mut self.events) {
                         self.closing.push(conn.id());
                     }
                 }

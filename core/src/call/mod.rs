@@ -598,13 +598,10 @@ impl Call {
                 let (body, buf) = exchange.pull_target();
                 Output::PullBody { body, buf }
             }
-            Want::Write if self.read_first && sending => Output::Receive {
-                conn: conn.id(),
-                buf: conn.recv_buf(),
-                deadline,
-            },
             Want::Write | Want::Read => {
-                let mut output = io_output(conn, want == Want::Write, true, deadline);
+                // After the driver saw the socket readable mid-send, receive first.
+                let write = want == Want::Write && !(self.read_first && sending);
+                let mut output = io_output(conn, write, true, deadline);
                 if let Output::Transmit { listen, .. } = &mut output {
                     // While the request goes out, the server may answer already (a 413
                     // before the whole upload): the driver says if the socket turns readable.

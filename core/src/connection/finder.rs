@@ -608,9 +608,19 @@ impl Finder {
         matches!(self.state, State::Ready(..))
     }
 
-    /// Whether a connected socket is being set up (a proxy's or the TLS handshake).
-    pub(crate) fn is_setting_up(&self) -> bool {
-        matches!(self.state, State::Setup(..))
+    /// Gives up because the call failed with `error`: as [`abandon`](Self::abandon), and a
+    /// connected socket whose setup (a TLS handshake, say) was under way counts as a failed
+    /// connect for events.
+    pub(crate) fn abandon_failed(
+        &mut self,
+        error: &Error,
+        now: Now,
+        events: &mut EventSink,
+    ) -> Option<Connection> {
+        if let State::Setup(conn, _) = &self.state {
+            connect_failed(conn, error, now, events);
+        }
+        self.abandon()
     }
 
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
@@ -624,4 +634,14 @@ impl Finder {
             _ => None,
         }
     }
+}
+
+/// The event for a connected socket whose setup (a proxy's or the TLS handshake) failed: for
+/// listeners, the connect failed.
+fn connect_failed(conn: &Connection, error: &Error, now: Now, events: &mut EventSink) {
+    let (addr, reported) = (conn.peer(), error.clone());
+    events.emit(now.mono, || EventKind::ConnectFailed {
+        addr,
+        error: reported,
+    });
 }

@@ -690,6 +690,14 @@ impl<T: Transport> Driver<T> {
             .flatten()
     }
 
+    /// [`discard`](Self::discard) for body `number`: a body the chain proceeded past leaves
+    /// the later response alone.
+    pub fn discard_body(&mut self, number: u64) {
+        if self.is_current_body(number) {
+            self.discard();
+        }
+    }
+
     /// Drops what is left of the body: if it already arrived in full, the connection still
     /// goes back to the pool.
     pub fn discard(&mut self) {

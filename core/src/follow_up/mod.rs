@@ -157,11 +157,10 @@ impl FollowUp {
             }
             408 => {
                 // A server timeout: the same request once more, unless retrying is off, the
-                // body cannot be sent again, the last answer was a 408 too, or the server asks
-                // for a delay (OkHttp).
+                // last answer was a 408 too, or the server asks for a delay (OkHttp). A body
+                // that cannot be sent again is checked for every follow-up alike.
                 let request = response.request();
                 let again = config.retry_on_connection_failure
-                    && !request.body().is_one_shot()
                     && response.prior_response().map(|p| p.status().as_u16()) != Some(408)
                     && retry_after(response, 0) == 0;
                 again.then(|| Ok(request.clone()))

@@ -105,11 +105,7 @@ impl Finder {
         now: Now,
         events: &mut EventSink,
     ) -> Found {
-        let (addr, reported) = (conn.peer(), error.clone());
-        events.emit(now.mono, || EventKind::ConnectFailed {
-            addr,
-            error: reported,
-        });
+        connect_failed(&conn, &error, now, events);
         self.closing.push(conn.id());
         self.fail(error)
     }
@@ -224,11 +220,7 @@ impl Finder {
         let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
             return self.fail(error);
         };
-        let (addr, reported) = (conn.peer(), error.clone());
-        events.emit(now.mono, || EventKind::ConnectFailed {
-            addr,
-            error: reported,
-        });
+        connect_failed(&conn, &error, now, events);
         self.closing.push(conn.id());
         if let Some(route) = self.route.take() {
             shared.config.routing.route_failed(&route);
