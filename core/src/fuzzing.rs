@@ -3,7 +3,7 @@
 //! Each entry point feeds arbitrary bytes to a part of the core and checks the properties that
 //! must hold for every input: no panic, bounded work, and for the decoders the same outcome
 //! however the input is split into reads (whole, byte by byte, odd-sized pieces), or, for the
-//! cache's parsers, that what was read is written back and read again unchanged. [`call`] runs
+//! cache's parsers, that what was read is written back and read again unchanged. `call` runs
 //! the whole call machine under a driver the input controls.
 
 #![doc(hidden)]

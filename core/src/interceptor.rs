@@ -1,51 +1,4 @@
-//! User interceptors: code that sees, rewrites, answers or repeats requests on their way through
-//! the call's chain (OkHttp's `Interceptor`).
-//!
-//! The chain, in OkHttp's order:
-//!
-//! ```text
-//!  application interceptors ─▶ retry and follow-up ─▶ bridge ─▶ cache ─▶ connect
-//!      ─▶ network interceptors ─▶ call server (the exchange on the wire)
-//! ```
-//!
-//! A request goes down and each link answers "proceed with this request" or "respond with this
-//! response"; the response comes back up and each link answers "return it" or "proceed with a
-//! new request". That is how retries and follow-ups work, and how an application interceptor
-//! proceeds several times.
-//!
-//! - **Application interceptors** ([`ClientBuilder::interceptor`]) see the caller's request
-//!   and the final response, once per call; they may proceed zero or more times.
-//! - **Network interceptors** ([`ClientBuilder::network_interceptor`]) see the request as it
-//!   goes on the wire (with the bridge's and the cache's fields) and every network response,
-//!   one per redirect hop. They must proceed exactly once and keep the host and port; breaking
-//!   either rule fails the call with an error naming the interceptor.
-//!
-//! An [`Interceptor`] here is a sans-IO state machine: it behaves the same under every runtime,
-//! and its decisions are made synchronously. Each runtime also offers the familiar closure form,
-//! where user code calls `chain.proceed(request)` and gets the response back (blocking in
-//! `wayfarer-blocking`, async in `wayfarer-tokio` and `wayfarer-smol`); the core pauses the
-//! chain at an [`Output::Intercept`](crate::Output::Intercept) for it.
-//!
-//! ```
-//! use wayfarer_core::{Config, Interceptor, InterceptorContext, Request, RequestAction, Response, ResponseAction, Error};
-//!
-//! /// Adds an API key to every request and counts how often each call proceeds.
-//! struct ApiKey;
-//! impl Interceptor for ApiKey {
-//!     fn on_request(&self, cx: &mut InterceptorContext<'_>, mut request: Request) -> RequestAction {
-//!         *cx.state::<u32>() += 1;
-//!         match request.headers_mut().set("X-Api-Key", "k") {
-//!             Ok(()) => RequestAction::Proceed(request),
-//!             Err(e) => RequestAction::Fail(e),
-//!         }
-//!     }
-//! }
-//! let config = Config::builder().interceptor(ApiKey).build()?;
-//! # Ok::<(), Error>(())
-//! ```
-//!
-//! [`ClientBuilder::interceptor`]: crate::ClientBuilder::interceptor
-//! [`ClientBuilder::network_interceptor`]: crate::ClientBuilder::network_interceptor
+//! User interceptors (OkHttp's `Interceptor`): the sans-IO trait, its context and its actions.
 
 use std::any::Any;
 use std::fmt;
@@ -78,7 +31,54 @@ pub enum ResponseAction {
     Fail(Error),
 }
 
-/// A sans-IO interceptor: see the [module docs](self).
+/// User interceptors: code that sees, rewrites, answers or repeats requests on their way through
+/// the call's chain (OkHttp's `Interceptor`).
+///
+/// The chain, in OkHttp's order:
+///
+/// ```text
+///  application interceptors ─▶ retry and follow-up ─▶ bridge ─▶ cache ─▶ connect
+///      ─▶ network interceptors ─▶ call server (the exchange on the wire)
+/// ```
+///
+/// A request goes down and each link answers "proceed with this request" or "respond with this
+/// response"; the response comes back up and each link answers "return it" or "proceed with a
+/// new request". That is how retries and follow-ups work, and how an application interceptor
+/// proceeds several times.
+///
+/// - **Application interceptors** ([`ClientBuilder::interceptor`]) see the caller's request
+///   and the final response, once per call; they may proceed zero or more times.
+/// - **Network interceptors** ([`ClientBuilder::network_interceptor`]) see the request as it
+///   goes on the wire (with the bridge's and the cache's fields) and every network response,
+///   one per redirect hop. They must proceed exactly once and keep the host and port; breaking
+///   either rule fails the call with an error naming the interceptor.
+///
+/// An [`Interceptor`] here is a sans-IO state machine: it behaves the same under every runtime,
+/// and its decisions are made synchronously. Each runtime also offers the familiar closure form,
+/// where user code calls `chain.proceed(request)` and gets the response back (blocking in
+/// `wayfarer-blocking`, async in `wayfarer-tokio` and `wayfarer-smol`); the core pauses the
+/// chain at an [`Output::Intercept`](crate::Output::Intercept) for it.
+///
+/// ```
+/// use wayfarer_core::{Config, Interceptor, InterceptorContext, Request, RequestAction, Response, ResponseAction, Error};
+///
+/// /// Adds an API key to every request and counts how often each call proceeds.
+/// struct ApiKey;
+/// impl Interceptor for ApiKey {
+///     fn on_request(&self, cx: &mut InterceptorContext<'_>, mut request: Request) -> RequestAction {
+///         *cx.state::<u32>() += 1;
+///         match request.headers_mut().set("X-Api-Key", "k") {
+///             Ok(()) => RequestAction::Proceed(request),
+///             Err(e) => RequestAction::Fail(e),
+///         }
+///     }
+/// }
+/// let config = Config::builder().interceptor(ApiKey).build()?;
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// [`ClientBuilder::interceptor`]: crate::ClientBuilder::interceptor
+/// [`ClientBuilder::network_interceptor`]: crate::ClientBuilder::network_interceptor
 ///
 /// Both methods have defaults (proceed with the request, return the response as it came), so
 /// an interceptor implements only the side it cares about.

@@ -1,63 +1,4 @@
-//! A connection that switched protocols: after `101 Switching Protocols`, the connection is no
-//! longer HTTP/1.1 and no longer the pool's. It is handed to the caller as an [`Upgraded`]
-//! stream, with the bytes the server sent after the 101's head (the first frames of the new
-//! protocol, often in the same segment) still in it, so that WebSocket or any other protocol
-//! can be built on top.
-//!
-//! Like the rest of the core, `Upgraded` does no I/O: it is the connection's buffers and, on
-//! https, its TLS session. The driver that ran the call hands over the socket with it
-//! ([`Driver::into_upgraded`](crate::driver::Driver::into_upgraded) keeps the two together as an
-//! [`UpgradedIo`], which reads and writes through the runtime's transport once for every
-//! runtime). Reading and writing follow the call's conventions:
-//!
-//! - to read: take [`Upgraded::buffered`] bytes first (the leftover after the head comes
-//!   first), [`consume`](Upgraded::consume) them; when there are none and
-//!   [`is_eof`](Upgraded::is_eof) is false, read from the socket into
-//!   [`recv_buf`](Upgraded::recv_buf) and report with
-//!   [`handle_received`](Upgraded::handle_received) (0 for EOF);
-//! - to write: [`send`](Upgraded::send) the bytes (encrypted on https), then write
-//!   [`transmit_buf`](Upgraded::transmit_buf) to the socket and report with
-//!   [`handle_transmitted`](Upgraded::handle_transmitted) until it is `None`.
-//!
-//! ```
-//! use wayfarer_core::{Client, Instant, Now, Output, Request};
-//!
-//! let now = Now::new(Instant::ZERO, std::time::SystemTime::UNIX_EPOCH);
-//! let client: Client<()> = Client::new(Default::default());
-//! let request = Request::get("http://127.0.0.1:8080/chat")
-//!     .header("Connection", "Upgrade")
-//!     .header("Upgrade", "example/1")
-//!     .build()?;
-//! let mut call = client.start_call(now, request);
-//! // A 101 and, in the same segment, the new protocol's first bytes.
-//! let reply: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: example/1\r\n\
-//!                      Connection: Upgrade\r\n\r\nhello";
-//! let mut status = None;
-//! loop {
-//!     match call.poll_output(now)? {
-//!         Output::Acquire { .. } => call.handle_acquired(now, None),
-//!         Output::Connect { conn, .. } => call.handle_connected(now, conn, Ok(())),
-//!         Output::Transmit { conn, bytes, .. } => {
-//!             let n = bytes.len();
-//!             call.handle_transmitted(now, conn, Ok(n));
-//!         }
-//!         Output::Receive { conn, buf, .. } => {
-//!             buf[..reply.len()].copy_from_slice(reply);
-//!             call.handle_received(now, conn, Ok(reply.len()));
-//!         }
-//!         Output::Response(head) => status = Some(head.status().as_u16()),
-//!         Output::Done => break,
-//!         _ => {}
-//!     }
-//! }
-//! assert_eq!(status, Some(101));
-//! let mut upgraded = call.take_upgraded().expect("a 101 hands the connection over");
-//! assert_eq!(upgraded.buffered(), b"hello");
-//! upgraded.consume(5);
-//! upgraded.send(b"hi back")?;
-//! assert_eq!(upgraded.transmit_buf(), Some(&b"hi back"[..]));
-//! # Ok::<(), wayfarer_core::Error>(())
-//! ```
+//! A connection that switched protocols, handed to the caller as an [`Upgraded`] stream.
 
 use std::fmt;
 use std::io;
@@ -67,7 +8,66 @@ use crate::Error;
 use crate::connection::{ConnId, Connection};
 use crate::driver::{Driver, Transport};
 
-/// A connection handed over after `101 Switching Protocols`: see the [module docs](self).
+/// A connection that switched protocols: after `101 Switching Protocols`, the connection is no
+/// longer HTTP/1.1 and no longer the pool's. It is handed to the caller as an [`Upgraded`]
+/// stream, with the bytes the server sent after the 101's head (the first frames of the new
+/// protocol, often in the same segment) still in it, so that WebSocket or any other protocol
+/// can be built on top.
+///
+/// Like the rest of the core, `Upgraded` does no I/O: it is the connection's buffers and, on
+/// https, its TLS session. The driver that ran the call hands over the socket with it
+/// ([`Driver::into_upgraded`](crate::driver::Driver::into_upgraded) keeps the two together as an
+/// [`UpgradedIo`], which reads and writes through the runtime's transport once for every
+/// runtime). Reading and writing follow the call's conventions:
+///
+/// - to read: take [`Upgraded::buffered`] bytes first (the leftover after the head comes
+///   first), [`consume`](Upgraded::consume) them; when there are none and
+///   [`is_eof`](Upgraded::is_eof) is false, read from the socket into
+///   [`recv_buf`](Upgraded::recv_buf) and report with
+///   [`handle_received`](Upgraded::handle_received) (0 for EOF);
+/// - to write: [`send`](Upgraded::send) the bytes (encrypted on https), then write
+///   [`transmit_buf`](Upgraded::transmit_buf) to the socket and report with
+///   [`handle_transmitted`](Upgraded::handle_transmitted) until it is `None`.
+///
+/// ```
+/// use wayfarer_core::{Client, Instant, Now, Output, Request};
+///
+/// let now = Now::new(Instant::ZERO, std::time::SystemTime::UNIX_EPOCH);
+/// let client: Client<()> = Client::new(Default::default());
+/// let request = Request::get("http://127.0.0.1:8080/chat")
+///     .header("Connection", "Upgrade")
+///     .header("Upgrade", "example/1")
+///     .build()?;
+/// let mut call = client.start_call(now, request);
+/// // A 101 and, in the same segment, the new protocol's first bytes.
+/// let reply: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: example/1\r\n\
+///                      Connection: Upgrade\r\n\r\nhello";
+/// let mut status = None;
+/// loop {
+///     match call.poll_output(now)? {
+///         Output::Acquire { .. } => call.handle_acquired(now, None),
+///         Output::Connect { conn, .. } => call.handle_connected(now, conn, Ok(())),
+///         Output::Transmit { conn, bytes, .. } => {
+///             let n = bytes.len();
+///             call.handle_transmitted(now, conn, Ok(n));
+///         }
+///         Output::Receive { conn, buf, .. } => {
+///             buf[..reply.len()].copy_from_slice(reply);
+///             call.handle_received(now, conn, Ok(reply.len()));
+///         }
+///         Output::Response(head) => status = Some(head.status().as_u16()),
+///         Output::Done => break,
+///         _ => {}
+///     }
+/// }
+/// assert_eq!(status, Some(101));
+/// let mut upgraded = call.take_upgraded().expect("a 101 hands the connection over");
+/// assert_eq!(upgraded.buffered(), b"hello");
+/// upgraded.consume(5);
+/// upgraded.send(b"hi back")?;
+/// assert_eq!(upgraded.transmit_buf(), Some(&b"hi back"[..]));
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
 pub struct Upgraded {
     conn: Connection,
 }

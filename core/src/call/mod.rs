@@ -109,7 +109,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// Most bytes discarded to save a connection.
 const MAX_DRAIN: u64 = 64 * 1024;
 
-/// One call's state machine: see the [module docs](self) for its layers.
+/// One call's state machine: a request taken through the interceptor chain, the connection
+/// finder and the exchange, with every piece of I/O an [`Output`] for the driver to perform.
 ///
 /// # Driving a call
 ///

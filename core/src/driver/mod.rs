@@ -13,7 +13,7 @@
 //!
 //! The helper performs no I/O itself: every socket, resolver and clock operation goes through
 //! the [`Transport`], which is the runtime's. Nothing here blocks or sleeps. The one thing it
-//! calls directly is the client's cache store (for the call's [`CacheOp`](crate::CacheOp)s,
+//! calls directly is the client's cache store (for the call's [`CacheOp`]s,
 //! `store.rs`): a store's small operations are done in place, and its body reads and writes,
 //! which may block on a disk, go through [`Transport::run_store_job`].
 

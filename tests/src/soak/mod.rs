@@ -186,7 +186,7 @@ pub struct Snapshot {
     /// `RssAnon` of `/proc/self/status`, in KiB: the resident set without the pages of mapped
     /// files (the binary's code, touched as rarer paths first run).
     pub rss_anon_kib: u64,
-    /// Bytes allocated and not freed, when the binary counts them ([`LIVE_HEAP`]).
+    /// Bytes allocated and not freed, when the binary counts them ([`live_heap`]).
     pub heap_bytes: Option<u64>,
     /// Tasks alive on the tokio runtime.
     pub tokio_tasks: usize,
