@@ -1,27 +1,4 @@
-//! Request bodies: none, bytes, or a stream of known or unknown length, one-shot or repeatable.
-//!
-//! The core frames and sends a bytes body itself. A streamed body is pulled by the driver (the
-//! runtime running the call), because reading a user's `Read` or `Stream` is I/O the core must
-//! not do: the call asks with [`Output::PullBody`](crate::Output::PullBody), the driver fills the
-//! buffer with [`Body::poll_read`] and reports the count. A known length is sent as
-//! `Content-Length`, an unknown one with chunked framing.
-//!
-//! A *one-shot* body (a reader, a stream) can be sent once; a *repeatable* body (bytes, or a
-//! factory that opens a fresh source) can be sent again when a call is retried on a new
-//! connection.
-//!
-//! ```
-//! use wayfarer_core::Body;
-//!
-//! let bytes = Body::from("x=1");
-//! assert_eq!(bytes.len(), Some(3));
-//!
-//! let file_like = Body::from_reader(std::io::Cursor::new(vec![0u8; 10]), Some(10));
-//! assert!(file_like.is_one_shot());
-//!
-//! let reopened = Body::repeatable(Some(10), || Ok(Body::from_reader(std::io::Cursor::new(vec![0u8; 10]), Some(10))));
-//! assert!(!reopened.is_one_shot());
-//! ```
+//! Request bodies ([`Body`]): none, bytes, or a stream of known or unknown length.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -43,6 +20,29 @@ type Opener = Arc<dyn Fn() -> io::Result<Body> + Send + Sync>;
 /// into independent copies, while the clones of a one-shot body share its single source, so
 /// whichever clone is read first gets the bytes. That is what lets a request be cloned for a
 /// retry or a redirect and still send a one-shot body at most once.
+///
+/// The core frames and sends a bytes body itself. A streamed body is pulled by the driver (the
+/// runtime running the call), because reading a user's `Read` or `Stream` is I/O the core must
+/// not do: the call asks with [`Output::PullBody`](crate::Output::PullBody), the driver fills the
+/// buffer with [`Body::poll_read`] and reports the count. A known length is sent as
+/// `Content-Length`, an unknown one with chunked framing.
+///
+/// A *one-shot* body (a reader, a stream) can be sent once; a *repeatable* body (bytes, or a
+/// factory that opens a fresh source) can be sent again when a call is retried on a new
+/// connection.
+///
+/// ```
+/// use wayfarer_core::Body;
+///
+/// let bytes = Body::from("x=1");
+/// assert_eq!(bytes.len(), Some(3));
+///
+/// let file_like = Body::from_reader(std::io::Cursor::new(vec![0u8; 10]), Some(10));
+/// assert!(file_like.is_one_shot());
+///
+/// let reopened = Body::repeatable(Some(10), || Ok(Body::from_reader(std::io::Cursor::new(vec![0u8; 10]), Some(10))));
+/// assert!(!reopened.is_one_shot());
+/// ```
 pub struct Body {
     kind: Kind,
     content_type: Option<Bytes>,

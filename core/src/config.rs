@@ -1,51 +1,4 @@
-//! Client configuration and its builder, with OkHttp's defaults.
-//!
-//! | setting | default |
-//! |---|---|
-//! | connect / read / write timeout | 10 s each |
-//! | call timeout | none |
-//! | wait for `100 Continue` before sending the body anyway | 1 s |
-//! | idle connections kept | 5, for 5 minutes |
-//! | calls run at once by the dispatcher ([`max_requests`](ClientBuilder::max_requests)) | 64, at most 5 per host |
-//! | name resolution ([`dns`](ClientBuilder::dns)) | the system resolver |
-//! | [`dns_cache_ttl`](ClientBuilder::dns_cache_ttl): how long the system resolver's answers are reused | 30 s |
-//! | [`max_response_head_bytes`](ClientBuilder::max_response_head_bytes): size of a response's heads, interim (1xx) ones included | 256 KiB |
-//! | [`max_response_headers`](ClientBuilder::max_response_headers): fields in one head or trailer section | no limit of its own (the head's size bounds it) |
-//! | [`max_interim_responses`](ClientBuilder::max_interim_responses): interim (1xx) responses before the final one | 16 |
-//! | [`max_chunk_extension_bytes`](ClientBuilder::max_chunk_extension_bytes): one chunk-size line of a chunked body | 4 KiB |
-//! | [`max_trailer_bytes`](ClientBuilder::max_trailer_bytes): a chunked body's trailer section | 256 KiB |
-//! | `User-Agent` | `wayfarer/<version>` |
-//! | trusted roots | the Mozilla set (webpki-roots) plus any added |
-//! | [`connection_specs`](ClientBuilder::connection_specs) | TLS 1.3 and 1.2 with modern suites, and plaintext `http` |
-//! | [`certificate_pinner`](ClientBuilder::certificate_pinner), [`client_certificate`](ClientBuilder::client_certificate) | none |
-//! | [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs) | no: certificates are verified |
-//! | server certificates trusted as they are | none |
-//! | follow redirects, also between `https` and `http` | yes, both |
-//! | follow-ups (redirects, challenges, 408/503 retries) per call | at most 20 |
-//! | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
-//! | transparent gzip | yes, decoded to at most 1 GiB per body |
-//! | authenticator, cookie jar, interceptors | none (no cookies are kept or sent without a jar) |
-//! | [HTTP cache](ClientBuilder::cache) | none |
-//!
-//! A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
-//! error whose [`limit()`](Error::limit) names the [`Limit`] and whose message names the setting
-//! to raise.
-//!
-//! Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
-//! every setting is written once, here, and reads the same in every runtime:
-//!
-//! ```
-//! use std::time::Duration;
-//! use wayfarer_core::Config;
-//!
-//! let config = Config::builder()
-//!     .connect_timeout(Duration::from_secs(3))
-//!     .read_timeout(None)                  // wait forever between reads
-//!     .user_agent("my-app/1.0")
-//!     .build()?;
-//! assert_eq!(config.connect_timeout(), Some(Duration::from_secs(3)));
-//! # Ok::<(), wayfarer_core::Error>(())
-//! ```
+//! A client's settings ([`Config`]) and their builder ([`ClientBuilder`]), with OkHttp's defaults.
 
 use std::any::Any;
 use std::fmt;
@@ -331,6 +284,55 @@ impl fmt::Debug for Config {
 }
 
 /// Builds a client of type `C` (a runtime's `Client`, or a bare [`Config`]).
+///
+/// # Defaults (OkHttp's)
+///
+/// | setting | default |
+/// |---|---|
+/// | connect / read / write timeout | 10 s each |
+/// | call timeout | none |
+/// | wait for `100 Continue` before sending the body anyway | 1 s |
+/// | idle connections kept | 5, for 5 minutes |
+/// | calls run at once by the dispatcher ([`max_requests`](ClientBuilder::max_requests)) | 64, at most 5 per host |
+/// | name resolution ([`dns`](ClientBuilder::dns)) | the system resolver |
+/// | [`dns_cache_ttl`](ClientBuilder::dns_cache_ttl): how long the system resolver's answers are reused | 30 s |
+/// | [`max_response_head_bytes`](ClientBuilder::max_response_head_bytes): size of a response's heads, interim (1xx) ones included | 256 KiB |
+/// | [`max_response_headers`](ClientBuilder::max_response_headers): fields in one head or trailer section | no limit of its own (the head's size bounds it) |
+/// | [`max_interim_responses`](ClientBuilder::max_interim_responses): interim (1xx) responses before the final one | 16 |
+/// | [`max_chunk_extension_bytes`](ClientBuilder::max_chunk_extension_bytes): one chunk-size line of a chunked body | 4 KiB |
+/// | [`max_trailer_bytes`](ClientBuilder::max_trailer_bytes): a chunked body's trailer section | 256 KiB |
+/// | `User-Agent` | `wayfarer/<version>` |
+/// | trusted roots | the Mozilla set (webpki-roots) plus any added |
+/// | [`connection_specs`](ClientBuilder::connection_specs) | TLS 1.3 and 1.2 with modern suites, and plaintext `http` |
+/// | [`certificate_pinner`](ClientBuilder::certificate_pinner), [`client_certificate`](ClientBuilder::client_certificate) | none |
+/// | [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs) | no: certificates are verified |
+/// | server certificates trusted as they are | none |
+/// | follow redirects, also between `https` and `http` | yes, both |
+/// | follow-ups (redirects, challenges, 408/503 retries) per call | at most 20 |
+/// | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
+/// | transparent gzip | yes, decoded to at most 1 GiB per body |
+/// | authenticator, cookie jar, interceptors | none (no cookies are kept or sent without a jar) |
+/// | [HTTP cache](ClientBuilder::cache) | none |
+///
+/// A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
+/// error whose [`limit()`](Error::limit) names the [`Limit`](crate::Limit) and whose message names the setting
+/// to raise.
+///
+/// Each runtime's `Client::builder()` returns a [`ClientBuilder`] for its own client type, so
+/// every setting is written once, here, and reads the same in every runtime:
+///
+/// ```
+/// use std::time::Duration;
+/// use wayfarer_core::Config;
+///
+/// let config = Config::builder()
+///     .connect_timeout(Duration::from_secs(3))
+///     .read_timeout(None)                  // wait forever between reads
+///     .user_agent("my-app/1.0")
+///     .build()?;
+/// assert_eq!(config.connect_timeout(), Some(Duration::from_secs(3)));
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
 pub struct ClientBuilder<C> {
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,

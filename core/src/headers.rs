@@ -1,26 +1,4 @@
-//! Ordered header fields with case-insensitive lookup.
-//!
-//! Names keep the case they were given (some servers still care, and `-v` output should show
-//! what went on the wire) and fields keep their order. Values are bytes: HTTP allows obs-text, so
-//! [`Headers::get`] gives `&str` only for values that are valid UTF-8, and
-//! [`Headers::get_bytes`] always works.
-//!
-//! Everything a caller adds is validated, so a name or value that would let a caller inject a
-//! header or split a request (CR, LF, NUL and other controls) is refused with
-//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is sent.
-//!
-//! ```
-//! use wayfarer_core::Headers;
-//!
-//! let mut headers = Headers::new();
-//! headers.append("Accept", "text/plain")?;
-//! headers.append("X-Trace", "a")?;
-//! headers.append("x-trace", "b")?;
-//! assert_eq!(headers.get("accept"), Some("text/plain"));
-//! assert_eq!(headers.get_all("X-TRACE").collect::<Vec<_>>(), [&b"a"[..], &b"b"[..]]);
-//! assert!(headers.append("X-Bad", "a\r\nInjected: yes").is_err());
-//! # Ok::<(), wayfarer_core::Error>(())
-//! ```
+//! Ordered header fields with case-insensitive lookup ([`Headers`]).
 
 use std::fmt;
 
@@ -34,6 +12,28 @@ use crate::Error;
 /// where each name and value lies in them. Reading a response's fields is the hot path and
 /// changing them is rare, so the head costs one allocation instead of a list plus a refcounted
 /// slice per name and value; the first change turns it into the list form.
+///
+/// Names keep the case they were given (some servers still care, and `-v` output should show
+/// what went on the wire) and fields keep their order. Values are bytes: HTTP allows obs-text, so
+/// [`Headers::get`] gives `&str` only for values that are valid UTF-8, and
+/// [`Headers::get_bytes`] always works.
+///
+/// Everything a caller adds is validated, so a name or value that would let a caller inject a
+/// header or split a request (CR, LF, NUL and other controls) is refused with
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is sent.
+///
+/// ```
+/// use wayfarer_core::Headers;
+///
+/// let mut headers = Headers::new();
+/// headers.append("Accept", "text/plain")?;
+/// headers.append("X-Trace", "a")?;
+/// headers.append("x-trace", "b")?;
+/// assert_eq!(headers.get("accept"), Some("text/plain"));
+/// assert_eq!(headers.get_all("X-TRACE").collect::<Vec<_>>(), [&b"a"[..], &b"b"[..]]);
+/// assert!(headers.append("X-Bad", "a\r\nInjected: yes").is_err());
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Headers {
     /// Fields built by the caller (or changed after they were received); empty while

@@ -1,46 +1,4 @@
-//! The request: URL, method, ordered headers and a body.
-//!
-//! `ws:` and `wss:` URLs are rewritten to `http:` and `https:` (a WebSocket handshake starts as an
-//! HTTP request); any other scheme than those four is refused. Everything is validated when the
-//! request is built, so a bad header never reaches a socket.
-//!
-//! ```
-//! use wayfarer_core::{Method, Request};
-//!
-//! let request = Request::post("https://example.com/form?x=1")
-//!     .header("Content-Type", "application/x-www-form-urlencoded")
-//!     .body("a=1&b=2")
-//!     .build()?;
-//! assert_eq!(request.method(), Method::POST);
-//! assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
-//!
-//! let ws = Request::get("wss://example.com/chat").build()?;
-//! assert_eq!(ws.url().scheme(), "https");
-//!
-//! let bad = Request::get("http://example.com/").header("X-Evil", "a\r\nInjected: 1").build();
-//! assert_eq!(bad.unwrap_err().kind(), wayfarer_core::ErrorKind::InvalidInput);
-//! # Ok::<(), wayfarer_core::Error>(())
-//! ```
-//!
-//! Credentials in the URL are sent as Basic authentication, as curl and browsers do: they are
-//! percent-decoded into an `Authorization` header and removed from the URL, so they never show in
-//! the request line, `Host`, errors, events or logs. An `Authorization` header the caller sets
-//! wins over them.
-//!
-//! ```
-//! use wayfarer_core::Request;
-//!
-//! let request = Request::get("https://alice:s%40fe@example.com/private").build()?;
-//! assert_eq!(request.url().as_str(), "https://example.com/private");
-//! assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6c0BmZQ==")); // alice:s@fe
-//!
-//! let request = Request::get("https://alice:pw@example.com/")
-//!     .header("Authorization", "Bearer token")
-//!     .build()?;
-//! assert_eq!(request.headers().get_all("authorization").count(), 1);
-//! assert_eq!(request.header("authorization"), Some("Bearer token"));
-//! # Ok::<(), wayfarer_core::Error>(())
-//! ```
+//! The request ([`Request`]) and its builder.
 
 use std::fmt;
 
@@ -54,6 +12,48 @@ use crate::{CacheControl, Error, Headers};
 ///
 /// Cloning a request clones its body as [`Body`]'s `Clone` says: a one-shot body is shared by
 /// the clones and sent at most once, as in OkHttp.
+///
+/// `ws:` and `wss:` URLs are rewritten to `http:` and `https:` (a WebSocket handshake starts as an
+/// HTTP request); any other scheme than those four is refused. Everything is validated when the
+/// request is built, so a bad header never reaches a socket.
+///
+/// ```
+/// use wayfarer_core::{Method, Request};
+///
+/// let request = Request::post("https://example.com/form?x=1")
+///     .header("Content-Type", "application/x-www-form-urlencoded")
+///     .body("a=1&b=2")
+///     .build()?;
+/// assert_eq!(request.method(), Method::POST);
+/// assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
+///
+/// let ws = Request::get("wss://example.com/chat").build()?;
+/// assert_eq!(ws.url().scheme(), "https");
+///
+/// let bad = Request::get("http://example.com/").header("X-Evil", "a\r\nInjected: 1").build();
+/// assert_eq!(bad.unwrap_err().kind(), wayfarer_core::ErrorKind::InvalidInput);
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
+///
+/// Credentials in the URL are sent as Basic authentication, as curl and browsers do: they are
+/// percent-decoded into an `Authorization` header and removed from the URL, so they never show in
+/// the request line, `Host`, errors, events or logs. An `Authorization` header the caller sets
+/// wins over them.
+///
+/// ```
+/// use wayfarer_core::Request;
+///
+/// let request = Request::get("https://alice:s%40fe@example.com/private").build()?;
+/// assert_eq!(request.url().as_str(), "https://example.com/private");
+/// assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6c0BmZQ==")); // alice:s@fe
+///
+/// let request = Request::get("https://alice:pw@example.com/")
+///     .header("Authorization", "Bearer token")
+///     .build()?;
+/// assert_eq!(request.headers().get_all("authorization").count(), 1);
+/// assert_eq!(request.header("authorization"), Some("Bearer token"));
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Request {
     method: Method,
