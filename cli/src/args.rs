@@ -5,7 +5,7 @@
 //! method, header syntax and characters, timeouts) are checked here, so that a typo exits with
 //! status 2 and clap's usage hint instead of failing later as an "invalid input" of the request.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -109,8 +109,8 @@ pub struct Args {
     #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "data_binary"])]
     pub head: bool,
 
-    /// Writes the output to FILE instead of standard output. A progress bar is shown on a
-    /// terminal for bodies over 1 MiB or of unknown length.
+    /// Writes the output to FILE instead of standard output ('-' is standard output). A
+    /// progress bar is shown on a terminal for bodies over 1 MiB or of unknown length.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -280,6 +280,13 @@ impl Args {
     /// Whether an error message should be printed: curl's `-s` hides it, `-S` brings it back.
     pub fn show_errors(&self) -> bool {
         !self.silent || self.show_error
+    }
+
+    /// The `-o` file; `None` without `-o` and for `-o -`, which is standard output.
+    pub fn output_file(&self) -> Option<&Path> {
+        self.output
+            .as_deref()
+            .filter(|path| path.as_os_str() != "-")
     }
 
     /// Whether an HTTP status of 400 or more fails the command.

@@ -5,7 +5,7 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -208,6 +208,24 @@ fn output_writes_the_body_to_a_file() {
     // Not a terminal, so no progress bar.
     assert_eq!(stderr(&output), "");
     assert!(std::fs::read(&path).unwrap() == body, "the file differs");
+}
+
+#[test]
+fn output_dash_is_standard_output() {
+    let server = Server::start(vec![ok(b"to stdout")]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["-o", "-", &server.url("/")])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"to stdout");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file named -"
+    );
 }
 
 #[cfg(target_os = "linux")]
