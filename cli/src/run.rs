@@ -246,6 +246,9 @@ pub(crate) fn build_client(
     if let Some(agent) = &args.user_agent {
         builder = builder.user_agent(agent);
     }
+    if args.removes_header("user-agent") {
+        builder = builder.user_agent("");
+    }
     if let Some(dir) = &args.cache_dir {
         match Cache::new(dir, CACHE_MAX_BYTES) {
             Ok(cache) => builder = builder.cache(cache),
@@ -306,8 +309,11 @@ pub(crate) fn build_request(
 ) -> Result<Request, Failure> {
     let mut builder = Request::builder(method, url);
     for (name, value) in &args.headers {
-        builder = builder.header(name, value);
+        if let Some(value) = value {
+            builder = builder.header(name, value);
+        }
     }
+    // Set or removed (`-H 'Name:'`): either way, the command adds no field of that name.
     let sets = |field: &str| {
         args.headers
             .iter()
