@@ -41,17 +41,18 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         (None, false, false) => Method::POST,
         (None, false, true) => Method::GET,
     };
+    // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
+    let body = (!args.data.is_empty())
+        .then(|| data::form_body(&args.data))
+        .transpose()?;
     let mut requests = Vec::new();
     for url in args.urls() {
-        let body = (!args.data.is_empty())
-            .then(|| data::form_body(&args.data))
-            .transpose()?;
         requests.push(build_request(
             args,
             cookies.literal(),
             method.clone(),
             parse_url(url)?,
-            body,
+            body.clone(),
         )?);
     }
     // -u and the credentials of the first URL go to every transfer, as curl does with -u.
