@@ -23,8 +23,9 @@ use crate::run::{
     as_received, build_client, build_request, head_bytes, parse_url, prior_responses, write_error,
 };
 
-/// What one transfer produced: what to write, or why it failed.
-type Outcome = Result<Vec<u8>, Failure>;
+/// What one transfer produced: what to write, then why it failed, if it did (with
+/// `--fail-with-body`, a response is written and fails the command).
+type Outcome = (Vec<u8>, Option<Failure>);
 
 /// Runs every URL of `args`; see the module docs.
 pub fn run(args: &Args) -> Result<(), Failure> {
@@ -77,19 +78,24 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         .then(|| args.redirect_limit())
         .flatten();
     let (tx, done) = mpsc::channel::<(usize, Outcome)>();
-    let (include, head, fail) = (
+    let (include, head, fail, with_body) = (
         args.include || args.head,
         args.head,
         args.fails_on_http_error(),
+        args.fail_with_body,
     );
     for (index, request) in requests.into_iter().enumerate() {
         let tx = tx.clone();
         client
             .new_call(request)
             .enqueue(move |_: &Call, result: Result<Response, Error>| {
-                let outcome = result
-                    .map_err(|e| Failure::from_call_error(&e, max_redirects))
-                    .and_then(|response| output(response, include, head, fail));
+                let outcome = match result {
+                    Ok(response) => output(response, include, head, fail, with_body),
+                    Err(e) => (
+                        Vec::new(),
+                        Some(Failure::from_call_error(&e, max_redirects)),
+                    ),
+                };
                 let _ = tx.send((index, outcome));
             });
     }
@@ -102,21 +108,17 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         if let Some(slot) = outcomes.get_mut(index) {
             *slot = Some(outcome);
         }
-        while let Some(Some(outcome)) = outcomes.get_mut(next).map(Option::take) {
+        while let Some(Some((bytes, failure))) = outcomes.get_mut(next).map(Option::take) {
             next += 1;
-            match outcome {
-                Ok(bytes) => out
-                    .write_all(&bytes)
-                    .and_then(|()| out.flush())
-                    .map_err(|e| write_error("standard output", &e))?,
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| write_error("standard output", &e))?;
+            match failure {
                 // The first failure is the command's, reported by `main`; later ones are
                 // reported here as they come.
-                Err(failure) if first_failure.is_none() => first_failure = Some(failure),
-                Err(failure) => {
-                    if args.show_errors() {
-                        eprintln!("{failure}");
-                    }
-                }
+                Some(failure) if first_failure.is_none() => first_failure = Some(failure),
+                Some(failure) if args.show_errors() => eprintln!("{failure}"),
+                _ => {}
             }
         }
     }
@@ -124,17 +126,21 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
 }
 
 /// What one response writes: its heads with `-i`/`-I`, then its body (unless `-I`); with
-/// `--fail`, a status of 400 or more fails instead.
-fn output(response: Response, include: bool, head: bool, fail: bool) -> Outcome {
-    if fail && response.status().as_u16() >= 400 {
-        return Err(Failure::new(
+/// `--fail`, a status of 400 or more fails instead, and with `--fail-with-body` fails after
+/// the response is written.
+fn output(response: Response, include: bool, head: bool, fail: bool, with_body: bool) -> Outcome {
+    let http_error = (fail && response.status().as_u16() >= 400).then(|| {
+        Failure::new(
             code::HTTP_RETURNED_ERROR,
             format!(
                 "the requested URL returned error: {} ({})",
                 response.status().as_u16(),
                 response.request().redacted_url()
             ),
-        ));
+        )
+    });
+    if http_error.is_some() && !with_body {
+        return (Vec::new(), http_error);
     }
     let mut bytes = Vec::new();
     if include {
@@ -147,10 +153,10 @@ fn output(response: Response, include: bool, head: bool, fail: bool) -> Outcome 
         }
     }
     if !head {
-        let body = response
-            .bytes()
-            .map_err(|e| Failure::from_call_error(&e, None))?;
-        bytes.extend_from_slice(&body);
+        match response.bytes() {
+            Ok(body) => bytes.extend_from_slice(&body),
+            Err(e) => return (bytes, Some(Failure::from_call_error(&e, None))),
+        }
     }
-    Ok(bytes)
+    (bytes, http_error)
 }

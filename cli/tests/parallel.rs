@@ -177,3 +177,19 @@ fn data_from_standard_input_goes_to_every_url() {
     let bodies: Vec<Vec<u8>> = server.requests().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies, [b"k=v".to_vec(), b"k=v".to_vec()]);
 }
+
+#[test]
+fn fail_with_body_writes_each_failed_response_too() {
+    let server = common::Server::start(vec![
+        common::Reply::Send(common::response("404 Not Found", "", b"missing ")),
+        common::ok(b"found"),
+    ]);
+    let output = common::wayfarer(&[
+        "-s",
+        "--fail-with-body",
+        &server.url("/a"),
+        &server.url("/b"),
+    ]);
+    common::assert_exit(&output, 22);
+    assert_eq!(output.stdout, b"missing found");
+}
