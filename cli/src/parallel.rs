@@ -9,7 +9,7 @@
 //! goes on with the other transfers).
 
 use std::io::{self, Write};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::SystemTime;
 
 use wayfarer_blocking::{Call, Error, Method, Response};
@@ -22,6 +22,7 @@ use crate::exit::{Failure, code};
 use crate::run::{
     as_received, build_client, build_request, head_bytes, parse_url, prior_responses, write_error,
 };
+use crate::timeline::Timeline;
 
 /// What one transfer produced: what to write, then why it failed, if it did (with
 /// `--fail-with-body`, a response is written and fails the command).
@@ -65,7 +66,9 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     } else {
         1
     };
-    let client = build_client(args, cookies, credentials, None, None)?
+    // -v prints every transfer's timeline; with -Z, their lines interleave as they happen.
+    let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
+    let client = build_client(args, cookies, credentials, timeline, None)?
         .new_builder()
         // Transfers to one host reuse each other's connections.
         .max_idle_connections(at_once)

@@ -193,3 +193,27 @@ fn fail_with_body_writes_each_failed_response_too() {
     common::assert_exit(&output, 22);
     assert_eq!(output.stdout, b"missing found");
 }
+
+#[test]
+fn verbose_shows_every_transfer() {
+    for parallel in [false, true] {
+        let server = common::Server::start(vec![common::ok(b"1"), common::ok(b"2")]);
+        let mut args = vec!["-v"];
+        if parallel {
+            args.push("-Z");
+        }
+        let (a, b) = (server.url("/a"), server.url("/b"));
+        args.extend([a.as_str(), b.as_str()]);
+        let output = common::wayfarer(&args);
+        common::assert_exit(&output, 0);
+        assert_eq!(output.stdout, b"12");
+        let verbose = common::stderr(&output);
+        for line in [
+            "> GET /a HTTP/1.1",
+            "> GET /b HTTP/1.1",
+            "< HTTP/1.1 200 OK",
+        ] {
+            assert!(verbose.contains(line), "-Z {parallel}: {line} in {verbose}");
+        }
+    }
+}
