@@ -181,8 +181,8 @@ pub struct Args {
 
     /// Uses this proxy: `http://` (the default; plain requests in absolute form, a CONNECT
     /// tunnel for https), `socks5://` (names resolved here) or `socks5h://` (names resolved by
-    /// the proxy), with optional `user:password@`. Without it, the http_proxy, https_proxy,
-    /// all_proxy and no_proxy environment variables are read, as curl does.
+    /// the proxy), with optional `user:password@`; "" for none. Without it, the http_proxy,
+    /// https_proxy, all_proxy and no_proxy environment variables are read, as curl does.
     #[arg(short = 'x', long = "proxy", value_name = "URL", value_parser = crate::proxy::parse_proxy)]
     pub proxy: Option<wayfarer_blocking::Proxy>,
 
