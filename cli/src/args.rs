@@ -5,7 +5,7 @@
 //! method, header syntax and characters, timeouts) are checked here, so that a typo exits with
 //! status 2 and clap's usage hint instead of failing later as an "invalid input" of the request.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -83,9 +83,11 @@ pub struct Args {
     pub method: Option<Method>,
 
     /// Adds a request header, as 'Name: value'. Repeatable. Replaces the header wayfarer
-    /// would add itself (User-Agent, Content-Type of --data, ...).
+    /// would add itself (User-Agent, Content-Type of --data, ...). As with curl, 'Name:' with
+    /// no value removes that header (Host, Connection and the body's framing stay: HTTP/1.1
+    /// needs them), and 'Name;' sends it with an empty value.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(String, Option<String>)>,
 
     /// Sends DATA as the body, like an HTML form (Content-Type
     /// application/x-www-form-urlencoded unless -H sets one). Repeatable: the pieces are joined
@@ -109,8 +111,8 @@ pub struct Args {
     #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "data_binary"])]
     pub head: bool,
 
-    /// Writes the output to FILE instead of standard output. A progress bar is shown on a
-    /// terminal for bodies over 1 MiB or of unknown length.
+    /// Writes the output to FILE instead of standard output ('-' is standard output). A
+    /// progress bar is shown on a terminal for bodies over 1 MiB or of unknown length.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -179,8 +181,8 @@ pub struct Args {
 
     /// Uses this proxy: `http://` (the default; plain requests in absolute form, a CONNECT
     /// tunnel for https), `socks5://` (names resolved here) or `socks5h://` (names resolved by
-    /// the proxy), with optional `user:password@`. Without it, the http_proxy, https_proxy,
-    /// all_proxy and no_proxy environment variables are read, as curl does.
+    /// the proxy), with optional `user:password@`; "" for none. Without it, the http_proxy,
+    /// https_proxy, all_proxy and no_proxy environment variables are read, as curl does.
     #[arg(short = 'x', long = "proxy", value_name = "URL", value_parser = crate::proxy::parse_proxy)]
     pub proxy: Option<wayfarer_blocking::Proxy>,
 
@@ -282,6 +284,20 @@ impl Args {
         !self.silent || self.show_error
     }
 
+    /// The `-o` file; `None` without `-o` and for `-o -`, which is standard output.
+    pub fn output_file(&self) -> Option<&Path> {
+        self.output
+            .as_deref()
+            .filter(|path| path.as_os_str() != "-")
+    }
+
+    /// Whether `-H 'Name:'` asks for the header `name` not to be sent.
+    pub fn removes_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(n, value)| value.is_none() && n.eq_ignore_ascii_case(name))
+    }
+
     /// Whether an HTTP status of 400 or more fails the command.
     pub fn fails_on_http_error(&self) -> bool {
         self.fail || self.fail_with_body
@@ -327,18 +343,21 @@ fn parse_method(s: &str) -> Result<Method, String> {
     Method::from_bytes(s.as_bytes()).map_err(|_| format!("{s:?} is not a valid HTTP method"))
 }
 
-/// `Name: value` (the value may be empty). The name and value are checked with the same rules
-/// the request builder applies, so a header that could never be sent is a command-line error.
-fn parse_header(s: &str) -> Result<(String, String), String> {
-    let (name, value) = s
-        .split_once(':')
-        .ok_or_else(|| format!("{s:?} is not a header: expected 'Name: value'"))?;
+/// `Name: value`; as curl takes them, `Name:` (no value) is `None`, a header not to send, and
+/// `Name;` one with an empty value. The name and value are checked with the same rules the
+/// request builder applies, so a header that could never be sent is a command-line error.
+fn parse_header(s: &str) -> Result<(String, Option<String>), String> {
+    let (name, value) = match (s.split_once(':'), s.trim_end().strip_suffix(';')) {
+        (Some((name, value)), _) => (name, value.trim_matches([' ', '\t'])),
+        (None, Some(name)) => (name, ""),
+        (None, None) => return Err(format!("{s:?} is not a header: expected 'Name: value'")),
+    };
     let name = name.trim();
-    let value = value.trim_matches([' ', '\t']);
     Headers::new()
         .append(name, value)
         .map_err(|e| e.message().to_string())?;
-    Ok((name.to_string(), value.to_string()))
+    let removed = value.is_empty() && s.contains(':');
+    Ok((name.to_string(), (!removed).then(|| value.to_string())))
 }
 
 fn parse_user_agent(s: &str) -> Result<String, String> {
@@ -388,12 +407,17 @@ mod tests {
     fn headers_split_at_the_first_colon_and_are_validated() {
         assert_eq!(
             parse_header("X-A:  b: c ").unwrap(),
-            ("X-A".to_string(), "b: c".to_string())
+            ("X-A".to_string(), Some("b: c".to_string()))
         );
         assert_eq!(
-            parse_header("X-Empty:").unwrap(),
-            ("X-Empty".to_string(), String::new())
+            parse_header("X-Gone: ").unwrap(),
+            ("X-Gone".to_string(), None)
         );
+        assert_eq!(
+            parse_header("X-Empty;").unwrap(),
+            ("X-Empty".to_string(), Some(String::new()))
+        );
+        assert!(parse_header("X;Y").is_err());
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("Bad Name: v").is_err());
         assert!(parse_header("X: a\nInjected: 1").is_err());

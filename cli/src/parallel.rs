@@ -9,7 +9,7 @@
 //! goes on with the other transfers).
 
 use std::io::{self, Write};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::SystemTime;
 
 use wayfarer_blocking::{Call, Error, Method, Response};
@@ -22,9 +22,11 @@ use crate::exit::{Failure, code};
 use crate::run::{
     as_received, build_client, build_request, head_bytes, parse_url, prior_responses, write_error,
 };
+use crate::timeline::Timeline;
 
-/// What one transfer produced: what to write, or why it failed.
-type Outcome = Result<Vec<u8>, Failure>;
+/// What one transfer produced: what to write, then why it failed, if it did (with
+/// `--fail-with-body`, a response is written and fails the command).
+type Outcome = (Vec<u8>, Option<Failure>);
 
 /// Runs every URL of `args`; see the module docs.
 pub fn run(args: &Args) -> Result<(), Failure> {
@@ -41,17 +43,18 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         (None, false, false) => Method::POST,
         (None, false, true) => Method::GET,
     };
+    // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
+    let body = (!args.data.is_empty())
+        .then(|| data::form_body(&args.data))
+        .transpose()?;
     let mut requests = Vec::new();
     for url in args.urls() {
-        let body = (!args.data.is_empty())
-            .then(|| data::form_body(&args.data))
-            .transpose()?;
         requests.push(build_request(
             args,
             cookies.literal(),
             method.clone(),
             parse_url(url)?,
-            body,
+            body.clone(),
         )?);
     }
     // -u and the credentials of the first URL go to every transfer, as curl does with -u.
@@ -63,7 +66,9 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     } else {
         1
     };
-    let client = build_client(args, cookies, credentials, None, None)?
+    // -v prints every transfer's timeline; with -Z, their lines interleave as they happen.
+    let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
+    let client = build_client(args, cookies, credentials, timeline, None)?
         .new_builder()
         // Transfers to one host reuse each other's connections.
         .max_idle_connections(at_once)
@@ -76,19 +81,24 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         .then(|| args.redirect_limit())
         .flatten();
     let (tx, done) = mpsc::channel::<(usize, Outcome)>();
-    let (include, head, fail) = (
+    let (include, head, fail, with_body) = (
         args.include || args.head,
         args.head,
         args.fails_on_http_error(),
+        args.fail_with_body,
     );
     for (index, request) in requests.into_iter().enumerate() {
         let tx = tx.clone();
         client
             .new_call(request)
             .enqueue(move |_: &Call, result: Result<Response, Error>| {
-                let outcome = result
-                    .map_err(|e| Failure::from_call_error(&e, max_redirects))
-                    .and_then(|response| output(response, include, head, fail));
+                let outcome = match result {
+                    Ok(response) => output(response, include, head, fail, with_body),
+                    Err(e) => (
+                        Vec::new(),
+                        Some(Failure::from_call_error(&e, max_redirects)),
+                    ),
+                };
                 let _ = tx.send((index, outcome));
             });
     }
@@ -101,21 +111,17 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         if let Some(slot) = outcomes.get_mut(index) {
             *slot = Some(outcome);
         }
-        while let Some(Some(outcome)) = outcomes.get_mut(next).map(Option::take) {
+        while let Some(Some((bytes, failure))) = outcomes.get_mut(next).map(Option::take) {
             next += 1;
-            match outcome {
-                Ok(bytes) => out
-                    .write_all(&bytes)
-                    .and_then(|()| out.flush())
-                    .map_err(|e| write_error("standard output", &e))?,
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| write_error("standard output", &e))?;
+            match failure {
                 // The first failure is the command's, reported by `main`; later ones are
                 // reported here as they come.
-                Err(failure) if first_failure.is_none() => first_failure = Some(failure),
-                Err(failure) => {
-                    if args.show_errors() {
-                        eprintln!("{failure}");
-                    }
-                }
+                Some(failure) if first_failure.is_none() => first_failure = Some(failure),
+                Some(failure) if args.show_errors() => eprintln!("{failure}"),
+                _ => {}
             }
         }
     }
@@ -123,17 +129,21 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
 }
 
 /// What one response writes: its heads with `-i`/`-I`, then its body (unless `-I`); with
-/// `--fail`, a status of 400 or more fails instead.
-fn output(response: Response, include: bool, head: bool, fail: bool) -> Outcome {
-    if fail && response.status().as_u16() >= 400 {
-        return Err(Failure::new(
+/// `--fail`, a status of 400 or more fails instead, and with `--fail-with-body` fails after
+/// the response is written.
+fn output(response: Response, include: bool, head: bool, fail: bool, with_body: bool) -> Outcome {
+    let http_error = (fail && response.status().as_u16() >= 400).then(|| {
+        Failure::new(
             code::HTTP_RETURNED_ERROR,
             format!(
                 "the requested URL returned error: {} ({})",
                 response.status().as_u16(),
                 response.request().redacted_url()
             ),
-        ));
+        )
+    });
+    if http_error.is_some() && !with_body {
+        return (Vec::new(), http_error);
     }
     let mut bytes = Vec::new();
     if include {
@@ -146,10 +156,10 @@ fn output(response: Response, include: bool, head: bool, fail: bool) -> Outcome 
         }
     }
     if !head {
-        let body = response
-            .bytes()
-            .map_err(|e| Failure::from_call_error(&e, None))?;
-        bytes.extend_from_slice(&body);
+        match response.bytes() {
+            Ok(body) => bytes.extend_from_slice(&body),
+            Err(e) => return (bytes, Some(Failure::from_call_error(&e, None))),
+        }
     }
-    Ok(bytes)
+    (bytes, http_error)
 }

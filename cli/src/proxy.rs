@@ -13,8 +13,12 @@ use wayfarer_blocking::{
 use crate::args::Args;
 use crate::exit::{Failure, code};
 
-/// `--proxy`: `[scheme://][user:password@]host[:port]` with `http`, `socks5` or `socks5h`.
+/// `--proxy`: `[scheme://][user:password@]host[:port]` with `http`, `socks5` or `socks5h`; an
+/// empty string is no proxy at all, whatever the environment says, as with curl.
 pub fn parse_proxy(s: &str) -> Result<Proxy, String> {
+    if s.is_empty() {
+        return Ok(Proxy::Direct);
+    }
     Proxy::parse(s).map_err(|e| e.message().to_string())
 }
 

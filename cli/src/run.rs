@@ -64,8 +64,9 @@ fn transfer(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let url = parse_url(args.url.as_deref().unwrap_or_default())?;
-    let output_path = match (&args.output, args.remote_name) {
-        (Some(path), _) => Some(path.clone()),
+    // `-o -` is standard output, as with curl.
+    let output_path = match (args.output_file(), args.remote_name) {
+        (Some(path), _) => Some(path.to_path_buf()),
         (None, true) => Some(remote_name(&url)?),
         (None, false) => None,
     };
@@ -245,6 +246,9 @@ pub(crate) fn build_client(
     if let Some(agent) = &args.user_agent {
         builder = builder.user_agent(agent);
     }
+    if args.removes_header("user-agent") {
+        builder = builder.user_agent("");
+    }
     if let Some(dir) = &args.cache_dir {
         match Cache::new(dir, CACHE_MAX_BYTES) {
             Ok(cache) => builder = builder.cache(cache),
@@ -305,8 +309,11 @@ pub(crate) fn build_request(
 ) -> Result<Request, Failure> {
     let mut builder = Request::builder(method, url);
     for (name, value) in &args.headers {
-        builder = builder.header(name, value);
+        if let Some(value) = value {
+            builder = builder.header(name, value);
+        }
     }
+    // Set or removed (`-H 'Name:'`): either way, the command adds no field of that name.
     let sets = |field: &str| {
         args.headers
             .iter()
@@ -389,7 +396,7 @@ pub(crate) fn head_bytes<B>(response: &Response<B>) -> Vec<u8> {
 /// standard output it would mix with the data), standard error is a terminal, `-s` is off,
 /// and the body is large or of unknown size.
 fn show_progress(args: &Args, response: &Response<Body>) -> bool {
-    (args.output.is_some() || args.remote_name)
+    (args.output_file().is_some() || args.remote_name)
         && !args.silent
         && io::stderr().is_terminal()
         && response

@@ -33,12 +33,13 @@
 //! > GET /next HTTP/1.1
 //! ```
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Mutex, OnceLock};
 
 use indicatif::ProgressBar;
-use wayfarer_core::{Event, EventKind, Headers, Instant};
+use wayfarer_core::{CallId, Event, EventKind, Headers, Instant};
 
 use crate::run::status_text;
 
@@ -46,8 +47,9 @@ use crate::run::status_text;
 /// it, and the command, which prints the response head and may show a progress bar.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    /// The time of the current call's start.
-    start: Mutex<Option<Instant>>,
+    /// The time each call started (the demo makes several calls one after another, and
+    /// several URLs with `-Z` make them at once).
+    starts: Mutex<HashMap<CallId, Instant>>,
     /// The progress bar, once one is shown: lines are printed around it (hidden while writing)
     /// so that they do not garble it.
     progress: OnceLock<ProgressBar>,
@@ -62,12 +64,12 @@ impl Timeline {
     /// Prints one event (and, for the sent request head, its lines).
     pub fn on_event(&self, event: &Event) {
         let start = {
-            let mut start = self.start.lock().unwrap_or_else(|p| p.into_inner());
-            // Each call's times count from its own start (the demo makes several calls).
+            let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
+            // Each call's times count from its own start.
             if matches!(event.kind, EventKind::CallStart { .. }) {
-                *start = None;
+                starts.remove(&event.call);
             }
-            *start.get_or_insert(event.at)
+            *starts.entry(event.call).or_insert(event.at)
         };
         let ms = event.at.saturating_duration_since(start).as_secs_f64() * 1000.0;
         let mut text = format!("* [{ms:>9.1}ms] {}\n", event.kind);

@@ -84,6 +84,9 @@ pub struct Timings {
     pub connects: u64,
     /// Redirects followed (follow-up events for a 3xx), counted even when the call fails.
     pub redirects: u64,
+    /// The status of the last response head received, even when the call then failed (one
+    /// redirect too many: curl's `http_code` is that redirect's status).
+    pub status: Option<u16>,
 }
 
 impl WriteOut {
@@ -153,7 +156,9 @@ impl WriteOut {
                 Piece::Var(var) => {
                     let t = &report.timings;
                     let _ = match var {
-                        Var::HttpCode => write!(out, "{:03}", report.status.unwrap_or(0)),
+                        Var::HttpCode => {
+                            write!(out, "{:03}", report.status.or(t.status).unwrap_or(0))
+                        }
                         Var::TimeNamelookup => write!(out, "{}", seconds(t.namelookup)),
                         Var::TimeConnect => write!(out, "{}", seconds(t.connect)),
                         Var::TimeAppconnect => write!(out, "{}", seconds(t.appconnect)),
@@ -215,7 +220,10 @@ impl Clock {
             EventKind::SecureConnectEnd { .. } => {
                 t.appconnect.get_or_insert(at);
             }
-            EventKind::ResponseHeadersEnd { .. } => t.starttransfer = Some(at),
+            EventKind::ResponseHeadersEnd { status, .. } => {
+                t.starttransfer = Some(at);
+                t.status = Some(status.as_u16());
+            }
             // curl counts redirects only, not the library's other follow-ups (a 408 or 503
             // sent again).
             EventKind::FollowUp { status, .. } if status.is_redirection() => t.redirects += 1,
@@ -264,6 +272,7 @@ mod tests {
                 total: Some(1.5),
                 connects: 1,
                 redirects: 2,
+                status: Some(201),
             },
         };
         let w = WriteOut::parse(
@@ -276,7 +285,8 @@ mod tests {
             w.render(&report),
             "201 0.001000 0.002000 0.000000 0.500000 1.500000 3000 2000 1 2 http://h.test/x"
         );
-        // No response: curl's 000, and the redirects the events counted.
+        // No final response: the last status the events saw (curl's 000 for none), and the
+        // redirects they counted.
         let w = WriteOut::parse("%{http_code} %{num_redirects}").unwrap();
         let failed = Report {
             timings: Timings {
@@ -286,6 +296,15 @@ mod tests {
             ..Report::default()
         };
         assert_eq!(w.render(&failed), "000 3");
+        let too_many = Report {
+            timings: Timings {
+                redirects: 3,
+                status: Some(302),
+                ..Timings::default()
+            },
+            ..Report::default()
+        };
+        assert_eq!(w.render(&too_many), "302 3");
     }
 
     #[test]
@@ -363,5 +382,6 @@ mod tests {
         assert_eq!(t.total, Some(0.5));
         assert_eq!(t.connects, 1);
         assert_eq!(t.redirects, 1);
+        assert_eq!(t.status, Some(200));
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,7 @@ fn method_headers_and_form_data_reach_the_server() {
         "-H",
         "X-Token: abc def",
         "--header",
-        "X-Empty:",
+        "X-Empty;",
         "-d",
         "a=1",
         "--data",
@@ -103,6 +103,44 @@ fn method_headers_and_form_data_reach_the_server() {
         Some("application/x-www-form-urlencoded")
     );
     assert_eq!(request.header("content-length"), Some("15"));
+}
+
+#[test]
+fn a_header_without_a_value_removes_it_as_curl_does() {
+    let server = Server::start(vec![ok(b"")]);
+    let output = wayfarer(&[
+        "-u",
+        "alice:secret",
+        "-A",
+        "tester/1.0",
+        "-d",
+        "a=1",
+        "-H",
+        "User-Agent:",
+        "-H",
+        "authorization:",
+        "-H",
+        "Content-Type: ",
+        "-H",
+        "X-Never:",
+        // Host is the library's, which HTTP/1.1 needs: it is kept, not sent empty.
+        "-H",
+        "Host:",
+        "-H",
+        "X-Empty;",
+        &server.url("/"),
+    ]);
+    assert_exit(&output, 0);
+    let request = server.only_request();
+    for gone in ["user-agent", "authorization", "content-type", "x-never"] {
+        assert_eq!(request.header(gone), None, "{gone}: {:?}", request.headers);
+    }
+    assert_eq!(
+        request.header_values("host"),
+        [format!("127.0.0.1:{}", server.port)]
+    );
+    assert_eq!(request.header("x-empty"), Some(""));
+    assert_eq!(request.body, b"a=1");
 }
 
 #[test]
@@ -208,6 +246,24 @@ fn output_writes_the_body_to_a_file() {
     // Not a terminal, so no progress bar.
     assert_eq!(stderr(&output), "");
     assert!(std::fs::read(&path).unwrap() == body, "the file differs");
+}
+
+#[test]
+fn output_dash_is_standard_output() {
+    let server = Server::start(vec![ok(b"to stdout")]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["-o", "-", &server.url("/")])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"to stdout");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file named -"
+    );
 }
 
 #[cfg(target_os = "linux")]

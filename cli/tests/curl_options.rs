@@ -156,6 +156,27 @@ fn write_out_is_written_when_the_call_fails_too() {
 }
 
 #[test]
+fn write_out_after_too_many_redirects_shows_the_last_status() {
+    let server = Server::start_with(|port| {
+        vec![
+            redirect("302 Found", &format!("http://127.0.0.1:{port}/1")),
+            redirect("302 Found", &format!("http://127.0.0.1:{port}/2")),
+        ]
+    });
+    let output = wayfarer(&[
+        "-s",
+        "-L",
+        "--max-redirs",
+        "1",
+        "-w",
+        "%{http_code} %{num_redirects}",
+        &server.url("/0"),
+    ]);
+    assert_exit(&output, 47);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "302 1");
+}
+
+#[test]
 fn write_out_warns_about_unknown_variables() {
     let server = Server::start(vec![ok(b"")]);
     let output = wayfarer(&["-w", "[%{remote_ip}]", &server.url("/")]);

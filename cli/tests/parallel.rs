@@ -2,6 +2,8 @@
 //! dispatcher, their bodies written in the order the URLs were given; without `-Z`, one after
 //! another.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
@@ -161,4 +163,57 @@ fn parallel_max_is_checked() {
         .output()
         .expect("run wayfarer");
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn data_from_standard_input_goes_to_every_url() {
+    let server = common::Server::start(vec![common::ok(b"1"), common::ok(b"2")]);
+    let output = common::wayfarer_with_stdin(
+        &["-s", "-d", "@-", &server.url("/a"), &server.url("/b")],
+        b"k=v\n",
+    );
+    common::assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"12");
+    let bodies: Vec<Vec<u8>> = server.requests().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, [b"k=v".to_vec(), b"k=v".to_vec()]);
+}
+
+#[test]
+fn fail_with_body_writes_each_failed_response_too() {
+    let server = common::Server::start(vec![
+        common::Reply::Send(common::response("404 Not Found", "", b"missing ")),
+        common::ok(b"found"),
+    ]);
+    let output = common::wayfarer(&[
+        "-s",
+        "--fail-with-body",
+        &server.url("/a"),
+        &server.url("/b"),
+    ]);
+    common::assert_exit(&output, 22);
+    assert_eq!(output.stdout, b"missing found");
+}
+
+#[test]
+fn verbose_shows_every_transfer() {
+    for parallel in [false, true] {
+        let server = common::Server::start(vec![common::ok(b"1"), common::ok(b"2")]);
+        let mut args = vec!["-v"];
+        if parallel {
+            args.push("-Z");
+        }
+        let (a, b) = (server.url("/a"), server.url("/b"));
+        args.extend([a.as_str(), b.as_str()]);
+        let output = common::wayfarer(&args);
+        common::assert_exit(&output, 0);
+        assert_eq!(output.stdout, b"12");
+        let verbose = common::stderr(&output);
+        for line in [
+            "> GET /a HTTP/1.1",
+            "> GET /b HTTP/1.1",
+            "< HTTP/1.1 200 OK",
+        ] {
+            assert!(verbose.contains(line), "-Z {parallel}: {line} in {verbose}");
+        }
+    }
 }

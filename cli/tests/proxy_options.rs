@@ -123,3 +123,15 @@ fn bad_proxy_and_resolve_values_are_command_line_errors() {
     assert_exit(&run(&["--proxy", "ftp://p:1", "http://a.test/"], &[]), 2);
     assert_exit(&run(&["--resolve", "no-port", "http://a.test/"], &[]), 2);
 }
+
+#[test]
+fn an_empty_proxy_goes_direct_whatever_the_environment_says() {
+    let origin = Server::start(vec![ok(b"direct")]);
+    let output = run(
+        &["-x", "", &origin.url("/d")],
+        &[("http_proxy", "http://127.0.0.1:1")],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"direct");
+    assert_eq!(origin.only_request().target, "/d");
+}
