@@ -167,7 +167,12 @@ fn parallel_max_is_checked() {
 
 #[test]
 fn data_from_standard_input_goes_to_every_url() {
-    let server = common::Server::start(vec![common::ok(b"1"), common::ok(b"2")]);
+    // The server closes each connection after its reply, and says so: the second POST must
+    // not go on a connection the server may already have closed.
+    let closing = |body: &[u8]| {
+        common::Reply::Send(common::response("200 OK", "Connection: close\r\n", body))
+    };
+    let server = common::Server::start(vec![closing(b"1"), closing(b"2")]);
     let output = common::wayfarer_with_stdin(
         &["-s", "-d", "@-", &server.url("/a"), &server.url("/b")],
         b"k=v\n",
@@ -197,7 +202,13 @@ fn fail_with_body_writes_each_failed_response_too() {
 #[test]
 fn verbose_shows_every_transfer() {
     for parallel in [false, true] {
-        let server = common::Server::start(vec![common::ok(b"1"), common::ok(b"2")]);
+        // The server closes each connection after its reply, and says so: the second POST must
+        // not go on a connection the server may already have closed.
+        let closing = |body: &[u8]| {
+            common::Reply::Send(common::response("200 OK", "Connection: close\r\n", body))
+        };
+        // With -Z either request may reach the server first: the replies are alike.
+        let server = common::Server::start(vec![closing(b"x"), closing(b"x")]);
         let mut args = vec!["-v"];
         if parallel {
             args.push("-Z");
@@ -206,7 +217,7 @@ fn verbose_shows_every_transfer() {
         args.extend([a.as_str(), b.as_str()]);
         let output = common::wayfarer(&args);
         common::assert_exit(&output, 0);
-        assert_eq!(output.stdout, b"12");
+        assert_eq!(output.stdout, b"xx");
         let verbose = common::stderr(&output);
         for line in [
             "> GET /a HTTP/1.1",
