@@ -10,7 +10,9 @@
 //! - a `-b` file that does not exist is not an error: the jar just starts empty;
 //! - `-c -` writes the jar to standard output;
 //! - the jar file is written even when the transfer failed, so cookies set by the hops that
-//!   did succeed are kept.
+//!   did succeed are kept;
+//! - the jar file is replaced whole (written next to it, then renamed over it), so a crash or
+//!   a full disk never leaves it cut short.
 //!
 //! A `Cookie` header given with `-b STRING` or `-H` replaces the jar's cookies on the wire (the
 //! library's bridge never merges a caller's `Cookie` header with the jar's); the responses'
@@ -128,7 +130,7 @@ impl CookieEngine {
             let mut out = io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|()| out.flush())
         } else {
-            std::fs::write(path, text.as_bytes())
+            write_replacing(path, text.as_bytes())
         };
         result.map_err(|e| {
             Failure::new(
@@ -137,6 +139,43 @@ impl CookieEngine {
             )
         })
     }
+}
+
+/// Writes `bytes` as the file at `path` by writing a temporary file next to it and renaming it
+/// over `path`, so that a reader, or a crash or full disk halfway through, finds the old jar
+/// or the new one whole, never one cut short (curl saves its cookie jar the same way).
+///
+/// Something other than a regular file (`-c /dev/null`) is written in place; a symbolic link
+/// is followed, so the file it names is replaced and the link kept; an existing file keeps its
+/// permissions.
+fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (target, permissions) = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return std::fs::write(path, bytes),
+        Ok(meta) => (path.canonicalize()?, Some(meta.permissions())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (path.to_path_buf(), None),
+        Err(e) => return Err(e),
+    };
+    let Some(name) = target.file_name() else {
+        return std::fs::write(path, bytes);
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = target.with_file_name(tmp_name);
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, &target)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 #[cfg(test)]
@@ -168,6 +207,70 @@ mod tests {
         let jar = engine.jar().expect("a -b file turns the jar on");
         assert!(jar.all(SystemTime::UNIX_EPOCH).is_empty());
         assert_eq!(engine.literal(), Some("a=1; b=2"));
+    }
+
+    /// A jar holding one host-only session cookie `name=value` for example.com.
+    fn engine_saving_to(path: &Path, name: &str, value: &str) -> CookieEngine {
+        let engine = CookieEngine::load(&[], Some(path), SystemTime::UNIX_EPOCH).unwrap();
+        let url = wayfarer_core::Url::parse("http://example.com/").unwrap();
+        let jar = engine.jar().unwrap();
+        jar.set_cookie(SystemTime::UNIX_EPOCH, &url, &format!("{name}={value}"))
+            .unwrap();
+        engine
+    }
+
+    #[test]
+    fn the_jar_file_is_replaced_whole_never_rewritten_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jar.txt");
+        engine_saving_to(&path, "a", "old")
+            .save(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        // Another process reading the file meanwhile (or a crash halfway through the save)
+        // sees the old file whole, not one cut short by a truncation.
+        let mut reader = std::fs::File::open(&path).unwrap();
+        engine_saving_to(&path, "a", "new")
+            .save(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let mut before = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut before).unwrap();
+        assert!(before.ends_with("\ta\told\n"), "{before}");
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert!(after.ends_with("\ta\tnew\n"), "{after}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["jar.txt"], "no temporary file is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_jar_saved_to_a_device_or_through_a_link_is_written_there() {
+        let dir = tempfile::tempdir().unwrap();
+        engine_saving_to(Path::new("/dev/null"), "a", "b")
+            .save(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        let file = dir.path().join("real.txt");
+        let link = dir.path().join("link.txt");
+        std::fs::write(&file, "").unwrap();
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        engine_saving_to(&link, "a", "b")
+            .save(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert!(
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .ends_with("\ta\tb\n")
+        );
     }
 
     #[test]

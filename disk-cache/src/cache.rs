@@ -510,6 +510,11 @@ impl CacheStore for DiskLruCache {
                 Some(entry) if entry.sequence == sequence => entry.value.body,
                 _ => return Ok(false),
             };
+            // An entry being edited is left alone (the edit's commit supersedes it), even by
+            // an update too big to keep: removing the entry would detach that edit.
+            if state.index.edit_in_progress(key) {
+                return Ok(false);
+            }
             if body_len.saturating_add(metadata.len() as u64) > inner.max_size() {
                 state.remove(inner, key);
                 return Ok(false);

@@ -343,6 +343,24 @@ fn an_entry_over_the_max_size_is_not_kept(make: Make) {
     assert_eq!(s.size(), 0);
 }
 
+fn an_update_too_big_to_keep_leaves_an_edit_in_progress_alone(make: Make) {
+    let s = make(50);
+    put(&*s, "k", "m", "old");
+    let seq = s.get("k").unwrap().unwrap().sequence();
+    let mut editor = s.edit("k").unwrap().unwrap();
+    editor.set_metadata(&b"m"[..]);
+    editor.write_all(b"new").unwrap();
+    // The key is being edited: the update does nothing, whatever its size.
+    assert!(!s.update_metadata("k", seq, &[b'm'; 48]).unwrap());
+    assert_eq!(entry(&*s, "k"), pair("m", "old"));
+    editor.commit().unwrap();
+    assert_eq!(
+        entry(&*s, "k"),
+        pair("m", "new"),
+        "the edit was not detached"
+    );
+}
+
 fn size_follows_commits_updates_and_removes(make: Make) {
     let s = make(BIG);
     put(&*s, "a", "12", "3456");
@@ -421,6 +439,7 @@ behaviours!(
     evict_all_empties_the_store_and_detaches_edits,
     eviction_drops_the_least_recently_used_first,
     an_entry_over_the_max_size_is_not_kept,
+    an_update_too_big_to_keep_leaves_an_edit_in_progress_alone,
     size_follows_commits_updates_and_removes,
     keys_can_be_walked_while_removing,
     invalid_keys_are_rejected,

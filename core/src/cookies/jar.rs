@@ -171,6 +171,8 @@ impl MemoryCookieJar {
             });
         }
         let mut store = self.lock();
+        // An expired Secure cookie is gone, and must not keep shadowing the name.
+        store.remove_expired(now);
         if !cookie.secure && !is_secure_url(url) && shadows_secure(&store, &cookie) {
             return Err(Rejected::ShadowsSecure);
         }

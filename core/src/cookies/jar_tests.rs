@@ -261,6 +261,20 @@ fn http_cannot_replace_or_shadow_a_secure_cookie() {
 }
 
 #[test]
+fn an_expired_secure_cookie_does_not_block_one_from_http() {
+    let jar = MemoryCookieJar::new();
+    set(
+        &jar,
+        t(0),
+        "https://example.com/",
+        "s=secret; Secure; Max-Age=10",
+    );
+    // Ten seconds later the Secure cookie is gone, and nothing is left for http to shadow.
+    set(&jar, t(100), "http://example.com/", "s=plain");
+    assert_eq!(header(&jar, t(101), "http://example.com/"), "s=plain");
+}
+
+#[test]
 fn save_checks_the_cookie_against_the_url() {
     let jar = MemoryCookieJar::new();
     let c = Cookie::builder("a", "1")
