@@ -332,6 +332,11 @@ pub(crate) fn build_request(
             builder = builder.header("Cookie", cookies);
         }
     }
+    // curl sends `Accept: */*` unless told otherwise; some servers answer a request without
+    // an Accept field differently (an error page, or a format meant for browsers).
+    if !sets("accept") {
+        builder = builder.header("Accept", "*/*");
+    }
     let sets_content_type = sets("content-type");
     if let Some(body) = body {
         if !sets_content_type {

@@ -106,6 +106,19 @@ fn method_headers_and_form_data_reach_the_server() {
 }
 
 #[test]
+fn accept_is_any_type_unless_a_header_says_otherwise() {
+    let server = Server::start(vec![ok(b""), ok(b"")]);
+    assert_exit(&wayfarer(&["-s", &server.url("/")]), 0);
+    assert_exit(
+        &wayfarer(&["-s", "-H", "accept: text/plain", &server.url("/")]),
+        0,
+    );
+    let requests = server.requests();
+    let accepts: Vec<Vec<&str>> = requests.iter().map(|r| r.header_values("accept")).collect();
+    assert_eq!(accepts, [vec!["*/*"], vec!["text/plain"]]);
+}
+
+#[test]
 fn a_header_without_a_value_removes_it_as_curl_does() {
     let server = Server::start(vec![ok(b"")]);
     let output = wayfarer(&[
@@ -128,11 +141,19 @@ fn a_header_without_a_value_removes_it_as_curl_does() {
         "Host:",
         "-H",
         "X-Empty;",
+        "-H",
+        "Accept:",
         &server.url("/"),
     ]);
     assert_exit(&output, 0);
     let request = server.only_request();
-    for gone in ["user-agent", "authorization", "content-type", "x-never"] {
+    for gone in [
+        "user-agent",
+        "authorization",
+        "content-type",
+        "x-never",
+        "accept",
+    ] {
         assert_eq!(request.header(gone), None, "{gone}: {:?}", request.headers);
     }
     assert_eq!(
