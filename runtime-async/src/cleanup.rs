@@ -52,6 +52,33 @@ impl Cleaner {
     }
 }
 
+/// A client's handle on its pool's cleanup task. It drops after the client's handle on the pool
+/// (it is declared after it) and wakes the task then: if that client held the pool's last
+/// handle, the task sees the pool gone and ends at once, rather than at its next scheduled run,
+/// minutes away (closing the pool's sockets wakes nothing).
+#[derive(Debug, Default)]
+pub(crate) struct CleanerHandle(Arc<Cleaner>);
+
+impl Clone for CleanerHandle {
+    fn clone(&self) -> CleanerHandle {
+        CleanerHandle(self.0.clone())
+    }
+}
+
+impl std::ops::Deref for CleanerHandle {
+    type Target = Arc<Cleaner>;
+
+    fn deref(&self) -> &Arc<Cleaner> {
+        &self.0
+    }
+}
+
+impl Drop for CleanerHandle {
+    fn drop(&mut self) {
+        self.0.waker().wake();
+    }
+}
+
 async fn run<N: Net>(cleaner: Arc<Cleaner>, pool: WeakPool<N::Socket>, epoch: std::time::Instant) {
     let mut timer: Option<(N::Timer, Instant)> = None;
     poll_fn(|cx| {
