@@ -48,6 +48,7 @@ impl Cleaner {
         epoch: std::time::Instant,
     ) {
         let cleaner = self.clone();
+        let pool = Stopped { pool, ended: false };
         N::spawn(Box::pin(run::<N>(cleaner, pool, epoch)));
     }
 }
@@ -79,7 +80,30 @@ impl Drop for CleanerHandle {
     }
 }
 
-async fn run<N: Net>(cleaner: Arc<Cleaner>, pool: WeakPool<N::Socket>, epoch: std::time::Instant) {
+/// The task's pool, which it tells when the task is dropped before its end (its runtime shut
+/// down, maybe before the task ever ran): the next release starts another, where the pool
+/// would otherwise wait for this one for ever.
+struct Stopped<S> {
+    pool: WeakPool<S>,
+    ended: bool,
+}
+
+impl<S> Drop for Stopped<S> {
+    fn drop(&mut self) {
+        if !self.ended {
+            if let Some(pool) = self.pool.upgrade() {
+                pool.cleanup_stopped();
+            }
+        }
+    }
+}
+
+async fn run<N: Net>(
+    cleaner: Arc<Cleaner>,
+    mut stopped: Stopped<N::Socket>,
+    epoch: std::time::Instant,
+) {
+    let pool = &stopped.pool;
     let mut timer: Option<(N::Timer, Instant)> = None;
     poll_fn(|cx| {
         {
@@ -115,4 +139,5 @@ async fn run<N: Net>(cleaner: Arc<Cleaner>, pool: WeakPool<N::Socket>, epoch: st
         }
     })
     .await;
+    stopped.ended = true;
 }
