@@ -337,6 +337,13 @@ impl<S> SharedPool<S> {
         next
     }
 
+    /// The runtime's cleanup stopped before [`cleanup`](Self::cleanup) returned `None` (its
+    /// task was dropped with its runtime, say): the next [`register`](Self::register) or
+    /// [`release`](Self::release) asks for a new one, where none would ever start again.
+    pub fn cleanup_stopped(&self) {
+        self.lock().cleaner = false;
+    }
+
     /// Closes the idle connections for which `unusable` returns true (bytes arrived on them,
     /// the peer closed them), and returns how many. `unusable` runs under the pool's lock: it
     /// must only look at the socket (a reactor's readiness, a flag), never block.
@@ -450,6 +457,17 @@ mod tests {
         let c = conn(&client, "a");
         assert!(!pool.register(&c));
         assert!(pool.release(at(120), c, 4));
+    }
+
+    #[test]
+    fn a_cleanup_that_stopped_early_is_started_again() {
+        let client = client(100);
+        let pool = client.pool();
+        assert!(pool.release(at(0), conn(&client, "a"), 1));
+        assert!(!pool.release(at(0), conn(&client, "a"), 2), "one runs");
+        // Its task was dropped before the pool was empty.
+        pool.cleanup_stopped();
+        assert!(pool.release(at(0), conn(&client, "a"), 3));
     }
 
     #[test]

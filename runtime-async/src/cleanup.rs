@@ -48,11 +48,62 @@ impl Cleaner {
         epoch: std::time::Instant,
     ) {
         let cleaner = self.clone();
+        let pool = Stopped { pool, ended: false };
         N::spawn(Box::pin(run::<N>(cleaner, pool, epoch)));
     }
 }
 
-async fn run<N: Net>(cleaner: Arc<Cleaner>, pool: WeakPool<N::Socket>, epoch: std::time::Instant) {
+/// A client's handle on its pool's cleanup task. It drops after the client's handle on the pool
+/// (it is declared after it) and wakes the task then: if that client held the pool's last
+/// handle, the task sees the pool gone and ends at once, rather than at its next scheduled run,
+/// minutes away (closing the pool's sockets wakes nothing).
+#[derive(Debug, Default)]
+pub(crate) struct CleanerHandle(Arc<Cleaner>);
+
+impl Clone for CleanerHandle {
+    fn clone(&self) -> CleanerHandle {
+        CleanerHandle(self.0.clone())
+    }
+}
+
+impl std::ops::Deref for CleanerHandle {
+    type Target = Arc<Cleaner>;
+
+    fn deref(&self) -> &Arc<Cleaner> {
+        &self.0
+    }
+}
+
+impl Drop for CleanerHandle {
+    fn drop(&mut self) {
+        self.0.waker().wake();
+    }
+}
+
+/// The task's pool, which it tells when the task is dropped before its end (its runtime shut
+/// down, maybe before the task ever ran): the next release starts another, where the pool
+/// would otherwise wait for this one for ever.
+struct Stopped<S> {
+    pool: WeakPool<S>,
+    ended: bool,
+}
+
+impl<S> Drop for Stopped<S> {
+    fn drop(&mut self) {
+        if !self.ended {
+            if let Some(pool) = self.pool.upgrade() {
+                pool.cleanup_stopped();
+            }
+        }
+    }
+}
+
+async fn run<N: Net>(
+    cleaner: Arc<Cleaner>,
+    mut stopped: Stopped<N::Socket>,
+    epoch: std::time::Instant,
+) {
+    let pool = &stopped.pool;
     let mut timer: Option<(N::Timer, Instant)> = None;
     poll_fn(|cx| {
         {
@@ -88,4 +139,5 @@ async fn run<N: Net>(cleaner: Arc<Cleaner>, pool: WeakPool<N::Socket>, epoch: st
         }
     })
     .await;
+    stopped.ended = true;
 }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request};
 
 use crate::call::Call;
-use crate::cleanup::Cleaner;
+use crate::cleanup::CleanerHandle;
 use crate::dispatcher::Dispatcher;
 use crate::net::Net;
 use crate::timer::IdleTimers;
@@ -33,8 +33,9 @@ pub(crate) struct Inner<N: Net> {
     /// client sharing a pool).
     pub(crate) epoch: std::time::Instant,
     pub(crate) dispatcher: Dispatcher<N>,
-    /// The pool's cleanup task (shared with the pool).
-    pub(crate) cleaner: Arc<Cleaner>,
+    /// The pool's cleanup task (shared with the pool). Declared after `core`: see
+    /// [`CleanerHandle`].
+    pub(crate) cleaner: CleanerHandle,
     /// Timers of finished calls, kept armed for later ones (shared by derived clients, which
     /// share the epoch their instants count from).
     pub(crate) timers: Arc<IdleTimers<N>>,
@@ -156,7 +157,7 @@ impl<N: Net> From<Config> for Client<N> {
                 dispatcher: Dispatcher::new(config.max_requests(), config.max_requests_per_host()),
                 core: wayfarer_core::Client::new(config),
                 epoch: N::now(),
-                cleaner: Arc::default(),
+                cleaner: CleanerHandle::default(),
                 timers: Arc::default(),
                 net: PhantomData,
             },
@@ -175,7 +176,7 @@ impl<N: Net> From<Config> for Client<N> {
                 let cleaner = if core.pool().same_pool(base.core.pool()) {
                     base.cleaner.clone()
                 } else {
-                    Arc::default()
+                    CleanerHandle::default()
                 };
                 Inner {
                     core,

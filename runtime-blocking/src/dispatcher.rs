@@ -155,11 +155,20 @@ impl Dispatcher {
 
     /// Cancels `call`. A queued one leaves the queue (its place is not held for a call that
     /// can only fail) and runs at once on a dispatcher thread, where it fails as canceled and
-    /// tells its callback.
+    /// tells its callback. Until then it counts as running (toward neither limit, as an
+    /// executed call), so the idle callback waits for its callback.
     pub(crate) fn cancel(&self, call: &Arc<CallShared>) {
         call.cancel.cancel();
         let key = Key(call.clone());
-        if self.queues().dequeue(&key) {
+        let dequeued = {
+            let mut queues = self.queues();
+            let dequeued = queues.dequeue(&key);
+            if dequeued {
+                queues.executed(key.clone(), String::new());
+            }
+            dequeued
+        };
+        if dequeued {
             let slot = Slot {
                 dispatcher: self.clone(),
                 key: key.clone(),

@@ -320,3 +320,74 @@ fn an_executed_call_counts_as_running_but_is_never_held_back_smol() {
         assert_eq!(client.dispatcher().running_calls_count(), 0);
     });
 }
+
+// ------------------------------------------------------------------ a canceled call still runs
+
+/// A call canceled while queued leaves the queue and runs at once to tell its callback: until
+/// that callback returns it is a running call, so the idle callback waits for it.
+#[test]
+fn a_call_canceled_while_queued_runs_until_its_callback_returns_blocking() {
+    let origin = HoldingOrigin::start();
+    let client = wayfarer_blocking::Client::builder()
+        .max_requests(1)
+        .build()
+        .expect("client");
+    let (events_tx, events) = mpsc::channel::<String>();
+    client.dispatcher().set_idle_callback({
+        let tx = std::sync::Mutex::new(events_tx.clone());
+        move || {
+            let _ = tx.lock().map(|tx| tx.send("idle".to_owned()));
+        }
+    });
+    let first = client.new_call(request(&origin, "127.0.0.1", "/1"));
+    first.enqueue({
+        let tx = events_tx.clone();
+        move |_: &wayfarer_blocking::Call,
+              result: Result<wayfarer_blocking::Response, wayfarer_blocking::Error>| {
+            let body = result.and_then(|r| r.text()).expect("/1");
+            let _ = tx.send(body);
+        }
+    });
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (leave_tx, leave) = mpsc::channel::<()>();
+    let second = client.new_call(request(&origin, "127.0.0.1", "/2"));
+    second.enqueue({
+        let tx = events_tx.clone();
+        move |_: &wayfarer_blocking::Call,
+              result: Result<wayfarer_blocking::Response, wayfarer_blocking::Error>| {
+            assert_eq!(result.err().map(|e| e.kind()), Some(ErrorKind::Canceled));
+            let _ = entered_tx.send(());
+            let _ = leave.recv_timeout(WAIT);
+            let _ = tx.send("/2".to_owned());
+        }
+    });
+    assert_eq!(origin.next_arrival().path, "/1");
+    second.cancel();
+    entered
+        .recv_timeout(WAIT)
+        .expect("the canceled call's callback ran");
+    let dispatcher = client.dispatcher();
+    assert_eq!(dispatcher.queued_calls_count(), 0);
+    assert_eq!(
+        dispatcher.running_calls_count(),
+        2,
+        "the canceled call runs, in its callback"
+    );
+
+    origin.release("/1");
+    assert_eq!(events.recv_timeout(WAIT).as_deref(), Ok("/1"));
+    assert_eq!(
+        events.recv_timeout(QUIET).ok(),
+        None,
+        "idle while a callback still runs"
+    );
+    leave_tx.send(()).expect("release the callback");
+    assert_eq!(events.recv_timeout(WAIT).as_deref(), Ok("/2"));
+    assert_eq!(events.recv_timeout(WAIT).as_deref(), Ok("idle"));
+    assert_eq!(dispatcher.running_calls_count(), 0);
+    assert_eq!(
+        origin.try_next_arrival(QUIET),
+        None,
+        "the canceled call ran"
+    );
+}

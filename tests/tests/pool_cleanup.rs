@@ -466,3 +466,41 @@ fn a_derived_client_shares_the_pool_and_the_dispatcher() {
         (1, 0)
     );
 }
+
+// ------------------------------------------------------------------ a runtime shut down
+
+/// A client outlives the runtime its cleanup task was spawned on (a test's, a short-lived
+/// one's): that task is gone with it, and the next runtime's connections still expire.
+#[test]
+fn the_cleanup_runs_again_after_its_runtime_shut_down_tokio() {
+    let server = Server::start(Mode::Plain);
+    let client = wayfarer_tokio::Client::builder()
+        .keep_alive(KEEP_ALIVE)
+        .build()
+        .expect("client");
+    let call = || async {
+        let response = client
+            .new_call(get(&server.url))
+            .execute()
+            .await
+            .expect("call");
+        assert_eq!(response.bytes().await.expect("body").as_ref(), b"ok");
+    };
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
+    // The first runtime ends while its cleanup task waits for the keep-alive to end.
+    runtime().block_on(call());
+    assert_eq!(client.connection_count(), 1);
+    runtime().block_on(async {
+        call().await;
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        while client.connection_count() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(client.connection_count(), 0, "the idle connections expired");
+    });
+}

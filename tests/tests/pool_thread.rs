@@ -1,6 +1,6 @@
 //! The thread a pool's cleanup runs on (the blocking runtime's, and smol's when no executor
-//! can take the task) exists only while the pool holds connections: evicting every connection
-//! ends it at once, not at its next scheduled look minutes later.
+//! can take the task) exists only while the pool holds connections: evicting every connection,
+//! or dropping the last client, ends it at once, not at its next scheduled look minutes later.
 //!
 //! Its own test binary, with one test, because it counts the process's threads by name.
 
@@ -56,7 +56,7 @@ fn serve() -> String {
 const SETTLE: Duration = Duration::from_millis(300);
 
 #[test]
-fn evicting_every_connection_ends_the_pool_thread_at_once() {
+fn evicting_every_connection_or_dropping_the_client_ends_the_pool_thread_at_once() {
     let url = serve();
     assert_eq!(pool_threads(), 0);
 
@@ -99,5 +99,43 @@ fn evicting_every_connection_ends_the_pool_thread_at_once() {
     assert!(
         wait_for_pool_threads(0, WITHIN),
         "smol's pool thread ended after evict_all"
+    );
+
+    // Dropping the last client closes its pool: the thread ends with it.
+    let client = wayfarer_blocking::Client::new();
+    let response = client
+        .new_call(Request::get(&url).build().unwrap())
+        .execute()
+        .unwrap();
+    assert_eq!(response.text().unwrap(), "ok");
+    assert!(
+        wait_for_pool_threads(1, WITHIN),
+        "the blocking pool's thread started again"
+    );
+    thread::sleep(SETTLE);
+    drop(client);
+    assert!(
+        wait_for_pool_threads(0, WITHIN),
+        "the blocking pool's thread ended with its client"
+    );
+
+    let client = wayfarer_smol::Client::new();
+    smol::block_on(async {
+        let response = client
+            .new_call(Request::get(&url).build().unwrap())
+            .execute()
+            .await
+            .unwrap();
+        assert_eq!(response.text().await.unwrap(), "ok");
+    });
+    assert!(
+        wait_for_pool_threads(1, WITHIN),
+        "smol's pool thread started again"
+    );
+    thread::sleep(SETTLE);
+    drop(client);
+    assert!(
+        wait_for_pool_threads(0, WITHIN),
+        "smol's pool thread ended with its client"
     );
 }
