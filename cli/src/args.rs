@@ -34,6 +34,7 @@ Exit status (curl's numbers where they apply):
   56  failure receiving data (connection reset, ...)
   58  could not use the --cert or --key file
   60  the server's certificate could not be verified
+  61  the --compressed body could not be decoded (corrupt gzip)
   77  could not load the --cacert file
   90  the server's certificate chain has none of the --pinnedpubkey keys
   97  the proxy refused the handshake or the tunnel (SOCKS5 or CONNECT)";

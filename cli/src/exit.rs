@@ -55,6 +55,8 @@ pub mod code {
     pub const SSL_CERTPROBLEM: u8 = 58;
     /// `CURLE_PEER_FAILED_VERIFICATION`: the server's certificate was not accepted.
     pub const PEER_FAILED_VERIFICATION: u8 = 60;
+    /// `CURLE_BAD_CONTENT_ENCODING`: the `--compressed` body's gzip coding is corrupt.
+    pub const BAD_CONTENT_ENCODING: u8 = 61;
     /// `CURLE_SSL_CACERT_BADFILE`: the `--cacert` file could not be read or used.
     pub const SSL_CACERT_BADFILE: u8 = 77;
     /// `CURLE_SSL_PINNEDPUBKEYNOTMATCH`: no key of the verified chain was pinned.
@@ -135,6 +137,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::Canceled => code::ABORTED,
         ErrorKind::TooManyFollowUps => code::TOO_MANY_REDIRECTS,
         ErrorKind::Proxy => code::PROXY,
+        ErrorKind::Decode => code::BAD_CONTENT_ENCODING,
         _ => code::UNSUPPORTED_PROTOCOL,
     }
 }

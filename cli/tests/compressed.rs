@@ -100,7 +100,7 @@ fn a_corrupt_gzip_body_fails_with_a_message_naming_gzip() {
         &body,
     ))]);
     let output = wayfarer(&["--compressed", &server.url("/")]);
-    assert_exit(&output, 18);
-    let line = assert_error_line(&output, 18);
+    assert_exit(&output, 61);
+    let line = assert_error_line(&output, 61);
     assert!(line.contains("corrupt gzip"), "{line}");
 }

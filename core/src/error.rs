@@ -44,6 +44,10 @@ pub enum ErrorKind {
     /// credentials were refused too), or a SOCKS5 proxy that refused the handshake or the
     /// connection.
     Proxy,
+    /// The response body's content coding could not be undone: the transparent gzip stream
+    /// was corrupt, failed its checksum or ended early. The HTTP framing itself was sound, so
+    /// the body as sent would read fine without decoding (a caller's own `Accept-Encoding`).
+    Decode,
 }
 
 impl ErrorKind {
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid-input",
             ErrorKind::TooManyFollowUps => "too-many-follow-ups",
             ErrorKind::Proxy => "proxy",
+            ErrorKind::Decode => "decode",
         }
     }
 }
@@ -200,6 +205,12 @@ impl Error {
     #[cold]
     pub fn protocol(message: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Protocol, message)
+    }
+
+    /// The response body's content coding could not be undone (a corrupt gzip stream).
+    #[cold]
+    pub fn decode(message: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(ErrorKind::Decode, message)
     }
 
     /// The server sent more than `limit` allows (`max` is the configured bound, for the
@@ -567,7 +578,7 @@ impl From<Error> for io::Error {
         let kind = match error.kind() {
             ErrorKind::Timeout => io::ErrorKind::TimedOut,
             ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
-            ErrorKind::Protocol => io::ErrorKind::InvalidData,
+            ErrorKind::Protocol | ErrorKind::Decode => io::ErrorKind::InvalidData,
             ErrorKind::Connect => io::ErrorKind::ConnectionRefused,
             ErrorKind::Canceled => io::ErrorKind::Interrupted,
             _ => io::ErrorKind::Other,

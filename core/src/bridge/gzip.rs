@@ -71,7 +71,7 @@ impl std::fmt::Debug for GzipDecoder {
 }
 
 fn corrupt(what: &str) -> Error {
-    Error::protocol(format!("corrupt gzip response body: {what}"))
+    Error::decode(format!("corrupt gzip response body: {what}"))
 }
 
 impl GzipDecoder {

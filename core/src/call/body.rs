@@ -332,7 +332,7 @@ impl Call {
                     return Ok(Progress::Data(produced));
                 }
                 if used == 0 && !staged.is_empty() {
-                    return Err(Error::protocol("corrupt gzip response body"));
+                    return Err(Error::decode("corrupt gzip response body"));
                 }
                 if body.source_ended && body.staged.is_empty() {
                     gzip.finish()?;
@@ -351,7 +351,7 @@ impl Call {
                 return Ok(Progress::CachedInto);
             }
             let (Some(exchange), Some(conn)) = (self.exchange.as_mut(), self.conn.as_mut()) else {
-                return Err(Error::protocol("unexpected end of stream in a gzip body"));
+                return Err(Error::decode("unexpected end of stream in a gzip body"));
             };
             match exchange.read_body(conn, &mut body.staging, &limits)? {
                 BodyProgress::Data(n) => {

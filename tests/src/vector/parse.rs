@@ -19,7 +19,7 @@ pub const MAX_REAL_AFTER: std::time::Duration = std::time::Duration::from_secs(1
 const MAX_STRING_BYTES: usize = 64 << 20;
 
 /// The error kinds `error KIND` accepts, as in `OutcomeError::kind`.
-pub const ERROR_KINDS: [&str; 10] = [
+pub const ERROR_KINDS: [&str; 11] = [
     "protocol",
     "timeout",
     "connect",
@@ -30,6 +30,7 @@ pub const ERROR_KINDS: [&str; 10] = [
     "invalid-input",
     "too-many-follow-ups",
     "proxy",
+    "decode",
 ];
 
 /// A malformed vector: which file, which line (1-based; 0 for whole-file problems) and why.
