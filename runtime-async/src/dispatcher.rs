@@ -192,7 +192,14 @@ impl<N: Net> Dispatcher<N> {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             if let Some(idle) = idle {
-                idle();
+                if std::thread::panicking() {
+                    // Unwinding already (a callback or the caller's code panicked, dropping the
+                    // call): a second panic here would abort the process, so the idle callback's
+                    // own panic is caught and ends here.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| idle()));
+                } else {
+                    idle();
+                }
             }
         }
     }

@@ -391,3 +391,59 @@ fn a_call_canceled_while_queued_runs_until_its_callback_returns_blocking() {
         "the canceled call ran"
     );
 }
+
+/// An idle callback that panics while a panic already unwinds (a callback's, or the code that
+/// dropped a call) would abort the whole process; its panic is dropped instead.
+#[test]
+fn a_panicking_idle_callback_during_a_panic_does_not_abort_blocking() {
+    let origin = HoldingOrigin::start();
+    let client = wayfarer_blocking::Client::new();
+    let (idle_tx, idle) = mpsc::channel::<()>();
+    client.dispatcher().set_idle_callback({
+        let tx = std::sync::Mutex::new(idle_tx);
+        let first = std::sync::atomic::AtomicBool::new(true);
+        move || {
+            let _ = tx.lock().map(|tx| tx.send(()));
+            if first.swap(false, Ordering::SeqCst) {
+                panic!("the idle callback panicked (on purpose)");
+            }
+        }
+    });
+    client
+        .new_call(request(&origin, "127.0.0.1", "/1"))
+        .enqueue(|_: &wayfarer_blocking::Call, _| {
+            panic!("the call's callback panicked (on purpose)");
+        });
+    assert_eq!(origin.next_arrival().path, "/1");
+    origin.release("/1");
+    idle.recv_timeout(WAIT).expect("the idle callback ran");
+    // Still alive, and the dispatcher still runs calls.
+    let done = client.new_call(request(&origin, "127.0.0.1", "/2"));
+    let waiter = std::thread::spawn(move || done.execute().and_then(|r| r.text()));
+    assert_eq!(origin.next_arrival().path, "/2");
+    origin.release("/2");
+    assert!(waiter.join().expect("no panic").is_ok());
+}
+
+#[test]
+fn a_panicking_idle_callback_during_a_panic_does_not_abort_tokio() {
+    let origin = HoldingOrigin::start();
+    let client = wayfarer_tokio::Client::new();
+    let idled = Arc::new(AtomicUsize::new(0));
+    client.dispatcher().set_idle_callback({
+        let idled = idled.clone();
+        move || {
+            idled.fetch_add(1, Ordering::SeqCst);
+            panic!("the idle callback panicked (on purpose)");
+        }
+    });
+    let call = client.new_call(request(&origin, "127.0.0.1", "/1"));
+    let caller = std::thread::spawn(move || {
+        let running = call.enqueue();
+        // The caller's code panics holding the call: unwinding drops it and frees its place.
+        let _keep = running;
+        panic!("the caller panicked (on purpose)");
+    });
+    assert!(caller.join().is_err(), "the caller's own panic");
+    assert_eq!(idled.load(Ordering::SeqCst), 1, "the idle callback ran");
+}
