@@ -244,6 +244,14 @@ impl<S> fmt::Debug for WeakPool<S> {
     }
 }
 
+impl<S> Clone for WeakPool<S> {
+    fn clone(&self) -> WeakPool<S> {
+        WeakPool {
+            state: self.state.clone(),
+        }
+    }
+}
+
 impl<S> WeakPool<S> {
     /// The pool, if a client still holds it.
     pub fn upgrade(&self) -> Option<SharedPool<S>> {

@@ -56,12 +56,15 @@ impl Cleaner {
         self.next_look.store(u64::MAX, Ordering::Release);
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         let cleaner = self.clone();
+        let for_thread = pool.clone();
         let spawned = std::thread::Builder::new()
             .name("wayfarer-pool".into())
-            .spawn(move || cleaner.run(&pool, epoch, generation));
+            .spawn(move || cleaner.run(&for_thread, epoch, generation));
         // Without a thread, idle connections are still evicted when the next call looks in the
-        // pool (acquire runs the cleanup first).
-        drop(spawned);
+        // pool (acquire runs the cleanup first), and the next release tries to start one again.
+        if spawned.is_err() {
+            stopped(&pool);
+        }
     }
 
     /// A connection went back to the pool at `now`: wake the thread if its next look is far.
@@ -89,6 +92,7 @@ impl Cleaner {
 
     fn run(&self, pool: &WeakPool<Socket>, epoch: std::time::Instant, generation: u64) {
         let Some(waiter) = Waiter::new(self) else {
+            stopped(pool);
             return;
         };
         loop {
@@ -121,6 +125,14 @@ impl Cleaner {
             self.next_look.store(u64::MAX, Ordering::Release);
             *wake = None;
         }
+    }
+}
+
+/// The cleanup thread did not start, or gave up before the pool was empty: the pool's next
+/// release asks for another, where it would otherwise wait for this one for ever.
+fn stopped(pool: &WeakPool<Socket>) {
+    if let Some(pool) = pool.upgrade() {
+        pool.cleanup_stopped();
     }
 }
 
