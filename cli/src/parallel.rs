@@ -20,7 +20,8 @@ use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::run::{
-    as_received, build_client, build_request, head_bytes, parse_url, prior_responses, write_error,
+    as_received, build_client, build_request, head_bytes, parse_url, prior_responses,
+    unfollowable_redirect, write_error,
 };
 use crate::timeline::Timeline;
 
@@ -81,6 +82,7 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         .then(|| args.redirect_limit())
         .flatten();
     let (tx, done) = mpsc::channel::<(usize, Outcome)>();
+    let follows = args.follows_redirects();
     let (include, head, fail, with_body) = (
         args.include || args.head,
         args.head,
@@ -93,7 +95,12 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
             .new_call(request)
             .enqueue(move |_: &Call, result: Result<Response, Error>| {
                 let outcome = match result {
-                    Ok(response) => output(response, include, head, fail, with_body),
+                    Ok(response) => {
+                        match follows.then(|| unfollowable_redirect(&response)).flatten() {
+                            Some(failure) => (Vec::new(), Some(failure)),
+                            None => output(response, include, head, fail, with_body),
+                        }
+                    }
                     Err(e) => (
                         Vec::new(),
                         Some(Failure::from_call_error(&e, max_redirects)),

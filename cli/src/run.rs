@@ -56,6 +56,30 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     result
 }
 
+/// With `-L`, a redirect the library handed back instead of following, because its
+/// `Location` is not a URL (curl's exit 3) or names a scheme other than http and https (exit
+/// 1): curl fails such a transfer rather than write the redirect's body.
+pub(crate) fn unfollowable_redirect<B>(response: &Response<B>) -> Option<Failure> {
+    if !matches!(response.status().as_u16(), 300..=303 | 307 | 308) {
+        return None;
+    }
+    let location = response.header("location")?;
+    match response.request().url().join(location) {
+        Err(e) => Some(Failure::new(
+            code::URL_MALFORMAT,
+            format!("the redirect's Location {location:?} is not a URL: {e}"),
+        )),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => Some(Failure::new(
+            code::UNSUPPORTED_PROTOCOL,
+            format!(
+                "the redirect goes to a {}: URL; only http and https are supported",
+                url.scheme()
+            ),
+        )),
+        Ok(_) => None,
+    }
+}
+
 /// Sends the request and writes the response, recording what `-w` reports in `report`.
 fn transfer(
     args: &Args,
@@ -114,6 +138,13 @@ fn transfer(
     };
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads())?;
+    }
+    if let Some(failure) = args
+        .follows_redirects()
+        .then(|| unfollowable_redirect(&response))
+        .flatten()
+    {
+        return Err(failure);
     }
     let http_error = (args.fails_on_http_error() && response.status().as_u16() >= 400).then(|| {
         Failure::new(

@@ -422,3 +422,39 @@ fn verbose_shows_each_hop_with_the_follow_up_between() {
         .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{err}");
 }
+
+#[test]
+fn a_redirect_that_cannot_be_followed_fails_as_with_curl() {
+    for (location, code, says) in [
+        ("http://[::1", 3, "is not a URL"),
+        ("ftp://127.0.0.1/file", 1, "ftp: URL"),
+    ] {
+        for parallel in [false, true] {
+            let server = Server::start(vec![Reply::Send(response(
+                "302 Found",
+                &format!("Location: {location}\r\n"),
+                b"moved",
+            ))]);
+            let mut args = vec!["-L"];
+            if parallel {
+                args.push("-Z");
+            }
+            let url = server.url("/start");
+            args.push(&url);
+            let output = wayfarer(&args);
+            let line = assert_error_line(&output, code);
+            assert!(line.contains(says), "{location}: {line}");
+            assert!(output.stdout.is_empty(), "{location}: the redirect's body");
+            assert_eq!(targets(&server), ["/start"]);
+        }
+    }
+    // Without -L the redirect is the answer, as before.
+    let server = Server::start(vec![Reply::Send(response(
+        "302 Found",
+        "Location: ftp://127.0.0.1/file\r\n",
+        b"moved",
+    ))]);
+    let output = wayfarer(&[&server.url("/start")]);
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"moved");
+}
