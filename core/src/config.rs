@@ -197,8 +197,12 @@ impl Config {
 
     /// The rustls configuration for a connection whose handshake starts at `wall` (see
     /// `TlsPolicy::for_connection`).
-    pub(crate) fn tls_for_connection(&self, wall: std::time::SystemTime) -> ConnectionTls {
-        self.tls.for_connection(wall)
+    pub(crate) fn tls_for_connection(
+        &self,
+        wall: std::time::SystemTime,
+        port: u16,
+    ) -> ConnectionTls {
+        self.tls.for_connection(wall, port)
     }
 
     /// The rustls configuration used for HTTPS.

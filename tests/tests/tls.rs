@@ -274,3 +274,38 @@ fn a_different_certificate_than_the_exact_one_is_refused() {
     // The roots still work next to an exact certificate.
     expect_tls_success(pki.server_config(Leaf::Valid), with_roots);
 }
+
+/// A TLS session is resumed with the host and port it was made with only: two servers on one
+/// host (here sharing their session storage, so either would accept the other's ticket) never
+/// see a session the client made with the other, as with JSSE under OkHttp and with curl.
+#[test]
+fn sessions_are_resumed_only_on_the_port_they_were_made_with() {
+    let pki = TestPki::generate();
+    let shared = pki.server_config(Leaf::Valid);
+    let closing =
+        || Reply::new("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+    for runtime in Runtime::ALL {
+        let a = Origin::builder().tls(shared.clone()).start();
+        let b = Origin::builder().tls(shared.clone()).start();
+        for _ in 0..2 {
+            a.enqueue(closing());
+        }
+        b.enqueue(closing());
+        let urls = [url(&a, "/1"), url(&b, "/2"), url(&a, "/3")];
+        let results = runtime.fetch_each(config(&pki), &urls, |_, _| {});
+        assert!(
+            results.iter().all(Result::is_ok),
+            "{runtime:?}: {results:?}"
+        );
+        assert_eq!(
+            b.resumed_count(),
+            0,
+            "{runtime:?}: a's session offered to b"
+        );
+        assert_eq!(
+            (a.connection_count(), a.resumed_count()),
+            (2, 1),
+            "{runtime:?}: a's second connection resumes its first"
+        );
+    }
+}

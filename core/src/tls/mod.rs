@@ -14,6 +14,7 @@
 //! | pinning verifier | `pinning_verifier.rs` | checks pins against the chain webpki verified, never the chain as sent |
 //! | insecure verifier | `insecure.rs` | `danger_accept_invalid_certs`: no certificate checks at all |
 //! | settings | `settings.rs` | the rustls configuration and the pool's [`TlsIdentity`](crate::TlsIdentity) |
+//! | session stores | `sessions.rs` | TLS sessions kept for resumption, per port (rustls keys them by name alone) |
 //!
 //! Everything here is pure: roots arrive as certificates (a runtime loads the platform's roots,
 //! since the core reads no files), and certificate time is the driver's, per connection.
@@ -25,6 +26,7 @@ pub(crate) mod connection_spec;
 pub(crate) mod handshake;
 mod insecure;
 mod pinning_verifier;
+pub(crate) mod sessions;
 pub(crate) mod settings;
 
 use rustls::pki_types::CertificateDer;

@@ -33,6 +33,7 @@ use super::client_certificate::{Identity, PrivateKey};
 use super::connection_spec::{ConnectionSpec, Offer};
 use super::insecure::AcceptAnyCertificate;
 use super::pinning_verifier::PinningVerifier;
+use super::sessions::PortSessions;
 use crate::Error;
 use crate::connection::exact_trust::ExactTrustVerifier;
 use crate::connection::{InputClock, TlsIdentity};
@@ -84,6 +85,9 @@ pub(crate) struct TlsPolicy {
     pub(crate) specs: Vec<ConnectionSpec>,
     pub(crate) pinner: CertificatePinner,
     pub(crate) accept_invalid_certs: bool,
+    /// Sessions for resumption, kept per port; `None` when resumption is off (a client
+    /// certificate) or the configuration is the caller's own.
+    sessions: Option<Arc<PortSessions>>,
 }
 
 /// The TLS configuration of one connection.
@@ -192,6 +196,7 @@ impl TlsSettings {
             config: Arc::new(config),
             input_clock: true,
             identity: self.identity(&offer, client.as_ref()),
+            sessions: client.is_none().then(Arc::default),
             client,
             offer,
             specs: self.specs.clone(),
@@ -236,6 +241,7 @@ impl TlsSettings {
             specs: self.specs.clone(),
             pinner: CertificatePinner::default(),
             accept_invalid_certs: false,
+            sessions: None,
         })
     }
 
@@ -283,7 +289,7 @@ impl TlsPolicy {
     /// configuration was built here, a copy whose clock is stopped at that time (certificate
     /// validity is checked against the driver's time, per connection), with a client
     /// certificate resolver of its own; a caller's own configuration is used as it is.
-    pub(crate) fn for_connection(&self, wall: SystemTime) -> ConnectionTls {
+    pub(crate) fn for_connection(&self, wall: SystemTime, port: u16) -> ConnectionTls {
         if !self.input_clock {
             return ConnectionTls {
                 config: self.config.clone(),
@@ -292,6 +298,9 @@ impl TlsPolicy {
         }
         let mut config = (*self.config).clone();
         config.time_provider = Arc::new(InputClock::at(wall));
+        if let Some(sessions) = &self.sessions {
+            config.resumption = Resumption::store(sessions.for_port(port));
+        }
         let local = self.client.as_ref().map(|identity| {
             let (resolver, sent) = identity.for_connection();
             config.client_auth_cert_resolver = resolver;
@@ -462,8 +471,8 @@ mod tests {
         }
         .build()
         .unwrap();
-        let one = policy.for_connection(SystemTime::UNIX_EPOCH);
-        let two = policy.for_connection(SystemTime::UNIX_EPOCH);
+        let one = policy.for_connection(SystemTime::UNIX_EPOCH, 443);
+        let two = policy.for_connection(SystemTime::UNIX_EPOCH, 443);
         let (one, two) = (one.local.unwrap(), two.local.unwrap());
         assert_eq!(&one.chain[..], [client_cert]);
         assert!(!Arc::ptr_eq(&one.sent, &two.sent));
@@ -472,7 +481,7 @@ mod tests {
             TlsSettings::default()
                 .build()
                 .unwrap()
-                .for_connection(SystemTime::UNIX_EPOCH)
+                .for_connection(SystemTime::UNIX_EPOCH, 443)
                 .local
                 .is_none()
         );

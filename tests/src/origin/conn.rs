@@ -66,6 +66,15 @@ impl Conn {
         })
     }
 
+    /// Whether this connection's TLS handshake resumed an earlier session (false for plain
+    /// HTTP, and before the handshake is done).
+    pub(crate) fn resumed(&self) -> bool {
+        match &self.stream {
+            Stream::Tls(s) => s.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            Stream::Plain(_) => false,
+        }
+    }
+
     /// A handle on the socket that lets another thread shut it down.
     pub(crate) fn control(&self) -> io::Result<TcpStream> {
         self.ctl.try_clone()

@@ -137,6 +137,8 @@ struct Shared {
     arrived: Condvar,
     request_count: AtomicUsize,
     connection_count: AtomicUsize,
+    /// Connections whose TLS handshake resumed an earlier session.
+    resumed_count: AtomicUsize,
     stop: AtomicBool,
     /// Control handles of open connections by number, to interrupt blocked I/O on drop. A
     /// connection removes its own before it closes, or the duplicate handle would keep the socket
@@ -213,6 +215,12 @@ impl Origin {
     pub fn connection_count(&self) -> usize {
         self.shared.connection_count.load(Ordering::SeqCst)
     }
+
+    /// Connections so far whose TLS handshake resumed an earlier session (counted once the
+    /// connection's first request arrived).
+    pub fn resumed_count(&self) -> usize {
+        self.shared.resumed_count.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Origin {
@@ -260,10 +268,14 @@ fn accept_loop(listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>, sh
 /// Serves one connection: request, reply, repeat, until a reply ends it or the queue is empty.
 fn serve(mut conn: Conn, number: usize, shared: Arc<Shared>) {
     let stop = &shared.stop;
+    let mut first = true;
     let ending = loop {
         let Some(mut request) = read_head(&mut conn, number, stop) else {
             break After::Close;
         };
+        if std::mem::take(&mut first) && conn.resumed() {
+            shared.resumed_count.fetch_add(1, Ordering::SeqCst);
+        }
         let reply = lock(&shared.replies).pop_front();
         let early = reply.as_ref().is_some_and(|r| r.respond_before_body);
         if !early {

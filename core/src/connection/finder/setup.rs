@@ -76,7 +76,11 @@ impl Finder {
             return self.established(now, conn, events);
         }
         events.emit(now.mono, || EventKind::SecureConnectStart);
-        if let Err(e) = conn.start_tls(shared.config.tls_for_connection(now.wall)) {
+        if let Err(e) = conn.start_tls(
+            shared
+                .config
+                .tls_for_connection(now.wall, self.address.port()),
+        ) {
             return self.setup_failed(conn, e, now, events);
         }
         self.state = State::Setup(conn, Setup::Tls);
