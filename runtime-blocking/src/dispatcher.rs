@@ -120,6 +120,10 @@ impl Dispatcher {
 
     /// Runs `callback` (on the thread of the call that ended) each time the dispatcher
     /// becomes idle: the last running call ended and none is queued.
+    ///
+    /// The dispatcher keeps the callback for as long as a client uses it: a callback that
+    /// owns a clone of the client keeps that client, its pool and its connections alive for
+    /// ever. Let it own what it reports to (a channel's sender, a counter) instead.
     pub fn set_idle_callback(&self, callback: impl Fn() + Send + Sync + 'static) {
         *self.state.idle.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(callback));
     }
