@@ -157,6 +157,7 @@ mod response;
 mod time;
 mod tls;
 mod upgrade;
+mod url_memo;
 
 pub use body::{Body, BodyStream};
 pub use cache::{Cache, CacheControl};

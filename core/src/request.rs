@@ -327,10 +327,12 @@ impl RequestBuilder {
 
 /// Something that can be turned into a request URL: `&str`, `String`, or a parsed [`Url`].
 ///
-/// Text is parsed by the `url` crate for every request built from it, which is one of the
-/// largest single costs of a keep-alive call: about a fifth of the client's instructions for a
-/// small GET over a pooled connection (`bench/FINDINGS.md` has the counts). A loop that calls
-/// the same URL many times can parse it once and pass `&Url`, which is only copied:
+/// Text is parsed by the `url` crate, which is one of the largest single costs of a keep-alive
+/// call: about a fifth of the client's instructions for a small GET over a pooled connection
+/// (`bench/FINDINGS.md` has the counts). Each thread remembers the last text it parsed, so
+/// request after request built from the same text is answered with a copy of the same `Url`
+/// (parsing is a pure function of the text: the result is identical). A loop that alternates
+/// between URLs can parse each once and pass `&Url`, which is only copied:
 ///
 /// ```
 /// use wayfarer_core::{Request, Url};
@@ -358,7 +360,7 @@ mod sealed {
 
 impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
-        let url = Url::parse(self).map_err(|e| {
+        let url = crate::url_memo::parse(self).map_err(|e| {
             let shown = crate::error::redact_unparsed(self);
             Error::invalid_input(format!("invalid URL {shown:?}: {e}"))
         })?;
