@@ -13,6 +13,7 @@
 //!     └─first to connect wins, the others are closed ──▶ SOCKS5 / CONNECT tunnel (proxy)
 //!        ──▶ TLS (https) ─────────────────────────────────────────────────────▶ Found
 //!  every attempt of the batch failed or timed out ──▶ next batch (next proxy) ... Failed
+//!  the proxy refused the winner ──▶ a race over what the batch had left ──▶ next batch ...
 //! ```
 //!
 //! Every I/O request names the connection it is for, so a driver keeps sockets by id, and an
@@ -136,7 +137,8 @@ pub(crate) struct Finder {
     /// Boxed, like the tunnel and a SOCKS handshake: only a new connection needs them, and a
     /// call (which holds its finder) is moved whole several times per request.
     selector: Option<Box<RouteSelector>>,
-    /// Routes of the current batch not yet tried.
+    /// Routes of the current batch not yet tried (those a won race left, while the winner is
+    /// set up).
     routes: VecDeque<Route>,
     /// The route of the connection being set up, kept for a tunnel that must start over on a
     /// new connection (boxed: only new connections have one, see `selector`).
@@ -348,17 +350,7 @@ impl Finder {
         loop {
             if !self.routes.is_empty() {
                 let routes: Vec<Route> = self.routes.drain(..).collect();
-                let fast_fallback = if routing.sequential {
-                    FastFallback::sequential(routes)
-                } else {
-                    FastFallback::new(routes)
-                };
-                self.state = State::Connect(Box::new(Race {
-                    fast_fallback,
-                    attempts: Vec::new(),
-                    next_start: None,
-                }));
-                return self.drive_race(now, shared, events);
+                return self.race(routes, now, shared, events);
             }
             let selector = self.selector.get_or_insert_with(|| {
                 let origin = self.address.clone().with_proxy(Proxy::Direct);
@@ -404,6 +396,27 @@ impl Finder {
                 }
             }
         }
+    }
+
+    /// Starts a race over `routes` (the routes left for later stay in `self.routes`).
+    fn race(
+        &mut self,
+        routes: Vec<Route>,
+        now: Now,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let fast_fallback = if shared.config.routing.sequential {
+            FastFallback::sequential(routes)
+        } else {
+            FastFallback::new(routes)
+        };
+        self.state = State::Connect(Box::new(Race {
+            fast_fallback,
+            attempts: Vec::new(),
+            next_start: None,
+        }));
+        self.drive_race(now, shared, events)
     }
 
     /// The resolver's answer.
@@ -484,6 +497,12 @@ impl Finder {
                         return self.fail(Error::connect("the winning attempt was lost", None));
                     };
                     shared.config.routing.route_connected(&route);
+                    // Should this connection's setup fail (a proxy refusing the tunnel), the
+                    // call goes on with the routes the race left: its canceled attempts, then
+                    // those it never started.
+                    for route in race.fast_fallback.take_untried().into_iter().rev() {
+                        self.routes.push_front(route);
+                    }
                     // `ConnectEnd` and `ConnectionAcquired` wait until the tunnel and the TLS
                     // handshake, if any, stand (OkHttp's order): see `established`.
                     let connection = Connection::new(conn, route.address().clone(), addr);

@@ -195,8 +195,8 @@ impl Finder {
                 let Some(route) = self.route.as_deref().cloned() else {
                     return self.fail(Error::proxy("the tunnel lost its route"));
                 };
-                self.routes.push_front(route);
-                self.next_route(now, shared, events)
+                // That route alone: the routes left wait until it fails.
+                self.race(vec![route], now, shared, events)
             }
             TunnelStep::Done => {
                 let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
