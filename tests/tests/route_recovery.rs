@@ -33,6 +33,10 @@ enum Peer {
     Hangs,
     /// The connect succeeds, and each `Receive` gets the next of these chunks (then EOF).
     Sends(Vec<Vec<u8>>),
+    /// The connect succeeds, and nothing ever arrives.
+    Silent,
+    /// The connect succeeds, and the first read fails with a reset.
+    Resets,
 }
 
 /// What one call did.
@@ -60,6 +64,8 @@ fn run(client: &Client<()>, request: Request, peers: &[(&str, Peer)]) -> Seen {
     let mut seen = Seen::default();
     let mut addrs: HashMap<ConnId, SocketAddr> = HashMap::new();
     let mut wires: HashMap<ConnId, VecDeque<Vec<u8>>> = HashMap::new();
+    let mut silent: Vec<ConnId> = Vec::new();
+    let mut resets: Vec<ConnId> = Vec::new();
     let mut buf = [0u8; 256];
     for _ in 0..10_000 {
         let now = at(ms);
@@ -99,7 +105,25 @@ fn run(client: &Client<()>, request: Request, peers: &[(&str, Peer)]) -> Seen {
                         wires.insert(conn, chunks.into());
                         call.handle_connected(now, conn, Ok(()));
                     }
+                    Peer::Silent => {
+                        silent.push(conn);
+                        call.handle_connected(now, conn, Ok(()));
+                    }
+                    Peer::Resets => {
+                        resets.push(conn);
+                        call.handle_connected(now, conn, Ok(()));
+                    }
                 }
+            }
+            // Nothing ever arrives: the call waits for its read deadline.
+            Output::Receive { conn, .. } if silent.contains(&conn) => {
+                let deadline = call.poll_timeout().expect("a read has a deadline");
+                ms = ms.max(deadline.since_epoch().as_millis() as u64);
+                call.handle_timeout(at(ms));
+            }
+            Output::Receive { conn, .. } if resets.contains(&conn) => {
+                let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+                call.handle_received(now, conn, Err(reset));
             }
             Output::Transmit { conn, bytes, .. } => {
                 let n = bytes.len();
@@ -260,4 +284,85 @@ fn the_race_loser_and_the_untried_address_follow_a_refused_winner() {
     let error = seen.error.expect("no address lets the call through");
     assert_eq!(error.kind(), ErrorKind::Proxy, "the first failure: {error}");
     assert!(error.to_string().contains("403"), "{error}");
+}
+
+/// A connected first address that resets the connection during the SOCKS5 handshake failed as
+/// a route: the second address takes over, as when a connect fails.
+#[test]
+fn a_reset_during_the_proxy_handshake_goes_on_with_the_next_address() {
+    let client = client(
+        Proxy::socks5("socks.test", 1080),
+        "socks.test:1080:10.0.0.1,10.0.0.2",
+    );
+    let request = Request::get("http://192.0.2.7:8080/").build().unwrap();
+    let seen = run(
+        &client,
+        request,
+        &[
+            ("10.0.0.1", Peer::Resets),
+            ("10.0.0.2", socks(0, NO_CONTENT)),
+        ],
+    );
+    assert_eq!(seen.error.as_ref().map(|e| e.to_string()), None, "{seen:?}");
+    assert_eq!(seen.status, Some(204));
+    assert_eq!(
+        seen.connects,
+        [addr("10.0.0.1:1080"), addr("10.0.0.2:1080")]
+    );
+    assert_eq!(seen.connect_failed, [addr("10.0.0.1:1080")]);
+    assert_eq!(seen.closed, [addr("10.0.0.1:1080")]);
+}
+
+/// A proxy address that never answers the `CONNECT` (the read timeout passes) is a failed
+/// route too; when every route fails, the first failure is the call's.
+#[test]
+fn a_read_timeout_during_the_tunnel_goes_on_with_the_next_address() {
+    let client = client(
+        Proxy::http("proxy.test", 3128),
+        "proxy.test:3128:10.0.0.1,10.0.0.2",
+    );
+    let request = Request::get("https://origin.test/").build().unwrap();
+    let seen = run(
+        &client,
+        request,
+        &[
+            ("10.0.0.1", Peer::Silent),
+            ("10.0.0.2", Peer::Sends(vec![FORBIDDEN.to_vec()])),
+        ],
+    );
+    assert_eq!(
+        seen.connects,
+        [addr("10.0.0.1:3128"), addr("10.0.0.2:3128")],
+        "{seen:?}"
+    );
+    let error = seen.error.expect("no address lets the call through");
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+}
+
+/// An origin address that closes the connection during the TLS handshake failed as a route
+/// (OkHttp recovers from a handshake failure that is not the certificate's): the next address
+/// is tried.
+#[test]
+fn a_tls_handshake_cut_short_goes_on_with_the_next_address() {
+    let config = Config::builder()
+        .resolve("origin.test:443:10.0.0.1,10.0.0.2")
+        .build()
+        .unwrap();
+    let client = Client::new(config);
+    let request = Request::get("https://origin.test/").build().unwrap();
+    let seen = run(
+        &client,
+        request,
+        &[
+            ("10.0.0.1", Peer::Sends(vec![])),
+            ("10.0.0.2", Peer::Refuses),
+        ],
+    );
+    assert_eq!(
+        seen.connects,
+        [addr("10.0.0.1:443"), addr("10.0.0.2:443")],
+        "{seen:?}"
+    );
+    let error = seen.error.expect("no address completes a handshake");
+    assert_eq!(error.kind(), ErrorKind::Tls, "the first failure: {error}");
 }

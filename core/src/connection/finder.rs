@@ -13,7 +13,8 @@
 //!     └─first to connect wins, the others are closed ──▶ SOCKS5 / CONNECT tunnel (proxy)
 //!        ──▶ TLS (https) ─────────────────────────────────────────────────────▶ Found
 //!  every attempt of the batch failed or timed out ──▶ next batch (next proxy) ... Failed
-//!  the proxy refused the winner ──▶ a race over what the batch had left ──▶ next batch ...
+//!  the winner's setup failed (a proxy's refusal, an I/O error or timeout, TLS but not the
+//!  certificate) ──▶ a race over what the batch had left ──▶ next batch ... Failed
 //! ```
 //!
 //! Every I/O request names the connection it is for, so a driver keeps sockets by id, and an
@@ -507,9 +508,9 @@ impl Finder {
                     // handshake, if any, stand (OkHttp's order): see `established`.
                     let connection = Connection::new(conn, route.address().clone(), addr);
                     self.state = State::Done;
-                    let found = self.set_up(now, connection, &route, shared, events);
-                    self.route = Some(Box::new(route));
-                    return found;
+                    // Known before the setup starts: a setup that fails at once fails it.
+                    self.route = Some(Box::new(route.clone()));
+                    return self.set_up(now, connection, &route, shared, events);
                 }
                 ConnectAction::Failed(error) => {
                     // Every route of the batch failed (each is in the route database): the
@@ -620,28 +621,33 @@ impl Finder {
         }
     }
 
-    /// The connection being set up, or the pooled one being checked, failed: give it up.
     /// Whether the finder holds a connection ready for the call (its `ConnectionAcquired` was
     /// emitted).
     pub(crate) fn is_ready(&self) -> bool {
         matches!(self.state, State::Ready(..))
     }
 
-    /// Gives up because the call failed with `error`: as [`abandon`](Self::abandon), and a
-    /// connected socket whose setup (a TLS handshake, say) was under way counts as a failed
-    /// connect for events.
-    pub(crate) fn abandon_failed(
+    /// The connection the finder holds failed with `error` (a read or write error or timeout,
+    /// a TLS failure in the bytes received): during a handshake, the route failed and the next
+    /// one may be tried (see `setup_failed`); otherwise the finder gives up.
+    pub(crate) fn on_io_failed(
         &mut self,
-        error: &Error,
+        error: Error,
         now: Now,
+        shared: &Shared,
         events: &mut EventSink,
-    ) -> Option<Connection> {
-        if let State::Setup(conn, _) = &self.state {
-            connect_failed(conn, error, now, events);
+    ) -> Found {
+        if matches!(self.state, State::Setup(..)) {
+            return self.setup_error(error, now, shared, events);
         }
-        self.abandon()
+        if let Some(conn) = self.abandon() {
+            self.closing.push(conn.id());
+        }
+        Found::Failed(error)
     }
 
+    /// Gives up: the connection being set up or checked, or the one found, is handed back (to
+    /// close), and the connects in flight are closed.
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Setup(conn, _) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),
