@@ -6,6 +6,7 @@
 //!  Acquire ──pooled, idle < HEALTH_CHECK_AFTER─────────────────────────────▶ Found
 //!     │   └─pooled, idle longer──▶ CheckHealth ──healthy──────────────────────▶ Found
 //!     │ none                           └─closed──▶ (close it) Acquire
+//!     │ (with several proxies selected: Acquire again through each later one)
 //!     ▼
 //!  RouteSelector ──Lookup──▶ Resolve ──▶ routes (failed ones last, families interleaved)
 //!     ▼
@@ -134,6 +135,12 @@ pub(crate) struct Finder {
     /// The pool key: the origin, through the first proxy selected.
     address: Address,
     proxies: Vec<crate::proxy::Proxy>,
+    /// While looking in the pool: the origin through a later proxy of `proxies` (the
+    /// `acquiring`th), since a connection a fallback proxy made serves as well as one through
+    /// the first (OkHttp's pool matches the address, whichever proxy the route took). `None`:
+    /// through the first.
+    probe: Option<Box<Address>>,
+    acquiring: usize,
     state: State,
     /// Boxed, like the tunnel and a SOCKS handshake: only a new connection needs them, and a
     /// call (which holds its finder) is moved whole several times per request.
@@ -162,6 +169,8 @@ impl Finder {
         Finder {
             address,
             proxies,
+            probe: None,
+            acquiring: 0,
             state: if fresh { State::Done } else { State::Acquire },
             selector: None,
             routes: VecDeque::new(),
@@ -259,7 +268,9 @@ impl Finder {
     /// What the finder needs next.
     pub(crate) fn need(&self) -> Option<Need<'_>> {
         match &self.state {
-            State::Acquire => Some(Need::Acquire(&self.address)),
+            State::Acquire => Some(Need::Acquire(
+                self.probe.as_deref().unwrap_or(&self.address),
+            )),
             State::CheckHealth(conn) => Some(Need::CheckHealth(conn.id())),
             State::Resolve { host, port } => Some(Need::Resolve { host, port: *port }),
             // An attempt the driver has not heard of first, else the latest one (a driver
@@ -291,8 +302,9 @@ impl Finder {
         if !matches!(self.state, State::Acquire) {
             return Found::Pending;
         }
+        let looking_for = self.probe.as_deref().unwrap_or(&self.address);
         match pooled {
-            Some(conn) if *conn.address() != self.address => {
+            Some(conn) if conn.address() != looking_for => {
                 // Not for us: close it rather than lose track of its socket.
                 self.closing.push(conn.id());
                 self.next_route(now, shared, events)
@@ -305,7 +317,18 @@ impl Finder {
                     self.found_pooled(now, conn, events)
                 }
             }
-            None => self.next_route(now, shared, events),
+            None => {
+                // None through this proxy: perhaps through the next one the selector lists.
+                self.acquiring += 1;
+                match self.proxies.get(self.acquiring) {
+                    Some(proxy) => {
+                        let address = self.address.clone().with_proxy(proxy.clone());
+                        self.probe = Some(Box::new(address));
+                        Found::Pending
+                    }
+                    None => self.next_route(now, shared, events),
+                }
+            }
         }
     }
 
