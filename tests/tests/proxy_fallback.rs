@@ -177,3 +177,35 @@ fn a_refused_tunnel_falls_back_to_the_next_route() {
     assert_eq!(a.request_count(), 1, "proxy A saw the CONNECT");
     assert_eq!(origin.request_count(), 1);
 }
+
+/// A connection made through the fallback proxy goes back to the pool and serves the next call
+/// that selects the same proxies: proxy A still refuses, and the second request rides B's
+/// first connection (OkHttp's pool matches a connection by its address, whichever of the
+/// selector's proxies its route went through).
+#[test]
+fn a_connection_through_the_fallback_proxy_is_reused() {
+    let b = Origin::start();
+    b.enqueue(Reply::new(OK));
+    b.enqueue(Reply::new(OK));
+    let client = client(vec![
+        Proxy::http("127.0.0.1", dead_port()),
+        Proxy::http("127.0.0.1", b.addr().port()),
+    ]);
+    for _ in 0..2 {
+        let body = client
+            .new_call(Request::get("http://origin.test/x").build().unwrap())
+            .execute()
+            .unwrap()
+            .into_body()
+            .text()
+            .unwrap();
+        assert_eq!(body, "ok");
+    }
+    assert_eq!(b.take_request().conn, 1);
+    assert_eq!(
+        b.take_request().conn,
+        1,
+        "the pooled connection to B was reused"
+    );
+    assert_eq!(client.idle_count(), 1);
+}

@@ -317,12 +317,14 @@ impl Call {
     pub(super) fn io_failed(&mut self, error: Error) {
         match self.state {
             State::Finding(_) => {
-                if let Some(finder) = self.finder.as_mut() {
-                    if let Some(conn) = finder.abandon_failed(&error, self.now, &mut self.events) {
-                        self.closing.push(conn.id());
+                // A handshake that failed may leave other routes to try.
+                self.io = None;
+                let found = match self.finder.as_mut() {
+                    Some(finder) => {
+                        finder.on_io_failed(error, self.now, &self.shared, &mut self.events)
                     }
-                }
-                let found = crate::connection::finder::Found::Failed(error);
+                    None => crate::connection::finder::Found::Failed(error),
+                };
                 self.resume_found(found);
             }
             State::Exchanging => self.exchange_failed(error),

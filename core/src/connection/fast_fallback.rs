@@ -49,7 +49,9 @@ pub enum ConnectAction {
     /// next attempt starts), whichever comes first. `None`: wait for a result only.
     Wait(Option<Instant>),
     /// This attempt connected first: use its socket for `route`. Every other attempt has been
-    /// canceled (the `Cancel` actions came first). Repeated on every later poll.
+    /// canceled (the `Cancel` actions came first). Repeated on every later poll. Should setting
+    /// up the connection fail (a proxy's or the TLS handshake), the routes the race did not
+    /// finish with are in [`FastFallback::take_untried`].
     Done {
         /// The winning attempt.
         attempt: AttemptId,
@@ -124,6 +126,8 @@ enum Outcome {
 pub struct FastFallback {
     /// Routes not yet attempted, in attempt order.
     routes: VecDeque<Route>,
+    /// Routes of the attempts canceled when another one won, in start order.
+    deferred: Vec<Route>,
     /// The attempt delay; `None` when fast fallback is off.
     delay: Option<Duration>,
     /// Attempts started and not yet finished, in start order.
@@ -185,6 +189,7 @@ impl FastFallback {
     fn with_delay(routes: Vec<Route>, delay: Option<Duration>) -> FastFallback {
         FastFallback {
             routes: routes.into(),
+            deferred: Vec::new(),
             delay,
             in_flight: Vec::new(),
             last_started: None,
@@ -250,10 +255,12 @@ impl FastFallback {
             return;
         };
         let (_, route) = self.in_flight.remove(pos);
-        for (loser, _) in self.in_flight.drain(..) {
+        // The losers are canceled, not failed: like the routes never started, they are kept
+        // for `take_untried` (OkHttp defers them) and not counted as failures.
+        for (loser, route) in self.in_flight.drain(..) {
             self.queued.push_back(ConnectAction::Cancel(loser));
+            self.deferred.push(route);
         }
-        self.routes.clear();
         self.finish(now, Outcome::Done(attempt, Box::new(route)));
     }
 
@@ -284,6 +291,20 @@ impl FastFallback {
         }
         self.routes.clear();
         self.finish(now, Outcome::Failed(Error::canceled()));
+    }
+
+    /// Once the race is won: the routes it did not finish with, to go on with if the winning
+    /// connection cannot be set up (its proxy refused the tunnel, say). First the attempts
+    /// canceled when the winner connected, in start order, then the routes never started, in
+    /// attempt order, as OkHttp tries its deferred plans before the routes left. Empty before
+    /// the race is won, after it failed or was canceled, and once taken.
+    pub fn take_untried(&mut self) -> Vec<Route> {
+        if !matches!(self.outcome, Some(Outcome::Done(..))) {
+            return Vec::new();
+        }
+        let mut untried = std::mem::take(&mut self.deferred);
+        untried.extend(self.routes.drain(..));
+        untried
     }
 
     fn finish(&mut self, now: Instant, outcome: Outcome) {
@@ -406,6 +427,45 @@ mod tests {
         ff.on_failed(at(610), id(3), err("late"));
         assert_eq!(poll(&mut ff, 610), "done attempt#2 10.0.0.1");
         assert!(ff.errors().is_empty());
+    }
+
+    #[test]
+    fn the_winner_leaves_the_routes_it_did_not_finish_with() {
+        let mut ff = FastFallback::new(vec![
+            route("::1"),
+            route("10.0.0.1"),
+            route("::2"),
+            route("10.0.0.2"),
+        ]);
+        assert!(ff.take_untried().is_empty(), "nothing is decided yet");
+        assert_eq!(poll(&mut ff, 0), "connect attempt#1 ::1");
+        assert_eq!(poll(&mut ff, 250), "connect attempt#2 10.0.0.1");
+        ff.on_connected(at(300), id(2));
+        assert_eq!(poll(&mut ff, 300), "cancel attempt#1");
+        assert_eq!(poll(&mut ff, 300), "done attempt#2 10.0.0.1");
+        // The canceled attempt first, then the routes never started.
+        let untried: Vec<String> = ff
+            .take_untried()
+            .iter()
+            .map(|r| r.socket_addr().ip().to_string())
+            .collect();
+        assert_eq!(untried, ["::1", "::2", "10.0.0.2"]);
+        assert!(ff.take_untried().is_empty(), "taken once");
+        assert!(ff.errors().is_empty(), "a canceled attempt did not fail");
+        assert_eq!(poll(&mut ff, 310), "done attempt#2 10.0.0.1");
+    }
+
+    #[test]
+    fn a_failed_or_canceled_race_leaves_no_routes() {
+        let mut ff = FastFallback::new(vec![route("::1"), route("10.0.0.1")]);
+        assert_eq!(poll(&mut ff, 0), "connect attempt#1 ::1");
+        ff.cancel(at(10));
+        assert!(ff.take_untried().is_empty());
+        let mut ff = FastFallback::sequential(vec![route("::1")]);
+        assert_eq!(poll(&mut ff, 0), "connect attempt#1 ::1");
+        ff.on_failed(at(10), id(1), err("refused"));
+        assert_eq!(poll(&mut ff, 10), "failed refused");
+        assert!(ff.take_untried().is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //!  Acquire ──pooled, idle < HEALTH_CHECK_AFTER─────────────────────────────▶ Found
 //!     │   └─pooled, idle longer──▶ CheckHealth ──healthy──────────────────────▶ Found
 //!     │ none                           └─closed──▶ (close it) Acquire
+//!     │ (with several proxies selected: Acquire again through each later one)
 //!     ▼
 //!  RouteSelector ──Lookup──▶ Resolve ──▶ routes (failed ones last, families interleaved)
 //!     ▼
@@ -13,6 +14,8 @@
 //!     └─first to connect wins, the others are closed ──▶ SOCKS5 / CONNECT tunnel (proxy)
 //!        ──▶ TLS (https) ─────────────────────────────────────────────────────▶ Found
 //!  every attempt of the batch failed or timed out ──▶ next batch (next proxy) ... Failed
+//!  the winner's setup failed (a proxy's refusal, an I/O error or timeout, TLS but not the
+//!  certificate) ──▶ a race over what the batch had left ──▶ next batch ... Failed
 //! ```
 //!
 //! Every I/O request names the connection it is for, so a driver keeps sockets by id, and an
@@ -132,11 +135,18 @@ pub(crate) struct Finder {
     /// The pool key: the origin, through the first proxy selected.
     address: Address,
     proxies: Vec<crate::proxy::Proxy>,
+    /// While looking in the pool: the origin through a later proxy of `proxies` (the
+    /// `acquiring`th), since a connection a fallback proxy made serves as well as one through
+    /// the first (OkHttp's pool matches the address, whichever proxy the route took). `None`:
+    /// through the first.
+    probe: Option<Box<Address>>,
+    acquiring: usize,
     state: State,
     /// Boxed, like the tunnel and a SOCKS handshake: only a new connection needs them, and a
     /// call (which holds its finder) is moved whole several times per request.
     selector: Option<Box<RouteSelector>>,
-    /// Routes of the current batch not yet tried.
+    /// Routes of the current batch not yet tried (those a won race left, while the winner is
+    /// set up).
     routes: VecDeque<Route>,
     /// The route of the connection being set up, kept for a tunnel that must start over on a
     /// new connection (boxed: only new connections have one, see `selector`).
@@ -159,6 +169,8 @@ impl Finder {
         Finder {
             address,
             proxies,
+            probe: None,
+            acquiring: 0,
             state: if fresh { State::Done } else { State::Acquire },
             selector: None,
             routes: VecDeque::new(),
@@ -256,7 +268,9 @@ impl Finder {
     /// What the finder needs next.
     pub(crate) fn need(&self) -> Option<Need<'_>> {
         match &self.state {
-            State::Acquire => Some(Need::Acquire(&self.address)),
+            State::Acquire => Some(Need::Acquire(
+                self.probe.as_deref().unwrap_or(&self.address),
+            )),
             State::CheckHealth(conn) => Some(Need::CheckHealth(conn.id())),
             State::Resolve { host, port } => Some(Need::Resolve { host, port: *port }),
             // An attempt the driver has not heard of first, else the latest one (a driver
@@ -288,8 +302,9 @@ impl Finder {
         if !matches!(self.state, State::Acquire) {
             return Found::Pending;
         }
+        let looking_for = self.probe.as_deref().unwrap_or(&self.address);
         match pooled {
-            Some(conn) if *conn.address() != self.address => {
+            Some(conn) if conn.address() != looking_for => {
                 // Not for us: close it rather than lose track of its socket.
                 self.closing.push(conn.id());
                 self.next_route(now, shared, events)
@@ -302,7 +317,18 @@ impl Finder {
                     self.found_pooled(now, conn, events)
                 }
             }
-            None => self.next_route(now, shared, events),
+            None => {
+                // None through this proxy: perhaps through the next one the selector lists.
+                self.acquiring += 1;
+                match self.proxies.get(self.acquiring) {
+                    Some(proxy) => {
+                        let address = self.address.clone().with_proxy(proxy.clone());
+                        self.probe = Some(Box::new(address));
+                        Found::Pending
+                    }
+                    None => self.next_route(now, shared, events),
+                }
+            }
         }
     }
 
@@ -348,17 +374,7 @@ impl Finder {
         loop {
             if !self.routes.is_empty() {
                 let routes: Vec<Route> = self.routes.drain(..).collect();
-                let fast_fallback = if routing.sequential {
-                    FastFallback::sequential(routes)
-                } else {
-                    FastFallback::new(routes)
-                };
-                self.state = State::Connect(Box::new(Race {
-                    fast_fallback,
-                    attempts: Vec::new(),
-                    next_start: None,
-                }));
-                return self.drive_race(now, shared, events);
+                return self.race(routes, now, shared, events);
             }
             let selector = self.selector.get_or_insert_with(|| {
                 let origin = self.address.clone().with_proxy(Proxy::Direct);
@@ -404,6 +420,27 @@ impl Finder {
                 }
             }
         }
+    }
+
+    /// Starts a race over `routes` (the routes left for later stay in `self.routes`).
+    fn race(
+        &mut self,
+        routes: Vec<Route>,
+        now: Now,
+        shared: &Shared,
+        events: &mut EventSink,
+    ) -> Found {
+        let fast_fallback = if shared.config.routing.sequential {
+            FastFallback::sequential(routes)
+        } else {
+            FastFallback::new(routes)
+        };
+        self.state = State::Connect(Box::new(Race {
+            fast_fallback,
+            attempts: Vec::new(),
+            next_start: None,
+        }));
+        self.drive_race(now, shared, events)
     }
 
     /// The resolver's answer.
@@ -484,13 +521,19 @@ impl Finder {
                         return self.fail(Error::connect("the winning attempt was lost", None));
                     };
                     shared.config.routing.route_connected(&route);
+                    // Should this connection's setup fail (a proxy refusing the tunnel), the
+                    // call goes on with the routes the race left: its canceled attempts, then
+                    // those it never started.
+                    for route in race.fast_fallback.take_untried().into_iter().rev() {
+                        self.routes.push_front(route);
+                    }
                     // `ConnectEnd` and `ConnectionAcquired` wait until the tunnel and the TLS
                     // handshake, if any, stand (OkHttp's order): see `established`.
                     let connection = Connection::new(conn, route.address().clone(), addr);
                     self.state = State::Done;
-                    let found = self.set_up(now, connection, &route, shared, events);
-                    self.route = Some(Box::new(route));
-                    return found;
+                    // Known before the setup starts: a setup that fails at once fails it.
+                    self.route = Some(Box::new(route.clone()));
+                    return self.set_up(now, connection, &route, shared, events);
                 }
                 ConnectAction::Failed(error) => {
                     // Every route of the batch failed (each is in the route database): the
@@ -601,28 +644,33 @@ impl Finder {
         }
     }
 
-    /// The connection being set up, or the pooled one being checked, failed: give it up.
     /// Whether the finder holds a connection ready for the call (its `ConnectionAcquired` was
     /// emitted).
     pub(crate) fn is_ready(&self) -> bool {
         matches!(self.state, State::Ready(..))
     }
 
-    /// Gives up because the call failed with `error`: as [`abandon`](Self::abandon), and a
-    /// connected socket whose setup (a TLS handshake, say) was under way counts as a failed
-    /// connect for events.
-    pub(crate) fn abandon_failed(
+    /// The connection the finder holds failed with `error` (a read or write error or timeout,
+    /// a TLS failure in the bytes received): during a handshake, the route failed and the next
+    /// one may be tried (see `setup_failed`); otherwise the finder gives up.
+    pub(crate) fn on_io_failed(
         &mut self,
-        error: &Error,
+        error: Error,
         now: Now,
+        shared: &Shared,
         events: &mut EventSink,
-    ) -> Option<Connection> {
-        if let State::Setup(conn, _) = &self.state {
-            connect_failed(conn, error, now, events);
+    ) -> Found {
+        if matches!(self.state, State::Setup(..)) {
+            return self.setup_error(error, now, shared, events);
         }
-        self.abandon()
+        if let Some(conn) = self.abandon() {
+            self.closing.push(conn.id());
+        }
+        Found::Failed(error)
     }
 
+    /// Gives up: the connection being set up or checked, or the one found, is handed back (to
+    /// close), and the connects in flight are closed.
     pub(crate) fn abandon(&mut self) -> Option<Connection> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Setup(conn, _) | State::CheckHealth(conn) | State::Ready(conn, _) => Some(conn),

@@ -25,12 +25,12 @@ impl Finder {
                 match Socks5::new(target, port, server.credentials().cloned()) {
                     Ok((socks, greeting)) => {
                         if let Err(e) = conn.queue(&greeting) {
-                            return self.setup_failed(conn, e, now, events);
+                            return self.setup_failed(conn, e, now, shared, events);
                         }
                         self.state = State::Setup(conn, Setup::Socks(Box::new(socks)));
                         Found::Pending
                     }
-                    Err(e) => self.setup_failed(conn, e, now, events),
+                    Err(e) => self.setup_failed(conn, e, now, shared, events),
                 }
             }
             Proxy::Http(_) if route.requires_tunnel() => {
@@ -55,7 +55,7 @@ impl Finder {
                     )
                 });
                 if let Err(e) = conn.queue(&tunnel.request()) {
-                    return self.setup_failed(conn, e, now, events);
+                    return self.setup_failed(conn, e, now, shared, events);
                 }
                 self.state = State::Setup(conn, Setup::Tunnel);
                 Found::Pending
@@ -81,7 +81,7 @@ impl Finder {
                 .config
                 .tls_for_connection(now.wall, self.address.port()),
         ) {
-            return self.setup_failed(conn, e, now, events);
+            return self.setup_failed(conn, e, now, shared, events);
         }
         self.state = State::Setup(conn, Setup::Tls);
         Found::Pending
@@ -101,17 +101,29 @@ impl Finder {
     }
 
     /// Setting up a connected socket failed (the proxy's handshake, the TLS one): the connect
-    /// failed, as far as events tell, and the connection is closed.
+    /// failed, as far as events tell, and the connection is closed. A failure of the route (see
+    /// [`is_route_failure`]) marks it failed and the next one is tried (the routes the race
+    /// left, then the next proxy, or a direct connection, as the selector listed them), as
+    /// OkHttp recovers from a failed route; with none left, the call fails with the first
+    /// route's error. Any other failure fails the call at once.
     fn setup_failed(
         &mut self,
         conn: Connection,
         error: Error,
         now: Now,
+        shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
         connect_failed(&conn, &error, now, events);
         self.closing.push(conn.id());
-        self.fail(error)
+        if !is_route_failure(&error) {
+            return self.fail(error);
+        }
+        if let Some(route) = self.route.take() {
+            shared.config.routing.route_failed(&route);
+        }
+        self.last_error.get_or_insert(error);
+        self.next_route(now, shared, events)
     }
 
     /// Bytes arrived during a handshake (fed to the connection already): done yet?
@@ -125,7 +137,7 @@ impl Finder {
             return Found::Pending;
         };
         match setup {
-            Setup::Tls => self.tls_progress(now, events),
+            Setup::Tls => self.tls_progress(now, shared, events),
             Setup::Socks(_) => self.socks_progress(now, shared, events),
             Setup::Tunnel => self.tunnel_progress(now, shared, events),
         }
@@ -137,18 +149,18 @@ impl Finder {
         };
         let (used, step) = match socks.on_data(conn.inbound_data()) {
             Ok(r) => r,
-            Err(e) => return self.proxy_error(e, now, shared, events),
+            Err(e) => return self.setup_error(e, now, shared, events),
         };
         conn.inbound().consume(used);
         match step {
             socks5::Step::Send(bytes) => {
                 return match conn.queue(&bytes) {
                     Ok(()) => Found::Pending,
-                    Err(e) => self.proxy_error(e, now, shared, events),
+                    Err(e) => self.setup_error(e, now, shared, events),
                 };
             }
             socks5::Step::Read if conn.is_eof() => {
-                return self.proxy_error(
+                return self.setup_error(
                     Error::proxy("the SOCKS5 proxy closed the connection during the handshake"),
                     now,
                     shared,
@@ -171,7 +183,7 @@ impl Finder {
         };
         let (used, step) = match tunnel.on_data(conn.inbound_data(), conn.is_eof()) {
             Ok(r) => r,
-            Err(e) => return self.proxy_error(e, now, shared, events),
+            Err(e) => return self.setup_error(e, now, shared, events),
         };
         conn.inbound().consume(used);
         match step {
@@ -181,7 +193,7 @@ impl Finder {
                 new_connection: false,
             } => match conn.queue(&request) {
                 Ok(()) => Found::Pending,
-                Err(e) => self.proxy_error(e, now, shared, events),
+                Err(e) => self.setup_error(e, now, shared, events),
             },
             TunnelStep::Retry {
                 new_connection: true,
@@ -195,8 +207,8 @@ impl Finder {
                 let Some(route) = self.route.as_deref().cloned() else {
                     return self.fail(Error::proxy("the tunnel lost its route"));
                 };
-                self.routes.push_front(route);
-                self.next_route(now, shared, events)
+                // That route alone: the routes left wait until it fails.
+                self.race(vec![route], now, shared, events)
             }
             TunnelStep::Done => {
                 let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
@@ -207,41 +219,23 @@ impl Finder {
         }
     }
 
-    /// The proxy's handshake failed (it refused the `CONNECT` or the SOCKS request, closed,
-    /// or would not take the credentials): the route failed, and the next one is tried (the
-    /// next proxy, or a direct connection, as the selector listed them), as OkHttp recovers
-    /// from a failed route. With none left, the call fails with the first route's error.
-    fn proxy_error(
+    /// The handshake in progress failed with `error` (the proxy refused the `CONNECT` or the
+    /// SOCKS request, or closed; the connection failed or timed out; TLS failed): see
+    /// [`setup_failed`](Self::setup_failed).
+    pub(crate) fn setup_error(
         &mut self,
         error: Error,
         now: Now,
         shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
-        if error.kind() != crate::ErrorKind::Proxy {
-            return self.setup_error(error, now, events);
-        }
-        let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
-            return self.fail(error);
-        };
-        connect_failed(&conn, &error, now, events);
-        self.closing.push(conn.id());
-        if let Some(route) = self.route.take() {
-            shared.config.routing.route_failed(&route);
-        }
-        self.last_error.get_or_insert(error);
-        self.next_route(now, shared, events)
-    }
-
-    /// Setting up the connection failed for good: it is closed and the call fails.
-    fn setup_error(&mut self, error: Error, now: Now, events: &mut EventSink) -> Found {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Setup(conn, _) => self.setup_failed(conn, error, now, events),
+            State::Setup(conn, _) => self.setup_failed(conn, error, now, shared, events),
             _ => self.fail(error),
         }
     }
 
-    fn tls_progress(&mut self, now: Now, events: &mut EventSink) -> Found {
+    fn tls_progress(&mut self, now: Now, shared: &Shared, events: &mut EventSink) -> Found {
         let State::Setup(conn, _) = &self.state else {
             return Found::Pending;
         };
@@ -256,6 +250,7 @@ impl Finder {
                         &host,
                     ),
                     now,
+                    shared,
                     events,
                 );
             }
@@ -275,5 +270,58 @@ impl Finder {
             });
         }
         self.established(now, conn, events)
+    }
+}
+
+/// Whether a failure to set up a connected socket is the route's, so that another route may do
+/// better (OkHttp's `isRecoverable` for a request not sent yet): a proxy's refusal, an I/O
+/// error, a read or write timeout, a TLS handshake that failed for another reason than the
+/// server's certificate. A certificate that is untrusted, expired, for another name or not
+/// matching its pins would be the same over every route, and a broken protocol, a cancel or
+/// the caller's own input are not the route's doing.
+fn is_route_failure(error: &Error) -> bool {
+    use crate::ErrorKind;
+    match error.kind() {
+        ErrorKind::Proxy | ErrorKind::Io | ErrorKind::Connect => true,
+        ErrorKind::Timeout => error.timeout_kind() != Some(TimeoutKind::Call),
+        ErrorKind::Tls => !matches!(
+            error.tls_error(),
+            None | Some(
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+        ),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_failures_are_not_the_routes() {
+        let tls = |e: rustls::Error| Error::tls(e, "a.test");
+        let cert = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let name = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName);
+        assert!(!is_route_failure(&tls(cert)));
+        assert!(!is_route_failure(&tls(name)));
+        assert!(!is_route_failure(&tls(
+            rustls::Error::NoCertificatesPresented
+        )));
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert!(is_route_failure(&tls(alert)));
+        let cut = rustls::Error::General("the server closed the connection".into());
+        assert!(is_route_failure(&tls(cut)));
+    }
+
+    #[test]
+    fn io_failures_and_socket_timeouts_are_the_routes() {
+        assert!(is_route_failure(&Error::proxy("refused")));
+        assert!(is_route_failure(&Error::io("reset", None)));
+        assert!(is_route_failure(&Error::timeout(TimeoutKind::Read, None)));
+        assert!(is_route_failure(&Error::timeout(TimeoutKind::Write, None)));
+        assert!(!is_route_failure(&Error::timeout(TimeoutKind::Call, None)));
+        assert!(!is_route_failure(&Error::canceled()));
+        assert!(!is_route_failure(&Error::invalid_input("bad name")));
     }
 }
