@@ -41,11 +41,13 @@ pub(crate) fn parse(text: &str) -> Result<Url, url::ParseError> {
     if text.len() > MAX_KEPT {
         return Url::parse(text);
     }
-    let hit = LAST.with(|last| match &*last.borrow() {
+    // `try_with`: a request built while this thread's locals are being destroyed (from another
+    // local's destructor) is parsed without the memo rather than panicking.
+    let hit = LAST.try_with(|last| match &*last.borrow() {
         Some(last) if last.text() == text => Some(last.url.clone()),
         _ => None,
     });
-    if let Some(url) = hit {
+    if let Ok(Some(url)) = hit {
         return Ok(url);
     }
     let url = Url::parse(text)?;
@@ -53,7 +55,7 @@ pub(crate) fn parse(text: &str) -> Result<Url, url::ParseError> {
         text: (url.as_str() != text).then(|| text.into()),
         url: url.clone(),
     };
-    LAST.with(|last| *last.borrow_mut() = Some(kept));
+    let _ = LAST.try_with(|last| *last.borrow_mut() = Some(kept));
     Ok(url)
 }
 
@@ -102,6 +104,35 @@ mod tests {
         assert_eq!(parse("http://example.com/").unwrap(), first);
         assert_eq!(parse("http://EXAMPLE.com/x").unwrap().path(), "/x");
         assert_eq!(parse("http://EXAMPLE.com").unwrap().path(), "/");
+    }
+
+    /// A request built from a thread-local's destructor, after the memo itself may be gone,
+    /// still gets its URL.
+    #[test]
+    fn works_while_thread_locals_are_destroyed() {
+        struct ParseOnDrop(std::sync::mpsc::Sender<Option<String>>);
+        impl Drop for ParseOnDrop {
+            fn drop(&mut self) {
+                let parsed = parse("http://late.example/x").ok().map(String::from);
+                let _ = self.0.send(parsed);
+            }
+        }
+        thread_local! {
+            static LATE: RefCell<Option<ParseOnDrop>> = const { RefCell::new(None) };
+        }
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // The memo used after the other local, so it is destroyed before it (locals are
+            // destroyed in the reverse order of their first use here).
+            LATE.with(|late| *late.borrow_mut() = Some(ParseOnDrop(send)));
+            parse("http://early.example/").unwrap();
+        })
+        .join()
+        .unwrap();
+        assert_eq!(
+            receive.recv().unwrap().as_deref(),
+            Some("http://late.example/x")
+        );
     }
 
     /// A text too long to keep leaves the entry before it in place.
