@@ -375,9 +375,15 @@ pub(crate) fn build_request(
         }
         builder = builder.body(body);
     }
-    builder
+    let mut request = builder
         .build()
-        .map_err(|e| Failure::new(code::URL_MALFORMAT, e.to_string()))
+        .map_err(|e| Failure::new(code::URL_MALFORMAT, e.to_string()))?;
+    // `-H 'Authorization:'` also keeps the URL's credentials off the wire, as with curl (the
+    // request made them a field of its own, which no -H above replaced).
+    if args.removes_header("authorization") {
+        request.headers_mut().remove("authorization");
+    }
+    Ok(request)
 }
 
 /// `HTTP/1.1 200 OK`, or `HTTP/1.1 200` when the server sent no reason phrase.
