@@ -20,6 +20,7 @@ use crate::cookies::CookieEngine;
 use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
+use crate::hops::{Hop, Hops};
 use crate::timeline::Timeline;
 use crate::write_out::{Clock, Report};
 
@@ -110,7 +111,19 @@ fn transfer(
     let request = build_request(args, cookies.literal(), method, url, body)?;
     let credentials = Credentials::for_request(&request, args.location_trusted);
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, cookies, credentials, timeline.clone(), clock)?;
+    // Only a redirect chain can fail after some of its heads arrived; they are recorded only
+    // when something would show them.
+    let hops = (args.follows_redirects()
+        && (args.include || args.head || args.dump_header.is_some() || args.write_out.is_some()))
+    .then(Hops::default);
+    let client = build_client(
+        args,
+        cookies,
+        credentials,
+        hops.clone(),
+        timeline.clone(),
+        clock,
+    )?;
     report.url = request.url().to_string();
 
     let call = client.new_call(request);
@@ -118,9 +131,16 @@ fn transfer(
         .follows_redirects()
         .then(|| args.redirect_limit())
         .flatten();
-    let response = call
-        .execute()
-        .map_err(|e| Failure::from_call_error(&e, max_redirects))?;
+    let response = match call.execute() {
+        Ok(response) => response,
+        Err(e) => {
+            let failure = Failure::from_call_error(&e, max_redirects);
+            if let Some(hops) = &hops {
+                failed_chain(args, output_path.as_deref(), &hops.seen(), &failure, report)?;
+            }
+            return Err(failure);
+        }
+    };
     let priors = prior_responses(&response);
     report.status = Some(response.status().as_u16());
     report.url = response.request().url().to_string();
@@ -180,6 +200,34 @@ fn transfer(
     }
     output.finish()?;
     http_error.map_or(Ok(()), Err)
+}
+
+/// Writes what curl has written by the time a redirect chain fails: the head of each response
+/// received, for `-i`, `-I` and `-D`. After one redirect too many, the last URL requested is
+/// `%{url_effective}`, as with curl.
+fn failed_chain(
+    args: &Args,
+    output_path: Option<&Path>,
+    hops: &[Hop],
+    failure: &Failure,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let Some(last) = hops.last() else {
+        return Ok(());
+    };
+    if failure.code == code::TOO_MANY_REDIRECTS {
+        report.url = last.url.to_string();
+    }
+    let heads: Vec<u8> = hops.iter().flat_map(|hop| hop.head.clone()).collect();
+    if let Some(path) = &args.dump_header {
+        dump_header(path, &heads)?;
+    }
+    if args.include || args.head {
+        let mut output = Output::open(output_path)?;
+        output.write(&heads)?;
+        output.finish()?;
+    }
+    Ok(())
 }
 
 /// The file name `-O` saves to: the URL's last path segment, as written in the URL (curl does
@@ -248,6 +296,7 @@ pub(crate) fn build_client(
     args: &Args,
     cookies: &CookieEngine,
     credentials: Option<Credentials>,
+    hops: Option<Hops>,
     timeline: Option<Arc<Timeline>>,
     clock: Option<Arc<Clock>>,
 ) -> Result<Client, Failure> {
@@ -270,6 +319,9 @@ pub(crate) fn build_client(
     }
     if let Some(credentials) = credentials {
         builder = builder.network_interceptor(credentials);
+    }
+    if let Some(hops) = hops {
+        builder = builder.network_interceptor(hops);
     }
     if let Some(timeout) = args.connect_timeout {
         builder = builder.connect_timeout(timeout);
