@@ -193,7 +193,8 @@ fn transfer(
         if let (Some(bar), Some(timeline)) = (&progress, &timeline) {
             timeline.set_progress(bar.clone());
         }
-        report.size_download = copy_body(response, &mut output, progress.as_ref())?;
+        let guard = guards_terminal(args, output_path.is_none(), io::stdout().is_terminal());
+        report.size_download = copy_body(response, &mut output, progress.as_ref(), guard)?;
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
@@ -513,12 +514,30 @@ fn progress_bar(response: &Response<Body>) -> ProgressBar {
     }
 }
 
+/// How much of the body is looked at for a NUL byte before it goes to a terminal (curl's
+/// figure).
+const BINARY_SNIFF_BYTES: u64 = 2000;
+
+/// Whether the body is checked for binary data before it is written: as curl does, when it
+/// goes to standard output, that is a terminal, and `-o` (`-o -` to insist) was not given.
+fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: bool) -> bool {
+    to_stdout && stdout_is_terminal && args.output.is_none()
+}
+
+/// Whether `chunk`, which follows `written` bytes of the body, is binary data curl would not
+/// write to a terminal: a NUL byte in the body's first [`BINARY_SNIFF_BYTES`].
+fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
+    written < BINARY_SNIFF_BYTES && chunk.contains(&0)
+}
+
 /// Streams the body to `output` in [`CHUNK`]-sized reads and returns its size. Read and write
-/// failures get different exit statuses, which is why this is a loop and not `io::copy`.
+/// failures get different exit statuses, which is why this is a loop and not `io::copy`. With
+/// `guard`, binary data is refused (exit 23) before any of it reaches the terminal.
 fn copy_body(
     response: Response<Body>,
     output: &mut Output,
     progress: Option<&ProgressBar>,
+    guard: bool,
 ) -> Result<u64, Failure> {
     let mut body = response.into_body();
     let mut buf = vec![0u8; CHUNK];
@@ -529,6 +548,13 @@ fn copy_body(
             .map_err(|e| Failure::from_error(&e))?;
         if n == 0 {
             return Ok(total);
+        }
+        if guard && binary_for_terminal(total, &buf[..n]) {
+            return Err(Failure::new(
+                code::WRITE_ERROR,
+                "binary output can mess up your terminal; use \"--output -\" to write it to \
+                 the terminal anyway, or \"--output FILE\" to save it to a file",
+            ));
         }
         total += n as u64;
         output.write(&buf[..n])?;
@@ -598,6 +624,30 @@ mod tests {
         assert_eq!(parse_url("ftp://h/").unwrap_err().code, 1);
         assert_eq!(parse_url("http://[::1/").unwrap_err().code, 3);
         assert_eq!(parse_url("http://").unwrap_err().code, 3);
+    }
+
+    #[test]
+    fn binary_bodies_are_kept_off_a_terminal_unless_output_is_given() {
+        use clap::Parser;
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["wayfarer"];
+            argv.extend_from_slice(extra);
+            argv.push("http://h/");
+            Args::try_parse_from(argv).unwrap()
+        };
+        assert!(guards_terminal(&args(&[]), true, true));
+        assert!(guards_terminal(&args(&["-i", "-s"]), true, true));
+        assert!(!guards_terminal(&args(&[]), true, false), "a pipe or file");
+        assert!(!guards_terminal(&args(&["-o", "-"]), true, true));
+        assert!(!guards_terminal(&args(&["-O"]), false, true));
+
+        assert!(binary_for_terminal(0, b"GIF89a\0\x01"));
+        assert!(binary_for_terminal(1999, b"\0"));
+        assert!(!binary_for_terminal(0, "text, even UTF-8: é\n".as_bytes()));
+        assert!(
+            !binary_for_terminal(2000, b"\0"),
+            "only the start is looked at"
+        );
     }
 
     #[test]
