@@ -208,7 +208,7 @@ pub struct Args {
     pub fail_with_body: bool,
 
     /// After the transfer, writes FORMAT to standard output with its variables filled in:
-    /// %{http_code} %{time_namelookup} %{time_connect} %{time_appconnect}
+    /// %{http_code} (or %{response_code}) %{time_namelookup} %{time_connect} %{time_appconnect}
     /// %{time_starttransfer} %{time_total} %{size_download} %{speed_download}
     /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects);
     /// \n, \r, \t and \\ are escapes, %% is a '%'.
