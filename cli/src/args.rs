@@ -25,7 +25,8 @@ Exit status (curl's numbers where they apply):
    8  weird server reply (malformed response head)
   18  partial body: the connection ended before the whole body arrived
   22  HTTP status >= 400 with --fail or --fail-with-body
-  23  could not write the output (or -O found no file name in the URL)
+  23  could not write the output (or -O found no file name in the URL, or a
+      binary body would go to a terminal without -o -)
   26  could not read the --data or --data-binary file
   28  timed out (--max-time, --connect-timeout)
   35  TLS handshake failed
@@ -112,7 +113,8 @@ pub struct Args {
     #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "data_binary"])]
     pub head: bool,
 
-    /// Writes the output to FILE instead of standard output ('-' is standard output). A
+    /// Writes the output to FILE instead of standard output ('-' is standard output, even a
+    /// terminal for a binary body, which is otherwise refused there with status 23). A
     /// progress bar is shown on a terminal for bodies over 1 MiB or of unknown length.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -206,7 +208,7 @@ pub struct Args {
     pub fail_with_body: bool,
 
     /// After the transfer, writes FORMAT to standard output with its variables filled in:
-    /// %{http_code} %{time_namelookup} %{time_connect} %{time_appconnect}
+    /// %{http_code} (or %{response_code}) %{time_namelookup} %{time_connect} %{time_appconnect}
     /// %{time_starttransfer} %{time_total} %{size_download} %{speed_download}
     /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects);
     /// \n, \r, \t and \\ are escapes, %% is a '%'.

@@ -86,7 +86,7 @@ impl Failure {
     /// A failure of the call. The library's `Display` already names the request (`METHOD
     /// url`, with the query and userinfo removed), so it is used as is.
     pub fn from_error(error: &Error) -> Failure {
-        Failure::new(code_for(error), error.to_string())
+        Failure::new(code_for(error), message_for(error))
     }
 
     /// A failure of the call made with at most `max_redirects` redirects (`None`: no limit):
@@ -106,6 +106,23 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "wayfarer: ({}) {}", self.code, self.message)
+    }
+}
+
+/// The message for a library error. A server that went past one of the client's limits gets
+/// the library's message without its last clause, which tells a program which builder setting
+/// raises the limit: no option of the command does.
+fn message_for(error: &Error) -> String {
+    if error.limit().is_none() {
+        return error.to_string();
+    }
+    let message = error.message();
+    let message = message
+        .split_once("; raise it with")
+        .map_or(message, |(what, _)| what);
+    match error.request() {
+        Some(request) => format!("the server's {message} ({request})"),
+        None => format!("the server's {message}"),
     }
 }
 
@@ -254,6 +271,19 @@ mod tests {
         assert_eq!(
             Failure::from_call_error(&other, Some(2)),
             Failure::from_error(&other)
+        );
+    }
+
+    #[test]
+    fn a_limit_is_reported_without_the_library_setting_that_raises_it() {
+        let url = wayfarer_core::Url::parse("http://h.test/big?secret=1").unwrap();
+        let e = Error::limit_exceeded(wayfarer_core::Limit::HeadBytes, 262_144)
+            .with_request(&wayfarer_core::Method::GET, &url)
+            .with_phase(Phase::ReceiveHead);
+        assert_eq!(
+            Failure::from_error(&e).to_string(),
+            "wayfarer: (8) the server's response head exceeds the limit of 262144 bytes \
+             (GET http://h.test/big)"
         );
     }
 

@@ -9,6 +9,7 @@ mod credentials;
 mod data;
 mod demo;
 mod exit;
+mod hops;
 mod parallel;
 mod proxy;
 mod run;

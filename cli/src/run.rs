@@ -20,6 +20,7 @@ use crate::cookies::CookieEngine;
 use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
+use crate::hops::{Hop, Hops};
 use crate::timeline::Timeline;
 use crate::write_out::{Clock, Report};
 
@@ -110,7 +111,19 @@ fn transfer(
     let request = build_request(args, cookies.literal(), method, url, body)?;
     let credentials = Credentials::for_request(&request, args.location_trusted);
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, cookies, credentials, timeline.clone(), clock)?;
+    // Only a redirect chain can fail after some of its heads arrived; they are recorded only
+    // when something would show them.
+    let hops = (args.follows_redirects()
+        && (args.include || args.head || args.dump_header.is_some() || args.write_out.is_some()))
+    .then(Hops::default);
+    let client = build_client(
+        args,
+        cookies,
+        credentials,
+        hops.clone(),
+        timeline.clone(),
+        clock,
+    )?;
     report.url = request.url().to_string();
 
     let call = client.new_call(request);
@@ -118,9 +131,16 @@ fn transfer(
         .follows_redirects()
         .then(|| args.redirect_limit())
         .flatten();
-    let response = call
-        .execute()
-        .map_err(|e| Failure::from_call_error(&e, max_redirects))?;
+    let response = match call.execute() {
+        Ok(response) => response,
+        Err(e) => {
+            let failure = Failure::from_call_error(&e, max_redirects);
+            if let Some(hops) = &hops {
+                failed_chain(args, output_path.as_deref(), &hops.seen(), &failure, report)?;
+            }
+            return Err(failure);
+        }
+    };
     let priors = prior_responses(&response);
     report.status = Some(response.status().as_u16());
     report.url = response.request().url().to_string();
@@ -173,13 +193,42 @@ fn transfer(
         if let (Some(bar), Some(timeline)) = (&progress, &timeline) {
             timeline.set_progress(bar.clone());
         }
-        report.size_download = copy_body(response, &mut output, progress.as_ref())?;
+        let guard = guards_terminal(args, output_path.is_none(), io::stdout().is_terminal());
+        report.size_download = copy_body(response, &mut output, progress.as_ref(), guard)?;
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
     }
     output.finish()?;
     http_error.map_or(Ok(()), Err)
+}
+
+/// Writes what curl has written by the time a redirect chain fails: the head of each response
+/// received, for `-i`, `-I` and `-D`. After one redirect too many, the last URL requested is
+/// `%{url_effective}`, as with curl.
+fn failed_chain(
+    args: &Args,
+    output_path: Option<&Path>,
+    hops: &[Hop],
+    failure: &Failure,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let Some(last) = hops.last() else {
+        return Ok(());
+    };
+    if failure.code == code::TOO_MANY_REDIRECTS {
+        report.url = last.url.to_string();
+    }
+    let heads: Vec<u8> = hops.iter().flat_map(|hop| hop.head.clone()).collect();
+    if let Some(path) = &args.dump_header {
+        dump_header(path, &heads)?;
+    }
+    if args.include || args.head {
+        let mut output = Output::open(output_path)?;
+        output.write(&heads)?;
+        output.finish()?;
+    }
+    Ok(())
 }
 
 /// The file name `-O` saves to: the URL's last path segment, as written in the URL (curl does
@@ -248,6 +297,7 @@ pub(crate) fn build_client(
     args: &Args,
     cookies: &CookieEngine,
     credentials: Option<Credentials>,
+    hops: Option<Hops>,
     timeline: Option<Arc<Timeline>>,
     clock: Option<Arc<Clock>>,
 ) -> Result<Client, Failure> {
@@ -270,6 +320,9 @@ pub(crate) fn build_client(
     }
     if let Some(credentials) = credentials {
         builder = builder.network_interceptor(credentials);
+    }
+    if let Some(hops) = hops {
+        builder = builder.network_interceptor(hops);
     }
     if let Some(timeout) = args.connect_timeout {
         builder = builder.connect_timeout(timeout);
@@ -375,9 +428,15 @@ pub(crate) fn build_request(
         }
         builder = builder.body(body);
     }
-    builder
+    let mut request = builder
         .build()
-        .map_err(|e| Failure::new(code::URL_MALFORMAT, e.to_string()))
+        .map_err(|e| Failure::new(code::URL_MALFORMAT, e.to_string()))?;
+    // `-H 'Authorization:'` also keeps the URL's credentials off the wire, as with curl (the
+    // request made them a field of its own, which no -H above replaced).
+    if args.removes_header("authorization") {
+        request.headers_mut().remove("authorization");
+    }
+    Ok(request)
 }
 
 /// `HTTP/1.1 200 OK`, or `HTTP/1.1 200` when the server sent no reason phrase.
@@ -455,12 +514,30 @@ fn progress_bar(response: &Response<Body>) -> ProgressBar {
     }
 }
 
+/// How much of the body is looked at for a NUL byte before it goes to a terminal (curl's
+/// figure).
+const BINARY_SNIFF_BYTES: u64 = 2000;
+
+/// Whether the body is checked for binary data before it is written: as curl does, when it
+/// goes to standard output, that is a terminal, and `-o` (`-o -` to insist) was not given.
+fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: bool) -> bool {
+    to_stdout && stdout_is_terminal && args.output.is_none()
+}
+
+/// Whether `chunk`, which follows `written` bytes of the body, is binary data curl would not
+/// write to a terminal: a NUL byte in the body's first [`BINARY_SNIFF_BYTES`].
+fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
+    written < BINARY_SNIFF_BYTES && chunk.contains(&0)
+}
+
 /// Streams the body to `output` in [`CHUNK`]-sized reads and returns its size. Read and write
-/// failures get different exit statuses, which is why this is a loop and not `io::copy`.
+/// failures get different exit statuses, which is why this is a loop and not `io::copy`. With
+/// `guard`, binary data is refused (exit 23) before any of it reaches the terminal.
 fn copy_body(
     response: Response<Body>,
     output: &mut Output,
     progress: Option<&ProgressBar>,
+    guard: bool,
 ) -> Result<u64, Failure> {
     let mut body = response.into_body();
     let mut buf = vec![0u8; CHUNK];
@@ -471,6 +548,13 @@ fn copy_body(
             .map_err(|e| Failure::from_error(&e))?;
         if n == 0 {
             return Ok(total);
+        }
+        if guard && binary_for_terminal(total, &buf[..n]) {
+            return Err(Failure::new(
+                code::WRITE_ERROR,
+                "binary output can mess up your terminal; use \"--output -\" to write it to \
+                 the terminal anyway, or \"--output FILE\" to save it to a file",
+            ));
         }
         total += n as u64;
         output.write(&buf[..n])?;
@@ -540,6 +624,30 @@ mod tests {
         assert_eq!(parse_url("ftp://h/").unwrap_err().code, 1);
         assert_eq!(parse_url("http://[::1/").unwrap_err().code, 3);
         assert_eq!(parse_url("http://").unwrap_err().code, 3);
+    }
+
+    #[test]
+    fn binary_bodies_are_kept_off_a_terminal_unless_output_is_given() {
+        use clap::Parser;
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["wayfarer"];
+            argv.extend_from_slice(extra);
+            argv.push("http://h/");
+            Args::try_parse_from(argv).unwrap()
+        };
+        assert!(guards_terminal(&args(&[]), true, true));
+        assert!(guards_terminal(&args(&["-i", "-s"]), true, true));
+        assert!(!guards_terminal(&args(&[]), true, false), "a pipe or file");
+        assert!(!guards_terminal(&args(&["-o", "-"]), true, true));
+        assert!(!guards_terminal(&args(&["-O"]), false, true));
+
+        assert!(binary_for_terminal(0, b"GIF89a\0\x01"));
+        assert!(binary_for_terminal(1999, b"\0"));
+        assert!(!binary_for_terminal(0, "text, even UTF-8: é\n".as_bytes()));
+        assert!(
+            !binary_for_terminal(2000, b"\0"),
+            "only the start is looked at"
+        );
     }
 
     #[test]

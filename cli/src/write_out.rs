@@ -42,8 +42,10 @@ enum Var {
 }
 
 impl Var {
-    const ALL: [(&'static str, Var); 11] = [
+    const ALL: [(&'static str, Var); 12] = [
         ("http_code", Var::HttpCode),
+        // curl's other name for it.
+        ("response_code", Var::HttpCode),
         ("time_namelookup", Var::TimeNamelookup),
         ("time_connect", Var::TimeConnect),
         ("time_appconnect", Var::TimeAppconnect),
@@ -285,6 +287,9 @@ mod tests {
             w.render(&report),
             "201 0.001000 0.002000 0.000000 0.500000 1.500000 3000 2000 1 2 http://h.test/x"
         );
+        let w = WriteOut::parse("%{response_code}").unwrap();
+        assert_eq!(w.unknown().count(), 0);
+        assert_eq!(w.render(&report), "201");
         // No final response: the last status the events saw (curl's 000 for none), and the
         // redirects they counted.
         let w = WriteOut::parse("%{http_code} %{num_redirects}").unwrap();

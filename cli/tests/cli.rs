@@ -442,6 +442,26 @@ fn an_explicit_authorization_header_wins_over_url_credentials() {
 }
 
 #[test]
+fn removing_the_authorization_header_drops_url_credentials_as_curl_does() {
+    let server = Server::start(vec![ok(b""), ok(b"")]);
+    let url = format!("http://alice:pw@127.0.0.1:{}/", server.port);
+    assert_exit(&wayfarer(&["-H", "Authorization:", &url]), 0);
+    // Together with -u too: -u replaces the URL's credentials, and the header removes both.
+    assert_exit(
+        &wayfarer(&["-u", "bob:pw", "-H", "authorization:", &url]),
+        0,
+    );
+    for request in server.requests() {
+        assert_eq!(
+            request.header("authorization"),
+            None,
+            "{:?}",
+            request.headers
+        );
+    }
+}
+
+#[test]
 fn verbose_prints_a_timeline_and_both_heads_on_stderr_only() {
     let server = Server::start(vec![Reply::Send(response(
         "200 OK",

@@ -313,3 +313,35 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(at("> GET /cookie/back HTTP/1.1") < at("> Cookie: visit=1"));
     assert_eq!(step8.matches("> Cookie:").count(), 1, "{step8}");
 }
+
+/// Runs the command with a terminal as its standard output (util-linux's `script` makes one),
+/// or `None` where there is no `script`.
+fn on_a_terminal(args: &str) -> Option<std::process::Output> {
+    Command::new("script")
+        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()
+}
+
+#[test]
+fn binary_output_to_a_terminal_is_refused_unless_output_is_given() {
+    let body = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let server = Server::start(vec![ok(body), ok(body)]);
+    let Some(output) = on_a_terminal(&server.url("/logo.png")) else {
+        eprintln!("no `script` to make a terminal with: skipped");
+        return;
+    };
+    assert_exit(&output, 23);
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        shown.contains("binary output can mess up your terminal"),
+        "{shown}"
+    );
+    assert!(!shown.contains("IHDR"), "{shown}");
+
+    // `-o -` says the terminal is the place.
+    let output = on_a_terminal(&format!("-o - {}", server.url("/logo.png"))).unwrap();
+    assert_exit(&output, 0);
+    assert!(output.stdout.windows(4).any(|w| w == b"IHDR"));
+}

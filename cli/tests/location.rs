@@ -146,6 +146,63 @@ fn one_redirect_too_many_exits_47_as_curl_words_it() {
     assert_eq!(targets(&server), ["/0"]);
 }
 
+#[test]
+fn a_chain_cut_short_by_max_redirs_still_shows_its_heads_and_last_url() {
+    let chain = || {
+        Server::start(vec![
+            redirect("302 Found", "/1"),
+            redirect("301 Moved Permanently", "/2"),
+            redirect("302 Found", "/3"),
+        ])
+    };
+    let head = |status: &str, to: &str| {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nLocation: {to}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let heads = [
+        head("302 Found", "/1"),
+        head("301 Moved Permanently", "/2"),
+        head("302 Found", "/3"),
+    ]
+    .concat();
+
+    // As curl does: each head received is written before the failure, and the last URL
+    // requested is the effective one.
+    let server = chain();
+    let output = wayfarer(&[
+        "-s",
+        "-i",
+        "-L",
+        "--max-redirs",
+        "2",
+        "-w",
+        "%{url_effective} %{http_code}",
+        &server.url("/0"),
+    ]);
+    assert_exit(&output, 47);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("{heads}{} 302", server.url("/2"))
+    );
+
+    let server = chain();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("heads.txt");
+    let output = wayfarer(&[
+        "-s",
+        "-L",
+        "--max-redirs",
+        "2",
+        "-D",
+        path.to_str().unwrap(),
+        &server.url("/0"),
+    ]);
+    assert_exit(&output, 47);
+    assert_eq!(output.stdout, b"");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), heads);
+}
+
 /// A server that redirects `count` times (`/0` to `/1`, ...) and then answers `done`.
 fn redirects(count: usize) -> Server {
     let mut replies: Vec<Reply> = (1..=count)
