@@ -261,6 +261,80 @@ impl RequestBuilder {
         self
     }
 
+    /// Appends `name=value` pairs to the URL's query, form-urlencoded (a space becomes `+`,
+    /// `&`, `=`, `#` and non-ASCII are percent-encoded), after any query the URL already has.
+    /// reqwest's `query`, OkHttp's `HttpUrl.Builder.addQueryParameter`.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/search?lang=en")
+    ///     .query([("q", "rust & http"), ("page", "2")])
+    ///     .build()?;
+    /// assert_eq!(request.url().as_str(), "https://example.com/search?lang=en&q=rust+%26+http&page=2");
+    /// assert_eq!(request.url().query_pairs().count(), 3);
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn query<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> RequestBuilder
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        if let Ok(r) = &mut self.inner {
+            let mut pairs = pairs.into_iter().peekable();
+            // Without pairs the URL stays as it was (no dangling `?`).
+            if pairs.peek().is_some() {
+                let mut query = r.url.query_pairs_mut();
+                for (name, value) in pairs {
+                    query.append_pair(name.as_ref(), value.as_ref());
+                }
+            }
+        }
+        self
+    }
+
+    /// Sets `Authorization: Basic base64(username:password)` (RFC 7617, the name and password
+    /// taken as UTF-8), replacing any `Authorization` the request has, credentials from its
+    /// URL included. The credentials go with this request only; the client's
+    /// [`authenticator`](crate::ClientBuilder::authenticator) answers challenges instead.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/").basic_auth("alice", "s@fe").build()?;
+    /// assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6c0BmZQ=="));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn basic_auth(self, username: &str, password: &str) -> RequestBuilder {
+        self.authorization(&crate::basic_credentials(username, password))
+    }
+
+    /// Sets `Authorization: Bearer <token>` (RFC 6750), replacing any `Authorization` the
+    /// request has. A token that is not a valid field value (a line break, say) fails
+    /// [`build`](Self::build) with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/").bearer_auth("t0ken").build()?;
+    /// assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
+    /// assert!(Request::get("https://example.com/").bearer_auth("a\nb").build().is_err());
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn bearer_auth(self, token: &str) -> RequestBuilder {
+        self.authorization(&format!("Bearer {token}"))
+    }
+
+    fn authorization(mut self, value: &str) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            r.url_authorization = false;
+            if let Err(e) = r.headers.set("Authorization", value) {
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
     /// Sets the request's `Cache-Control` directives, replacing any `Cache-Control` header
     /// (OkHttp's `Request.Builder.cacheControl`); empty directives remove it. With a cache
     /// configured, [`CacheControl::FORCE_NETWORK`] skips the stored response (the new one is
@@ -549,6 +623,54 @@ mod tests {
         let ours = Request::try_from(req).unwrap();
         assert_eq!(ours.headers().get_all("authorization").count(), 1);
         assert_eq!(ours.header("authorization"), Some("Bearer t"));
+    }
+
+    #[test]
+    fn query_pairs_are_appended_encoded() {
+        let r = Request::get("http://h.test/p?a=1#frag")
+            .query([("b c", "d&e=f"), ("é", "")])
+            .build()
+            .unwrap();
+        assert_eq!(
+            r.url().as_str(),
+            "http://h.test/p?a=1&b+c=d%26e%3Df&%C3%A9=#frag"
+        );
+        let pairs: Vec<(String, String)> = r.url().query_pairs().into_owned().collect();
+        assert_eq!(pairs[1], ("b c".to_owned(), "d&e=f".to_owned()));
+        let none: [(&str, &str); 0] = [];
+        let r = Request::get("http://h.test/p").query(none).build().unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test/p");
+        // A builder that already failed stays failed.
+        assert!(
+            Request::get("ftp://h/")
+                .query([("a", "b")])
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn auth_helpers_replace_any_authorization() {
+        let r = Request::get("http://u:p@h.test/")
+            .header("Authorization", "Bearer old")
+            .basic_auth("user", "pass")
+            .build()
+            .unwrap();
+        let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
+        assert_eq!(values, [&b"Basic dXNlcjpwYXNz"[..]]);
+        let r = Request::get("http://u:p@h.test/")
+            .bearer_auth("tok")
+            .header("Authorization", "second")
+            .build()
+            .unwrap();
+        // After an explicit helper, a caller's header adds to it as any repeated field does.
+        assert_eq!(r.headers().get_all("authorization").count(), 2);
+        assert_eq!(r.header("authorization"), Some("Bearer tok"));
+        let e = Request::get("http://h.test/")
+            .bearer_auth("a\r\nX-Injected: 1")
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
 
     #[test]
