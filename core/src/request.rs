@@ -218,12 +218,68 @@ impl Request {
     }
 
     /// Replaces the URL (already checked, e.g. a resolved redirect target).
-    pub(crate) fn set_url(&mut self, url: Url) {
+    pub(crate) fn replace_url(&mut self, url: Url) {
         self.url = url;
     }
 
-    /// Replaces the method.
-    pub(crate) fn set_method(&mut self, method: Method) {
+    /// Points the request at `url`, checked as [`Request::new`] checks it; on error the
+    /// request is left as it was. This is how an interceptor rewrites where a request goes
+    /// (OkHttp's `request.newBuilder().url(...)`): a query parameter added to every request, a
+    /// host swapped for a test server.
+    ///
+    /// Credentials in `url` become the `Authorization` header, replacing one made from the
+    /// previous URL's. One made from the previous URL's credentials is dropped when `url` goes
+    /// to another origin (scheme, host or port), so they never follow the request to a host
+    /// they were not written for; an `Authorization` the caller set is left alone.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let mut request = Request::get("https://alice:pw@example.com/items").build()?;
+    /// let mut url = request.url().clone();
+    /// url.query_pairs_mut().append_pair("api_key", "k");
+    /// request.set_url(url)?;
+    /// assert_eq!(request.url().as_str(), "https://example.com/items?api_key=k");
+    /// assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6cHc="));
+    ///
+    /// request.set_url("https://staging.example.com/items")?;
+    /// assert_eq!(request.header("authorization"), None, "alice:pw was for example.com");
+    /// assert!(request.set_url("ftp://example.com/").is_err());
+    /// assert_eq!(request.url().host_str(), Some("staging.example.com"));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn set_url(&mut self, url: impl IntoUrl) -> Result<(), Error> {
+        let mut url = url.into_url()?;
+        let authorization = crate::credentials::take_from_url(&mut url);
+        let other_origin = self.url.scheme() != url.scheme()
+            || self.url.host_str() != url.host_str()
+            || self.url.port_or_known_default() != url.port_or_known_default();
+        if self.url_authorization && (other_origin || authorization.is_some()) {
+            self.headers.remove("authorization");
+            self.url_authorization = false;
+        }
+        if let Some(value) = authorization {
+            if !self.headers.contains("authorization") {
+                // A base64 value is always a valid field value.
+                self.headers.append("Authorization", value)?;
+                self.url_authorization = true;
+            }
+        }
+        self.url = url;
+        Ok(())
+    }
+
+    /// Replaces the method (the body and its fields stay as they are).
+    ///
+    /// ```
+    /// use wayfarer_core::{Method, Request};
+    ///
+    /// let mut request = Request::get("https://example.com/").build()?;
+    /// request.set_method(Method::HEAD);
+    /// assert_eq!(request.method(), Method::HEAD);
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn set_method(&mut self, method: Method) {
         self.method = method;
     }
 }
@@ -671,6 +727,43 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn set_url_checks_the_url_and_moves_url_credentials_with_it() {
+        let mut r = Request::get("http://a:b@h.test/x").build().unwrap();
+        // Same origin: the credentials made from the first URL stay.
+        r.set_url("http://h.test:80/y").unwrap();
+        assert_eq!(r.header("authorization"), Some("Basic YTpi"));
+        // New credentials in the URL replace them, and leave the URL.
+        r.set_url("http://c:d@h.test/z").unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test/z");
+        assert_eq!(r.headers().get_all("authorization").count(), 1);
+        assert_eq!(r.header("authorization"), Some("Basic Yzpk"));
+        // A bad URL changes nothing.
+        for bad in ["file:///etc/passwd", "http://", "not a url"] {
+            let e = r.set_url(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+            assert_eq!(r.url().as_str(), "http://h.test/z");
+            assert_eq!(r.header("authorization"), Some("Basic Yzpk"));
+        }
+        // Another origin (the port differs): credentials from a URL stay behind.
+        r.set_url("http://h.test:8080/z").unwrap();
+        assert_eq!(r.header("authorization"), None);
+        // The scheme too; WebSocket schemes are rewritten as in a new request.
+        let mut r = Request::get("http://a:b@h.test/").build().unwrap();
+        r.set_url("wss://h.test/").unwrap();
+        assert_eq!(r.url().scheme(), "https");
+        assert_eq!(r.header("authorization"), None);
+        // The caller's own Authorization is never touched, nor replaced by URL credentials.
+        let mut r = Request::get("http://h.test/")
+            .header("Authorization", "Bearer t")
+            .build()
+            .unwrap();
+        r.set_url("http://u:p@other.test/").unwrap();
+        let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
+        assert_eq!(values, [&b"Bearer t"[..]]);
+        assert_eq!(r.url().as_str(), "http://other.test/");
     }
 
     #[test]
