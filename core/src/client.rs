@@ -130,8 +130,11 @@ impl<S> Client<S> {
     }
 
     /// Starts a call for `request`: the request goes down the interceptor chain at once, and
-    /// the call's outputs say what I/O it needs.
-    pub fn start_call(&self, now: Now, request: Request) -> Call {
+    /// the call's outputs say what I/O it needs. The client's
+    /// [default headers](crate::ClientBuilder::default_header) the request does not set itself
+    /// are added to it first.
+    pub fn start_call(&self, now: Now, mut request: Request) -> Call {
+        crate::config::apply_default_headers(self.config().default_headers(), &mut request);
         let id = CallId(self.shared.ids.next_call.fetch_add(1, Ordering::Relaxed) + 1);
         Call::new(id, self.shared.clone(), now, request)
     }

@@ -14,13 +14,16 @@ use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::tls::settings::{ConnectionTls, TlsPolicy, TlsSettings};
 use crate::tls::{CertificatePinner, ConnectionSpec};
-use crate::{Authenticator, Cache, Dns, Error, EventListener, EventListenerFactory};
+use crate::{Authenticator, Cache, Dns, Error, EventListener, EventListenerFactory, Headers};
 
 /// What a derived client shares with the client it came from (a runtime's pool and
 /// dispatcher), carried opaquely from [`ClientBuilder::derive`] to the runtime's client.
 pub type SharedState = Arc<dyn Any + Send + Sync>;
 
+mod default_headers;
 mod limits;
+
+pub(crate) use default_headers::apply as apply_default_headers;
 
 pub use limits::Limits;
 
@@ -39,6 +42,7 @@ pub struct Config {
     pub(crate) max_requests_per_host: usize,
     pub(crate) dns: Option<Arc<dyn Dns>>,
     pub(crate) user_agent: Option<Bytes>,
+    default_headers: Headers,
     pub(crate) tls: TlsPolicy,
     /// What `tls` was built from, so a derived builder starts from it.
     tls_settings: TlsSettings,
@@ -270,6 +274,7 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("max_idle_connections", &self.max_idle_connections)
             .field("keep_alive", &self.keep_alive)
+            .field("default_headers", &self.default_headers)
             .field("event_listener", &self.listener.is_some())
             .field("follow_redirects", &self.follow_redirects)
             .field("follow_ssl_redirects", &self.follow_ssl_redirects)
@@ -306,6 +311,7 @@ impl fmt::Debug for Config {
 /// | [`max_chunk_extension_bytes`](ClientBuilder::max_chunk_extension_bytes): one chunk-size line of a chunked body | 4 KiB |
 /// | [`max_trailer_bytes`](ClientBuilder::max_trailer_bytes): a chunked body's trailer section | 256 KiB |
 /// | `User-Agent` | `wayfarer/<version>` |
+/// | [`default_header`](ClientBuilder::default_header)s sent with every request | none |
 /// | trusted roots | the Mozilla set (webpki-roots) plus any added |
 /// | [`connection_specs`](ClientBuilder::connection_specs) | TLS 1.3 and 1.2 with modern suites, and plaintext `http` |
 /// | [`certificate_pinner`](ClientBuilder::certificate_pinner), [`client_certificate`](ClientBuilder::client_certificate) | none |
@@ -350,6 +356,7 @@ pub struct ClientBuilder<C> {
     max_requests_per_host: usize,
     dns: Option<Arc<dyn Dns>>,
     user_agent: Option<Bytes>,
+    default_headers: Headers,
     pub(crate) tls: TlsSettings,
     listener: Option<Arc<dyn EventListenerFactory>>,
     follow_redirects: bool,
@@ -399,6 +406,7 @@ impl<C> ClientBuilder<C> {
             user_agent: Some(Bytes::from_static(
                 concat!("wayfarer/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )),
+            default_headers: Headers::new(),
             tls: TlsSettings::default(),
             listener: None,
             follow_redirects: true,
@@ -441,6 +449,7 @@ impl<C> ClientBuilder<C> {
             max_requests_per_host: config.max_requests_per_host,
             dns: config.dns,
             user_agent: config.user_agent,
+            default_headers: config.default_headers,
             tls: config.tls_settings,
             listener: config.listener,
             follow_redirects: config.follow_redirects,
@@ -754,6 +763,7 @@ impl<C> ClientBuilder<C> {
             max_requests_per_host: self.max_requests_per_host,
             dns: self.dns,
             user_agent: self.user_agent,
+            default_headers: self.default_headers,
             tls,
             tls_settings: self.tls,
             base: self.base,

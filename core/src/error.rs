@@ -48,6 +48,10 @@ pub enum ErrorKind {
     /// was corrupt, failed its checksum or ended early. The HTTP framing itself was sound, so
     /// the body as sent would read fine without decoding (a caller's own `Accept-Encoding`).
     Decode,
+    /// The server answered with a client or server error status (4xx or 5xx), turned into an
+    /// error by the caller with [`Response::error_for_status`](crate::Response::error_for_status);
+    /// [`Error::status`] gives the status. A call itself never fails with it.
+    Status,
 }
 
 impl ErrorKind {
@@ -66,6 +70,7 @@ impl ErrorKind {
             ErrorKind::TooManyFollowUps => "too-many-follow-ups",
             ErrorKind::Proxy => "proxy",
             ErrorKind::Decode => "decode",
+            ErrorKind::Status => "status",
         }
     }
 }
@@ -183,6 +188,7 @@ struct Inner {
     source: Option<Arc<dyn StdError + Send + Sync>>,
     tls: Option<rustls::Error>,
     limit: Option<Limit>,
+    status: Option<http::StatusCode>,
 }
 
 impl Error {
@@ -197,6 +203,7 @@ impl Error {
                 source: None,
                 tls: None,
                 limit: None,
+                status: None,
             }),
         }
     }
@@ -233,6 +240,28 @@ impl Error {
         let mut e = Error::new(ErrorKind::Protocol, message);
         e.inner.limit = Some(limit);
         e
+    }
+
+    /// The server answered with `status`, a client or server error, for the request
+    /// `method url` (see [`Response::error_for_status`](crate::Response::error_for_status)).
+    ///
+    /// ```
+    /// use wayfarer_core::{Error, ErrorKind, Method, StatusCode, Url};
+    ///
+    /// let url = Url::parse("https://example.com/item?token=secret")?;
+    /// let e = Error::from_status(StatusCode::NOT_FOUND, &Method::GET, &url);
+    /// assert_eq!(e.kind(), ErrorKind::Status);
+    /// assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
+    /// assert_eq!(e.to_string(), "HTTP 404 Not Found (GET https://example.com/item)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cold]
+    pub fn from_status(status: http::StatusCode, method: &http::Method, url: &url::Url) -> Error {
+        let reason = status.canonical_reason().unwrap_or("");
+        let message = format!("HTTP {} {reason}", status.as_u16());
+        let mut e = Error::new(ErrorKind::Status, message.trim_end().to_owned());
+        e.inner.status = Some(status);
+        e.with_request(method, url)
     }
 
     /// The caller's input cannot be sent.
@@ -399,6 +428,11 @@ impl Error {
             }
             _ => None,
         }
+    }
+
+    /// For an [`ErrorKind::Status`] error, the status the server answered with.
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.inner.status
     }
 
     /// For an error caused by a server exceeding one of the client's limits, which one.

@@ -197,6 +197,7 @@ mod no_secrets {
             Error::from_io(io::ErrorKind::UnexpectedEof.into()),
             Error::from_io(Error::protocol("wrapped").into()),
             Error::limit_exceeded(Limit::HeadBytes, 1),
+            Error::from_status(http::StatusCode::FORBIDDEN, &http::Method::GET, &url),
         ];
         for e in errors {
             let e = e.with_request(&http::Method::GET, &url);

@@ -218,12 +218,68 @@ impl Request {
     }
 
     /// Replaces the URL (already checked, e.g. a resolved redirect target).
-    pub(crate) fn set_url(&mut self, url: Url) {
+    pub(crate) fn replace_url(&mut self, url: Url) {
         self.url = url;
     }
 
-    /// Replaces the method.
-    pub(crate) fn set_method(&mut self, method: Method) {
+    /// Points the request at `url`, checked as [`Request::new`] checks it; on error the
+    /// request is left as it was. This is how an interceptor rewrites where a request goes
+    /// (OkHttp's `request.newBuilder().url(...)`): a query parameter added to every request, a
+    /// host swapped for a test server.
+    ///
+    /// Credentials in `url` become the `Authorization` header, replacing one made from the
+    /// previous URL's. One made from the previous URL's credentials is dropped when `url` goes
+    /// to another origin (scheme, host or port), so they never follow the request to a host
+    /// they were not written for; an `Authorization` the caller set is left alone.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let mut request = Request::get("https://alice:pw@example.com/items").build()?;
+    /// let mut url = request.url().clone();
+    /// url.query_pairs_mut().append_pair("api_key", "k");
+    /// request.set_url(url)?;
+    /// assert_eq!(request.url().as_str(), "https://example.com/items?api_key=k");
+    /// assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6cHc="));
+    ///
+    /// request.set_url("https://staging.example.com/items")?;
+    /// assert_eq!(request.header("authorization"), None, "alice:pw was for example.com");
+    /// assert!(request.set_url("ftp://example.com/").is_err());
+    /// assert_eq!(request.url().host_str(), Some("staging.example.com"));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn set_url(&mut self, url: impl IntoUrl) -> Result<(), Error> {
+        let mut url = url.into_url()?;
+        let authorization = crate::credentials::take_from_url(&mut url);
+        let other_origin = self.url.scheme() != url.scheme()
+            || self.url.host_str() != url.host_str()
+            || self.url.port_or_known_default() != url.port_or_known_default();
+        if self.url_authorization && (other_origin || authorization.is_some()) {
+            self.headers.remove("authorization");
+            self.url_authorization = false;
+        }
+        if let Some(value) = authorization {
+            if !self.headers.contains("authorization") {
+                // A base64 value is always a valid field value.
+                self.headers.append("Authorization", value)?;
+                self.url_authorization = true;
+            }
+        }
+        self.url = url;
+        Ok(())
+    }
+
+    /// Replaces the method (the body and its fields stay as they are).
+    ///
+    /// ```
+    /// use wayfarer_core::{Method, Request};
+    ///
+    /// let mut request = Request::get("https://example.com/").build()?;
+    /// request.set_method(Method::HEAD);
+    /// assert_eq!(request.method(), Method::HEAD);
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn set_method(&mut self, method: Method) {
         self.method = method;
     }
 }
@@ -255,6 +311,80 @@ impl RequestBuilder {
                 r.url_authorization = false;
             }
             if let Err(e) = r.headers.append(name, value) {
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Appends `name=value` pairs to the URL's query, form-urlencoded (a space becomes `+`,
+    /// `&`, `=`, `#` and non-ASCII are percent-encoded), after any query the URL already has.
+    /// reqwest's `query`, OkHttp's `HttpUrl.Builder.addQueryParameter`.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/search?lang=en")
+    ///     .query([("q", "rust & http"), ("page", "2")])
+    ///     .build()?;
+    /// assert_eq!(request.url().as_str(), "https://example.com/search?lang=en&q=rust+%26+http&page=2");
+    /// assert_eq!(request.url().query_pairs().count(), 3);
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn query<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> RequestBuilder
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        if let Ok(r) = &mut self.inner {
+            let mut pairs = pairs.into_iter().peekable();
+            // Without pairs the URL stays as it was (no dangling `?`).
+            if pairs.peek().is_some() {
+                let mut query = r.url.query_pairs_mut();
+                for (name, value) in pairs {
+                    query.append_pair(name.as_ref(), value.as_ref());
+                }
+            }
+        }
+        self
+    }
+
+    /// Sets `Authorization: Basic base64(username:password)` (RFC 7617, the name and password
+    /// taken as UTF-8), replacing any `Authorization` the request has, credentials from its
+    /// URL included. The credentials go with this request only; the client's
+    /// [`authenticator`](crate::ClientBuilder::authenticator) answers challenges instead.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/").basic_auth("alice", "s@fe").build()?;
+    /// assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6c0BmZQ=="));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn basic_auth(self, username: &str, password: &str) -> RequestBuilder {
+        self.authorization(&crate::basic_credentials(username, password))
+    }
+
+    /// Sets `Authorization: Bearer <token>` (RFC 6750), replacing any `Authorization` the
+    /// request has. A token that is not a valid field value (a line break, say) fails
+    /// [`build`](Self::build) with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/").bearer_auth("t0ken").build()?;
+    /// assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
+    /// assert!(Request::get("https://example.com/").bearer_auth("a\nb").build().is_err());
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn bearer_auth(self, token: &str) -> RequestBuilder {
+        self.authorization(&format!("Bearer {token}"))
+    }
+
+    fn authorization(mut self, value: &str) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            r.url_authorization = false;
+            if let Err(e) = r.headers.set("Authorization", value) {
                 self.inner = Err(e);
             }
         }
@@ -549,6 +679,91 @@ mod tests {
         let ours = Request::try_from(req).unwrap();
         assert_eq!(ours.headers().get_all("authorization").count(), 1);
         assert_eq!(ours.header("authorization"), Some("Bearer t"));
+    }
+
+    #[test]
+    fn query_pairs_are_appended_encoded() {
+        let r = Request::get("http://h.test/p?a=1#frag")
+            .query([("b c", "d&e=f"), ("é", "")])
+            .build()
+            .unwrap();
+        assert_eq!(
+            r.url().as_str(),
+            "http://h.test/p?a=1&b+c=d%26e%3Df&%C3%A9=#frag"
+        );
+        let pairs: Vec<(String, String)> = r.url().query_pairs().into_owned().collect();
+        assert_eq!(pairs[1], ("b c".to_owned(), "d&e=f".to_owned()));
+        let none: [(&str, &str); 0] = [];
+        let r = Request::get("http://h.test/p").query(none).build().unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test/p");
+        // A builder that already failed stays failed.
+        assert!(
+            Request::get("ftp://h/")
+                .query([("a", "b")])
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn auth_helpers_replace_any_authorization() {
+        let r = Request::get("http://u:p@h.test/")
+            .header("Authorization", "Bearer old")
+            .basic_auth("user", "pass")
+            .build()
+            .unwrap();
+        let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
+        assert_eq!(values, [&b"Basic dXNlcjpwYXNz"[..]]);
+        let r = Request::get("http://u:p@h.test/")
+            .bearer_auth("tok")
+            .header("Authorization", "second")
+            .build()
+            .unwrap();
+        // After an explicit helper, a caller's header adds to it as any repeated field does.
+        assert_eq!(r.headers().get_all("authorization").count(), 2);
+        assert_eq!(r.header("authorization"), Some("Bearer tok"));
+        let e = Request::get("http://h.test/")
+            .bearer_auth("a\r\nX-Injected: 1")
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn set_url_checks_the_url_and_moves_url_credentials_with_it() {
+        let mut r = Request::get("http://a:b@h.test/x").build().unwrap();
+        // Same origin: the credentials made from the first URL stay.
+        r.set_url("http://h.test:80/y").unwrap();
+        assert_eq!(r.header("authorization"), Some("Basic YTpi"));
+        // New credentials in the URL replace them, and leave the URL.
+        r.set_url("http://c:d@h.test/z").unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test/z");
+        assert_eq!(r.headers().get_all("authorization").count(), 1);
+        assert_eq!(r.header("authorization"), Some("Basic Yzpk"));
+        // A bad URL changes nothing.
+        for bad in ["file:///etc/passwd", "http://", "not a url"] {
+            let e = r.set_url(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+            assert_eq!(r.url().as_str(), "http://h.test/z");
+            assert_eq!(r.header("authorization"), Some("Basic Yzpk"));
+        }
+        // Another origin (the port differs): credentials from a URL stay behind.
+        r.set_url("http://h.test:8080/z").unwrap();
+        assert_eq!(r.header("authorization"), None);
+        // The scheme too; WebSocket schemes are rewritten as in a new request.
+        let mut r = Request::get("http://a:b@h.test/").build().unwrap();
+        r.set_url("wss://h.test/").unwrap();
+        assert_eq!(r.url().scheme(), "https");
+        assert_eq!(r.header("authorization"), None);
+        // The caller's own Authorization is never touched, nor replaced by URL credentials.
+        let mut r = Request::get("http://h.test/")
+            .header("Authorization", "Bearer t")
+            .build()
+            .unwrap();
+        r.set_url("http://u:p@other.test/").unwrap();
+        let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
+        assert_eq!(values, [&b"Bearer t"[..]]);
+        assert_eq!(r.url().as_str(), "http://other.test/");
     }
 
     #[test]

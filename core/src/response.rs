@@ -315,6 +315,51 @@ impl<B> Response<B> {
         matches!(self.head.status.as_u16(), 300..=303 | 307 | 308)
     }
 
+    /// The response if its status is not an error, else an [`ErrorKind::Status`] error naming
+    /// the status and the request (reqwest's `error_for_status`): for a 4xx or 5xx status the
+    /// response, and its body, are dropped, which releases or closes its connection.
+    /// [`error_for_status_ref`](Self::error_for_status_ref) keeps the response to read an
+    /// error body.
+    ///
+    /// [`ErrorKind::Status`]: crate::ErrorKind::Status
+    ///
+    /// ```
+    /// use wayfarer_core::{ErrorKind, Request, Response, StatusCode};
+    ///
+    /// let request = Request::get("https://example.com/missing?key=secret").build()?;
+    /// let e = Response::new(StatusCode::NOT_FOUND, request).error_for_status().unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::Status);
+    /// assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
+    /// assert_eq!(e.to_string(), "HTTP 404 Not Found (GET https://example.com/missing)");
+    ///
+    /// let request = Request::get("https://example.com/").build()?;
+    /// let ok = Response::new(StatusCode::NOT_MODIFIED, request).error_for_status()?;
+    /// assert_eq!(ok.status(), StatusCode::NOT_MODIFIED);
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn error_for_status(self) -> Result<Response<B>, crate::Error> {
+        match self.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+
+    /// As [`error_for_status`](Self::error_for_status), keeping the response.
+    pub fn error_for_status_ref(&self) -> Result<&Response<B>, crate::Error> {
+        match self.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+
+    fn status_error(&self) -> Option<crate::Error> {
+        let status = self.head.status;
+        (status.is_client_error() || status.is_server_error()).then(|| {
+            let request = &self.head.request;
+            crate::Error::from_status(status, request.method_ref(), request.url())
+        })
+    }
+
     /// `Content-Length`, if the server sent a valid one.
     pub fn content_length(&self) -> Option<u64> {
         self.head
@@ -504,6 +549,26 @@ mod tests {
         assert_eq!(decode_text("café".as_bytes(), None), "café");
         assert_eq!(decode_text(b"\xEF\xBB\xBFhi", Some("utf-8")), "hi");
         assert_eq!(decode_text(b"a\xffb", None), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn error_statuses_become_errors() {
+        let request = || Request::get("http://h.test/x?q=1").build().unwrap();
+        let r = Response::new(StatusCode::from_u16(599).unwrap(), request()).with_body(7u8);
+        let e = r.error_for_status_ref().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Status);
+        assert_eq!(e.to_string(), "HTTP 599 (GET http://h.test/x)");
+        assert_eq!(*r.body(), 7, "the _ref form keeps the response");
+        let e = Response::new(StatusCode::BAD_GATEWAY, request())
+            .error_for_status()
+            .unwrap_err();
+        assert_eq!(e.status(), Some(StatusCode::BAD_GATEWAY));
+        for ok in [200, 204, 302, 304] {
+            let r = Response::new(StatusCode::from_u16(ok).unwrap(), request());
+            assert!(r.error_for_status_ref().is_ok(), "{ok}");
+            assert!(r.error_for_status().is_ok(), "{ok}");
+        }
+        assert_eq!(crate::Error::canceled().status(), None);
     }
 
     #[test]

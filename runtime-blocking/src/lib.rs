@@ -50,9 +50,14 @@ pub use dispatcher::Dispatcher;
 pub use interceptor::{Chain, FnInterceptor, interceptor};
 pub use proxy_env::env_proxy_selector;
 pub use upgraded::Upgraded;
+/// Cookies: the [`CookieJar`](cookies::CookieJar) trait and the in-memory
+/// [`MemoryCookieJar`](cookies::MemoryCookieJar) to give
+/// [`ClientBuilder::cookie_jar`](wayfarer_core::ClientBuilder::cookie_jar).
+pub use wayfarer_core::cookies;
 pub use wayfarer_core::{
-    BasicAuthenticator, Credentials, DnsOverrides, EnvProxySelector, FixedProxySelector, NoProxy,
-    Proxy, ProxyEnv, ProxySelector,
+    Authenticator, BasicAuthenticator, Credentials, DnsOverrides, EnvProxySelector,
+    EventListenerFactory, FixedProxySelector, Limit, NoProxy, Phase, Proxy, ProxyEnv,
+    ProxySelector,
 };
 pub use wayfarer_core::{
     CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,

@@ -38,9 +38,14 @@ use futures_io::{AsyncRead, AsyncWrite};
 use wayfarer_async::BoxFuture;
 
 pub use wayfarer_async::{BytesFuture, TextFuture, env_proxy_selector, platform_root_certificates};
+/// Cookies: the [`CookieJar`](cookies::CookieJar) trait and the in-memory
+/// [`MemoryCookieJar`](cookies::MemoryCookieJar) to give
+/// [`ClientBuilder::cookie_jar`](wayfarer_core::ClientBuilder::cookie_jar).
+pub use wayfarer_core::cookies;
 pub use wayfarer_core::{
-    BasicAuthenticator, Credentials, DnsOverrides, EnvProxySelector, FixedProxySelector, NoProxy,
-    Proxy, ProxyEnv, ProxySelector,
+    Authenticator, BasicAuthenticator, Credentials, DnsOverrides, EnvProxySelector,
+    EventListenerFactory, FixedProxySelector, Limit, NoProxy, Phase, Proxy, ProxyEnv,
+    ProxySelector,
 };
 pub use wayfarer_core::{
     CacheControl, Certificate, CertificatePinner, CipherSuite, ClientBuilder, Config,

@@ -49,6 +49,34 @@ mod blocking {
     }
 
     #[test]
+    fn an_application_interceptor_rewrites_the_url_keeping_the_rest() {
+        let origin = Origin::start();
+        origin.enqueue(ok("ok"));
+        let target = origin.url("/rewritten");
+        let client = builder()
+            .interceptor(interceptor(move |chain: &mut Chain<'_>| {
+                let mut request = chain.request().clone();
+                let mut url = wayfarer_core::Url::parse(&target).expect("url");
+                url.set_query(request.url().query());
+                url.query_pairs_mut().append_pair("api_key", "k 1");
+                request.set_url(url)?;
+                chain.proceed(request)
+            }))
+            .build()
+            .expect("client");
+        // The original URL is refused; only the rewritten one reaches a server.
+        let request = Request::get(refused_url("/a?x=1"))
+            .header("X-Keep", "kept")
+            .build()
+            .expect("request");
+        let response = client.new_call(request).execute().expect("call");
+        assert_eq!(response.text().expect("body"), "ok");
+        let seen = origin.take_request();
+        assert_eq!(seen.line, "GET /rewritten?x=1&api_key=k+1 HTTP/1.1");
+        assert_eq!(header(&seen, "x-keep").as_deref(), Some("kept"));
+    }
+
+    #[test]
     fn an_application_interceptor_proceeds_twice() {
         let origin = Origin::start();
         origin.enqueue(status(500, "broken"));

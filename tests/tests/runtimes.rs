@@ -438,3 +438,42 @@ fn text_decodes_with_the_response_charset_smol() {
         );
     });
 }
+
+// ------------------------------------------------------------------ what each runtime names
+
+/// A runtime's user can keep cookies, answer challenges and branch on an error's phase or
+/// limit through the runtime crate alone, without depending on `wayfarer-core` by name.
+#[test]
+fn each_runtime_names_the_types_its_settings_and_errors_use() {
+    use wayfarer_blocking::cookies::{CookieJar, MemoryCookieJar};
+
+    let origin = Origin::start();
+    origin.enqueue(Reply::new(
+        "HTTP/1.1 200 OK\r\nSet-Cookie: id=7\r\nContent-Length: 0\r\n\r\n",
+    ));
+    let jar = Arc::new(MemoryCookieJar::new());
+    let client = wayfarer_blocking::Client::builder()
+        .cookie_jar(jar.clone())
+        .authenticator(wayfarer_blocking::BasicAuthenticator::new("u", "p"))
+        .build()
+        .unwrap();
+    let request = wayfarer_blocking::Request::get(origin.url("/"))
+        .build()
+        .unwrap();
+    client.new_call(request).execute().unwrap();
+    let url = wayfarer_blocking::Url::parse(&origin.url("/")).unwrap();
+    let cookies = jar.load_for_request(std::time::SystemTime::now(), &url);
+    assert_eq!(cookies.len(), 1);
+
+    fn where_it_failed(e: &wayfarer_blocking::Error) -> Option<wayfarer_blocking::Phase> {
+        e.phase()
+    }
+    assert_eq!(where_it_failed(&wayfarer_blocking::Error::canceled()), None);
+    let _: Option<wayfarer_tokio::Limit> = wayfarer_tokio::Error::canceled().limit();
+    let _: Option<wayfarer_smol::Phase> = wayfarer_smol::Error::canceled().phase();
+    fn takes<A: wayfarer_tokio::Authenticator, J: wayfarer_smol::cookies::CookieJar>(_: A, _: J) {}
+    takes(
+        wayfarer_tokio::BasicAuthenticator::new("u", "p"),
+        wayfarer_smol::cookies::MemoryCookieJar::new(),
+    );
+}

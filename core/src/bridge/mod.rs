@@ -13,6 +13,10 @@
 //! - `Cookie` from the cookie jar, if one is configured;
 //! - `User-Agent`.
 //!
+//! The client's default headers ([`ClientBuilder::default_header`](crate::ClientBuilder::default_header))
+//! are already in the application's request, added when the call started, so here they count
+//! as the caller's own fields.
+//!
 //! Coming back up, it saves the response's cookies through the jar (trailers are ignored),
 //! decodes a gzip body it asked for as a stream (removing `Content-Encoding` and
 //! `Content-Length`, which described the encoded bytes), and gives the response the

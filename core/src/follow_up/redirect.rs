@@ -99,7 +99,7 @@ pub(crate) fn redirect(response: &Response<()>, config: &Config) -> Result<Reque
         // A base64 value is always a valid field value.
         let _ = next.headers_mut().set("Authorization", &authorization);
     }
-    next.set_url(target);
+    next.replace_url(target);
     Ok(next)
 }
 
