@@ -155,6 +155,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::TooManyFollowUps => code::TOO_MANY_REDIRECTS,
         ErrorKind::Proxy => code::PROXY,
         ErrorKind::Decode => code::BAD_CONTENT_ENCODING,
+        ErrorKind::Status => code::HTTP_RETURNED_ERROR,
         _ => code::UNSUPPORTED_PROTOCOL,
     }
 }
@@ -178,6 +179,19 @@ mod tests {
             Some(io::Error::from(io::ErrorKind::ConnectionRefused)),
         );
         assert_eq!(code_for(&refused), 7);
+    }
+
+    /// An error status turned into an error (an interceptor using `error_for_status`) exits
+    /// as `--fail` does.
+    #[test]
+    fn an_error_status_is_an_http_error() {
+        let url = wayfarer_core::Url::parse("http://example.com/missing").unwrap();
+        let e = Error::from_status(
+            wayfarer_core::StatusCode::NOT_FOUND,
+            &wayfarer_core::Method::GET,
+            &url,
+        );
+        assert_eq!(code_for(&e), 22);
     }
 
     #[test]
