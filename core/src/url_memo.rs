@@ -106,35 +106,6 @@ mod tests {
         assert_eq!(parse("http://EXAMPLE.com").unwrap().path(), "/");
     }
 
-    /// A request built from a thread-local's destructor, after the memo itself may be gone,
-    /// still gets its URL.
-    #[test]
-    fn works_while_thread_locals_are_destroyed() {
-        struct ParseOnDrop(std::sync::mpsc::Sender<Option<String>>);
-        impl Drop for ParseOnDrop {
-            fn drop(&mut self) {
-                let parsed = parse("http://late.example/x").ok().map(String::from);
-                let _ = self.0.send(parsed);
-            }
-        }
-        thread_local! {
-            static LATE: RefCell<Option<ParseOnDrop>> = const { RefCell::new(None) };
-        }
-        let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            // The memo used after the other local, so it is destroyed before it (locals are
-            // destroyed in the reverse order of their first use here).
-            LATE.with(|late| *late.borrow_mut() = Some(ParseOnDrop(send)));
-            parse("http://early.example/").unwrap();
-        })
-        .join()
-        .unwrap();
-        assert_eq!(
-            receive.recv().unwrap().as_deref(),
-            Some("http://late.example/x")
-        );
-    }
-
     /// A text too long to keep leaves the entry before it in place.
     #[test]
     fn long_texts_are_not_kept() {
