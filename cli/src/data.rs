@@ -1,10 +1,10 @@
-//! The request body from `-d` / `--data-binary`.
+//! The request body from `-d`, `--data-raw`, `--data-binary` and `--data-urlencode`.
 //!
-//! `-d` bodies are small form data, so they are read into memory (curl does the same). A
-//! `--data-binary @FILE` body may be large, so it is streamed from the file, which is opened
-//! again if the body must be sent again (a 307 or 308 with `-L`); a failure to read it exits
-//! 26 (the library marks it with `Phase::RequestBody`), and [`LocalReadError`] names the file
-//! in the message.
+//! Their pieces are small form data, so they are read into memory and joined with `&` in
+//! command-line order (curl does the same). A lone `--data-binary @FILE` body may be large, so
+//! it is streamed from the file, which is opened again if the body must be sent again (a 307 or
+//! 308 with `-L`); a failure to read it exits 26 (the library marks it with
+//! `Phase::RequestBody`), and [`LocalReadError`] names the file in the message.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -86,23 +86,87 @@ impl<R: Read> Read for LocalReader<R> {
     }
 }
 
-/// The body for `-d`: every piece joined with `&`, `@FILE` pieces read whole with carriage
-/// returns and newlines removed (curl's behaviour, so that a file of `a=1\n` posts `a=1`).
-pub fn form_body(pieces: &[String]) -> Result<RequestBody, Failure> {
-    let mut body = Vec::new();
+/// One data option's argument, by the option that gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataPiece {
+    /// `-d`/`--data`: `@FILE` is read with its carriage returns and newlines removed.
+    Ascii(String),
+    /// `--data-raw`: as given, `@` included.
+    Raw(String),
+    /// `--data-binary`: `@FILE` is read as it is.
+    Binary(String),
+    /// `--data-urlencode`: see [`url_encoded`].
+    UrlEncode(String),
+}
+
+/// The request body the pieces make: `None` without any. A lone `--data-binary` is
+/// [`binary_body`] (a file streamed); otherwise the pieces are [`joined`] in memory.
+pub fn body(pieces: &[DataPiece]) -> Result<Option<RequestBody>, Failure> {
+    match pieces {
+        [] => Ok(None),
+        [DataPiece::Binary(data)] => binary_body(data).map(Some),
+        pieces => Ok(Some(RequestBody::from_bytes(joined(pieces)?))),
+    }
+}
+
+/// Every piece read and joined with `&`, as curl builds its POST data (an empty piece still
+/// gets its `&`).
+pub fn joined(pieces: &[DataPiece]) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
     for (i, piece) in pieces.iter().enumerate() {
         if i > 0 {
-            body.push(b'&');
+            out.push(b'&');
         }
-        match piece.strip_prefix('@') {
-            Some(path) => {
-                let bytes = read_all(path)?;
-                body.extend(bytes.into_iter().filter(|&b| b != b'\r' && b != b'\n'));
-            }
-            None => body.extend_from_slice(piece.as_bytes()),
+        match piece {
+            DataPiece::Ascii(data) => match data.strip_prefix('@') {
+                // curl's behaviour, so that a file of `a=1\n` posts `a=1`.
+                Some(path) => out.extend(
+                    read_all(path)?
+                        .into_iter()
+                        .filter(|&b| b != b'\r' && b != b'\n'),
+                ),
+                None => out.extend_from_slice(data.as_bytes()),
+            },
+            DataPiece::Raw(data) => out.extend_from_slice(data.as_bytes()),
+            DataPiece::Binary(data) => match data.strip_prefix('@') {
+                Some(path) => out.extend(read_all(path)?),
+                None => out.extend_from_slice(data.as_bytes()),
+            },
+            DataPiece::UrlEncode(data) => out.extend(url_encoded(data)?),
         }
     }
-    Ok(RequestBody::from_bytes(body))
+    Ok(out)
+}
+
+/// A `--data-urlencode` piece, split as curl splits it: at the first `=`, or without one at
+/// the first `@`. Before it is the name, sent as given (and followed by `=` unless empty);
+/// after it the content, or with `@` the file to read it from (`-` for standard input). The
+/// content is percent-encoded except for letters, digits and `-._~`, with `+` for a space. An
+/// empty file makes an empty piece, without its name, as with curl.
+fn url_encoded(arg: &str) -> Result<Vec<u8>, Failure> {
+    let (name, content) = match arg.find('=').or_else(|| arg.find('@')) {
+        Some(at) if arg.as_bytes()[at] == b'@' => {
+            let content = read_all(&arg[at + 1..])?;
+            if content.is_empty() {
+                return Ok(Vec::new());
+            }
+            (&arg[..at], content)
+        }
+        Some(at) => (&arg[..at], arg.as_bytes()[at + 1..].to_vec()),
+        None => ("", arg.as_bytes().to_vec()),
+    };
+    let mut out = name.as_bytes().to_vec();
+    if !name.is_empty() {
+        out.push(b'=');
+    }
+    for byte in content {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte),
+            b' ' => out.push(b'+'),
+            _ => out.extend(format!("%{byte:02X}").into_bytes()),
+        }
+    }
+    Ok(out)
 }
 
 /// The body for `--data-binary`: a literal string, or a file or standard input streamed as is.
@@ -237,9 +301,60 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("form");
         std::fs::write(&path, "b=2\r\nc=3\n").unwrap();
-        let body = form_body(&["a=1".into(), format!("@{}", path.display())]).unwrap();
+        let file = format!("@{}", path.display());
+        let body = body(&[
+            DataPiece::Ascii("a=1".into()),
+            DataPiece::Ascii(file.clone()),
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(body.as_bytes(), Some(&b"a=1&b=2c=3"[..]));
-        let missing = form_body(&["@/nonexistent/x".into()]).unwrap_err();
+        // --data-binary keeps the newlines, --data-raw the '@'; empty pieces keep their '&'.
+        let mixed = joined(&[
+            DataPiece::Binary(file.clone()),
+            DataPiece::Raw(file.clone()),
+            DataPiece::Ascii(String::new()),
+            DataPiece::Raw("z".into()),
+        ])
+        .unwrap();
+        assert_eq!(mixed, format!("b=2\r\nc=3\n&{file}&&z").into_bytes());
+        assert!(body_of(&[]).is_none());
+        let missing = joined(&[DataPiece::Ascii("@/nonexistent/x".into())]).unwrap_err();
+        assert_eq!(missing.code, code::READ_ERROR);
+    }
+
+    fn body_of(pieces: &[DataPiece]) -> Option<RequestBody> {
+        body(pieces).unwrap()
+    }
+
+    #[test]
+    fn url_encoded_pieces_split_and_encode_as_curl_does() {
+        let enc = |arg: &str| String::from_utf8(url_encoded(arg).unwrap()).unwrap();
+        assert_eq!(
+            enc("a b&c=d+é"),
+            "a b&c=d%2B%C3%A9",
+            "the name is sent as given"
+        );
+        assert_eq!(enc("hello world"), "hello+world");
+        assert_eq!(enc("=a&b=c"), "a%26b%3Dc");
+        assert_eq!(enc("name=a&b=c d"), "name=a%26b%3Dc+d");
+        assert_eq!(enc("name="), "name=");
+        assert_eq!(enc("="), "");
+        assert_eq!(enc("-._~*!'()/"), "-._~%2A%21%27%28%29%2F");
+        assert_eq!(enc("=@file"), "%40file", "'=' first: no file");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        std::fs::write(&path, b"x y\r\n\0&").unwrap();
+        let p = path.display();
+        assert_eq!(enc(&format!("@{p}")), "x+y%0D%0A%00%26");
+        assert_eq!(enc(&format!("n@{p}")), "n=x+y%0D%0A%00%26");
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(
+            enc(&format!("n@{p}")),
+            "",
+            "an empty file drops the name too"
+        );
+        let missing = url_encoded("n@/nonexistent/x").unwrap_err();
         assert_eq!(missing.code, code::READ_ERROR);
     }
 }

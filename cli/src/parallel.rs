@@ -38,16 +38,14 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
-    let method = match (&args.method, args.head, args.data.is_empty()) {
+    // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
+    let body = data::body(&args.data_pieces)?;
+    let method = match (&args.method, args.head, &body) {
         (Some(method), _, _) => method.clone(),
         (None, true, _) => Method::HEAD,
-        (None, false, false) => Method::POST,
-        (None, false, true) => Method::GET,
+        (None, false, Some(_)) => Method::POST,
+        (None, false, None) => Method::GET,
     };
-    // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
-    let body = (!args.data.is_empty())
-        .then(|| data::form_body(&args.data))
-        .transpose()?;
     let mut requests = Vec::new();
     for url in args.urls() {
         requests.push(build_request(

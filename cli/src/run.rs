@@ -95,13 +95,7 @@ fn transfer(
         (None, true) => Some(remote_name(&url)?),
         (None, false) => None,
     };
-    let body = if let Some(data) = &args.data_binary {
-        Some(data::binary_body(data)?)
-    } else if !args.data.is_empty() {
-        Some(data::form_body(&args.data)?)
-    } else {
-        None
-    };
+    let body = data::body(&args.data_pieces)?;
     let method = match (&args.method, args.head, &body) {
         (Some(method), _, _) => method.clone(),
         (None, true, _) => Method::HEAD,
