@@ -129,8 +129,14 @@ pub struct Args {
     pub include: bool,
 
     /// Sends a HEAD request and writes only the response head.
-    #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "data_raw", "data_binary", "data_urlencode"])]
+    #[arg(short = 'I', long = "head")]
     pub head: bool,
+
+    /// Sends the data pieces (-d, --data-raw, --data-binary, --data-urlencode) in the URL's
+    /// query instead of a body, after '&' or '?', with GET (HEAD with -I), as curl does. A
+    /// space or control character in them exits 3: the URL would be malformed.
+    #[arg(short = 'G', long = "get")]
+    pub get: bool,
 
     /// Writes the output to FILE instead of standard output ('-' is standard output, even a
     /// terminal for a binary body, which is otherwise refused there with status 23). A
@@ -327,6 +333,13 @@ impl Args {
         }
         pieces.sort_by_key(|(index, _)| *index);
         args.data_pieces = pieces.into_iter().map(|(_, piece)| piece).collect();
+        if args.head && !args.data_pieces.is_empty() && !args.get {
+            return Err(Args::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--head cannot be used with --data, --data-raw, --data-binary or \
+                 --data-urlencode, which make a POST; add --get to send the data in the URL",
+            ));
+        }
         Ok(args)
     }
 
@@ -569,10 +582,12 @@ mod tests {
     #[test]
     fn data_pieces_keep_their_command_line_order_and_head_refuses_them() {
         for flag in ["-d", "--data-raw", "--data-binary", "--data-urlencode"] {
-            assert!(
-                Args::try_parse_ordered(["wayfarer", "-I", flag, "x", "http://h/"]).is_err(),
-                "{flag}"
-            );
+            let e =
+                Args::try_parse_ordered(["wayfarer", "-I", flag, "x", "http://h/"]).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{flag}");
+            assert!(e.to_string().contains("--get"), "{e}");
+            let args = Args::try_parse_ordered(["wayfarer", "-I", "-G", flag, "x", "http://h/"]);
+            assert!(args.is_ok_and(|a| a.get && a.head), "{flag}");
         }
         let args = Args::try_parse_ordered([
             "wayfarer",

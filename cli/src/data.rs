@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, Read};
 
 use wayfarer_blocking::RequestBody;
+use wayfarer_core::Url;
 
 use crate::exit::{Failure, code};
 
@@ -106,6 +107,78 @@ pub fn body(pieces: &[DataPiece]) -> Result<Option<RequestBody>, Failure> {
         [] => Ok(None),
         [DataPiece::Binary(data)] => binary_body(data).map(Some),
         pieces => Ok(Some(RequestBody::from_bytes(joined(pieces)?))),
+    }
+}
+
+/// What the data pieces make of each request: its body, or with `-G` more of its URL's query.
+pub struct Payload {
+    body: Option<RequestBody>,
+    /// The pieces for the query (`-G`), percent-encoded where the URL needs it; empty for none.
+    query: String,
+}
+
+impl Payload {
+    /// Reads the pieces, once for every URL (`-d @-` reads standard input).
+    pub fn read(pieces: &[DataPiece], get: bool) -> Result<Payload, Failure> {
+        if !get {
+            return Ok(Payload {
+                body: body(pieces)?,
+                query: String::new(),
+            });
+        }
+        let mut query = String::new();
+        for byte in joined(pieces)? {
+            match byte {
+                // curl refuses a URL with a space or a control character in it.
+                0..=0x20 | 0x7f => {
+                    return Err(Failure::new(
+                        code::URL_MALFORMAT,
+                        format!(
+                            "--get: the data holds a space or control character (byte {byte:#04x}), \
+                             which a URL cannot; use --data-urlencode to encode it"
+                        ),
+                    ));
+                }
+                // Bytes outside ASCII, which the URL would percent-encode as UTF-8, are
+                // encoded one by one, so that data that is not UTF-8 goes through too.
+                0x80.. => query.push_str(&format!("%{byte:02X}")),
+                _ => query.push(char::from(byte)),
+            }
+        }
+        Ok(Payload { body: None, query })
+    }
+
+    /// Whether the request has a body (so the method defaults to POST).
+    pub fn has_body(&self) -> bool {
+        self.body.is_some()
+    }
+
+    /// The URL to request and its body: with `-G`, the data appended to the URL's query after
+    /// `&`, or after `?` when it has no query or an empty one, before its fragment, as curl
+    /// appends it. A `#` in the data starts the fragment, as it does for curl.
+    pub fn apply(&self, url: Url) -> Result<(Url, Option<RequestBody>), Failure> {
+        if self.query.is_empty() {
+            return Ok((url, self.body.clone()));
+        }
+        let query = match url.query() {
+            Some(query) if !query.is_empty() => format!("{query}&{}", self.query),
+            _ => self.query.clone(),
+        };
+        let mut base = url.clone();
+        base.set_fragment(None);
+        base.set_query(None);
+        let mut text = format!("{base}?{query}");
+        if let Some(fragment) = url.fragment() {
+            text.push('#');
+            text.push_str(fragment);
+        }
+        let url = Url::parse(&text).map_err(|e| {
+            Failure::new(
+                code::URL_MALFORMAT,
+                format!("malformed URL {text:?} with the --get data: {e}"),
+            )
+        })?;
+        Ok((url, None))
     }
 }
 
@@ -325,6 +398,37 @@ mod tests {
 
     fn body_of(pieces: &[DataPiece]) -> Option<RequestBody> {
         body(pieces).unwrap()
+    }
+
+    #[test]
+    fn get_appends_the_data_to_the_query_before_the_fragment() {
+        let with = |url: &str, data: &str| {
+            let payload = Payload::read(&[DataPiece::Raw(data.into())], true).unwrap();
+            assert!(!payload.has_body());
+            let (url, body) = payload.apply(Url::parse(url).unwrap()).unwrap();
+            assert!(body.is_none());
+            url.to_string()
+        };
+        assert_eq!(with("http://h", "a=1"), "http://h/?a=1");
+        assert_eq!(with("http://h/p?", "a=1"), "http://h/p?a=1");
+        assert_eq!(with("http://h/p?x=1", "a=1"), "http://h/p?x=1&a=1");
+        assert_eq!(with("http://h/p?x#f", "a=1"), "http://h/p?x&a=1#f");
+        assert_eq!(with("http://h/p#f", "a#b"), "http://h/p?a#b#f");
+        assert_eq!(with("http://h/p?x", ""), "http://h/p?x", "no data, no '&'");
+        assert_eq!(with("http://h/p", "é"), "http://h/p?%C3%A9");
+        for bad in ["a b", "a\tb", "a\u{7f}"] {
+            let e = Payload::read(&[DataPiece::Raw(bad.into())], true)
+                .err()
+                .unwrap();
+            assert_eq!(e.code, code::URL_MALFORMAT, "{bad:?}");
+        }
+        let posted = Payload::read(&[DataPiece::Raw("a b".into())], false).unwrap();
+        assert!(posted.has_body());
+        let (url, body) = posted.apply(Url::parse("http://h/p").unwrap()).unwrap();
+        assert_eq!(
+            (url.as_str(), body.unwrap().as_bytes()),
+            ("http://h/p", Some(&b"a b"[..]))
+        );
     }
 
     #[test]

@@ -39,21 +39,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 
 fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
-    let body = data::body(&args.data_pieces)?;
-    let method = match (&args.method, args.head, &body) {
+    let payload = data::Payload::read(&args.data_pieces, args.get)?;
+    let method = match (&args.method, args.head, payload.has_body()) {
         (Some(method), _, _) => method.clone(),
         (None, true, _) => Method::HEAD,
-        (None, false, Some(_)) => Method::POST,
-        (None, false, None) => Method::GET,
+        (None, false, true) => Method::POST,
+        (None, false, false) => Method::GET,
     };
     let mut requests = Vec::new();
     for url in args.urls() {
+        let (url, body) = payload.apply(parse_url(url)?)?;
         requests.push(build_request(
             args,
             cookies.literal(),
             method.clone(),
-            parse_url(url)?,
-            body.clone(),
+            url,
+            body,
         )?);
     }
     // -u and the credentials of the first URL go to every transfer, as curl does with -u.

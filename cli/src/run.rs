@@ -95,7 +95,7 @@ fn transfer(
         (None, true) => Some(remote_name(&url)?),
         (None, false) => None,
     };
-    let body = data::body(&args.data_pieces)?;
+    let (url, body) = data::Payload::read(&args.data_pieces, args.get)?.apply(url)?;
     let method = match (&args.method, args.head, &body) {
         (Some(method), _, _) => method.clone(),
         (None, true, _) => Method::HEAD,

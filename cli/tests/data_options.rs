@@ -68,3 +68,58 @@ fn an_unreadable_data_urlencode_file_exits_26_naming_it() {
     assert_exit(&output, 26);
     assert!(assert_error_line(&output, 26).contains("/nonexistent/file"));
 }
+
+#[test]
+fn get_sends_the_data_in_the_query_with_get_or_head() {
+    let server = Server::start(vec![ok(b""), ok(b""), ok(b""), ok(b"")]);
+    let output = wayfarer(&[
+        "-G",
+        "-d",
+        "a=1",
+        "--data-urlencode",
+        "b=c d",
+        "-w",
+        "%{url_effective}",
+        &server.url("/p?x=1#frag"),
+    ]);
+    assert_exit(&output, 0);
+    // curl 7.88: the data after '&', the fragment kept (and not sent).
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        server.url("/p?x=1&a=1&b=c+d#frag")
+    );
+    let output = wayfarer(&["--get", "-I", "-d", "a", &server.url("/p?")]);
+    assert_exit(&output, 0);
+    // Several URLs: each gets the data.
+    let output = wayfarer(&["-G", "-d", "k", &server.url("/one"), &server.url("/two?z")]);
+    assert_exit(&output, 0);
+    let sent: Vec<_> = server
+        .requests()
+        .into_iter()
+        .map(|r| {
+            let typed = r.header("content-type").is_some();
+            (r.method, r.target, r.body, typed)
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("GET".into(), "/p?x=1&a=1&b=c+d".into(), vec![], false),
+            ("HEAD".into(), "/p?a".into(), vec![], false),
+            ("GET".into(), "/one?k".into(), vec![], false),
+            ("GET".into(), "/two?z&k".into(), vec![], false),
+        ]
+    );
+}
+
+#[test]
+fn get_refuses_data_a_url_cannot_hold_and_head_needs_it_with_data() {
+    let server = Server::start(vec![ok(b"")]);
+    let output = wayfarer(&["-G", "-d", "a b", &server.url("/")]);
+    assert_exit(&output, 3);
+    assert!(assert_error_line(&output, 3).contains("--data-urlencode"));
+    let output = wayfarer(&["-I", "-d", "a", &server.url("/")]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--get"), "{}", stderr(&output));
+    assert!(server.requests().is_empty());
+}
