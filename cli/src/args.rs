@@ -235,7 +235,8 @@ pub struct Args {
     /// After the transfer, writes FORMAT to standard output with its variables filled in:
     /// %{http_code} (or %{response_code}) %{time_namelookup} %{time_connect} %{time_appconnect}
     /// %{time_starttransfer} %{time_total} %{size_download} %{speed_download}
-    /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects);
+    /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects)
+    /// %{content_type} %{size_header} (the bytes of the response heads, as -i writes them);
     /// \n, \r, \t and \\ are escapes, %% is a '%'.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = WriteOut::parse)]
     pub write_out: Option<WriteOut>,

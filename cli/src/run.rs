@@ -139,6 +139,12 @@ fn transfer(
     report.status = Some(response.status().as_u16());
     report.url = response.request().url().to_string();
     report.num_redirects = Some(priors.iter().filter(|p| p.is_redirect()).count() as u64);
+    report.content_type = content_type(
+        response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value))),
+    );
     let heads = || {
         let mut heads: Vec<u8> = priors
             .iter()
@@ -150,6 +156,9 @@ fn transfer(
         }
         heads
     };
+    if args.write_out.is_some() {
+        report.size_header = heads().len() as u64;
+    }
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads())?;
     }
@@ -214,6 +223,14 @@ fn failed_chain(
         report.url = last.url.to_string();
     }
     let heads: Vec<u8> = hops.iter().flat_map(|hop| hop.head.clone()).collect();
+    report.size_header = heads.len() as u64;
+    let last_head = String::from_utf8_lossy(&last.head);
+    report.content_type = content_type(
+        last_head
+            .split("\r\n")
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name, value.into())),
+    );
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads)?;
     }
@@ -223,6 +240,15 @@ fn failed_chain(
         output.finish()?;
     }
     Ok(())
+}
+
+/// `%{content_type}`: the last Content-Type field's value, trimmed, as curl reports it.
+fn content_type<'a>(fields: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>) -> String {
+    fields
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .last()
+        .map(|(_, value)| value.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The file name `-O` saves to: the URL's last path segment, as written in the URL (curl does
