@@ -536,17 +536,17 @@ fn progress_bar(response: &Response<Body>) -> ProgressBar {
 
 /// How much of the body is looked at for a NUL byte before it goes to a terminal (curl's
 /// figure).
-const BINARY_SNIFF_BYTES: u64 = 2000;
+pub(crate) const BINARY_SNIFF_BYTES: u64 = 2000;
 
 /// Whether the body is checked for binary data before it is written: as curl does, when it
 /// goes to standard output, that is a terminal, and `-o` (`-o -` to insist) was not given.
-fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: bool) -> bool {
+pub(crate) fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: bool) -> bool {
     to_stdout && stdout_is_terminal && args.output.is_none()
 }
 
 /// Whether `chunk`, which follows `written` bytes of the body, is binary data curl would not
 /// write to a terminal: a NUL byte in the body's first [`BINARY_SNIFF_BYTES`].
-fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
+pub(crate) fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
     written < BINARY_SNIFF_BYTES && chunk.contains(&0)
 }
 

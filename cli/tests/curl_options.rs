@@ -351,16 +351,6 @@ fn demo_runs_offline_against_its_own_origin() {
     assert_eq!(step8.matches("> Cookie:").count(), 1, "{step8}");
 }
 
-/// Runs the command with a terminal as its standard output, made by util-linux's `script`
-/// (Debian's essential `bsdutils` package, so every machine the tests run on has it).
-fn on_a_terminal(args: &str) -> std::process::Output {
-    Command::new("script")
-        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("util-linux's `script` makes the terminal this test needs")
-}
-
 #[test]
 fn binary_output_to_a_terminal_is_refused_unless_output_is_given() {
     let body = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
