@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use wayfarer_core::{CertificatePinner, Headers, Method};
 
+use crate::data::DataPiece;
 use crate::write_out::WriteOut;
 
 /// Printed after the options by `--help`: scripts branch on these, so they belong in the usage.
@@ -27,7 +28,7 @@ Exit status (curl's numbers where they apply):
   22  HTTP status >= 400 with --fail or --fail-with-body
   23  could not write the output (or -O found no file name in the URL, or a
       binary body would go to a terminal without -o -)
-  26  could not read the --data or --data-binary file
+  26  could not read a --data, --data-binary or --data-urlencode file
   28  timed out (--max-time, --connect-timeout)
   35  TLS handshake failed
   47  more redirects than --max-redirs allows (with -L)
@@ -92,17 +93,35 @@ pub struct Args {
     pub headers: Vec<(String, Option<String>)>,
 
     /// Sends DATA as the body, like an HTML form (Content-Type
-    /// application/x-www-form-urlencoded unless -H sets one). Repeatable: the pieces are joined
-    /// with '&'. '@FILE' reads the body from FILE ('@-' from standard input) and, as curl does,
-    /// drops its carriage returns and newlines; use --data-binary to send a file as it is.
+    /// application/x-www-form-urlencoded unless -H sets one). Repeatable, and with
+    /// --data-raw, --data-binary and --data-urlencode: the pieces are joined with '&' in the
+    /// order given. '@FILE' reads the piece from FILE ('@-' from standard input) and, as curl
+    /// does, drops its carriage returns and newlines; use --data-binary to send a file as it is.
     #[arg(short = 'd', long = "data", value_name = "DATA")]
     pub data: Vec<String>,
 
-    /// Sends DATA as the body exactly as given. '@FILE' streams FILE without loading it into
-    /// memory, with Content-Length set to its size, and reads it again if a 307 or 308
-    /// redirect asks for the body again ('@-' streams standard input, chunked, once).
-    #[arg(long = "data-binary", value_name = "DATA", conflicts_with = "data")]
-    pub data_binary: Option<String>,
+    /// Like --data, but '@' has no special meaning: DATA is sent as given.
+    #[arg(long = "data-raw", value_name = "DATA")]
+    pub data_raw: Vec<String>,
+
+    /// Like --data, but a piece is sent exactly as given (a file keeps its newlines). Alone,
+    /// '@FILE' streams FILE without loading it into memory, with Content-Length set to its
+    /// size, and reads it again if a 307 or 308 redirect asks for the body again ('@-' streams
+    /// standard input, chunked, once).
+    #[arg(long = "data-binary", value_name = "DATA")]
+    pub data_binary: Vec<String>,
+
+    /// Like --data, but URL-encodes the content ('+' for a space): 'CONTENT', '=CONTENT',
+    /// 'NAME=CONTENT' (NAME is sent as given), '@FILE' or 'NAME@FILE' (the file's content,
+    /// '-' for standard input; an empty file makes an empty piece, without NAME). The first
+    /// '=' or, without one, the first '@' splits NAME from the rest, as curl does.
+    #[arg(long = "data-urlencode", value_name = "DATA")]
+    pub data_urlencode: Vec<String>,
+
+    /// Every --data, --data-raw, --data-binary and --data-urlencode piece, in command-line
+    /// order (filled in by [`Args::try_parse_ordered`]).
+    #[arg(skip)]
+    pub data_pieces: Vec<DataPiece>,
 
     /// Writes the response head (status line and header fields, as received) before the body;
     /// with -L, the head of every response in the redirect chain, in turn.
@@ -110,8 +129,14 @@ pub struct Args {
     pub include: bool,
 
     /// Sends a HEAD request and writes only the response head.
-    #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "data_binary"])]
+    #[arg(short = 'I', long = "head")]
     pub head: bool,
+
+    /// Sends the data pieces (-d, --data-raw, --data-binary, --data-urlencode) in the URL's
+    /// query instead of a body, after '&' or '?', with GET (HEAD with -I), as curl does. A
+    /// space or control character in them exits 3: the URL would be malformed.
+    #[arg(short = 'G', long = "get")]
+    pub get: bool,
 
     /// Writes the output to FILE instead of standard output ('-' is standard output, even a
     /// terminal for a binary body, which is otherwise refused there with status 23). A
@@ -210,7 +235,8 @@ pub struct Args {
     /// After the transfer, writes FORMAT to standard output with its variables filled in:
     /// %{http_code} (or %{response_code}) %{time_namelookup} %{time_connect} %{time_appconnect}
     /// %{time_starttransfer} %{time_total} %{size_download} %{speed_download}
-    /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects);
+    /// %{num_connects} %{num_redirects} %{url_effective} (the last URL, after redirects)
+    /// %{content_type} %{size_header} (the bytes of the response heads, as -i writes them);
     /// \n, \r, \t and \\ are escapes, %% is a '%'.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = WriteOut::parse)]
     pub write_out: Option<WriteOut>,
@@ -282,6 +308,42 @@ pub enum Command {
 }
 
 impl Args {
+    /// Parses the command line, keeping the order of the data pieces across their four
+    /// options (clap's derived parser fills each option's list on its own).
+    pub fn try_parse_ordered<I, T>(argv: I) -> Result<Args, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Args::command().try_get_matches_from(argv)?;
+        let mut args = Args::from_arg_matches(&matches)?;
+        type Kind = (&'static str, fn(String) -> DataPiece);
+        let kinds: [Kind; 4] = [
+            ("data", DataPiece::Ascii),
+            ("data_raw", DataPiece::Raw),
+            ("data_binary", DataPiece::Binary),
+            ("data_urlencode", DataPiece::UrlEncode),
+        ];
+        let mut pieces = Vec::new();
+        for (id, piece) in kinds {
+            if let (Some(indices), Some(values)) =
+                (matches.indices_of(id), matches.get_many::<String>(id))
+            {
+                pieces.extend(indices.zip(values.cloned().map(piece)));
+            }
+        }
+        pieces.sort_by_key(|(index, _)| *index);
+        args.data_pieces = pieces.into_iter().map(|(_, piece)| piece).collect();
+        if args.head && !args.data_pieces.is_empty() && !args.get {
+            return Err(Args::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--head cannot be used with --data, --data-raw, --data-binary or \
+                 --data-urlencode, which make a POST; add --get to send the data in the URL",
+            ));
+        }
+        Ok(args)
+    }
+
     /// Whether an error message should be printed: curl's `-s` hides it, `-S` brings it back.
     pub fn show_errors(&self) -> bool {
         !self.silent || self.show_error
@@ -399,7 +461,6 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_definition_is_consistent() {
@@ -520,13 +581,39 @@ mod tests {
     }
 
     #[test]
-    fn data_flags_conflict_where_curl_would_be_ambiguous() {
-        assert!(Args::try_parse_from(["wayfarer", "-I", "-d", "x", "http://h/"]).is_err());
-        assert!(
-            Args::try_parse_from(["wayfarer", "-d", "x", "--data-binary", "y", "http://h/"])
-                .is_err()
+    fn data_pieces_keep_their_command_line_order_and_head_refuses_them() {
+        for flag in ["-d", "--data-raw", "--data-binary", "--data-urlencode"] {
+            let e =
+                Args::try_parse_ordered(["wayfarer", "-I", flag, "x", "http://h/"]).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{flag}");
+            assert!(e.to_string().contains("--get"), "{e}");
+            let args = Args::try_parse_ordered(["wayfarer", "-I", "-G", flag, "x", "http://h/"]);
+            assert!(args.is_ok_and(|a| a.get && a.head), "{flag}");
+        }
+        let args = Args::try_parse_ordered([
+            "wayfarer",
+            "--data-urlencode",
+            "u",
+            "-d",
+            "a",
+            "--data-binary",
+            "b",
+            "--data-raw",
+            "r",
+            "-d",
+            "c",
+            "http://h/",
+        ])
+        .unwrap();
+        assert_eq!(
+            args.data_pieces,
+            [
+                DataPiece::UrlEncode("u".into()),
+                DataPiece::Ascii("a".into()),
+                DataPiece::Binary("b".into()),
+                DataPiece::Raw("r".into()),
+                DataPiece::Ascii("c".into()),
+            ]
         );
-        let args = Args::try_parse_from(["wayfarer", "-d", "a", "-d", "b", "http://h/"]).unwrap();
-        assert_eq!(args.data, ["a", "b"]);
     }
 }

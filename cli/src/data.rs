@@ -1,10 +1,10 @@
-//! The request body from `-d` / `--data-binary`.
+//! The request body from `-d`, `--data-raw`, `--data-binary` and `--data-urlencode`.
 //!
-//! `-d` bodies are small form data, so they are read into memory (curl does the same). A
-//! `--data-binary @FILE` body may be large, so it is streamed from the file, which is opened
-//! again if the body must be sent again (a 307 or 308 with `-L`); a failure to read it exits
-//! 26 (the library marks it with `Phase::RequestBody`), and [`LocalReadError`] names the file
-//! in the message.
+//! Their pieces are small form data, so they are read into memory and joined with `&` in
+//! command-line order (curl does the same). A lone `--data-binary @FILE` body may be large, so
+//! it is streamed from the file, which is opened again if the body must be sent again (a 307 or
+//! 308 with `-L`); a failure to read it exits 26 (the library marks it with
+//! `Phase::RequestBody`), and [`LocalReadError`] names the file in the message.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, Read};
 
 use wayfarer_blocking::RequestBody;
+use wayfarer_core::Url;
 
 use crate::exit::{Failure, code};
 
@@ -86,23 +87,159 @@ impl<R: Read> Read for LocalReader<R> {
     }
 }
 
-/// The body for `-d`: every piece joined with `&`, `@FILE` pieces read whole with carriage
-/// returns and newlines removed (curl's behaviour, so that a file of `a=1\n` posts `a=1`).
-pub fn form_body(pieces: &[String]) -> Result<RequestBody, Failure> {
-    let mut body = Vec::new();
+/// One data option's argument, by the option that gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataPiece {
+    /// `-d`/`--data`: `@FILE` is read with its carriage returns and newlines removed.
+    Ascii(String),
+    /// `--data-raw`: as given, `@` included.
+    Raw(String),
+    /// `--data-binary`: `@FILE` is read as it is.
+    Binary(String),
+    /// `--data-urlencode`: see [`url_encoded`].
+    UrlEncode(String),
+}
+
+/// The request body the pieces make: `None` without any. A lone `--data-binary` is
+/// [`binary_body`] (a file streamed); otherwise the pieces are [`joined`] in memory.
+pub fn body(pieces: &[DataPiece]) -> Result<Option<RequestBody>, Failure> {
+    match pieces {
+        [] => Ok(None),
+        [DataPiece::Binary(data)] => binary_body(data).map(Some),
+        pieces => Ok(Some(RequestBody::from_bytes(joined(pieces)?))),
+    }
+}
+
+/// What the data pieces make of each request: its body, or with `-G` more of its URL's query.
+pub struct Payload {
+    body: Option<RequestBody>,
+    /// The pieces for the query (`-G`), percent-encoded where the URL needs it; empty for none.
+    query: String,
+}
+
+impl Payload {
+    /// Reads the pieces, once for every URL (`-d @-` reads standard input).
+    pub fn read(pieces: &[DataPiece], get: bool) -> Result<Payload, Failure> {
+        if !get {
+            return Ok(Payload {
+                body: body(pieces)?,
+                query: String::new(),
+            });
+        }
+        let mut query = String::new();
+        for byte in joined(pieces)? {
+            match byte {
+                // curl refuses a URL with a space or a control character in it.
+                0..=0x20 | 0x7f => {
+                    return Err(Failure::new(
+                        code::URL_MALFORMAT,
+                        format!(
+                            "--get: the data holds a space or control character (byte {byte:#04x}), \
+                             which a URL cannot; use --data-urlencode to encode it"
+                        ),
+                    ));
+                }
+                // Bytes outside ASCII, which the URL would percent-encode as UTF-8, are
+                // encoded one by one, so that data that is not UTF-8 goes through too.
+                0x80.. => query.push_str(&format!("%{byte:02X}")),
+                _ => query.push(char::from(byte)),
+            }
+        }
+        Ok(Payload { body: None, query })
+    }
+
+    /// Whether the request has a body (so the method defaults to POST).
+    pub fn has_body(&self) -> bool {
+        self.body.is_some()
+    }
+
+    /// The URL to request and its body: with `-G`, the data appended to the URL's query after
+    /// `&`, or after `?` when it has no query or an empty one, before its fragment, as curl
+    /// appends it. A `#` in the data starts the fragment, as it does for curl.
+    pub fn apply(&self, url: Url) -> Result<(Url, Option<RequestBody>), Failure> {
+        if self.query.is_empty() {
+            return Ok((url, self.body.clone()));
+        }
+        let query = match url.query() {
+            Some(query) if !query.is_empty() => format!("{query}&{}", self.query),
+            _ => self.query.clone(),
+        };
+        let mut base = url.clone();
+        base.set_fragment(None);
+        base.set_query(None);
+        let mut text = format!("{base}?{query}");
+        if let Some(fragment) = url.fragment() {
+            text.push('#');
+            text.push_str(fragment);
+        }
+        let url = Url::parse(&text).map_err(|e| {
+            Failure::new(
+                code::URL_MALFORMAT,
+                format!("malformed URL {text:?} with the --get data: {e}"),
+            )
+        })?;
+        Ok((url, None))
+    }
+}
+
+/// Every piece read and joined with `&`, as curl builds its POST data (an empty piece still
+/// gets its `&`).
+pub fn joined(pieces: &[DataPiece]) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
     for (i, piece) in pieces.iter().enumerate() {
         if i > 0 {
-            body.push(b'&');
+            out.push(b'&');
         }
-        match piece.strip_prefix('@') {
-            Some(path) => {
-                let bytes = read_all(path)?;
-                body.extend(bytes.into_iter().filter(|&b| b != b'\r' && b != b'\n'));
-            }
-            None => body.extend_from_slice(piece.as_bytes()),
+        match piece {
+            DataPiece::Ascii(data) => match data.strip_prefix('@') {
+                // curl's behaviour, so that a file of `a=1\n` posts `a=1`.
+                Some(path) => out.extend(
+                    read_all(path)?
+                        .into_iter()
+                        .filter(|&b| b != b'\r' && b != b'\n'),
+                ),
+                None => out.extend_from_slice(data.as_bytes()),
+            },
+            DataPiece::Raw(data) => out.extend_from_slice(data.as_bytes()),
+            DataPiece::Binary(data) => match data.strip_prefix('@') {
+                Some(path) => out.extend(read_all(path)?),
+                None => out.extend_from_slice(data.as_bytes()),
+            },
+            DataPiece::UrlEncode(data) => out.extend(url_encoded(data)?),
         }
     }
-    Ok(RequestBody::from_bytes(body))
+    Ok(out)
+}
+
+/// A `--data-urlencode` piece, split as curl splits it: at the first `=`, or without one at
+/// the first `@`. Before it is the name, sent as given (and followed by `=` unless empty);
+/// after it the content, or with `@` the file to read it from (`-` for standard input). The
+/// content is percent-encoded except for letters, digits and `-._~`, with `+` for a space. An
+/// empty file makes an empty piece, without its name, as with curl.
+fn url_encoded(arg: &str) -> Result<Vec<u8>, Failure> {
+    let (name, content) = match arg.find('=').or_else(|| arg.find('@')) {
+        Some(at) if arg.as_bytes()[at] == b'@' => {
+            let content = read_all(&arg[at + 1..])?;
+            if content.is_empty() {
+                return Ok(Vec::new());
+            }
+            (&arg[..at], content)
+        }
+        Some(at) => (&arg[..at], arg.as_bytes()[at + 1..].to_vec()),
+        None => ("", arg.as_bytes().to_vec()),
+    };
+    let mut out = name.as_bytes().to_vec();
+    if !name.is_empty() {
+        out.push(b'=');
+    }
+    for byte in content {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte),
+            b' ' => out.push(b'+'),
+            _ => out.extend(format!("%{byte:02X}").into_bytes()),
+        }
+    }
+    Ok(out)
 }
 
 /// The body for `--data-binary`: a literal string, or a file or standard input streamed as is.
@@ -237,9 +374,91 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("form");
         std::fs::write(&path, "b=2\r\nc=3\n").unwrap();
-        let body = form_body(&["a=1".into(), format!("@{}", path.display())]).unwrap();
+        let file = format!("@{}", path.display());
+        let body = body(&[
+            DataPiece::Ascii("a=1".into()),
+            DataPiece::Ascii(file.clone()),
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(body.as_bytes(), Some(&b"a=1&b=2c=3"[..]));
-        let missing = form_body(&["@/nonexistent/x".into()]).unwrap_err();
+        // --data-binary keeps the newlines, --data-raw the '@'; empty pieces keep their '&'.
+        let mixed = joined(&[
+            DataPiece::Binary(file.clone()),
+            DataPiece::Raw(file.clone()),
+            DataPiece::Ascii(String::new()),
+            DataPiece::Raw("z".into()),
+        ])
+        .unwrap();
+        assert_eq!(mixed, format!("b=2\r\nc=3\n&{file}&&z").into_bytes());
+        assert!(body_of(&[]).is_none());
+        let missing = joined(&[DataPiece::Ascii("@/nonexistent/x".into())]).unwrap_err();
+        assert_eq!(missing.code, code::READ_ERROR);
+    }
+
+    fn body_of(pieces: &[DataPiece]) -> Option<RequestBody> {
+        body(pieces).unwrap()
+    }
+
+    #[test]
+    fn get_appends_the_data_to_the_query_before_the_fragment() {
+        let with = |url: &str, data: &str| {
+            let payload = Payload::read(&[DataPiece::Raw(data.into())], true).unwrap();
+            assert!(!payload.has_body());
+            let (url, body) = payload.apply(Url::parse(url).unwrap()).unwrap();
+            assert!(body.is_none());
+            url.to_string()
+        };
+        assert_eq!(with("http://h", "a=1"), "http://h/?a=1");
+        assert_eq!(with("http://h/p?", "a=1"), "http://h/p?a=1");
+        assert_eq!(with("http://h/p?x=1", "a=1"), "http://h/p?x=1&a=1");
+        assert_eq!(with("http://h/p?x#f", "a=1"), "http://h/p?x&a=1#f");
+        assert_eq!(with("http://h/p#f", "a#b"), "http://h/p?a#b#f");
+        assert_eq!(with("http://h/p?x", ""), "http://h/p?x", "no data, no '&'");
+        assert_eq!(with("http://h/p", "é"), "http://h/p?%C3%A9");
+        for bad in ["a b", "a\tb", "a\u{7f}"] {
+            let e = Payload::read(&[DataPiece::Raw(bad.into())], true)
+                .err()
+                .unwrap();
+            assert_eq!(e.code, code::URL_MALFORMAT, "{bad:?}");
+        }
+        let posted = Payload::read(&[DataPiece::Raw("a b".into())], false).unwrap();
+        assert!(posted.has_body());
+        let (url, body) = posted.apply(Url::parse("http://h/p").unwrap()).unwrap();
+        assert_eq!(
+            (url.as_str(), body.unwrap().as_bytes()),
+            ("http://h/p", Some(&b"a b"[..]))
+        );
+    }
+
+    #[test]
+    fn url_encoded_pieces_split_and_encode_as_curl_does() {
+        let enc = |arg: &str| String::from_utf8(url_encoded(arg).unwrap()).unwrap();
+        assert_eq!(
+            enc("a b&c=d+é"),
+            "a b&c=d%2B%C3%A9",
+            "the name is sent as given"
+        );
+        assert_eq!(enc("hello world"), "hello+world");
+        assert_eq!(enc("=a&b=c"), "a%26b%3Dc");
+        assert_eq!(enc("name=a&b=c d"), "name=a%26b%3Dc+d");
+        assert_eq!(enc("name="), "name=");
+        assert_eq!(enc("="), "");
+        assert_eq!(enc("-._~*!'()/"), "-._~%2A%21%27%28%29%2F");
+        assert_eq!(enc("=@file"), "%40file", "'=' first: no file");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        std::fs::write(&path, b"x y\r\n\0&").unwrap();
+        let p = path.display();
+        assert_eq!(enc(&format!("@{p}")), "x+y%0D%0A%00%26");
+        assert_eq!(enc(&format!("n@{p}")), "n=x+y%0D%0A%00%26");
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(
+            enc(&format!("n@{p}")),
+            "",
+            "an empty file drops the name too"
+        );
+        let missing = url_encoded("n@/nonexistent/x").unwrap_err();
         assert_eq!(missing.code, code::READ_ERROR);
     }
 }

@@ -19,12 +19,10 @@ mod write_out;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits with status 2 (and 0 for --help/--version);
     // an unknown option gets curl's one-line message instead of the usage.
-    let args = match args::Args::try_parse() {
+    let args = match args::Args::try_parse_ordered(std::env::args_os()) {
         Ok(args) => args,
         Err(error) => match args::unknown_option(&error) {
             Some(message) => {

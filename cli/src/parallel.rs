@@ -8,7 +8,7 @@
 //! The command fails with the first failure in that order, after every transfer ran (as curl
 //! goes on with the other transfers).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, mpsc};
 use std::time::SystemTime;
 
@@ -20,8 +20,8 @@ use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::run::{
-    as_received, build_client, build_request, head_bytes, parse_url, prior_responses,
-    unfollowable_redirect, write_error,
+    BINARY_SNIFF_BYTES, as_received, binary_for_terminal, build_client, build_request,
+    guards_terminal, head_bytes, parse_url, prior_responses, unfollowable_redirect, write_error,
 };
 use crate::timeline::Timeline;
 
@@ -38,24 +38,23 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
-    let method = match (&args.method, args.head, args.data.is_empty()) {
+    // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
+    let payload = data::Payload::read(&args.data_pieces, args.get)?;
+    let method = match (&args.method, args.head, payload.has_body()) {
         (Some(method), _, _) => method.clone(),
         (None, true, _) => Method::HEAD,
-        (None, false, false) => Method::POST,
-        (None, false, true) => Method::GET,
+        (None, false, true) => Method::POST,
+        (None, false, false) => Method::GET,
     };
-    // Read once (`-d @-` reads standard input), and sent to every URL, as curl does.
-    let body = (!args.data.is_empty())
-        .then(|| data::form_body(&args.data))
-        .transpose()?;
     let mut requests = Vec::new();
     for url in args.urls() {
+        let (url, body) = payload.apply(parse_url(url)?)?;
         requests.push(build_request(
             args,
             cookies.literal(),
             method.clone(),
-            parse_url(url)?,
-            body.clone(),
+            url,
+            body,
         )?);
     }
     // -u and the credentials of the first URL go to every transfer, as curl does with -u.
@@ -89,6 +88,8 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         args.fails_on_http_error(),
         args.fail_with_body,
     );
+    // As with one URL, binary data is not written to a terminal.
+    let guard = guards_terminal(args, true, io::stdout().is_terminal());
     for (index, request) in requests.into_iter().enumerate() {
         let tx = tx.clone();
         client
@@ -98,7 +99,7 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
                     Ok(response) => {
                         match follows.then(|| unfollowable_redirect(&response)).flatten() {
                             Some(failure) => (Vec::new(), Some(failure)),
-                            None => output(response, include, head, fail, with_body),
+                            None => output(response, include, head, fail, with_body, guard),
                         }
                     }
                     Err(e) => (
@@ -137,8 +138,16 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
 
 /// What one response writes: its heads with `-i`/`-I`, then its body (unless `-I`); with
 /// `--fail`, a status of 400 or more fails instead, and with `--fail-with-body` fails after
-/// the response is written.
-fn output(response: Response, include: bool, head: bool, fail: bool, with_body: bool) -> Outcome {
+/// the response is written. With `guard`, a binary body (a NUL byte near its start) is refused
+/// with status 23, after the heads, as curl refuses it for a terminal.
+fn output(
+    response: Response,
+    include: bool,
+    head: bool,
+    fail: bool,
+    with_body: bool,
+    guard: bool,
+) -> Outcome {
     let http_error = (fail && response.status().as_u16() >= 400).then(|| {
         Failure::new(
             code::HTTP_RETURNED_ERROR,
@@ -163,10 +172,28 @@ fn output(response: Response, include: bool, head: bool, fail: bool, with_body: 
         }
     }
     if !head {
+        let url = response.request().redacted_url();
         match response.bytes() {
+            Ok(body) if guard && binary_for_terminal(0, sniffed(&body)) => {
+                let failure = Failure::new(
+                    code::WRITE_ERROR,
+                    format!(
+                        "binary output from {url} can mess up your terminal; send standard \
+                         output to a file or a pipe, or fetch that URL alone with \
+                         \"--output FILE\" (or \"--output -\" to write it to the terminal anyway)"
+                    ),
+                );
+                return (bytes, Some(failure));
+            }
             Ok(body) => bytes.extend_from_slice(&body),
             Err(e) => return (bytes, Some(Failure::from_call_error(&e, None))),
         }
     }
     (bytes, http_error)
+}
+
+/// The start of a body that is looked at for binary data.
+fn sniffed(body: &[u8]) -> &[u8] {
+    let end = usize::try_from(BINARY_SNIFF_BYTES).map_or(body.len(), |n| n.min(body.len()));
+    &body[..end]
 }

@@ -95,13 +95,7 @@ fn transfer(
         (None, true) => Some(remote_name(&url)?),
         (None, false) => None,
     };
-    let body = if let Some(data) = &args.data_binary {
-        Some(data::binary_body(data)?)
-    } else if !args.data.is_empty() {
-        Some(data::form_body(&args.data)?)
-    } else {
-        None
-    };
+    let (url, body) = data::Payload::read(&args.data_pieces, args.get)?.apply(url)?;
     let method = match (&args.method, args.head, &body) {
         (Some(method), _, _) => method.clone(),
         (None, true, _) => Method::HEAD,
@@ -145,6 +139,12 @@ fn transfer(
     report.status = Some(response.status().as_u16());
     report.url = response.request().url().to_string();
     report.num_redirects = Some(priors.iter().filter(|p| p.is_redirect()).count() as u64);
+    report.content_type = content_type(
+        response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value))),
+    );
     let heads = || {
         let mut heads: Vec<u8> = priors
             .iter()
@@ -156,6 +156,9 @@ fn transfer(
         }
         heads
     };
+    if args.write_out.is_some() {
+        report.size_header = heads().len() as u64;
+    }
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads())?;
     }
@@ -220,6 +223,14 @@ fn failed_chain(
         report.url = last.url.to_string();
     }
     let heads: Vec<u8> = hops.iter().flat_map(|hop| hop.head.clone()).collect();
+    report.size_header = heads.len() as u64;
+    let last_head = String::from_utf8_lossy(&last.head);
+    report.content_type = content_type(
+        last_head
+            .split("\r\n")
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name, value.into())),
+    );
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads)?;
     }
@@ -229,6 +240,15 @@ fn failed_chain(
         output.finish()?;
     }
     Ok(())
+}
+
+/// `%{content_type}`: the last Content-Type field's value, trimmed, as curl reports it.
+fn content_type<'a>(fields: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>) -> String {
+    fields
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .last()
+        .map(|(_, value)| value.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The file name `-O` saves to: the URL's last path segment, as written in the URL (curl does
@@ -516,17 +536,17 @@ fn progress_bar(response: &Response<Body>) -> ProgressBar {
 
 /// How much of the body is looked at for a NUL byte before it goes to a terminal (curl's
 /// figure).
-const BINARY_SNIFF_BYTES: u64 = 2000;
+pub(crate) const BINARY_SNIFF_BYTES: u64 = 2000;
 
 /// Whether the body is checked for binary data before it is written: as curl does, when it
 /// goes to standard output, that is a terminal, and `-o` (`-o -` to insist) was not given.
-fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: bool) -> bool {
+pub(crate) fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: bool) -> bool {
     to_stdout && stdout_is_terminal && args.output.is_none()
 }
 
 /// Whether `chunk`, which follows `written` bytes of the body, is binary data curl would not
 /// write to a terminal: a NUL byte in the body's first [`BINARY_SNIFF_BYTES`].
-fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
+pub(crate) fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
     written < BINARY_SNIFF_BYTES && chunk.contains(&0)
 }
 

@@ -39,10 +39,12 @@ enum Var {
     NumConnects,
     NumRedirects,
     UrlEffective,
+    ContentType,
+    SizeHeader,
 }
 
 impl Var {
-    const ALL: [(&'static str, Var); 12] = [
+    const ALL: [(&'static str, Var); 14] = [
         ("http_code", Var::HttpCode),
         // curl's other name for it.
         ("response_code", Var::HttpCode),
@@ -56,6 +58,8 @@ impl Var {
         ("num_connects", Var::NumConnects),
         ("num_redirects", Var::NumRedirects),
         ("url_effective", Var::UrlEffective),
+        ("content_type", Var::ContentType),
+        ("size_header", Var::SizeHeader),
     ];
 }
 
@@ -71,6 +75,11 @@ pub struct Report {
     pub num_redirects: Option<u64>,
     /// Body bytes received (after decompression, with `--compressed`).
     pub size_download: u64,
+    /// The last response's Content-Type, trimmed; empty without one.
+    pub content_type: String,
+    /// The bytes of every response head received (status line, fields and the blank line,
+    /// each CRLF-ended), redirects included: what `-i` writes before the body.
+    pub size_header: u64,
     /// The call's timings, from its events.
     pub timings: Timings,
 }
@@ -182,6 +191,8 @@ impl WriteOut {
                             write!(out, "{}", report.num_redirects.unwrap_or(t.redirects))
                         }
                         Var::UrlEffective => write!(out, "{}", report.url),
+                        Var::ContentType => write!(out, "{}", report.content_type),
+                        Var::SizeHeader => write!(out, "{}", report.size_header),
                     };
                 }
             }
@@ -266,6 +277,8 @@ mod tests {
             url: "http://h.test/x".into(),
             num_redirects: Some(2),
             size_download: 3000,
+            content_type: "text/html; charset=utf-8".into(),
+            size_header: 97,
             timings: Timings {
                 namelookup: Some(0.001),
                 connect: Some(0.002),
@@ -280,12 +293,15 @@ mod tests {
         let w = WriteOut::parse(
             "%{http_code} %{time_namelookup} %{time_connect} %{time_appconnect} \
              %{time_starttransfer} %{time_total} %{size_download} %{speed_download} \
-             %{num_connects} %{num_redirects} %{url_effective}",
+             %{num_connects} %{num_redirects} %{url_effective} [%{content_type}] \
+             %{size_header}",
         )
         .unwrap();
+        assert_eq!(w.unknown().count(), 0);
         assert_eq!(
             w.render(&report),
-            "201 0.001000 0.002000 0.000000 0.500000 1.500000 3000 2000 1 2 http://h.test/x"
+            "201 0.001000 0.002000 0.000000 0.500000 1.500000 3000 2000 1 2 http://h.test/x \
+             [text/html; charset=utf-8] 97"
         );
         let w = WriteOut::parse("%{response_code}").unwrap();
         assert_eq!(w.unknown().count(), 0);

@@ -107,6 +107,43 @@ fn write_out_reports_the_transfer_after_the_body() {
 }
 
 #[test]
+fn write_out_reports_the_content_type_and_the_size_of_every_head() {
+    let moved = response("302 Found", "Location: /page\r\nConnection: close\r\n", b"");
+    let page = response(
+        "200 OK",
+        "Content-Type: text/html; charset=UTF-8\r\n",
+        b"hello",
+    );
+    // curl's %{size_header}: every head as received, up to and including its blank line.
+    let head_len = |reply: &[u8]| {
+        let end = reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        end + 4
+    };
+    let total = head_len(&moved) + head_len(&page);
+    let bare = response("200 OK", "", b"hi");
+    let server = Server::start(vec![
+        Reply::Send(moved.clone()),
+        Reply::Send(page),
+        Reply::Send(bare.clone()),
+    ]);
+    let format = "[%{content_type}] %{size_header} %{size_download} %{num_redirects}";
+    let output = wayfarer(&["-L", "-o", "/dev/null", "-w", format, &server.url("/")]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("[text/html; charset=UTF-8] {total} 5 1")
+    );
+    // No Content-Type: empty, as with curl.
+    let output = wayfarer(&["-w", format, &server.url("/bare")]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("hi[] {} 2 0", head_len(&bare))
+    );
+    assert!(output.stderr.is_empty(), "{}", stderr(&output));
+}
+
+#[test]
 fn write_out_times_are_seconds_in_call_order() {
     let server = Server::start(vec![ok(b"timed")]);
     let output = wayfarer(&[
@@ -312,16 +349,6 @@ fn demo_runs_offline_against_its_own_origin() {
     assert!(at("< Set-Cookie: visit=1") < at("> GET /cookie/back HTTP/1.1"));
     assert!(at("> GET /cookie/back HTTP/1.1") < at("> Cookie: visit=1"));
     assert_eq!(step8.matches("> Cookie:").count(), 1, "{step8}");
-}
-
-/// Runs the command with a terminal as its standard output, made by util-linux's `script`
-/// (Debian's essential `bsdutils` package, so every machine the tests run on has it).
-fn on_a_terminal(args: &str) -> std::process::Output {
-    Command::new("script")
-        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("util-linux's `script` makes the terminal this test needs")
 }
 
 #[test]

@@ -228,3 +228,32 @@ fn verbose_shows_every_transfer() {
         }
     }
 }
+
+#[test]
+fn binary_output_to_a_terminal_is_refused_for_each_url() {
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    for parallel in ["", "-Z "] {
+        let server = common::Server::start(vec![
+            common::ok(b"first\n"),
+            common::ok(png),
+            common::ok(b"last\n"),
+        ]);
+        let output = common::on_a_terminal(&format!(
+            "{parallel}{} {} {}",
+            server.url("/a.txt"),
+            server.url("/logo.png"),
+            server.url("/z.txt")
+        ));
+        common::assert_exit(&output, 23);
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            shown.contains("binary output from http://127.0.0.1:") && shown.contains("/logo.png"),
+            "{parallel}{shown}"
+        );
+        assert!(!shown.contains("IHDR"), "{parallel}{shown}");
+        // The other transfers are written, in order, as curl writes them.
+        let first = shown.find("first").expect(&shown);
+        let last = shown.find("last").expect(&shown);
+        assert!(first < last, "{shown}");
+    }
+}

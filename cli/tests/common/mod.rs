@@ -276,3 +276,13 @@ pub fn tls_identity() -> (String, Arc<rustls::ServerConfig>) {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     (issued.cert.pem(), Arc::new(config))
 }
+
+/// Runs the command with a terminal as its standard output, made by util-linux's `script`
+/// (Debian's essential `bsdutils` package, so every machine the tests run on has it).
+pub fn on_a_terminal(args: &str) -> Output {
+    Command::new("script")
+        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux's `script` makes the terminal this test needs")
+}
