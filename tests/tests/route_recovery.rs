@@ -228,9 +228,9 @@ fn a_tunnel_refused_on_the_race_winner_goes_on_with_the_untried_address() {
     assert_eq!(error.kind(), ErrorKind::Proxy, "{error}");
 }
 
-/// The same through a SOCKS5 proxy whose second address lets the call through.
-#[test]
-fn a_socks_refusal_on_the_race_winner_goes_on_with_the_untried_address() {
+/// A call through a SOCKS5 proxy with two addresses, the first behaving as `first` and the
+/// second letting the call through: it must succeed on the second after the first failed.
+fn through_socks_after(first: Peer) -> Seen {
     let client = client(
         Proxy::socks5("socks.test", 1080),
         "socks.test:1080:10.0.0.1,10.0.0.2",
@@ -239,10 +239,7 @@ fn a_socks_refusal_on_the_race_winner_goes_on_with_the_untried_address() {
     let seen = run(
         &client,
         request,
-        &[
-            ("10.0.0.1", socks(1, &[])),
-            ("10.0.0.2", socks(0, NO_CONTENT)),
-        ],
+        &[("10.0.0.1", first), ("10.0.0.2", socks(0, NO_CONTENT))],
     );
     assert_eq!(seen.error.as_ref().map(|e| e.to_string()), None, "{seen:?}");
     assert_eq!(seen.status, Some(204));
@@ -251,6 +248,13 @@ fn a_socks_refusal_on_the_race_winner_goes_on_with_the_untried_address() {
         [addr("10.0.0.1:1080"), addr("10.0.0.2:1080")]
     );
     assert_eq!(seen.connect_failed, [addr("10.0.0.1:1080")]);
+    seen
+}
+
+/// The same through a SOCKS5 proxy whose second address lets the call through.
+#[test]
+fn a_socks_refusal_on_the_race_winner_goes_on_with_the_untried_address() {
+    through_socks_after(socks(1, &[]));
 }
 
 /// The first address hangs, so the second starts 250 ms later and wins, then refuses the
@@ -290,26 +294,7 @@ fn the_race_loser_and_the_untried_address_follow_a_refused_winner() {
 /// a route: the second address takes over, as when a connect fails.
 #[test]
 fn a_reset_during_the_proxy_handshake_goes_on_with_the_next_address() {
-    let client = client(
-        Proxy::socks5("socks.test", 1080),
-        "socks.test:1080:10.0.0.1,10.0.0.2",
-    );
-    let request = Request::get("http://192.0.2.7:8080/").build().unwrap();
-    let seen = run(
-        &client,
-        request,
-        &[
-            ("10.0.0.1", Peer::Resets),
-            ("10.0.0.2", socks(0, NO_CONTENT)),
-        ],
-    );
-    assert_eq!(seen.error.as_ref().map(|e| e.to_string()), None, "{seen:?}");
-    assert_eq!(seen.status, Some(204));
-    assert_eq!(
-        seen.connects,
-        [addr("10.0.0.1:1080"), addr("10.0.0.2:1080")]
-    );
-    assert_eq!(seen.connect_failed, [addr("10.0.0.1:1080")]);
+    let seen = through_socks_after(Peer::Resets);
     assert_eq!(seen.closed, [addr("10.0.0.1:1080")]);
 }
 
