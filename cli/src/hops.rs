@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use wayfarer_core::{Error, Interceptor, InterceptorContext, Response, ResponseAction, Url};
 
-use crate::run::head_bytes;
+use crate::run::{content_type, head_bytes};
 
 /// One response the call received from the network.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct Hop {
     pub url: Url,
     /// Its head, as `-i` writes it.
     pub head: Vec<u8>,
+    /// Its `%{content_type}`.
+    pub content_type: String,
 }
 
 /// The network interceptor that records every hop of one call; clones share the record.
@@ -49,6 +51,7 @@ impl Interceptor for Hops {
                 let hop = Hop {
                     url: response.request().url().clone(),
                     head: head_bytes(&response),
+                    content_type: content_type(response.headers()),
                 };
                 self.seen
                     .lock()

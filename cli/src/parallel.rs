@@ -20,8 +20,8 @@ use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::run::{
-    BINARY_SNIFF_BYTES, as_received, binary_for_terminal, build_client, build_request,
-    guards_terminal, head_bytes, parse_url, prior_responses, unfollowable_redirect, write_error,
+    as_received, binary_for_terminal, build_client, build_request, guards_terminal, head_bytes,
+    parse_url, prior_responses, unfollowable_redirect, write_error,
 };
 use crate::timeline::Timeline;
 
@@ -174,7 +174,7 @@ fn output(
     if !head {
         let url = response.request().redacted_url();
         match response.bytes() {
-            Ok(body) if guard && binary_for_terminal(0, sniffed(&body)) => {
+            Ok(body) if guard && binary_for_terminal(0, &body) => {
                 let failure = Failure::new(
                     code::WRITE_ERROR,
                     format!(
@@ -190,10 +190,4 @@ fn output(
         }
     }
     (bytes, http_error)
-}
-
-/// The start of a body that is looked at for binary data.
-fn sniffed(body: &[u8]) -> &[u8] {
-    let end = usize::try_from(BINARY_SNIFF_BYTES).map_or(body.len(), |n| n.min(body.len()));
-    &body[..end]
 }

@@ -139,12 +139,7 @@ fn transfer(
     report.status = Some(response.status().as_u16());
     report.url = response.request().url().to_string();
     report.num_redirects = Some(priors.iter().filter(|p| p.is_redirect()).count() as u64);
-    report.content_type = content_type(
-        response
-            .headers()
-            .iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(value))),
-    );
+    report.content_type = content_type(response.headers());
     let heads = || {
         let mut heads: Vec<u8> = priors
             .iter()
@@ -222,15 +217,13 @@ fn failed_chain(
     if failure.code == code::TOO_MANY_REDIRECTS {
         report.url = last.url.to_string();
     }
-    let heads: Vec<u8> = hops.iter().flat_map(|hop| hop.head.clone()).collect();
+    let heads = hops
+        .iter()
+        .map(|hop| hop.head.as_slice())
+        .collect::<Vec<_>>()
+        .concat();
     report.size_header = heads.len() as u64;
-    let last_head = String::from_utf8_lossy(&last.head);
-    report.content_type = content_type(
-        last_head
-            .split("\r\n")
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name, value.into())),
-    );
+    report.content_type = last.content_type.clone();
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads)?;
     }
@@ -243,11 +236,11 @@ fn failed_chain(
 }
 
 /// `%{content_type}`: the last Content-Type field's value, trimmed, as curl reports it.
-fn content_type<'a>(fields: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>) -> String {
-    fields
-        .filter(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+pub(crate) fn content_type(headers: &wayfarer_core::Headers) -> String {
+    headers
+        .get_all("content-type")
         .last()
-        .map(|(_, value)| value.trim().to_string())
+        .map(|value| String::from_utf8_lossy(value).trim().to_string())
         .unwrap_or_default()
 }
 
@@ -545,9 +538,12 @@ pub(crate) fn guards_terminal(args: &Args, to_stdout: bool, stdout_is_terminal: 
 }
 
 /// Whether `chunk`, which follows `written` bytes of the body, is binary data curl would not
-/// write to a terminal: a NUL byte in the body's first [`BINARY_SNIFF_BYTES`].
+/// write to a terminal: a NUL byte in the body's first [`BINARY_SNIFF_BYTES`] (only the part
+/// of `chunk` within them is looked at).
 pub(crate) fn binary_for_terminal(written: u64, chunk: &[u8]) -> bool {
-    written < BINARY_SNIFF_BYTES && chunk.contains(&0)
+    let left = BINARY_SNIFF_BYTES.saturating_sub(written);
+    let within = usize::try_from(left).map_or(chunk.len(), |n| n.min(chunk.len()));
+    chunk[..within].contains(&0)
 }
 
 /// Streams the body to `output` in [`CHUNK`]-sized reads and returns its size. Read and write
@@ -667,6 +663,20 @@ mod tests {
         assert!(
             !binary_for_terminal(2000, b"\0"),
             "only the start is looked at"
+        );
+        let mut late = vec![b'a'; 3000];
+        late[2500] = 0;
+        assert!(
+            !binary_for_terminal(0, &late),
+            "a NUL past the first 2000 bytes of a large first chunk"
+        );
+        assert!(
+            binary_for_terminal(1000, &late[2000..]),
+            "body byte 1500 is a NUL"
+        );
+        assert!(
+            !binary_for_terminal(1500, &late[2000..]),
+            "body byte 2000 is past the start"
         );
     }
 

@@ -251,9 +251,7 @@ impl Request {
     pub fn set_url(&mut self, url: impl IntoUrl) -> Result<(), Error> {
         let mut url = url.into_url()?;
         let authorization = crate::credentials::take_from_url(&mut url);
-        let other_origin = self.url.scheme() != url.scheme()
-            || self.url.host_str() != url.host_str()
-            || self.url.port_or_known_default() != url.port_or_known_default();
+        let other_origin = !crate::follow_up::redirect::same_origin(&self.url, &url);
         if self.url_authorization && (other_origin || authorization.is_some()) {
             self.headers.remove("authorization");
             self.url_authorization = false;
