@@ -191,18 +191,26 @@ fn parse_into<'h>(
     // One allocation for all the fields: the head's bytes and a table of where each name and
     // value lies in them (see `Headers`). A folded value is written unfolded after the table.
     let folded = |value: &[u8]| value.contains(&b'\n');
-    let rewritten = response
-        .headers
-        .iter()
-        .filter(|h| folded(h.value))
-        .map(|h| h.value.len())
-        .sum();
+    // Which values are folded is asked once per value: bit `i` for field `i`, for the first
+    // 64 fields (a later field is asked again below).
+    let mut folds = 0u64;
+    let mut rewritten = 0;
+    for (i, h) in response.headers.iter().enumerate() {
+        if folded(h.value) {
+            rewritten += h.value.len();
+            folds |= 1u64.checked_shl(i as u32).unwrap_or(0);
+        }
+    }
     let Some(mut fields) = ReceivedBuilder::new(head, response.headers.len(), rewritten) else {
         return Err(Error::protocol("response head too large"));
     };
-    for h in response.headers.iter() {
+    for (i, h) in response.headers.iter().enumerate() {
         let name = within(head, h.name.as_bytes());
-        if folded(h.value) {
+        let is_folded = match folds.checked_shr(i as u32) {
+            Some(bits) if i < 64 => bits & 1 == 1,
+            _ => folded(h.value),
+        };
+        if is_folded {
             fields.push_rewritten(name, |out| unfold(h.value, out));
         } else {
             fields.push(name, within(head, h.value));
@@ -326,6 +334,35 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(parts.headers.get("x"), Some("a b"));
+    }
+
+    /// Folded values are found among any number of fields: the first 64 are remembered as
+    /// bits, later ones looked at again.
+    #[test]
+    fn unfolds_values_past_the_sixty_fourth_field() {
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..70 {
+            let fold = if [0, 63, 64, 69].contains(&i) {
+                "\r\n\tmore"
+            } else {
+                ""
+            };
+            head.extend_from_slice(format!("F{i}: v{i}{fold}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        let (parts, _) = read_whole(&head, &Limits::default()).unwrap().unwrap();
+        for i in 0..70 {
+            let want = if [0, 63, 64, 69].contains(&i) {
+                format!("v{i} more")
+            } else {
+                format!("v{i}")
+            };
+            assert_eq!(
+                parts.headers.get(&format!("f{i}")),
+                Some(want.as_str()),
+                "F{i}"
+            );
+        }
     }
 
     #[test]
