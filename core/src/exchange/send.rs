@@ -61,6 +61,9 @@ impl SendProgress {
     }
 }
 
+/// Room reserved for a request head before it is written (most fit; a larger one grows).
+const HEAD_CAPACITY: usize = 256;
+
 impl Exchange {
     /// Queues the request head, and as much of the body as is sensible, on `conn`.
     pub(crate) fn start(&mut self, conn: &mut Connection, cx: &mut Cx<'_>) -> Result<(), Error> {
@@ -71,9 +74,14 @@ impl Exchange {
         let absolute =
             !conn.address().is_tls() && matches!(conn.address().proxy(), crate::Proxy::Http(_));
         match conn.plain_outbound() {
-            Some(out) => self.request.encode(out, absolute),
+            Some(out) => {
+                // A new connection's buffer is empty: one allocation the size of a common
+                // head, not the five doublings writing it piece by piece would cost.
+                out.reserve(HEAD_CAPACITY);
+                self.request.encode(out, absolute)
+            }
             None => {
-                let mut head = Vec::with_capacity(256);
+                let mut head = Vec::with_capacity(HEAD_CAPACITY);
                 self.request.encode(&mut head, absolute);
                 conn.queue(&head)?;
             }
