@@ -62,7 +62,10 @@ impl fmt::Debug for ConnId {
     }
 }
 
-/// A TLS handshake reads at least one full record (16 KiB plus overhead) at a time.
+/// The most ciphertext buffer a pooled TLS connection keeps: one full record (16 KiB plus
+/// overhead). The buffer starts at the plain one's size and grows only when reads fill it (a
+/// bulk body), like the plain one: a handshake and a small response fit 8 KiB, and zeroing
+/// 17 KiB for every new connection cost more than the handshake's own copies.
 const TLS_READ: usize = 17 * 1024;
 
 /// The core's state for one connection (the driver owns the socket).
@@ -287,7 +290,7 @@ impl Connection {
     /// The region the next socket read should fill.
     pub(crate) fn recv_buf(&mut self) -> &mut [u8] {
         let spare = match self.tls {
-            Some(_) => self.cipher_in.spare(TLS_READ),
+            Some(_) => self.cipher_in.spare(1),
             None => self.inbound.spare(1),
         };
         self.offered = spare.len();
