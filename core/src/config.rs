@@ -495,7 +495,8 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Deadline for each whole call, from start to the end of the response body (including
-    /// connecting and reading the body); `None` (the default) for no limit.
+    /// connecting and reading the body); `None` (the default) for no limit. A request can
+    /// replace it for its own call with [`RequestBuilder::timeout`](crate::RequestBuilder::timeout).
     pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.call_timeout = non_zero(timeout.into());
         self

@@ -1,6 +1,7 @@
 //! The request ([`Request`]) and its builder.
 
 use std::fmt;
+use std::time::Duration;
 
 use http::Method;
 use url::Url;
@@ -65,6 +66,9 @@ pub struct Request {
     idempotent: Option<bool>,
     /// The `Authorization` header came from the URL's userinfo, so a caller's own replaces it.
     url_authorization: bool,
+    /// The call timeout for this request (see [`RequestBuilder::timeout`]); `None` keeps the
+    /// client's, zero means none.
+    timeout: Option<Duration>,
 }
 
 impl Request {
@@ -85,6 +89,7 @@ impl Request {
             body: Body::empty(),
             idempotent: None,
             url_authorization: authorization.is_some(),
+            timeout: None,
         })
     }
 
@@ -192,7 +197,29 @@ impl Request {
             body: self.body.try_clone()?,
             idempotent: self.idempotent,
             url_authorization: self.url_authorization,
+            timeout: self.timeout,
         })
+    }
+
+    /// This request's own call timeout, if it has one (see [`RequestBuilder::timeout`]):
+    /// `Some(Duration::ZERO)` when the call may take as long as it takes.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets or clears (`None`: the client's applies) this request's own call timeout (see
+    /// [`RequestBuilder::timeout`]). It is read when the call starts.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// How long the call of this request may take: its own timeout, else the client's call
+    /// timeout; `None` for no limit.
+    pub(crate) fn call_timeout(&self, client: Option<Duration>) -> Option<Duration> {
+        match self.timeout {
+            Some(own) => (!own.is_zero()).then_some(own),
+            None => client,
+        }
     }
 
     /// Whether this request may be sent again after a connection failure that may have let it
@@ -289,6 +316,7 @@ impl fmt::Debug for Request {
             .field("url", &crate::error::redact(&self.url))
             .field("headers", &self.headers)
             .field("body", &self.body)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -447,6 +475,33 @@ impl RequestBuilder {
         self
     }
 
+    /// How long the call of this request may take, from its start until the response body is
+    /// read to its end, through redirects, retries and authentication; it replaces the client's
+    /// [`call_timeout`](crate::ClientBuilder::call_timeout) for this request alone (as
+    /// reqwest's `RequestBuilder::timeout` and OkHttp's `call.timeout()` do), longer or
+    /// shorter. `Duration::ZERO` lifts the client's limit for this request. The connect, read
+    /// and write timeouts still apply to each operation.
+    ///
+    /// When it passes, the call fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout),
+    /// wherever it is, and its connection is closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::get("https://example.com/report")
+    ///     .timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// assert_eq!(request.timeout(), Some(Duration::from_secs(30)));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            r.timeout = Some(timeout);
+        }
+        self
+    }
+
     /// The request, or the first error met while building it.
     pub fn build(self) -> Result<Request, Error> {
         self.inner
@@ -576,206 +631,5 @@ impl From<Request> for http::Request<Body> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ErrorKind;
-
-    #[test]
-    fn websocket_schemes_become_http() {
-        let r = Request::get("ws://h.test:8080/a?b").build().unwrap();
-        assert_eq!(r.url().as_str(), "http://h.test:8080/a?b");
-        let r = Request::get("wss://h.test/").build().unwrap();
-        assert_eq!(r.url().as_str(), "https://h.test/");
-    }
-
-    #[test]
-    fn other_schemes_and_bad_urls_are_refused() {
-        for bad in ["ftp://h/", "file:///etc/passwd", "not a url", "http://"] {
-            let e = Request::get(bad).build().unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
-        }
-    }
-
-    #[test]
-    fn builder_keeps_the_first_error() {
-        let e = Request::get("http://h/")
-            .header("Bad Name", "v")
-            .header("X", "ok")
-            .build()
-            .unwrap_err();
-        assert!(e.to_string().contains("invalid header name"), "{e}");
-    }
-
-    #[test]
-    fn url_credentials_become_an_authorization_header() {
-        let r = Request::get("http://u%C3%A9:p%3Aw@h.test:81/x?q")
-            .build()
-            .unwrap();
-        assert_eq!(r.url().as_str(), "http://h.test:81/x?q");
-        assert_eq!(r.url().username(), "");
-        assert_eq!(r.url().password(), None);
-        // "ué:p:w" in UTF-8.
-        assert_eq!(r.header("authorization"), Some("Basic dcOpOnA6dw=="));
-        assert_eq!(r.redacted_url(), "http://h.test:81/x");
-        // Without a builder too.
-        let r = Request::new(Method::GET, "http://a:b@h.test/").unwrap();
-        assert_eq!(r.header("authorization"), Some("Basic YTpi"));
-    }
-
-    #[test]
-    fn the_callers_authorization_wins_over_url_credentials() {
-        for name in ["Authorization", "authorization"] {
-            let r = Request::get("http://a:b@h.test/")
-                .header("X-A", "1")
-                .header(name, "Bearer t")
-                .header("X-B", "2")
-                .build()
-                .unwrap();
-            let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
-            assert_eq!(values, [&b"Bearer t"[..]]);
-            assert_eq!(r.header("x-a"), Some("1"));
-            assert_eq!(r.url().as_str(), "http://h.test/");
-        }
-        // A second caller header is appended to the first, as any repeated header.
-        let r = Request::get("http://a:b@h.test/")
-            .header("Authorization", "one")
-            .header("Authorization", "two")
-            .build()
-            .unwrap();
-        assert_eq!(r.headers().get_all("authorization").count(), 2);
-        // A request without URL credentials keeps whatever the caller sends.
-        let r = Request::get("http://h.test/")
-            .header("Authorization", "Bearer t")
-            .build()
-            .unwrap();
-        assert_eq!(r.header("authorization"), Some("Bearer t"));
-    }
-
-    #[test]
-    fn url_credentials_never_show_in_debug_output() {
-        let r = Request::get("http://user:hunter2@h.test/").build().unwrap();
-        let shown = format!("{r:?}");
-        assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(!shown.contains("dXNlcjpodW50ZXIy"), "{shown}");
-        assert!(shown.contains("██"), "{shown}");
-    }
-
-    #[test]
-    fn url_credentials_survive_the_http_crate_conversion() {
-        let req = http::Request::get("http://u:p@h.test/x")
-            .header("A", "1")
-            .body(())
-            .unwrap();
-        let ours = Request::try_from(req.map(|()| Body::empty())).unwrap();
-        assert_eq!(ours.header("authorization"), Some("Basic dTpw"));
-        assert_eq!(ours.header("a"), Some("1"));
-        assert_eq!(ours.url().as_str(), "http://h.test/x");
-        let req = http::Request::get("http://u:p@h.test/x")
-            .header("Authorization", "Bearer t")
-            .body(Body::empty())
-            .unwrap();
-        let ours = Request::try_from(req).unwrap();
-        assert_eq!(ours.headers().get_all("authorization").count(), 1);
-        assert_eq!(ours.header("authorization"), Some("Bearer t"));
-    }
-
-    #[test]
-    fn query_pairs_are_appended_encoded() {
-        let r = Request::get("http://h.test/p?a=1#frag")
-            .query([("b c", "d&e=f"), ("é", "")])
-            .build()
-            .unwrap();
-        assert_eq!(
-            r.url().as_str(),
-            "http://h.test/p?a=1&b+c=d%26e%3Df&%C3%A9=#frag"
-        );
-        let pairs: Vec<(String, String)> = r.url().query_pairs().into_owned().collect();
-        assert_eq!(pairs[1], ("b c".to_owned(), "d&e=f".to_owned()));
-        let none: [(&str, &str); 0] = [];
-        let r = Request::get("http://h.test/p").query(none).build().unwrap();
-        assert_eq!(r.url().as_str(), "http://h.test/p");
-        // A builder that already failed stays failed.
-        assert!(
-            Request::get("ftp://h/")
-                .query([("a", "b")])
-                .build()
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn auth_helpers_replace_any_authorization() {
-        let r = Request::get("http://u:p@h.test/")
-            .header("Authorization", "Bearer old")
-            .basic_auth("user", "pass")
-            .build()
-            .unwrap();
-        let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
-        assert_eq!(values, [&b"Basic dXNlcjpwYXNz"[..]]);
-        let r = Request::get("http://u:p@h.test/")
-            .bearer_auth("tok")
-            .header("Authorization", "second")
-            .build()
-            .unwrap();
-        // After an explicit helper, a caller's header adds to it as any repeated field does.
-        assert_eq!(r.headers().get_all("authorization").count(), 2);
-        assert_eq!(r.header("authorization"), Some("Bearer tok"));
-        let e = Request::get("http://h.test/")
-            .bearer_auth("a\r\nX-Injected: 1")
-            .build()
-            .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    }
-
-    #[test]
-    fn set_url_checks_the_url_and_moves_url_credentials_with_it() {
-        let mut r = Request::get("http://a:b@h.test/x").build().unwrap();
-        // Same origin: the credentials made from the first URL stay.
-        r.set_url("http://h.test:80/y").unwrap();
-        assert_eq!(r.header("authorization"), Some("Basic YTpi"));
-        // New credentials in the URL replace them, and leave the URL.
-        r.set_url("http://c:d@h.test/z").unwrap();
-        assert_eq!(r.url().as_str(), "http://h.test/z");
-        assert_eq!(r.headers().get_all("authorization").count(), 1);
-        assert_eq!(r.header("authorization"), Some("Basic Yzpk"));
-        // A bad URL changes nothing.
-        for bad in ["file:///etc/passwd", "http://", "not a url"] {
-            let e = r.set_url(bad).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::InvalidInput);
-            assert_eq!(r.url().as_str(), "http://h.test/z");
-            assert_eq!(r.header("authorization"), Some("Basic Yzpk"));
-        }
-        // Another origin (the port differs): credentials from a URL stay behind.
-        r.set_url("http://h.test:8080/z").unwrap();
-        assert_eq!(r.header("authorization"), None);
-        // The scheme too; WebSocket schemes are rewritten as in a new request.
-        let mut r = Request::get("http://a:b@h.test/").build().unwrap();
-        r.set_url("wss://h.test/").unwrap();
-        assert_eq!(r.url().scheme(), "https");
-        assert_eq!(r.header("authorization"), None);
-        // The caller's own Authorization is never touched, nor replaced by URL credentials.
-        let mut r = Request::get("http://h.test/")
-            .header("Authorization", "Bearer t")
-            .build()
-            .unwrap();
-        r.set_url("http://u:p@other.test/").unwrap();
-        let values: Vec<&[u8]> = r.headers().get_all("authorization").collect();
-        assert_eq!(values, [&b"Bearer t"[..]]);
-        assert_eq!(r.url().as_str(), "http://other.test/");
-    }
-
-    #[test]
-    fn converts_with_the_http_crate() {
-        let req = http::Request::post("http://h.test/x")
-            .header("A", "1")
-            .body("hi")
-            .unwrap();
-        let ours = Request::try_from(req).unwrap();
-        assert_eq!(ours.method(), Method::POST);
-        assert_eq!(ours.header("a"), Some("1"));
-        assert_eq!(ours.body().as_bytes(), Some(&b"hi"[..]));
-        let back: http::Request<Body> = ours.into();
-        assert_eq!(back.uri(), "http://h.test/x");
-        assert_eq!(back.headers()["a"], "1");
-    }
-}
+#[path = "request_tests.rs"]
+mod tests;

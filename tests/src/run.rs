@@ -115,6 +115,9 @@ pub fn request(
     if spec.idempotent {
         builder = builder.idempotent(true);
     }
+    if let Some(timeout) = spec.timeout {
+        builder = builder.timeout(timeout);
+    }
     for (name, value) in &spec.headers {
         builder = builder.header(name, authorities.expand(value));
     }

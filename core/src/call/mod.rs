@@ -229,7 +229,9 @@ impl fmt::Debug for Call {
 impl Call {
     pub(crate) fn new(id: CallId, shared: Arc<Shared>, now: Now, request: Request) -> Call {
         let events = EventSink::new(id, shared.config.listener.is_some());
-        let call_deadline = shared.config.call_timeout.map(|d| now.mono + d);
+        let call_deadline = request
+            .call_timeout(shared.config.call_timeout)
+            .map(|d| now.mono + d);
         let chain = Chain::new(&shared.config);
         let request = Arc::new(request);
         let mut call = Call {

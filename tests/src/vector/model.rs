@@ -98,6 +98,8 @@ pub struct CallSpec {
     /// `idempotent`: the caller says the request may be sent twice
     /// (`RequestBuilder::idempotent(true)`), so a POST may be retried.
     pub idempotent: bool,
+    /// `timeout DURATION`: the request's own call timeout (`RequestBuilder::timeout`).
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -415,6 +415,7 @@ impl Parser<'_> {
                 read_body: ReadBody::All,
                 after: None,
                 idempotent: false,
+                timeout: None,
             });
             return Ok(());
         };
@@ -479,6 +480,12 @@ impl Parser<'_> {
             }
             "idempotent" => {
                 return self.err(format!("`idempotent` takes no argument, found `{rest}`"));
+            }
+            "timeout" => {
+                if spec.timeout.is_some() {
+                    return self.err("`timeout` is given twice");
+                }
+                spec.timeout = Some(self.duration(rest)?);
             }
             _ => return self.err(format!("unknown call directive `{key}`")),
         }

@@ -347,6 +347,7 @@ user-agent "agent/1"
 [call 1]
 POST /pay
 idempotent
+timeout 250ms
 body "x"
 
 [origin]
@@ -380,6 +381,7 @@ request 1 header Host: {authority2}
     );
     assert_eq!(c.user_agent.as_deref(), Some("agent/1"));
     assert!(v.calls[0].idempotent);
+    assert_eq!(v.calls[0].timeout, Some(Duration::from_millis(250)));
     assert_eq!(v.origin.len(), 2);
     assert_eq!(
         v.origin2,
@@ -405,7 +407,7 @@ request 1 header Host: {authority2}
 
 #[test]
 fn chain_setting_errors() {
-    let cases: [(&str, usize, &str); 10] = [
+    let cases: [(&str, usize, &str); 12] = [
         (
             "[config]\ncookie-jar disk\n[call 1]\nGET /\n",
             2,
@@ -428,6 +430,8 @@ fn chain_setting_errors() {
         ),
         ("[call 1]\nGET /\nidempotent yes\n", 3, "no argument"),
         ("[call 1]\nGET /\nidempotent\nidempotent\n", 4, "twice"),
+        ("[call 1]\nGET /\ntimeout 1s\ntimeout 2s\n", 4, "twice"),
+        ("[call 1]\nGET /\ntimeout soon\n", 3, "duration"),
         (
             "[call 1]\nGET /\n[expect call 1]\nstatus 200\nprior\n",
             5,
