@@ -353,6 +353,11 @@ pub fn interleave_families(routes: Vec<Route>) -> Vec<Route> {
     let Some(first_v6) = routes.first().map(|r| r.socket_addr().is_ipv6()) else {
         return routes;
     };
+    // One family (a single address, or only IPv4 ones): already in order, and a new
+    // connection then pays for no reordering.
+    if routes.iter().all(|r| r.socket_addr().is_ipv6() == first_v6) {
+        return routes;
+    }
     let (mut first, mut other): (VecDeque<Route>, VecDeque<Route>) = routes
         .into_iter()
         .partition(|r| r.socket_addr().is_ipv6() == first_v6);
