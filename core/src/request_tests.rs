@@ -218,7 +218,11 @@ fn a_request_timeout_replaces_the_clients_call_timeout() {
     assert_eq!(own.call_timeout(None), Some(secs(2)));
     assert_eq!(own.try_clone().unwrap().timeout(), Some(secs(2)));
     own.set_timeout(Some(std::time::Duration::ZERO));
-    assert_eq!(own.call_timeout(Some(secs(10))), None, "zero lifts the limit");
+    assert_eq!(
+        own.call_timeout(Some(secs(10))),
+        None,
+        "zero lifts the limit"
+    );
     own.set_timeout(None);
     assert_eq!(own.call_timeout(Some(secs(10))), Some(secs(10)));
 }
