@@ -58,10 +58,16 @@ impl<N: Net> CallShared<N> {
 
 /// How a call hears from elsewhere: a cancel, or (enqueued) its turn to run. The task running
 /// the call keeps its waker here.
+///
+/// The two have wakers of their own. Only a cancel takes the cancel waker, and only after the
+/// flag is set, so a task that registered once stays registered for as long as it matters and
+/// need not register again on every step (see `AsyncTransport::poll_canceled`).
 #[derive(Debug, Default)]
 pub(crate) struct CancelState {
     canceled: AtomicBool,
     waker: AtomicWaker,
+    /// The enqueued call's wait for its turn.
+    turn: AtomicWaker,
 }
 
 impl CancelState {
@@ -69,18 +75,26 @@ impl CancelState {
         self.canceled.load(Ordering::Acquire)
     }
 
+    /// Wakes `waker`'s task on a cancel.
     pub(crate) fn register(&self, waker: &Waker) {
         self.waker.register(waker);
+    }
+
+    /// Wakes `waker`'s task when the enqueued call's turn comes ([`its_turn`](Self::its_turn))
+    /// or on a cancel.
+    pub(crate) fn register_turn(&self, waker: &Waker) {
+        self.turn.register(waker);
     }
 
     pub(crate) fn cancel(&self) {
         self.canceled.store(true, Ordering::Release);
         self.waker.wake();
+        self.turn.wake();
     }
 
-    /// Wakes the task running the call.
-    pub(crate) fn wake(&self) {
-        self.waker.wake();
+    /// Wakes the enqueued call's task: its turn has come.
+    pub(crate) fn its_turn(&self) {
+        self.turn.wake();
     }
 }
 
@@ -199,7 +213,7 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
         Start::Execute { first: true } => shared.inner.dispatcher.executed(&shared),
         Start::Enqueued { slot: Some(slot) } => {
             poll_fn(|cx| {
-                shared.cancel.register(cx.waker());
+                shared.cancel.register_turn(cx.waker());
                 if shared.promoted.load(Ordering::Acquire) || shared.cancel.is_canceled() {
                     Poll::Ready(())
                 } else {

@@ -213,7 +213,7 @@ impl<N: Net> Dispatcher<N> {
 fn start_all<N: Net>(calls: Vec<Key<N>>) {
     for Key(call) in calls {
         call.promoted.store(true, Ordering::Release);
-        call.cancel.wake();
+        call.cancel.its_turn();
     }
 }
 

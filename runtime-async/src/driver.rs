@@ -30,6 +30,9 @@ pub(crate) struct AsyncTransport<N: Net> {
     connecting: Vec<(ConnId, BoxFuture<io::Result<N::Socket>>)>,
     /// A body a closure interceptor returned instead of the call's, on its way up the chain.
     replacement: Option<wayfarer_core::Body>,
+    /// The waker last registered for a cancel, as its data and vtable addresses (see
+    /// `poll_canceled`).
+    registered: Option<(usize, usize)>,
 }
 
 impl<N: Net> AsyncTransport<N> {
@@ -42,6 +45,7 @@ impl<N: Net> AsyncTransport<N> {
             resolving: None,
             connecting: Vec::new(),
             replacement: None,
+            registered: None,
         }
     }
 
@@ -207,7 +211,20 @@ impl<N: Net> Transport for AsyncTransport<N> {
     }
 
     fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
-        self.call.cancel.register(cx.waker());
+        // The driver asks before every step; the waker is registered once per task that
+        // polls: nothing takes it from the cancel state but a cancel, which sets the flag
+        // first (see `CancelState`).
+        // The waker is recognized by its data and vtable: `will_wake` against a clone says
+        // no on tokio, whose clones have another vtable than the waker they came from.
+        let waker = cx.waker();
+        let identity = (
+            waker.data() as usize,
+            std::ptr::from_ref(waker.vtable()) as usize,
+        );
+        if self.registered != Some(identity) {
+            self.call.cancel.register(waker);
+            self.registered = Some(identity);
+        }
         self.call.cancel.is_canceled()
     }
 
