@@ -233,16 +233,16 @@ fn verbose_shows_every_transfer() {
 fn binary_output_to_a_terminal_is_refused_for_each_url() {
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
     for parallel in ["", "-Z "] {
-        let server = common::Server::start(vec![
-            common::ok(b"first\n"),
-            common::ok(png),
-            common::ok(b"last\n"),
-        ]);
+        // A server per URL: with -Z the requests arrive in any order, and a server serves
+        // its replies in the order connections arrive.
+        let first = common::Server::start(vec![common::ok(b"first\n")]);
+        let logo = common::Server::start(vec![common::ok(png)]);
+        let last = common::Server::start(vec![common::ok(b"last\n")]);
         let output = common::on_a_terminal(&format!(
             "{parallel}{} {} {}",
-            server.url("/a.txt"),
-            server.url("/logo.png"),
-            server.url("/z.txt")
+            first.url("/a.txt"),
+            logo.url("/logo.png"),
+            last.url("/z.txt")
         ));
         common::assert_exit(&output, 23);
         let shown = String::from_utf8_lossy(&output.stdout);
