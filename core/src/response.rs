@@ -499,6 +499,20 @@ impl<B> fmt::Debug for Response<B> {
     }
 }
 
+/// The status, version and header fields, and the body. The URL the response answers (the
+/// last hop's, after redirects), which `http::Response` has no field for, goes into its
+/// extensions as a [`Url`](crate::Url), so it is not lost on the way:
+///
+/// ```
+/// use wayfarer_core::{Request, Response, StatusCode, Url};
+///
+/// let request = Request::get("https://example.com/after-redirects").build()?;
+/// let response = Response::new(StatusCode::OK, request).with_body("hi");
+/// let converted: http::Response<&str> = response.into();
+/// let url = converted.extensions().get::<Url>().map(Url::as_str);
+/// assert_eq!(url, Some("https://example.com/after-redirects"));
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
 impl<B> From<Response<B>> for http::Response<B> {
     fn from(r: Response<B>) -> http::Response<B> {
         let (head, body) = r.into_parts();
@@ -506,6 +520,7 @@ impl<B> From<Response<B>> for http::Response<B> {
         *out.status_mut() = head.status();
         *out.version_mut() = head.version();
         *out.headers_mut() = http::HeaderMap::from(head.headers());
+        out.extensions_mut().insert(head.request().url().clone());
         out
     }
 }
@@ -579,5 +594,9 @@ mod tests {
         let h: http::Response<usize> = r.into();
         assert_eq!(h.status(), StatusCode::OK);
         assert_eq!(h.headers()["content-type"], "text/plain");
+        assert_eq!(
+            h.extensions().get::<crate::Url>().map(crate::Url::as_str),
+            Some("http://h.test/")
+        );
     }
 }
