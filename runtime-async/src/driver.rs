@@ -211,11 +211,10 @@ impl<N: Net> Transport for AsyncTransport<N> {
     }
 
     fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
-        // The driver asks before every step; the waker is registered once per task that
-        // polls: nothing takes it from the cancel state but a cancel, which sets the flag
-        // first (see `CancelState`).
-        // The waker is recognized by its data and vtable: `will_wake` against a clone says
-        // no on tokio, whose clones have another vtable than the waker they came from.
+        // The driver asks before every step; the waker is registered only when it changes, as
+        // nothing takes it from the cancel state but a cancel, which sets the flag first (see
+        // `CancelState`). It is recognized by its data and vtable: `will_wake` against a clone
+        // says no on tokio, whose clones have another vtable than the waker they came from.
         let waker = cx.waker();
         let identity = (
             waker.data() as usize,

@@ -66,7 +66,7 @@ impl fmt::Debug for ConnId {
 /// overhead). The buffer starts at the plain one's size and grows only when reads fill it (a
 /// bulk body), like the plain one: a handshake and a small response fit 8 KiB, and zeroing
 /// 17 KiB for every new connection cost more than the handshake's own copies.
-const TLS_READ: usize = 17 * 1024;
+const KEPT_TLS_BUFFER: usize = 17 * 1024;
 
 /// The core's state for one connection (the driver owns the socket).
 pub struct Connection {
@@ -426,7 +426,7 @@ impl Connection {
     pub(crate) fn park(&mut self, now: Instant) {
         self.idle_since = Some(now);
         self.inbound.shrink();
-        self.cipher_in.shrink_above(TLS_READ);
+        self.cipher_in.shrink_above(KEPT_TLS_BUFFER);
         if self.outbound.capacity() > buffer::INITIAL {
             self.outbound = Vec::new();
         }

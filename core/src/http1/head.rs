@@ -191,25 +191,20 @@ fn parse_into<'h>(
     // One allocation for all the fields: the head's bytes and a table of where each name and
     // value lies in them (see `Headers`). A folded value is written unfolded after the table.
     let folded = |value: &[u8]| value.contains(&b'\n');
-    // Which values are folded is asked once per value: bit `i` for field `i`, for the first
-    // 64 fields (a later field is asked again below).
-    let mut folds = 0u64;
-    let mut rewritten = 0;
-    for (i, h) in response.headers.iter().enumerate() {
-        if folded(h.value) {
-            rewritten += h.value.len();
-            folds |= 1u64.checked_shl(i as u32).unwrap_or(0);
-        }
-    }
+    let rewritten: usize = response
+        .headers
+        .iter()
+        .filter(|h| folded(h.value))
+        .map(|h| h.value.len())
+        .sum();
     let Some(mut fields) = ReceivedBuilder::new(head, response.headers.len(), rewritten) else {
         return Err(Error::protocol("response head too large"));
     };
-    for (i, h) in response.headers.iter().enumerate() {
+    // Folding is rare: a head with none is not searched for it a second time.
+    let any_folded = rewritten > 0;
+    for h in response.headers.iter() {
         let name = within(head, h.name.as_bytes());
-        let is_folded = match folds.checked_shr(i as u32) {
-            Some(bits) if i < 64 => bits & 1 == 1,
-            _ => folded(h.value),
-        };
+        let is_folded = any_folded && folded(h.value);
         if is_folded {
             fields.push_rewritten(name, |out| unfold(h.value, out));
         } else {
@@ -336,8 +331,7 @@ mod tests {
         assert_eq!(parts.headers.get("x"), Some("a b"));
     }
 
-    /// Folded values are found among any number of fields: the first 64 are remembered as
-    /// bits, later ones looked at again.
+    /// Folded values are found among any number of fields, past the 64 parsed on the stack.
     #[test]
     fn unfolds_values_past_the_sixty_fourth_field() {
         let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
