@@ -47,6 +47,9 @@ pub(crate) struct HeadReader {
     earlier: usize,
     /// Interim heads already read.
     interim: usize,
+    /// Line ends found after the leading empty lines, before `scanned`: with the head's field
+    /// count it tells whether any value was folded over several lines.
+    lines: usize,
 }
 
 impl HeadReader {
@@ -82,9 +85,11 @@ impl HeadReader {
         if end > budget {
             return Err(head_too_large(limits));
         }
+        let lines = self.lines;
         self.scanned = 0;
         self.blank = 0;
-        let parts = parse(&buf[..end], limits)?;
+        self.lines = 0;
+        let parts = parse(&buf[..end], lines, limits)?;
         if is_interim(parts.status) {
             self.interim += 1;
             if self.interim > limits.max_interim_responses {
@@ -99,23 +104,29 @@ impl HeadReader {
     }
 
     /// The index just past the blank line ending the head, scanning from where the last call
-    /// stopped.
+    /// stopped. Counts the head's line ends on the way (in `lines`, once the head is complete).
     fn find_end(&mut self, buf: &[u8], skip: usize) -> Option<usize> {
+        // Every byte before `skip` is a CR or LF, so a line end found after it earlier is after
+        // it still: no line is counted twice.
         let mut i = self.scanned.max(skip);
         // Line ends are found with memchr (word-at-a-time or SIMD), not byte by byte: the scan
         // runs over every head before httparse does.
         while let Some(at) = buf.get(i..).and_then(|rest| memchr::memchr(b'\n', rest)) {
             i += at;
             match buf.get(i + 1..) {
-                Some([b'\n', ..]) => return Some(i + 2),
-                Some([b'\r', b'\n', ..]) => return Some(i + 3),
-                // Not enough bytes yet to know: look here again next time.
+                Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) => {
+                    // This line's end and the empty line's.
+                    self.lines += 2;
+                    return Some(if buf[i + 1] == b'\n' { i + 2 } else { i + 3 });
+                }
+                // Not enough bytes yet to know: look here again next time (uncounted).
                 Some([] | [b'\r']) => {
                     self.scanned = i;
                     return None;
                 }
                 _ => {}
             }
+            self.lines += 1;
             i += 1;
         }
         self.scanned = buf.len();
@@ -127,11 +138,11 @@ fn head_too_large(limits: &Limits) -> Error {
     Error::limit_exceeded(Limit::HeadBytes, limits.max_head_bytes as u64)
 }
 
-/// Parses a complete head.
-fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
+/// Parses a complete head that has `lines` line ends after its leading empty lines.
+fn parse(head: &[u8], lines: usize, limits: &Limits) -> Result<ResponseParts, Error> {
     let max = limits.max_headers.unwrap_or(usize::MAX);
     let mut inline = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADERS];
-    if let Some(parts) = parse_into(head, &mut inline[..max.min(INLINE_HEADERS)])? {
+    if let Some(parts) = parse_into(head, lines, &mut inline[..max.min(INLINE_HEADERS)])? {
         return Ok(parts);
     }
     if max <= INLINE_HEADERS {
@@ -139,10 +150,9 @@ fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
     }
     // Every field ends with a line end, so the head's line count bounds its field count: one
     // allocation of the right size, and no field limit of our own.
-    let lines = head.iter().filter(|&&b| b == b'\n').count();
     let room = lines.min(max);
     let mut storage = vec![MaybeUninit::<httparse::Header<'_>>::uninit(); room];
-    match parse_into(head, &mut storage)? {
+    match parse_into(head, lines, &mut storage)? {
         Some(parts) => Ok(parts),
         None if room == max => Err(Error::limit_exceeded(Limit::HeaderFields, max as u64)),
         None => Err(Error::protocol("malformed response head")),
@@ -150,8 +160,10 @@ fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
 }
 
 /// Parses a complete head with room for `storage.len()` fields; `None` when there are more.
+/// `lines` counts the head's line ends after its leading empty lines.
 fn parse_into<'h>(
     head: &'h [u8],
+    lines: usize,
     storage: &mut [MaybeUninit<httparse::Header<'h>>],
 ) -> Result<Option<ResponseParts>, Error> {
     let mut response = httparse::Response::new(&mut []);
@@ -190,22 +202,28 @@ fn parse_into<'h>(
 
     // One allocation for all the fields: the head's bytes and a table of where each name and
     // value lies in them (see `Headers`). A folded value is written unfolded after the table.
-    let folded = |value: &[u8]| value.contains(&b'\n');
-    let rewritten: usize = response
-        .headers
-        .iter()
-        .filter(|h| folded(h.value))
-        .map(|h| h.value.len())
-        .sum();
+    //
+    // Folding is rare, and a head without it has exactly one line per field besides the status
+    // line and the empty line that ends it: only a head with more lines is searched for folded
+    // values (which saves a scan of every value on every response).
+    let any_folded = lines > response.headers.len() + 2;
+    let folded = |value: &[u8]| any_folded && memchr::memchr(b'\n', value).is_some();
+    let rewritten: usize = if any_folded {
+        response
+            .headers
+            .iter()
+            .filter(|h| folded(h.value))
+            .map(|h| h.value.len())
+            .sum()
+    } else {
+        0
+    };
     let Some(mut fields) = ReceivedBuilder::new(head, response.headers.len(), rewritten) else {
         return Err(Error::protocol("response head too large"));
     };
-    // Folding is rare: a head with none is not searched for it a second time.
-    let any_folded = rewritten > 0;
     for h in response.headers.iter() {
         let name = within(head, h.name.as_bytes());
-        let is_folded = any_folded && folded(h.value);
-        if is_folded {
+        if folded(h.value) {
             fields.push_rewritten(name, |out| unfold(h.value, out));
         } else {
             fields.push(name, within(head, h.value));
@@ -257,7 +275,8 @@ pub(crate) fn parse_trailers(block: &[u8], limits: &Limits) -> Result<Headers, E
     let mut framed = Vec::with_capacity(block.len() + 17);
     framed.extend_from_slice(b"HTTP/1.1 200 T\r\n");
     framed.extend_from_slice(block);
-    parse(&framed, limits)
+    let lines = memchr::memchr_iter(b'\n', &framed).count();
+    parse(&framed, lines, limits)
         .map(|parts| parts.headers)
         .map_err(|e| {
             if e.limit().is_some() {
@@ -322,13 +341,45 @@ mod tests {
 
     #[test]
     fn unfolds_obsolete_line_folding() {
-        let (parts, _) = read_whole(
-            b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\r\n",
-            &Limits::default(),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(parts.headers.get("x"), Some("a b"));
+        // Whole and byte by byte, after leading empty lines and with bare LFs: folding is found
+        // by counting the head's lines, which must not count the leading ones or count twice.
+        let heads: [(&[u8], &str); 4] = [
+            (b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nY: 1\r\n\r\n", "a b"),
+            (
+                b"\r\n\n\r\nHTTP/1.1 200 OK\r\nY: 1\r\nX: a\r\n  b\r\n\r\n",
+                "a b",
+            ),
+            (b"\n\nHTTP/1.1 200 OK\nY: 1\nX: a\n\tb\n\n", "a b"),
+            (
+                b"HTTP/1.1 200 OK\r\nY: 1\r\nX: a\r\n b\r\n \r\n c\r\n\r\n",
+                "a b c",
+            ),
+        ];
+        for (head, want) in heads {
+            for read in [read_whole, read_bytewise] {
+                let (parts, _) = read(head, &Limits::default()).unwrap().unwrap();
+                assert_eq!(parts.headers.get("x"), Some(want), "{head:?}");
+                assert_eq!(parts.headers.get("y"), Some("1"), "{head:?}");
+            }
+        }
+    }
+
+    /// A head without folding is never searched for it; one with folding only in its last
+    /// field (so with exactly one line more than fields) still has it unfolded.
+    #[test]
+    fn a_fold_in_the_last_field_is_found_by_the_line_count() {
+        let head = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nZ: x\r\n y\r\n\r\n";
+        for read in [read_whole, read_bytewise] {
+            let (parts, _) = read(head, &Limits::default()).unwrap().unwrap();
+            assert_eq!(parts.headers.get("z"), Some("x y"));
+            assert_eq!(parts.headers.get("b"), Some("2"));
+        }
+        let mut reader = HeadReader::default();
+        let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let (parts, used) = reader.read(interim, &Limits::default()).unwrap().unwrap();
+        assert_eq!((parts.status.as_u16(), used), (100, interim.len()));
+        let (parts, _) = reader.read(head, &Limits::default()).unwrap().unwrap();
+        assert_eq!(parts.headers.get("z"), Some("x y"), "after an interim head");
     }
 
     /// Folded values are found among any number of fields, past the 64 parsed on the stack.
