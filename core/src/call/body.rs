@@ -193,7 +193,7 @@ impl Call {
             // the 101 is the response the caller gets: an interceptor that reads it and goes on
             // lets it go).
             if upgraded && !matches!(self.state, State::Intercepting(_)) {
-                self.upgraded = Some(Box::new(conn));
+                self.upgraded = Some(conn);
             } else {
                 self.let_go(conn, reusable);
             }

@@ -211,9 +211,8 @@ pub struct Call {
     trailers: Option<Headers>,
     /// The delivered response's body has ended (the call ends once its head is handed out).
     body_ended: bool,
-    /// The connection of a `101 Switching Protocols`, for [`Call::take_upgraded`] (boxed: rare,
-    /// and a connection is large).
-    upgraded: Option<Box<Connection>>,
+    /// The connection of a `101 Switching Protocols`, for [`Call::take_upgraded`].
+    upgraded: Option<Connection>,
 }
 
 impl fmt::Debug for Call {
@@ -277,7 +276,7 @@ impl Call {
     /// 101's head still buffered in it. `None` for any other response, and after the first
     /// take. The driver's socket for [`Upgraded::conn`](crate::Upgraded::conn) goes with it.
     pub fn take_upgraded(&mut self) -> Option<crate::Upgraded> {
-        self.upgraded.take().map(|conn| crate::Upgraded::new(*conn))
+        self.upgraded.take().map(crate::Upgraded::new)
     }
 
     /// This call's id.

@@ -69,7 +69,13 @@ impl fmt::Debug for ConnId {
 const KEPT_TLS_BUFFER: usize = 17 * 1024;
 
 /// The core's state for one connection (the driver owns the socket).
-pub struct Connection {
+///
+/// Boxed: between the pool, the call and the driver's outputs a connection moves a dozen
+/// times per keep-alive request, and a box makes each move a pointer's instead of a few hundred
+/// bytes', for one allocation per connection.
+pub struct Connection(Box<State>);
+
+struct State {
     id: ConnId,
     address: Address,
     peer: SocketAddr,
@@ -100,18 +106,18 @@ pub struct Connection {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("id", &self.id)
-            .field("address", &self.address)
-            .field("peer", &self.peer)
-            .field("tls", &self.tls.is_some())
-            .field("exchanges", &self.exchanges)
+            .field("id", &self.0.id)
+            .field("address", &self.0.address)
+            .field("peer", &self.0.peer)
+            .field("tls", &self.0.tls.is_some())
+            .field("exchanges", &self.0.exchanges)
             .finish_non_exhaustive()
     }
 }
 
 impl Connection {
     pub(crate) fn new(id: ConnId, address: Address, peer: SocketAddr) -> Connection {
-        Connection {
+        Connection(Box::new(State {
             id,
             address,
             peer,
@@ -127,75 +133,75 @@ impl Connection {
             plain_direct: false,
             idle_since: None,
             exchanges: 0,
-        }
+        }))
     }
 
     /// This connection's id.
     pub fn id(&self) -> ConnId {
-        self.id
+        self.0.id
     }
 
     /// The origin it serves.
     pub fn address(&self) -> &Address {
-        &self.address
+        &self.0.address
     }
 
     /// The socket address it is connected to.
     pub fn peer(&self) -> SocketAddr {
-        self.peer
+        self.0.peer
     }
 
     /// True for a TLS connection.
     pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
+        self.0.tls.is_some()
     }
 
     /// How many requests it has carried.
     pub fn exchanges(&self) -> u32 {
-        self.exchanges
+        self.0.exchanges
     }
 
     /// When it went idle in the pool (None while in use for the first time).
     pub fn idle_since(&self) -> Option<Instant> {
-        self.idle_since
+        self.0.idle_since
     }
 
     /// The TLS version, cipher suite and certificates of a TLS connection whose handshake has
     /// finished; `None` for a plain one.
     pub fn handshake(&self) -> Option<&Handshake> {
-        self.handshake.as_deref()
+        self.0.handshake.as_deref()
     }
 
     pub(crate) fn shared_handshake(&self) -> Option<Arc<Handshake>> {
-        self.handshake.clone()
+        self.0.handshake.clone()
     }
 
     /// Records what the finished handshake settled on.
     pub(crate) fn finish_handshake(&mut self) {
-        if let Some(tls) = &self.tls {
-            self.handshake = tls.handshake().map(Arc::new);
+        if let Some(tls) = &self.0.tls {
+            self.0.handshake = tls.handshake().map(Arc::new);
         }
     }
 
     pub(crate) fn start_tls(&mut self, tls: ConnectionTls) -> Result<(), Error> {
-        let session = TlsSession::start(tls, self.address.host(), &mut self.outbound)?;
-        self.tls = Some(Box::new(session));
+        let session = TlsSession::start(tls, self.0.address.host(), &mut self.0.outbound)?;
+        self.0.tls = Some(Box::new(session));
         Ok(())
     }
 
     pub(crate) fn is_handshaking(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+        self.0.tls.as_ref().is_some_and(|t| t.is_handshaking())
     }
 
     pub(crate) fn negotiated(&self) -> Option<Negotiated> {
-        self.tls.as_ref().map(|t| t.negotiated())
+        self.0.tls.as_ref().map(|t| t.negotiated())
     }
 
     /// The TLS session as a cache entry records it; `None` on a plain connection (or one whose
     /// handshake has not finished).
     pub(crate) fn cache_handshake(&self) -> Option<crate::cache::Handshake> {
         let negotiated = self.negotiated()?;
-        let handshake = self.handshake.as_deref()?;
+        let handshake = self.0.handshake.as_deref()?;
         Some(crate::cache::Handshake {
             tls_version: negotiated.version,
             cipher_suite: negotiated.cipher_suite,
@@ -208,57 +214,57 @@ impl Connection {
     }
 
     pub(crate) fn begin_exchange(&mut self) {
-        self.exchanges += 1;
-        self.idle_since = None;
+        self.0.exchanges += 1;
+        self.0.idle_since = None;
     }
 
     /// The next bytes to write, if any.
     pub(crate) fn transmit_buf(&self) -> Option<&[u8]> {
-        if self.out_pos < self.outbound.len() {
-            Some(&self.outbound[self.out_pos..])
-        } else if !self.out_big.is_empty() {
-            Some(&self.out_big)
+        if self.0.out_pos < self.0.outbound.len() {
+            Some(&self.0.outbound[self.0.out_pos..])
+        } else if !self.0.out_big.is_empty() {
+            Some(&self.0.out_big)
         } else {
             None
         }
     }
 
     pub(crate) fn has_output(&self) -> bool {
-        self.out_pos < self.outbound.len() || !self.out_big.is_empty()
+        self.0.out_pos < self.0.outbound.len() || !self.0.out_big.is_empty()
     }
 
     /// Records that the driver wrote `n` bytes of [`transmit_buf`](Self::transmit_buf).
     pub(crate) fn on_transmitted(&mut self, n: usize) {
-        if self.out_pos < self.outbound.len() {
-            self.out_pos = (self.out_pos + n).min(self.outbound.len());
-            if self.out_pos == self.outbound.len() {
-                self.outbound.clear();
-                self.out_pos = 0;
+        if self.0.out_pos < self.0.outbound.len() {
+            self.0.out_pos = (self.0.out_pos + n).min(self.0.outbound.len());
+            if self.0.out_pos == self.0.outbound.len() {
+                self.0.outbound.clear();
+                self.0.out_pos = 0;
             }
         } else {
-            let n = n.min(self.out_big.len());
-            let _ = self.out_big.split_to(n);
+            let n = n.min(self.0.out_big.len());
+            let _ = self.0.out_big.split_to(n);
         }
     }
 
     /// Drops everything queued for sending (the write side failed).
     pub(crate) fn discard_output(&mut self) {
-        self.outbound.clear();
-        self.out_pos = 0;
-        self.out_big = Bytes::new();
+        self.0.outbound.clear();
+        self.0.out_pos = 0;
+        self.0.out_big = Bytes::new();
     }
 
     /// Bytes queued but not yet written.
     pub(crate) fn queued(&self) -> usize {
-        self.outbound.len() - self.out_pos + self.out_big.len()
+        self.0.outbound.len() - self.0.out_pos + self.0.out_big.len()
     }
 
     /// Queues plaintext for sending (encrypting it on a TLS connection).
     pub(crate) fn queue(&mut self, data: &[u8]) -> Result<(), Error> {
-        match &mut self.tls {
-            Some(tls) => tls.send(data, &mut self.outbound),
+        match &mut self.0.tls {
+            Some(tls) => tls.send(data, &mut self.0.outbound),
             None => {
-                self.outbound.extend_from_slice(data);
+                self.0.outbound.extend_from_slice(data);
                 Ok(())
             }
         }
@@ -267,15 +273,15 @@ impl Connection {
     /// Queues the end of what this side sends: TLS's close_notify on an https connection,
     /// nothing on a plain one (the driver then shuts the socket's write side).
     pub(crate) fn queue_close(&mut self) {
-        if let Some(tls) = &mut self.tls {
-            tls.close(&mut self.outbound);
+        if let Some(tls) = &mut self.0.tls {
+            tls.close(&mut self.0.outbound);
         }
     }
 
     /// The outbound buffer of a plain connection, for encoders that write in place.
     pub(crate) fn plain_outbound(&mut self) -> Option<&mut Vec<u8>> {
-        if self.tls.is_none() {
-            Some(&mut self.outbound)
+        if self.0.tls.is_none() {
+            Some(&mut self.0.outbound)
         } else {
             None
         }
@@ -283,39 +289,39 @@ impl Connection {
 
     /// Queues a large body without copying it (plain connections only; callers check).
     pub(crate) fn queue_shared(&mut self, data: Bytes) {
-        debug_assert!(self.tls.is_none() && self.out_big.is_empty());
-        self.out_big = data;
+        debug_assert!(self.0.tls.is_none() && self.0.out_big.is_empty());
+        self.0.out_big = data;
     }
 
     /// The region the next socket read should fill.
     pub(crate) fn recv_buf(&mut self) -> &mut [u8] {
-        let spare = match self.tls {
-            Some(_) => self.cipher_in.spare(1),
-            None => self.inbound.spare(1),
+        let spare = match self.0.tls {
+            Some(_) => self.0.cipher_in.spare(1),
+            None => self.0.inbound.spare(1),
         };
-        self.offered = spare.len();
+        self.0.offered = spare.len();
         spare
     }
 
     /// Records a socket read of `n` bytes into [`recv_buf`](Self::recv_buf); 0 is EOF.
     pub(crate) fn on_received(&mut self, n: usize) -> Result<(), Error> {
-        let filled = n > 0 && n == self.offered;
-        match &mut self.tls {
+        let filled = n > 0 && n == self.0.offered;
+        match &mut self.0.tls {
             None => {
                 if n == 0 {
-                    self.eof = true;
+                    self.0.eof = true;
                 } else {
-                    self.inbound.commit(n);
-                    self.inbound.note_fill(filled);
+                    self.0.inbound.commit(n);
+                    self.0.inbound.note_fill(filled);
                 }
             }
             Some(tls) => {
                 if n == 0 {
-                    self.eof = true;
-                    tls.receive_eof(&mut self.inbound, &mut self.outbound)?;
+                    self.0.eof = true;
+                    tls.receive_eof(&mut self.0.inbound, &mut self.0.outbound)?;
                 } else {
-                    self.cipher_in.commit(n);
-                    self.cipher_in.note_fill(filled);
+                    self.0.cipher_in.commit(n);
+                    self.0.cipher_in.note_fill(filled);
                     self.feed()?;
                 }
             }
@@ -325,13 +331,13 @@ impl Connection {
 
     /// Gives the buffered ciphertext to the TLS session. Returns how many bytes it took.
     fn feed(&mut self) -> Result<usize, Error> {
-        let Some(tls) = &mut self.tls else {
+        let Some(tls) = &mut self.0.tls else {
             return Ok(0);
         };
-        let plain = (!self.plain_direct).then_some(&mut self.inbound);
-        let (used, closed) = tls.receive(self.cipher_in.data(), plain, &mut self.outbound)?;
-        self.cipher_in.consume(used);
-        self.eof |= closed;
+        let plain = (!self.0.plain_direct).then_some(&mut self.0.inbound);
+        let (used, closed) = tls.receive(self.0.cipher_in.data(), plain, &mut self.0.outbound)?;
+        self.0.cipher_in.consume(used);
+        self.0.eof |= closed;
         Ok(used)
     }
 
@@ -339,13 +345,13 @@ impl Connection {
     /// connection ignores it). Turning it off moves what the session holds into `inbound`, so
     /// nothing is left unseen when the connection is checked for reuse.
     pub(crate) fn set_plain_direct(&mut self, on: bool) -> Result<(), Error> {
-        let was = self.plain_direct;
-        self.plain_direct = on && self.tls.is_some();
-        if was && !self.plain_direct {
-            if let Some(tls) = &mut self.tls {
-                self.eof |= tls.drain(&mut self.inbound, &mut self.outbound)?;
+        let was = self.0.plain_direct;
+        self.0.plain_direct = on && self.0.tls.is_some();
+        if was && !self.0.plain_direct {
+            if let Some(tls) = &mut self.0.tls {
+                self.0.eof |= tls.drain(&mut self.0.inbound, &mut self.0.outbound)?;
             }
-            if !self.cipher_in.is_empty() {
+            if !self.0.cipher_in.is_empty() {
                 self.feed()?;
             }
         }
@@ -354,7 +360,7 @@ impl Connection {
 
     /// Whether decrypted body bytes are read with [`read_plain`](Self::read_plain).
     pub(crate) fn is_plain_direct(&self) -> bool {
-        self.plain_direct
+        self.0.plain_direct
     }
 
     /// Reads decrypted bytes straight from the TLS session into `buf` (not empty), feeding it
@@ -362,18 +368,18 @@ impl Connection {
     /// I/O: more must arrive, or the session is over ([`is_eof`](Self::is_eof)).
     pub(crate) fn read_plain(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         loop {
-            let Some(tls) = &mut self.tls else {
+            let Some(tls) = &mut self.0.tls else {
                 return Ok(0);
             };
             match tls.read_plain(buf)? {
                 Plain::Data(n) => return Ok(n),
                 Plain::Closed => {
-                    self.eof = true;
+                    self.0.eof = true;
                     return Ok(0);
                 }
                 Plain::Empty => {}
             }
-            if self.cipher_in.is_empty() {
+            if self.0.cipher_in.is_empty() {
                 return Ok(0);
             }
             // The session refused ciphertext while it held no plaintext to make room with:
@@ -387,35 +393,35 @@ impl Connection {
     /// True when bytes may be read from the socket straight into a caller's buffer: a plain
     /// connection with nothing buffered.
     pub(crate) fn can_read_direct(&self) -> bool {
-        self.tls.is_none() && self.inbound.is_empty() && !self.eof
+        self.0.tls.is_none() && self.0.inbound.is_empty() && !self.0.eof
     }
 
     /// Records a direct read of `n` bytes into the caller's buffer; 0 is EOF.
     pub(crate) fn on_direct_received(&mut self, n: usize) {
         if n == 0 {
-            self.eof = true;
+            self.0.eof = true;
         }
     }
 
     pub(crate) fn inbound(&mut self) -> &mut RecvBuf {
-        &mut self.inbound
+        &mut self.0.inbound
     }
 
     pub(crate) fn inbound_data(&self) -> &[u8] {
-        self.inbound.data()
+        self.0.inbound.data()
     }
 
     /// The peer has closed its side.
     pub(crate) fn is_eof(&self) -> bool {
-        self.eof
+        self.0.eof
     }
 
     /// Whether this connection can carry another request: nothing left over in either
     /// direction and the peer still open.
     pub(crate) fn is_clean(&self) -> bool {
-        !self.eof
-            && self.inbound.is_empty()
-            && self.cipher_in.is_empty()
+        !self.0.eof
+            && self.0.inbound.is_empty()
+            && self.0.cipher_in.is_empty()
             && !self.has_output()
             && !self.is_handshaking()
     }
@@ -424,11 +430,11 @@ impl Connection {
     /// connection keeps its one-record ciphertext buffer: every exchange on it needs one, and
     /// freeing it meant allocating and zeroing 17 KiB again for each keep-alive request.
     pub(crate) fn park(&mut self, now: Instant) {
-        self.idle_since = Some(now);
-        self.inbound.shrink();
-        self.cipher_in.shrink_above(KEPT_TLS_BUFFER);
-        if self.outbound.capacity() > buffer::INITIAL {
-            self.outbound = Vec::new();
+        self.0.idle_since = Some(now);
+        self.0.inbound.shrink();
+        self.0.cipher_in.shrink_above(KEPT_TLS_BUFFER);
+        if self.0.outbound.capacity() > buffer::INITIAL {
+            self.0.outbound = Vec::new();
         }
     }
 }
