@@ -56,12 +56,17 @@ pub(crate) struct Bridged {
     pub(crate) user: Arc<Request>,
     /// Write `Host` from the URL (the caller set none).
     host: bool,
-    content_type: Option<Bytes>,
+    /// Write `Content-Type` from the body's media type (the caller set none). Read from the
+    /// body when written rather than kept here: the request as sent travels with every
+    /// response head, and a response head is moved many times on its way to the caller.
+    content_type: bool,
     /// `Some(Some(n))`: `Content-Length: n`; `Some(None)`: chunked; `None`: no framing field.
     framing: Option<Option<u64>>,
     connection: bool,
     accept_encoding: bool,
-    cookie: Option<Bytes>,
+    /// The jar's cookies for the request (boxed bytes, not `Bytes`: smaller, see
+    /// `content_type`).
+    cookie: Option<Box<[u8]>>,
     user_agent: Option<Bytes>,
 }
 
@@ -77,8 +82,10 @@ impl Bridged {
                 field(name, FieldValue::Bytes(value));
             }
         }
-        if let Some(media_type) = &self.content_type {
-            field(b"Content-Type", FieldValue::Bytes(media_type));
+        if self.content_type {
+            if let Some(media_type) = self.user.body().content_type_bytes() {
+                field(b"Content-Type", FieldValue::Bytes(media_type));
+            }
         }
         match self.framing {
             Some(Some(n)) => field(b"Content-Length", FieldValue::Number(n)),
@@ -167,10 +174,7 @@ impl Bridge {
     pub(crate) fn on_request(&mut self, now: Now, user: Arc<Request>, config: &Config) -> Bridged {
         let given = user.headers();
         let body = user.body();
-        let content_type = body
-            .content_type_bytes()
-            .filter(|_| !given.contains("content-type"))
-            .cloned();
+        let content_type = body.content_type_bytes().is_some() && !given.contains("content-type");
         self.transparent_gzip = config.transparent_gzip
             && !given.contains("accept-encoding")
             && !given.contains("range");
@@ -183,7 +187,7 @@ impl Bridge {
         let cookie = match &config.cookie_jar {
             Some(jar) if !given.contains("cookie") => {
                 let cookies = jar.load_for_request(now.wall, user.url());
-                (!cookies.is_empty()).then(|| Bytes::from(cookie_header(&cookies)))
+                (!cookies.is_empty()).then(|| cookie_header(&cookies).into_bytes().into())
             }
             _ => None,
         };
