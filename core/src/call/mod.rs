@@ -208,7 +208,8 @@ pub struct Call {
     /// interceptors have one, and the call is moved whole several times per request).
     intercept: Option<Box<Output<'static>>>,
     failure: Option<Error>,
-    trailers: Option<Headers>,
+    /// Boxed: few responses have trailers, and the call moves whole several times per request.
+    trailers: Option<Box<Headers>>,
     /// The delivered response's body has ended (the call ends once its head is handed out).
     body_ended: bool,
     /// The connection of a `101 Switching Protocols`, for [`Call::take_upgraded`].
@@ -291,7 +292,7 @@ impl Call {
 
     /// The trailer fields of a chunked response, once its body has been read to the end.
     pub fn trailers(&self) -> Option<&Headers> {
-        self.trailers.as_ref()
+        self.trailers.as_deref()
     }
 
     /// The connection `id`, if the call holds it: one being set up (a TLS handshake) or the

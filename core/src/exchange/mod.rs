@@ -173,7 +173,8 @@ pub(crate) struct Exchange {
     /// The server switched protocols (101): the connection is handed over, not pooled.
     upgraded: bool,
     body_read: u64,
-    trailers: Option<Headers>,
+    /// Boxed: few responses have trailers, and the exchange is part of every call.
+    trailers: Option<Box<Headers>>,
     sent_at: SystemTime,
 }
 
@@ -252,7 +253,7 @@ impl Exchange {
     }
 
     /// The trailers of a chunked response body, once it has ended.
-    pub(crate) fn take_trailers(&mut self) -> Option<Headers> {
+    pub(crate) fn take_trailers(&mut self) -> Option<Box<Headers>> {
         self.trailers.take()
     }
 

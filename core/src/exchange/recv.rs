@@ -192,7 +192,7 @@ impl Exchange {
     }
 
     fn end_body(&mut self, conn: &mut Connection) -> Result<(), Error> {
-        self.trailers = self.decoder.take_trailers();
+        self.trailers = self.decoder.take_trailers().map(Box::new);
         self.state = State::Done;
         conn.set_plain_direct(false)
     }
