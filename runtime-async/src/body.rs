@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use wayfarer_core::{CollectBody, Error, Headers};
 
-use wayfarer_core::driver::Driver;
+use wayfarer_core::driver::{Collector, Driver};
 
 use crate::dispatcher::Slot;
 use crate::driver::{AsyncTransport, Exec, lock};
@@ -329,34 +329,15 @@ impl<N: Net> Body<N> {
 
     /// Reads the rest of the body into memory.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
-        // Straight into the result, which doubles when full: no copy through a chunk buffer,
-        // and each read as large as the room left (a bulk body's reads grow with it). The
-        // room is zeroed once per growth, as reads need an initialised slice.
-        // A body of known small length gets a buffer one byte larger, so the read that
-        // finds its end needs no more room.
-        let first = self.next_read(CHUNK - 1) + 1;
-        let mut out = Vec::new();
-        let mut filled = 0;
+        // Straight into the result (see `Collector`): a small body of known length costs a
+        // buffer of its size.
+        let mut body = Collector::new(self.left);
         loop {
-            if filled == out.len() {
-                let more = if out.is_empty() {
-                    first
-                } else {
-                    out.len().max(CHUNK)
-                };
-                out.resize(out.len() + more, 0);
-            }
-            match self.read(&mut out[filled..]).await? {
-                0 => break,
-                n => filled += n,
+            match self.read(body.spare()).await? {
+                0 => return Ok(body.finish()),
+                n => body.filled(n),
             }
         }
-        out.truncate(filled);
-        if out.capacity() > 2 * filled {
-            // A small body does not keep the whole first buffer.
-            out.shrink_to_fit();
-        }
-        Ok(Bytes::from(out))
     }
 
     /// Reads the rest of the body and decodes it as text with the response's `Content-Type`

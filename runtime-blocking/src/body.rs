@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 
 use bytes::Bytes;
-use wayfarer_core::driver::Driver;
+use wayfarer_core::driver::{Collector, Driver};
 use wayfarer_core::{CollectBody, Error, Headers};
 
 use crate::dispatcher::Slot;
@@ -26,6 +26,10 @@ pub struct Body {
     done: bool,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
+    /// How many bytes the body still holds, when its head said (`Content-Length`): read whole,
+    /// a small body gets a buffer of its own size. Only a hint, dropped once a read goes past
+    /// it.
+    left: Option<u64>,
     /// The call's place among the dispatcher's running calls, given up at the end.
     slot: Option<Slot>,
 }
@@ -45,17 +49,20 @@ enum Kind {
 
 impl Body {
     /// The body of a call it owns outright, built in one step (each step of a builder would
-    /// copy the driver): `charset` is the response's, for [`text`](Self::text), and `slot` the
-    /// call's dispatcher slot, given up at the body's end.
+    /// copy the driver): `charset` is the response's, for [`text`](Self::text), `length` its
+    /// `Content-Length` if it has one, and `slot` the call's dispatcher slot, given up at the
+    /// body's end.
     pub(crate) fn owned(
         driver: Driver<Blocking>,
         charset: Option<String>,
+        length: Option<u64>,
         slot: Option<Slot>,
     ) -> Body {
         Body {
             kind: Kind::Owned(driver),
             done: false,
             charset,
+            left: length,
             slot,
         }
     }
@@ -65,6 +72,7 @@ impl Body {
             kind: Kind::Shared(exec, number),
             done: false,
             charset: None,
+            left: None,
             slot: None,
         }
     }
@@ -74,6 +82,7 @@ impl Body {
             kind: Kind::Custom(body),
             done: false,
             charset: None,
+            left: None,
             slot: None,
         }
     }
@@ -121,6 +130,7 @@ impl Body {
                     kind,
                     done: false,
                     charset: None,
+                    left: None,
                     slot: self.slot.take(),
                 };
                 Some(wayfarer_core::Body::from_reader(other, None))
@@ -130,15 +140,15 @@ impl Body {
 
     /// Reads the rest of the body into memory.
     pub fn bytes(mut self) -> Result<Bytes, Error> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
+        // Straight into the result (see `Collector`): a small body of known length costs a
+        // buffer of its size, not a zeroed 64 KiB one and a copy.
+        let mut body = Collector::new(self.left);
         loop {
-            match self.read_bytes(&mut buf)? {
-                0 => break,
-                n => out.extend_from_slice(&buf[..n]),
+            match self.read_bytes(body.spare())? {
+                0 => return Ok(body.finish()),
+                n => body.filled(n),
             }
         }
-        Ok(Bytes::from(out))
     }
 
     /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
@@ -255,6 +265,7 @@ impl Body {
             self.done = true;
             self.slot = None;
         }
+        self.left = self.left.and_then(|left| left.checked_sub(n as u64));
         Ok(n)
     }
 }

@@ -239,7 +239,8 @@ impl Call {
             Step::Response(head) => {
                 driver.settle();
                 let charset = head.charset();
-                Ok(head.with_body(Body::owned(driver, charset, slot.take())))
+                let length = head.content_length();
+                Ok(head.with_body(Body::owned(driver, charset, length, slot.take())))
             }
             other => Err(unexpected(&other)),
         }

@@ -241,6 +241,54 @@ fn a_small_body_read_whole_on_tokio_allocates_about_its_own_size() {
     }
 }
 
+/// Bytes allocated per keep-alive GET of 13 bytes on the blocking client, its body read with
+/// `bytes()` or `text()`: read into a buffer of about the body's size (the head gives it), not
+/// through a zeroed 64 KiB one and a copy.
+#[test]
+fn a_small_body_read_whole_on_the_blocking_client_allocates_about_its_own_size() {
+    let port = serve_hello();
+    let client = wayfarer_blocking::Client::new();
+    let url = format!("http://localhost:{port}/");
+    let get = || {
+        wayfarer_blocking::Request::get(&url)
+            .build()
+            .expect("request")
+    };
+    let measure = |text: bool| {
+        let mut per_request = (0, 0);
+        for round in 0..2 {
+            BYTES.with(|b| b.set(0));
+            ALLOCATIONS.with(|a| a.set(0));
+            COUNTING.with(|c| c.set(round == 1));
+            let response = client.new_call(get()).execute().expect("response");
+            let read = if text {
+                response.text().expect("body").len()
+            } else {
+                response.bytes().expect("body").len()
+            };
+            COUNTING.with(|c| c.set(false));
+            assert_eq!(read, 13);
+            per_request = (BYTES.with(Cell::get), ALLOCATIONS.with(Cell::get));
+        }
+        per_request
+    };
+    // Beyond the budget: the result, and for text() the string decoded from it.
+    for (how, (bytes, allocations), more) in [
+        ("bytes()", measure(false), 1.0),
+        ("text()", measure(true), 2.0),
+    ] {
+        println!("{bytes} bytes in {allocations} allocations per GET read by {how}");
+        assert!(
+            bytes < 8 * 1024,
+            "{bytes} bytes allocated for a 13-byte body read by {how}"
+        );
+        assert!(
+            allocations as f64 <= BUDGET + more,
+            "{allocations} allocations for a 13-byte body read by {how}"
+        );
+    }
+}
+
 /// `chunk()` hands a large read out without a copy, as the front of its buffer; what is left
 /// serves the next read until it is too small, and then the buffer is taken back (the caller
 /// dropped the chunk) rather than allocated again. Only chunks of 8 KiB or less, copied out,
