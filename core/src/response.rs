@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use http::{StatusCode, Version};
 
 use crate::exchange::Outgoing;
@@ -476,14 +477,38 @@ impl<B: CollectBody> Response<B> {
 /// Decodes a body as text: UTF-8 by default (a leading BOM is dropped, invalid sequences become
 /// U+FFFD), ISO-8859-1 and US-ASCII byte for byte. Other charsets are decoded as UTF-8 lossily.
 pub fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
-    match charset {
-        Some("iso-8859-1" | "latin1" | "latin-1" | "us-ascii" | "ascii") => {
-            bytes.iter().map(|&b| b as char).collect()
-        }
-        _ => {
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            String::from_utf8_lossy(bytes).into_owned()
-        }
+    if byte_per_char(charset) {
+        return bytes.iter().map(|&b| b as char).collect();
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The charsets decoded byte for byte (each byte its own code point).
+fn byte_per_char(charset: Option<&str>) -> bool {
+    matches!(
+        charset,
+        Some("iso-8859-1" | "latin1" | "latin-1" | "us-ascii" | "ascii")
+    )
+}
+
+/// [`decode_text`] for a body the caller owns: a UTF-8 body without a BOM becomes the string
+/// in place, without a copy (what `text()` returns for nearly every response).
+///
+/// ```
+/// use wayfarer_core::decode_text_owned;
+///
+/// assert_eq!(decode_text_owned("naïve".into(), None), "naïve");
+/// assert_eq!(decode_text_owned(b"caf\xe9"[..].into(), Some("latin1")), "café");
+/// assert_eq!(decode_text_owned(b"bad \xff"[..].into(), None), "bad \u{fffd}");
+/// ```
+pub fn decode_text_owned(bytes: Bytes, charset: Option<&str>) -> String {
+    if byte_per_char(charset) || bytes.starts_with(b"\xEF\xBB\xBF") {
+        return decode_text(&bytes, charset);
+    }
+    match String::from_utf8(Vec::from(bytes)) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 

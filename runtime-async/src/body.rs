@@ -346,7 +346,7 @@ impl<N: Net> Body<N> {
     pub async fn text(mut self) -> Result<String, Error> {
         let charset = self.charset.take();
         let bytes = self.bytes().await?;
-        Ok(wayfarer_core::decode_text(&bytes, charset.as_deref()))
+        Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
     }
 
     /// The trailer fields of a chunked response, once the body has been read to its end.
@@ -419,7 +419,7 @@ impl<N: Net> CollectBody for Body<N> {
     fn collect_text(self, charset: Option<String>) -> TextFuture {
         Box::pin(async move {
             let bytes = self.bytes().await?;
-            Ok(wayfarer_core::decode_text(&bytes, charset.as_deref()))
+            Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
         })
     }
 }

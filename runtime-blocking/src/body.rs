@@ -286,7 +286,7 @@ impl CollectBody for Body {
 
     fn collect_text(self, charset: Option<String>) -> Result<String, Error> {
         let bytes = self.bytes()?;
-        Ok(wayfarer_core::decode_text(&bytes, charset.as_deref()))
+        Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
     }
 }
 

@@ -156,6 +156,11 @@ pub fn content_type(input: &[u8]) {
         assert_eq!(*charset, charset.to_ascii_lowercase());
     }
     let text = decode_text(body, charset.as_deref());
+    assert_eq!(
+        crate::decode_text_owned(bytes::Bytes::copy_from_slice(body), charset.as_deref()),
+        text,
+        "decoding an owned body decodes as a borrowed one"
+    );
     match charset.as_deref() {
         Some("iso-8859-1" | "latin1" | "latin-1" | "us-ascii" | "ascii") => {
             assert!(
