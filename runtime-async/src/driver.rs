@@ -70,6 +70,9 @@ impl<N: Net> Drop for AsyncTransport<N> {
 
 impl<N: Net> Transport for AsyncTransport<N> {
     type Socket = N::Socket;
+    /// Sockets, lookups and connects wait by returning `Pending`; the clock is read when the
+    /// task polls the call again.
+    const WAITS_BEFORE_READY: bool = false;
 
     fn now(&mut self) -> Now {
         self.start

@@ -223,6 +223,14 @@ impl<T: Transport> Driver<T> {
         self.clock = None;
     }
 
+    /// A socket operation (or a name lookup) returned `Ready`: time passed if the transport
+    /// may wait before it does ([`Transport::WAITS_BEFORE_READY`]).
+    fn io_done(&mut self) {
+        if T::WAITS_BEFORE_READY {
+            self.time_passed();
+        }
+    }
+
     /// One step (see [`Driver::poll_step`]), with the time read last.
     fn step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
         std::task::ready!(self.poll_store_job(cx));
@@ -260,7 +268,7 @@ impl<T: Transport> Driver<T> {
             Output::Resolve { host, port } => match self.transport.poll_resolve(cx, host, port) {
                 Poll::Ready(result) => {
                     if !self.check_canceled(cx) {
-                        self.time_passed();
+                        self.io_done();
                         let now = self.now();
                         self.call.handle_resolved(now, result);
                     }
@@ -294,7 +302,7 @@ impl<T: Transport> Driver<T> {
                 match result {
                     Poll::Ready(r) => {
                         if !self.check_canceled(cx) {
-                            self.time_passed();
+                            self.io_done();
                             let now = self.now();
                             self.call.handle_transmitted(now, conn, r);
                         }
@@ -306,7 +314,7 @@ impl<T: Transport> Driver<T> {
                         if !readable {
                             return self.wait_for(cx, deadline);
                         }
-                        self.time_passed();
+                        self.io_done();
                         let now = self.now();
                         self.call.handle_readable(now, conn);
                     }
@@ -324,7 +332,7 @@ impl<T: Transport> Driver<T> {
                 match result {
                     Poll::Ready(r) => {
                         if !self.check_canceled(cx) {
-                            self.time_passed();
+                            self.io_done();
                             let now = self.now();
                             self.call.handle_received(now, conn, r);
                         }
@@ -407,7 +415,7 @@ impl<T: Transport> Driver<T> {
                 self.sockets.insert(conn, socket);
             });
             if !self.check_canceled(cx) {
-                self.time_passed();
+                self.io_done();
                 let now = self.now();
                 self.call.handle_connected(now, conn, result);
                 if let Some(connection) = self.call.connection(conn) {
@@ -532,12 +540,12 @@ impl<T: Transport> Driver<T> {
         buf: &mut [u8],
     ) -> Poll<Result<usize, Error>> {
         // Each turn either returns or performs one output; a call that asks for nothing while
-        // its body is pending is a bug, caught here rather than spinning. Every turn after the
-        // first follows an operation that may have taken time: each reads the clock afresh.
+        // its body is pending is a bug, caught here rather than spinning. The clock is read
+        // afresh on entry, and after each operation of a turn that may have taken time.
+        self.time_passed();
         for _ in 0..1_000_000 {
             std::task::ready!(self.poll_store_job(cx));
             self.check_canceled(cx);
-            self.time_passed();
             let now = self.now();
             match self.call.read_body(now, buf) {
                 Err(e) => {
@@ -604,7 +612,7 @@ impl<T: Transport> Driver<T> {
                     match result {
                         Poll::Ready(_) if self.check_canceled(cx) => continue,
                         Poll::Ready(r) => {
-                            self.time_passed();
+                            self.io_done();
                             let now = self.now();
                             match self.call.handle_direct_read(now, r) {
                                 Ok(0) => continue,

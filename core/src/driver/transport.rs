@@ -19,6 +19,13 @@ pub trait Transport {
     /// The runtime's socket.
     type Socket;
 
+    /// Whether an operation may wait for the network before it returns `Ready`, as a blocking
+    /// transport's socket operations do: the driver then reads the clock again after each one.
+    /// A transport that waits only by returning `Pending` sets this to false, and the clock is
+    /// read once each time the driver is polled anew (within one poll no time passes that a
+    /// deadline would notice), which saves a few clock reads per request.
+    const WAITS_BEFORE_READY: bool = true;
+
     /// The current time.
     fn now(&mut self) -> Now;
 
