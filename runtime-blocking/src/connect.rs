@@ -45,6 +45,19 @@ enum Readiness {
     Failed,
 }
 
+impl Attempt {
+    /// Records what `poll(2)` said of the socket: connected, failed, or nothing yet.
+    #[cfg(unix)]
+    fn note(&mut self, revents: rustix::event::PollFlags) {
+        use rustix::event::PollFlags;
+        if revents.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
+            self.ready = Some(Readiness::Failed);
+        } else if revents.contains(PollFlags::OUT) {
+            self.ready = Some(Readiness::Connected);
+        }
+    }
+}
+
 /// The call's connect attempts in flight (none for a call served from the pool, and never
 /// allocated then).
 #[derive(Debug, Default)]
@@ -194,23 +207,29 @@ impl Connects {
             Some(_) => return,
             None => None,
         };
+        // EINTR (an error here) leaves every attempt as it was: the caller polls them again and
+        // comes back here.
+        if let [attempt] = self.attempts.as_mut_slice() {
+            // The common case, one attempt: no vectors to allocate for `poll(2)`.
+            let mut fds = [PollFd::new(&*attempt.stream, PollFlags::OUT)];
+            if rustix::event::poll(&mut fds, timeout.as_ref()).is_ok() {
+                let revents = fds[0].revents();
+                attempt.note(revents);
+            }
+            return;
+        }
         let mut fds: Vec<PollFd<'_>> = self
             .attempts
             .iter()
             .map(|a| PollFd::new(&*a.stream, PollFlags::OUT))
             .collect();
         if rustix::event::poll(&mut fds, timeout.as_ref()).is_err() {
-            // EINTR: the caller polls the attempts again and comes back here.
             return;
         }
         let states: Vec<PollFlags> = fds.iter().map(PollFd::revents).collect();
         drop(fds);
         for (attempt, revents) in self.attempts.iter_mut().zip(states) {
-            if revents.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
-                attempt.ready = Some(Readiness::Failed);
-            } else if revents.contains(PollFlags::OUT) {
-                attempt.ready = Some(Readiness::Connected);
-            }
+            attempt.note(revents);
         }
     }
 

@@ -373,7 +373,8 @@ impl Finder {
         let routing = &shared.config.routing;
         loop {
             if !self.routes.is_empty() {
-                let routes: Vec<Route> = self.routes.drain(..).collect();
+                // The batch's own buffer becomes the race's (no copy into a new one).
+                let routes = Vec::from(std::mem::take(&mut self.routes));
                 return self.race(routes, now, shared, events);
             }
             let selector = self.selector.get_or_insert_with(|| {
