@@ -78,6 +78,13 @@ pub fn read_heads(input: &[u8], piece: usize) -> Heads {
     loop {
         match reader.read(&buf, &limits).map_err(|e| e.to_string())? {
             Some((parts, len)) => {
+                // Obsolete line folding is undone while reading: no value keeps a line end.
+                for (_, value) in parts.headers.iter() {
+                    assert!(
+                        !value.iter().any(|&b| b == b'\r' || b == b'\n'),
+                        "a folded value was left folded: {value:?}"
+                    );
+                }
                 buf.drain(..len);
                 taken += len;
                 heads.push((parts.status.as_u16(), parts.headers.len()));
