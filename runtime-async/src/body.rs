@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use wayfarer_core::{CollectBody, Error, Headers};
 
-use wayfarer_core::driver::{Collector, Driver};
+use wayfarer_core::driver::{Collector, DriverBox};
 
 use crate::dispatcher::Slot;
 use crate::driver::{AsyncTransport, Exec, lock};
@@ -57,11 +57,10 @@ pub struct Body<N: Net> {
     slot: Option<Slot<N>>,
 }
 
-#[allow(clippy::large_enum_variant)]
 enum Kind<N: Net> {
-    /// The call, owned outright (no closure interceptors). Not boxed: a box would cost an
-    /// allocation on every call, where the enum's size only costs a move.
-    Owned(Driver<AsyncTransport<N>>),
+    /// The call, owned outright (no closure interceptors), in a box its thread reuses: the
+    /// body and its response move as a pointer, for no allocation per call.
+    Owned(DriverBox<AsyncTransport<N>>),
     /// The call, shared with the interceptor chain, and which of the bodies handed out for
     /// it this is ([`Driver::hand_out_body`]): a body an interceptor proceeded past reads an
     /// error, never the later response's bytes.
@@ -80,7 +79,7 @@ impl<N: Net> Body<N> {
     /// [`text`](Self::text)), `length` its `Content-Length` if it has one, and `slot` the
     /// call's place among the dispatcher's running calls, given up at the body's end.
     pub(crate) fn owned(
-        driver: Driver<AsyncTransport<N>>,
+        driver: DriverBox<AsyncTransport<N>>,
         charset: Option<String>,
         length: Option<u64>,
         slot: Slot<N>,
@@ -152,7 +151,7 @@ impl<N: Net> Body<N> {
         self.done = true;
         let kind = std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty()));
         let driver = match kind {
-            Kind::Owned(driver) => driver,
+            Kind::Owned(driver) => driver.into_inner(),
             // Once the response is out, the chain holds no other handle on the call.
             Kind::Shared(exec, _) => match std::sync::Arc::try_unwrap(exec) {
                 Ok(mutex) => mutex.into_inner().unwrap_or_else(|p| p.into_inner()),

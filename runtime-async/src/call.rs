@@ -10,7 +10,7 @@ use std::task::{Poll, Waker};
 use atomic_waker::AtomicWaker;
 use wayfarer_core::{Error, Method, Request, Url};
 
-use wayfarer_core::driver::{Driver, Step, Transport};
+use wayfarer_core::driver::{Driver, DriverBox, Step, Transport};
 
 use crate::body::Body;
 use crate::client::Inner;
@@ -203,8 +203,7 @@ enum Start<N: Net> {
 /// Runs the call; on success the dispatcher slot moves into the response body.
 ///
 /// `execute` and `enqueue` return this future itself rather than wrapping it in one of their
-/// own: the response it resolves to is a few KiB (the call's driver lives in its body), and
-/// every layer of future would copy it once more.
+/// own: every layer of future would copy the response it resolves to once more.
 async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> {
     let slot = match start {
         Start::Execute { first: false } | Start::Enqueued { slot: None } => {
@@ -236,10 +235,11 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
     let config = inner.core.config();
     let mut transport = AsyncTransport::new(inner.clone(), shared.clone());
     let call = inner.core.start_call(transport.now(), request);
-    let mut driver = Driver::new(call, transport, config);
+    let driver = Driver::new(call, transport, config);
     if !interceptor::any_closures(config) {
-        // The common case: only this task touches the call, so the body owns it. The body is
-        // built once, in its final form: each step of a builder would copy the driver.
+        // The common case: only this task touches the call, so the body owns it, boxed from
+        // the start so that this future, the body and the response stay small.
+        let mut driver = DriverBox::new(driver);
         let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
         match step {
             Step::Response(head) => {

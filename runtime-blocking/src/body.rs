@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 
 use bytes::Bytes;
-use wayfarer_core::driver::{Collector, Driver};
+use wayfarer_core::driver::{Collector, DriverBox};
 use wayfarer_core::{CollectBody, Error, Headers};
 
 use crate::dispatcher::Slot;
@@ -34,11 +34,10 @@ pub struct Body {
     slot: Option<Slot>,
 }
 
-#[allow(clippy::large_enum_variant)]
 enum Kind {
-    /// The call, owned outright (no closure interceptors). Not boxed: a box would cost an
-    /// allocation on every call, where the enum's size only costs a move.
-    Owned(Driver<Blocking>),
+    /// The call, owned outright (no closure interceptors), in a box its thread reuses: the
+    /// body and its response move as a pointer, for no allocation per call.
+    Owned(DriverBox<Blocking>),
     /// The call, shared with the interceptor chain, and which of the bodies handed out for
     /// it this is ([`Driver::hand_out_body`]): a body an interceptor proceeded past reads an
     /// error, never the later response's bytes.
@@ -53,7 +52,7 @@ impl Body {
     /// `Content-Length` if it has one, and `slot` the call's dispatcher slot, given up at the
     /// body's end.
     pub(crate) fn owned(
-        driver: Driver<Blocking>,
+        driver: DriverBox<Blocking>,
         charset: Option<String>,
         length: Option<u64>,
         slot: Option<Slot>,
@@ -231,7 +230,7 @@ impl Body {
         self.done = true;
         let driver =
             match std::mem::replace(&mut self.kind, Kind::Custom(wayfarer_core::Body::empty())) {
-                Kind::Owned(driver) => driver,
+                Kind::Owned(driver) => driver.into_inner(),
                 // Once the response is out, the chain holds no other handle on the call.
                 Kind::Shared(exec, _) => match std::sync::Arc::try_unwrap(exec) {
                     Ok(mutex) => mutex.into_inner().unwrap_or_else(|p| p.into_inner()),

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 
-use wayfarer_core::driver::{Driver, Step, Transport as _};
+use wayfarer_core::driver::{Driver, DriverBox, Step, Transport as _};
 use wayfarer_core::{Error, Method, Request, Url};
 
 use crate::Response;
@@ -227,14 +227,13 @@ impl Call {
         let inner = self.shared.inner.clone();
         let mut transport = Blocking::new(inner.clone(), self.shared.clone());
         let call = inner.core.start_call(transport.now(), request);
-        let mut driver = Driver::new(call, transport, inner.core.config());
+        let driver = Driver::new(call, transport, inner.core.config());
         if interceptor::any_closures(inner.core.config()) {
             return run_intercepted(driver, slot);
         }
         // The common case: nothing but this thread ever touches the call, so the body owns
-        // the driver outright. The response is built in one expression, straight into the
-        // result: the driver is 3 KiB, and every intermediate value is another copy of it (and
-        // more stack for every thread that makes calls).
+        // the driver outright, in the box the thread's last call used.
+        let mut driver = DriverBox::new(driver);
         match next_step(&mut driver)? {
             Step::Response(head) => {
                 driver.settle();

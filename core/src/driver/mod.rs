@@ -17,10 +17,12 @@
 //! `store.rs`): a store's small operations are done in place, and its body reads and writes,
 //! which may block on a disk, go through [`Transport::run_store_job`].
 
+mod boxed;
 mod collect;
 mod store;
 mod transport;
 
+pub use boxed::DriverBox;
 pub use collect::Collector;
 pub use store::{StoreFuture, StoreJob, StoreTask};
 pub use transport::Transport;
