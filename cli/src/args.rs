@@ -76,6 +76,12 @@ pub struct Args {
     #[arg(short = 'Z', long = "parallel")]
     pub parallel: bool,
 
+    /// With several URLs, stops at the first transfer that fails and exits with its status
+    /// (by default every URL is fetched, and the command's status is the last one's, or with
+    /// --parallel the first failure's, as curl does).
+    #[arg(long = "fail-early")]
+    pub fail_early: bool,
+
     /// With --parallel, the most transfers at once (1 to 300, default 50, as curl).
     #[arg(long = "parallel-max", value_name = "NUM", default_value_t = 50,
           value_parser = clap::value_parser!(u16).range(1..=300))]

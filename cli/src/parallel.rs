@@ -2,11 +2,15 @@
 //! through the client's dispatcher (OkHttp's `enqueue`).
 //!
 //! Every transfer is enqueued on one client whose dispatcher allows `--parallel-max` calls at
-//! once (1 without `-Z`, so the URLs go one after another), to any host. Each callback reads
-//! its body on a dispatcher thread; this thread writes the outputs in the order the URLs were
-//! given, each as soon as it and the ones before it are done, so output never interleaves.
-//! The command fails with the first failure in that order, after every transfer ran (as curl
-//! goes on with the other transfers).
+//! once, to any host; without `-Z` each is enqueued once the one before it is done, so the
+//! URLs go one after another. Each callback reads its body on a dispatcher thread; this thread
+//! writes the outputs in the order the URLs were given, each as soon as it and the ones before
+//! it are done, so output never interleaves.
+//!
+//! As curl does, every transfer runs whatever happened to the others, and the command's status
+//! is the last transfer's one after another, or the first failure's (in URL order) with `-Z`;
+//! the other failures are reported as they come. With `--fail-early` the first failure ends
+//! the command: no later transfer starts, and those running are canceled.
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, mpsc};
@@ -81,6 +85,7 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
         .then(|| args.redirect_limit())
         .flatten();
     let (tx, done) = mpsc::channel::<(usize, Outcome)>();
+    let calls: Vec<Call> = requests.into_iter().map(|r| client.new_call(r)).collect();
     let follows = args.follows_redirects();
     let (include, head, fail, with_body) = (
         args.include || args.head,
@@ -90,32 +95,38 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     );
     // As with one URL, binary data is not written to a terminal.
     let guard = guards_terminal(args, true, io::stdout().is_terminal());
-    for (index, request) in requests.into_iter().enumerate() {
+    let enqueue = |index: usize| {
+        let Some(call) = calls.get(index) else {
+            return;
+        };
         let tx = tx.clone();
-        client
-            .new_call(request)
-            .enqueue(move |_: &Call, result: Result<Response, Error>| {
-                let outcome = match result {
-                    Ok(response) => {
-                        match follows.then(|| unfollowable_redirect(&response)).flatten() {
-                            Some(failure) => (Vec::new(), Some(failure)),
-                            None => output(response, include, head, fail, with_body, guard),
-                        }
-                    }
-                    Err(e) => (
-                        Vec::new(),
-                        Some(Failure::from_call_error(&e, max_redirects)),
-                    ),
-                };
-                let _ = tx.send((index, outcome));
-            });
+        call.enqueue(move |_: &Call, result: Result<Response, Error>| {
+            let outcome = match result {
+                Ok(response) => match follows.then(|| unfollowable_redirect(&response)).flatten() {
+                    Some(failure) => (Vec::new(), Some(failure)),
+                    None => output(response, include, head, fail, with_body, guard),
+                },
+                Err(e) => (
+                    Vec::new(),
+                    Some(Failure::from_call_error(&e, max_redirects)),
+                ),
+            };
+            let _ = tx.send((index, outcome));
+        });
+    };
+    if args.parallel {
+        (0..calls.len()).for_each(enqueue);
+    } else {
+        enqueue(0);
     }
-    drop(tx);
-    let mut outcomes: Vec<Option<Outcome>> = (0..args.urls().len()).map(|_| None).collect();
+    let mut outcomes: Vec<Option<Outcome>> = (0..calls.len()).map(|_| None).collect();
     let mut next = 0;
-    let mut first_failure = None;
+    let mut status = None;
     let mut out = io::stdout().lock();
-    for (index, outcome) in done {
+    while next < calls.len() {
+        let Ok((index, outcome)) = done.recv() else {
+            break;
+        };
         if let Some(slot) = outcomes.get_mut(index) {
             *slot = Some(outcome);
         }
@@ -124,16 +135,25 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
             out.write_all(&bytes)
                 .and_then(|()| out.flush())
                 .map_err(|e| write_error("standard output", &e))?;
-            match failure {
-                // The first failure is the command's, reported by `main`; later ones are
-                // reported here as they come.
-                Some(failure) if first_failure.is_none() => first_failure = Some(failure),
-                Some(failure) if args.show_errors() => eprintln!("{failure}"),
-                _ => {}
+            if let Some(failure) = failure {
+                if args.fail_early {
+                    calls.iter().for_each(Call::cancel);
+                    return Err(failure);
+                }
+                // The command's failure is reported by `main`; the others here, as they come.
+                let last = next == calls.len();
+                match status {
+                    None if args.parallel || last => status = Some(failure),
+                    _ if args.show_errors() => eprintln!("{failure}"),
+                    _ => {}
+                }
+            }
+            if !args.parallel {
+                enqueue(next);
             }
         }
     }
-    first_failure.map_or(Ok(()), Err)
+    status.map_or(Ok(()), Err)
 }
 
 /// What one response writes: its heads with `-i`/`-I`, then its body (unless `-I`); with

@@ -187,16 +187,70 @@ fn data_from_standard_input_goes_to_every_url() {
 fn fail_with_body_writes_each_failed_response_too() {
     let server = common::Server::start(vec![
         common::Reply::Send(common::response("404 Not Found", "", b"missing ")),
-        common::ok(b"found"),
+        common::ok(b"found "),
+        common::Reply::Send(common::response("404 Not Found", "", b"gone")),
     ]);
     let output = common::wayfarer(&[
         "-s",
         "--fail-with-body",
         &server.url("/a"),
         &server.url("/b"),
+        &server.url("/c"),
     ]);
     common::assert_exit(&output, 22);
-    assert_eq!(output.stdout, b"missing found");
+    assert_eq!(output.stdout, b"missing found gone");
+}
+
+/// One after another, as with curl, every URL is fetched and the last transfer's outcome is
+/// the command's: an earlier failure is reported, not returned.
+#[test]
+fn one_after_another_the_last_transfer_sets_the_status() {
+    let server = common::Server::start(vec![common::ok(b"b")]);
+    let output = common::wayfarer(&["http://127.0.0.1:1/a", &server.url("/b")]);
+    common::assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"b");
+    let line = common::assert_error_line(&output, 7);
+    assert!(line.contains("127.0.0.1:1"), "{line}");
+
+    let server = common::Server::start(vec![common::ok(b"a")]);
+    let output = common::wayfarer(&["-s", &server.url("/a"), "http://127.0.0.1:1/b"]);
+    common::assert_exit(&output, 7);
+    assert_eq!(output.stdout, b"a");
+}
+
+/// `--fail-early` ends the command at the first failure: later URLs are not fetched.
+#[test]
+fn fail_early_stops_at_the_first_failure() {
+    let server = common::Server::start(vec![common::ok(b"a"), common::ok(b"c")]);
+    let output = common::wayfarer(&[
+        "-s",
+        "--fail-early",
+        &server.url("/a"),
+        "http://127.0.0.1:1/b",
+        &server.url("/c"),
+    ]);
+    common::assert_exit(&output, 7);
+    assert_eq!(output.stdout, b"a");
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["/a"], "nothing after the failure was fetched");
+}
+
+/// With `-Z` and `--fail-early` the first failure ends the command too, and its status is
+/// the command's.
+#[test]
+fn fail_early_in_parallel_exits_with_the_failure() {
+    let (addr, _gate) = server(1);
+    let out = Command::new(BIN)
+        .args(["-Z", "-s", "--fail-early"])
+        .arg("http://127.0.0.1:1/refused")
+        .arg(format!("http://{addr}/b"))
+        .output()
+        .expect("run wayfarer");
+    assert_eq!(out.status.code(), Some(7), "could not connect");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("/b"),
+        "nothing is written after the failure"
+    );
 }
 
 #[test]
@@ -244,7 +298,9 @@ fn binary_output_to_a_terminal_is_refused_for_each_url() {
             logo.url("/logo.png"),
             last.url("/z.txt")
         ));
-        common::assert_exit(&output, 23);
+        // One after another the last transfer's outcome is the command's; with -Z, the first
+        // failure's (as with curl).
+        common::assert_exit(&output, if parallel.is_empty() { 0 } else { 23 });
         let shown = String::from_utf8_lossy(&output.stdout);
         assert!(
             shown.contains("binary output from http://127.0.0.1:") && shown.contains("/logo.png"),
