@@ -5,43 +5,37 @@
 /// The most bytes a response or a call's future may take, inline.
 const MAX: usize = 512;
 
-#[test]
-fn a_tokio_response_and_its_future_stay_small() {
-    let client = wayfarer_tokio::Client::new();
-    let request = wayfarer_tokio::Request::get("http://127.0.0.1:1/")
-        .build()
-        .expect("request");
-    let future = client.new_call(request).execute();
-    let sizes = [
-        ("execute() future", std::mem::size_of_val(&future)),
-        ("Response", std::mem::size_of::<wayfarer_tokio::Response>()),
-    ];
+#[track_caller]
+fn assert_small(runtime: &str, sizes: &[(&str, usize)]) {
     for (what, size) in sizes {
-        assert!(size <= MAX, "a tokio {what} takes {size} bytes, over {MAX}");
+        assert!(
+            *size <= MAX,
+            "a {runtime} {what} takes {size} bytes, over {MAX}"
+        );
     }
 }
 
+/// The inline sizes of an async runtime's `execute()` future and `Response`.
+macro_rules! async_sizes {
+    ($runtime:ident) => {{
+        let client = $runtime::Client::new();
+        let request = $runtime::Request::get("http://127.0.0.1:1/").build();
+        let future = client.new_call(request.expect("request")).execute();
+        [
+            ("execute() future", std::mem::size_of_val(&future)),
+            ("Response", std::mem::size_of::<$runtime::Response>()),
+        ]
+    }};
+}
+
 #[test]
-fn a_smol_response_and_its_future_stay_small() {
-    let client = wayfarer_smol::Client::new();
-    let request = wayfarer_smol::Request::get("http://127.0.0.1:1/")
-        .build()
-        .expect("request");
-    let future = client.new_call(request).execute();
-    let sizes = [
-        ("execute() future", std::mem::size_of_val(&future)),
-        ("Response", std::mem::size_of::<wayfarer_smol::Response>()),
-    ];
-    for (what, size) in sizes {
-        assert!(size <= MAX, "a smol {what} takes {size} bytes, over {MAX}");
-    }
+fn an_async_response_and_its_future_stay_small() {
+    assert_small("tokio", &async_sizes!(wayfarer_tokio));
+    assert_small("smol", &async_sizes!(wayfarer_smol));
 }
 
 #[test]
 fn a_blocking_response_stays_small() {
     let size = std::mem::size_of::<wayfarer_blocking::Response>();
-    assert!(
-        size <= MAX,
-        "a blocking Response takes {size} bytes, over {MAX}"
-    );
+    assert_small("blocking", &[("Response", size)]);
 }
