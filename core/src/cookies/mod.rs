@@ -19,8 +19,10 @@
 //! Decisions where RFC 6265 leaves room (each documented where it is made): a `Secure` cookie
 //! from a URL that is not secure is refused, and may not replace a `Secure` one (RFC 6265bis,
 //! as browsers do); loopback hosts (`localhost`, `127.0.0.1`, `[::1]`) count as secure, as in
-//! browsers and curl; cookies with control characters are ignored (RFC 6265bis); an IP address
-//! only ever domain-matches itself.
+//! browsers and curl; cookies with control characters are ignored (RFC 6265bis); the name
+//! prefixes of RFC 6265bis are enforced, as browsers do: a `__Secure-` cookie must be `Secure`,
+//! a `__Host-` one `Secure`, host-only and `Path=/`; an IP address only ever domain-matches
+//! itself.
 //!
 //! # Example: the jar as a pure component
 //!

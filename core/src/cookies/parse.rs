@@ -45,6 +45,11 @@ pub enum Rejected {
     ShadowsSecure,
     /// The cookie is larger than the jar's [`max_cookie_size`](super::CookieLimits).
     TooLarge,
+    /// The name's prefix asks for attributes the cookie lacks (RFC 6265bis section 5.7 steps
+    /// 20 and 21): a `__Secure-` cookie must be `Secure`; a `__Host-` cookie must be `Secure`,
+    /// have no `Domain` and have `Path=/`. A page can then trust such a cookie to have been set
+    /// by a secure origin (and, for `__Host-`, by this very host).
+    Prefix,
 }
 
 impl fmt::Display for Rejected {
@@ -59,6 +64,7 @@ impl fmt::Display for Rejected {
             Rejected::InsecureUrl => "a Secure cookie from a URL that is not secure",
             Rejected::ShadowsSecure => "the cookie would replace a Secure cookie",
             Rejected::TooLarge => "the cookie is too large",
+            Rejected::Prefix => "the cookie lacks the attributes its name's prefix requires",
         })
     }
 }
@@ -148,6 +154,19 @@ impl Cookie {
         // 5.3 step 8, with RFC 6265bis: only a secure URL may set a Secure cookie.
         if attributes.secure && !is_secure_url(url) {
             return Err(Rejected::InsecureUrl);
+        }
+
+        // RFC 6265bis 5.7 steps 20-21: the name prefixes (matched case-insensitively).
+        let prefixed = |prefix: &str| {
+            name.get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        };
+        if prefixed("__Secure-") && !attributes.secure {
+            return Err(Rejected::Prefix);
+        }
+        if prefixed("__Host-") && !(attributes.secure && host_only && attributes.path == Some("/"))
+        {
+            return Err(Rejected::Prefix);
         }
 
         // 5.2.4 and 5.3 step 7: a Path that is missing, empty or does not start with '/' means

@@ -409,3 +409,38 @@ fn display_parses_back_to_the_same_cookie() {
         );
     }
 }
+
+#[test]
+fn a_secure_prefix_needs_the_secure_attribute() {
+    let https = "https://example.com/app/";
+    assert!(ok(https, "__Secure-id=1; Secure").is_secure());
+    for refused in ["__Secure-id=1", "__secure-id=1", "__SECURE-id=1; Path=/"] {
+        assert_eq!(parse(https, refused), Err(Rejected::Prefix), "{refused}");
+    }
+    // From a URL that is not secure, Secure itself is refused first.
+    assert_eq!(
+        parse("http://example.com/", "__Secure-id=1; Secure"),
+        Err(Rejected::InsecureUrl)
+    );
+    // Only a prefix counts: the same text later in the name is an ordinary name.
+    assert!(!ok(https, "x__Secure-id=1").is_secure());
+}
+
+#[test]
+fn a_host_prefix_needs_secure_no_domain_and_the_root_path() {
+    let https = "https://www.example.com/app/";
+    let c = ok(https, "__Host-id=1; Secure; Path=/");
+    assert!(c.is_secure() && c.is_host_only());
+    assert_eq!((c.domain(), c.path()), ("www.example.com", "/"));
+    assert!(ok(https, "__host-id=1; Path=/; Secure").is_secure());
+    for refused in [
+        "__Host-id=1; Path=/",
+        "__Host-id=1; Secure",
+        "__Host-id=1; Secure; Path=/app",
+        "__Host-id=1; Secure; Path=/; Domain=example.com",
+        "__Host-id=1; Secure; Path=/; Domain=www.example.com",
+        "__HOST-id=1; Secure",
+    ] {
+        assert_eq!(parse(https, refused), Err(Rejected::Prefix), "{refused}");
+    }
+}
