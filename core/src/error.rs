@@ -47,6 +47,7 @@ pub enum ErrorKind {
     /// The response body's content coding could not be undone: the transparent gzip stream
     /// was corrupt, failed its checksum or ended early. The HTTP framing itself was sound, so
     /// the body as sent would read fine without decoding (a caller's own `Accept-Encoding`).
+    /// Also: a body read with `json()` was not the JSON asked for.
     Decode,
     /// The server answered with a client or server error status (4xx or 5xx), turned into an
     /// error by the caller with [`Response::error_for_status`](crate::Response::error_for_status);

@@ -187,7 +187,7 @@ pub use proxy::{
     ProxyServer,
 };
 pub use request::{IntoUrl, Request, RequestBuilder};
-pub use response::{CollectBody, Response, decode_text, decode_text_owned};
+pub use response::{CollectBody, Response, decode_json, decode_text, decode_text_owned};
 pub use time::{Instant, Now};
 pub use tls::{
     Certificate, CertificatePinner, CertificatePinnerBuilder, ConnectionSpec, Handshake, Pin,

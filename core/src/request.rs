@@ -450,6 +450,36 @@ impl RequestBuilder {
         self
     }
 
+    /// Sets the body to `value` as JSON, sent with `Content-Type: application/json` (unless a
+    /// `Content-Type` header was set). A value that cannot be written as JSON (a map whose
+    /// keys are not strings, say) makes [`build`](Self::build) fail with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use wayfarer_core::Request;
+    ///
+    /// let order = BTreeMap::from([("item", "tea"), ("size", "large")]);
+    /// let request = Request::post("https://example.com/orders").json(&order).build()?;
+    /// assert_eq!(request.body().content_type(), Some("application/json"));
+    /// assert_eq!(request.body().len(), Some(r#"{"item":"tea","size":"large"}"#.len() as u64));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> RequestBuilder {
+        if let Ok(r) = &mut self.inner {
+            let body = serde_json::to_vec(value)
+                .map_err(|e| {
+                    Error::invalid_input(format!("the request body cannot be written as JSON: {e}"))
+                })
+                .and_then(|json| Body::from(json).with_content_type("application/json"));
+            match body {
+                Ok(body) => r.body = body,
+                Err(e) => self.inner = Err(e),
+            }
+        }
+        self
+    }
+
     /// Declares that sending this request twice is harmless (or, with `false`, that it is not).
     ///
     /// After a connection failure that may have let the request reach the server (the server

@@ -459,12 +459,23 @@ pub trait CollectBody: Sized {
     /// Reads the rest of the body and decodes it with `charset` (from `Content-Type`; UTF-8 when
     /// absent), see [`decode_text`].
     fn collect_text(self, charset: Option<String>) -> Self::Text;
+    /// What [`Response::json`] returns.
+    type Json<T: serde::de::DeserializeOwned + Send + 'static>;
+    /// Reads the rest of the body and parses it as JSON into a `T` (see [`decode_json`]).
+    fn collect_json<T: serde::de::DeserializeOwned + Send + 'static>(self) -> Self::Json<T>;
 }
 
 impl<B: CollectBody> Response<B> {
     /// Reads the whole body into memory.
     pub fn bytes(self) -> B::Bytes {
         self.body.collect_bytes()
+    }
+
+    /// Reads the whole body and parses it as JSON into a `T`. A body that is not that JSON
+    /// fails with [`ErrorKind::Decode`](crate::ErrorKind::Decode); the `Content-Type` is not
+    /// checked (servers often get it wrong).
+    pub fn json<T: serde::de::DeserializeOwned + Send + 'static>(self) -> B::Json<T> {
+        self.body.collect_json()
     }
 
     /// Reads the whole body and decodes it as text, using the `Content-Type` charset.
@@ -490,6 +501,25 @@ fn byte_per_char(charset: Option<&str>) -> bool {
         charset,
         Some("iso-8859-1" | "latin1" | "latin-1" | "us-ascii" | "ascii")
     )
+}
+
+/// Parses a whole body as JSON into a `T`, as every runtime's `json()` does: a body that is not
+/// that JSON is an error of kind [`Decode`](crate::ErrorKind::Decode).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use wayfarer_core::{ErrorKind, decode_json};
+///
+/// let scores: BTreeMap<String, u32> = decode_json(br#"{"ann": 3, "bob": 5}"#)?;
+/// assert_eq!(scores["bob"], 5);
+/// let wrong = decode_json::<BTreeMap<String, u32>>(br#"{"ann": "three"}"#).unwrap_err();
+/// assert_eq!(wrong.kind(), ErrorKind::Decode);
+/// # Ok::<(), wayfarer_core::Error>(())
+/// ```
+pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, crate::Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        crate::Error::decode(format!("the response body is not the JSON expected: {e}"))
+    })
 }
 
 /// [`decode_text`] for a body the caller owns: a UTF-8 body without a BOM becomes the string

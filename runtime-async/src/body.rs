@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
+use serde::de::DeserializeOwned;
 use wayfarer_core::{CollectBody, Error, Headers};
 
 use wayfarer_core::driver::{Collector, DriverBox};
@@ -73,6 +74,8 @@ enum Kind<N: Net> {
 pub type BytesFuture = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Send>>;
 /// What `Response::text()` returns: a future of the whole body as text.
 pub type TextFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
+/// What `Response::json()` returns: a future of the whole body parsed as JSON.
+pub type JsonFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
 
 impl<N: Net> Body<N> {
     /// The body of a call this body owns outright: `charset` is the response's (for
@@ -339,6 +342,14 @@ impl<N: Net> Body<N> {
         }
     }
 
+    /// Reads the rest of the body and parses it as JSON into a `T`, as
+    /// [`Response::json`](wayfarer_core::Response::json) does; see
+    /// [`decode_json`](wayfarer_core::decode_json).
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let bytes = self.bytes().await?;
+        wayfarer_core::decode_json(&bytes)
+    }
+
     /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
     /// charset (UTF-8 when it names none), as [`Response::text`](wayfarer_core::Response::text)
     /// does; see [`decode_text`](wayfarer_core::decode_text).
@@ -420,6 +431,12 @@ impl<N: Net> CollectBody for Body<N> {
             let bytes = self.bytes().await?;
             Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
         })
+    }
+
+    type Json<T: DeserializeOwned + Send + 'static> = JsonFuture<T>;
+
+    fn collect_json<T: DeserializeOwned + Send + 'static>(self) -> JsonFuture<T> {
+        Box::pin(self.json())
     }
 }
 

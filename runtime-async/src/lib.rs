@@ -22,7 +22,7 @@ mod proxy_env;
 mod timer;
 mod upgraded;
 
-pub use body::{Body, BytesFuture, TextFuture};
+pub use body::{Body, BytesFuture, JsonFuture, TextFuture};
 pub use call::Call;
 pub use client::{Client, platform_root_certificates};
 pub use dispatcher::Dispatcher;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use wayfarer_core::driver::{Collector, DriverBox};
 use wayfarer_core::{CollectBody, Error, Headers};
 
@@ -150,6 +151,13 @@ impl Body {
         }
     }
 
+    /// Reads the rest of the body and parses it as JSON into a `T`, as
+    /// [`Response::json`](wayfarer_core::Response::json) does; see
+    /// [`decode_json`](wayfarer_core::decode_json).
+    pub fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        wayfarer_core::decode_json(&self.bytes()?)
+    }
+
     /// Reads the rest of the body and decodes it as text with the response's `Content-Type`
     /// charset (UTF-8 when it names none), as [`Response::text`](wayfarer_core::Response::text)
     /// does; see [`decode_text`](wayfarer_core::decode_text).
@@ -286,6 +294,12 @@ impl CollectBody for Body {
     fn collect_text(self, charset: Option<String>) -> Result<String, Error> {
         let bytes = self.bytes()?;
         Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
+    }
+
+    type Json<T: DeserializeOwned + Send + 'static> = Result<T, Error>;
+
+    fn collect_json<T: DeserializeOwned + Send + 'static>(self) -> Result<T, Error> {
+        self.json()
     }
 }
 

@@ -40,7 +40,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use wayfarer_async::BoxFuture;
 
-pub use wayfarer_async::{BytesFuture, TextFuture, env_proxy_selector, platform_root_certificates};
+pub use wayfarer_async::{
+    BytesFuture, JsonFuture, TextFuture, env_proxy_selector, platform_root_certificates,
+};
 /// Cookies: the [`CookieJar`](cookies::CookieJar) trait and the in-memory
 /// [`MemoryCookieJar`](cookies::MemoryCookieJar) to give
 /// [`ClientBuilder::cookie_jar`](wayfarer_core::ClientBuilder::cookie_jar).
