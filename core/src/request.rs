@@ -450,6 +450,38 @@ impl RequestBuilder {
         self
     }
 
+    /// Sets the body to `pairs` as an HTML form (`application/x-www-form-urlencoded`, unless a
+    /// `Content-Type` header was set): each name and value percent-encoded, a space as `+`,
+    /// joined with `&`, in the order given.
+    ///
+    /// ```
+    /// use wayfarer_core::Request;
+    ///
+    /// let request = Request::post("https://example.com/login")
+    ///     .form([("user", "ann"), ("note", "tea & cake")])
+    ///     .build()?;
+    /// let body = request.body();
+    /// assert_eq!(body.content_type(), Some("application/x-www-form-urlencoded"));
+    /// assert_eq!(body.as_bytes(), Some(&b"user=ann&note=tea+%26+cake"[..]));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    pub fn form<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> RequestBuilder
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        if let Ok(r) = &mut self.inner {
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            match Body::from(form).with_content_type("application/x-www-form-urlencoded") {
+                Ok(body) => r.body = body,
+                Err(e) => self.inner = Err(e),
+            }
+        }
+        self
+    }
+
     /// Sets the body to `value` as JSON, sent with `Content-Type: application/json` (unless a
     /// `Content-Type` header was set). A value that cannot be written as JSON (a map whose
     /// keys are not strings, say) makes [`build`](Self::build) fail with

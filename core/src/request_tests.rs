@@ -226,3 +226,29 @@ fn a_request_timeout_replaces_the_clients_call_timeout() {
     own.set_timeout(None);
     assert_eq!(own.call_timeout(Some(secs(10))), Some(secs(10)));
 }
+
+#[test]
+fn form_and_json_bodies_carry_their_media_type_unless_the_caller_set_one() {
+    let r = Request::post("http://h.test/")
+        .form([("a b", "1/2"), ("é", "")])
+        .build()
+        .unwrap();
+    assert_eq!(r.body().as_bytes(), Some(&b"a+b=1%2F2&%C3%A9="[..]));
+    assert_eq!(
+        r.body().content_type(),
+        Some("application/x-www-form-urlencoded")
+    );
+    let r = Request::post("http://h.test/")
+        .json(&["x", "y"])
+        .build()
+        .unwrap();
+    assert_eq!(r.body().as_bytes(), Some(&br#"["x","y"]"#[..]));
+    assert_eq!(r.body().content_type(), Some("application/json"));
+    // A Content-Type the caller set stays (the bridge sends the body's only without one).
+    let r = Request::post("http://h.test/")
+        .header("Content-Type", "text/plain")
+        .form([("a", "1")])
+        .build()
+        .unwrap();
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+}
