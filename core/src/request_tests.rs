@@ -229,8 +229,9 @@ fn a_request_timeout_replaces_the_clients_call_timeout() {
 
 #[test]
 fn form_and_json_bodies_carry_their_media_type_unless_the_caller_set_one() {
+    let fields = [("a b", "1/2"), ("é", "")];
     let r = Request::post("http://h.test/")
-        .form([("a b", "1/2"), ("é", "")])
+        .form(fields)
         .build()
         .unwrap();
     assert_eq!(r.body().as_bytes(), Some(&b"a+b=1%2F2&%C3%A9="[..]));
