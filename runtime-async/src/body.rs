@@ -355,6 +355,11 @@ impl<N: Net> Body<N> {
     /// does; see [`decode_text`](wayfarer_core::decode_text).
     pub async fn text(mut self) -> Result<String, Error> {
         let charset = self.charset.take();
+        self.text_as(charset).await
+    }
+
+    /// Reads the rest of the body and decodes it with `charset`.
+    async fn text_as(self, charset: Option<String>) -> Result<String, Error> {
         let bytes = self.bytes().await?;
         Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
     }
@@ -427,10 +432,7 @@ impl<N: Net> CollectBody for Body<N> {
     }
 
     fn collect_text(self, charset: Option<String>) -> TextFuture {
-        Box::pin(async move {
-            let bytes = self.bytes().await?;
-            Ok(wayfarer_core::decode_text_owned(bytes, charset.as_deref()))
-        })
+        Box::pin(self.text_as(charset))
     }
 
     type Json<T: DeserializeOwned + Send + 'static> = JsonFuture<T>;

@@ -114,10 +114,14 @@ impl HeadReader {
         while let Some(at) = buf.get(i..).and_then(|rest| memchr::memchr(b'\n', rest)) {
             i += at;
             match buf.get(i + 1..) {
-                Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) => {
-                    // This line's end and the empty line's.
+                // This line's end and the empty line's are both counted.
+                Some([b'\n', ..]) => {
                     self.lines += 2;
-                    return Some(if buf[i + 1] == b'\n' { i + 2 } else { i + 3 });
+                    return Some(i + 2);
+                }
+                Some([b'\r', b'\n', ..]) => {
+                    self.lines += 2;
+                    return Some(i + 3);
                 }
                 // Not enough bytes yet to know: look here again next time (uncounted).
                 Some([] | [b'\r']) => {
@@ -208,16 +212,12 @@ fn parse_into<'h>(
     // values (which saves a scan of every value on every response).
     let any_folded = lines > response.headers.len() + 2;
     let folded = |value: &[u8]| any_folded && memchr::memchr(b'\n', value).is_some();
-    let rewritten: usize = if any_folded {
-        response
-            .headers
-            .iter()
-            .filter(|h| folded(h.value))
-            .map(|h| h.value.len())
-            .sum()
-    } else {
-        0
-    };
+    let rewritten: usize = response
+        .headers
+        .iter()
+        .filter(|h| folded(h.value))
+        .map(|h| h.value.len())
+        .sum();
     let Some(mut fields) = ReceivedBuilder::new(head, response.headers.len(), rewritten) else {
         return Err(Error::protocol("response head too large"));
     };
