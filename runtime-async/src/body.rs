@@ -48,10 +48,6 @@ pub struct Body<N: Net> {
     /// Whether `chunk_size` doubles after a read that fills it (up to [`BULK_CHUNK`]): true
     /// until the caller sets a size.
     chunk_grows: bool,
-    /// How many bytes the body still holds, when its head said (`Content-Length`): a small
-    /// body is read into a buffer of its own size rather than a whole zeroed chunk. Only a
-    /// hint: once a read goes past it, it is dropped.
-    left: Option<u64>,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
     /// The call's place among the dispatcher's running calls, given up at the end.
@@ -79,12 +75,11 @@ pub type JsonFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
 
 impl<N: Net> Body<N> {
     /// The body of a call this body owns outright: `charset` is the response's (for
-    /// [`text`](Self::text)), `length` its `Content-Length` if it has one, and `slot` the
-    /// call's place among the dispatcher's running calls, given up at the body's end.
+    /// [`text`](Self::text)), and `slot` the call's place among the dispatcher's running
+    /// calls, given up at the body's end.
     pub(crate) fn owned(
         driver: DriverBox<AsyncTransport<N>>,
         charset: Option<String>,
-        length: Option<u64>,
         slot: Slot<N>,
     ) -> Body<N> {
         Body {
@@ -93,7 +88,6 @@ impl<N: Net> Body<N> {
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
             chunk_grows: true,
-            left: length,
             charset,
             slot: Some(slot),
         }
@@ -106,7 +100,6 @@ impl<N: Net> Body<N> {
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
             chunk_grows: true,
-            left: None,
             charset: None,
             slot: None,
         }
@@ -117,24 +110,25 @@ impl<N: Net> Body<N> {
         self.slot = Some(slot);
     }
 
+    /// How many bytes the body still holds, when its call knows exactly (see
+    /// [`Call::body_size_hint`](wayfarer_core::Call::body_size_hint)): a small body is read
+    /// into a buffer of its own size rather than a whole zeroed chunk.
+    fn left(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::Owned(driver) => driver.call().body_size_hint(),
+            Kind::Shared(..) | Kind::Custom(_) => None,
+        }
+    }
+
     /// The size of the next read of [`chunk`](Self::chunk) or [`bytes`](Self::bytes), at
-    /// most `max`: what the body has left when that is known, else `max`. A body whose
-    /// length was reached reads one byte, to see its end (or that the length was wrong).
+    /// most `max`: what the body has left when that is known, else `max`. A body at its end
+    /// reads one byte, which finds the end without I/O.
     fn next_read(&self, max: usize) -> usize {
-        match self.left {
+        match self.left() {
             Some(0) => 1,
             Some(left) => usize::try_from(left).map_or(max, |left| left.min(max)),
             None => max,
         }
-    }
-
-    /// `n` body bytes were read.
-    fn consumed(&mut self, n: usize) {
-        self.left = match self.left {
-            Some(left) if n as u64 <= left => Some(left - n as u64),
-            // More than the head said: the hint no longer helps.
-            _ => None,
-        };
     }
 
     /// The same body, decoded by [`text`](Self::text) with `charset` (the response's).
@@ -176,7 +170,6 @@ impl<N: Net> Body<N> {
             scratch: BytesMut::new(),
             chunk_size: CHUNK,
             chunk_grows: true,
-            left: None,
             charset: None,
             slot: None,
         }
@@ -201,7 +194,6 @@ impl<N: Net> Body<N> {
                     scratch: BytesMut::new(),
                     chunk_size: self.chunk_size,
                     chunk_grows: self.chunk_grows,
-                    left: self.left,
                     charset: None,
                     slot: self.slot.take(),
                 };
@@ -295,11 +287,10 @@ impl<N: Net> Body<N> {
         }
         let read = self.poll_read_bytes(cx, &mut scratch);
         if let Poll::Ready(Ok(n)) = read {
-            self.consumed(n);
             if n == self.chunk_size && self.chunk_grows {
                 let bigger = (n * 2).min(BULK_CHUNK);
                 let worth_it = self
-                    .left
+                    .left()
                     .is_none_or(|left| left >= bigger as u64 * GROW_ONLY_WITH_CHUNKS_LEFT);
                 if worth_it {
                     self.chunk_size = bigger;
@@ -333,7 +324,7 @@ impl<N: Net> Body<N> {
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
         // Straight into the result (see `Collector`): a small body of known length costs a
         // buffer of its size.
-        let mut body = Collector::new(self.left);
+        let mut body = Collector::new(self.left());
         loop {
             match self.read(body.spare()).await? {
                 0 => return Ok(body.finish()),

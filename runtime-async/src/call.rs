@@ -245,8 +245,7 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
             Step::Response(head) => {
                 driver.settle();
                 let charset = head.charset();
-                let length = head.content_length();
-                Ok(head.with_body(Body::owned(driver, charset, length, slot)))
+                Ok(head.with_body(Body::owned(driver, charset, slot)))
             }
             other => Err(unexpected(&other)),
         }

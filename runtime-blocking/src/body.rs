@@ -27,10 +27,6 @@ pub struct Body {
     done: bool,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
-    /// How many bytes the body still holds, when its head said (`Content-Length`): read whole,
-    /// a small body gets a buffer of its own size. Only a hint, dropped once a read goes past
-    /// it.
-    left: Option<u64>,
     /// The call's place among the dispatcher's running calls, given up at the end.
     slot: Option<Slot>,
 }
@@ -49,20 +45,17 @@ enum Kind {
 
 impl Body {
     /// The body of a call it owns outright, built in one step (each step of a builder would
-    /// copy the driver): `charset` is the response's, for [`text`](Self::text), `length` its
-    /// `Content-Length` if it has one, and `slot` the call's dispatcher slot, given up at the
-    /// body's end.
+    /// copy the driver): `charset` is the response's, for [`text`](Self::text), and `slot` the
+    /// call's dispatcher slot, given up at the body's end.
     pub(crate) fn owned(
         driver: DriverBox<Blocking>,
         charset: Option<String>,
-        length: Option<u64>,
         slot: Option<Slot>,
     ) -> Body {
         Body {
             kind: Kind::Owned(driver),
             done: false,
             charset,
-            left: length,
             slot,
         }
     }
@@ -72,7 +65,6 @@ impl Body {
             kind: Kind::Shared(exec, number),
             done: false,
             charset: None,
-            left: None,
             slot: None,
         }
     }
@@ -82,7 +74,6 @@ impl Body {
             kind: Kind::Custom(body),
             done: false,
             charset: None,
-            left: None,
             slot: None,
         }
     }
@@ -130,7 +121,6 @@ impl Body {
                     kind,
                     done: false,
                     charset: None,
-                    left: None,
                     slot: self.slot.take(),
                 };
                 Some(wayfarer_core::Body::from_reader(other, None))
@@ -142,7 +132,7 @@ impl Body {
     pub fn bytes(mut self) -> Result<Bytes, Error> {
         // Straight into the result (see `Collector`): a small body of known length costs a
         // buffer of its size, not a zeroed 64 KiB one and a copy.
-        let mut body = Collector::new(self.left);
+        let mut body = Collector::new(self.size_hint());
         loop {
             match self.read_bytes(body.spare())? {
                 0 => return Ok(body.finish()),
@@ -272,8 +262,18 @@ impl Body {
             self.done = true;
             self.slot = None;
         }
-        self.left = self.left.and_then(|left| left.checked_sub(n as u64));
         Ok(n)
+    }
+
+    /// How many bytes the body still holds, when its call knows exactly (see
+    /// [`Call::body_size_hint`](wayfarer_core::Call::body_size_hint)): read whole, a small body
+    /// gets a buffer of its own size.
+    fn size_hint(&self) -> Option<u64> {
+        match &self.kind {
+            _ if self.done => Some(0),
+            Kind::Owned(driver) => driver.call().body_size_hint(),
+            Kind::Shared(..) | Kind::Custom(_) => None,
+        }
     }
 }
 

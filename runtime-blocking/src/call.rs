@@ -238,8 +238,7 @@ impl Call {
             Step::Response(head) => {
                 driver.settle();
                 let charset = head.charset();
-                let length = head.content_length();
-                Ok(head.with_body(Body::owned(driver, charset, length, slot.take())))
+                Ok(head.with_body(Body::owned(driver, charset, slot.take())))
             }
             other => Err(unexpected(&other)),
         }

@@ -161,6 +161,29 @@ impl Call {
         matches!(self.body.source, Source::External)
     }
 
+    /// How many more bytes reading the response body will give the caller, when that is
+    /// known exactly: the rest of a `Content-Length` body (not one being gzip-decoded), of a
+    /// stored body, or 0 once it has ended. `None` for a chunked or close-delimited body, a
+    /// decoded one, or one an interceptor made up.
+    ///
+    /// A runtime sizes its reads by it: reading a small body whole costs a buffer of its size,
+    /// with no look-up of the head's `Content-Length` (which the exchange already parsed).
+    pub fn body_size_hint(&self) -> Option<u64> {
+        if self.body.ended || self.body_ended {
+            return Some(0);
+        }
+        if self.body.gzip.is_some() {
+            return None;
+        }
+        match &self.body.source {
+            Source::None => Some(0),
+            Source::Exchange if self.body.source_ended => Some(0),
+            Source::Exchange => self.exchange.as_ref()?.body_remaining(),
+            Source::Cache { remaining } => Some(*remaining),
+            Source::MadeUp(_) | Source::External => None,
+        }
+    }
+
     /// The chain delivered its response: if its body is already over, the call ends with it.
     pub(super) fn begin_body(&mut self) {
         if self.body.is_over() {

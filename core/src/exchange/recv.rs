@@ -191,6 +191,16 @@ impl Exchange {
         self.state == State::Done
     }
 
+    /// How many body bytes are still to come, when the framing says exactly (a
+    /// `Content-Length` body, or one that has ended).
+    pub(crate) fn body_remaining(&self) -> Option<u64> {
+        match self.state {
+            State::Done => Some(0),
+            State::Body => self.decoder.exact_remaining(),
+            _ => None,
+        }
+    }
+
     fn end_body(&mut self, conn: &mut Connection) -> Result<(), Error> {
         self.trailers = self.decoder.take_trailers().map(Box::new);
         self.state = State::Done;

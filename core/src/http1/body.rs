@@ -107,6 +107,16 @@ impl BodyDecoder {
         }
     }
 
+    /// The body bytes still to decode, when the framing tells exactly: a `Content-Length`
+    /// body's rest, or nothing once done. Chunked and close-delimited bodies do not say.
+    pub(crate) fn exact_remaining(&self) -> Option<u64> {
+        match self {
+            BodyDecoder::Length(n) => Some(*n),
+            BodyDecoder::Done => Some(0),
+            BodyDecoder::Chunked(_) | BodyDecoder::UntilClose => None,
+        }
+    }
+
     /// Accounts for `n` bytes read directly (`n` is at most [`direct_limit`](Self::direct_limit)).
     pub(crate) fn on_direct(&mut self, n: usize) {
         match self {
