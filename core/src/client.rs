@@ -309,7 +309,7 @@ impl<S> SharedPool<S> {
     pub fn acquire(&self, now: Instant, address: &Address) -> Option<(Connection, S)> {
         let (found, evicted) = {
             let mut state = self.lock();
-            let evicted = state.pool.cleanup(now).closed;
+            let evicted = state.pool.cleanup_if_due(now);
             (state.pool.acquire(address), evicted)
         };
         drop(evicted); // closes their sockets, outside the lock
@@ -324,7 +324,7 @@ impl<S> SharedPool<S> {
         let (refused, evicted, start) = {
             let mut state = self.lock();
             let refused = state.pool.release(now, conn, socket);
-            let evicted = state.pool.cleanup(now).closed;
+            let evicted = state.pool.cleanup_if_due(now);
             let start = start_cleaner(&mut state);
             (refused, evicted, start)
         };

@@ -105,6 +105,10 @@ pub struct ConnectionPool<S> {
     in_use: HashMap<ConnId, InUse, BuildHasherDefault<IdHasher>>,
     max_idle: usize,
     keep_alive: Duration,
+    /// No idle connection expires before this (`None`: none is idle). It may be earlier than
+    /// the true first expiry (after an `acquire`), never later: it only tells when a
+    /// [`cleanup`](Self::cleanup) can be skipped.
+    first_expiry: Option<Instant>,
 }
 
 impl<S> fmt::Debug for ConnectionPool<S> {
@@ -157,6 +161,7 @@ impl<S> ConnectionPool<S> {
             in_use: HashMap::default(),
             max_idle,
             keep_alive,
+            first_expiry: None,
         }
     }
 
@@ -229,6 +234,8 @@ impl<S> ConnectionPool<S> {
             return Some((conn, socket));
         }
         conn.park(now);
+        let expiry = now + self.keep_alive;
+        self.first_expiry = Some(self.first_expiry.map_or(expiry, |t| t.min(expiry)));
         self.idle.push(Idle {
             conn,
             socket,
@@ -273,7 +280,26 @@ impl<S> ConnectionPool<S> {
                 None if !self.in_use.is_empty() => Some(now + self.keep_alive),
                 None => None,
             };
+            self.first_expiry = longest.map(|(_, since)| since + self.keep_alive);
             return Cleanup { closed, next_run };
+        }
+    }
+
+    /// Whether a [`cleanup`](Self::cleanup) at `now` could evict anything: an idle connection
+    /// may have expired, or more are idle than the pool keeps. When not, it can be skipped
+    /// (the pool's timer still runs it on schedule), which spares a scan on every acquire
+    /// and release.
+    pub fn is_cleanup_due(&self, now: Instant) -> bool {
+        self.idle.len() > self.max_idle || self.first_expiry.is_some_and(|t| now >= t)
+    }
+
+    /// What a [`cleanup`](Self::cleanup) at `now` evicts, found without a scan when none is
+    /// [due](Self::is_cleanup_due).
+    pub(crate) fn cleanup_if_due(&mut self, now: Instant) -> Vec<Pooled<S>> {
+        if self.is_cleanup_due(now) {
+            self.cleanup(now).closed
+        } else {
+            Vec::new()
         }
     }
 
@@ -356,6 +382,31 @@ mod tests {
         let closed = closed.into_iter().map(|(_, s)| s).collect();
         let next = next_run.map(|t| t.since_epoch().as_millis() as u64);
         (closed, next)
+    }
+
+    /// Skipping a cleanup that is not due never keeps an expired or surplus connection: when
+    /// `is_cleanup_due` says no, a cleanup would evict nothing.
+    #[test]
+    fn a_cleanup_not_due_would_evict_nothing() {
+        let mut pool = pool(2);
+        add(&mut pool, 1, "a", 0);
+        add(&mut pool, 2, "b", 40);
+        assert!(!pool.is_cleanup_due(at(99)));
+        assert!(pool.is_cleanup_due(at(100)), "connection 1 expires at 100");
+        // Taking the first to expire leaves the hint early: a due cleanup that finds nothing.
+        let (c1, _) = pool.acquire(&addr("a")).unwrap();
+        assert!(pool.is_cleanup_due(at(100)));
+        assert_eq!(run(&mut pool, 100), (vec![], Some(140)));
+        assert!(!pool.is_cleanup_due(at(139)));
+        assert!(pool.is_cleanup_due(at(140)));
+        // Over the idle limit, a cleanup is due at once.
+        assert!(pool.release(at(110), c1, 1).is_none());
+        add(&mut pool, 3, "c", 120);
+        assert!(pool.is_cleanup_due(at(120)));
+        assert_eq!(run(&mut pool, 120), (vec![2], Some(210)));
+        assert!(!pool.is_cleanup_due(at(120)));
+        assert!(pool.cleanup_if_due(at(209)).is_empty());
+        assert_eq!(pool.cleanup_if_due(at(210)).len(), 1);
     }
 
     #[test]
