@@ -255,14 +255,25 @@ impl EventSink {
     }
 
     /// Queues the event `kind()` builds, if anyone listens.
+    ///
+    /// Only the check is inlined into the call's code: building and queueing the event is a
+    /// cold function of its own, so a call nobody listens to does not carry that code through
+    /// its hot path (every request runs a dozen of these checks).
+    #[inline(always)]
     pub(crate) fn emit(&mut self, at: Instant, kind: impl FnOnce() -> EventKind) {
         if self.on {
-            self.queue.push_back(Event {
-                call: self.call,
-                at,
-                kind: kind(),
-            });
+            self.push(at, kind);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push(&mut self, at: Instant, kind: impl FnOnce() -> EventKind) {
+        self.queue.push_back(Event {
+            call: self.call,
+            at,
+            kind: kind(),
+        });
     }
 
     pub(crate) fn pop(&mut self) -> Option<Event> {
