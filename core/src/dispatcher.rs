@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::Error;
 
@@ -74,6 +76,72 @@ pub struct Finished<C> {
     pub start: Vec<C>,
     /// Nothing runs any more, sync or async: the moment OkHttp runs its idle callback.
     pub idle: bool,
+}
+
+/// The dispatcher's idle callback (OkHttp's `idleCallback`), held for a runtime: set rarely,
+/// looked at whenever the last running call ends, which for a caller making one call at a time
+/// is after every call. A flag says whether one was ever set, so a client without one takes
+/// no lock then.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use wayfarer_core::IdleCallback;
+///
+/// let hook = IdleCallback::default();
+/// hook.run(|| false); // none set: nothing happens
+/// let ran = Arc::new(AtomicUsize::new(0));
+/// let counter = ran.clone();
+/// hook.set(move || {
+///     counter.fetch_add(1, Ordering::Relaxed);
+/// });
+/// hook.run(|| false);
+/// assert_eq!(ran.load(Ordering::Relaxed), 1);
+/// ```
+#[derive(Default)]
+pub struct IdleCallback {
+    set: AtomicBool,
+    callback: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
+}
+
+impl IdleCallback {
+    /// Sets the callback, replacing any earlier one.
+    pub fn set(&self, callback: impl Fn() + Send + Sync + 'static) {
+        *self.callback.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(callback));
+        self.set.store(true, Ordering::Release);
+    }
+
+    /// Runs the callback, if one is set, outside the lock (it may set another).
+    ///
+    /// When `unwinding` says the thread unwinds already (a callback or the caller's code
+    /// panicked, dropping a call; the runtime passes `std::thread::panicking`), a panic of the
+    /// callback is caught and ends here: a second panic would abort the process.
+    pub fn run(&self, unwinding: fn() -> bool) {
+        if !self.set.load(Ordering::Acquire) {
+            return;
+        }
+        let callback = self
+            .callback
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(callback) = callback else {
+            return;
+        };
+        if unwinding() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback()));
+        } else {
+            callback();
+        }
+    }
+}
+
+impl fmt::Debug for IdleCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdleCallback")
+            .field("set", &self.set.load(Ordering::Relaxed))
+            .finish()
+    }
 }
 
 impl<C: fmt::Debug> fmt::Debug for Dispatcher<C> {

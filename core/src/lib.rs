@@ -169,7 +169,7 @@ pub use connection::{
     AttemptId, Cleanup, ConnectAction, FastFallback, Pooled, Route, RouteDatabase, RouteSelector,
     RouteStep, TlsIdentity, interleave_families, needs_health_check,
 };
-pub use dispatcher::{Dispatcher, Finished};
+pub use dispatcher::{Dispatcher, Finished, IdleCallback};
 pub use dns::{Dns, DnsOverrides};
 pub use error::{Error, ErrorKind, Limit, Phase, TimeoutKind};
 pub use events::{Event, EventKind, EventListener, EventListenerFactory};

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use wayfarer_core::Error;
+use wayfarer_core::{Error, IdleCallback};
 
 use crate::call::{Call, CallShared};
 use crate::net::Net;
@@ -31,8 +31,6 @@ impl<N: Net> fmt::Debug for Key<N> {
     }
 }
 
-type IdleCallback = Arc<dyn Fn() + Send + Sync>;
-
 /// Holds enqueued calls back until its limits allow them, and knows every call running, as
 /// OkHttp's `Dispatcher` does. A client and the clients made from it with
 /// [`Client::new_builder`](crate::Client::new_builder) share one.
@@ -50,7 +48,7 @@ pub struct Dispatcher<N: Net> {
 
 struct State<N: Net> {
     queues: Mutex<wayfarer_core::Dispatcher<Key<N>>>,
-    idle: Mutex<Option<IdleCallback>>,
+    idle: IdleCallback,
 }
 
 impl<N: Net> Clone for Dispatcher<N> {
@@ -78,7 +76,7 @@ impl<N: Net> Dispatcher<N> {
         Dispatcher {
             state: Arc::new(State {
                 queues: Mutex::new(queues),
-                idle: Mutex::new(None),
+                idle: IdleCallback::default(),
             }),
         }
     }
@@ -120,7 +118,7 @@ impl<N: Net> Dispatcher<N> {
     /// owns a clone of the client keeps that client, its pool and its connections alive for
     /// ever. Let it own what it reports to (a channel's sender, a counter) instead.
     pub fn set_idle_callback(&self, callback: impl Fn() + Send + Sync + 'static) {
-        *self.state.idle.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(callback));
+        self.state.idle.set(callback);
     }
 
     /// The calls waiting to run, in the order they will be considered.
@@ -189,22 +187,7 @@ impl<N: Net> Dispatcher<N> {
         };
         start_all(finished.start);
         if finished.idle {
-            let idle = self
-                .state
-                .idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if let Some(idle) = idle {
-                if std::thread::panicking() {
-                    // Unwinding already (a callback or the caller's code panicked, dropping the
-                    // call): a second panic here would abort the process, so the idle callback's
-                    // own panic is caught and ends here.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| idle()));
-                } else {
-                    idle();
-                }
-            }
+            self.state.idle.run(std::thread::panicking);
         }
     }
 }

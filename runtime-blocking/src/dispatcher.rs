@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use wayfarer_core::Error;
+use wayfarer_core::{Error, IdleCallback};
 
 use crate::call::{Call, CallShared, run_enqueued};
 use crate::workers::Workers;
@@ -24,8 +24,6 @@ impl fmt::Debug for Key {
         write!(f, "{:p}", Arc::as_ptr(&self.0))
     }
 }
-
-type IdleCallback = Arc<dyn Fn() + Send + Sync>;
 
 /// Runs enqueued calls on its threads within its limits, and knows every call running, as
 /// OkHttp's `Dispatcher` does. A client and the clients made from it with
@@ -56,7 +54,7 @@ pub struct Dispatcher {
 
 struct State {
     queues: Mutex<wayfarer_core::Dispatcher<Key>>,
-    idle: Mutex<Option<IdleCallback>>,
+    idle: IdleCallback,
     workers: Workers,
 }
 
@@ -77,7 +75,7 @@ impl Dispatcher {
         Dispatcher {
             state: Arc::new(State {
                 queues: Mutex::new(queues),
-                idle: Mutex::new(None),
+                idle: IdleCallback::default(),
                 workers: Workers::default(),
             }),
         }
@@ -125,7 +123,7 @@ impl Dispatcher {
     /// owns a clone of the client keeps that client, its pool and its connections alive for
     /// ever. Let it own what it reports to (a channel's sender, a counter) instead.
     pub fn set_idle_callback(&self, callback: impl Fn() + Send + Sync + 'static) {
-        *self.state.idle.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(callback));
+        self.state.idle.set(callback);
     }
 
     /// The calls waiting to run, in the order they will be considered.
@@ -220,22 +218,7 @@ impl Dispatcher {
         };
         self.start(finished.start);
         if finished.idle {
-            let idle = self
-                .state
-                .idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if let Some(idle) = idle {
-                if std::thread::panicking() {
-                    // Unwinding already (a callback or the caller's code panicked, dropping the
-                    // call): a second panic here would abort the process, so the idle callback's
-                    // own panic is caught and ends here.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| idle()));
-                } else {
-                    idle();
-                }
-            }
+            self.state.idle.run(std::thread::panicking);
         }
     }
 }
