@@ -243,7 +243,7 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
         let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
         match step {
             Step::Response(head) => {
-                driver.settle();
+                driver.settle_after_step();
                 let charset = head.charset();
                 Ok(head.with_body(Body::owned(driver, charset, slot)))
             }

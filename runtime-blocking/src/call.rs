@@ -236,7 +236,7 @@ impl Call {
         let mut driver = DriverBox::new(driver);
         match next_step(&mut driver)? {
             Step::Response(head) => {
-                driver.settle();
+                driver.settle_after_step();
                 let charset = head.charset();
                 Ok(head.with_body(Body::owned(driver, charset, slot.take())))
             }

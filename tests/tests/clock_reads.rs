@@ -126,6 +126,8 @@ fn get<const BLOCKING: bool>(client: &Arc<Client<MemSocket>>, now: &mut Now) -> 
         Poll::Ready(Ok(Step::Response(head))) => assert_eq!(head.status().as_u16(), 200),
         other => panic!("expected the response head, got {other:?}"),
     }
+    // As the runtimes do with every response head.
+    driver.settle_after_step();
     let mut body = Vec::new();
     let mut buf = [0u8; 64];
     loop {

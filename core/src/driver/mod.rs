@@ -669,6 +669,13 @@ impl<T: Transport> Driver<T> {
         self.settle_now();
     }
 
+    /// [`settle`](Self::settle) right after [`poll_until_step`](Self::poll_until_step)
+    /// returned: the time read during that step still stands, so this reads no clock. The
+    /// runtimes settle here once per response head.
+    pub fn settle_after_step(&mut self) {
+        self.settle_now();
+    }
+
     /// [`Driver::settle`] with the time read last: right after an operation that read it.
     fn settle_now(&mut self) {
         let mut cx = Context::from_waker(std::task::Waker::noop());
