@@ -42,6 +42,20 @@ pub(super) enum Baton {
     Up(Result<Response<()>, Error>),
 }
 
+/// What a link did with a result coming up the chain ([`Call::up_in_place`]).
+enum Up {
+    /// Looked at it or changed it in place: on to the next link up.
+    PassedOn,
+    /// A failure to retry: this request goes down again, on a fresh connection.
+    Retry(Arc<Request>),
+    /// The response calls for this request next; the response becomes its prior response.
+    Follow(Box<Request>),
+    /// This interceptor takes the result by value.
+    Interceptor(InterceptorId),
+    /// The cache link of a client with a cache takes the result by value.
+    Cache,
+}
+
 impl Baton {
     fn down(request: Arc<Request>) -> Baton {
         Baton::Down(Outgoing::Request(request))
@@ -182,24 +196,31 @@ impl Call {
                         None => return,
                     }
                 },
-                Baton::Up(mut result) => {
-                    // The links that pass a result on unchanged or change it in place take it
-                    // here, where it stays put: a response is 300 bytes, and each trip
-                    // through `up` and back into `baton` copies it twice.
-                    loop {
-                        if self.chain.pos == 0 {
-                            return self.finish_chain(result);
-                        }
-                        self.chain.pos -= 1;
-                        if !self.up_in_place(&mut result) {
-                            break;
-                        }
+                // Up the chain the result stays put while links look at it or change it in
+                // place: a response is 280 bytes, and each move copies it. Only the links that
+                // must own it (an interceptor, the cache) take it by value.
+                Baton::Up(mut result) => loop {
+                    if self.chain.pos == 0 {
+                        return self.finish_chain(result);
                     }
-                    match self.up(result) {
-                        Some(next) => next,
+                    self.chain.pos -= 1;
+                    let next = match self.up_in_place(&mut result) {
+                        Up::PassedOn => continue,
+                        Up::Retry(request) => Some(Baton::down(request)),
+                        Up::Follow(request) => {
+                            if let Ok(response) = result {
+                                self.chain.follow_up.keep_prior(response);
+                            }
+                            self.follow_up_down(request)
+                        }
+                        Up::Interceptor(id) => self.interceptor_up(id, result),
+                        Up::Cache => self.cache_up(result),
+                    };
+                    match next {
+                        Some(next) => break next,
                         None => return,
                     }
-                }
+                },
             };
         }
     }
@@ -243,46 +264,30 @@ impl Call {
         }
     }
 
-    /// The result from below arrives at the link at `pos` (already decremented).
-    fn up(&mut self, result: Result<Response<()>, Error>) -> Option<Baton> {
-        let pos = self.chain.pos;
-        match self.chain.link(pos) {
-            Link::App(i) => self.interceptor_up(
-                InterceptorId {
-                    network: false,
-                    index: i,
-                },
-                result,
-            ),
-            Link::FollowUp => self.follow_up_up(result),
-            Link::Cache => self.cache_up(result),
-            Link::Network(i) => self.interceptor_up(
-                InterceptorId {
-                    network: true,
-                    index: i,
-                },
-                result,
-            ),
-            // `run` passes results through these itself; this keeps `up` whole.
-            Link::Bridge | Link::Connect | Link::CallServer => {
-                let mut result = result;
-                self.up_in_place(&mut result);
-                Some(Baton::Up(result))
-            }
-        }
-    }
-
-    /// The links that pass a result from below on unchanged or change it in place: the
-    /// connect and call-server links, the bridge, and the cache link of a client without a
-    /// cache. Handles the link at `pos` and returns true if it is one of them.
-    fn up_in_place(&mut self, result: &mut Result<Response<()>, Error>) -> bool {
+    /// The result from below arrives at the link at `pos` (already decremented), which looks
+    /// at it or changes it in place, or says that it takes it by value.
+    fn up_in_place(&mut self, result: &mut Result<Response<()>, Error>) -> Up {
         match self.chain.link(self.chain.pos) {
-            Link::Connect | Link::CallServer => {}
-            Link::Bridge => self.bridge_up(result),
-            Link::Cache if self.shared.config.cache.is_none() => self.note_network_origin(result),
-            _ => return false,
+            Link::Connect | Link::CallServer => Up::PassedOn,
+            Link::Bridge => {
+                self.bridge_up(result);
+                Up::PassedOn
+            }
+            Link::Cache if self.shared.config.cache.is_none() => {
+                self.note_network_origin(result);
+                Up::PassedOn
+            }
+            Link::Cache => Up::Cache,
+            Link::FollowUp => self.follow_up_up(result),
+            Link::App(i) => Up::Interceptor(InterceptorId {
+                network: false,
+                index: i,
+            }),
+            Link::Network(i) => Up::Interceptor(InterceptorId {
+                network: true,
+                index: i,
+            }),
         }
-        true
     }
 
     /// The bridge link on the way up: the response's fields as the application sees them,
@@ -316,52 +321,57 @@ impl Call {
 
     // ------------------------------------------------------------------ follow-ups
 
-    fn follow_up_up(&mut self, result: Result<Response<()>, Error>) -> Option<Baton> {
+    /// The follow-up link on the way up: a failure may be retried, a response may call for
+    /// another request (auth, redirect, retry). Either goes down again; else the result goes
+    /// on up, a failure the link decided on in place of the response.
+    fn follow_up_up(&mut self, result: &mut Result<Response<()>, Error>) -> Up {
         let config = &self.shared.config;
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                let retry = self
+                let Some(request) = self
                     .chain
                     .follow_up
-                    .on_failure(&error, &self.attempt, config);
-                return match retry {
-                    Some(request) => {
-                        let reason = error.clone();
-                        self.events
-                            .emit(self.now.mono, || EventKind::RetryOnFreshConnection {
-                                reason,
-                            });
-                        self.fresh_connection = true;
-                        self.chain.pos += 1;
-                        Some(Baton::down(request))
-                    }
-                    None => Some(Baton::Up(Err(error))),
+                    .on_failure(error, &self.attempt, config)
+                else {
+                    return Up::PassedOn;
                 };
+                let reason = error.clone();
+                self.events
+                    .emit(self.now.mono, || EventKind::RetryOnFreshConnection {
+                        reason,
+                    });
+                self.fresh_connection = true;
+                self.chain.pos += 1;
+                return Up::Retry(request);
             }
         };
         let proxy = self.conn.as_ref().map(|conn| conn.address().proxy());
         match self.chain.follow_up.on_response(response, config, proxy) {
-            Decision::Return(response) => Some(Baton::Up(Ok(response))),
+            Decision::Return => Up::PassedOn,
             Decision::Fail(e) => {
+                *result = Err(e);
                 self.discard_body(None);
-                Some(Baton::Up(Err(e)))
+                Up::PassedOn
             }
-            Decision::FollowUp(next) => {
-                let (status, method, url) =
-                    (self.body_status(), next.method(), next.redacted_url());
-                self.events.emit(self.now.mono, || EventKind::FollowUp {
-                    status,
-                    method,
-                    url,
-                });
-                // The follow-up is now the request a failure would retry, not the one before it.
-                let next = Arc::new(next);
-                self.chain.follow_up.on_request(&next);
-                self.chain.pos += 1;
-                self.discard_body(Some(Baton::down(next)))
-            }
+            Decision::FollowUp(next) => Up::Follow(next),
         }
+    }
+
+    /// A follow-up request goes down the chain, once the body of the response that asked for
+    /// it is out of the way.
+    fn follow_up_down(&mut self, next: Box<Request>) -> Option<Baton> {
+        let (status, method, url) = (self.body_status(), next.method(), next.redacted_url());
+        self.events.emit(self.now.mono, || EventKind::FollowUp {
+            status,
+            method,
+            url,
+        });
+        // The follow-up is now the request a failure would retry, not the one before it.
+        let next = Arc::new(*next);
+        self.chain.follow_up.on_request(&next);
+        self.chain.pos += 1;
+        self.discard_body(Some(Baton::down(next)))
     }
 
     // ------------------------------------------------------------------ connect

@@ -25,10 +25,12 @@ pub(crate) use recover::Attempt;
 /// What the link decided about a response.
 #[derive(Debug)]
 pub(crate) enum Decision {
-    /// Return this response.
-    Return(Response<()>),
-    /// Send this request next (the response is kept as the next one's prior response).
-    FollowUp(Request),
+    /// Return the response.
+    Return,
+    /// Send this request next; the response is to be kept as the next one's prior response
+    /// ([`FollowUp::keep_prior`]). Boxed: follow-ups are rare, and the decision about every
+    /// response is otherwise a word.
+    FollowUp(Box<Request>),
     /// Fail the call.
     Fail(Error),
 }
@@ -69,18 +71,19 @@ impl FollowUp {
         recover::may_retry(error, attempt, request, config).then(|| request.clone())
     }
 
-    /// Decides what `response` calls for.
-    /// `proxy` is the proxy of the connection the response came on (none for a direct one or
-    /// a response from the cache): a `407` is answered for that proxy only.
+    /// Decides what `response` calls for, in place: the response moves on up the chain
+    /// unless it is to be followed up (it travels in every link's result, and each move
+    /// copies it). `proxy` is the proxy of the connection the response came on (none for a
+    /// direct one or a response from the cache): a `407` is answered for that proxy only.
     pub(crate) fn on_response(
         &mut self,
-        mut response: Response<()>,
+        response: &mut Response<()>,
         config: &Config,
         proxy: Option<&crate::Proxy>,
     ) -> Decision {
         response.set_prior_response(self.prior.take());
-        let Some(next) = self.follow_up_request(&response, config, proxy) else {
-            return Decision::Return(response);
+        let Some(next) = self.follow_up_request(response, config, proxy) else {
+            return Decision::Return;
         };
         let next = match next {
             Ok(next) => next,
@@ -90,14 +93,18 @@ impl FollowUp {
         // that can be sent only once already went out: the response is the answer (OkHttp
         // checks every follow-up the same way).
         if next.body().is_one_shot() {
-            return Decision::Return(response);
+            return Decision::Return;
         }
         self.follow_ups += 1;
         if self.follow_ups > config.max_follow_ups {
             return Decision::Fail(Error::too_many_follow_ups(self.follow_ups));
         }
+        Decision::FollowUp(Box::new(next))
+    }
+
+    /// Keeps the response that asked for a follow-up as the prior response of the next one.
+    pub(crate) fn keep_prior(&mut self, response: Response<()>) {
         self.prior = Some(Box::new(response));
-        Decision::FollowUp(next)
     }
 
     /// The request `response` calls for, if any (OkHttp's `followUpRequest`).
@@ -202,10 +209,13 @@ mod tests {
         Request::get("http://a.test/").build().unwrap()
     }
 
-    fn follow(link: &mut FollowUp, r: Response<()>, config: &Config) -> Option<Request> {
-        match link.on_response(r, config, None) {
-            Decision::FollowUp(next) => Some(next),
-            Decision::Return(_) => None,
+    fn follow(link: &mut FollowUp, mut r: Response<()>, config: &Config) -> Option<Request> {
+        match link.on_response(&mut r, config, None) {
+            Decision::FollowUp(next) => {
+                link.keep_prior(r);
+                Some(*next)
+            }
+            Decision::Return => None,
             Decision::Fail(e) => panic!("{e}"),
         }
     }
@@ -279,7 +289,8 @@ mod tests {
             )
             .unwrap();
         }
-        match link.on_response(response(302, request, &[("Location", "/x")]), &config, None) {
+        let mut last = response(302, request, &[("Location", "/x")]);
+        match link.on_response(&mut last, &config, None) {
             Decision::Fail(e) => {
                 assert_eq!(e.kind(), crate::ErrorKind::TooManyFollowUps);
                 assert_eq!(e.message(), "Too many follow-up requests: 3");
@@ -298,8 +309,9 @@ mod tests {
             &config,
         )
         .unwrap();
-        match link.on_response(response(200, next, &[]), &config, None) {
-            Decision::Return(r) => {
+        let mut r = response(200, next, &[]);
+        match link.on_response(&mut r, &config, None) {
+            Decision::Return => {
                 let prior = r.prior_response().unwrap();
                 assert_eq!(prior.status().as_u16(), 301);
                 assert_eq!(r.prior_count(), 1);
@@ -341,7 +353,8 @@ mod tests {
 
     #[test]
     fn a_407_without_a_proxy_is_a_protocol_error() {
-        match FollowUp::default().on_response(response(407, get(), &[]), &Config::default(), None) {
+        let mut r = response(407, get(), &[]);
+        match FollowUp::default().on_response(&mut r, &Config::default(), None) {
             Decision::Fail(e) => assert_eq!(e.kind(), crate::ErrorKind::Protocol),
             other => panic!("{other:?}"),
         }
