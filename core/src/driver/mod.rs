@@ -456,7 +456,18 @@ impl<T: Transport> Driver<T> {
 
     /// Waits for the store job running for the call, if any, while the call's deadline holds:
     /// when it passes first, the call hears of it and the job is given up.
+    ///
+    /// Every step asks, and a client without a cache has no store: that check is inlined, the
+    /// rest is not.
+    #[inline(always)]
     fn poll_store_job(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.store.is_none() {
+            return Poll::Ready(());
+        }
+        self.poll_running_store_job(cx)
+    }
+
+    fn poll_running_store_job(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(store) = self.store.as_mut() else {
             return Poll::Ready(());
         };
