@@ -465,21 +465,18 @@ impl RequestBuilder {
     /// assert_eq!(body.as_bytes(), Some(&b"user=ann&note=tea+%26+cake"[..]));
     /// # Ok::<(), wayfarer_core::Error>(())
     /// ```
-    pub fn form<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> RequestBuilder
+    pub fn form<K, V>(self, pairs: impl IntoIterator<Item = (K, V)>) -> RequestBuilder
     where
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        if let Ok(r) = &mut self.inner {
-            let form = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
-            match Body::from(form).with_content_type("application/x-www-form-urlencoded") {
-                Ok(body) => r.body = body,
-                Err(e) => self.inner = Err(e),
-            }
+        if self.inner.is_err() {
+            return self;
         }
-        self
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.typed_body(Body::from(form), "application/x-www-form-urlencoded")
     }
 
     /// Sets the body to `value` as JSON, sent with `Content-Type: application/json` (unless a
@@ -498,13 +495,24 @@ impl RequestBuilder {
     /// # Ok::<(), wayfarer_core::Error>(())
     /// ```
     pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> RequestBuilder {
+        if self.inner.is_err() {
+            return self;
+        }
+        match serde_json::to_vec(value) {
+            Ok(json) => self.typed_body(Body::from(json), "application/json"),
+            Err(e) => {
+                let why = format!("the request body cannot be written as JSON: {e}");
+                self.inner = Err(Error::invalid_input(why));
+                self
+            }
+        }
+    }
+
+    /// Sets the body with its media type (what `form` and `json` make), or keeps the error a
+    /// media type that is not a valid field value gives.
+    fn typed_body(mut self, body: Body, media_type: &str) -> RequestBuilder {
         if let Ok(r) = &mut self.inner {
-            let body = serde_json::to_vec(value)
-                .map_err(|e| {
-                    Error::invalid_input(format!("the request body cannot be written as JSON: {e}"))
-                })
-                .and_then(|json| Body::from(json).with_content_type("application/json"));
-            match body {
+            match body.with_content_type(media_type) {
                 Ok(body) => r.body = body,
                 Err(e) => self.inner = Err(e),
             }

@@ -113,7 +113,7 @@ impl<N: Net> Body<N> {
     /// How many bytes the body still holds, when its call knows exactly (see
     /// [`Call::body_size_hint`](wayfarer_core::Call::body_size_hint)): a small body is read
     /// into a buffer of its own size rather than a whole zeroed chunk.
-    fn left(&self) -> Option<u64> {
+    fn remaining(&self) -> Option<u64> {
         match &self.kind {
             Kind::Owned(driver) => driver.call().body_size_hint(),
             Kind::Shared(..) | Kind::Custom(_) => None,
@@ -124,7 +124,7 @@ impl<N: Net> Body<N> {
     /// most `max`: what the body has left when that is known, else `max`. A body at its end
     /// reads one byte, which finds the end without I/O.
     fn next_read(&self, max: usize) -> usize {
-        match self.left() {
+        match self.remaining() {
             Some(0) => 1,
             Some(left) => usize::try_from(left).map_or(max, |left| left.min(max)),
             None => max,
@@ -290,7 +290,7 @@ impl<N: Net> Body<N> {
             if n == self.chunk_size && self.chunk_grows {
                 let bigger = (n * 2).min(BULK_CHUNK);
                 let worth_it = self
-                    .left()
+                    .remaining()
                     .is_none_or(|left| left >= bigger as u64 * GROW_ONLY_WITH_CHUNKS_LEFT);
                 if worth_it {
                     self.chunk_size = bigger;
@@ -324,7 +324,7 @@ impl<N: Net> Body<N> {
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
         // Straight into the result (see `Collector`): a small body of known length costs a
         // buffer of its size.
-        let mut body = Collector::new(self.left());
+        let mut body = Collector::new(self.remaining());
         loop {
             match self.read(body.spare()).await? {
                 0 => return Ok(body.finish()),

@@ -132,7 +132,7 @@ impl Body {
     pub fn bytes(mut self) -> Result<Bytes, Error> {
         // Straight into the result (see `Collector`): a small body of known length costs a
         // buffer of its size, not a zeroed 64 KiB one and a copy.
-        let mut body = Collector::new(self.size_hint());
+        let mut body = Collector::new(self.remaining());
         loop {
             match self.read_bytes(body.spare())? {
                 0 => return Ok(body.finish()),
@@ -268,7 +268,7 @@ impl Body {
     /// How many bytes the body still holds, when its call knows exactly (see
     /// [`Call::body_size_hint`](wayfarer_core::Call::body_size_hint)): read whole, a small body
     /// gets a buffer of its own size.
-    fn size_hint(&self) -> Option<u64> {
+    fn remaining(&self) -> Option<u64> {
         match &self.kind {
             _ if self.done => Some(0),
             Kind::Owned(driver) => driver.call().body_size_hint(),

@@ -42,7 +42,7 @@ pub(super) enum Baton {
     Up(Result<Response<()>, Error>),
 }
 
-/// What a link did with a result coming up the chain ([`Call::up_in_place`]).
+/// What a link did with a result coming up the chain ([`Call::up`]).
 enum Up {
     /// Looked at it or changed it in place: on to the next link up.
     PassedOn,
@@ -204,7 +204,7 @@ impl Call {
                         return self.finish_chain(result);
                     }
                     self.chain.pos -= 1;
-                    let next = match self.up_in_place(&mut result) {
+                    let next = match self.up(&mut result) {
                         Up::PassedOn => continue,
                         Up::Retry(request) => Some(Baton::down(request)),
                         Up::Follow(request) => {
@@ -266,7 +266,7 @@ impl Call {
 
     /// The result from below arrives at the link at `pos` (already decremented), which looks
     /// at it or changes it in place, or says that it takes it by value.
-    fn up_in_place(&mut self, result: &mut Result<Response<()>, Error>) -> Up {
+    fn up(&mut self, result: &mut Result<Response<()>, Error>) -> Up {
         match self.chain.link(self.chain.pos) {
             Link::Connect | Link::CallServer => Up::PassedOn,
             Link::Bridge => {
