@@ -238,6 +238,9 @@ pub(crate) struct EventSink {
     on: bool,
     call: CallId,
     queue: VecDeque<Event>,
+    /// The queue's first event was handed out (by reference, in an [`Output::Event`]
+    /// (crate::Output::Event)): it goes when the next one is asked for.
+    handed: bool,
 }
 
 impl EventSink {
@@ -246,6 +249,7 @@ impl EventSink {
             on,
             call,
             queue: VecDeque::new(),
+            handed: false,
         }
     }
 
@@ -276,8 +280,25 @@ impl EventSink {
         });
     }
 
-    pub(crate) fn pop(&mut self) -> Option<Event> {
-        self.queue.pop_front()
+    /// Drops the event handed out last, and says whether another waits to be handed out
+    /// ([`EventSink::next`]). Events are lent, not moved: an output stays small, and
+    /// nothing is copied for a listener that only reads them.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self) -> bool {
+        if !self.on {
+            return false;
+        }
+        if self.handed {
+            self.queue.pop_front();
+        }
+        self.handed = !self.queue.is_empty();
+        self.handed
+    }
+
+    /// The event to hand out, after [`EventSink::advance`] said there is one.
+    pub(crate) fn next(&self) -> &Event {
+        // `advance` returned true: the queue is not empty.
+        &self.queue[0]
     }
 }
 

@@ -416,7 +416,10 @@ impl InMemoryExchange {
         let mut driver = Driver::new(call, transport, client.config());
         let mut cx = Context::from_waker(Waker::noop());
         let status = match driver.poll_until_step(&mut cx) {
-            Poll::Ready(Ok(Step::Response(head))) => head.status().as_u16(),
+            Poll::Ready(Ok(Step::Response)) => match driver.take_response() {
+                Some(head) => head.status().as_u16(),
+                None => return Err(Error::io("no head after Step::Response", None)),
+            },
             Poll::Ready(Ok(other)) => {
                 return Err(Error::io(format!("unexpected {other:?}"), None));
             }

@@ -101,7 +101,7 @@
 //!                 client.release(now().mono, conn, sockets.swap_remove(i).1);
 //!             }
 //!         }
-//!         Output::Response(head) => break head,
+//!         Output::Response => break call.take_response().expect("the head is ready"),
 //!         _ => unreachable!("no request body, interceptors or waiting here"),
 //!     }
 //! };

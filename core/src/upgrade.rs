@@ -55,7 +55,7 @@ use crate::driver::{Driver, Transport};
 ///             buf[..reply.len()].copy_from_slice(reply);
 ///             call.handle_received(now, conn, Ok(reply.len()));
 ///         }
-///         Output::Response(head) => status = Some(head.status().as_u16()),
+///         Output::Response => status = call.take_response().map(|h| h.status().as_u16()),
 ///         Output::Done => break,
 ///         _ => {}
 ///     }

@@ -221,12 +221,15 @@ fn run_204(client: &Client<u32>) -> Vec<Event> {
     let mut call = client.start_call(at(0), Request::get("http://example.test/").build().unwrap());
     let mut drain = |call: &mut Call, now: u64| loop {
         match call.poll_output(at(now)) {
-            Ok(Output::Event(e)) => on_event(&e),
+            Ok(Output::Event(e)) => on_event(e),
             Ok(Output::Transmit { conn, bytes, .. }) => {
                 let n = bytes.len();
                 call.handle_transmitted(at(now), conn, Ok(n));
             }
-            Ok(output) => return describe(&output),
+            Ok(output) => {
+                let described = describe(&output);
+                return taking_head(call, described);
+            }
             Err(e) => panic!("{e}"),
         }
     };
@@ -590,7 +593,7 @@ fn a_runtime_interceptor_reads_the_body_of_the_response_it_holds() {
             other => panic!("expected the interceptor, got {}", describe(&other)),
         }
     };
-    call.proceed(at(0), id, request);
+    call.proceed(at(0), id, *request);
     call.handle_acquired(at(0), None);
     let conn = connect_id(&mut call, 0);
     call.handle_connected(at(0), conn, Ok(()));
@@ -604,7 +607,7 @@ fn a_runtime_interceptor_reads_the_body_of_the_response_it_holds() {
         match call.poll_output(at(1)).unwrap() {
             Output::Proceeded { id: to, result } => {
                 assert_eq!(to, id);
-                break result.unwrap();
+                break (*result).unwrap();
             }
             Output::Event(_) => continue,
             other => panic!(

@@ -46,7 +46,10 @@ fn next(call: &mut Call, now: u64) -> String {
             Ok(Output::Receive { conn, .. }) => format!("receive {conn}"),
             Ok(Output::Close { conn }) => format!("close {conn}"),
             Ok(Output::Release(c)) => format!("release {}", c.id()),
-            Ok(Output::Response(r)) => format!("response {}", r.status().as_u16()),
+            Ok(Output::Response) => match call.take_response() {
+                Some(head) => format!("response {}", head.status().as_u16()),
+                None => "response, but no head to take".into(),
+            },
             Ok(Output::Idle) => "idle".into(),
             Ok(Output::Done) => "done".into(),
             Ok(_) => "other".into(),

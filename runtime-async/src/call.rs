@@ -242,7 +242,10 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
         let mut driver = DriverBox::new(driver);
         let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
         match step {
-            Step::Response(head) => {
+            Step::Response => {
+                let head = driver
+                    .take_response()
+                    .ok_or_else(|| unexpected(&Step::Response))?;
                 driver.settle_after_step();
                 let charset = head.charset();
                 Ok(head.with_body(Body::owned(driver, charset, slot)))

@@ -114,13 +114,15 @@ pub(crate) fn drive<N: Net>(
         loop {
             let step = poll_fn(|cx| lock(&exec).poll_until_step(cx)).await?;
             match step {
-                Step::Response(head) if waiting.is_none() => {
+                Step::Response if waiting.is_none() => {
+                    let head = lock(&exec).take_response();
+                    let head = head.ok_or_else(|| unexpected(&Step::Response))?;
                     let body = body_for(&exec).with_charset(head.charset());
                     lock(&exec).settle();
                     return Ok(head.with_body(body));
                 }
                 Step::Proceeded(id, result) if Some(id) == waiting => {
-                    return result.map(|head| {
+                    return (*result).map(|head| {
                         let charset = head.charset();
                         head.with_body(body_for(&exec).with_charset(charset))
                     });
@@ -147,7 +149,7 @@ fn body_for<N: Net>(exec: &Exec<N>) -> Body<N> {
 }
 
 /// Runs closure interceptor `id` on `request` and reports its answer to the call.
-async fn run_interceptor<N: Net>(exec: &Exec<N>, id: InterceptorId, request: Request) {
+async fn run_interceptor<N: Net>(exec: &Exec<N>, id: InterceptorId, request: Box<Request>) {
     let (closure, call) = {
         let driver = lock(exec);
         let config = driver.transport().inner().core.config();
@@ -162,7 +164,7 @@ async fn run_interceptor<N: Net>(exec: &Exec<N>, id: InterceptorId, request: Req
             let chain = Chain {
                 exec: exec.clone(),
                 id,
-                request,
+                request: *request,
                 call,
             };
             f(chain).await

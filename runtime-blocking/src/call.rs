@@ -235,7 +235,10 @@ impl Call {
         // the driver outright, in the box the thread's last call used.
         let mut driver = DriverBox::new(driver);
         match next_step(&mut driver)? {
-            Step::Response(head) => {
+            Step::Response => {
+                let head = driver
+                    .take_response()
+                    .ok_or_else(|| unexpected(&Step::Response))?;
                 driver.settle_after_step();
                 let charset = head.charset();
                 Ok(head.with_body(Body::owned(driver, charset, slot.take())))

@@ -125,13 +125,15 @@ fn drive(exec: &Exec, waiting: Option<InterceptorId>) -> Result<Response, Error>
     loop {
         let step = next_step(&mut lock(exec))?;
         match step {
-            Step::Response(head) if waiting.is_none() => {
+            Step::Response if waiting.is_none() => {
+                let head = lock(exec).take_response();
+                let head = head.ok_or_else(|| unexpected(&Step::Response))?;
                 let body = body_for(exec).with_charset(head.charset());
                 lock(exec).settle();
                 return Ok(head.with_body(body));
             }
             Step::Proceeded(id, result) if Some(id) == waiting => {
-                return result.map(|head| {
+                return (*result).map(|head| {
                     let charset = head.charset();
                     head.with_body(body_for(exec).with_charset(charset))
                 });
@@ -157,7 +159,7 @@ fn body_for(exec: &Exec) -> Body {
 }
 
 /// Runs closure interceptor `id` on `request` and reports its answer to the call.
-fn run_interceptor(exec: &Exec, id: InterceptorId, request: Request) {
+fn run_interceptor(exec: &Exec, id: InterceptorId, request: Box<Request>) {
     let (closure, call) = {
         let driver = lock(exec);
         let config = driver.transport().inner().core.config();
@@ -172,7 +174,7 @@ fn run_interceptor(exec: &Exec, id: InterceptorId, request: Request) {
             let mut chain = Chain {
                 exec,
                 id,
-                request,
+                request: *request,
                 call,
             };
             f(&mut chain)

@@ -554,7 +554,7 @@ impl EventLoop {
         match output {
             Output::Event(event) => {
                 if let Some(listener) = listener {
-                    listener.on_event(&event);
+                    listener.on_event(event);
                 }
             }
             Output::Acquire { address } => {
@@ -666,7 +666,10 @@ impl EventLoop {
                     }
                 }
             }
-            Output::Response(head) => {
+            Output::Response => {
+                let Some(head) = call.take_response() else {
+                    return Step::Failed(Error::invalid_input("no head to take"));
+                };
                 *status = head.status().as_u16();
                 *phase = Phase::Body;
             }

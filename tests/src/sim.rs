@@ -741,7 +741,11 @@ fn output_turn(active: &mut Active) -> ClientTurn {
     let mut cx = Context::from_waker(Waker::noop());
     match active.driver.poll_step(&mut cx) {
         Poll::Ready(Ok(driver::Step::Progress)) => ClientTurn::Turn(Turn::Progress),
-        Poll::Ready(Ok(driver::Step::Response(head))) => {
+        Poll::Ready(Ok(driver::Step::Response)) => {
+            let head = active
+                .driver
+                .take_response()
+                .expect("a head after Step::Response");
             active.outcome.head = Some(run::head(&head));
             active.reading = true;
             ClientTurn::Turn(Turn::Progress)

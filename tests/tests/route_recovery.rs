@@ -78,8 +78,8 @@ fn run(client: &Client<()>, request: Request, peers: &[(&str, Peer)]) -> Seen {
         };
         match output {
             Output::Event(event) => {
-                if let EventKind::ConnectFailed { addr, .. } = event.kind {
-                    seen.connect_failed.push(addr);
+                if let EventKind::ConnectFailed { addr, .. } = &event.kind {
+                    seen.connect_failed.push(*addr);
                 }
             }
             Output::Acquire { .. } => call.handle_acquired(now, None),
@@ -134,7 +134,7 @@ fn run(client: &Client<()>, request: Request, peers: &[(&str, Peer)]) -> Seen {
                 call.handle_received(now, conn, Ok(n));
             }
             Output::Close { conn } => seen.closed.extend(addrs.get(&conn)),
-            Output::Response(head) => seen.status = Some(head.status().as_u16()),
+            Output::Response => seen.status = call.take_response().map(|h| h.status().as_u16()),
             Output::Idle => match call.read_body(now, &mut buf) {
                 Ok(BodyRead::Direct { conn, max }) => {
                     let n = read(wires.get_mut(&conn), &mut buf[..max]);

@@ -23,7 +23,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::body::ResponseBody;
-use super::{Call, State};
+use super::{Call, Handoff, State};
 use crate::body::Body;
 use crate::bridge::Bridge;
 use crate::connection::Address;
@@ -33,7 +33,7 @@ use crate::follow_up::{Decision, FollowUp};
 use crate::interceptor::{
     InterceptorContext, InterceptorId, InterceptorSlot, RequestAction, ResponseAction, SlotKind,
 };
-use crate::{Config, Error, Output, Request, Response};
+use crate::{Config, Error, Request, Response};
 
 /// What travels through the chain.
 #[derive(Debug)]
@@ -532,10 +532,8 @@ impl Call {
         let interceptor = match &frame.slot.0 {
             SlotKind::External(_) => {
                 self.state = State::Intercepting(id);
-                self.intercept = Some(Box::new(Output::Intercept {
-                    id,
-                    request: Arc::unwrap_or_clone(request),
-                }));
+                let request = Box::new(Arc::unwrap_or_clone(request));
+                self.intercept = Some(Handoff::Request(request));
                 return None;
             }
             SlotKind::Core(i) => i.clone(),
@@ -605,7 +603,7 @@ impl Call {
         let interceptor = match &frame.slot.0 {
             SlotKind::External(_) => {
                 self.state = State::Intercepting(id);
-                self.intercept = Some(Box::new(Output::Proceeded { id, result }));
+                self.intercept = Some(Handoff::Result(Box::new(result)));
                 return None;
             }
             SlotKind::Core(i) => i.clone(),

@@ -93,6 +93,13 @@ enum State {
     Failed,
 }
 
+/// What a runtime interceptor is handed next ([`Output::Intercept`], [`Output::Proceeded`]).
+#[derive(Debug)]
+enum Handoff {
+    Request(Box<Request>),
+    Result(Box<Result<Response<()>, Error>>),
+}
+
 /// What an armed deadline is waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {
@@ -132,7 +139,7 @@ const MAX_DRAIN: u64 = 64 * 1024;
 /// | [`Output::Intercept`] | run the runtime's interceptor | [`Call::proceed`] / [`Call::handle_intercepted`] |
 /// | [`Output::Cache`] | perform the operation on the client's cache store ([`CacheOp`] says how) | [`Call::handle_cache_get`], [`Call::handle_cache_edit`], or nothing |
 /// | [`Output::Proceeded`] | return the result from the interceptor's `proceed` | (the interceptor's next move) |
-/// | [`Output::Response`] | hand the response head to the caller | nothing |
+/// | [`Output::Response`] | take the head ([`Call::take_response`]) and hand it to the caller | nothing |
 /// | [`Output::Idle`] | wait for the caller, or for [`Call::poll_timeout`] | [`Call::read_body`], [`Call::handle_timeout`] |
 /// | [`Output::Done`] | nothing: the call is over | |
 ///
@@ -204,9 +211,9 @@ pub struct Call {
     /// `releasing_more`, which the common call never allocates).
     releasing: Option<Connection>,
     releasing_more: Vec<Connection>,
-    /// An interceptor output waiting to be handed out (boxed: only calls with runtime
-    /// interceptors have one, and the call is moved whole several times per request).
-    intercept: Option<Box<Output<'static>>>,
+    /// What waits to be handed to the runtime interceptor the call is
+    /// [`State::Intercepting`] (only calls with runtime interceptors have one).
+    intercept: Option<Handoff>,
     failure: Option<Error>,
     /// Boxed: few responses have trailers, and the call moves whole several times per request.
     trailers: Option<Box<Headers>>,
@@ -278,6 +285,24 @@ impl Call {
     /// take. The driver's socket for [`Upgraded::conn`](crate::Upgraded::conn) goes with it.
     pub fn take_upgraded(&mut self) -> Option<crate::Upgraded> {
         self.upgraded.take().map(crate::Upgraded::new)
+    }
+
+    /// The response head, once [`Output::Response`] said it is ready: the caller's from now
+    /// on, and the call goes on to its body. `None` at any other time (and after the first
+    /// take).
+    pub fn take_response(&mut self) -> Option<Response<()>> {
+        if !matches!(self.state, State::Delivering(_)) {
+            return None;
+        }
+        let next = if self.body_ended {
+            State::Done
+        } else {
+            State::Body
+        };
+        match std::mem::replace(&mut self.state, next) {
+            State::Delivering(head) => Some(head),
+            _ => None,
+        }
     }
 
     /// This call's id.
@@ -486,8 +511,8 @@ impl Call {
                 return Ok(Output::Close { conn });
             }
         }
-        if let Some(event) = self.events.pop() {
-            return Ok(Output::Event(event));
+        if self.events.advance() {
+            return Ok(Output::Event(self.events.next()));
         }
         // Store operations come before the response head, and before a runtime interceptor
         // gets the response it proceeded to: the store has the entry (or has opened it for the
@@ -495,8 +520,13 @@ impl Call {
         if self.next_cache_op() {
             return Ok(self.cache_op().map_or(Output::Idle, Output::Cache));
         }
-        if let Some(output) = self.intercept.take().map(|boxed| *boxed) {
-            return Ok(output);
+        if let Some(handoff) = self.intercept.take() {
+            if let State::Intercepting(id) = self.state {
+                return Ok(match handoff {
+                    Handoff::Request(request) => Output::Intercept { id, request },
+                    Handoff::Result(result) => Output::Proceeded { id, result },
+                });
+            }
         }
         // The head goes to the caller before its connection goes back to the pool.
         if !matches!(self.state, State::Delivering(_)) {
@@ -513,17 +543,7 @@ impl Call {
             State::Finding(_) => self.poll_finder(),
             State::Exchanging => self.poll_exchange(),
             State::Draining(_) => self.poll_conn_io(true, Wait::Drain),
-            State::Delivering(_) => {
-                let next = if self.body_ended {
-                    State::Done
-                } else {
-                    State::Body
-                };
-                let State::Delivering(head) = std::mem::replace(&mut self.state, next) else {
-                    return Ok(Output::Idle);
-                };
-                Ok(Output::Response(head))
-            }
+            State::Delivering(_) => Ok(Output::Response),
             State::Body => self.poll_conn_io(self.want_receive, Wait::Read),
         }
     }

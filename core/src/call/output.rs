@@ -11,8 +11,9 @@ use crate::{Body, Error, Event, Instant, Request, Response};
 /// What the call needs the driver to do next. See [`Call`](crate::Call) for the contract.
 #[derive(Debug)]
 pub enum Output<'a> {
-    /// Hand this event to the call's listener.
-    Event(Event),
+    /// Hand this event to the call's listener. The call lends it until the next
+    /// [`Call::poll_output`](crate::Call::poll_output).
+    Event(&'a Event),
     /// Look in the pool for an idle connection to this address; answer with
     /// [`Call::handle_acquired`](crate::Call::handle_acquired), keeping its socket under the
     /// connection's id.
@@ -95,8 +96,9 @@ pub enum Output<'a> {
     Intercept {
         /// Which interceptor.
         id: InterceptorId,
-        /// The request coming down to it.
-        request: Request,
+        /// The request coming down to it (boxed: this output is rare, and every other one
+        /// is a few words).
+        request: Box<Request>,
     },
     /// The response (or failure) to the request that runtime interceptor `id` proceeded with:
     /// hand it back to the interceptor as the result of its `proceed`. The body, if any, is read
@@ -104,15 +106,19 @@ pub enum Output<'a> {
     Proceeded {
         /// Which interceptor.
         id: InterceptorId,
-        /// The response head, or the failure.
-        result: Result<Response<()>, Error>,
+        /// The response head, or the failure (boxed, as `Intercept`'s request).
+        result: Box<Result<Response<()>, Error>>,
     },
     /// Perform this operation on the client's cache store (the one of
     /// [`Config::cache`](crate::Config::cache)); see [`CacheOp`] for each operation and its
     /// answer. Only a client with a cache asks for these.
     Cache(CacheOp<'a>),
-    /// The response head. Its body is read with [`Call::read_body`](crate::Call::read_body).
-    Response(Response<()>),
+    /// The response head is ready: take it with
+    /// [`Call::take_response`](crate::Call::take_response) and hand it to the caller. Its body
+    /// is read with [`Call::read_body`](crate::Call::read_body). The head stays in the call
+    /// until taken (a response head is some 300 bytes, and every output is moved a few times
+    /// on its way through a driver).
+    Response,
     /// Nothing to do until the caller reads the body, answers an interceptor, or
     /// [`Call::poll_timeout`](crate::Call::poll_timeout) passes.
     Idle,
@@ -215,4 +221,19 @@ pub enum CacheOp<'a> {
         /// The store key.
         key: &'a str,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Output;
+    use crate::driver::Step;
+
+    /// Every output, and every driver step, is moved a few times on its way from the call to
+    /// the driver and the runtime: they stay a few words, with what is large (a response head,
+    /// an interceptor's request) kept in the call or boxed.
+    #[test]
+    fn outputs_and_steps_stay_small() {
+        assert!(size_of::<Output<'static>>() <= 64, "{}", size_of::<Output<'static>>());
+        assert!(size_of::<Step>() <= 32, "{}", size_of::<Step>());
+    }
 }

@@ -46,14 +46,14 @@ use crate::{
 pub enum Step {
     /// Something was done; step again.
     Progress,
-    /// The response head: hand it to the caller, whose reads then go through
-    /// [`Driver::poll_read`].
-    Response(Response<()>),
+    /// The response head is ready: take it with [`Driver::take_response`] and hand it to the
+    /// caller, whose reads then go through [`Driver::poll_read`].
+    Response,
     /// A runtime interceptor is to run with this request (see
     /// [`Output::Intercept`]).
-    Intercept(InterceptorId, Request),
+    Intercept(InterceptorId, Box<Request>),
     /// The result of a runtime interceptor's `proceed` (see [`Output::Proceeded`]).
-    Proceeded(InterceptorId, Result<Response<()>, Error>),
+    Proceeded(InterceptorId, Box<Result<Response<()>, Error>>),
     /// Nothing to do until the caller acts.
     Idle,
     /// The call is over.
@@ -181,6 +181,12 @@ impl<T: Transport> Driver<T> {
         &mut self.call
     }
 
+    /// The response head, after [`Step::Response`]: see [`Call::take_response`]. `None` at any
+    /// other time.
+    pub fn take_response(&mut self) -> Option<Response<()>> {
+        self.call.take_response()
+    }
+
     /// The transport.
     pub fn transport(&self) -> &T {
         &self.transport
@@ -248,7 +254,7 @@ impl<T: Transport> Driver<T> {
         match output {
             Output::Event(event) => {
                 if let Some(listener) = &self.listener {
-                    listener.on_event(&event);
+                    listener.on_event(event);
                 }
             }
             Output::Acquire { address } => {
@@ -394,7 +400,7 @@ impl<T: Transport> Driver<T> {
             Output::Proceeded { id, result } => {
                 return Poll::Ready(Ok(Step::Proceeded(id, result)));
             }
-            Output::Response(head) => return Poll::Ready(Ok(Step::Response(head))),
+            Output::Response => return Poll::Ready(Ok(Step::Response)),
             Output::Idle => return Poll::Ready(Ok(Step::Idle)),
             Output::Done => return Poll::Ready(Ok(Step::Done)),
         }

@@ -538,7 +538,10 @@ impl<'a> Sim<'a> {
             Output::Intercept { id, .. } | Output::Proceeded { id, .. } => {
                 panic!("the call reached interceptor {id:?}, and there are none");
             }
-            Output::Response(head) => return Stepped::Response(Box::new(head)),
+            Output::Response => {
+                let head = call.take_response().expect("a head after Output::Response");
+                return Stepped::Response(Box::new(head));
+            }
             Output::Idle => {
                 let deadline = call.poll_timeout();
                 self.log(format!("idle until {deadline:?}"));

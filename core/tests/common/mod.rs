@@ -53,11 +53,23 @@ pub fn describe(output: &Output<'_>) -> String {
         Output::Intercept { .. } => "intercept".into(),
         Output::Proceeded { .. } => "proceeded".into(),
         Output::Cache(op) => format!("cache {op:?}"),
-        Output::Response(r) => format!("response {}", r.status().as_u16()),
+        Output::Response => "response".into(),
         Output::Release(c) => format!("release {}", c.id()),
         Output::Close { conn } => format!("close {conn}"),
         Output::Idle => "idle".into(),
         Output::Done => "done".into(),
+    }
+}
+
+/// A description from [`describe`], with the status of a response head the call has ready
+/// (which takes the head, as a driver does).
+pub fn taking_head(call: &mut Call, described: String) -> String {
+    if described != "response" {
+        return described;
+    }
+    match call.take_response() {
+        Some(head) => format!("response {}", head.status().as_u16()),
+        None => "response, but no head to take".into(),
     }
 }
 
@@ -67,7 +79,7 @@ pub fn next(call: &mut Call, now: u64) -> String {
         let out = call.poll_output(at(now)).map(|o| describe(&o));
         match out {
             Ok(s) if s.starts_with("event") => continue,
-            Ok(s) => return s,
+            Ok(s) => return taking_head(call, s),
             Err(e) => return format!("error {}: {}", e.kind(), e),
         }
     }
@@ -145,7 +157,10 @@ pub fn send_until_blocked(call: &mut Call, now: u64) -> Result<String, wayfarer_
             }
             // A failing call closes its connection first.
             Output::Event(_) | Output::Close { .. } => {}
-            other => return Ok(describe(&other)),
+            other => {
+                let described = describe(&other);
+                return Ok(taking_head(call, described));
+            }
         }
     }
 }
