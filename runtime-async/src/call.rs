@@ -10,7 +10,7 @@ use std::task::{Poll, Waker};
 use atomic_waker::AtomicWaker;
 use wayfarer_core::{Error, Method, Request, Url};
 
-use wayfarer_core::driver::{Driver, DriverBox, Step, Transport};
+use wayfarer_core::driver::{Driver, DriverBox, Step};
 
 use crate::body::Body;
 use crate::client::Inner;
@@ -233,8 +233,8 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
         .ok_or_else(already_executed)?;
     let inner = shared.inner.clone();
     let config = inner.core.config();
-    let mut transport = AsyncTransport::new(inner.clone(), shared.clone());
-    let call = inner.core.start_call(transport.now(), request);
+    let transport = AsyncTransport::new(inner.clone(), shared.clone());
+    let call = inner.core.start_call(transport.started(), request);
     let driver = Driver::new(call, transport, config);
     if !interceptor::any_closures(config) {
         // The common case: only this task touches the call, so the body owns it, boxed from

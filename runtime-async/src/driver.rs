@@ -49,6 +49,11 @@ impl<N: Net> AsyncTransport<N> {
         }
     }
 
+    /// The time the transport was made at: the call starts at it.
+    pub(crate) fn started(&self) -> Now {
+        self.start
+    }
+
     pub(crate) fn inner(&self) -> &Arc<Inner<N>> {
         &self.inner
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 
-use wayfarer_core::driver::{Driver, DriverBox, Step, Transport as _};
+use wayfarer_core::driver::{Driver, DriverBox, Step};
 use wayfarer_core::{Error, Method, Request, Url};
 
 use crate::Response;
@@ -225,8 +225,8 @@ impl Call {
             .take()
             .ok_or_else(already_executed)?;
         let inner = self.shared.inner.clone();
-        let mut transport = Blocking::new(inner.clone(), self.shared.clone());
-        let call = inner.core.start_call(transport.now(), request);
+        let transport = Blocking::new(inner.clone(), self.shared.clone());
+        let call = inner.core.start_call(transport.started(), request);
         let driver = Driver::new(call, transport, inner.core.config());
         if interceptor::any_closures(inner.core.config()) {
             return run_intercepted(driver, slot);

@@ -28,12 +28,12 @@ pub(crate) struct Blocking {
     call: Arc<CallShared>,
     /// Both clocks, read when the call started; later times read only the monotonic clock.
     start: Now,
-    /// The monotonic time the driver read last (`None` until it first asks: `start` is that
-    /// time). A socket operation's timeout is computed from it: the driver reads the clock
-    /// after every operation that may wait and before the next one, with only computation in
-    /// between, so reading it again here would cost a clock read per operation for
-    /// microseconds of accuracy on a timeout that may fire up to `SLACK` late anyway.
-    last: Option<Instant>,
+    /// The monotonic time the driver read last (at first `start`'s, which the driver's first
+    /// step goes on with). A socket operation's timeout is computed from it: the driver reads
+    /// the clock after every operation that may wait and before the next one, with only
+    /// computation in between, so reading it again here would cost a clock read per operation
+    /// for microseconds of accuracy on a timeout that may fire up to `SLACK` late anyway.
+    last: Instant,
     /// A body a closure interceptor returned instead of the call's, on its way up the chain.
     replacement: Option<wayfarer_core::Body>,
     /// The name lookup in flight on a dispatcher thread.
@@ -51,9 +51,10 @@ struct Lookup {
 
 impl Blocking {
     pub(crate) fn new(inner: Arc<Inner>, call: Arc<CallShared>) -> Blocking {
+        let start = inner.now();
         Blocking {
-            start: inner.now(),
-            last: None,
+            start,
+            last: start.mono,
             inner,
             call,
             replacement: None,
@@ -66,9 +67,14 @@ impl Blocking {
         &self.call.cancel
     }
 
-    /// The time the driver read last (see `last`), or the clock when it has not read one.
+    /// The time the driver read last (see `last`).
     fn last_now(&self) -> Instant {
-        self.last.unwrap_or_else(|| self.inner.mono_now())
+        self.last
+    }
+
+    /// The time the transport was made at: the call starts at it.
+    pub(crate) fn started(&self) -> Now {
+        self.start
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
@@ -123,12 +129,8 @@ impl Transport for Blocking {
     type Socket = Socket;
 
     fn now(&mut self) -> Now {
-        let mono = match self.last {
-            // The driver's first question comes right after the call started.
-            None => self.start.mono,
-            Some(_) => self.inner.mono_now(),
-        };
-        self.last = Some(mono);
+        let mono = self.inner.mono_now();
+        self.last = mono;
         self.start.later(mono)
     }
 

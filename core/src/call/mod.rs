@@ -305,6 +305,11 @@ impl Call {
         }
     }
 
+    /// The time of the latest input or poll (at first, the time the call started at).
+    pub(crate) fn latest_time(&self) -> Now {
+        self.now
+    }
+
     /// This call's id.
     pub fn id(&self) -> CallId {
         self.id

@@ -233,7 +233,11 @@ mod tests {
     /// an interceptor's request) kept in the call or boxed.
     #[test]
     fn outputs_and_steps_stay_small() {
-        assert!(size_of::<Output<'static>>() <= 64, "{}", size_of::<Output<'static>>());
+        assert!(
+            size_of::<Output<'static>>() <= 64,
+            "{}",
+            size_of::<Output<'static>>()
+        );
         assert!(size_of::<Step>() <= 32, "{}", size_of::<Step>());
     }
 }

@@ -75,6 +75,8 @@ pub struct Driver<T: Transport> {
     /// The time read last, good until an operation that may take time returns (see
     /// [`Driver::now`]).
     clock: Option<Now>,
+    /// No step has run yet: the time the call started at still stands for the first one.
+    fresh: bool,
     /// How many response bodies were handed out: see [`Driver::hand_out_body`].
     bodies: u64,
 }
@@ -159,6 +161,8 @@ impl<T: Transport> Driver<T> {
         let store = config
             .cache()
             .map(|cache| Box::new(StoreIo::new(cache.store().clone())));
+        // The runtime read the clock to start the call, an instant ago.
+        let started = call.latest_time();
         Driver {
             call,
             transport,
@@ -166,7 +170,8 @@ impl<T: Transport> Driver<T> {
             connecting: Vec::new(),
             listener,
             store,
-            clock: None,
+            clock: Some(started),
+            fresh: true,
             bodies: 0,
         }
     }
@@ -543,7 +548,10 @@ impl<T: Transport> Driver<T> {
     /// Drives the call to its next step that needs the runtime: the response head, a runtime
     /// interceptor, or the end.
     pub fn poll_until_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Step, Error>> {
-        self.time_passed();
+        // The first step comes right after the call was started, with the time it started at.
+        if !std::mem::take(&mut self.fresh) {
+            self.time_passed();
+        }
         loop {
             match self.step(cx) {
                 Poll::Ready(Ok(Step::Progress)) => {}
