@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 
+use smallvec::SmallVec;
+
 use wayfarer_core::driver::{Driver, DriverBox, Step};
 use wayfarer_core::{Error, Method, Request, Url};
 
@@ -104,7 +106,7 @@ pub(crate) struct CancelState {
     /// The socket in use, so a cancel can interrupt a blocked connect, read or write.
     socket: Mutex<Option<Arc<TcpStream>>>,
     /// Sockets still connecting (several during fast fallback), so a cancel ends their wait.
-    connecting: Mutex<Vec<Arc<TcpStream>>>,
+    connecting: Mutex<SmallVec<[Arc<TcpStream>; 1]>>,
     /// The thread parked on something other than a socket (a name lookup, a request body
     /// stream), so a cancel can wake it.
     parked: Mutex<Option<Thread>>,

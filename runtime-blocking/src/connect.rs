@@ -22,6 +22,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::task::Poll;
 
+use smallvec::SmallVec;
+
 use wayfarer_core::{ConnId, Instant};
 
 use crate::call::CancelState;
@@ -62,7 +64,7 @@ impl Attempt {
 /// allocated then).
 #[derive(Debug, Default)]
 pub(crate) struct Connects {
-    attempts: Vec<Attempt>,
+    attempts: SmallVec<[Attempt; 1]>,
 }
 
 /// `Err(TimedOut)` once `deadline` has passed.

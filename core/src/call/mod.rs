@@ -27,6 +27,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use smallvec::SmallVec;
+
 use crate::client::Shared;
 use crate::connection::finder::Finder;
 use crate::connection::{ConnId, Connection};
@@ -206,7 +208,7 @@ pub struct Call {
     /// The next connection must be a fresh one (a retry after a pooled one failed).
     fresh_connection: bool,
     /// Sockets to close before anything else.
-    closing: Vec<ConnId>,
+    closing: SmallVec<[ConnId; 1]>,
     /// A connection to put back in the pool (a call lets go of one at a time; more wait in
     /// `releasing_more`, which the common call never allocates).
     releasing: Option<Connection>,
@@ -261,7 +263,7 @@ impl Call {
             read_first: false,
             attempt: Attempt::default(),
             fresh_connection: false,
-            closing: Vec::new(),
+            closing: SmallVec::new(),
             releasing: None,
             releasing_more: Vec::new(),
             intercept: None,

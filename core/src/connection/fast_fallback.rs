@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
+use smallvec::SmallVec;
+
 use crate::connection::Route;
 use crate::{Error, Instant};
 
@@ -131,7 +133,7 @@ pub struct FastFallback {
     /// The attempt delay; `None` when fast fallback is off.
     delay: Option<Duration>,
     /// Attempts started and not yet finished, in start order.
-    in_flight: Vec<(AttemptId, Route)>,
+    in_flight: SmallVec<[(AttemptId, Route); 1]>,
     last_started: Option<AttemptId>,
     /// When the next attempt may start while others are in flight.
     next_start_at: Option<Instant>,
@@ -191,7 +193,7 @@ impl FastFallback {
             routes: routes.into(),
             deferred: Vec::new(),
             delay,
-            in_flight: Vec::new(),
+            in_flight: SmallVec::new(),
             last_started: None,
             next_start_at: None,
             next_id: 0,

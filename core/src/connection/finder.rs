@@ -30,6 +30,8 @@ use std::io;
 
 use core::net::{IpAddr, SocketAddr};
 
+use smallvec::SmallVec;
+
 use crate::client::Shared;
 use crate::connection::{
     Address, AttemptId, ConnId, ConnectAction, Connection, FastFallback, Route, RouteSelector,
@@ -118,7 +120,7 @@ struct Attempt {
 #[derive(Debug)]
 struct Race {
     fast_fallback: FastFallback,
-    attempts: Vec<Attempt>,
+    attempts: SmallVec<[Attempt; 1]>,
     /// When the next attempt starts if none has answered by then.
     next_start: Option<Instant>,
 }
@@ -438,7 +440,7 @@ impl Finder {
         };
         self.state = State::Connect(Box::new(Race {
             fast_fallback,
-            attempts: Vec::new(),
+            attempts: SmallVec::new(),
             next_start: None,
         }));
         self.drive_race(now, shared, events)

@@ -19,6 +19,7 @@
 
 mod boxed;
 mod collect;
+mod sockets;
 mod store;
 mod transport;
 
@@ -27,6 +28,7 @@ pub use collect::Collector;
 pub use store::{StoreFuture, StoreJob, StoreTask};
 pub use transport::Transport;
 
+use sockets::Sockets;
 use store::{Answer, StoreIo};
 
 use std::io;
@@ -34,6 +36,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use core::net::SocketAddr;
+
+use smallvec::SmallVec;
 
 use crate::connection::ConnId;
 use crate::interceptor::InterceptorId;
@@ -68,7 +72,7 @@ pub struct Driver<T: Transport> {
     /// Connect attempts handed to the transport and not yet answered (several during fast
     /// fallback): every one is polled, not only the one the call names last. Empty (and never
     /// allocated) for a call served from the pool.
-    connecting: Vec<(ConnId, SocketAddr, Option<Instant>)>,
+    connecting: SmallVec<[(ConnId, SocketAddr, Option<Instant>); 1]>,
     listener: Option<Arc<dyn EventListener>>,
     /// The client's cache store, as this call uses it (`None` without a cache).
     store: Option<Box<StoreIo>>,
@@ -87,59 +91,6 @@ impl<T: Transport> std::fmt::Debug for Driver<T> {
             .field("call", &self.call)
             .field("sockets", &self.sockets.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// A call's sockets by connection id. A call holds one socket, two while it lets go of one and
-/// sets up another, more only with several connect attempts in flight: two live inline, so the
-/// common call allocates nothing for them.
-struct Sockets<S> {
-    inline: [Option<(ConnId, S)>; 2],
-    more: Vec<(ConnId, S)>,
-}
-
-impl<S> Sockets<S> {
-    fn new() -> Sockets<S> {
-        Sockets {
-            inline: [None, None],
-            more: Vec::new(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.inline.iter().flatten().count() + self.more.len()
-    }
-
-    fn insert(&mut self, id: ConnId, socket: S) {
-        match self.inline.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some((id, socket)),
-            None => self.more.push((id, socket)),
-        }
-    }
-
-    fn get_mut(&mut self, id: ConnId) -> Option<&mut S> {
-        self.inline
-            .iter_mut()
-            .flatten()
-            .chain(self.more.iter_mut())
-            .find(|(c, _)| *c == id)
-            .map(|(_, s)| s)
-    }
-
-    fn remove(&mut self, id: ConnId) -> Option<S> {
-        for slot in &mut self.inline {
-            if slot.as_ref().is_some_and(|(c, _)| *c == id) {
-                return slot.take().map(|(_, s)| s);
-            }
-        }
-        let i = self.more.iter().position(|(c, _)| *c == id)?;
-        Some(self.more.swap_remove(i).1)
-    }
-
-    fn pop(&mut self) -> Option<(ConnId, S)> {
-        self.more
-            .pop()
-            .or_else(|| self.inline.iter_mut().find_map(Option::take))
     }
 }
 
@@ -167,7 +118,7 @@ impl<T: Transport> Driver<T> {
             call,
             transport,
             sockets: Sockets::new(),
-            connecting: Vec::new(),
+            connecting: SmallVec::new(),
             listener,
             store,
             clock: Some(started),
