@@ -664,7 +664,21 @@ fn check_url(mut url: Url) -> Result<Url, Error> {
             crate::error::redact(&url)
         )));
     }
+    encode_path_extras(&mut url);
     Ok(url)
+}
+
+/// Percent-encodes `^` and `|` in the path, as OkHttp does in path segments: the url crate
+/// follows the WHATWG URL standard, which leaves them as they are, but RFC 3986 allows neither
+/// in a path and strict servers refuse a request line that has them raw. The query is left
+/// alone (OkHttp leaves these two there as well).
+fn encode_path_extras(url: &mut Url) {
+    let path = url.path();
+    if !path.bytes().any(|b| b == b'^' || b == b'|') {
+        return;
+    }
+    let encoded = path.replace('^', "%5E").replace('|', "%7C");
+    url.set_path(&encoded);
 }
 
 impl<B: Into<Body>> TryFrom<http::Request<B>> for Request {

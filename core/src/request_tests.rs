@@ -20,6 +20,19 @@ fn other_schemes_and_bad_urls_are_refused() {
 }
 
 #[test]
+fn caret_and_bar_are_encoded_in_the_path_only() {
+    let r = Request::get("http://h.test/a|b^c/%7C?q=1|2^3")
+        .build()
+        .unwrap();
+    assert_eq!(r.url().as_str(), "http://h.test/a%7Cb%5Ec/%7C?q=1|2^3");
+    // Set later, the URL gets the same treatment; a path without them is left as it is.
+    let mut r = Request::get("http://h.test/plain").build().unwrap();
+    assert_eq!(r.url().path(), "/plain");
+    r.set_url("http://h.test/x^y").unwrap();
+    assert_eq!(r.url().path(), "/x%5Ey");
+}
+
+#[test]
 fn builder_keeps_the_first_error() {
     let e = Request::get("http://h/")
         .header("Bad Name", "v")
