@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use core::net::{IpAddr, SocketAddr};
 
+use smallvec::{SmallVec, smallvec};
+
 use crate::Error;
 use crate::connection::{Address, Route, RouteDatabase};
 use crate::dns::DnsOverrides;
@@ -98,17 +100,24 @@ pub struct RouteSelector {
 struct Pending {
     /// The origin address reached through this proxy.
     address: Address,
-    /// Where TCP connects: the origin, or the proxy.
-    socket_host: String,
+    /// Where TCP connects when it is a proxy (`None`: the origin, `address`'s host). Only a
+    /// proxy's host is copied: a direct connection allocates nothing for it.
+    proxy_host: Option<String>,
     socket_port: u16,
-    socket_ips: Option<Vec<IpAddr>>,
+    socket_ips: Option<Ips>,
     /// Origin IPs, for SOCKS5 (the literal, or resolved with local DNS); `None` when not
     /// (yet) known.
-    origin_ips: Option<Vec<IpAddr>>,
+    origin_ips: Option<Ips>,
     /// SOCKS5 with local DNS for a named origin: the origin must be resolved too.
     resolve_origin: bool,
     awaiting: Option<Lookup>,
 }
+
+/// A host's addresses: most often one (an IP literal, a name with one address), kept inline.
+type Ips = SmallVec<[IpAddr; 1]>;
+
+/// What an empty list of proxies means.
+static DIRECT: Proxy = Proxy::Direct;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lookup {
@@ -132,11 +141,6 @@ impl RouteSelector {
     /// [`ProxySelector`](crate::ProxySelector), or one explicit proxy). An empty list means
     /// [`Proxy::Direct`]. The address's own proxy is replaced by each proxy in turn.
     pub fn new(address: Address, proxies: Vec<Proxy>) -> RouteSelector {
-        let proxies = if proxies.is_empty() {
-            vec![Proxy::Direct]
-        } else {
-            proxies
-        };
         RouteSelector {
             address,
             proxies,
@@ -156,7 +160,19 @@ impl RouteSelector {
 
     /// Whether [`next`](Self::next) can still yield routes (OkHttp's `hasNext`).
     pub fn has_next(&self) -> bool {
-        self.pending.is_some() || self.next_proxy < self.proxies.len() || !self.postponed.is_empty()
+        self.pending.is_some()
+            || self.proxy(self.next_proxy).is_some()
+            || !self.postponed.is_empty()
+    }
+
+    /// The `i`th proxy to try; an empty list is [`Proxy::Direct`] (without a list allocated
+    /// for it: most calls go direct).
+    fn proxy(&self, i: usize) -> Option<&Proxy> {
+        if self.proxies.is_empty() {
+            (i == 0).then_some(&DIRECT)
+        } else {
+            self.proxies.get(i)
+        }
     }
 
     /// The next step: a lookup to perform, the next routes to try, or the end.
@@ -168,13 +184,13 @@ impl RouteSelector {
             if let Some(pending) = &mut self.pending {
                 if pending.socket_ips.is_none() {
                     let known =
-                        known_ips(&self.overrides, &pending.socket_host, pending.socket_port);
+                        known_ips(&self.overrides, pending.socket_host(), pending.socket_port);
                     match known {
                         Some(ips) => pending.socket_ips = Some(ips),
                         None => {
                             pending.awaiting = Some(Lookup::Socket);
                             return RouteStep::Lookup {
-                                host: pending.socket_host.clone(),
+                                host: pending.socket_host().to_owned(),
                                 port: pending.socket_port,
                             };
                         }
@@ -206,9 +222,10 @@ impl RouteSelector {
                 }
                 continue;
             }
-            if let Some(proxy) = self.proxies.get(self.next_proxy) {
+            if let Some(proxy) = self.proxy(self.next_proxy) {
+                let pending = Pending::new(&self.address, proxy);
                 self.next_proxy += 1;
-                self.pending = Some(Pending::new(&self.address, proxy));
+                self.pending = Some(pending);
                 continue;
             }
             if !self.postponed.is_empty() {
@@ -230,14 +247,14 @@ impl RouteSelector {
             return Ok(());
         };
         let host = match which {
-            Lookup::Socket => pending.socket_host.clone(),
+            Lookup::Socket => pending.socket_host().to_owned(),
             Lookup::Origin => pending.address.host().to_owned(),
         };
         match result {
             Ok(ips) if !ips.is_empty() => {
                 match which {
-                    Lookup::Socket => pending.socket_ips = Some(ips),
-                    Lookup::Origin => pending.origin_ips = Some(ips),
+                    Lookup::Socket => pending.socket_ips = Some(Ips::from_vec(ips)),
+                    Lookup::Origin => pending.origin_ips = Some(Ips::from_vec(ips)),
                 }
                 Ok(())
             }
@@ -254,34 +271,34 @@ impl RouteSelector {
 }
 
 /// Addresses known without a lookup: an IP literal, or an override.
-fn known_ips(overrides: &Option<Arc<DnsOverrides>>, host: &str, port: u16) -> Option<Vec<IpAddr>> {
+fn known_ips(overrides: &Option<Arc<DnsOverrides>>, host: &str, port: u16) -> Option<Ips> {
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return Some(vec![ip]);
+        return Some(smallvec![ip]);
     }
     overrides
         .as_ref()
         .and_then(|o| o.lookup(host, port))
         .filter(|ips| !ips.is_empty())
-        .map(<[IpAddr]>::to_vec)
+        .map(Ips::from_slice)
 }
 
 impl Pending {
     fn new(origin: &Address, proxy: &Proxy) -> Pending {
         let address = origin.clone().with_proxy(proxy.clone());
-        let (socket_host, socket_port) = match proxy.server() {
-            Some(server) => (server.host().to_owned(), server.port()),
-            None => (origin.host().to_owned(), origin.port()),
+        let (proxy_host, socket_port) = match proxy.server() {
+            Some(server) => (Some(server.host().to_owned()), server.port()),
+            None => (None, origin.port()),
         };
         let (origin_ips, resolve_origin) = match proxy {
             Proxy::Socks5 { remote_dns, .. } => match origin.ip() {
-                Some(ip) => (Some(vec![ip]), false),
+                Some(ip) => (Some(smallvec![ip]), false),
                 None => (None, !remote_dns),
             },
             _ => (None, false),
         };
         Pending {
             address,
-            socket_host,
+            proxy_host,
             socket_port,
             socket_ips: None,
             origin_ips,
@@ -290,9 +307,14 @@ impl Pending {
         }
     }
 
+    /// Where TCP connects: the proxy, or the origin.
+    fn socket_host(&self) -> &str {
+        self.proxy_host.as_deref().unwrap_or(self.address.host())
+    }
+
     fn routes(self) -> Vec<Route> {
         let socket_ips = self.socket_ips.unwrap_or_default();
-        let per_ip = self.origin_ips.as_ref().map_or(1, Vec::len);
+        let per_ip = self.origin_ips.as_ref().map_or(1, SmallVec::len);
         let mut routes = Vec::with_capacity(socket_ips.len() * per_ip);
         for ip in socket_ips {
             let route = Route::new(self.address.clone(), SocketAddr::new(ip, self.socket_port));
