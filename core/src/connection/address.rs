@@ -51,7 +51,8 @@ pub struct Address {
     dns_identity: Option<u64>,
 }
 
-static DIRECT: Proxy = Proxy::Direct;
+/// [`Proxy::Direct`], for what holds no proxy of its own.
+pub(crate) static DIRECT: Proxy = Proxy::Direct;
 
 impl Address {
     /// The address of a request URL (`http` or `https`, checked when the request was built).

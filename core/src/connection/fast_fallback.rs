@@ -67,7 +67,8 @@ pub enum ConnectAction {
 }
 
 enum Outcome {
-    Done(AttemptId, Box<Route>),
+    // Not boxed: a race lives in the finder's boxed state already.
+    Done(AttemptId, Route),
     Failed(Error),
 }
 
@@ -263,7 +264,7 @@ impl FastFallback {
             self.queued.push_back(ConnectAction::Cancel(loser));
             self.deferred.push(route);
         }
-        self.finish(now, Outcome::Done(attempt, Box::new(route)));
+        self.finish(now, Outcome::Done(attempt, route));
     }
 
     /// Reports that `attempt` failed with `error`. If it was the most recently started attempt,

@@ -9,6 +9,7 @@ use core::net::{IpAddr, SocketAddr};
 use smallvec::{SmallVec, smallvec};
 
 use crate::Error;
+use crate::connection::address::DIRECT;
 use crate::connection::{Address, Route, RouteDatabase};
 use crate::dns::DnsOverrides;
 use crate::proxy::Proxy;
@@ -115,9 +116,6 @@ struct Pending {
 
 /// A host's addresses: most often one (an IP literal, a name with one address), kept inline.
 type Ips = SmallVec<[IpAddr; 1]>;
-
-/// What an empty list of proxies means.
-static DIRECT: Proxy = Proxy::Direct;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lookup {
