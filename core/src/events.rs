@@ -238,8 +238,8 @@ pub(crate) struct EventSink {
     on: bool,
     call: CallId,
     queue: VecDeque<Event>,
-    /// The queue's first event was handed out (by reference, in an [`Output::Event`]
-    /// (crate::Output::Event)): it goes when the next one is asked for.
+    /// The queue's first event was handed out (lent, in an
+    /// [`Output::Event`](crate::Output::Event)): it goes when the next one is asked for.
     handed: bool,
 }
 

@@ -67,11 +67,6 @@ impl Blocking {
         &self.call.cancel
     }
 
-    /// The time the driver read last (see `last`).
-    fn last_now(&self) -> Instant {
-        self.last
-    }
-
     /// The time the transport was made at: the call starts at it.
     pub(crate) fn started(&self) -> Now {
         self.start
@@ -199,7 +194,7 @@ impl Transport for Blocking {
         buf: &[u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.last_now();
+        let now = self.last;
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t))))
     }
 
@@ -210,7 +205,7 @@ impl Transport for Blocking {
         buf: &[u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.last_now();
+        let now = self.last;
         match remaining(deadline, now).and_then(|t| socket.write_listening(buf, t)) {
             Ok(Some(n)) => Poll::Ready(Ok(n)),
             // `poll(2)` just saw bytes to read: `poll_readable` says so next.
@@ -236,7 +231,7 @@ impl Transport for Blocking {
         buf: &mut [u8],
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
-        let now = self.last_now();
+        let now = self.last;
         Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.read(buf, t))))
     }
 
