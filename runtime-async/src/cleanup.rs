@@ -13,21 +13,38 @@
 //! connection from the pool checks the same readiness, for bytes that arrived before the task
 //! ran. Neither costs a system call when nothing arrived.
 //!
+//! Where watching is not free ([`Net::IDLE_WATCH_IS_FREE`]), a release only notes that the
+//! task has a socket to watch, and the task looks at the pool [`CADENCE`] after a release
+//! (woken early only when its next look is further away than that). A call taking a socket
+//! the task has not watched yet peeks at it if it was idle a millisecond or more.
+//!
 //! [`SharedPool::cleanup`]: wayfarer_core::SharedPool::cleanup
 
 use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
+use std::time::Duration;
 
 use wayfarer_core::{Instant, WeakPool};
 
 use crate::net::Net;
+
+/// How soon after a release the task looks at the idle sockets again, where watching them is
+/// not free.
+const CADENCE: Duration = wayfarer_core::IDLE_WATCH_CADENCE;
 
 /// The cleanup task's waker, shared by the clients that share one pool: releases register it
 /// on idle sockets.
 #[derive(Debug, Default)]
 pub(crate) struct Cleaner {
     waker: Mutex<Option<Waker>>,
+    /// When the task looks at the pool next, in nanoseconds since the clients' epoch
+    /// (`u64::MAX`: not before it is woken, or it has not run yet). Kept only where watching is
+    /// not free.
+    next_look: AtomicU64,
+    /// A connection went back to the pool unwatched since the task last looked.
+    released: AtomicBool,
 }
 
 impl Cleaner {
@@ -35,6 +52,35 @@ impl Cleaner {
     /// socket then).
     pub(crate) fn waker(&self) -> Waker {
         self.lock().clone().unwrap_or_else(|| Waker::noop().clone())
+    }
+
+    /// A connection went back to the pool unwatched at `now`: wake the task if its next look
+    /// is further away than [`CADENCE`].
+    pub(crate) fn on_release(&self, now: Instant) {
+        self.released.store(true, Ordering::Release);
+        let next = self.next_look.load(Ordering::Acquire);
+        if next != u64::MAX && next > nanos(now + CADENCE) {
+            self.waker().wake();
+        }
+    }
+
+    /// When the task looks next, having cleaned up at `now` with its next run due at
+    /// `next_run`: sooner when a release left a socket unwatched.
+    fn schedule(&self, now: Instant, next_run: Instant) -> Instant {
+        let soon = next_run.min(now + CADENCE);
+        let look = if self.released.swap(false, Ordering::AcqRel) {
+            soon
+        } else {
+            next_run
+        };
+        self.next_look.store(nanos(look), Ordering::Release);
+        // A release between the swap and the store may not have woken the task: look again
+        // soon rather than miss its socket.
+        if self.released.load(Ordering::Acquire) {
+            soon
+        } else {
+            look
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Waker>> {
@@ -47,6 +93,7 @@ impl Cleaner {
         pool: WeakPool<N::Socket>,
         epoch: std::time::Instant,
     ) {
+        self.next_look.store(u64::MAX, Ordering::Release);
         let cleaner = self.clone();
         let pool = Stopped { pool, ended: false };
         N::spawn(Box::pin(run::<N>(cleaner, pool, epoch)));
@@ -116,13 +163,15 @@ async fn run<N: Net>(
             let Some(shared) = pool.upgrade() else {
                 return Poll::Ready(());
             };
-            // Anything on an idle socket makes it unusable.
+            // Anything on an idle socket makes it unusable (this watches the ones released
+            // unwatched, too).
             shared.close_idle_where(|_, socket| N::poll_idle(socket, cx).is_ready());
             let now = Instant::from_std(epoch, N::now());
-            let Some(next) = shared.cleanup(now) else {
+            let Some(next_run) = shared.cleanup(now) else {
                 return Poll::Ready(());
             };
             drop(shared);
+            let next = cleaner.schedule(now, next_run);
             let at = next.to_std(epoch);
             let timer = match &mut timer {
                 Some((timer, armed)) if *armed == next => timer,
@@ -140,4 +189,32 @@ async fn run<N: Net>(
     })
     .await;
     stopped.ended = true;
+}
+
+fn nanos(at: Instant) -> u64 {
+    u64::try_from(at.since_epoch().as_nanos()).unwrap_or(u64::MAX - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> Instant {
+        Instant::from_epoch(Duration::from_millis(ms))
+    }
+
+    #[test]
+    fn a_release_brings_the_next_look_within_the_cadence() {
+        let cleaner = Cleaner::default();
+        assert_eq!(cleaner.schedule(at(0), at(300_000)), at(300_000), "quiet");
+        // The task looks at the keep-alive's end: a release wakes it (with a no-op waker here)
+        // and asks for a look within the cadence.
+        cleaner.on_release(at(1_000));
+        assert_eq!(cleaner.schedule(at(1_001), at(300_000)), at(1_101));
+        assert_eq!(cleaner.schedule(at(1_101), at(300_000)), at(300_000));
+        // A run due sooner than the cadence stays as it is.
+        cleaner.on_release(at(2_000));
+        assert_eq!(cleaner.schedule(at(2_000), at(2_050)), at(2_050));
+        assert_eq!(cleaner.next_look.load(Ordering::Acquire), nanos(at(2_050)));
+    }
 }

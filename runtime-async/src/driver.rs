@@ -180,8 +180,14 @@ impl<N: Net> Transport for AsyncTransport<N> {
         let pool = self.inner.core.pool();
         loop {
             let (conn, mut socket) = pool.acquire(now, address)?;
-            let mut cx = Context::from_waker(Waker::noop());
-            if N::poll_idle(&mut socket, &mut cx).is_pending() {
+            let quiet = if N::is_idle_watched(&socket) {
+                let mut cx = Context::from_waker(Waker::noop());
+                N::poll_idle(&mut socket, &mut cx).is_pending()
+            } else {
+                // Released since the cleanup task last looked (see `Net::IDLE_WATCH_IS_FREE`).
+                !wayfarer_core::needs_quiet_check(now, &conn) || N::is_healthy(&socket)
+            };
+            if quiet {
                 N::end_idle(&mut socket);
                 return Some((conn, socket));
             }
@@ -192,8 +198,15 @@ impl<N: Net> Transport for AsyncTransport<N> {
     }
 
     fn release(&mut self, now: Instant, conn: Connection, mut socket: N::Socket) {
-        // Watch it while idle, waking the cleanup task when anything arrives.
         N::start_idle(&mut socket);
+        if !N::IDLE_WATCH_IS_FREE {
+            // The cleanup task watches it soon (see `Net::IDLE_WATCH_IS_FREE`).
+            let start = self.inner.core.pool().release(now, conn, socket);
+            self.inner.start_cleanup(start);
+            self.inner.cleaner.on_release(now);
+            return;
+        }
+        // Watch it while idle, waking the cleanup task when anything arrives.
         let waker = self.inner.cleaner.waker();
         let mut cx = Context::from_waker(&waker);
         if N::poll_idle(&mut socket, &mut cx).is_ready() {

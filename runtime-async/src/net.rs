@@ -53,8 +53,26 @@ pub trait Net: Send + Sync + 'static {
     }
     /// True if a pooled socket is still open with nothing unread; must not wait.
     fn is_healthy(socket: &Self::Socket) -> bool;
+    /// Whether watching an idle socket costs nothing. tokio's readiness is registered once,
+    /// edge-triggered, and stays armed: a release watches its socket at once. async-io's
+    /// interest is one-shot: arming it is a system call, and the reactor then wakes when the
+    /// socket's next bytes arrive, though a call has taken the socket back by then and reads
+    /// them itself (a sequential keep-alive loop would pay both on every request). With
+    /// `false`, a release leaves its socket unwatched; the pool's cleanup task watches it within
+    /// [`IDLE_WATCH_CADENCE`](wayfarer_core::IDLE_WATCH_CADENCE), and a call that takes it
+    /// before then peeks at it first if it was idle for
+    /// [`QUIET_CHECK_AFTER`](wayfarer_core::QUIET_CHECK_AFTER) or longer, as the blocking
+    /// runtime does.
+    const IDLE_WATCH_IS_FREE: bool = true;
+    /// Whether an idle socket's watch is armed ([`poll_idle`](Net::poll_idle) was asked since
+    /// [`start_idle`](Net::start_idle)). Always true where the watch is free.
+    fn is_idle_watched(socket: &Self::Socket) -> bool {
+        let _ = socket;
+        true
+    }
     /// The socket goes idle in the pool: watching it for readability starts afresh (a runtime
-    /// whose readiness is per-registration makes a new one here).
+    /// whose readiness is per-registration drops the last one here, and arms a new one at the
+    /// next [`poll_idle`](Net::poll_idle)).
     fn start_idle(socket: &mut Self::Socket) {
         let _ = socket;
     }

@@ -31,7 +31,7 @@ use wayfarer_core::{Instant, WeakPool};
 use crate::socket::Socket;
 
 /// How soon after a release the thread looks at the idle sockets again.
-pub(crate) const CADENCE: Duration = Duration::from_millis(100);
+pub(crate) const CADENCE: Duration = wayfarer_core::IDLE_WATCH_CADENCE;
 
 /// The cleanup thread's schedule, shared by the clients that share one pool.
 #[derive(Debug, Default)]

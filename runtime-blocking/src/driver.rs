@@ -85,24 +85,6 @@ impl Blocking {
     }
 }
 
-/// A pooled connection idle at least this long is looked at (one non-blocking peek) before a
-/// call reuses it, so bytes that arrived while it was idle and that the cleanup thread has not
-/// seen yet (it looks at a released socket within [`CADENCE`](crate::cleanup::CADENCE)) never
-/// reach the call. A connection reused sooner is not: a sequential keep-alive request keeps its
-/// one `write` and one `read`, and bytes arriving within a millisecond of the response are as
-/// likely still part of it as unsolicited.
-const QUIET_CHECK_AFTER: Duration = Duration::from_millis(1);
-
-/// Whether `conn`, taken from the pool at `now`, is looked at before reuse. Connections idle for
-/// [`HEALTH_CHECK_AFTER`](wayfarer_core::HEALTH_CHECK_AFTER) or more are checked by the call
-/// itself.
-fn needs_quiet_check(now: Instant, conn: &Connection) -> bool {
-    conn.idle_since().is_some_and(|since| {
-        let idle = now - since;
-        idle >= QUIET_CHECK_AFTER && idle < wayfarer_core::HEALTH_CHECK_AFTER
-    })
-}
-
 /// Time left until `deadline`: `Err` when it has passed, `Ok(None)` without a deadline.
 fn remaining(deadline: Option<Instant>, now: Instant) -> io::Result<Option<Duration>> {
     match deadline {
@@ -251,7 +233,7 @@ impl Transport for Blocking {
         let pool = self.inner.core.pool();
         loop {
             let (conn, socket) = self.inner.core.acquire(now, address)?;
-            if !needs_quiet_check(now, &conn) || socket.is_healthy() {
+            if !wayfarer_core::needs_quiet_check(now, &conn) || socket.is_healthy() {
                 return Some((conn, socket));
             }
             // Bytes arrived (or the server closed it) while it was idle, and the cleanup

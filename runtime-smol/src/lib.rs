@@ -31,7 +31,7 @@ use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use async_io::{Async, ReadableOwned};
 use futures_io::{AsyncRead, AsyncWrite};
@@ -171,18 +171,29 @@ impl wayfarer_async::Net for Smol {
     }
 
     fn is_healthy(socket: &SmolSocket) -> bool {
-        // A peek that would block means: still open, nothing unsolicited waiting.
-        let mut cx = Context::from_waker(Waker::noop());
+        // A peek that would block means: still open, nothing unsolicited waiting. Made on the
+        // non-blocking socket itself, not through async-io, whose `peek` would arm the
+        // reactor's interest when it finds nothing.
         let mut byte = [0u8; 1];
-        let peek = socket.io.peek(&mut byte);
-        std::pin::pin!(peek).poll(&mut cx).is_pending()
+        matches!(
+            socket.io.get_ref().peek(&mut byte),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock
+        )
+    }
+
+    /// Arming async-io's one-shot interest is an `epoll_ctl`, and the reactor wakes again when
+    /// the socket's next response arrives: a sequential keep-alive loop would pay both on every
+    /// request. The cleanup task watches released sockets instead.
+    const IDLE_WATCH_IS_FREE: bool = false;
+
+    fn is_idle_watched(socket: &SmolSocket) -> bool {
+        socket.idle.is_some()
     }
 
     fn start_idle(socket: &mut SmolSocket) {
-        // async-io's readiness is per registration: a fresh one for this idle period. The last
-        // one stays registered until now, so the read that ended the response found interest
-        // already armed and made no system call of its own.
-        socket.idle = Some(socket.io.clone().readable_owned());
+        // async-io's readiness is per registration: the next `poll_idle` (the cleanup task's)
+        // makes a fresh one for this idle period.
+        socket.idle = None;
     }
 
     fn end_idle(socket: &mut SmolSocket) {

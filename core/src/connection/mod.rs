@@ -27,7 +27,10 @@ use core::net::SocketAddr;
 
 pub use address::Address;
 pub use fast_fallback::{AttemptId, ConnectAction, FastFallback, interleave_families};
-pub use pool::{Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, Pooled, needs_health_check};
+pub use pool::{
+    Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, IDLE_WATCH_CADENCE, Pooled, QUIET_CHECK_AFTER,
+    needs_health_check, needs_quiet_check,
+};
 pub use route::Route;
 pub use route_database::RouteDatabase;
 pub use route_selector::{RouteSelector, RouteStep};

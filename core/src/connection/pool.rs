@@ -22,6 +22,30 @@ pub fn needs_health_check(now: Instant, conn: &Connection) -> bool {
         .is_some_and(|since| now - since >= HEALTH_CHECK_AFTER)
 }
 
+/// How soon after a release a runtime's idle watch looks at the pool's sockets again, where
+/// watching a socket is not free (a `poll(2)` set rebuilt by the blocking runtime's cleanup
+/// thread, an interest armed with a system call in async-io's reactor): a busy pool's releases
+/// are picked up in batches, at most this often, rather than one system call each.
+pub const IDLE_WATCH_CADENCE: Duration = Duration::from_millis(100);
+
+/// A pooled connection idle at least this long, and not yet watched, is looked at (one
+/// non-blocking peek) before a call reuses it, so bytes that arrived while it was idle (an
+/// unsolicited response, the server closing it) never reach the call. A connection reused
+/// sooner is not: a sequential keep-alive request keeps its one `write` and one `read`, and
+/// bytes arriving within a millisecond of the response are as likely still part of it as
+/// unsolicited.
+pub const QUIET_CHECK_AFTER: Duration = Duration::from_millis(1);
+
+/// Whether `conn`, taken from the pool at `now` with no idle watch on its socket yet, is
+/// peeked at before reuse: when it was idle for [`QUIET_CHECK_AFTER`] or longer, and for less
+/// than [`HEALTH_CHECK_AFTER`] (the call checks those itself).
+pub fn needs_quiet_check(now: Instant, conn: &Connection) -> bool {
+    conn.idle_since().is_some_and(|since| {
+        let idle = now - since;
+        idle >= QUIET_CHECK_AFTER && idle < HEALTH_CHECK_AFTER
+    })
+}
+
 /// A connection with the driver's socket for it.
 pub type Pooled<S> = (Connection, S);
 
@@ -596,5 +620,17 @@ mod tests {
         assert!(!needs_health_check(at(10_999), &c));
         assert!(needs_health_check(at(11_000), &c));
         assert_eq!(pool.next_idle_expiry(), None);
+    }
+
+    #[test]
+    fn an_unwatched_connection_is_peeked_at_between_a_millisecond_and_the_health_check() {
+        let mut pool = pool(5);
+        assert!(!needs_quiet_check(at(60_000), &conn(1, addr("a"))));
+        add(&mut pool, 2, "a", 1_000);
+        let (c, _) = pool.acquire(&addr("a")).unwrap();
+        assert!(!needs_quiet_check(at(1_000), &c), "reused at once");
+        assert!(needs_quiet_check(at(1_001), &c));
+        assert!(needs_quiet_check(at(10_999), &c));
+        assert!(!needs_quiet_check(at(11_000), &c), "the call's own check");
     }
 }
