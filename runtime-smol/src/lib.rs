@@ -136,8 +136,16 @@ impl wayfarer_async::Net for Smol {
 
     fn connect(addr: SocketAddr) -> BoxFuture<io::Result<SmolSocket>> {
         Box::pin(async move {
-            let io = Async::<TcpStream>::connect(addr).await?;
-            io.get_ref().set_nodelay(true)?;
+            // async-io's own connect always arms the reactor and waits for writability, even
+            // when the handshake is done (see `start_connect`); its wait is mirrored here.
+            let (socket, connected) = wayfarer_async::start_connect(addr)?;
+            let io = Async::new_nonblocking(socket)?;
+            if !connected {
+                io.writable().await?;
+                if let Some(e) = io.get_ref().take_error()? {
+                    return Err(e);
+                }
+            }
             Ok(SmolSocket {
                 io: Arc::new(io),
                 idle: None,

@@ -30,13 +30,19 @@
 //! are tokio timers armed from the core's deadlines, one per call that waits, kept (armed) by the
 //! client for the next call in the same runtime when it ends. The client follows tokio's
 //! clock, so `tokio::time::pause()` in tests applies to it.
+//!
+//! A read or write is tried on the socket first and goes through tokio's readiness only when
+//! it would block (always under tokio's cooperative budget): a keep-alive request whose
+//! response has arrived by the time it is read is one `write` and one `read`, with no
+//! `epoll_wait` and no trip out of the task, and a new connection to a nearby peer is used at
+//! once.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use wayfarer_async::BoxFuture;
 
@@ -134,8 +140,16 @@ impl wayfarer_async::Net for Tokio {
 
     fn connect(addr: SocketAddr) -> BoxFuture<io::Result<TcpStream>> {
         Box::pin(async move {
-            let socket = TcpStream::connect(addr).await?;
-            socket.set_nodelay(true)?;
+            // tokio's own connect always waits for writability, one trip through the reactor
+            // even when the handshake is done (see `start_connect`); its wait is mirrored here.
+            let (socket, connected) = wayfarer_async::start_connect(addr)?;
+            let socket = TcpStream::from_std(socket)?;
+            if !connected {
+                socket.writable().await?;
+                if let Some(e) = socket.take_error()? {
+                    return Err(e);
+                }
+            }
             Ok(socket)
         })
     }
@@ -145,6 +159,20 @@ impl wayfarer_async::Net for Tokio {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        // tokio reads only once its reactor has reported the socket readable, and forgets that
+        // after a short read, so every keep-alive response would wait for an `epoll_wait` and
+        // a trip out of the task and back in, though it has usually arrived by the time it
+        // is read. Unless tokio holds a readiness (then its read is as direct, and spends the
+        // readiness exactly), the read is tried first, under tokio's cooperative budget like
+        // its own reads; tokio's way is taken when it would block.
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        if !holds(socket, Interest::READABLE) {
+            if let Some(result) = direct(socket, |mut s| s.read(buf)) {
+                coop.made_progress();
+                return Poll::Ready(result);
+            }
+        }
+        drop(coop);
         let mut read_buf = ReadBuf::new(buf);
         Pin::new(socket)
             .poll_read(cx, &mut read_buf)
@@ -156,6 +184,16 @@ impl wayfarer_async::Net for Tokio {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // The same for writes: a new socket's first write would otherwise wait for the
+        // reactor to report it writable.
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        if !holds(socket, Interest::WRITABLE) {
+            if let Some(result) = direct(socket, |mut s| s.write(buf)) {
+                coop.made_progress();
+                return Poll::Ready(result);
+            }
+        }
+        drop(coop);
         Pin::new(socket).poll_write(cx, buf)
     }
 
@@ -246,6 +284,31 @@ impl wayfarer_async::Net for Tokio {
             }
         }
     }
+}
+
+/// One read or write on the socket itself, past tokio's readiness; `None` when it would block
+/// (or was interrupted), for tokio's own way to take over and wait.
+fn direct<T>(
+    socket: &TcpStream,
+    op: impl FnOnce(&socket2::Socket) -> io::Result<T>,
+) -> Option<io::Result<T>> {
+    match op(&socket2::SockRef::from(socket)) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            None
+        }
+        result => Some(result),
+    }
+}
+
+/// Whether tokio holds a readiness of this kind for `socket` (asked with no system call, no
+/// waker registered, and nothing spent).
+fn holds(socket: &TcpStream, interest: Interest) -> bool {
+    socket.try_io(interest, || Ok(())).is_ok()
 }
 
 use std::future::Future as _;

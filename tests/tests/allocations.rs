@@ -81,14 +81,23 @@ fn a_keep_alive_get_to_an_ip_literal_stays_within_its_allocation_budget() {
 
 /// A server answering every request on one connection with 13 bytes; its port.
 fn serve_hello() -> u16 {
+    serve_hello_after(std::time::Duration::ZERO)
+}
+
+/// The same, answering the first request only after `first`.
+fn serve_hello_after(first: std::time::Duration) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         let (mut socket, _) = listener.accept().expect("accept");
         let mut buf = [0u8; 4096];
+        let mut delay = Some(first);
         while let Ok(n) = socket.read(&mut buf) {
             if n == 0 {
                 return;
+            }
+            if let Some(delay) = delay.take() {
+                std::thread::sleep(delay);
             }
             let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, world!";
             if socket.write_all(answer).is_err() {
@@ -139,7 +148,9 @@ fn allocations_per_request(host: &str) -> f64 {
 
 /// At most this many allocations per request on tokio (building the request included): the
 /// blocking client's four. A call that waits for its response needs a timer, and tokio's
-/// `Sleep` is boxed; the client keeps the last call's for the next, so it costs none.
+/// `Sleep` is boxed; the client keeps the last call's for the next, so it costs none. (A call
+/// whose response is there when it reads needs none: the warm-up's first call waits, so that
+/// the timer exists before the count.)
 const TOKIO_BUDGET: f64 = BUDGET;
 
 #[test]
@@ -154,9 +165,9 @@ fn a_keep_alive_get_on_tokio_stays_within_its_allocation_budget() {
 
 /// Allocations per plain keep-alive GET of 13 bytes on a current-thread tokio runtime (the
 /// client's work all happens on this thread), averaged over 200 requests on one pooled
-/// connection. Most of them wait for their response, so they need the call's timer.
+/// connection (the fewest of three such windows).
 fn tokio_allocations_per_request() -> f64 {
-    let port = serve_hello();
+    let port = serve_hello_after(std::time::Duration::from_millis(20));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -181,17 +192,25 @@ fn tokio_allocations_per_request() -> f64 {
         };
         run(20).await;
         assert_eq!(client.idle_connection_count(), 1, "one pooled connection");
-        ALLOCATIONS.with(|a| a.set(0));
-        COUNTING.with(|c| c.set(true));
+        // The fewest of three windows: an allocation the calls make shows in every one, while
+        // tokio's own one-time growth (a task whose reads find their responses waiting need
+        // not yield, so its cooperative budget makes it yield now and then, and the list of
+        // deferred wakers that takes grows to its size once) shows in one at most.
         let requests = 200;
-        run(requests).await;
-        COUNTING.with(|c| c.set(false));
+        let mut fewest = usize::MAX;
+        for _ in 0..3 {
+            ALLOCATIONS.with(|a| a.set(0));
+            COUNTING.with(|c| c.set(true));
+            run(requests).await;
+            COUNTING.with(|c| c.set(false));
+            fewest = fewest.min(ALLOCATIONS.with(Cell::get));
+        }
         assert_eq!(
             client.idle_connection_count(),
             1,
             "still one pooled connection"
         );
-        ALLOCATIONS.with(Cell::get) as f64 / requests as f64
+        fewest as f64 / requests as f64
     })
 }
 

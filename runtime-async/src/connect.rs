@@ -1,0 +1,96 @@
+//! Starting a TCP connect for an async runtime, and noticing when it is already done.
+//!
+//! A runtime's own connect (`tokio::net::TcpStream::connect`, async-io's
+//! `Async::<TcpStream>::connect`) always waits for the socket to become writable, a trip
+//! through the reactor: the task returns `Pending` and is polled again after the next
+//! `epoll_wait` (on async-io also an interest armed with `epoll_ctl`, and the reactor thread
+//! handing the wake-up over). To a loopback or nearby peer the handshake has usually finished
+//! by the time `connect` returns `EINPROGRESS`, so [`start_connect`] asks once with
+//! `getpeername`, and the runtime waits only when the answer is no. `TCP_NODELAY` is set
+//! before connecting, as every socket of ours wants it.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+
+/// A non-blocking TCP socket connecting (or connected) to `addr`, with `TCP_NODELAY` set, and
+/// whether it is connected already. When it is not, the runtime waits for it to become
+/// writable and then reads `SO_ERROR` for the outcome.
+pub fn start_connect(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
+    let socket = nonblocking_socket(addr)?;
+    socket.set_tcp_nodelay(true)?;
+    let connected = match socket.connect(&addr.into()) {
+        Ok(()) => true,
+        Err(e) if in_progress(&e) => socket.peer_addr().is_ok(),
+        Err(e) => return Err(e),
+    };
+    Ok((socket.into(), connected))
+}
+
+/// Whether a non-blocking connect's error only says it has not finished yet.
+fn in_progress(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EINPROGRESS) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// A TCP socket for `addr`, created non-blocking in one system call where the platform can.
+fn nonblocking_socket(addr: SocketAddr) -> io::Result<socket2::Socket> {
+    let domain = socket2::Domain::for_address(addr);
+    let protocol = Some(socket2::Protocol::TCP);
+    #[cfg(any(target_os = "android", target_os = "linux"))]
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM.nonblocking(), protocol)?;
+    #[cfg(not(any(target_os = "android", target_os = "linux")))]
+    let socket = {
+        let socket = socket2::Socket::new(domain, socket2::Type::STREAM, protocol)?;
+        socket.set_nonblocking(true)?;
+        socket
+    };
+    Ok(socket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_is_non_blocking_with_nodelay_and_says_when_it_is_connected() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stream, connected) = start_connect(addr).expect("connect");
+        // Over loopback the handshake has nearly always finished within `connect`, but a busy
+        // kernel may defer it: only a "connected" must be true.
+        if connected {
+            assert_eq!(stream.peer_addr().expect("peer"), addr);
+        }
+        assert!(stream.nodelay().expect("nodelay"));
+        // Non-blocking: a read with nothing sent would block rather than wait.
+        let mut byte = [0u8; 1];
+        let read = std::io::Read::read(&mut &stream, &mut byte);
+        assert_eq!(
+            read.expect_err("nothing to read").kind(),
+            io::ErrorKind::WouldBlock
+        );
+    }
+
+    #[test]
+    fn a_refused_connect_is_not_reported_connected() {
+        // A port just released by a listener: nothing listens there now.
+        let addr = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr")
+        };
+        match start_connect(addr) {
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused),
+            Ok((stream, connected)) => {
+                assert!(!connected, "a refused connect is not connected");
+                let error = stream.take_error().expect("SO_ERROR");
+                assert_eq!(
+                    error.map(|e| e.kind()),
+                    Some(io::ErrorKind::ConnectionRefused)
+                );
+            }
+        }
+    }
+}
