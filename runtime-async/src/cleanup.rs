@@ -6,17 +6,19 @@
 //! gets its first connection and ends when the pool is empty (or every client sharing it is
 //! gone).
 //!
-//! Each connection going back to the pool is registered with the reactor under this task's
-//! waker ([`Net::poll_idle`]), so bytes arriving on it (an unsolicited response) or the server
-//! closing it wake the task, which closes it: those bytes are never read as the next call's
-//! response, and no socket waits in `CLOSE_WAIT` for its keep-alive to end. Taking a
-//! connection from the pool checks the same readiness, for bytes that arrived before the task
-//! ran. Neither costs a system call when nothing arrived.
+//! Idle connections are watched with the reactor under this task's waker ([`Net::poll_idle`]),
+//! so bytes arriving on one (an unsolicited response) or the server closing it wake the task,
+//! which closes it: those bytes are never read as the next call's response, and no socket
+//! waits in `CLOSE_WAIT` for its keep-alive to end. Taking a connection from the pool checks
+//! the same readiness, for bytes that arrived before the task ran.
 //!
-//! Where watching is not free ([`Net::IDLE_WATCH_IS_FREE`]), a release only notes that the
-//! task has a socket to watch, and the task looks at the pool [`CADENCE`] after a release
-//! (woken early only when its next look is further away than that). A call taking a socket
-//! the task has not watched yet peeks at it if it was idle a millisecond or more.
+//! Where watching is free (tokio, [`Net::IDLE_WATCH_IS_FREE`]), a release watches its socket
+//! at once, and neither the watch nor the check costs a system call while nothing arrives.
+//! Where it is not (async-io, whose one-shot interest is armed with a system call), a release
+//! only notes that the task has a socket to watch, and the task looks at the pool [`CADENCE`]
+//! after a release (woken early only when its next look is further away than that). A call
+//! taking a socket the task has not watched yet peeks at it if it was idle a millisecond or
+//! more.
 //!
 //! [`SharedPool::cleanup`]: wayfarer_core::SharedPool::cleanup
 
@@ -34,8 +36,8 @@ use crate::net::Net;
 /// not free.
 const CADENCE: Duration = wayfarer_core::IDLE_WATCH_CADENCE;
 
-/// The cleanup task's waker, shared by the clients that share one pool: releases register it
-/// on idle sockets.
+/// The cleanup task's waker, shared by the clients that share one pool: idle sockets are
+/// watched under it (by a release, or by the task's own look).
 #[derive(Debug, Default)]
 pub(crate) struct Cleaner {
     waker: Mutex<Option<Waker>>,
@@ -57,8 +59,12 @@ impl Cleaner {
     /// A connection went back to the pool unwatched at `now`: wake the task if its next look
     /// is further away than [`CADENCE`].
     pub(crate) fn on_release(&self, now: Instant) {
-        self.released.store(true, Ordering::Release);
-        let next = self.next_look.load(Ordering::Acquire);
+        // Each side stores one flag and then loads the other's (here `released`, then
+        // `next_look`; the task the reverse): sequentially consistent, so that at least one
+        // of them sees the other's store, and a release is never left unwatched until the
+        // keep-alive's end.
+        self.released.store(true, Ordering::SeqCst);
+        let next = self.next_look.load(Ordering::SeqCst);
         if next != u64::MAX && next > nanos(now + CADENCE) {
             self.waker().wake();
         }
@@ -73,10 +79,10 @@ impl Cleaner {
         } else {
             next_run
         };
-        self.next_look.store(nanos(look), Ordering::Release);
+        self.next_look.store(nanos(look), Ordering::SeqCst);
         // A release between the swap and the store may not have woken the task: look again
         // soon rather than miss its socket.
-        if self.released.load(Ordering::Acquire) {
+        if self.released.load(Ordering::SeqCst) {
             soon
         } else {
             look

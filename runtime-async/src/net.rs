@@ -84,9 +84,11 @@ pub trait Net: Send + Sync + 'static {
     }
     /// Ready once something happened on an idle socket since [`start_idle`](Net::start_idle):
     /// bytes arrived, the peer closed it, an error. `Pending` registers `cx`'s waker for that.
-    /// Answered from the reactor's readiness: no system call when nothing happened (a
-    /// readiness left over from the last read may answer `Ready`; the caller then checks with
-    /// [`is_healthy`](Net::is_healthy)).
+    /// Answered from the reactor's readiness, with no system call while nothing happened, once
+    /// the watch is armed (arming it may cost one: see
+    /// [`IDLE_WATCH_IS_FREE`](Net::IDLE_WATCH_IS_FREE)). A readiness the reactor may have
+    /// recorded for bytes a read already took is confirmed with a peek before it answers
+    /// `Ready`, so the pool never closes a healthy connection for it.
     fn poll_idle(socket: &mut Self::Socket, cx: &mut Context<'_>) -> Poll<()>;
     /// Runs `future` in the background on the runtime (the pool's cleanup task).
     fn spawn(future: BoxFuture<()>);

@@ -69,8 +69,12 @@ impl Cleaner {
 
     /// A connection went back to the pool at `now`: wake the thread if its next look is far.
     pub(crate) fn on_release(&self, now: Instant) {
-        self.released.store(true, Ordering::Release);
-        let next = self.next_look.load(Ordering::Acquire);
+        // Each side stores one flag and then loads the other's (here `released`, then
+        // `next_look`; the thread the reverse): sequentially consistent, so that at least one
+        // of them sees the other's store, and a release is never left unwatched until the
+        // keep-alive's end.
+        self.released.store(true, Ordering::SeqCst);
+        let next = self.next_look.load(Ordering::SeqCst);
         if next != u64::MAX && next > nanos(now + CADENCE) {
             self.wake();
         }
@@ -110,10 +114,10 @@ impl Cleaner {
             } else {
                 next_run
             };
-            self.next_look.store(nanos(look), Ordering::Release);
+            self.next_look.store(nanos(look), Ordering::SeqCst);
             // A release between the cleanup and the store above may not have woken us: look
             // again soon rather than miss its socket.
-            let look = if self.released.load(Ordering::Acquire) {
+            let look = if self.released.load(Ordering::SeqCst) {
                 look.min(now + CADENCE)
             } else {
                 look

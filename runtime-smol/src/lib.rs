@@ -104,8 +104,9 @@ where
 
 /// A TCP socket on async-io's reactor, as the driver keeps it.
 ///
-/// While it is idle in the pool it also holds a registration for readability, so bytes or a
-/// close arriving then wake the pool's cleanup task.
+/// While it is idle in the pool it also holds a registration for readability, made at the
+/// pool's cleanup task's next look (within 100 ms of the release), so bytes or a close
+/// arriving then wake that task.
 pub struct SmolSocket {
     io: Arc<Async<TcpStream>>,
     /// The readability watch of this idle period, if one started.

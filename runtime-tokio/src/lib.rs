@@ -31,13 +31,13 @@
 //! client for the next call in the same runtime when it ends. The client follows tokio's
 //! clock, so `tokio::time::pause()` in tests applies to it.
 //!
-//! A read or write is tried on the socket first and goes through tokio's readiness only when
-//! it would block (always under tokio's cooperative budget): a keep-alive request whose
-//! response has arrived by the time it is read is one `write` and one `read`, with no
-//! `epoll_wait` and no trip out of the task, and a new connection to a nearby peer is used at
-//! once.
+//! Unless tokio already holds a readiness for it, a read or write is tried on the socket
+//! first and goes through tokio's readiness only when it would block (always under tokio's
+//! cooperative budget): a keep-alive request whose response has arrived by the time it is
+//! read is one `write` and one `read`, with no `epoll_wait` and no trip out of the task, and a
+//! new connection to a nearby peer is used at once.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker, ready};
@@ -188,7 +188,7 @@ impl wayfarer_async::Net for Tokio {
         // reactor to report it writable.
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
         if !holds(socket, Interest::WRITABLE) {
-            if let Some(result) = direct(socket, |mut s| s.write(buf)) {
+            if let Some(result) = direct(socket, |s| send(s, buf)) {
                 coop.made_progress();
                 return Poll::Ready(result);
             }
@@ -221,8 +221,16 @@ impl wayfarer_async::Net for Tokio {
     }
 
     fn poll_idle(socket: &mut TcpStream, cx: &mut Context<'_>) -> Poll<()> {
-        // tokio clears read readiness when a read comes back short, so after a response this is
-        // pending until something new arrives; no system call either way.
+        // tokio's own reads drop read readiness after a short read, but a read made on the
+        // socket itself (see `poll_read`) leaves whatever readiness the reactor records for
+        // the bytes it took: a peek tells that from new bytes, and clears it. No system call
+        // when tokio holds no readiness.
+        if socket.poll_read_ready(cx).is_pending() {
+            return Poll::Pending;
+        }
+        if !Self::is_healthy(socket) {
+            return Poll::Ready(());
+        }
         socket.poll_read_ready(cx).map(|_| ())
     }
 
@@ -302,6 +310,33 @@ fn direct<T>(
             None
         }
         result => Some(result),
+    }
+}
+
+/// Sends on the socket itself. A peer that has gone away gives `EPIPE`, never a `SIGPIPE`
+/// (as std's and tokio's own sends): on Apple platforms the socket carries `SO_NOSIGPIPE`
+/// from its creation (socket2), and Windows has no such signal.
+fn send(socket: &socket2::Socket, buf: &[u8]) -> io::Result<usize> {
+    #[cfg(any(
+        target_os = "android",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "linux",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    ))]
+    return socket.send_with_flags(buf, libc::MSG_NOSIGNAL);
+    #[cfg(not(any(
+        target_os = "android",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "linux",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    )))]
+    {
+        let mut socket = socket;
+        std::io::Write::write(&mut socket, buf)
     }
 }
 

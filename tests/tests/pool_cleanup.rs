@@ -277,6 +277,7 @@ fn bytes_arriving_just_before_reuse_are_not_read_as_the_response_blocking() {
     await_stray_written(&server);
     let response = client.new_call(get(&server.url)).execute().expect("call 3");
     assert_eq!(response.bytes().expect("body").as_ref(), b"ok");
+    await_accepted(&server, 2);
 }
 
 /// The same on smol, where a release leaves the socket for the cleanup task to watch within
@@ -302,6 +303,7 @@ fn bytes_arriving_just_before_reuse_are_not_read_as_the_response_smol() {
             .await
             .expect("call 3");
         assert_eq!(response.bytes().await.expect("body").as_ref(), b"ok");
+        await_accepted(&server, 2);
     });
 }
 
@@ -328,6 +330,18 @@ fn a_connection_released_after_a_quiet_period_is_watched_smol() {
         assert_stray_bytes_close_the_connection(&server);
         assert_eq!(client.connection_count(), 0);
     });
+}
+
+/// Waits for the server to accept connection `n` (the call after the stray response was made
+/// on a new connection), past reports of connections closing.
+fn await_accepted(server: &Server, n: usize) {
+    loop {
+        match server.next() {
+            Seen::Accepted(a) if a == n => return,
+            Seen::Closed(..) => {}
+            other => panic!("expected connection {n} to be accepted, saw {other:?}"),
+        }
+    }
 }
 
 /// Waits for the server to have written its stray response on connection 1, then 5 ms more.
