@@ -41,25 +41,10 @@ fn in_progress(e: &io::Error) -> bool {
 fn nonblocking_socket(addr: SocketAddr) -> io::Result<socket2::Socket> {
     let domain = socket2::Domain::for_address(addr);
     let protocol = Some(socket2::Protocol::TCP);
-    #[cfg(any(
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "illumos",
-        target_os = "linux",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ))]
+    // In one system call where socket2 offers it (other BSDs could too; they pay an `ioctl`).
+    #[cfg(any(target_os = "android", target_os = "freebsd", target_os = "linux"))]
     let socket = socket2::Socket::new(domain, socket2::Type::STREAM.nonblocking(), protocol)?;
-    #[cfg(not(any(
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "illumos",
-        target_os = "linux",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    )))]
+    #[cfg(not(any(target_os = "android", target_os = "freebsd", target_os = "linux")))]
     let socket = {
         let socket = socket2::Socket::new(domain, socket2::Type::STREAM, protocol)?;
         socket.set_nonblocking(true)?;

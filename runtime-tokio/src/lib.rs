@@ -314,31 +314,16 @@ fn direct<T>(
 }
 
 /// Sends on the socket itself. A peer that has gone away gives `EPIPE`, never a `SIGPIPE`
-/// (as std's and tokio's own sends): on Apple platforms the socket carries `SO_NOSIGPIPE`
-/// from its creation (socket2), and Windows has no such signal.
+/// (as std's and tokio's own sends): with `MSG_NOSIGNAL` where there is one; elsewhere Apple's
+/// sockets carry `SO_NOSIGPIPE` from their creation (socket2), and Windows has no such signal.
 fn send(socket: &socket2::Socket, buf: &[u8]) -> io::Result<usize> {
-    #[cfg(any(
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "linux",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ))]
-    return socket.send_with_flags(buf, libc::MSG_NOSIGNAL);
-    #[cfg(not(any(
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "linux",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    )))]
-    {
-        let mut socket = socket;
-        std::io::Write::write(&mut socket, buf)
-    }
+    socket.send_with_flags(buf, NO_SIGNAL)
 }
+
+#[cfg(any(target_os = "android", target_os = "freebsd", target_os = "linux"))]
+const NO_SIGNAL: i32 = libc::MSG_NOSIGNAL;
+#[cfg(not(any(target_os = "android", target_os = "freebsd", target_os = "linux")))]
+const NO_SIGNAL: i32 = 0;
 
 /// Whether tokio holds a readiness of this kind for `socket` (asked with no system call, no
 /// waker registered, and nothing spent).

@@ -289,20 +289,10 @@ fn bytes_arriving_just_before_reuse_are_not_read_as_the_response_smol() {
         let server = Server::start(Mode::StrayWhenToldAfterTwo);
         let client = wayfarer_smol::Client::new();
         for _ in 0..2 {
-            let response = client
-                .new_call(get(&server.url))
-                .execute()
-                .await
-                .expect("call");
-            assert_eq!(response.bytes().await.expect("body").as_ref(), b"ok");
+            get_ok_smol(&client, &server.url).await;
         }
         await_stray_written(&server);
-        let response = client
-            .new_call(get(&server.url))
-            .execute()
-            .await
-            .expect("call 3");
-        assert_eq!(response.bytes().await.expect("body").as_ref(), b"ok");
+        get_ok_smol(&client, &server.url).await;
         await_accepted(&server, 2);
     });
 }
@@ -315,12 +305,7 @@ fn a_connection_released_after_a_quiet_period_is_watched_smol() {
         let server = Server::start(Mode::StrayWhenToldAfterTwo);
         let client = wayfarer_smol::Client::new();
         for quiet in [true, false] {
-            let response = client
-                .new_call(get(&server.url))
-                .execute()
-                .await
-                .expect("call");
-            assert_eq!(response.bytes().await.expect("body").as_ref(), b"ok");
+            get_ok_smol(&client, &server.url).await;
             if quiet {
                 // The task's look after the first release passes, and its next is the
                 // keep-alive's end.
@@ -330,6 +315,12 @@ fn a_connection_released_after_a_quiet_period_is_watched_smol() {
         assert_stray_bytes_close_the_connection(&server);
         assert_eq!(client.connection_count(), 0);
     });
+}
+
+/// A GET on smol, answered `ok`.
+async fn get_ok_smol(client: &wayfarer_smol::Client, url: &str) {
+    let response = client.new_call(get(url)).execute().await.expect("call");
+    assert_eq!(response.bytes().await.expect("body").as_ref(), b"ok");
 }
 
 /// Waits for the server to accept connection `n` (the call after the stray response was made
