@@ -39,7 +39,9 @@ struct Attempt {
     ready: Option<Readiness>,
 }
 
+/// Only `poll(2)` reports these: without it (not unix) no attempt is left in flight.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(unix), allow(dead_code))]
 enum Readiness {
     /// Writable, with no error or hang-up.
     Connected,
