@@ -15,6 +15,24 @@ use std::net::{SocketAddr, TcpStream};
 /// A non-blocking TCP socket connecting (or connected) to `addr`, with `TCP_NODELAY` set, and
 /// whether it is connected already. When it is not, the runtime waits for it to become
 /// writable and then reads `SO_ERROR` for the outcome.
+///
+/// How a [`Net::connect`](crate::Net::connect) uses it:
+///
+/// ```
+/// use std::net::TcpListener;
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let (socket, connected) = wayfarer_async::start_connect(listener.local_addr()?)?;
+/// if !connected {
+///     // Here the runtime registers the socket and waits until its reactor reports it
+///     // writable; then the connect's outcome is in `SO_ERROR`.
+///     if let Some(e) = socket.take_error()? {
+///         return Err(e);
+///     }
+/// }
+/// assert!(socket.nodelay()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn start_connect(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
     let socket = nonblocking_socket(addr)?;
     socket.set_tcp_nodelay(true)?;
