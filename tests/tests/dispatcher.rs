@@ -403,8 +403,12 @@ fn a_panicking_idle_callback_during_a_panic_does_not_abort_blocking() {
         let tx = std::sync::Mutex::new(idle_tx);
         let first = std::sync::atomic::AtomicBool::new(true);
         move || {
+            // Only the first run panics; it is marked before the test hears of it, or a later
+            // run (call /2's, on another thread) could come while this one is still between
+            // the two and take the panic for itself.
+            let first = first.swap(false, Ordering::SeqCst);
             let _ = tx.lock().map(|tx| tx.send(()));
-            if first.swap(false, Ordering::SeqCst) {
+            if first {
                 panic!("the idle callback panicked (on purpose)");
             }
         }
