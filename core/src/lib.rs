@@ -166,9 +166,9 @@ pub use client::{Client, SharedPool, WeakPool};
 pub use config::{ClientBuilder, Config, Limits, SharedState};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};
 pub use connection::{
-    AttemptId, Cleanup, ConnectAction, FastFallback, IDLE_WATCH_CADENCE, Pooled, QUIET_CHECK_AFTER,
-    Route, RouteDatabase, RouteSelector, RouteStep, TlsIdentity, interleave_families,
-    needs_health_check, needs_quiet_check,
+    AttemptId, Cleanup, ConnectAction, FastFallback, IDLE_WATCH_CADENCE, IdleWatchSchedule, Pooled,
+    QUIET_CHECK_AFTER, Route, RouteDatabase, RouteSelector, RouteStep, TlsIdentity,
+    interleave_families, needs_health_check, needs_quiet_check,
 };
 pub use dispatcher::{Dispatcher, Finished, IdleCallback};
 pub use dns::{Dns, DnsOverrides};

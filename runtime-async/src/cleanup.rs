@@ -15,7 +15,8 @@
 //! Where watching is free (tokio, [`Net::IDLE_WATCH_IS_FREE`]), a release watches its socket
 //! at once, and neither the watch nor the check costs a system call while nothing arrives.
 //! Where it is not (async-io, whose one-shot interest is armed with a system call), a release
-//! only notes that the task has a socket to watch, and the task looks at the pool [`CADENCE`]
+//! only notes that the task has a socket to watch, and the task looks at the pool
+//! [`IDLE_WATCH_CADENCE`](wayfarer_core::IDLE_WATCH_CADENCE)
 //! after a release (woken early only when its next look is further away than that). A call
 //! taking a socket the task has not watched yet peeks at it if it was idle a millisecond or
 //! more.
@@ -23,30 +24,20 @@
 //! [`SharedPool::cleanup`]: wayfarer_core::SharedPool::cleanup
 
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
-use std::time::Duration;
 
-use wayfarer_core::{Instant, WeakPool};
+use wayfarer_core::{IdleWatchSchedule, Instant, WeakPool};
 
 use crate::net::Net;
-
-/// How soon after a release the task looks at the idle sockets again, where watching them is
-/// not free.
-const CADENCE: Duration = wayfarer_core::IDLE_WATCH_CADENCE;
 
 /// The cleanup task's waker, shared by the clients that share one pool: idle sockets are
 /// watched under it (by a release, or by the task's own look).
 #[derive(Debug, Default)]
 pub(crate) struct Cleaner {
     waker: Mutex<Option<Waker>>,
-    /// When the task looks at the pool next, in nanoseconds since the clients' epoch
-    /// (`u64::MAX`: not before it is woken, or it has not run yet). Kept only where watching is
-    /// not free.
-    next_look: AtomicU64,
-    /// A connection went back to the pool unwatched since the task last looked.
-    released: AtomicBool,
+    /// When the task looks at the pool next (used only where watching is not free).
+    schedule: IdleWatchSchedule,
 }
 
 impl Cleaner {
@@ -57,35 +48,10 @@ impl Cleaner {
     }
 
     /// A connection went back to the pool unwatched at `now`: wake the task if its next look
-    /// is further away than [`CADENCE`].
+    /// is far.
     pub(crate) fn on_release(&self, now: Instant) {
-        // Each side stores one flag and then loads the other's (here `released`, then
-        // `next_look`; the task the reverse): sequentially consistent, so that at least one
-        // of them sees the other's store, and a release is never left unwatched until the
-        // keep-alive's end.
-        self.released.store(true, Ordering::SeqCst);
-        let next = self.next_look.load(Ordering::SeqCst);
-        if next != u64::MAX && next > nanos(now + CADENCE) {
+        if self.schedule.on_release(now) {
             self.waker().wake();
-        }
-    }
-
-    /// When the task looks next, having cleaned up at `now` with its next run due at
-    /// `next_run`: sooner when a release left a socket unwatched.
-    fn schedule(&self, now: Instant, next_run: Instant) -> Instant {
-        let soon = next_run.min(now + CADENCE);
-        let look = if self.released.swap(false, Ordering::AcqRel) {
-            soon
-        } else {
-            next_run
-        };
-        self.next_look.store(nanos(look), Ordering::SeqCst);
-        // A release between the swap and the store may not have woken the task: look again
-        // soon rather than miss its socket.
-        if self.released.load(Ordering::SeqCst) {
-            soon
-        } else {
-            look
         }
     }
 
@@ -99,7 +65,7 @@ impl Cleaner {
         pool: WeakPool<N::Socket>,
         epoch: std::time::Instant,
     ) {
-        self.next_look.store(u64::MAX, Ordering::Release);
+        self.schedule.reset();
         let cleaner = self.clone();
         let pool = Stopped { pool, ended: false };
         N::spawn(Box::pin(run::<N>(cleaner, pool, epoch)));
@@ -177,7 +143,7 @@ async fn run<N: Net>(
                 return Poll::Ready(());
             };
             drop(shared);
-            let next = cleaner.schedule(now, next_run);
+            let next = cleaner.schedule.look_after(now, next_run);
             let at = next.to_std(epoch);
             let timer = match &mut timer {
                 Some((timer, armed)) if *armed == next => timer,
@@ -195,32 +161,4 @@ async fn run<N: Net>(
     })
     .await;
     stopped.ended = true;
-}
-
-fn nanos(at: Instant) -> u64 {
-    u64::try_from(at.since_epoch().as_nanos()).unwrap_or(u64::MAX - 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(ms: u64) -> Instant {
-        Instant::from_epoch(Duration::from_millis(ms))
-    }
-
-    #[test]
-    fn a_release_brings_the_next_look_within_the_cadence() {
-        let cleaner = Cleaner::default();
-        assert_eq!(cleaner.schedule(at(0), at(300_000)), at(300_000), "quiet");
-        // The task looks at the keep-alive's end: a release wakes it (with a no-op waker here)
-        // and asks for a look within the cadence.
-        cleaner.on_release(at(1_000));
-        assert_eq!(cleaner.schedule(at(1_001), at(300_000)), at(1_101));
-        assert_eq!(cleaner.schedule(at(1_101), at(300_000)), at(300_000));
-        // A run due sooner than the cadence stays as it is.
-        cleaner.on_release(at(2_000));
-        assert_eq!(cleaner.schedule(at(2_000), at(2_050)), at(2_050));
-        assert_eq!(cleaner.next_look.load(Ordering::Acquire), nanos(at(2_050)));
-    }
 }

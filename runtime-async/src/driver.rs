@@ -210,13 +210,10 @@ impl<N: Net> Transport for AsyncTransport<N> {
         let waker = self.inner.cleaner.waker();
         let mut cx = Context::from_waker(&waker);
         if N::poll_idle(&mut socket, &mut cx).is_ready() {
-            // Readable already: bytes no one asked for, or only what the last read left of
-            // the reactor's readiness. A peek tells, and clears the latter.
-            if !N::is_healthy(&socket) {
-                self.inner.core.pool().forget(conn.id());
-                return;
-            }
-            let _ = N::poll_idle(&mut socket, &mut cx);
+            // Bytes no one asked for, or the peer closed it (`poll_idle` has told those from a
+            // readiness the last read left over).
+            self.inner.core.pool().forget(conn.id());
+            return;
         }
         let start = self.inner.core.pool().release(now, conn, socket);
         self.inner.start_cleanup(start);

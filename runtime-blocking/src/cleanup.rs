@@ -12,35 +12,29 @@
 //! socket waits in `CLOSE_WAIT` for its keep-alive to end. Calls never pay for this: a
 //! keep-alive request is still one `write` and one `read`, and releasing a connection costs no
 //! system call while the thread is already looking at the pool often. The thread re-reads the
-//! set of idle sockets [`CADENCE`] after a release; only a release after a quiet period (its
-//! next look is further away than that) wakes it, with one byte on a socket pair.
+//! set of idle sockets within 100 ms of a release; only a release after a quiet period (its
+//! next look is further away than that) wakes it, with one byte on a socket pair (the core's
+//! `IdleWatchSchedule` decides).
 //!
-//! Bytes that arrive between a release and the thread's next look (at most [`CADENCE`], and
+//! Bytes that arrive between a release and the thread's next look (at most 100 ms later, and
 //! only while the pool is busy) are caught when a call takes the connection: one idle a
 //! millisecond or more is peeked at first (`driver.rs`). The window left open is the one no
 //! client can close, bytes arriving while a call is picking the connection up, and the first
 //! millisecond after a release, which a sequential keep-alive request does not pay a system
 //! call to look at.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use wayfarer_core::{Instant, WeakPool};
+use wayfarer_core::{IdleWatchSchedule, Instant, WeakPool};
 
 use crate::socket::Socket;
-
-/// How soon after a release the thread looks at the idle sockets again.
-pub(crate) const CADENCE: Duration = wayfarer_core::IDLE_WATCH_CADENCE;
 
 /// The cleanup thread's schedule, shared by the clients that share one pool.
 #[derive(Debug, Default)]
 pub(crate) struct Cleaner {
-    /// When the thread looks at the pool next, in nanoseconds since the clients' epoch
-    /// (`u64::MAX`: not before it is woken).
-    next_look: AtomicU64,
-    /// A connection went back to the pool since the thread last looked.
-    released: AtomicBool,
+    /// When the thread looks at the pool next.
+    schedule: IdleWatchSchedule,
     /// Counts the threads started, so one that is ending never undoes its successor's setup.
     generation: AtomicU64,
     /// Writing a byte here wakes the thread.
@@ -53,7 +47,7 @@ pub(crate) struct Cleaner {
 impl Cleaner {
     /// Starts the thread for `pool` (the pool said none runs).
     pub(crate) fn start(self: &Arc<Self>, pool: WeakPool<Socket>, epoch: std::time::Instant) {
-        self.next_look.store(u64::MAX, Ordering::Release);
+        self.schedule.reset();
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         let cleaner = self.clone();
         let for_thread = pool.clone();
@@ -69,13 +63,7 @@ impl Cleaner {
 
     /// A connection went back to the pool at `now`: wake the thread if its next look is far.
     pub(crate) fn on_release(&self, now: Instant) {
-        // Each side stores one flag and then loads the other's (here `released`, then
-        // `next_look`; the thread the reverse): sequentially consistent, so that at least one
-        // of them sees the other's store, and a release is never left unwatched until the
-        // keep-alive's end.
-        self.released.store(true, Ordering::SeqCst);
-        let next = self.next_look.load(Ordering::SeqCst);
-        if next != u64::MAX && next > nanos(now + CADENCE) {
+        if self.schedule.on_release(now) {
             self.wake();
         }
     }
@@ -105,28 +93,15 @@ impl Cleaner {
             let Some(next_run) = shared.cleanup(now) else {
                 break;
             };
-            let recent = self.released.swap(false, Ordering::AcqRel);
             let mut watched = Vec::new();
             shared.for_each_idle(|conn, socket| watched.push((conn.id(), socket.handle())));
             drop(shared);
-            let look = if recent {
-                next_run.min(now + CADENCE)
-            } else {
-                next_run
-            };
-            self.next_look.store(nanos(look), Ordering::SeqCst);
-            // A release between the cleanup and the store above may not have woken us: look
-            // again soon rather than miss its socket.
-            let look = if self.released.load(Ordering::SeqCst) {
-                look.min(now + CADENCE)
-            } else {
-                look
-            };
+            let look = self.schedule.look_after(now, next_run);
             waiter.wait(pool, &mut watched, epoch, look);
         }
         let mut wake = self.wake.lock().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {
-            self.next_look.store(u64::MAX, Ordering::Release);
+            self.schedule.reset();
             *wake = None;
         }
     }
@@ -138,10 +113,6 @@ fn stopped(pool: &WeakPool<Socket>) {
     if let Some(pool) = pool.upgrade() {
         pool.cleanup_stopped();
     }
-}
-
-fn nanos(at: Instant) -> u64 {
-    u64::try_from(at.since_epoch().as_nanos()).unwrap_or(u64::MAX - 1)
 }
 
 #[cfg(unix)]

@@ -11,6 +11,7 @@ pub(crate) mod buffer;
 pub(crate) mod exact_trust;
 pub(crate) mod fast_fallback;
 pub(crate) mod finder;
+pub(crate) mod idle_watch;
 pub(crate) mod pool;
 pub(crate) mod route;
 pub(crate) mod route_database;
@@ -27,9 +28,10 @@ use core::net::SocketAddr;
 
 pub use address::Address;
 pub use fast_fallback::{AttemptId, ConnectAction, FastFallback, interleave_families};
+pub use idle_watch::{IDLE_WATCH_CADENCE, IdleWatchSchedule};
 pub use pool::{
-    Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, IDLE_WATCH_CADENCE, Pooled, QUIET_CHECK_AFTER,
-    needs_health_check, needs_quiet_check,
+    Cleanup, ConnectionPool, HEALTH_CHECK_AFTER, Pooled, QUIET_CHECK_AFTER, needs_health_check,
+    needs_quiet_check,
 };
 pub use route::Route;
 pub use route_database::RouteDatabase;

@@ -22,12 +22,6 @@ pub fn needs_health_check(now: Instant, conn: &Connection) -> bool {
         .is_some_and(|since| now - since >= HEALTH_CHECK_AFTER)
 }
 
-/// How soon after a release a runtime's idle watch looks at the pool's sockets again, where
-/// watching a socket is not free (a `poll(2)` set rebuilt by the blocking runtime's cleanup
-/// thread, an interest armed with a system call in async-io's reactor): a busy pool's releases
-/// are picked up in batches, at most this often, rather than one system call each.
-pub const IDLE_WATCH_CADENCE: Duration = Duration::from_millis(100);
-
 /// A pooled connection idle at least this long, and not yet watched, is looked at (one
 /// non-blocking peek) before a call reuses it, so bytes that arrived while it was idle (an
 /// unsolicited response, the server closing it) never reach the call. A connection reused
