@@ -191,7 +191,12 @@ mod unix {
                 }
                 match pool.upgrade() {
                     Some(pool) => {
-                        pool.close_idle_where(|conn, _| ids.contains(&conn.id()));
+                        // A socket readable when `poll` returned may have been taken by a call
+                        // since, its response read and the connection released again: a peek
+                        // tells bytes still waiting from bytes a call has read.
+                        pool.close_idle_where(|conn, socket| {
+                            ids.contains(&conn.id()) && !socket.is_healthy()
+                        });
                     }
                     None => return,
                 }
