@@ -362,6 +362,14 @@ impl Args {
             .filter(|path| path.as_os_str() != "-")
     }
 
+    /// Whether `-H` sets the header `name`, or removes it (`-H 'Name:'`): either way, the
+    /// command adds no field of that name of its own.
+    pub fn sets_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
     /// Whether `-H 'Name:'` asks for the header `name` not to be sent.
     pub fn removes_header(&self, name: &str) -> bool {
         self.headers

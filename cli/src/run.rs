@@ -328,9 +328,7 @@ pub(crate) fn build_client(
     if args.compressed {
         builder = builder.max_decompressed_bytes(None);
     }
-    if let Some(jar) = cookies.jar() {
-        builder = builder.cookie_jar(jar);
-    }
+    builder = cookies.configure(builder, args.sets_header("cookie"));
     if let Some(credentials) = credentials {
         builder = builder.network_interceptor(credentials);
     }
@@ -411,11 +409,7 @@ pub(crate) fn build_request(
         }
     }
     // Set or removed (`-H 'Name:'`): either way, the command adds no field of that name.
-    let sets = |field: &str| {
-        args.headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case(field))
-    };
+    let sets = |field: &str| args.sets_header(field);
     // -u replaces the URL's credentials (the request builder keeps the caller's field over the
     // URL's), and an Authorization header given with -H wins over both, as with curl.
     if let Some((user, password)) = &args.user {

@@ -124,6 +124,80 @@ fn literal_cookies_are_sent_as_given_and_an_explicit_header_wins() {
     );
 }
 
+/// Every `Cookie` field of each request, in the order they were sent.
+fn cookie_fields(server: &Server) -> Vec<Vec<String>> {
+    server
+        .requests()
+        .iter()
+        .map(|r| {
+            r.header_values("Cookie")
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_jars_cookies_go_with_the_commands_own_as_curl_sends_them() {
+    let jar = temp_path("with-own");
+    std::fs::write(
+        &jar,
+        "127.0.0.1\tFALSE\t/\tFALSE\t0\ttheme\tdark\n\
+         127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\t42\n",
+    )
+    .unwrap();
+    let jar_arg = jar.to_str().unwrap();
+    let server = Server::start(vec![ok(b"1"), ok(b"2"), ok(b"3")]);
+    let url = server.url("/");
+    let commands: [&[&str]; 3] = [
+        &["-H", "Cookie: x=1", "-b", jar_arg, &url],
+        &["-b", "y=2", "-b", jar_arg, &url],
+        &["-b", "y=2", "-b", jar_arg, "-H", "Cookie: x=1", &url],
+    ];
+    for args in commands {
+        assert_exit(&wayfarer(args), 0);
+    }
+    // What curl 7.88 sends: the jar's cookies in a field of their own before a Cookie header
+    // given with -H (which leaves -b strings out), or first in the field of the -b strings.
+    assert_eq!(
+        cookie_fields(&server),
+        [
+            vec!["theme=dark; sid=42", "x=1"],
+            vec!["theme=dark; sid=42; y=2"],
+            vec!["theme=dark; sid=42", "x=1"],
+        ]
+    );
+    let _ = std::fs::remove_file(&jar);
+}
+
+#[test]
+fn cookies_a_redirect_sets_go_on_next_to_a_cookie_header_given_with_h() {
+    let jar = temp_path("redirect-with-own");
+    let server = Server::start(vec![
+        Reply::Send(response(
+            "302 Found",
+            "Location: /next\r\nSet-Cookie: step=one\r\nConnection: close\r\n",
+            b"",
+        )),
+        ok(b"done"),
+    ]);
+    let output = wayfarer(&[
+        "-L",
+        "-c",
+        jar.to_str().unwrap(),
+        "-H",
+        "Cookie: x=1",
+        &server.url("/start"),
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        cookie_fields(&server),
+        [vec!["x=1"], vec!["step=one", "x=1"]]
+    );
+    let _ = std::fs::remove_file(&jar);
+}
+
 #[test]
 fn the_jar_is_written_to_standard_output_and_even_after_a_failure() {
     // -c - writes the jar after the body.
