@@ -10,6 +10,7 @@ mod data;
 mod demo;
 mod exit;
 mod hops;
+mod interim;
 mod parallel;
 mod proxy;
 mod run;

@@ -72,7 +72,7 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     };
     // -v prints every transfer's timeline; with -Z, their lines interleave as they happen.
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, cookies, credentials, None, timeline, None)?
+    let client = build_client(args, cookies, credentials, None, timeline, None, None)?
         .new_builder()
         // Transfers to one host reuse each other's connections.
         .max_idle_connections(at_once)

@@ -21,6 +21,7 @@ use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::hops::{Hop, Hops};
+use crate::interim::InterimHeads;
 use crate::timeline::Timeline;
 use crate::write_out::{Clock, Report};
 
@@ -105,11 +106,12 @@ fn transfer(
     let request = build_request(args, cookies.literal(), method, url, body)?;
     let credentials = Credentials::for_request(&request, args.location_trusted);
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
+    let shows_heads =
+        args.include || args.head || args.dump_header.is_some() || args.write_out.is_some();
     // Only a redirect chain can fail after some of its heads arrived; they are recorded only
-    // when something would show them.
-    let hops = (args.follows_redirects()
-        && (args.include || args.head || args.dump_header.is_some() || args.write_out.is_some()))
-    .then(Hops::default);
+    // when something would show them, as are the interim (1xx) heads.
+    let hops = (args.follows_redirects() && shows_heads).then(Hops::default);
+    let interim = shows_heads.then(InterimHeads::default);
     let client = build_client(
         args,
         cookies,
@@ -117,6 +119,7 @@ fn transfer(
         hops.clone(),
         timeline.clone(),
         clock,
+        interim.clone(),
     )?;
     report.url = request.url().to_string();
 
@@ -130,7 +133,15 @@ fn transfer(
         Err(e) => {
             let failure = Failure::from_call_error(&e, max_redirects);
             if let Some(hops) = &hops {
-                failed_chain(args, output_path.as_deref(), &hops.seen(), &failure, report)?;
+                let seen = hops.seen();
+                failed_chain(
+                    args,
+                    output_path.as_deref(),
+                    &seen,
+                    interim,
+                    &failure,
+                    report,
+                )?;
             }
             return Err(failure);
         }
@@ -140,11 +151,15 @@ fn transfer(
     report.url = response.request().url().to_string();
     report.num_redirects = Some(priors.iter().filter(|p| p.is_redirect()).count() as u64);
     report.content_type = content_type(response.headers());
+    // Each response's head, after the interim (1xx) heads its exchange received first.
+    let interim_before = |n: usize| interim.as_ref().map(|i| i.before(n)).unwrap_or_default();
     let heads = || {
-        let mut heads: Vec<u8> = priors
-            .iter()
-            .flat_map(|p| head_bytes(as_received(p)))
-            .collect();
+        let mut heads = Vec::new();
+        for (n, prior) in priors.iter().enumerate() {
+            heads.extend(interim_before(n));
+            heads.extend(head_bytes(as_received(prior)));
+        }
+        heads.extend(interim_before(priors.len()));
         match response.network_response() {
             Some(network) => heads.extend(head_bytes(network)),
             None => heads.extend(head_bytes(&response)),
@@ -208,6 +223,7 @@ fn failed_chain(
     args: &Args,
     output_path: Option<&Path>,
     hops: &[Hop],
+    interim: Option<InterimHeads>,
     failure: &Failure,
     report: &mut Report,
 ) -> Result<(), Failure> {
@@ -217,11 +233,13 @@ fn failed_chain(
     if failure.code == code::TOO_MANY_REDIRECTS {
         report.url = last.url.to_string();
     }
-    let heads = hops
-        .iter()
-        .map(|hop| hop.head.as_slice())
-        .collect::<Vec<_>>()
-        .concat();
+    let mut heads = Vec::new();
+    for (n, hop) in hops.iter().enumerate() {
+        if let Some(interim) = &interim {
+            heads.extend(interim.before(n));
+        }
+        heads.extend_from_slice(&hop.head);
+    }
     report.size_header = heads.len() as u64;
     report.content_type = last.content_type.clone();
     if let Some(path) = &args.dump_header {
@@ -313,6 +331,7 @@ pub(crate) fn build_client(
     hops: Option<Hops>,
     timeline: Option<Arc<Timeline>>,
     clock: Option<Arc<Clock>>,
+    interim: Option<InterimHeads>,
 ) -> Result<Client, Failure> {
     let mut builder = Client::builder()
         .read_timeout(None)
@@ -364,13 +383,16 @@ pub(crate) fn build_client(
     }
     builder = crate::tls::configure(builder, args)?;
     builder = crate::proxy::configure(builder, args, |name| std::env::var(name).ok())?;
-    if timeline.is_some() || clock.is_some() {
+    if timeline.is_some() || clock.is_some() || interim.is_some() {
         builder = builder.event_listener(move |event: &Event| {
             if let Some(timeline) = &timeline {
                 timeline.on_event(event);
             }
             if let Some(clock) = &clock {
                 clock.on_event(event);
+            }
+            if let Some(interim) = &interim {
+                interim.on_event(event);
             }
         });
     }

@@ -82,6 +82,12 @@ impl Timeline {
                 status,
                 reason,
                 headers,
+            }
+            | EventKind::InterimResponse {
+                version,
+                status,
+                reason,
+                headers,
             } => push_head(
                 &mut text,
                 '<',

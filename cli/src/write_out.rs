@@ -78,9 +78,8 @@ pub struct Report {
     /// The last response's Content-Type, trimmed; empty without one.
     pub content_type: String,
     /// The bytes of every response head received (status line, fields and the blank line,
-    /// each CRLF-ended), redirects included: what `-i` writes before the body. Interim (1xx)
-    /// heads are left out, though curl counts them (and `-i` shows them): the library reports
-    /// only an interim response's status, not its head.
+    /// each CRLF-ended), redirects and interim (1xx) heads included: what `-i` writes before
+    /// the body, as curl counts it.
     pub size_header: u64,
     /// The call's timings, from its events.
     pub timings: Timings,

@@ -144,6 +144,36 @@ fn write_out_reports_the_content_type_and_the_size_of_every_head() {
 }
 
 #[test]
+fn interim_heads_are_shown_and_counted_before_the_final_one_of_each_hop() {
+    // As curl does: `-i` writes a 1xx head where it came, and %{size_header} counts it.
+    let early = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+    let go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    let moved = response("302 Found", "Location: /page\r\nConnection: close\r\n", b"");
+    let page = response("200 OK", "", b"hello");
+    let server = Server::start(vec![
+        Reply::Send([early.as_bytes(), &moved].concat()),
+        Reply::Send([go_on.as_bytes(), early.as_bytes(), &page].concat()),
+    ]);
+    let output = wayfarer(&["-s", "-i", "-L", "-w", "|%{size_header}", &server.url("/")]);
+    assert_exit(&output, 0);
+    let expected = [
+        early.as_bytes(),
+        &moved,
+        go_on.as_bytes(),
+        early.as_bytes(),
+        &page,
+    ]
+    .concat();
+    let heads = expected.len() - b"hello".len();
+    let mut want = expected;
+    want.extend_from_slice(format!("|{heads}").as_bytes());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&want)
+    );
+}
+
+#[test]
 fn write_out_times_are_seconds_in_call_order() {
     let server = Server::start(vec![ok(b"timed")]);
     let output = wayfarer(&[

@@ -116,10 +116,18 @@ pub enum EventKind {
     },
     /// Waiting for the response head started.
     ResponseHeadersStart,
-    /// An interim (1xx) response was received and skipped.
+    /// An interim (1xx) response was received and skipped. Its head is here whole, for what
+    /// shows the heads as they came (a command-line client's `-i` writes them before the
+    /// final one).
     InterimResponse {
         /// Its status.
         status: StatusCode,
+        /// Its version.
+        version: Version,
+        /// The reason phrase as sent.
+        reason: String,
+        /// The header fields as received (a `103 Early Hints`' `Link` fields, say).
+        headers: Headers,
     },
     /// The response head arrived.
     ResponseHeadersEnd {
@@ -355,7 +363,7 @@ impl fmt::Display for EventKind {
             EventKind::RequestBodyStart => f.write_str("sending request body"),
             EventKind::RequestBodyEnd { bytes } => write!(f, "request body sent ({bytes} bytes)"),
             EventKind::ResponseHeadersStart => f.write_str("waiting for response"),
-            EventKind::InterimResponse { status } => write!(f, "interim response {status}"),
+            EventKind::InterimResponse { status, .. } => write!(f, "interim response {status}"),
             EventKind::ResponseHeadersEnd {
                 status, version, ..
             } => {

@@ -448,6 +448,53 @@ fn a_second_head_read_after_an_interim_response_waits_for_the_final_one() {
 }
 
 #[test]
+fn an_interim_response_event_carries_its_whole_head() {
+    let config = Config::builder()
+        .event_listener(|_: &Event| {})
+        .build()
+        .unwrap();
+    let client = client(config);
+    let (mut call, _) = connected_call(
+        &client,
+        Request::get("http://10.0.0.1/").build().unwrap(),
+        0,
+    );
+    transmit_all(&mut call, 1);
+    receive(
+        &mut call,
+        2,
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>\r\n\r\n",
+    );
+    let interim = loop {
+        match call.poll_output(at(2)) {
+            Ok(Output::Event(event)) => {
+                if let wayfarer_core::EventKind::InterimResponse { .. } = event.kind {
+                    break event.kind.clone();
+                }
+            }
+            other => panic!(
+                "expected the interim event, got {:?}",
+                other.map(|o| describe(&o))
+            ),
+        }
+    };
+    let wayfarer_core::EventKind::InterimResponse {
+        status,
+        version,
+        reason,
+        headers,
+    } = interim
+    else {
+        unreachable!()
+    };
+    assert_eq!(status.as_u16(), 103);
+    assert_eq!(version, wayfarer_core::Version::HTTP_11);
+    assert_eq!(reason, "Early Hints");
+    let links: Vec<&[u8]> = headers.get_all("link").collect();
+    assert_eq!(links, [&b"</a.css>; rel=preload"[..], b"</b.js>"]);
+}
+
+#[test]
 fn would_block_changes_nothing_and_timed_out_only_expires_a_passed_deadline() {
     let config = Config::builder()
         .read_timeout(Duration::from_millis(100))

@@ -80,9 +80,13 @@ impl Exchange {
             // The head reader has counted interim heads against the limits.
             if parts.status.is_informational() && parts.status != StatusCode::SWITCHING_PROTOCOLS {
                 let status = parts.status;
-                cx.events
-                    .emit(cx.now.mono, || EventKind::InterimResponse { status });
-                if parts.status == StatusCode::CONTINUE && self.state == State::AwaitContinue {
+                cx.events.emit(cx.now.mono, || EventKind::InterimResponse {
+                    status,
+                    version: parts.version,
+                    reason: parts.reason.into_owned(),
+                    headers: parts.headers,
+                });
+                if status == StatusCode::CONTINUE && self.state == State::AwaitContinue {
                     self.release_held_body(conn, cx)?;
                 }
                 continue;
