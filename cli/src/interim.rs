@@ -8,9 +8,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use wayfarer_core::{Event, EventKind, Headers};
+use wayfarer_core::{Event, EventKind};
 
-use crate::run::status_text;
+use crate::run::{status_text, wire_head};
 
 /// The interim heads of one call, as `-i` writes them; clones share the record.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,7 @@ impl InterimHeads {
                 reason,
                 headers,
             } => {
-                let head = head(&status_text(*version, status.as_u16(), reason), headers);
+                let head = wire_head(&status_text(*version, status.as_u16(), reason), headers);
                 state.pending.extend_from_slice(&head);
             }
             EventKind::ResponseHeadersEnd { .. } => {
@@ -65,24 +65,10 @@ impl InterimHeads {
     }
 }
 
-/// A head as `-i` writes it: the status line, each field, and the empty line, CRLF-ended.
-fn head(status_line: &str, headers: &Headers) -> Vec<u8> {
-    let mut out = status_line.as_bytes().to_vec();
-    out.extend_from_slice(b"\r\n");
-    for (name, value) in headers.iter() {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wayfarer_core::{StatusCode, Version};
+    use wayfarer_core::{Headers, StatusCode, Version};
 
     #[test]
     fn interim_heads_go_with_the_exchange_they_came_before() {

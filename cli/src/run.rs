@@ -504,9 +504,14 @@ pub(crate) fn as_received(response: &Response<()>) -> &Response<()> {
 /// The response head for `-i` and `-I`: status line and fields in the order and case they were
 /// received, CRLF-terminated as on the wire.
 pub(crate) fn head_bytes<B>(response: &Response<B>) -> Vec<u8> {
-    let mut out = status_line(response).into_bytes();
+    wire_head(&status_line(response), response.headers())
+}
+
+/// A head as `-i` writes it: `status_line`, each field, and the empty line, CRLF-ended.
+pub(crate) fn wire_head(status_line: &str, headers: &wayfarer_core::Headers) -> Vec<u8> {
+    let mut out = status_line.as_bytes().to_vec();
     out.extend_from_slice(b"\r\n");
-    for (name, value) in response.headers().iter() {
+    for (name, value) in headers.iter() {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value);
