@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use crate::client::{ClientUnderTest, Job, Sample, Target};
 use crate::report::{ClientInfo, Results};
 use crate::servers::Servers;
-use crate::workload::{Metric, Server, Workload};
+use crate::workload::{Metric, Server, Size, Workload};
 
 /// Benchmarks wayfarer against other HTTP clients and raw-socket floors.
 #[derive(Debug, Parser)]
@@ -34,6 +34,10 @@ struct Args {
     /// How many interleaved rounds to run (default 6, or 2 with --quick).
     #[arg(long)]
     rounds: Option<usize>,
+    /// N times the requests per round: longer rounds, less at the mercy of a busy machine's
+    /// pauses (a round of W1 or W5 lasts about a tenth of a second at 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    scale: u16,
     /// Only the workloads whose id starts with one of these comma-separated prefixes, e.g.
     /// `W1,T3` (ids: W1/13B W1/16KiB W1/1MiB W2/16 W2/64 W3 W4 W5 W6 T1 T2/64 T3 T5/resumed
     /// T5/full).
@@ -92,6 +96,16 @@ enum Role {
     Serve,
 }
 
+impl Args {
+    /// How many requests a round makes.
+    fn size(&self) -> Size {
+        Size {
+            quick: self.quick,
+            scale: usize::from(self.scale),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     // Every rustls user in the process that does not name a provider gets ring.
@@ -146,6 +160,7 @@ fn internal(role: &Role) -> Result<(), String> {
 fn benchmark(args: &Args) -> Result<(), String> {
     let began = Instant::now();
     let rounds = args.rounds.unwrap_or(if args.quick { 2 } else { 6 }).max(1);
+    let size = args.size();
     let workloads: Vec<Workload> = workload::all()
         .into_iter()
         .filter(|w| w.selected(args.filter.as_deref()))
@@ -195,7 +210,7 @@ fn benchmark(args: &Args) -> Result<(), String> {
     for round in 0..rounds {
         for (w, workload) in workloads.iter().enumerate() {
             let target = target_of(workload);
-            let job = workload.job(args.quick, &upload);
+            let job = workload.job(size, &upload);
             // Each round starts with a different client, so no client always follows the same
             // one (or always runs first, on the coldest caches).
             for k in 0..clients.len() {
@@ -281,7 +296,7 @@ fn benchmark(args: &Args) -> Result<(), String> {
         &strace_note,
         began,
     );
-    let report = results.markdown(&preamble, args.quick);
+    let report = results.markdown(&preamble, size);
     std::io::stdout()
         .write_all(report.as_bytes())
         .map_err(|e| format!("cannot print the report: {e}"))
@@ -345,11 +360,7 @@ fn preamble(
          - Wall time of the whole run: {:.0} s\n",
         cpus,
         nginx_version(),
-        if args.quick {
-            " (--quick: a fifth of the requests)"
-        } else {
-            ""
-        },
+        args.size().note(),
         began.elapsed().as_secs_f64(),
     )
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::client::{ClientUnderTest, Target};
-use crate::workload::Workload;
+use crate::workload::{Size, Workload};
 
 /// Requests in the shorter and the longer strace run.
 const STRACE_RUNS: (usize, usize) = (10, 110);
@@ -33,7 +33,7 @@ pub fn child(
     } else {
         bytes::Bytes::new()
     };
-    let mut job = workload.job(false, &upload);
+    let mut job = workload.job(Size::FULL, &upload);
     if let Some(n) = per_worker {
         job.per_worker = n;
     }

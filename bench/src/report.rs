@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::client::{About, Family, Style};
 use crate::probe::Syscalls;
-use crate::workload::Workload;
+use crate::workload::{Size, Workload};
 
 /// Everything measured for one workload and one client.
 #[derive(Debug, Default)]
@@ -116,13 +116,13 @@ impl Results {
     }
 
     /// The whole report in Markdown.
-    pub fn markdown(&self, preamble: &str, quick: bool) -> String {
+    pub fn markdown(&self, preamble: &str, size: Size) -> String {
         let mut out = String::new();
         out.push_str(preamble);
         self.clients_table(&mut out);
         self.headline(&mut out);
         for w in 0..self.workloads.len() {
-            self.workload_table(&mut out, w, quick);
+            self.workload_table(&mut out, w, size);
         }
         out
     }
@@ -183,7 +183,7 @@ impl Results {
         );
     }
 
-    fn workload_table(&self, out: &mut String, w: usize, quick: bool) {
+    fn workload_table(&self, out: &mut String, w: usize, size: Size) {
         let workload = &self.workloads[w];
         let metric = workload.metric;
         let better = if metric.higher_is_better() {
@@ -206,7 +206,7 @@ impl Results {
                 1 => "1 round".to_string(),
                 n => format!("{n} rounds"),
             },
-            workload.shape(quick),
+            workload.shape(size),
         );
         let with_syscalls = self.cells[w].iter().any(|cell| cell.syscalls.is_some());
         out.push_str("| client | median | min | max | ÷ best peer | ÷ floor |");
@@ -355,7 +355,7 @@ mod tests {
         // A failed cell has no ratios and does not count as a peer.
         results.cells[0][1].failure = Some("broken".into());
         assert_eq!(results.best_peer(0).map(|(c, _)| c), Some(2));
-        let report = results.markdown("", false);
+        let report = results.markdown("", Size::FULL);
         assert!(
             report.contains("| fast-peer | failed: broken |"),
             "{report}"

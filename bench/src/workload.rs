@@ -2,7 +2,8 @@
 //!
 //! Plain-HTTP workloads are W1 to W6; their TLS counterparts are T-numbered after the plain one
 //! they mirror (T1 keep-alive GET, T2 concurrency, T3 download, T5 a new connection per
-//! request). Request counts are per round; `--quick` divides them by [`QUICK_DIVISOR`].
+//! request). Request counts are per round; `--quick` divides them by [`QUICK_DIVISOR`] and
+//! `--scale N` multiplies them by N (see [`Size`]).
 
 use bytes::Bytes;
 
@@ -11,6 +12,45 @@ use crate::servers::{KIB16, MIB1, TINY, TINY_BODY, big};
 
 /// `--quick` runs this many times fewer requests per round (and fewer rounds).
 pub const QUICK_DIVISOR: usize = 5;
+
+/// How many requests a round makes, against each workload's own count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// `--quick`: a [`QUICK_DIVISOR`]th of the requests.
+    pub quick: bool,
+    /// `--scale N`: N times the requests, so that a round of a fast workload (W1 takes about
+    /// 0.1 s, W5 0.07 s) lasts long enough that a pause of the VM's scheduler is a small part
+    /// of it. 1 by default.
+    pub scale: usize,
+}
+
+impl Size {
+    /// The workloads' own counts.
+    pub const FULL: Size = Size {
+        quick: false,
+        scale: 1,
+    };
+
+    /// The requests per worker a round makes of a workload whose own count is `per_worker`.
+    fn per_worker(self, per_worker: usize) -> usize {
+        let scaled = per_worker.saturating_mul(self.scale.max(1));
+        if self.quick {
+            (scaled / QUICK_DIVISOR).max(1)
+        } else {
+            scaled
+        }
+    }
+
+    /// What the report says about it, after the rounds.
+    pub fn note(self) -> String {
+        match (self.quick, self.scale.max(1)) {
+            (false, 1) => String::new(),
+            (true, 1) => " (--quick: a fifth of the requests)".into(),
+            (false, n) => format!(" (--scale {n}: {n} times the requests)"),
+            (true, n) => format!(" (--quick --scale {n}: {n} fifths of the requests)"),
+        }
+    }
+}
 
 /// The size of W4's upload.
 pub const UPLOAD_LEN: usize = 16 * 1024 * 1024;
@@ -69,12 +109,8 @@ pub struct Workload {
 
 impl Workload {
     /// The job for one round.
-    pub fn job(&self, quick: bool, upload: &Bytes) -> Job {
-        let per_worker = if quick {
-            (self.per_worker / QUICK_DIVISOR).max(1)
-        } else {
-            self.per_worker
-        };
+    pub fn job(&self, size: Size, upload: &Bytes) -> Job {
+        let per_worker = size.per_worker(self.per_worker);
         Job {
             path: self.path.clone(),
             upload: self.upload.then(|| upload.clone()),
@@ -92,8 +128,8 @@ impl Workload {
     }
 
     /// A one-line description of a round: how many exchanges of what.
-    pub fn shape(&self, quick: bool) -> String {
-        let job = self.job(quick, &Bytes::new());
+    pub fn shape(&self, size: Size) -> String {
+        let job = self.job(size, &Bytes::new());
         let requests = match job.per_worker {
             1 => "1 request".to_string(),
             n => format!("{n} requests"),
@@ -349,13 +385,26 @@ mod tests {
     }
 
     #[test]
-    fn quick_jobs_are_smaller_but_never_empty() {
+    fn quick_jobs_are_smaller_but_never_empty_and_scaled_ones_larger() {
+        let quick = Size {
+            quick: true,
+            scale: 1,
+        };
+        let scaled = Size {
+            quick: false,
+            scale: 5,
+        };
         for workload in all() {
-            let full = workload.job(false, &Bytes::new());
-            let quick = workload.job(true, &Bytes::new());
-            assert!(quick.per_worker >= 1 && quick.per_worker <= full.per_worker);
-            assert_eq!(quick.workers, full.workers);
+            let full = workload.job(Size::FULL, &Bytes::new());
+            let small = workload.job(quick, &Bytes::new());
+            assert!(small.per_worker >= 1 && small.per_worker <= full.per_worker);
+            assert_eq!(small.workers, full.workers);
+            let large = workload.job(scaled, &Bytes::new());
+            assert_eq!(large.per_worker, full.per_worker * 5);
+            assert_eq!(large.workers, full.workers);
         }
+        assert_eq!(Size::FULL.note(), "");
+        assert_eq!(scaled.note(), " (--scale 5: 5 times the requests)");
         assert_eq!(upload_body().len(), UPLOAD_LEN);
     }
 }
