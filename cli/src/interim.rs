@@ -29,27 +29,33 @@ struct State {
 impl InterimHeads {
     /// Records an interim head, or closes the exchange a final head ends.
     pub fn on_event(&self, event: &Event) {
-        self.on_kind(&event.kind);
-    }
-
-    fn on_kind(&self, kind: &EventKind) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match kind {
+        match &event.kind {
             EventKind::InterimResponse {
                 status,
                 version,
                 reason,
                 headers,
-            } => {
-                let head = wire_head(&status_text(*version, status.as_u16(), reason), headers);
-                state.pending.extend_from_slice(&head);
-            }
-            EventKind::ResponseHeadersEnd { .. } => {
-                let before = std::mem::take(&mut state.pending);
-                state.by_exchange.push(before);
-            }
+                ..
+            } => self.on_interim(&wire_head(
+                &status_text(*version, status.as_u16(), reason),
+                headers,
+            )),
+            EventKind::ResponseHeadersEnd { .. } => self.on_final(),
             _ => {}
         }
+    }
+
+    /// An interim head arrived (`head` as `-i` writes it).
+    fn on_interim(&self, head: &[u8]) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.pending.extend_from_slice(head);
+    }
+
+    /// A final head arrived, ending its exchange.
+    fn on_final(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = std::mem::take(&mut state.pending);
+        state.by_exchange.push(before);
     }
 
     /// The interim heads before the final head of the `n`th exchange (from 0), the first
@@ -68,34 +74,18 @@ impl InterimHeads {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wayfarer_core::{Headers, StatusCode, Version};
 
     #[test]
     fn interim_heads_go_with_the_exchange_they_came_before() {
         let heads = InterimHeads::default();
-        let mut link = Headers::new();
-        link.append("Link", "</a>; rel=preload").unwrap();
-        let interim = |status: u16, reason: &str, headers: Headers| EventKind::InterimResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            version: Version::HTTP_11,
-            reason: reason.into(),
-            headers,
-        };
-        let final_head = || EventKind::ResponseHeadersEnd {
-            status: StatusCode::OK,
-            version: Version::HTTP_11,
-            reason: "OK".into(),
-            headers: Headers::new(),
-        };
-        heads.on_kind(&final_head());
-        heads.on_kind(&interim(100, "Continue", Headers::new()));
-        heads.on_kind(&interim(103, "Early Hints", link));
-        heads.on_kind(&final_head());
+        let go_on = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let early = b"HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n";
+        heads.on_final();
+        heads.on_interim(go_on);
+        heads.on_interim(early);
+        heads.on_final();
         assert!(heads.before(0).is_empty());
-        assert_eq!(
-            heads.before(1),
-            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
-        );
+        assert_eq!(heads.before(1), [&go_on[..], early].concat());
         assert!(heads.before(2).is_empty(), "no such exchange");
     }
 }

@@ -119,6 +119,21 @@ pub enum EventKind {
     /// An interim (1xx) response was received and skipped. Its head is here whole, for what
     /// shows the heads as they came (a command-line client's `-i` writes them before the
     /// final one).
+    ///
+    /// More fields may come, so a match names the ones it reads and ends with `..`, and only
+    /// the core makes one:
+    ///
+    /// ```compile_fail
+    /// use wayfarer_core::{EventKind, Headers, StatusCode, Version};
+    ///
+    /// let _ = EventKind::InterimResponse {
+    ///     status: StatusCode::CONTINUE,
+    ///     version: Version::HTTP_11,
+    ///     reason: String::new(),
+    ///     headers: Headers::new(),
+    /// };
+    /// ```
+    #[non_exhaustive]
     InterimResponse {
         /// Its status.
         status: StatusCode,
