@@ -75,15 +75,9 @@ impl Timeline {
         let mut text = format!("* [{ms:>9.1}ms] {}\n", event.kind);
         match &event.kind {
             EventKind::RequestHeadersEnd { line, headers } => {
-                push_head(&mut text, '>', line, headers)
+                push_head(&mut text, '>', line, headers, true)
             }
             EventKind::ResponseHeadersEnd {
-                version,
-                status,
-                reason,
-                headers,
-            }
-            | EventKind::InterimResponse {
                 version,
                 status,
                 reason,
@@ -93,6 +87,21 @@ impl Timeline {
                 '<',
                 &status_text(*version, status.as_u16(), reason),
                 headers,
+                true,
+            ),
+            // curl marks no end of an interim (1xx) head: the next head follows at once.
+            EventKind::InterimResponse {
+                version,
+                status,
+                reason,
+                headers,
+                ..
+            } => push_head(
+                &mut text,
+                '<',
+                &status_text(*version, status.as_u16(), reason),
+                headers,
+                false,
             ),
             _ => {}
         }
@@ -117,14 +126,16 @@ impl Timeline {
     }
 }
 
-/// Appends curl-style head lines: `> GET / HTTP/1.1`, `> Name: value`, and a lone `>` for the
-/// blank line that ends the head. Values that are not UTF-8 are shown lossily.
-fn push_head(text: &mut String, mark: char, first: &str, headers: &Headers) {
+/// Appends curl-style head lines: `> GET / HTTP/1.1`, `> Name: value`, and (with `end`) a
+/// lone `>` for the blank line that ends the head. Values that are not UTF-8 are shown lossily.
+fn push_head(text: &mut String, mark: char, first: &str, headers: &Headers, end: bool) {
     let _ = writeln!(text, "{mark} {first}");
     for (name, value) in headers.iter() {
         let _ = writeln!(text, "{mark} {name}: {}", String::from_utf8_lossy(value));
     }
-    let _ = writeln!(text, "{mark}");
+    if end {
+        let _ = writeln!(text, "{mark}");
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +148,7 @@ mod tests {
         headers.append("Host", "h.test").unwrap();
         headers.append("X-Bin", b"a\xffb").unwrap();
         let mut text = String::new();
-        push_head(&mut text, '>', "GET / HTTP/1.1", &headers);
+        push_head(&mut text, '>', "GET / HTTP/1.1", &headers, true);
         assert_eq!(
             text,
             "> GET / HTTP/1.1\n> Host: h.test\n> X-Bin: a\u{fffd}b\n>\n"

@@ -174,6 +174,35 @@ fn interim_heads_are_shown_and_counted_before_the_final_one_of_each_hop() {
 }
 
 #[test]
+fn verbose_marks_no_end_of_an_interim_head() {
+    // curl 7.88 writes a 1xx head's lines and goes on; only a final head ends with a lone `<`.
+    let early = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
+    let server = Server::start(vec![Reply::Send(
+        [early.as_bytes(), &response("200 OK", "", b"hi")].concat(),
+    )]);
+    let output = wayfarer(&["-v", &server.url("/")]);
+    assert_exit(&output, 0);
+    let err = stderr(&output);
+    let heads: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with('<') || l.contains("] response: "))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "< HTTP/1.1 103 Early Hints",
+            "< Link: </a>",
+            heads[2],
+            "< HTTP/1.1 200 OK",
+            "< Content-Length: 2",
+            "<"
+        ],
+        "{err}"
+    );
+    assert!(heads[2].ends_with("] response: HTTP/1.1 200 OK"), "{err}");
+}
+
+#[test]
 fn write_out_times_are_seconds_in_call_order() {
     let server = Server::start(vec![ok(b"timed")]);
     let output = wayfarer(&[
