@@ -1,18 +1,27 @@
-//! The interim (1xx) heads a call received, for `-i`, `-I`, `-D` and `%{size_header}`.
+//! The interim (1xx) heads of each call, for `-i`, `-I`, `-D` and `%{size_header}`.
 //!
 //! curl writes every head it receives, a `100 Continue` or a `103 Early Hints` included, before
 //! the final one of each exchange, and counts them in `%{size_header}`. The library skips
 //! interim responses: a response holds only the final head, and the `InterimResponse` event
-//! carries each interim one. [`InterimHeads`] keeps them from the events, grouped by the
-//! exchange whose final head followed them.
+//! carries each interim one. [`InterimHeads`] keeps them from the events, apart for each call
+//! (by the event's call id, so that one client running several transfers at once, as `-Z`
+//! does, keeps each one's heads to itself), and grouped by the exchange whose final head
+//! followed them.
+//!
+//! A transfer learns which call was its own from the thread it is on: a blocking call runs on
+//! one thread, the caller's (`Call::execute`) or a dispatcher thread (`Call::enqueue`, whose
+//! callback hears the outcome on that thread), so the call a thread started last is the one
+//! whose outcome the thread is handling.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, ThreadId};
 
-use wayfarer_core::{Event, EventKind};
+use wayfarer_core::{CallId, Event, EventKind};
 
 use crate::run::{status_text, wire_head};
 
-/// The interim heads of one call, as `-i` writes them; clones share the record.
+/// The interim heads of every call of a client; clones share the record.
 #[derive(Debug, Clone, Default)]
 pub struct InterimHeads {
     state: Arc<Mutex<State>>,
@@ -20,6 +29,15 @@ pub struct InterimHeads {
 
 #[derive(Debug, Default)]
 struct State {
+    /// Each call's interim heads, until its transfer takes them.
+    calls: HashMap<CallId, CallHeads>,
+    /// The call each thread started last.
+    started: HashMap<ThreadId, CallId>,
+}
+
+/// The interim heads one call received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallHeads {
     /// Interim heads received since the last final head.
     pending: Vec<u8>,
     /// For each final head received from the network, the interim heads before it.
@@ -27,47 +45,66 @@ struct State {
 }
 
 impl InterimHeads {
-    /// Records an interim head, or closes the exchange a final head ends.
+    /// Notes which call this thread runs, records an interim head, or closes the exchange a
+    /// final head ends.
     pub fn on_event(&self, event: &Event) {
         match &event.kind {
+            EventKind::CallStart { .. } => self.started(thread::current().id(), event.call),
             EventKind::InterimResponse {
                 status,
                 version,
                 reason,
                 headers,
                 ..
-            } => self.on_interim(&wire_head(
-                &status_text(*version, status.as_u16(), reason),
-                headers,
-            )),
-            EventKind::ResponseHeadersEnd { .. } => self.on_final(),
+            } => self.with_call(event.call, |call| {
+                let head = wire_head(&status_text(*version, status.as_u16(), reason), headers);
+                call.pending.extend_from_slice(&head);
+            }),
+            EventKind::ResponseHeadersEnd { .. } => self.with_call(event.call, |call| {
+                let before = std::mem::take(&mut call.pending);
+                call.by_exchange.push(before);
+            }),
             _ => {}
         }
     }
 
-    /// An interim head arrived (`head` as `-i` writes it).
-    fn on_interim(&self, head: &[u8]) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.pending.extend_from_slice(head);
+    /// Takes the interim heads of the call this thread started last (none if it started
+    /// none, or no head is shown): the call whose outcome the thread has in hand.
+    pub fn take_this_threads_call(&self) -> CallHeads {
+        let mut state = self.lock();
+        match state.started.remove(&thread::current().id()) {
+            Some(call) => state.calls.remove(&call).unwrap_or_default(),
+            None => CallHeads::default(),
+        }
     }
 
-    /// A final head arrived, ending its exchange.
-    fn on_final(&self) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let before = std::mem::take(&mut state.pending);
-        state.by_exchange.push(before);
+    fn started(&self, thread: ThreadId, call: CallId) {
+        let mut state = self.lock();
+        // A thread runs one call at a time: the one it ran before is done with.
+        if let Some(done) = state.started.insert(thread, call) {
+            state.calls.remove(&done);
+        }
     }
 
-    /// The interim heads before the final head of the `n`th exchange (from 0), the first
-    /// received first; empty when there were none.
+    fn with_call(&self, call: CallId, f: impl FnOnce(&mut CallHeads)) {
+        f(self.lock().calls.entry(call).or_default());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl CallHeads {
+    /// The interim heads before the final head of the call's `n`th exchange (from 0), the
+    /// first received first; empty when there were none.
     ///
     /// Exchanges count in the order their final heads arrived, which is the order of the
     /// call's responses (its prior responses, then the last). A response the cache answered
     /// alone had no exchange: with `--cache-dir`, a later hop's interim heads would be taken
     /// for an earlier one's, a case left as it is (a cached redirect followed by a 1xx).
-    pub fn before(&self, n: usize) -> Vec<u8> {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.by_exchange.get(n).cloned().unwrap_or_default()
+    pub fn before(&self, n: usize) -> &[u8] {
+        self.by_exchange.get(n).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -77,15 +114,12 @@ mod tests {
 
     #[test]
     fn interim_heads_go_with_the_exchange_they_came_before() {
-        let heads = InterimHeads::default();
-        let go_on = b"HTTP/1.1 100 Continue\r\n\r\n";
-        let early = b"HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n";
-        heads.on_final();
-        heads.on_interim(go_on);
-        heads.on_interim(early);
-        heads.on_final();
-        assert!(heads.before(0).is_empty());
-        assert_eq!(heads.before(1), [&go_on[..], early].concat());
-        assert!(heads.before(2).is_empty(), "no such exchange");
+        let mut call = CallHeads::default();
+        call.by_exchange.push(Vec::new());
+        let heads = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n";
+        call.by_exchange.push(heads.to_vec());
+        assert!(call.before(0).is_empty());
+        assert_eq!(call.before(1), heads);
+        assert!(call.before(2).is_empty(), "no such exchange");
     }
 }

@@ -23,9 +23,10 @@ use crate::cookies::CookieEngine;
 use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
+use crate::interim::{CallHeads, InterimHeads};
 use crate::run::{
-    as_received, binary_for_terminal, build_client, build_request, guards_terminal, head_bytes,
-    parse_url, prior_responses, unfollowable_redirect, write_error,
+    binary_for_terminal, build_client, build_request, guards_terminal, parse_url, response_heads,
+    unfollowable_redirect, write_error,
 };
 use crate::timeline::Timeline;
 
@@ -72,7 +73,18 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     };
     // -v prints every transfer's timeline; with -Z, their lines interleave as they happen.
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    let client = build_client(args, cookies, credentials, None, timeline, None, None)?
+    // The interim (1xx) heads of every transfer, each kept apart by its call.
+    let interim = (args.include || args.head).then(InterimHeads::default);
+    let client = build_client(
+        args,
+        cookies,
+        credentials,
+        None,
+        timeline,
+        None,
+        interim.clone(),
+    )?;
+    let client = client
         .new_builder()
         // Transfers to one host reuse each other's connections.
         .max_idle_connections(at_once)
@@ -100,11 +112,16 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
             return;
         };
         let tx = tx.clone();
+        let interim = interim.clone();
         call.enqueue(move |_: &Call, result: Result<Response, Error>| {
+            // The callback runs on the thread that ran the call.
+            let interim = interim
+                .map(|i| i.take_this_threads_call())
+                .unwrap_or_default();
             let outcome = match result {
                 Ok(response) => match follows.then(|| unfollowable_redirect(&response)).flatten() {
                     Some(failure) => (Vec::new(), Some(failure)),
-                    None => output(response, include, head, fail, with_body, guard),
+                    None => output(response, &interim, include, head, fail, with_body, guard),
                 },
                 Err(e) => (
                     Vec::new(),
@@ -156,12 +173,14 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     status.map_or(Ok(()), Err)
 }
 
-/// What one response writes: its heads with `-i`/`-I`, then its body (unless `-I`); with
+/// What one response writes: its heads with `-i`/`-I` (its interim heads, `interim`, among
+/// them), then its body (unless `-I`); with
 /// `--fail`, a status of 400 or more fails instead, and with `--fail-with-body` fails after
 /// the response is written. With `guard`, a binary body (a NUL byte near its start) is refused
 /// with status 23, after the heads, as curl refuses it for a terminal.
 fn output(
     response: Response,
+    interim: &CallHeads,
     include: bool,
     head: bool,
     fail: bool,
@@ -183,13 +202,7 @@ fn output(
     }
     let mut bytes = Vec::new();
     if include {
-        for prior in prior_responses(&response) {
-            bytes.extend(head_bytes(as_received(prior)));
-        }
-        match response.network_response() {
-            Some(network) => bytes.extend(head_bytes(network)),
-            None => bytes.extend(head_bytes(&response)),
-        }
+        bytes = response_heads(&response, interim);
     }
     if !head {
         let url = response.request().redacted_url();

@@ -21,7 +21,7 @@ use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
 use crate::hops::{Hop, Hops};
-use crate::interim::InterimHeads;
+use crate::interim::{CallHeads, InterimHeads};
 use crate::timeline::Timeline;
 use crate::write_out::{Clock, Report};
 
@@ -128,7 +128,11 @@ fn transfer(
         .follows_redirects()
         .then(|| args.redirect_limit())
         .flatten();
-    let response = match call.execute() {
+    let result = call.execute();
+    let interim = interim
+        .map(|i| i.take_this_threads_call())
+        .unwrap_or_default();
+    let response = match result {
         Ok(response) => response,
         Err(e) => {
             let failure = Failure::from_call_error(&e, max_redirects);
@@ -138,7 +142,7 @@ fn transfer(
                     args,
                     output_path.as_deref(),
                     &seen,
-                    interim,
+                    &interim,
                     &failure,
                     report,
                 )?;
@@ -151,21 +155,7 @@ fn transfer(
     report.url = response.request().url().to_string();
     report.num_redirects = Some(priors.iter().filter(|p| p.is_redirect()).count() as u64);
     report.content_type = content_type(response.headers());
-    // Each response's head, after the interim (1xx) heads its exchange received first.
-    let interim_before = |n: usize| interim.as_ref().map(|i| i.before(n)).unwrap_or_default();
-    let heads = || {
-        let mut heads = Vec::new();
-        for (n, prior) in priors.iter().enumerate() {
-            heads.extend(interim_before(n));
-            heads.extend(head_bytes(as_received(prior)));
-        }
-        heads.extend(interim_before(priors.len()));
-        match response.network_response() {
-            Some(network) => heads.extend(head_bytes(network)),
-            None => heads.extend(head_bytes(&response)),
-        }
-        heads
-    };
+    let heads = || response_heads(&response, &interim);
     if args.write_out.is_some() {
         report.size_header = heads().len() as u64;
     }
@@ -223,7 +213,7 @@ fn failed_chain(
     args: &Args,
     output_path: Option<&Path>,
     hops: &[Hop],
-    interim: Option<InterimHeads>,
+    interim: &CallHeads,
     failure: &Failure,
     report: &mut Report,
 ) -> Result<(), Failure> {
@@ -235,9 +225,7 @@ fn failed_chain(
     }
     let mut heads = Vec::new();
     for (n, hop) in hops.iter().enumerate() {
-        if let Some(interim) = &interim {
-            heads.extend(interim.before(n));
-        }
+        heads.extend_from_slice(interim.before(n));
         heads.extend_from_slice(&hop.head);
     }
     report.size_header = heads.len() as u64;
@@ -493,6 +481,24 @@ pub(crate) fn prior_responses<B>(response: &Response<B>) -> Vec<&Response<()>> {
         std::iter::successors(response.prior_response(), |p| p.prior_response()).collect();
     priors.reverse();
     priors
+}
+
+/// What `-i` writes before the body of `response`: the head of each response of its chain
+/// (the redirects and other follow-ups first), as received, each after the interim (1xx) heads
+/// its exchange received (`interim`, the call's).
+pub(crate) fn response_heads<B>(response: &Response<B>, interim: &CallHeads) -> Vec<u8> {
+    let mut heads = Vec::new();
+    let priors = prior_responses(response);
+    for (n, prior) in priors.iter().enumerate() {
+        heads.extend_from_slice(interim.before(n));
+        heads.extend(head_bytes(as_received(prior)));
+    }
+    heads.extend_from_slice(interim.before(priors.len()));
+    match response.network_response() {
+        Some(network) => heads.extend(head_bytes(network)),
+        None => heads.extend(head_bytes(response)),
+    }
+    heads
 }
 
 /// A response as the server sent it: before `--compressed` decoding removed `Content-Encoding`

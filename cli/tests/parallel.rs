@@ -55,6 +55,13 @@ fn serve(mut stream: TcpStream, gate: &Gate, together: usize) {
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         buf.drain(..end);
         let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+        // A path that asks for early hints gets them at once, before waiting for company.
+        if path.starts_with("/early") {
+            let hints = format!("HTTP/1.1 103 Early Hints\r\nLink: <{path}.css>\r\n\r\n");
+            if stream.write_all(hints.as_bytes()).is_err() {
+                return;
+            }
+        }
         {
             let mut state = gate.state.lock().unwrap();
             state.0 += 1;
@@ -124,6 +131,45 @@ fn parallel_max_bounds_the_transfers_at_once() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "/a/b/c/d");
     assert_eq!(most_at_once(&gate), 2);
+}
+
+/// What `-i` writes for `path` of [`server`]: the early hints, then the response.
+fn with_hints(path: &str) -> String {
+    format!(
+        "HTTP/1.1 103 Early Hints\r\nLink: <{path}.css>\r\n\r\n\
+         HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{path}",
+        path.len()
+    )
+}
+
+#[test]
+fn each_transfer_shows_its_own_interim_heads() {
+    // Both transfers hear their 103 before either hears its final head; each shows its own.
+    for (parallel, together) in [(true, 2), (false, 1)] {
+        let (addr, gate) = server(together);
+        let mut command = Command::new(BIN);
+        if parallel {
+            command.arg("-Z");
+        }
+        let out = command
+            .arg("-i")
+            .args([
+                format!("http://{addr}/early-a"),
+                format!("http://{addr}/early-b"),
+            ])
+            .output()
+            .expect("run wayfarer");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            with_hints("/early-a") + &with_hints("/early-b")
+        );
+        assert_eq!(most_at_once(&gate), together);
+    }
 }
 
 #[test]
