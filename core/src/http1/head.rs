@@ -1,9 +1,11 @@
 //! Reading a response head incrementally.
 //!
-//! Bytes arrive in arbitrary pieces, down to one at a time. [`HeadReader`] remembers how far it
-//! has looked for the blank line that ends the head, so each new piece is scanned once and the
-//! head is handed to httparse exactly once, when it is complete: reading a head byte by byte
-//! costs the same as reading it whole, and gives the same result.
+//! Bytes arrive in arbitrary pieces, down to one at a time. Most often the first piece holds the
+//! whole head, and httparse parses it at once, finding its end as it goes. When it does not,
+//! [`HeadReader`] remembers how far it has looked for the blank line that ends the head, so each
+//! new piece is scanned once and the head is handed to httparse once more, when it is complete:
+//! reading a head byte by byte costs about what reading it whole does, and gives the same result
+//! (errors included: a bad head is always reported by that second path).
 //!
 //! One reader reads every head of one response: the interim (1xx) heads and then the final one.
 //! Limits come from the client's configuration ([`Limits`]): the size of all those heads
@@ -63,6 +65,18 @@ impl HeadReader {
         limits: &Limits,
     ) -> Result<Option<(ResponseParts, usize)>, Error> {
         let budget = limits.max_head_bytes.saturating_sub(self.earlier);
+        // A head's first look: most often the whole head is there (with the start of the
+        // body), and httparse finds its end while it parses. Only after a partial first look
+        // does the incremental scan below take over, so a head that trickles in a byte at a
+        // time still costs one scan, plus this one parse of its first piece.
+        if self.scanned == 0 && self.blank == 0 {
+            if let Some((parts, end)) = parse_arrived(buf, limits) {
+                if end > budget {
+                    return Err(head_too_large(limits));
+                }
+                return self.arrived(parts, end, limits);
+            }
+        }
         // Leading empty lines before the status line are tolerated (RFC 9112 section 2.2);
         // httparse skips them too, but the end-of-head scan must not mistake them for the end.
         let blank = self.blank.min(buf.len());
@@ -90,6 +104,16 @@ impl HeadReader {
         self.blank = 0;
         self.lines = 0;
         let parts = parse(&buf[..end], lines, limits)?;
+        self.arrived(parts, end, limits)
+    }
+
+    /// A complete head of `end` bytes: an interim one counts toward the limits of those to come.
+    fn arrived(
+        &mut self,
+        parts: ResponseParts,
+        end: usize,
+        limits: &Limits,
+    ) -> Result<Option<(ResponseParts, usize)>, Error> {
         if is_interim(parts.status) {
             self.interim += 1;
             if self.interim > limits.max_interim_responses {
@@ -142,12 +166,29 @@ fn head_too_large(limits: &Limits) -> Error {
     Error::limit_exceeded(Limit::HeadBytes, limits.max_head_bytes as u64)
 }
 
+/// Parses the head at the start of `buf` if it is all there and its fields fit the stack's
+/// room; `None` otherwise (more bytes needed, or more fields than that), for the incremental
+/// path to handle. Returns the head and its length.
+fn parse_arrived(buf: &[u8], limits: &Limits) -> Option<(ResponseParts, usize)> {
+    let max = limits.max_headers.unwrap_or(usize::MAX);
+    let mut inline = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADERS];
+    let storage = &mut inline[..max.min(INLINE_HEADERS)];
+    match parse_into(buf, None, storage) {
+        Ok(Parsed::Head(parts, len)) => Some((parts, len)),
+        // A bad head is left to the incremental path too: it reports the same error however
+        // the head arrived (a head over the size limit, say, before its fields' faults).
+        Ok(Parsed::Partial | Parsed::TooManyFields) | Err(_) => None,
+    }
+}
+
 /// Parses a complete head that has `lines` line ends after its leading empty lines.
 fn parse(head: &[u8], lines: usize, limits: &Limits) -> Result<ResponseParts, Error> {
     let max = limits.max_headers.unwrap_or(usize::MAX);
     let mut inline = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADERS];
-    if let Some(parts) = parse_into(head, lines, &mut inline[..max.min(INLINE_HEADERS)])? {
-        return Ok(parts);
+    match parse_into(head, Some(lines), &mut inline[..max.min(INLINE_HEADERS)])? {
+        Parsed::Head(parts, _) => return Ok(parts),
+        Parsed::Partial => return Err(incomplete()),
+        Parsed::TooManyFields => {}
     }
     if max <= INLINE_HEADERS {
         return Err(Error::limit_exceeded(Limit::HeaderFields, max as u64));
@@ -156,31 +197,56 @@ fn parse(head: &[u8], lines: usize, limits: &Limits) -> Result<ResponseParts, Er
     // allocation of the right size, and no field limit of our own.
     let room = lines.min(max);
     let mut storage = vec![MaybeUninit::<httparse::Header<'_>>::uninit(); room];
-    match parse_into(head, lines, &mut storage)? {
-        Some(parts) => Ok(parts),
-        None if room == max => Err(Error::limit_exceeded(Limit::HeaderFields, max as u64)),
-        None => Err(Error::protocol("malformed response head")),
+    match parse_into(head, Some(lines), &mut storage)? {
+        Parsed::Head(parts, _) => Ok(parts),
+        Parsed::Partial => Err(incomplete()),
+        Parsed::TooManyFields if room == max => {
+            Err(Error::limit_exceeded(Limit::HeaderFields, max as u64))
+        }
+        Parsed::TooManyFields => Err(Error::protocol("malformed response head")),
     }
 }
 
-/// Parses a complete head with room for `storage.len()` fields; `None` when there are more.
-/// `lines` counts the head's line ends after its leading empty lines.
+#[cold]
+fn incomplete() -> Error {
+    Error::protocol("incomplete response head")
+}
+
+/// What [`parse_into`] made of its input.
+enum Parsed {
+    /// The head, and its length in bytes.
+    Head(ResponseParts, usize),
+    /// The head does not end in the input.
+    Partial,
+    /// The head has more fields than there was room for.
+    TooManyFields,
+}
+
+/// Parses the head at the start of `input` with room for `storage.len()` fields. `lines`
+/// counts the head's line ends after its leading empty lines, when the caller's scan found
+/// them (`None`: they are counted here, once the head's end is known).
 fn parse_into<'h>(
-    head: &'h [u8],
-    lines: usize,
+    input: &'h [u8],
+    lines: Option<usize>,
     storage: &mut [MaybeUninit<httparse::Header<'h>>],
-) -> Result<Option<ResponseParts>, Error> {
+) -> Result<Parsed, Error> {
     let mut response = httparse::Response::new(&mut []);
     let mut config = httparse::ParserConfig::default();
     // RFC 9112 section 5.2: a user agent must accept obs-fold in responses and replace it with
     // spaces (done below).
     config.allow_obsolete_multiline_headers_in_responses(true);
-    match config.parse_response_with_uninit_headers(&mut response, head, storage) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(Error::protocol("incomplete response head")),
-        Err(httparse::Error::TooManyHeaders) => return Ok(None),
+    let len = match config.parse_response_with_uninit_headers(&mut response, input, storage) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
+        Err(httparse::Error::TooManyHeaders) => return Ok(Parsed::TooManyFields),
         Err(e) => return Err(Error::protocol(format!("malformed response head: {e}"))),
-    }
+    };
+    let head = input.get(..len).unwrap_or(input);
+    let lines = lines.unwrap_or_else(|| {
+        let blank = head.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        // One vectorized count over the head, where the incremental scan stops at each line.
+        memchr::memchr_iter(b'\n', head.get(blank..).unwrap_or_default()).count()
+    });
     let version = match response.version {
         Some(0) => Version::HTTP_10,
         Some(1) => Version::HTTP_11,
@@ -230,12 +296,13 @@ fn parse_into<'h>(
         }
     }
     let headers = fields.finish();
-    Ok(Some(ResponseParts {
+    let parts = ResponseParts {
         status,
         reason,
         version,
         headers,
-    }))
+    };
+    Ok(Parsed::Head(parts, len))
 }
 
 /// The position of `part` inside `whole` (httparse hands out sub-slices of its input), so the
@@ -428,6 +495,30 @@ mod tests {
         let e = read_whole(many, &limits).unwrap_err();
         assert_eq!(e.limit(), Some(Limit::HeaderFields));
         assert!(e.to_string().contains("max_response_headers"), "{e}");
+    }
+
+    #[test]
+    fn a_head_parsed_at_first_look_fails_as_one_read_in_pieces() {
+        let limits = Limits {
+            max_head_bytes: 40,
+            ..Limits::default()
+        };
+        // A bad field name, in a head that outgrows the limit before it ends: the size limit
+        // is what both paths report, not the field.
+        let bad = b"HTTP/1.1 200 OK\r\nBad Name: 1\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaa";
+        for read in [read_whole, read_bytewise] {
+            let e = read(bad, &limits).unwrap_err();
+            assert_eq!(e.limit(), Some(Limit::HeadBytes), "{e}");
+        }
+        // Whole, a head over the limit is refused though httparse read it at once.
+        let long = b"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+        let e = read_whole(long, &limits).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::HeadBytes), "{e}");
+        // A first look at part of a head, then the rest: the scan takes over.
+        let mut reader = HeadReader::default();
+        assert!(reader.read(&HEAD[..20], &Limits::default()).unwrap().is_none());
+        let (parts, len) = reader.read(HEAD, &Limits::default()).unwrap().unwrap();
+        assert_eq!((parts.status, len), (StatusCode::OK, HEAD.len() - 4));
     }
 
     fn head_with_fields(count: usize) -> Vec<u8> {
