@@ -483,6 +483,7 @@ fn an_interim_response_event_carries_its_whole_head() {
         version,
         reason,
         headers,
+        ..
     } = interim
     else {
         unreachable!()
