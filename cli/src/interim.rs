@@ -100,9 +100,8 @@ impl CallHeads {
     /// first received first; empty when there were none.
     ///
     /// Exchanges count in the order their final heads arrived, which is the order of the
-    /// call's responses (its prior responses, then the last). A response the cache answered
-    /// alone had no exchange: with `--cache-dir`, a later hop's interim heads would be taken
-    /// for an earlier one's, a case left as it is (a cached redirect followed by a 1xx).
+    /// call's responses that came from the network (its prior responses, then the last); a
+    /// response the cache answered alone had no exchange.
     pub fn before(&self, n: usize) -> &[u8] {
         self.by_exchange.get(n).map_or(&[], Vec::as_slice)
     }

@@ -485,19 +485,26 @@ pub(crate) fn prior_responses<B>(response: &Response<B>) -> Vec<&Response<()>> {
 
 /// What `-i` writes before the body of `response`: the head of each response of its chain
 /// (the redirects and other follow-ups first), as received, each after the interim (1xx) heads
-/// its exchange received (`interim`, the call's).
+/// its exchange received (`interim`, the call's). A response the cache answered alone had no
+/// exchange, so it takes no interim heads from the next one.
 pub(crate) fn response_heads<B>(response: &Response<B>, interim: &CallHeads) -> Vec<u8> {
     let mut heads = Vec::new();
-    let priors = prior_responses(response);
-    for (n, prior) in priors.iter().enumerate() {
-        heads.extend_from_slice(interim.before(n));
-        heads.extend(head_bytes(as_received(prior)));
+    let mut exchange = 0;
+    let mut push = |network: Option<&Response<()>>, head: Vec<u8>| {
+        if network.is_some() {
+            heads.extend_from_slice(interim.before(exchange));
+            exchange += 1;
+        }
+        heads.extend(head);
+    };
+    for prior in prior_responses(response) {
+        push(prior.network_response(), head_bytes(as_received(prior)));
     }
-    heads.extend_from_slice(interim.before(priors.len()));
-    match response.network_response() {
-        Some(network) => heads.extend(head_bytes(network)),
-        None => heads.extend(head_bytes(response)),
-    }
+    let network = response.network_response();
+    push(
+        network,
+        network.map_or_else(|| head_bytes(response), head_bytes),
+    );
     heads
 }
 

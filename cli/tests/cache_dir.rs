@@ -66,3 +66,50 @@ fn an_unusable_cache_dir_is_reported_and_the_command_goes_on() {
     assert_exit(&output, 0);
     assert_eq!(stderr(&output), "");
 }
+
+#[test]
+fn a_hop_the_cache_answers_takes_no_interim_heads_from_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("http-cache");
+    let cache = cache.to_str().unwrap();
+    let early = "HTTP/1.1 103 Early Hints\r\nLink: </b.css>\r\n\r\n";
+    let page = || {
+        Reply::Send(
+            [
+                early.as_bytes(),
+                &response("200 OK", "Cache-Control: no-store\r\n", b"page"),
+            ]
+            .concat(),
+        )
+    };
+    let server = Server::start(vec![
+        Reply::Send(response(
+            "302 Found",
+            "Location: /b\r\nCache-Control: max-age=600\r\n",
+            b"",
+        )),
+        page(),
+        page(),
+    ]);
+    let url = server.url("/a");
+    let first = wayfarer(&["-s", "-i", "-L", "--cache-dir", cache, &url]);
+    assert_exit(&first, 0);
+    // The redirect comes from the cache now; only /b goes to the server, and its 103 goes
+    // with it, not with the redirect the cache answered.
+    let second = wayfarer(&["-s", "-i", "-L", "--cache-dir", cache, &url]);
+    assert_exit(&second, 0);
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["/a", "/b", "/b"]);
+    for output in [first, second] {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.starts_with("HTTP/1.1 302 Found\r\n"), "{stdout}");
+        assert!(
+            stdout.ends_with(&format!(
+                "\r\n\r\n{early}HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\
+                 Cache-Control: no-store\r\n\r\npage"
+            )),
+            "{stdout}"
+        );
+        assert_eq!(stdout.matches("103 Early Hints").count(), 1, "{stdout}");
+    }
+}
