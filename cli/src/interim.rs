@@ -105,6 +105,13 @@ impl CallHeads {
     pub fn before(&self, n: usize) -> &[u8] {
         self.by_exchange.get(n).map_or(&[], Vec::as_slice)
     }
+
+    /// The interim heads received after the call's last final head, the first received first:
+    /// those of an exchange that failed before its final head came (the server closed the
+    /// connection after a `103 Early Hints`, or sent something that is not HTTP).
+    pub fn unanswered(&self) -> &[u8] {
+        &self.pending
+    }
 }
 
 #[cfg(test)]
@@ -120,5 +127,13 @@ mod tests {
         assert!(call.before(0).is_empty());
         assert_eq!(call.before(1), heads);
         assert!(call.before(2).is_empty(), "no such exchange");
+        assert!(
+            call.unanswered().is_empty(),
+            "every exchange got its final head"
+        );
+        // An exchange that failed after a 103 leaves it unanswered, apart from the others.
+        call.pending = b"HTTP/1.1 103 Early Hints\r\n\r\n".to_vec();
+        assert_eq!(call.unanswered(), call.pending.as_slice());
+        assert_eq!(call.before(1), heads);
     }
 }

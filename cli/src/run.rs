@@ -108,8 +108,9 @@ fn transfer(
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
     let shows_heads =
         args.include || args.head || args.dump_header.is_some() || args.write_out.is_some();
-    // Only a redirect chain can fail after some of its heads arrived; they are recorded only
-    // when something would show them, as are the interim (1xx) heads.
+    // Only a redirect chain can fail after some of its final heads arrived (any call can after
+    // interim ones); they are recorded only when something would show them, as are the interim
+    // (1xx) heads.
     let hops = (args.follows_redirects() && shows_heads).then(Hops::default);
     let interim = shows_heads.then(InterimHeads::default);
     let client = build_client(
@@ -136,8 +137,8 @@ fn transfer(
         Ok(response) => response,
         Err(e) => {
             let failure = Failure::from_call_error(&e, max_redirects);
-            if let Some(hops) = &hops {
-                let seen = hops.seen();
+            if shows_heads {
+                let seen = hops.as_ref().map(Hops::seen).unwrap_or_default();
                 failed_chain(
                     args,
                     output_path.as_deref(),
@@ -206,8 +207,10 @@ fn transfer(
     http_error.map_or(Ok(()), Err)
 }
 
-/// Writes what curl has written by the time a redirect chain fails: the head of each response
-/// received, for `-i`, `-I` and `-D`. After one redirect too many, the last URL requested is
+/// Writes what curl has written by the time a call fails: every head received, for `-i`, `-I`
+/// and `-D`. That is the head of each response of the redirect chain (`hops`, recorded only
+/// with `-L`), each after its interim (1xx) heads, then the interim heads of the exchange that
+/// failed before its final head came. After one redirect too many, the last URL requested is
 /// `%{url_effective}`, as with curl.
 fn failed_chain(
     args: &Args,
@@ -217,19 +220,22 @@ fn failed_chain(
     failure: &Failure,
     report: &mut Report,
 ) -> Result<(), Failure> {
-    let Some(last) = hops.last() else {
+    if hops.is_empty() && interim.unanswered().is_empty() {
         return Ok(());
-    };
-    if failure.code == code::TOO_MANY_REDIRECTS {
-        report.url = last.url.to_string();
     }
     let mut heads = Vec::new();
     for (n, hop) in hops.iter().enumerate() {
         heads.extend_from_slice(interim.before(n));
         heads.extend_from_slice(&hop.head);
     }
+    heads.extend_from_slice(interim.unanswered());
     report.size_header = heads.len() as u64;
-    report.content_type = last.content_type.clone();
+    if let Some(last) = hops.last() {
+        if failure.code == code::TOO_MANY_REDIRECTS {
+            report.url = last.url.to_string();
+        }
+        report.content_type = last.content_type.clone();
+    }
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads)?;
     }

@@ -174,6 +174,48 @@ fn interim_heads_are_shown_and_counted_before_the_final_one_of_each_hop() {
 }
 
 #[test]
+fn a_hop_that_fails_after_interim_heads_still_shows_them_after_the_hops_before() {
+    // curl writes every head it received before the error: those of the redirects it
+    // followed, then the 1xx heads of the hop that failed, in the order they came.
+    let early = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+    let go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    let moved = response("302 Found", "Location: /page\r\nConnection: close\r\n", b"");
+    let endings: [&[u8]; 2] = [b"", b"garbage that is not HTTP\r\n\r\n"];
+    for ending in endings {
+        let server = Server::start(vec![
+            Reply::Send([early.as_bytes(), &moved].concat()),
+            Reply::Send([go_on.as_bytes(), early.as_bytes(), ending].concat()),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let dumped = dir.path().join("heads.txt");
+        let output = wayfarer(&[
+            "-s",
+            "-i",
+            "-L",
+            "-D",
+            dumped.to_str().unwrap(),
+            "-w",
+            "|%{size_header}",
+            &server.url("/"),
+        ]);
+        assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+        let heads = [early.as_bytes(), &moved, go_on.as_bytes(), early.as_bytes()].concat();
+        let mut want = heads.clone();
+        want.extend_from_slice(format!("|{}", heads.len()).as_bytes());
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&want)
+        );
+        assert_eq!(std::fs::read(&dumped).unwrap(), heads);
+    }
+    // Without -L, the one hop's interim heads are shown the same way.
+    let server = Server::start(vec![Reply::Send(early.as_bytes().to_vec())]);
+    let output = wayfarer(&["-s", "-i", &server.url("/")]);
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), early);
+}
+
+#[test]
 fn verbose_marks_no_end_of_an_interim_head() {
     // curl 7.88 writes a 1xx head's lines and goes on; only a final head ends with a lone `<`.
     let early = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
