@@ -17,19 +17,17 @@
 //! When the command sends cookies of its own, curl sends the jar's too, first: with
 //! `-b STRING`, in the same field, before the string (`Cookie: jar=1; mine=2`); with a `Cookie`
 //! header given with `-H` (which leaves the `-b` strings out), in a field of their own before
-//! it (`Cookie: jar=1`, then `Cookie: mine=2`). The library's bridge sends no jar cookies at all
-//! with a request that has a `Cookie` field, so then [`JarCookies`] sends them instead.
+//! it (`Cookie: jar=1`, then `Cookie: mine=2`). The library's bridge sends them so when told to
+//! ([`JarCookiesWithOwn`]), above the cache, which therefore stores and matches responses that
+//! vary by `Cookie` with every cookie the request is sent with.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use wayfarer_core::cookies::{Cookie, CookieJar, MemoryCookieJar, cookie_header, netscape};
-use wayfarer_core::{
-    ClientBuilder, Error, Headers, Interceptor, InterceptorContext, IntoInterceptor, Request,
-    RequestAction, Url,
-};
+use wayfarer_core::ClientBuilder;
+use wayfarer_core::cookies::{JarCookiesWithOwn, MemoryCookieJar, netscape};
 
 use crate::exit::{Failure, code};
 
@@ -124,29 +122,20 @@ impl CookieEngine {
     /// Gives `builder` the jar, if the command has one. `header` says whether `-H` sets (or
     /// removes) the `Cookie` header, which then replaces the `-b` strings.
     ///
-    /// With no cookies of the command's own in the request, the library's bridge sends the
-    /// jar's; otherwise it would send none of them, so the client gets a jar that only stores,
-    /// and [`JarCookies`] sends them, joined with the command's as curl joins them.
-    pub fn configure<C>(&self, builder: ClientBuilder<C>, header: bool) -> ClientBuilder<C>
-    where
-        JarCookies: IntoInterceptor<C>,
-    {
+    /// The jar's cookies go with the command's own as curl sends them: in a field of their own
+    /// before a `Cookie` header given with `-H`, or first in the field of the `-b` strings.
+    pub fn configure<C>(&self, builder: ClientBuilder<C>, header: bool) -> ClientBuilder<C> {
         let Some(jar) = &self.jar else {
             return builder;
         };
-        let own = if header {
-            OwnCookies::Header
-        } else if self.literal.is_some() {
-            OwnCookies::Literal
+        let with_own = if header {
+            JarCookiesWithOwn::OwnFieldFirst
         } else {
-            return builder.cookie_jar(jar.clone());
+            JarCookiesWithOwn::JoinedFirst
         };
         builder
-            .cookie_jar(StoreOnly(jar.clone()))
-            .network_interceptor(JarCookies {
-                jar: jar.clone(),
-                own,
-            })
+            .cookie_jar(jar.clone())
+            .jar_cookies_with_own(with_own)
     }
 
     /// Writes the jar to the `-c` file (or standard output for `-`), as of `now`.
@@ -168,88 +157,6 @@ impl CookieEngine {
             )
         })
     }
-}
-
-/// The jar as the client holds it when [`JarCookies`] sends its cookies: it stores what the
-/// responses set, and gives the bridge nothing to send.
-struct StoreOnly(Arc<MemoryCookieJar>);
-
-impl CookieJar for StoreOnly {
-    fn save_from_response(&self, now: SystemTime, url: &Url, cookies: Vec<Cookie>) {
-        self.0.save_from_response(now, url, cookies);
-    }
-
-    fn load_for_request(&self, _now: SystemTime, _url: &Url) -> Vec<Cookie> {
-        Vec::new()
-    }
-}
-
-/// Which cookies of the command's own a request carries, besides the jar's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OwnCookies {
-    /// A `Cookie` header given (or removed) with `-H`: the jar's cookies go in a field of
-    /// their own, before it.
-    Header,
-    /// The `-b` strings: the jar's cookies go first in their field.
-    Literal,
-}
-
-/// The network interceptor that sends the jar's cookies with a request that carries cookies
-/// of the command's own, on every hop (so a redirect's new cookies go too), as curl does.
-pub struct JarCookies {
-    jar: Arc<MemoryCookieJar>,
-    own: OwnCookies,
-}
-
-impl Interceptor for JarCookies {
-    fn on_request(&self, cx: &mut InterceptorContext<'_>, mut request: Request) -> RequestAction {
-        let cookies = self.jar.load_for_request(cx.now().wall, request.url());
-        if cookies.is_empty() {
-            return RequestAction::Proceed(request);
-        }
-        match with_jar_cookies(request.headers(), &cookie_header(&cookies), self.own) {
-            Ok(headers) => {
-                *request.headers_mut() = headers;
-                RequestAction::Proceed(request)
-            }
-            Err(e) => RequestAction::Fail(e),
-        }
-    }
-
-    fn name(&self) -> &str {
-        "cookies"
-    }
-}
-
-/// `headers` with the jar's cookies (`from_jar`, a `Cookie` value) where curl puts them:
-/// before the first `Cookie` field, in one of their own or joined to it by `; ` (as `own`
-/// says), or in a last field when there is no `Cookie` field (a redirect to another origin
-/// drops the command's).
-fn with_jar_cookies(headers: &Headers, from_jar: &str, own: OwnCookies) -> Result<Headers, Error> {
-    let mut out = Headers::new();
-    let mut placed = false;
-    for (name, value) in headers.iter() {
-        if placed || !name.eq_ignore_ascii_case("cookie") {
-            out.append(name, value)?;
-            continue;
-        }
-        placed = true;
-        match own {
-            OwnCookies::Header => {
-                out.append("Cookie", from_jar)?;
-                out.append(name, value)?;
-            }
-            OwnCookies::Literal => {
-                let mut joined = format!("{from_jar}; ").into_bytes();
-                joined.extend_from_slice(value);
-                out.append(name, joined)?;
-            }
-        }
-    }
-    if !placed {
-        out.append("Cookie", from_jar)?;
-    }
-    Ok(out)
 }
 
 /// Writes `bytes` as the file at `path` by writing a temporary file next to it and renaming it
@@ -382,46 +289,6 @@ mod tests {
                 .unwrap()
                 .ends_with("\ta\tb\n")
         );
-    }
-
-    #[test]
-    fn the_jars_cookies_go_before_the_commands_own() {
-        let mut headers = Headers::new();
-        for (name, value) in [
-            ("X-A", "1"),
-            ("cookie", "x=1"),
-            ("Cookie", "z=3"),
-            ("X-B", "2"),
-        ] {
-            headers.append(name, value).unwrap();
-        }
-        let fields = |headers: &Headers| -> Vec<String> {
-            headers
-                .iter()
-                .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
-                .collect()
-        };
-        let joined = with_jar_cookies(&headers, "j=1; k=2", OwnCookies::Header).unwrap();
-        assert_eq!(
-            fields(&joined),
-            [
-                "X-A: 1",
-                "Cookie: j=1; k=2",
-                "cookie: x=1",
-                "Cookie: z=3",
-                "X-B: 2"
-            ]
-        );
-        let joined = with_jar_cookies(&headers, "j=1; k=2", OwnCookies::Literal).unwrap();
-        assert_eq!(
-            fields(&joined),
-            ["X-A: 1", "cookie: j=1; k=2; x=1", "Cookie: z=3", "X-B: 2"]
-        );
-        // A redirect to another origin dropped the command's cookies; the jar's still go.
-        let mut headers = Headers::new();
-        headers.append("Accept", "*/*").unwrap();
-        let joined = with_jar_cookies(&headers, "j=1", OwnCookies::Header).unwrap();
-        assert_eq!(fields(&joined), ["Accept: */*", "Cookie: j=1"]);
     }
 
     #[test]

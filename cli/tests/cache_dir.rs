@@ -113,3 +113,60 @@ fn a_hop_the_cache_answers_takes_no_interim_heads_from_the_next() {
         assert_eq!(stdout.matches("103 Early Hints").count(), 1, "{stdout}");
     }
 }
+
+#[test]
+fn the_cache_sees_the_jars_cookies_sent_with_the_commands_own() {
+    // A response that varies by Cookie is stored, and looked for, with the request as sent,
+    // the jar's cookies included: one stored for an empty jar does not answer a request that
+    // carries the jar's cookie, and one stored for that cookie answers the next such request.
+    let varied = |body: &[u8]| {
+        Reply::Send(response(
+            "200 OK",
+            "Cache-Control: max-age=600\r\nVary: Cookie\r\n",
+            body,
+        ))
+    };
+    let commands: [(&[&str], [&[&str]; 2]); 2] = [
+        (&["-b", "x=1"], [&["x=1"], &["sid=A; x=1"]]),
+        (&["-H", "Cookie: x=1"], [&["x=1"], &["sid=A", "x=1"]]),
+    ];
+    for (own, sent) in commands {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("http-cache");
+        let jar = dir.path().join("jar.txt");
+        let server = Server::start(vec![varied(b"for no sid"), varied(b"for sid A")]);
+        let url = server.url("/page");
+        let run = |jar_file: &str| {
+            std::fs::write(&jar, jar_file).unwrap();
+            let mut args = own.to_vec();
+            args.extend(["-sS", "--cache-dir", cache.to_str().unwrap()]);
+            args.extend(["-b", jar.to_str().unwrap(), &url]);
+            let output = wayfarer(&args);
+            assert_exit(&output, 0);
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        };
+        let sid_a = "127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tA\n";
+        assert_eq!(run(""), "for no sid", "{own:?}");
+        assert_eq!(
+            run(sid_a),
+            "for sid A",
+            "{own:?}: not the empty jar's answer"
+        );
+        assert_eq!(
+            run(sid_a),
+            "for sid A",
+            "{own:?}: the same cookies, from the cache"
+        );
+        let fields: Vec<Vec<String>> = server
+            .requests()
+            .iter()
+            .map(|r| {
+                r.header_values("Cookie")
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(fields, sent, "{own:?}");
+    }
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::connection::TlsIdentity;
-use crate::cookies::CookieJar;
+use crate::cookies::{CookieJar, JarCookiesWithOwn};
 use crate::events::SharedListener;
 use crate::interceptor::{InterceptorSlot, IntoInterceptor, SlotKind};
 use crate::tls::settings::{ConnectionTls, TlsPolicy, TlsSettings};
@@ -20,6 +20,7 @@ use crate::{Authenticator, Cache, Dns, Error, EventListener, EventListenerFactor
 /// dispatcher), carried opaquely from [`ClientBuilder::derive`] to the runtime's client.
 pub type SharedState = Arc<dyn Any + Send + Sync>;
 
+mod cookies;
 mod default_headers;
 mod limits;
 
@@ -57,6 +58,7 @@ pub struct Config {
     pub(crate) max_decompressed_bytes: Option<u64>,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) cookie_jar: Option<Arc<dyn CookieJar>>,
+    pub(crate) jar_cookies_with_own: JarCookiesWithOwn,
     pub(crate) interceptors: Vec<InterceptorSlot>,
     pub(crate) network_interceptors: Vec<InterceptorSlot>,
     pub(crate) cache: Option<Cache>,
@@ -160,11 +162,6 @@ impl Config {
     /// Most follow-ups per call.
     pub fn max_follow_ups(&self) -> u32 {
         self.max_follow_ups
-    }
-
-    /// The cookie jar, if any.
-    pub fn cookie_jar(&self) -> Option<&Arc<dyn CookieJar>> {
-        self.cookie_jar.as_ref()
     }
 
     /// Whether gzip bodies are asked for and decoded transparently.
@@ -284,6 +281,7 @@ impl fmt::Debug for Config {
             )
             .field("max_follow_ups", &self.max_follow_ups)
             .field("gzip", &self.transparent_gzip)
+            .field("jar_cookies_with_own", &self.jar_cookies_with_own)
             .field("interceptors", &self.interceptors)
             .field("network_interceptors", &self.network_interceptors)
             .field("cache", &self.cache)
@@ -322,6 +320,7 @@ impl fmt::Debug for Config {
 /// | retry on connection failure | yes (idempotent requests, see [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent)) |
 /// | transparent gzip | yes, decoded to at most 1 GiB per body |
 /// | authenticator, cookie jar, interceptors | none (no cookies are kept or sent without a jar) |
+/// | [`jar_cookies_with_own`](ClientBuilder::jar_cookies_with_own): the jar's cookies with a request's own `Cookie` field | withheld: the request's field goes alone |
 /// | [HTTP cache](ClientBuilder::cache) | none |
 ///
 /// A response over a limit fails the call with an [`ErrorKind::Protocol`](crate::ErrorKind)
@@ -367,6 +366,7 @@ pub struct ClientBuilder<C> {
     max_decompressed_bytes: Option<u64>,
     authenticator: Option<Arc<dyn Authenticator>>,
     cookie_jar: Option<Arc<dyn CookieJar>>,
+    jar_cookies_with_own: JarCookiesWithOwn,
     interceptors: Vec<InterceptorSlot>,
     network_interceptors: Vec<InterceptorSlot>,
     base: Option<SharedState>,
@@ -417,6 +417,7 @@ impl<C> ClientBuilder<C> {
             max_decompressed_bytes: Some(1 << 30),
             authenticator: None,
             cookie_jar: None,
+            jar_cookies_with_own: JarCookiesWithOwn::Withheld,
             interceptors: Vec::new(),
             network_interceptors: Vec::new(),
             base: None,
@@ -460,6 +461,7 @@ impl<C> ClientBuilder<C> {
             max_decompressed_bytes: config.max_decompressed_bytes,
             authenticator: config.authenticator,
             cookie_jar: config.cookie_jar,
+            jar_cookies_with_own: config.jar_cookies_with_own,
             interceptors: config.interceptors,
             network_interceptors: config.network_interceptors,
             base: Some(state),
@@ -658,24 +660,6 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// Keeps cookies: the jar is asked for the cookies of every request's URL and told every
-    /// response's `Set-Cookie` fields (none by default, as in OkHttp: without a jar, no cookie
-    /// is kept or sent). A jar shared with other clients (an `Arc` of one) shares its cookies.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use wayfarer_core::Config;
-    /// use wayfarer_core::cookies::MemoryCookieJar;
-    ///
-    /// let jar = Arc::new(MemoryCookieJar::new());
-    /// let config = Config::builder().cookie_jar(jar.clone()).build()?;
-    /// # Ok::<(), wayfarer_core::Error>(())
-    /// ```
-    pub fn cookie_jar(mut self, jar: impl CookieJar + 'static) -> Self {
-        self.cookie_jar = Some(Arc::new(jar));
-        self
-    }
-
     /// Adds an application interceptor: it sees the caller's request and the final response
     /// (see [`Interceptor`](crate::Interceptor)). Interceptors run in the order added.
     pub fn interceptor(mut self, interceptor: impl IntoInterceptor<C>) -> Self {
@@ -777,6 +761,7 @@ impl<C> ClientBuilder<C> {
             max_decompressed_bytes: self.max_decompressed_bytes,
             authenticator: self.authenticator,
             cookie_jar: self.cookie_jar,
+            jar_cookies_with_own: self.jar_cookies_with_own,
             interceptors: self.interceptors,
             network_interceptors: self.network_interceptors,
             cache: self.cache,

@@ -10,7 +10,8 @@
 //! - `Connection: Keep-Alive`;
 //! - `Accept-Encoding: gzip`, only when the caller set neither `Accept-Encoding` nor `Range`:
 //!   then the bridge owns the decoding, and does it transparently;
-//! - `Cookie` from the cookie jar, if one is configured;
+//! - `Cookie` from the cookie jar, if one is configured: by default only when the caller set
+//!   none, as in OkHttp; [`JarCookiesWithOwn`] can merge the jar's with the caller's instead;
 //! - `User-Agent`.
 //!
 //! The client's default headers ([`ClientBuilder::default_header`](crate::ClientBuilder::default_header))
@@ -30,7 +31,7 @@ use bytes::Bytes;
 use http::Method;
 use url::Url;
 
-use crate::cookies::{cookie_header, parse_all};
+use crate::cookies::{JarCookiesWithOwn, cookie_header, parse_all};
 use crate::http1::encode::itoa_buf;
 use crate::{Config, Headers, Now, Request, Response};
 
@@ -65,9 +66,25 @@ pub(crate) struct Bridged {
     connection: bool,
     accept_encoding: bool,
     /// The jar's cookies for the request (boxed bytes, not `Bytes`: smaller, see
-    /// `content_type`).
+    /// `content_type`), or with [`CookieSlot::JoinedToOwn`] the value of the caller's first
+    /// `Cookie` field with them first.
     cookie: Option<Box<[u8]>>,
+    /// Where `cookie` goes.
+    cookie_slot: CookieSlot,
     user_agent: Option<Bytes>,
+}
+
+/// Where the jar's cookies go in the request as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CookieSlot {
+    /// In a `Cookie` field among the bridge's (the caller set none).
+    Bridge,
+    /// In a `Cookie` field of their own, just before the caller's first
+    /// ([`JarCookiesWithOwn::OwnFieldFirst`]).
+    BeforeOwn,
+    /// First in the caller's first `Cookie` field, whose value they replace
+    /// ([`JarCookiesWithOwn::JoinedFirst`]).
+    JoinedToOwn,
 }
 
 impl Bridged {
@@ -77,10 +94,27 @@ impl Bridged {
         if self.host {
             field(b"Host", FieldValue::Host(self.user.url()));
         }
+        // The jar's cookies that go with the caller's first `Cookie` field, until it is met.
+        let mut with_own = self
+            .cookie
+            .as_deref()
+            .filter(|_| self.cookie_slot != CookieSlot::Bridge);
         for (name, value) in self.user.headers().fields() {
-            if !is_framing(name) {
-                field(name, FieldValue::Bytes(value));
+            if is_framing(name) {
+                continue;
             }
+            match with_own {
+                Some(cookie) if name.eq_ignore_ascii_case(b"cookie") => {
+                    with_own = None;
+                    if self.cookie_slot == CookieSlot::JoinedToOwn {
+                        field(name, FieldValue::Bytes(cookie));
+                        continue;
+                    }
+                    field(b"Cookie", FieldValue::Bytes(cookie));
+                }
+                _ => {}
+            }
+            field(name, FieldValue::Bytes(value));
         }
         if self.content_type {
             if let Some(media_type) = self.user.body().content_type_bytes() {
@@ -98,8 +132,10 @@ impl Bridged {
         if self.accept_encoding {
             field(b"Accept-Encoding", FieldValue::Static(b"gzip"));
         }
-        if let Some(cookie) = &self.cookie {
-            field(b"Cookie", FieldValue::Bytes(cookie));
+        if let Some(cookie) = self.cookie.as_deref() {
+            if self.cookie_slot == CookieSlot::Bridge {
+                field(b"Cookie", FieldValue::Bytes(cookie));
+            }
         }
         if let Some(agent) = &self.user_agent {
             field(b"User-Agent", FieldValue::Bytes(agent));
@@ -183,14 +219,7 @@ impl Bridge {
             .as_ref()
             .filter(|_| !given.contains("user-agent"))
             .cloned();
-        // The caller's own Cookie field wins over the jar, as every field the caller sets does.
-        let cookie = match &config.cookie_jar {
-            Some(jar) if !given.contains("cookie") => {
-                let cookies = jar.load_for_request(now.wall, user.url());
-                (!cookies.is_empty()).then(|| cookie_header(&cookies).into_bytes().into())
-            }
-            _ => None,
-        };
+        let (cookie, cookie_slot) = jar_cookies(now, &user, config);
         let bridged = Bridged {
             host: !given.contains("host"),
             content_type,
@@ -198,6 +227,7 @@ impl Bridge {
             connection: !given.contains("connection"),
             accept_encoding: self.transparent_gzip,
             cookie,
+            cookie_slot,
             user_agent,
             user: user.clone(),
         };
@@ -240,6 +270,36 @@ impl Bridge {
         }
         gzip
     }
+}
+
+/// The jar's cookies for `user`, and where they go. By default the caller's own `Cookie` field
+/// wins over the jar, as every field the caller sets does; the client may merge them instead
+/// ([`JarCookiesWithOwn`]).
+fn jar_cookies(now: Now, user: &Request, config: &Config) -> (Option<Box<[u8]>>, CookieSlot) {
+    let Some(jar) = &config.cookie_jar else {
+        return (None, CookieSlot::Bridge);
+    };
+    let own = user.headers().get_all("cookie").next();
+    let with_own = config.jar_cookies_with_own;
+    if own.is_some() && with_own == JarCookiesWithOwn::Withheld {
+        return (None, CookieSlot::Bridge);
+    }
+    let cookies = jar.load_for_request(now.wall, user.url());
+    if cookies.is_empty() {
+        return (None, CookieSlot::Bridge);
+    }
+    let mut from_jar = cookie_header(&cookies).into_bytes();
+    let slot = match (own, with_own) {
+        (None, _) => CookieSlot::Bridge,
+        (Some(own), JarCookiesWithOwn::JoinedFirst) => {
+            from_jar.extend_from_slice(b"; ");
+            from_jar.extend_from_slice(own);
+            CookieSlot::JoinedToOwn
+        }
+        // `OwnFieldFirst` (`Withheld` sent none, above).
+        (Some(_), _) => CookieSlot::BeforeOwn,
+    };
+    (Some(from_jar.into_boxed_slice()), slot)
 }
 
 /// The body framing: `Some(Some(n))` for `Content-Length: n`, `Some(None)` for chunked, `None`
@@ -387,15 +447,29 @@ mod tests {
                 .unwrap(),
         ] {
             let bridged = Bridge::default().on_request(now(), Arc::new(request), &config);
-            let mut direct = Vec::new();
-            crate::http1::encode::encode_bridged(&mut direct, &bridged, false);
-            let mut via = Vec::new();
-            crate::http1::encode::encode_head(&mut via, &bridged.to_request(), false);
-            assert_eq!(
-                String::from_utf8(direct).unwrap(),
-                String::from_utf8(via).unwrap()
-            );
+            assert_encoded_alike(&bridged);
         }
+        // With the jar's cookies merged into the caller's own field, or before it.
+        for with_own in [
+            JarCookiesWithOwn::JoinedFirst,
+            JarCookiesWithOwn::OwnFieldFirst,
+        ] {
+            let request = with_own_cookies("http://a.test/", &[("Cookie", "x=1")]);
+            let bridged =
+                Bridge::default().on_request(now(), Arc::new(request), &merging(with_own));
+            assert_encoded_alike(&bridged);
+        }
+    }
+
+    fn assert_encoded_alike(bridged: &Bridged) {
+        let mut direct = Vec::new();
+        crate::http1::encode::encode_bridged(&mut direct, bridged, false);
+        let mut via = Vec::new();
+        crate::http1::encode::encode_head(&mut via, &bridged.to_request(), false);
+        assert_eq!(
+            String::from_utf8(direct).unwrap(),
+            String::from_utf8(via).unwrap()
+        );
     }
 
     #[test]
@@ -443,6 +517,119 @@ mod tests {
             .to_request();
         assert_eq!(sent.headers().get_all("cookie").count(), 1);
         assert_eq!(sent.header("cookie"), Some("mine=1"));
+    }
+
+    /// Each field of `r` as `Name: value`, in order.
+    fn fields(r: &Request) -> Vec<String> {
+        r.headers()
+            .iter()
+            .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
+            .collect()
+    }
+
+    /// A client whose jar holds `j=1` and `k=2` for a.test, merging them as `with_own` says.
+    fn merging(with_own: JarCookiesWithOwn) -> Config {
+        let jar = Arc::new(crate::cookies::MemoryCookieJar::new());
+        let url = Url::parse("http://a.test/").unwrap();
+        for cookie in ["j=1", "k=2"] {
+            jar.set_cookie(now().wall, &url, cookie).unwrap();
+        }
+        Config::builder()
+            .cookie_jar(jar)
+            .jar_cookies_with_own(with_own)
+            .user_agent("ua/1")
+            .build()
+            .unwrap()
+    }
+
+    /// A request to `url` with the fields `X-A: 1`, then `own` (each a `Cookie` field, named
+    /// as given), then `X-B: 2`.
+    fn with_own_cookies(url: &str, own: &[(&str, &str)]) -> Request {
+        let mut builder = Request::get(url).header("X-A", "1");
+        for (name, value) in own {
+            builder = builder.header(name, value);
+        }
+        builder.header("X-B", "2").build().unwrap()
+    }
+
+    #[test]
+    fn the_jars_cookies_can_go_first_in_the_callers_own_cookie_field() {
+        let config = merging(JarCookiesWithOwn::JoinedFirst);
+        let own = [("cookie", "x=1"), ("Cookie", "z=3")];
+        let (_, r) = wire(with_own_cookies("http://a.test/", &own), &config);
+        assert_eq!(
+            fields(&r),
+            [
+                "Host: a.test",
+                "X-A: 1",
+                "cookie: j=1; k=2; x=1",
+                "Cookie: z=3",
+                "X-B: 2",
+                "Connection: Keep-Alive",
+                "Accept-Encoding: gzip",
+                "User-Agent: ua/1"
+            ]
+        );
+        // The application's request keeps its own fields as they were.
+        let user = with_own_cookies("http://a.test/", &own);
+        let bridged = Bridge::default().on_request(now(), Arc::new(user), &config);
+        let kept: Vec<_> = bridged.user.headers().get_all("cookie").collect();
+        assert_eq!(kept, [b"x=1".as_slice(), b"z=3"]);
+    }
+
+    #[test]
+    fn the_jars_cookies_can_go_in_a_field_of_their_own_before_the_callers() {
+        let config = merging(JarCookiesWithOwn::OwnFieldFirst);
+        let own = [("cookie", "x=1"), ("Cookie", "z=3")];
+        let (_, r) = wire(with_own_cookies("http://a.test/", &own), &config);
+        assert_eq!(
+            fields(&r),
+            [
+                "Host: a.test",
+                "X-A: 1",
+                "Cookie: j=1; k=2",
+                "cookie: x=1",
+                "Cookie: z=3",
+                "X-B: 2",
+                "Connection: Keep-Alive",
+                "Accept-Encoding: gzip",
+                "User-Agent: ua/1"
+            ]
+        );
+    }
+
+    #[test]
+    fn merging_changes_nothing_without_a_callers_field_or_jar_cookies() {
+        for with_own in [
+            JarCookiesWithOwn::JoinedFirst,
+            JarCookiesWithOwn::OwnFieldFirst,
+        ] {
+            let config = merging(with_own);
+            // No Cookie field of the caller's: the jar's go where the bridge puts them.
+            let (_, r) = wire(with_own_cookies("http://a.test/", &[]), &config);
+            let (_, plain) = wire(
+                with_own_cookies("http://a.test/", &[]),
+                &merging(JarCookiesWithOwn::Withheld),
+            );
+            assert_eq!(fields(&r), fields(&plain), "{with_own:?}");
+            assert_eq!(r.headers().get_all("cookie").count(), 1);
+            assert_eq!(r.header("cookie"), Some("j=1; k=2"));
+            // Nothing in the jar for the URL: the caller's field goes alone.
+            let own = [("Cookie", "x=1")];
+            let (_, r) = wire(with_own_cookies("http://b.test/", &own), &config);
+            let cookies: Vec<_> = r.headers().get_all("cookie").collect();
+            assert_eq!(cookies, [b"x=1".as_slice()], "{with_own:?}");
+        }
+        // The default is OkHttp's: the caller's field alone, whatever the jar holds.
+        assert_eq!(
+            Config::default().jar_cookies_with_own(),
+            JarCookiesWithOwn::Withheld
+        );
+        let own = [("Cookie", "x=1")];
+        let config = merging(JarCookiesWithOwn::Withheld);
+        let (_, r) = wire(with_own_cookies("http://a.test/", &own), &config);
+        let cookies: Vec<_> = r.headers().get_all("cookie").collect();
+        assert_eq!(cookies, [b"x=1".as_slice()]);
     }
 
     #[test]

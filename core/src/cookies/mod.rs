@@ -106,6 +106,37 @@ impl<J: CookieJar + ?Sized> CookieJar for Arc<J> {
     }
 }
 
+/// What the bridge does with the jar's cookies when the request has a `Cookie` field of its
+/// own (set with [`ClientBuilder::jar_cookies_with_own`](crate::ClientBuilder::jar_cookies_with_own)).
+///
+/// The bridge adds the jar's cookies above the cache, as OkHttp's does, so the cache stores and
+/// looks up a response that varies by `Cookie` (`Vary: Cookie`) with the request as it is sent,
+/// the jar's cookies included. Adding them lower down, in a network interceptor, would hide
+/// them from the cache: it would store responses under the wrong cookies and answer requests
+/// whatever the jar holds. Hence this setting, for a client that sends cookies of its own and
+/// the jar's together, as curl does with `-b 'own=1'` (or `-H 'Cookie: own=1'`) and a cookie
+/// file.
+///
+/// With no `Cookie` field in the request, the jar's cookies go in one of the bridge's own
+/// fields whatever this says; with no cookies in the jar for the URL, nothing is added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JarCookiesWithOwn {
+    /// The request's own `Cookie` field is sent alone, none of the jar's cookies with it: the
+    /// caller's field wins, as every field the caller sets does (OkHttp's behaviour, and the
+    /// default). Responses still go to the jar.
+    #[default]
+    Withheld,
+    /// The jar's cookies go first in the request's first `Cookie` field, joined to its value by
+    /// `; ` (`Cookie: jar=1; own=2`): what curl sends for `-b 'own=2'` with a cookie file.
+    JoinedFirst,
+    /// The jar's cookies go in a `Cookie` field of their own, just before the request's first
+    /// one (`Cookie: jar=1`, then `Cookie: own=2`): what curl sends for `-H 'Cookie: own=2'`
+    /// with a cookie file. RFC 6265 section 5.4 asks for one `Cookie` field; this sends two,
+    /// for a client that must send what curl sends.
+    OwnFieldFirst,
+}
+
 /// A jar that keeps nothing: no cookie is stored or sent (OkHttp's `CookieJar.NO_COOKIES`, the
 /// client's default).
 #[derive(Debug, Clone, Copy, Default)]
