@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crate::call::{Call, CallId};
-use crate::connection::{Address, ConnId, Connection, ConnectionPool};
+use crate::connection::{Address, BufferPool, ConnId, Connection, ConnectionPool};
 use crate::{Config, Instant, Now, Request};
 
 /// Id counters, shared by a client and the clients derived from it: connections of one pool
@@ -30,6 +30,8 @@ struct Ids {
 pub(crate) struct Shared {
     pub(crate) config: Config,
     ids: Arc<Ids>,
+    /// Receive buffers of closed connections, for the next new ones.
+    pub(crate) buffers: BufferPool,
 }
 
 impl Shared {
@@ -66,6 +68,7 @@ impl<S> Client<S> {
             shared: Arc::new(Shared {
                 config,
                 ids: Arc::default(),
+                buffers: BufferPool::default(),
             }),
             pool,
         }
@@ -96,6 +99,7 @@ impl<S> Client<S> {
             shared: Arc::new(Shared {
                 config,
                 ids: self.shared.ids.clone(),
+                buffers: BufferPool::default(),
             }),
             pool,
         }
@@ -114,6 +118,7 @@ impl<S> Client<S> {
             shared: Arc::new(Shared {
                 config,
                 ids: self.shared.ids.clone(),
+                buffers: BufferPool::default(),
             }),
             pool,
         }

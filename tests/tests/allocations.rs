@@ -362,3 +362,54 @@ fn a_bulk_download_through_chunk_allocates_only_for_small_chunks() {
         "{allocations} allocations for {chunks} chunks, {small} of them small"
     );
 }
+
+/// A server that answers each request with 13 bytes and `Connection: close`, then closes: a new
+/// connection per request. Its port.
+fn serve_hello_and_close() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { return };
+            let mut buf = [0u8; 4096];
+            if !matches!(socket.read(&mut buf), Ok(n) if n > 0) {
+                continue;
+            }
+            let answer =
+                b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, world!";
+            let _ = socket.write_all(answer);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_new_connection_per_request_reuses_the_last_ones_receive_buffer() {
+    let port = serve_hello_and_close();
+    let client = wayfarer_blocking::Client::new();
+    let url = format!("http://localhost:{port}/");
+    let run = |n: usize| {
+        for _ in 0..n {
+            let request = wayfarer_blocking::Request::get(&url)
+                .build()
+                .expect("request");
+            let response = client.new_call(request).execute().expect("response");
+            assert_eq!(response.text().expect("body"), "Hello, world!");
+            assert_eq!(client.idle_connection_count(), 0, "nothing pooled");
+        }
+    };
+    run(5);
+    BYTES.with(|b| b.set(0));
+    COUNTING.with(|c| c.set(true));
+    let requests = 50;
+    run(requests);
+    COUNTING.with(|c| c.set(false));
+    let per_request = BYTES.with(Cell::get) / requests;
+    println!("{per_request} bytes allocated per new connection");
+    // A receive buffer of its own (8 KiB, zeroed) for each connection would take more than
+    // this alone.
+    assert!(
+        per_request < 8 * 1024,
+        "{per_request} bytes allocated per request: a fresh receive buffer each time"
+    );
+}

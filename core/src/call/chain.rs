@@ -442,6 +442,7 @@ impl Call {
             }
         } else {
             self.closing.push(id);
+            conn.recycle(&self.shared.buffers);
         }
     }
 

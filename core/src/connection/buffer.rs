@@ -20,6 +20,27 @@ pub(crate) struct RecvBuf {
 }
 
 impl RecvBuf {
+    /// An empty buffer over `buf`, an initialized allocation (a closed connection's, from the
+    /// [`BufferPool`](super::buffer_pool::BufferPool)): the first read needs no allocation.
+    pub(crate) fn recycled(buf: Vec<u8>) -> RecvBuf {
+        RecvBuf {
+            buf,
+            ..RecvBuf::default()
+        }
+    }
+
+    /// Takes the allocation out, if it is of the initial size, for another connection (the
+    /// bytes in it are dropped).
+    pub(crate) fn take_initial(&mut self) -> Option<Vec<u8>> {
+        if self.buf.len() != INITIAL {
+            return None;
+        }
+        self.start = 0;
+        self.end = 0;
+        self.grow = false;
+        Some(std::mem::take(&mut self.buf))
+    }
+
     /// The bytes received and not yet consumed.
     pub(crate) fn data(&self) -> &[u8] {
         &self.buf[self.start..self.end]
@@ -136,6 +157,32 @@ mod tests {
         assert_eq!(b.spare(1).len(), INITIAL * 2, "kept, and no longer growing");
         b.shrink_above(INITIAL);
         assert_eq!(b.spare(1).len(), INITIAL, "freed above the limit");
+    }
+
+    #[test]
+    fn a_recycled_buffer_starts_empty_and_serves_the_first_read() {
+        let mut used = RecvBuf::default();
+        let n = used.spare(1).len();
+        used.spare(1)[..n].fill(9);
+        used.commit(5);
+        let buf = used
+            .take_initial()
+            .expect("an initial-size buffer comes back");
+        assert!(used.is_empty());
+        let mut b = RecvBuf::recycled(buf);
+        assert!(b.is_empty(), "the old connection's bytes are not data");
+        assert_eq!(b.spare(1).len(), INITIAL);
+        b.spare(1)[..2].copy_from_slice(b"hi");
+        b.commit(2);
+        assert_eq!(b.data(), b"hi");
+        b.commit(0);
+        b.note_fill(true);
+        b.consume(2);
+        b.spare(1);
+        assert!(
+            b.take_initial().is_none(),
+            "a grown buffer is not passed on"
+        );
     }
 
     #[test]

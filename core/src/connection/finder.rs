@@ -532,7 +532,8 @@ impl Finder {
                     }
                     // `ConnectEnd` and `ConnectionAcquired` wait until the tunnel and the TLS
                     // handshake, if any, stand (OkHttp's order): see `established`.
-                    let connection = Connection::new(conn, route.address().clone(), addr);
+                    let connection = Connection::new(conn, route.address().clone(), addr)
+                        .with_buffer(shared.buffers.take());
                     self.state = State::Done;
                     // Known before the setup starts: a setup that fails at once fails it.
                     self.route = Some(Box::new(route.clone()));

@@ -8,6 +8,7 @@
 
 pub(crate) mod address;
 pub(crate) mod buffer;
+pub(crate) mod buffer_pool;
 pub(crate) mod exact_trust;
 pub(crate) mod fast_fallback;
 pub(crate) mod finder;
@@ -42,6 +43,7 @@ pub use tls_identity::TlsIdentity;
 use crate::tls::settings::ConnectionTls;
 use crate::{Error, Handshake, Instant};
 use buffer::RecvBuf;
+pub(crate) use buffer_pool::BufferPool;
 use tls::{Negotiated, Plain, TlsSession};
 
 /// Identifies a connection within one client; shown as `c1`, `c2`, ...
@@ -191,6 +193,10 @@ impl Connection {
     pub(crate) fn start_tls(&mut self, tls: ConnectionTls) -> Result<(), Error> {
         let session = TlsSession::start(tls, self.0.address.host(), &mut self.0.outbound)?;
         self.0.tls = Some(Box::new(session));
+        // Socket reads now go to the ciphertext buffer: it takes a recycled allocation.
+        if self.0.inbound.is_empty() {
+            std::mem::swap(&mut self.0.inbound, &mut self.0.cipher_in);
+        }
         Ok(())
     }
 
@@ -429,6 +435,23 @@ impl Connection {
             && self.0.cipher_in.is_empty()
             && !self.has_output()
             && !self.is_handshaking()
+    }
+
+    /// Starts the connection with a closed one's receive buffer (see [`BufferPool`]).
+    pub(crate) fn with_buffer(mut self, buf: Option<Vec<u8>>) -> Connection {
+        if let Some(buf) = buf {
+            self.0.inbound = RecvBuf::recycled(buf);
+        }
+        self
+    }
+
+    /// The connection is closing: its receive buffers go to `pool` for later connections.
+    pub(crate) fn recycle(mut self, pool: &BufferPool) {
+        for recv in [&mut self.0.inbound, &mut self.0.cipher_in] {
+            if let Some(buf) = recv.take_initial() {
+                pool.give(buf);
+            }
+        }
     }
 
     /// Makes the connection cheap to keep idle: large buffers are released. A TLS
