@@ -243,7 +243,10 @@ fn parse_into<'h>(
     };
     let head = input.get(..len).unwrap_or(input);
     let lines = lines.unwrap_or_else(|| {
-        let blank = head.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let blank = head
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         // One vectorized count over the head, where the incremental scan stops at each line.
         memchr::memchr_iter(b'\n', head.get(blank..).unwrap_or_default()).count()
     });
@@ -516,7 +519,12 @@ mod tests {
         assert_eq!(e.limit(), Some(Limit::HeadBytes), "{e}");
         // A first look at part of a head, then the rest: the scan takes over.
         let mut reader = HeadReader::default();
-        assert!(reader.read(&HEAD[..20], &Limits::default()).unwrap().is_none());
+        assert!(
+            reader
+                .read(&HEAD[..20], &Limits::default())
+                .unwrap()
+                .is_none()
+        );
         let (parts, len) = reader.read(HEAD, &Limits::default()).unwrap().unwrap();
         assert_eq!((parts.status, len), (StatusCode::OK, HEAD.len() - 4));
     }
