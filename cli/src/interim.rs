@@ -68,14 +68,12 @@ impl InterimHeads {
         }
     }
 
-    /// Takes the interim heads of the call this thread started last (none if it started
-    /// none, or no head is shown): the call whose outcome the thread has in hand.
-    pub fn take_this_threads_call(&self) -> CallHeads {
+    /// Takes the interim heads of the call this thread started last, with its id (`None` if
+    /// the thread started none): the call whose outcome the thread has in hand.
+    pub fn take_this_threads_call(&self) -> Option<(CallId, CallHeads)> {
         let mut state = self.lock();
-        match state.started.remove(&thread::current().id()) {
-            Some(call) => state.calls.remove(&call).unwrap_or_default(),
-            None => CallHeads::default(),
-        }
+        let call = state.started.remove(&thread::current().id())?;
+        Some((call, state.calls.remove(&call).unwrap_or_default()))
     }
 
     fn started(&self, thread: ThreadId, call: CallId) {

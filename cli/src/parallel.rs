@@ -23,6 +23,7 @@ use crate::cookies::CookieEngine;
 use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
+use crate::hops::{Hops, failed_heads, take_this_threads_heads};
 use crate::interim::{CallHeads, InterimHeads};
 use crate::run::{
     binary_for_terminal, build_client, build_request, guards_terminal, parse_url, response_heads,
@@ -73,13 +74,15 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     };
     // -v prints every transfer's timeline; with -Z, their lines interleave as they happen.
     let timeline = args.verbose.then(|| Arc::new(Timeline::new()));
-    // The interim (1xx) heads of every transfer, each kept apart by its call.
+    // The interim (1xx) heads of every transfer and, with -L, the heads of the hops of each
+    // (for a transfer that fails part way), each kept apart by its call.
     let interim = (args.include || args.head).then(InterimHeads::default);
+    let hops = (args.follows_redirects() && interim.is_some()).then(Hops::default);
     let client = build_client(
         args,
         cookies,
         credentials,
-        None,
+        hops.clone(),
         timeline,
         None,
         interim.clone(),
@@ -112,19 +115,18 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
             return;
         };
         let tx = tx.clone();
-        let interim = interim.clone();
+        let (hops, interim) = (hops.clone(), interim.clone());
         call.enqueue(move |_: &Call, result: Result<Response, Error>| {
             // The callback runs on the thread that ran the call.
-            let interim = interim
-                .map(|i| i.take_this_threads_call())
-                .unwrap_or_default();
+            let (seen, interim) = take_this_threads_heads(hops.as_ref(), interim.as_ref());
             let outcome = match result {
                 Ok(response) => match follows.then(|| unfollowable_redirect(&response)).flatten() {
                     Some(failure) => (Vec::new(), Some(failure)),
                     None => output(response, &interim, include, head, fail, with_body, guard),
                 },
+                // As with one URL, every head received before the failure (none without -i).
                 Err(e) => (
-                    Vec::new(),
+                    failed_heads(&seen, &interim),
                     Some(Failure::from_call_error(&e, max_redirects)),
                 ),
             };

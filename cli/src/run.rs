@@ -20,7 +20,7 @@ use crate::cookies::CookieEngine;
 use crate::credentials::Credentials;
 use crate::data;
 use crate::exit::{Failure, code};
-use crate::hops::{Hop, Hops};
+use crate::hops::{Hop, Hops, failed_heads, take_this_threads_heads};
 use crate::interim::{CallHeads, InterimHeads};
 use crate::timeline::Timeline;
 use crate::write_out::{Clock, Report};
@@ -130,15 +130,12 @@ fn transfer(
         .then(|| args.redirect_limit())
         .flatten();
     let result = call.execute();
-    let interim = interim
-        .map(|i| i.take_this_threads_call())
-        .unwrap_or_default();
+    let (seen, interim) = take_this_threads_heads(hops.as_ref(), interim.as_ref());
     let response = match result {
         Ok(response) => response,
         Err(e) => {
             let failure = Failure::from_call_error(&e, max_redirects);
             if shows_heads {
-                let seen = hops.as_ref().map(Hops::seen).unwrap_or_default();
                 failed_chain(
                     args,
                     output_path.as_deref(),
@@ -207,11 +204,9 @@ fn transfer(
     http_error.map_or(Ok(()), Err)
 }
 
-/// Writes what curl has written by the time a call fails: every head received, for `-i`, `-I`
-/// and `-D`. That is the head of each response of the redirect chain (`hops`, recorded only
-/// with `-L`), each after its interim (1xx) heads, then the interim heads of the exchange that
-/// failed before its final head came. After one redirect too many, the last URL requested is
-/// `%{url_effective}`, as with curl.
+/// Writes what curl has written by the time a call fails: every head received (see
+/// [`failed_heads`]; `hops` are recorded only with `-L`), for `-i`, `-I` and `-D`. After
+/// one redirect too many, the last URL requested is `%{url_effective}`, as with curl.
 fn failed_chain(
     args: &Args,
     output_path: Option<&Path>,
@@ -220,15 +215,10 @@ fn failed_chain(
     failure: &Failure,
     report: &mut Report,
 ) -> Result<(), Failure> {
-    if hops.is_empty() && interim.unanswered().is_empty() {
+    let heads = failed_heads(hops, interim);
+    if heads.is_empty() {
         return Ok(());
     }
-    let mut heads = Vec::new();
-    for (n, hop) in hops.iter().enumerate() {
-        heads.extend_from_slice(interim.before(n));
-        heads.extend_from_slice(&hop.head);
-    }
-    heads.extend_from_slice(interim.unanswered());
     report.size_header = heads.len() as u64;
     if let Some(last) = hops.last() {
         if failure.code == code::TOO_MANY_REDIRECTS {

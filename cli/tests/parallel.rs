@@ -359,3 +359,42 @@ fn binary_output_to_a_terminal_is_refused_for_each_url() {
         assert!(first < last, "{shown}");
     }
 }
+
+/// As with one URL, a transfer that fails part way still writes, with `-i`, every head it
+/// received before the error: those of the redirects it followed, each after its 1xx heads,
+/// then the 1xx heads of the hop that failed. Each transfer's heads stay together, in the
+/// order the URLs were given.
+#[test]
+fn a_failed_transfer_still_shows_the_heads_it_received() {
+    let early = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+    let moved = common::response("302 Found", "Location: /page\r\nConnection: close\r\n", b"");
+    let fine = common::response("200 OK", "", b"fine");
+    for parallel in [false, true] {
+        // A server per URL: with -Z the requests arrive in any order, and a server serves its
+        // replies in the order connections arrive.
+        let failing = common::Server::start(vec![
+            common::Reply::Send([early.as_bytes(), &moved].concat()),
+            // The redirect's target sends a 103, then closes the connection.
+            common::Reply::Send(early.as_bytes().to_vec()),
+        ]);
+        let other = common::Server::start(vec![common::Reply::Send(fine.clone())]);
+        let mut args = vec!["-s", "-i", "-L"];
+        if parallel {
+            args.push("-Z");
+        }
+        let (a, b) = (failing.url("/"), other.url("/b"));
+        args.extend([a.as_str(), b.as_str()]);
+        let output = common::wayfarer(&args);
+        // One after another the last transfer's outcome is the command's; with -Z, the first
+        // failure's: a response head cut short.
+        common::assert_exit(&output, if parallel { 8 } else { 0 });
+        let want = [early.as_bytes(), &moved, early.as_bytes(), &fine].concat();
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&want),
+            "-Z {parallel}"
+        );
+        let targets: Vec<String> = failing.requests().into_iter().map(|r| r.target).collect();
+        assert_eq!(targets, ["/", "/page"], "-Z {parallel}");
+    }
+}
