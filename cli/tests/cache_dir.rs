@@ -157,16 +157,6 @@ fn the_cache_sees_the_jars_cookies_sent_with_the_commands_own() {
             "for sid A",
             "{own:?}: the same cookies, from the cache"
         );
-        let fields: Vec<Vec<String>> = server
-            .requests()
-            .iter()
-            .map(|r| {
-                r.header_values("Cookie")
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .collect();
-        assert_eq!(fields, sent, "{own:?}");
+        assert_eq!(fields_named(&server, "Cookie"), sent, "{own:?}");
     }
 }

@@ -126,16 +126,7 @@ fn literal_cookies_are_sent_as_given_and_an_explicit_header_wins() {
 
 /// Every `Cookie` field of each request, in the order they were sent.
 fn cookie_fields(server: &Server) -> Vec<Vec<String>> {
-    server
-        .requests()
-        .iter()
-        .map(|r| {
-            r.header_values("Cookie")
-                .into_iter()
-                .map(str::to_owned)
-                .collect()
-        })
-        .collect()
+    fields_named(server, "Cookie")
 }
 
 #[test]

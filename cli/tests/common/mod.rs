@@ -194,6 +194,21 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// The values of every field named `name` of each request `server` read, in the order they
+/// were sent.
+pub fn fields_named(server: &Server, name: &str) -> Vec<Vec<String>> {
+    server
+        .requests()
+        .iter()
+        .map(|r| {
+            r.header_values(name)
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
 /// A complete response with a Content-Length body.
 pub fn response(status: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
     let mut out = format!(
