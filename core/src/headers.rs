@@ -725,6 +725,23 @@ mod tests {
         assert!(h.has_token("connection", "upgrade"));
         assert!(h.has_token("connection", "CLOSE"));
         assert!(!h.has_token("connection", "keep"));
+        // One item, compared whole: its whitespace and case do not matter, a prefix or a
+        // longer word is not the token.
+        for (value, close) in [
+            ("close", true),
+            ("\tClose ", true),
+            ("closed", false),
+            ("clo", false),
+            ("", false),
+            ("keep-alive", false),
+            ("keep-alive,close", true),
+            ("close ,", true),
+            (",", false),
+        ] {
+            let mut h = Headers::new();
+            h.append("Connection", value).unwrap();
+            assert_eq!(h.has_token("connection", "close"), close, "{value:?}");
+        }
     }
 
     #[test]
