@@ -68,6 +68,52 @@ fn an_unusable_cache_dir_is_reported_and_the_command_goes_on() {
 }
 
 #[test]
+fn a_cache_dir_another_process_has_open_is_reported_and_the_command_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("http-cache");
+    // This test's process holds the cache open, as a second command run at the same time would.
+    let held = wayfarer_blocking::Cache::new(&cache, 1024 * 1024).unwrap();
+    let cache = cache.to_str().unwrap();
+    let fresh = || {
+        Reply::Send(response(
+            "200 OK",
+            "Cache-Control: max-age=600\r\n",
+            b"fetched",
+        ))
+    };
+    let server = Server::start(vec![fresh()]);
+    let output = wayfarer(&["--cache-dir", cache, &server.url("/")]);
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, b"fetched");
+    let err = stderr(&output);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "wayfarer: cannot open the HTTP cache: cache directory {} is already open in another \
+             process; going on without a cache",
+            held.directory().display()
+        )
+    );
+    assert_eq!(held.size(), 0, "the command stored nothing in it");
+
+    // Once that process lets go, the next command uses the cache.
+    drop(held);
+    let server = Server::start(vec![fresh()]);
+    let output = wayfarer(&["-v", "--cache-dir", cache, &server.url("/")]);
+    assert_exit(&output, 0);
+    let err = stderr(&output);
+    assert!(err.lines().any(|l| l.ends_with("] cache miss")), "{err}");
+    assert!(!err.contains("going on without a cache"), "{err}");
+    let output = wayfarer(&["-v", "--cache-dir", cache, &server.url("/")]);
+    assert_eq!(output.stdout, b"fetched");
+    assert!(
+        stderr(&output).contains("] cache hit"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn a_hop_the_cache_answers_takes_no_interim_heads_from_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("http-cache");

@@ -6,7 +6,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use wayfarer_core::cache::store::{
@@ -15,6 +15,7 @@ use wayfarer_core::cache::store::{
 
 use crate::journal::{self, Lengths, Record};
 use crate::names::{self, Kind, Part};
+use crate::open_directory::OpenDirectory;
 
 /// How a [`DiskLruCache`] is opened; [`DiskLruCache::open`] uses the defaults.
 #[derive(Debug, Clone)]
@@ -59,9 +60,10 @@ impl Options {
     ///
     /// # Errors
     ///
-    /// The directory cannot be created or is not a directory, is not writable, or is already
-    /// open in this process. See [Recovery](crate#recovery) for what opening repairs rather
-    /// than reports.
+    /// The directory cannot be created or is not a directory, or is not writable; or it is
+    /// already open, in this process or another
+    /// ([`ResourceBusy`](io::ErrorKind::ResourceBusy)). See [Recovery](crate#recovery) for what
+    /// opening repairs rather than reports.
     pub fn open(&self, directory: impl AsRef<Path>, max_size: u64) -> io::Result<DiskLruCache> {
         DiskLruCache::open_with(directory.as_ref(), max_size, self)
     }
@@ -359,7 +361,7 @@ fn recover(directory: &Path, app_version: u32) -> io::Result<LruIndex<Lengths>> 
             continue;
         };
         let delete = match names::classify(name) {
-            Kind::Journal | Kind::Foreign => false,
+            Kind::Journal | Kind::Lock | Kind::Foreign => false,
             Kind::Clean(stem) => !live.contains(stem),
             Kind::Leftover => true,
         };
@@ -744,44 +746,5 @@ impl EditorSink for DiskSink {
 
     fn abort(self: Box<Self>) {
         self.finish_unpublished(false);
-    }
-}
-
-/// Directories open in this process: two caches appending to one journal would corrupt it.
-/// (Two processes sharing a directory is not supported either, as with DiskLruCache; std
-/// offers no portable file lock at this crate's minimum Rust version.)
-fn open_directories() -> &'static Mutex<HashSet<PathBuf>> {
-    static OPEN: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
-    OPEN.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
-/// This process's claim on a cache directory, released when the cache (and every editor it
-/// handed out) is gone.
-struct OpenDirectory(PathBuf);
-
-impl OpenDirectory {
-    fn claim(directory: &Path) -> io::Result<OpenDirectory> {
-        let mut open = open_directories()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !open.insert(directory.to_path_buf()) {
-            return Err(io::Error::new(
-                io::ErrorKind::ResourceBusy,
-                format!(
-                    "cache directory {} is already open in this process",
-                    directory.display()
-                ),
-            ));
-        }
-        Ok(OpenDirectory(directory.to_path_buf()))
-    }
-}
-
-impl Drop for OpenDirectory {
-    fn drop(&mut self) {
-        open_directories()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&self.0);
     }
 }

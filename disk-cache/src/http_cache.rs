@@ -44,9 +44,9 @@ impl Cache {
     ///
     /// An [`ErrorKind::Io`](wayfarer_core::ErrorKind::Io) error naming the directory and why
     /// it is unusable: it cannot be created, is not a directory, cannot be read or written, or
-    /// is already open in this process (share one `Cache` between clients instead: clones
-    /// share it). Build the client without a cache then; it makes every request over the
-    /// network.
+    /// is already open, in this process (share one `Cache` between clients instead: clones
+    /// share it) or in another. Build the client without a cache then; it makes every request
+    /// over the network.
     pub fn new(directory: impl AsRef<Path>, max_size: u64) -> Result<Cache, Error> {
         let disk = DiskLruCache::open(directory, max_size)
             .map_err(|e| Error::io(format!("cannot open the HTTP cache: {e}"), Some(e)))?;

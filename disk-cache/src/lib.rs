@@ -37,6 +37,7 @@
 //! |---|---|
 //! | `journal` | the record of every change, below |
 //! | `journal.tmp` | a journal being rebuilt; renamed over `journal` when complete |
+//! | `journal.lock` | empty; locked while a cache has the directory open, never deleted |
 //! | `<stem>.0` | an entry's metadata |
 //! | `<stem>.1` | an entry's body |
 //! | `<stem>.0.<n>.tmp`, `<stem>.1.<n>.tmp` | the files of edit number `n` in progress |
@@ -45,7 +46,7 @@
 //! any key (a URL, up to [`MAX_KEY_LEN`](wayfarer_core::cache::store::MAX_KEY_LEN) bytes)
 //! gives a short name that is safe on every file system; the key itself is kept in the
 //! journal. Files with other names are never touched, so the directory may be shared with
-//! other files, but it should not be shared with another cache.
+//! other files, but not with another open cache (see [Threads](#threads)).
 //!
 //! # The journal
 //!
@@ -109,7 +110,8 @@
 //! - an entry whose last record is `CLEAN` is kept only if both its files exist as regular
 //!   files with the recorded lengths (a lost or truncated file drops it);
 //! - then every `<stem>.*` file not belonging to a kept entry, every temporary file and
-//!   `journal.tmp` are deleted, and the journal is rebuilt from what was kept.
+//!   `journal.tmp` are deleted (never `journal.lock`), and the journal is rebuilt from what was
+//!   kept.
 //!
 //! An entry whose files are damaged while the cache is open is dropped when it is next read.
 //!
@@ -117,10 +119,11 @@
 //!
 //! [`DiskLruCache::open`] fails with a clear [`std::io::Error`] (naming the directory and the
 //! cause) when the directory cannot be created, is a file, cannot be read or written, or is
-//! already open in this process. Opening only ever deletes files with the names above, so
-//! pointing it at the wrong directory loses nothing else. A client treats that error
-//! as "no cache": it reports it and carries on making every request over the network, as
-//! OkHttp does when its cache directory fails. Errors from a cache that opened (a full disk,
+//! already open, by another cache in this process or by another process (the error's kind is
+//! then [`ResourceBusy`](std::io::ErrorKind::ResourceBusy), and it says which). Opening only
+//! ever deletes files with the names above, so pointing it at the wrong directory loses
+//! nothing else. A client treats that error as "no cache": it reports it and carries on making
+//! every request over the network, as OkHttp does when its cache directory fails. Errors from a cache that opened (a full disk,
 //! say) fail only the cache operation; callers treat them as a miss or skip storing the
 //! response.
 //!
@@ -130,8 +133,15 @@
 //! journal; it is held for bookkeeping, journal appends, renames, deletions and opening an
 //! entry's files, never while a body is read or written.
 //!
-//! Two processes must not use one directory at the same time (as with OkHttp's cache): nothing
-//! here locks it across processes.
+//! One directory holds one open cache at a time. A cache takes an exclusive advisory lock on
+//! `journal.lock` when it opens, without waiting, and keeps it until the cache and every
+//! editor it handed out are gone (or the process ends, when the OS releases it), so two
+//! processes started on one directory at once (two commands run in parallel, say) cannot
+//! append to one journal and rebuild it under each other: the second one's open fails, and
+//! that client goes on without a cache. The lock is advisory: it keeps out other caches, not other
+//! programs writing in the directory. It relies on the file system's locks (`flock` on Unix,
+//! `LockFileEx` on Windows); one that cannot lock makes the directory unusable, with the
+//! error it gives.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -140,6 +150,7 @@ mod cache;
 mod http_cache;
 mod journal;
 mod names;
+mod open_directory;
 
 pub use cache::{DiskLruCache, Options};
 pub use http_cache::Cache;

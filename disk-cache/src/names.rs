@@ -9,6 +9,9 @@ use ring::digest;
 pub(crate) const JOURNAL: &str = "journal";
 /// A journal being rebuilt, renamed over [`JOURNAL`] once complete.
 pub(crate) const JOURNAL_TMP: &str = "journal.tmp";
+/// The file whose exclusive lock a cache holds while it is open, against another process
+/// opening the directory too. Never deleted, and empty.
+pub(crate) const LOCK: &str = "journal.lock";
 /// DiskLruCache's backup journal name; never written here, deleted if found.
 const JOURNAL_BKP: &str = "journal.bkp";
 
@@ -52,6 +55,8 @@ pub(crate) fn temporary(stem: &str, part: Part, edit: u64) -> String {
 pub(crate) enum Kind<'a> {
     /// The journal itself.
     Journal,
+    /// The lock file, [`LOCK`]: never deleted.
+    Lock,
     /// A committed entry file, with its stem.
     Clean(&'a str),
     /// A leftover: a temporary entry file, a journal being rebuilt, a backup journal.
@@ -64,6 +69,7 @@ pub(crate) enum Kind<'a> {
 pub(crate) fn classify(name: &str) -> Kind<'_> {
     match name {
         JOURNAL => return Kind::Journal,
+        LOCK => return Kind::Lock,
         JOURNAL_TMP | JOURNAL_BKP => return Kind::Leftover,
         _ => {}
     }
@@ -113,6 +119,7 @@ mod tests {
         assert_eq!(classify(&clean(&s, Part::Body)), Kind::Clean(&s));
         assert_eq!(classify(&temporary(&s, Part::Body, 17)), Kind::Leftover);
         assert_eq!(classify(JOURNAL), Kind::Journal);
+        assert_eq!(classify(LOCK), Kind::Lock);
         assert_eq!(classify(JOURNAL_TMP), Kind::Leftover);
         assert_eq!(classify(JOURNAL_BKP), Kind::Leftover);
         for foreign in [

@@ -48,9 +48,9 @@ fn files(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// The files a cache holding exactly `keys` has: the journal and two per entry.
+/// The files a cache holding exactly `keys` has: the journal, its lock file and two per entry.
 fn expected_files(keys: &[&str]) -> BTreeSet<String> {
-    let mut names = BTreeSet::from(["journal".to_owned()]);
+    let mut names = BTreeSet::from(["journal".to_owned(), "journal.lock".to_owned()]);
     for key in keys {
         names.insert(format!("{}.0", stem(key)));
         names.insert(format!("{}.1", stem(key)));
