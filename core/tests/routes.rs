@@ -429,3 +429,53 @@ fn socks5_with_local_dns_resolves_the_origin_and_sends_its_address() {
         "error proxy: SOCKS5 handshake failed: connection refused"
     );
 }
+
+#[test]
+fn a_direct_ip_literal_is_its_own_one_route() {
+    let client: Client<u32> = Client::new(Config::default());
+    let mut call = client.start_call(
+        at(0),
+        Request::get("http://192.0.2.7:8080/").build().unwrap(),
+    );
+    call.handle_acquired(at(0), None);
+    // Nothing to look up, and the one route fails the call when it is refused.
+    let line = connect(&mut call, 1, Err(io::ErrorKind::ConnectionRefused.into()));
+    assert_eq!(line, "connect c1 192.0.2.7:8080");
+    let failed = next(&mut call, 2);
+    assert!(
+        failed.starts_with("error connect") && failed.contains("192.0.2.7:8080"),
+        "{failed}"
+    );
+
+    // The route that failed is still the one a later call tries, and an IPv6 literal too.
+    let mut again = client.start_call(
+        at(10),
+        Request::get("http://192.0.2.7:8080/").build().unwrap(),
+    );
+    again.handle_acquired(at(10), None);
+    assert_eq!(connect(&mut again, 11, Ok(())), "connect c2 192.0.2.7:8080");
+    assert!(next(&mut again, 11).starts_with("transmit c2 GET / HTTP/1.1"));
+    let mut v6 = client.start_call(
+        at(20),
+        Request::get("http://[2001:db8::7]/").build().unwrap(),
+    );
+    v6.handle_acquired(at(20), None);
+    assert_eq!(next(&mut v6, 20), "connect c3 [2001:db8::7]:80");
+}
+
+#[test]
+fn an_ip_literal_behind_a_proxy_connects_to_the_proxy() {
+    let config = Config::builder()
+        .proxy(Proxy::parse("http://10.0.0.9:3128").unwrap())
+        .build()
+        .unwrap();
+    let client: Client<u32> = Client::new(config);
+    let mut call = client.start_call(at(0), Request::get("http://192.0.2.7/").build().unwrap());
+    call.handle_acquired(at(0), None);
+    assert_eq!(connect(&mut call, 1, Ok(())), "connect c1 10.0.0.9:3128");
+    let sent = String::from_utf8(transmit_all(&mut call, 2)).unwrap();
+    assert!(
+        sent.starts_with("GET http://192.0.2.7/ HTTP/1.1\r\n"),
+        "{sent}"
+    );
+}

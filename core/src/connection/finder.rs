@@ -131,6 +131,53 @@ impl Race {
     }
 }
 
+/// Where a finder's routes come from.
+#[derive(Debug)]
+enum Plan {
+    /// No route asked for yet.
+    Unplanned,
+    /// A direct connection to an IP literal has exactly one route, known without a lookup,
+    /// and it was handed out. No [`RouteSelector`] is built for it: it would look nothing up,
+    /// and the route database could only postpone a lone route to the end of a list of one.
+    /// Most new connections to an IP literal are made this way, and the selector (a box, its
+    /// pending proxy, a second parse of the literal) was a tenth of their cost.
+    OneRoute,
+    /// Boxed, like the tunnel and a SOCKS handshake: only a new connection needs one, and a
+    /// call (which holds its finder) is moved whole several times per request.
+    Selector(Box<RouteSelector>),
+}
+
+impl Plan {
+    /// The route selector, built on first use; or, the first time for a direct connection to
+    /// an IP literal, that connection's one route (`Err`). `None` once that route was handed
+    /// out.
+    fn selector(
+        &mut self,
+        address: &Address,
+        proxies: &mut Vec<Proxy>,
+        shared: &Shared,
+    ) -> Option<Result<&mut RouteSelector, Route>> {
+        if let Plan::Unplanned = self {
+            let direct = address.proxy().is_direct() && proxies.iter().all(Proxy::is_direct);
+            if let Some(ip) = address.ip().filter(|_| direct) {
+                *self = Plan::OneRoute;
+                let route = Route::new(address.clone(), SocketAddr::new(ip, address.port()));
+                return Some(Err(route));
+            }
+            let origin = address.clone().with_proxy(Proxy::Direct);
+            let selector = RouteSelector::new(origin, std::mem::take(proxies));
+            *self = Plan::Selector(Box::new(match &shared.config.routing.dns_overrides {
+                Some(overrides) => selector.with_dns_overrides(overrides.clone()),
+                None => selector,
+            }));
+        }
+        match self {
+            Plan::Selector(selector) => Some(Ok(selector)),
+            _ => None,
+        }
+    }
+}
+
 /// Finds one connection for one exchange.
 #[derive(Debug)]
 pub(crate) struct Finder {
@@ -144,9 +191,8 @@ pub(crate) struct Finder {
     probe: Option<Box<Address>>,
     acquiring: usize,
     state: State,
-    /// Boxed, like the tunnel and a SOCKS handshake: only a new connection needs them, and a
-    /// call (which holds its finder) is moved whole several times per request.
-    selector: Option<Box<RouteSelector>>,
+    /// Where the routes come from (see [`Plan`]).
+    plan: Plan,
     /// Routes of the current batch not yet tried (those a won race left, while the winner is
     /// set up).
     routes: VecDeque<Route>,
@@ -174,7 +220,7 @@ impl Finder {
             probe: None,
             acquiring: 0,
             state: if fresh { State::Done } else { State::Acquire },
-            selector: None,
+            plan: Plan::Unplanned,
             routes: VecDeque::new(),
             route: None,
             tunnel: None,
@@ -379,14 +425,17 @@ impl Finder {
                 let routes = Vec::from(std::mem::take(&mut self.routes));
                 return self.race(routes, now, shared, events);
             }
-            let selector = self.selector.get_or_insert_with(|| {
-                let origin = self.address.clone().with_proxy(Proxy::Direct);
-                let selector = RouteSelector::new(origin, std::mem::take(&mut self.proxies));
-                Box::new(match &routing.dns_overrides {
-                    Some(overrides) => selector.with_dns_overrides(overrides.clone()),
-                    None => selector,
-                })
-            });
+            let Some(selector) = self.plan.selector(&self.address, &mut self.proxies, shared)
+            else {
+                // The one route of a direct connection to an IP literal was handed out.
+                return self.exhausted(shared);
+            };
+            let selector = match selector {
+                Ok(selector) => selector,
+                Err(route) => {
+                    return self.race(vec![route], now, shared, events);
+                }
+            };
             let step = match routing.route_database.lock() {
                 Ok(db) => selector.next(&db),
                 Err(poisoned) => selector.next(&poisoned.into_inner()),
@@ -409,20 +458,23 @@ impl Finder {
                 }
                 // FastFallback orders them (RFC 8305, or the resolver's order when off).
                 RouteStep::Routes(routes) => self.routes = routes.into(),
-                RouteStep::Exhausted => {
-                    // Nothing connected: the next call asks the resolver again rather than
-                    // trust answers that may have gone stale.
-                    for host in self.looked_up.drain(..) {
-                        routing.forget_lookup(&host);
-                    }
-                    let error = self
-                        .last_error
-                        .take()
-                        .unwrap_or_else(|| Error::connect("no route to the origin", None));
-                    return self.fail(error);
-                }
+                RouteStep::Exhausted => return self.exhausted(shared),
             }
         }
+    }
+
+    /// Every route was tried: the call fails with the first error of the last batch.
+    fn exhausted(&mut self, shared: &Shared) -> Found {
+        // Nothing connected: the next call asks the resolver again rather than trust answers
+        // that may have gone stale.
+        for host in self.looked_up.drain(..) {
+            shared.config.routing.forget_lookup(&host);
+        }
+        let error = self
+            .last_error
+            .take()
+            .unwrap_or_else(|| Error::connect("no route to the origin", None));
+        self.fail(error)
     }
 
     /// Starts a race over `routes` (the routes left for later stay in `self.routes`).
@@ -472,7 +524,7 @@ impl Finder {
                 dns_end(events, now, host.clone(), ips, port);
             }
         }
-        let Some(selector) = self.selector.as_mut() else {
+        let Plan::Selector(selector) = &mut self.plan else {
             return self.fail(Error::dns(&host, None));
         };
         if let Err(e) = selector.handle_lookup(result) {
