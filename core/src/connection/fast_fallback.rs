@@ -19,6 +19,15 @@ impl AttemptId {
     pub fn get(self) -> u32 {
         self.0
     }
+
+    /// The id of a race's first attempt.
+    pub(crate) const FIRST: AttemptId = AttemptId(1);
+
+    /// The attempt after this one.
+    #[cfg(test)]
+    pub(crate) fn next(self) -> AttemptId {
+        AttemptId(self.0 + 1)
+    }
 }
 
 impl fmt::Display for AttemptId {

@@ -19,11 +19,12 @@
 //! ```
 //!
 //! Every I/O request names the connection it is for, so a driver keeps sockets by id, and an
-//! abandoned attempt is closed by id. A batch of routes races through [`FastFallback`]
-//! (RFC 8305: IPv6 and IPv4 interleaved, a new attempt every 250 ms while none has answered, at
-//! once after a failure); with `fast_fallback(false)` the batch runs one attempt at a time in
-//! the resolver's order. Each attempt has its own connect timeout, and each failed route is
-//! remembered in the route database.
+//! abandoned attempt is closed by id. A batch of routes races through
+//! [`FastFallback`](crate::connection::FastFallback) (RFC 8305: IPv6 and IPv4 interleaved, a
+//! new attempt every 250 ms while none has answered, at once after a failure); with
+//! `fast_fallback(false)` the batch runs one attempt at a time in the resolver's order. A batch
+//! of one route is a single attempt. Each attempt has its own connect timeout, and each failed
+//! route is remembered in the route database.
 
 use std::collections::{HashSet, VecDeque};
 use std::io;
@@ -34,8 +35,8 @@ use smallvec::SmallVec;
 
 use crate::client::Shared;
 use crate::connection::{
-    Address, AttemptId, ConnId, ConnectAction, Connection, FastFallback, Route, RouteSelector,
-    RouteStep, needs_health_check,
+    Address, AttemptId, ConnId, ConnectAction, Connection, Route, RouteSelector, RouteStep,
+    needs_health_check,
 };
 use crate::events::{EventKind, EventSink};
 use crate::proxy::Proxy;
@@ -43,7 +44,10 @@ use crate::proxy::socks5::{self, Socks5};
 use crate::proxy::tunnel::{Tunnel, TunnelStep};
 use crate::{Error, Instant, Now, TimeoutKind};
 
+mod contest;
 mod setup;
+
+use contest::Contest;
 
 /// What the finder needs next.
 #[derive(Debug)]
@@ -116,10 +120,10 @@ struct Attempt {
     asked: bool,
 }
 
-/// A batch of routes racing through [`FastFallback`], with the connection id of each attempt.
+/// A batch of routes racing (see [`Contest`]), with the connection id of each attempt.
 #[derive(Debug)]
 struct Race {
-    fast_fallback: FastFallback,
+    contest: Contest,
     attempts: SmallVec<[Attempt; 1]>,
     /// When the next attempt starts if none has answered by then.
     next_start: Option<Instant>,
@@ -485,13 +489,8 @@ impl Finder {
         shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
-        let fast_fallback = if shared.config.routing.sequential {
-            FastFallback::sequential(routes)
-        } else {
-            FastFallback::new(routes)
-        };
         self.state = State::Connect(Box::new(Race {
-            fast_fallback,
+            contest: Contest::new(routes, shared.config.routing.sequential),
             attempts: SmallVec::new(),
             next_start: None,
         }));
@@ -546,7 +545,7 @@ impl Finder {
             let State::Connect(race) = &mut self.state else {
                 return Found::Pending;
             };
-            match race.fast_fallback.poll(now.mono) {
+            match race.contest.poll(now.mono) {
                 ConnectAction::Connect { attempt, route } => {
                     let addr = route.socket_addr();
                     events.emit(now.mono, || EventKind::ConnectStart { addr });
@@ -579,7 +578,7 @@ impl Finder {
                     // Should this connection's setup fail (a proxy refusing the tunnel), the
                     // call goes on with the routes the race left: its canceled attempts, then
                     // those it never started.
-                    for route in race.fast_fallback.take_untried().into_iter().rev() {
+                    for route in race.contest.take_untried().into_iter().rev() {
                         self.routes.push_front(route);
                     }
                     // `ConnectEnd` and `ConnectionAcquired` wait until the tunnel and the TLS
@@ -623,7 +622,7 @@ impl Finder {
         };
         let attempt = race.attempts[i].attempt;
         match result {
-            Ok(()) => race.fast_fallback.on_connected(now.mono, attempt),
+            Ok(()) => race.contest.on_connected(now.mono, attempt),
             Err(e) => {
                 // The attempt is over: the driver holds no socket for it.
                 let addr = race.attempts.remove(i).addr;
@@ -648,7 +647,7 @@ impl Finder {
         let State::Connect(race) = &mut self.state else {
             return;
         };
-        if let Some((_, route)) = race.fast_fallback.in_flight().find(|(a, _)| *a == attempt) {
+        if let Some(route) = race.contest.in_flight(attempt) {
             shared.config.routing.route_failed(route);
         }
         let reported = error.clone();
@@ -656,7 +655,7 @@ impl Finder {
             addr,
             error: reported,
         });
-        race.fast_fallback.on_failed(now.mono, attempt, error);
+        race.contest.on_failed(now.mono, attempt, error);
     }
 
     /// Time passed during the race: attempts past their connect timeout are abandoned (the
