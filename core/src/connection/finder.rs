@@ -427,7 +427,8 @@ impl Finder {
             if !self.routes.is_empty() {
                 // The batch's own buffer becomes the race's (no copy into a new one).
                 let routes = Vec::from(std::mem::take(&mut self.routes));
-                return self.race(routes, now, shared, events);
+                let contest = Contest::new(routes, shared.config.routing.sequential);
+                return self.race(contest, now, shared, events);
             }
             let Some(selector) = self.plan.selector(&self.address, &mut self.proxies, shared)
             else {
@@ -437,7 +438,7 @@ impl Finder {
             let selector = match selector {
                 Ok(selector) => selector,
                 Err(route) => {
-                    return self.race(vec![route], now, shared, events);
+                    return self.race(Contest::lone(route), now, shared, events);
                 }
             };
             let step = match routing.route_database.lock() {
@@ -481,16 +482,16 @@ impl Finder {
         self.fail(error)
     }
 
-    /// Starts a race over `routes` (the routes left for later stay in `self.routes`).
+    /// Starts a race over a batch of routes (the routes left for later stay in `self.routes`).
     fn race(
         &mut self,
-        routes: Vec<Route>,
+        contest: Contest,
         now: Now,
         shared: &Shared,
         events: &mut EventSink,
     ) -> Found {
         self.state = State::Connect(Box::new(Race {
-            contest: Contest::new(routes, shared.config.routing.sequential),
+            contest,
             attempts: SmallVec::new(),
             next_start: None,
         }));

@@ -38,10 +38,7 @@ impl Contest {
     pub(super) fn new(mut routes: Vec<Route>, sequential: bool) -> Contest {
         if routes.len() == 1 {
             if let Some(route) = routes.pop() {
-                return Contest::Lone(Lone {
-                    route,
-                    state: LoneState::Unstarted,
-                });
+                return Contest::lone(route);
             }
         }
         Contest::Many(Box::new(if sequential {
@@ -49,6 +46,14 @@ impl Contest {
         } else {
             FastFallback::new(routes)
         }))
+    }
+
+    /// A race of the one route there is.
+    pub(super) fn lone(route: Route) -> Contest {
+        Contest::Lone(Lone {
+            route,
+            state: LoneState::Unstarted,
+        })
     }
 
     /// See [`FastFallback::poll`].

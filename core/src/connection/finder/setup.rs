@@ -208,7 +208,7 @@ impl Finder {
                     return self.fail(Error::proxy("the tunnel lost its route"));
                 };
                 // That route alone: the routes left wait until it fails.
-                self.race(vec![route], now, shared, events)
+                self.race(Contest::lone(route), now, shared, events)
             }
             TunnelStep::Done => {
                 let State::Setup(conn, _) = std::mem::replace(&mut self.state, State::Done) else {
