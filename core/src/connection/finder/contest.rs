@@ -140,7 +140,7 @@ mod tests {
         let url = crate::Url::parse("http://example.com/").unwrap();
         Route::new(
             Address::from_url(&url),
-            (ip.parse::<std::net::IpAddr>().unwrap(), 80).into(),
+            (ip.parse::<core::net::IpAddr>().unwrap(), 80).into(),
         )
     }
 
