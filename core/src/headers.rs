@@ -368,7 +368,7 @@ impl Headers {
     /// Every field as `(name, value)`, in order. Names are ASCII tokens, so they are `&str`.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.fields()
-            // Names are validated tokens (or came from httparse, which only accepts tokens).
+            // Names are validated tokens (or came from the head parser, which only accepts tokens).
             .map(|(n, v)| (std::str::from_utf8(n).unwrap_or(""), v))
     }
 
@@ -431,7 +431,7 @@ impl Headers {
             .any(|item| trim_ows(item).eq_ignore_ascii_case(token.as_bytes()))
     }
 
-    /// Adds a field that is already known to be valid (parsed by httparse, or a constant).
+    /// Adds a field that is already known to be valid (parsed from a head, or a constant).
     pub(crate) fn push_unchecked(&mut self, name: Bytes, value: Bytes) {
         self.list_mut().push((name, value));
     }

@@ -1,9 +1,9 @@
 //! Reading a response head incrementally.
 //!
 //! Bytes arrive in arbitrary pieces, down to one at a time. Most often the first piece holds the
-//! whole head, and httparse parses it at once, finding its end as it goes. When it does not,
-//! [`HeadReader`] remembers how far it has looked for the blank line that ends the head, so each
-//! new piece is scanned once and the head is handed to httparse once more, when it is complete:
+//! whole head, and it is parsed at once ([`head_syntax`]), its end found on the way. When it
+//! does not, [`HeadReader`] remembers how far it has looked for the blank line that ends the
+//! head, so each new piece is scanned once and the head is parsed once more, when it is complete:
 //! reading a head byte by byte costs about what reading it whole does, and gives the same result
 //! (errors included: a bad head is always reported by that second path).
 //!
@@ -18,18 +18,14 @@
 //! are in practice internal values leaking out of a broken server, not a server's answer.
 
 use std::borrow::Cow;
-use std::mem::MaybeUninit;
 
 use http::{StatusCode, Version};
 
 use crate::config::Limits;
 use crate::headers::ReceivedBuilder;
+use crate::http1::head_syntax::{self, Fields, Scan};
 use crate::response::ResponseParts;
 use crate::{Error, Headers, Limit};
-
-/// Room for this many header fields lives on the stack; a head with more is parsed again into
-/// a heap array sized for it, so the common small head costs no allocation for httparse.
-const INLINE_HEADERS: usize = 64;
 
 /// Whether a response with this status is an interim one, skipped while waiting for the final
 /// response. 101 is final: the connection then speaks another protocol.
@@ -49,9 +45,6 @@ pub(crate) struct HeadReader {
     earlier: usize,
     /// Interim heads already read.
     interim: usize,
-    /// Line ends found after the leading empty lines, before `scanned`: with the head's field
-    /// count it tells whether any value was folded over several lines.
-    lines: usize,
 }
 
 impl HeadReader {
@@ -66,7 +59,7 @@ impl HeadReader {
     ) -> Result<Option<(ResponseParts, usize)>, Error> {
         let budget = limits.max_head_bytes.saturating_sub(self.earlier);
         // A head's first look: most often the whole head is there (with the start of the
-        // body), and httparse finds its end while it parses. Only after a partial first look
+        // body), and the parser finds its end on the way. Only after a partial first look
         // does the incremental scan below take over, so a head that trickles in a byte at a
         // time still costs one scan, plus this one parse of its first piece.
         if self.scanned == 0 && self.blank == 0 {
@@ -78,7 +71,7 @@ impl HeadReader {
             }
         }
         // Leading empty lines before the status line are tolerated (RFC 9112 section 2.2);
-        // httparse skips them too, but the end-of-head scan must not mistake them for the end.
+        // the parser skips them too, but the end-of-head scan must not mistake them for the end.
         let blank = self.blank.min(buf.len());
         let skip = blank
             + buf[blank..]
@@ -99,11 +92,9 @@ impl HeadReader {
         if end > budget {
             return Err(head_too_large(limits));
         }
-        let lines = self.lines;
         self.scanned = 0;
         self.blank = 0;
-        self.lines = 0;
-        let parts = parse(&buf[..end], lines, limits)?;
+        let parts = parse(&buf[..end], limits)?;
         self.arrived(parts, end, limits)
     }
 
@@ -128,33 +119,24 @@ impl HeadReader {
     }
 
     /// The index just past the blank line ending the head, scanning from where the last call
-    /// stopped. Counts the head's line ends on the way (in `lines`, once the head is complete).
+    /// stopped.
     fn find_end(&mut self, buf: &[u8], skip: usize) -> Option<usize> {
-        // Every byte before `skip` is a CR or LF, so a line end found after it earlier is after
-        // it still: no line is counted twice.
+        // Every byte before `skip` is a CR or LF: no line end after it was looked at yet.
         let mut i = self.scanned.max(skip);
         // Line ends are found with memchr (word-at-a-time or SIMD), not byte by byte: the scan
-        // runs over every head before httparse does.
+        // runs over every head that arrives in pieces before the parser does.
         while let Some(at) = buf.get(i..).and_then(|rest| memchr::memchr(b'\n', rest)) {
             i += at;
             match buf.get(i + 1..) {
-                // This line's end and the empty line's are both counted.
-                Some([b'\n', ..]) => {
-                    self.lines += 2;
-                    return Some(i + 2);
-                }
-                Some([b'\r', b'\n', ..]) => {
-                    self.lines += 2;
-                    return Some(i + 3);
-                }
-                // Not enough bytes yet to know: look here again next time (uncounted).
+                Some([b'\n', ..]) => return Some(i + 2),
+                Some([b'\r', b'\n', ..]) => return Some(i + 3),
+                // Not enough bytes yet to know: look here again next time.
                 Some([] | [b'\r']) => {
                     self.scanned = i;
                     return None;
                 }
                 _ => {}
             }
-            self.lines += 1;
             i += 1;
         }
         self.scanned = buf.len();
@@ -166,14 +148,10 @@ fn head_too_large(limits: &Limits) -> Error {
     Error::limit_exceeded(Limit::HeadBytes, limits.max_head_bytes as u64)
 }
 
-/// Parses the head at the start of `buf` if it is all there and its fields fit the stack's
-/// room; `None` otherwise (more bytes needed, or more fields than that), for the incremental
-/// path to handle. Returns the head and its length.
+/// Parses the head at the start of `buf` if it is all there; `None` otherwise (more bytes
+/// needed, or a fault), for the incremental path to handle. Returns the head and its length.
 fn parse_arrived(buf: &[u8], limits: &Limits) -> Option<(ResponseParts, usize)> {
-    let max = limits.max_headers.unwrap_or(usize::MAX);
-    let mut inline = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADERS];
-    let storage = &mut inline[..max.min(INLINE_HEADERS)];
-    match parse_into(buf, None, storage) {
+    match parse_into(buf, limits) {
         Ok(Parsed::Head(parts, len)) => Some((parts, len)),
         // A bad head is left to the incremental path too: it reports the same error however
         // the head arrived (a head over the size limit, say, before its fields' faults).
@@ -181,29 +159,15 @@ fn parse_arrived(buf: &[u8], limits: &Limits) -> Option<(ResponseParts, usize)> 
     }
 }
 
-/// Parses a complete head that has `lines` line ends after its leading empty lines.
-fn parse(head: &[u8], lines: usize, limits: &Limits) -> Result<ResponseParts, Error> {
-    let max = limits.max_headers.unwrap_or(usize::MAX);
-    let mut inline = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADERS];
-    match parse_into(head, Some(lines), &mut inline[..max.min(INLINE_HEADERS)])? {
-        Parsed::Head(parts, _) => return Ok(parts),
-        Parsed::Partial => return Err(incomplete()),
-        Parsed::TooManyFields => {}
-    }
-    if max <= INLINE_HEADERS {
-        return Err(Error::limit_exceeded(Limit::HeaderFields, max as u64));
-    }
-    // Every field ends with a line end, so the head's line count bounds its field count: one
-    // allocation of the right size, and no field limit of our own.
-    let room = lines.min(max);
-    let mut storage = vec![MaybeUninit::<httparse::Header<'_>>::uninit(); room];
-    match parse_into(head, Some(lines), &mut storage)? {
+/// Parses a complete head.
+fn parse(head: &[u8], limits: &Limits) -> Result<ResponseParts, Error> {
+    match parse_into(head, limits)? {
         Parsed::Head(parts, _) => Ok(parts),
         Parsed::Partial => Err(incomplete()),
-        Parsed::TooManyFields if room == max => {
-            Err(Error::limit_exceeded(Limit::HeaderFields, max as u64))
-        }
-        Parsed::TooManyFields => Err(Error::protocol("malformed response head")),
+        Parsed::TooManyFields => Err(Error::limit_exceeded(
+            Limit::HeaderFields,
+            limits.max_headers.unwrap_or(usize::MAX) as u64,
+        )),
     }
 }
 
@@ -218,46 +182,26 @@ enum Parsed {
     Head(ResponseParts, usize),
     /// The head does not end in the input.
     Partial,
-    /// The head has more fields than there was room for.
+    /// The head has more fields than the limit allows.
     TooManyFields,
 }
 
-/// Parses the head at the start of `input` with room for `storage.len()` fields. `lines`
-/// counts the head's line ends after its leading empty lines, when the caller's scan found
-/// them (`None`: they are counted here, once the head's end is known).
-fn parse_into<'h>(
-    input: &'h [u8],
-    lines: Option<usize>,
-    storage: &mut [MaybeUninit<httparse::Header<'h>>],
-) -> Result<Parsed, Error> {
-    let mut response = httparse::Response::new(&mut []);
-    let mut config = httparse::ParserConfig::default();
-    // RFC 9112 section 5.2: a user agent must accept obs-fold in responses and replace it with
-    // spaces (done below).
-    config.allow_obsolete_multiline_headers_in_responses(true);
-    let len = match config.parse_response_with_uninit_headers(&mut response, input, storage) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
-        Err(httparse::Error::TooManyHeaders) => return Ok(Parsed::TooManyFields),
+/// Parses the head at the start of `input`.
+fn parse_into(input: &[u8], limits: &Limits) -> Result<Parsed, Error> {
+    let mut fields = Fields::new();
+    let max_fields = limits.max_headers.unwrap_or(usize::MAX);
+    let line = match head_syntax::scan(input, max_fields, &mut fields) {
+        Ok(Scan::Complete(line)) => line,
+        Ok(Scan::Partial) => return Ok(Parsed::Partial),
+        Ok(Scan::TooManyFields) => return Ok(Parsed::TooManyFields),
         Err(e) => return Err(Error::protocol(format!("malformed response head: {e}"))),
     };
-    let head = input.get(..len).unwrap_or(input);
-    let lines = lines.unwrap_or_else(|| {
-        let blank = head
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
-        // One vectorized count over the head, where the incremental scan stops at each line.
-        memchr::memchr_iter(b'\n', head.get(blank..).unwrap_or_default()).count()
-    });
-    let version = match response.version {
-        Some(0) => Version::HTTP_10,
-        Some(1) => Version::HTTP_11,
-        _ => return Err(Error::protocol("unsupported HTTP version in status line")),
+    let head = input.get(..line.len).unwrap_or(input);
+    let version = match line.minor {
+        0 => Version::HTTP_10,
+        _ => Version::HTTP_11,
     };
-    let code = response
-        .code
-        .ok_or_else(|| Error::protocol("missing status code"))?;
+    let code = line.code;
     if !(100..=599).contains(&code) {
         return Err(Error::protocol(format!(
             "invalid status code {code}: not in 100-599"
@@ -266,55 +210,40 @@ fn parse_into<'h>(
     let status = StatusCode::from_u16(code)
         .map_err(|_| Error::protocol(format!("invalid status code {code}")))?;
     // The standard phrase for the status (what nearly every server sends) is kept as the
-    // static string it is; only another phrase is copied.
-    let reason = match (response.reason.unwrap_or(""), status.canonical_reason()) {
-        (sent, Some(standard)) if sent == standard => Cow::Borrowed(standard),
-        ("", _) => Cow::Borrowed(""),
-        (sent, _) => Cow::Owned(sent.to_owned()),
+    // static string it is; only another phrase is copied. The scanner leaves out a phrase
+    // with obs-text, so what is left is ASCII.
+    let sent = head.get(line.reason).unwrap_or_default();
+    let reason = match status.canonical_reason() {
+        Some(standard) if sent == standard.as_bytes() => Cow::Borrowed(standard),
+        _ if sent.is_empty() => Cow::Borrowed(""),
+        _ => Cow::Owned(String::from_utf8_lossy(sent).into_owned()),
     };
 
     // One allocation for all the fields: the head's bytes and a table of where each name and
     // value lies in them (see `Headers`). A folded value is written unfolded after the table.
-    //
-    // Folding is rare, and a head without it has exactly one line per field besides the status
-    // line and the empty line that ends it: only a head with more lines is searched for folded
-    // values (which saves a scan of every value on every response).
-    let any_folded = lines > response.headers.len() + 2;
-    let folded = |value: &[u8]| any_folded && memchr::memchr(b'\n', value).is_some();
-    let rewritten: usize = response
-        .headers
+    let rewritten: usize = fields
         .iter()
-        .filter(|h| folded(h.value))
-        .map(|h| h.value.len())
+        .filter(|f| f.folded())
+        .map(|f| f.value().len())
         .sum();
-    let Some(mut fields) = ReceivedBuilder::new(head, response.headers.len(), rewritten) else {
+    let Some(mut block) = ReceivedBuilder::new(head, fields.len(), rewritten) else {
         return Err(Error::protocol("response head too large"));
     };
-    for h in response.headers.iter() {
-        let name = within(head, h.name.as_bytes());
-        if folded(h.value) {
-            fields.push_rewritten(name, |out| unfold(h.value, out));
+    for field in &fields {
+        if field.folded() {
+            let value = head.get(field.value()).unwrap_or_default();
+            block.push_rewritten(field.name(), |out| unfold(value, out));
         } else {
-            fields.push(name, within(head, h.value));
+            block.push(field.name(), field.value());
         }
     }
-    let headers = fields.finish();
     let parts = ResponseParts {
         status,
         reason,
         version,
-        headers,
+        headers: block.finish(),
     };
-    Ok(Parsed::Head(parts, len))
-}
-
-/// The position of `part` inside `whole` (httparse hands out sub-slices of its input), so the
-/// same range can be cut from our owned copy of the input.
-fn within(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
-    let start = (part.as_ptr() as usize)
-        .saturating_sub(whole.as_ptr() as usize)
-        .min(whole.len());
-    start..(start + part.len()).min(whole.len())
+    Ok(Parsed::Head(parts, line.len))
 }
 
 /// Appends `value` to `out` with each obs-fold (line end plus leading whitespace) replaced by
@@ -339,14 +268,12 @@ fn unfold(value: &[u8], out: &mut Vec<u8>) {
 
 /// Parses a trailer section (header fields followed by a blank line), for chunked bodies.
 pub(crate) fn parse_trailers(block: &[u8], limits: &Limits) -> Result<Headers, Error> {
-    // httparse configures obs-fold handling only for whole responses, so the trailer fields are
-    // parsed behind a stand-in status line: trailers follow exactly the same field rules as the
-    // head (obs-fold unfolded, same field limit) with one code path.
+    // The trailer fields are parsed behind a stand-in status line: they follow exactly the same
+    // field rules as the head (obs-fold unfolded, same field limit) with one code path.
     let mut framed = Vec::with_capacity(block.len() + 17);
     framed.extend_from_slice(b"HTTP/1.1 200 T\r\n");
     framed.extend_from_slice(block);
-    let lines = memchr::memchr_iter(b'\n', &framed).count();
-    parse(&framed, lines, limits)
+    parse(&framed, limits)
         .map(|parts| parts.headers)
         .map_err(|e| {
             if e.limit().is_some() {
@@ -513,7 +440,7 @@ mod tests {
             let e = read(bad, &limits).unwrap_err();
             assert_eq!(e.limit(), Some(Limit::HeadBytes), "{e}");
         }
-        // Whole, a head over the limit is refused though httparse read it at once.
+        // Whole, a head over the limit is refused though the parser read it at once.
         let long = b"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
         let e = read_whole(long, &limits).unwrap_err();
         assert_eq!(e.limit(), Some(Limit::HeadBytes), "{e}");
@@ -547,7 +474,11 @@ mod tests {
         assert_eq!(parts.headers.len(), 10_000);
         assert_eq!(parts.headers.get("x-9999"), Some("v"));
         // Just over the stack room, and exactly at it.
-        for count in [INLINE_HEADERS - 1, INLINE_HEADERS, INLINE_HEADERS + 1] {
+        for count in [
+            head_syntax::INLINE_FIELDS - 1,
+            head_syntax::INLINE_FIELDS,
+            head_syntax::INLINE_FIELDS + 1,
+        ] {
             let (parts, _) = read_whole(&head_with_fields(count), &Limits::default())
                 .unwrap()
                 .unwrap();
@@ -557,7 +488,13 @@ mod tests {
 
     #[test]
     fn a_field_limit_is_exact_on_either_side_of_the_stack_room() {
-        for max in [0, 3, INLINE_HEADERS, INLINE_HEADERS + 1, 1000] {
+        for max in [
+            0,
+            3,
+            head_syntax::INLINE_FIELDS,
+            head_syntax::INLINE_FIELDS + 1,
+            1000,
+        ] {
             let limits = Limits {
                 max_headers: Some(max),
                 ..Limits::default()

@@ -8,3 +8,4 @@ pub(crate) mod chunked;
 pub(crate) mod encode;
 pub(crate) mod framing;
 pub(crate) mod head;
+pub(crate) mod head_syntax;
