@@ -192,8 +192,14 @@ fn cache_hit(c: &mut Criterion) {
         .build()
         .expect("a valid config");
     let mut exchange = InMemoryExchange::new(config, CACHEABLE.to_vec());
-    assert_eq!(exchange.call(request(), &mut buf).expect("stored"), (200, 13));
-    assert_eq!(exchange.call(request(), &mut buf).expect("a hit"), (200, 13));
+    assert_eq!(
+        exchange.call(request(), &mut buf).expect("stored"),
+        (200, 13)
+    );
+    assert_eq!(
+        exchange.call(request(), &mut buf).expect("a hit"),
+        (200, 13)
+    );
     assert_eq!(exchange.connections(), 1, "the hit made no connection");
     let per_hit = allocations(|| {
         black_box(exchange.call(request(), &mut buf)).expect("a hit");
@@ -217,7 +223,10 @@ fn cache_hit(c: &mut Criterion) {
     let url = origin.url("/resource");
     let get = |client: &wayfarer_blocking::Client, buf: &mut [u8]| {
         let request = Request::get(&url).build().expect("a valid request");
-        let mut response = client.new_call(request).execute().expect("the call succeeds");
+        let mut response = client
+            .new_call(request)
+            .execute()
+            .expect("the call succeeds");
         let mut n = 0;
         loop {
             match response.body_mut().read(buf).expect("the body") {
@@ -247,7 +256,10 @@ fn cache_hit(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let disk = wayfarer_blocking::Cache::new(dir.path(), 1 << 20).expect("a disk cache");
     let client = wayfarer_blocking::Client::from(
-        Config::builder().cache(&disk).build().expect("a valid config"),
+        Config::builder()
+            .cache(&disk)
+            .build()
+            .expect("a valid config"),
     );
     origin.enqueue(Reply::new(CACHEABLE));
     assert_eq!(get(&client, &mut buf), 13);
@@ -263,12 +275,15 @@ fn cache_hit(c: &mut Criterion) {
     let reply = Reply::new(CACHEABLE);
     origin.enqueue(reply.clone());
     assert_eq!(get(&client, &mut buf), 13);
-    group.bench_function("blocking client: loopback round trip to the scripted origin", |b| {
-        b.iter(|| {
-            origin.enqueue(reply.clone());
-            get(&client, &mut buf)
-        })
-    });
+    group.bench_function(
+        "blocking client: loopback round trip to the scripted origin",
+        |b| {
+            b.iter(|| {
+                origin.enqueue(reply.clone());
+                get(&client, &mut buf)
+            })
+        },
+    );
     group.finish();
 }
 

@@ -97,12 +97,37 @@ impl Results {
 
     /// The floor that client `c` is compared with: the one with the same style.
     fn floor_for(&self, w: usize, c: usize) -> Option<Stats> {
+        self.stats(w, self.floor_of(c)?)
+    }
+
+    /// The index of client `c`'s floor: the one with the same style.
+    fn floor_of(&self, c: usize) -> Option<usize> {
         let style: Style = self.clients[c].about.style;
-        let floor = self
-            .clients
+        self.clients
             .iter()
-            .position(|info| info.about.family == Family::Floor && info.about.style == style)?;
-        self.stats(w, floor)
+            .position(|info| info.about.family == Family::Floor && info.about.style == style)
+    }
+
+    /// Client `c`'s value ÷ its floor's in each round, summed up: the floor ran minutes apart
+    /// from the client in the other rounds but moments apart in the same one, so on a machine
+    /// whose speed drifts over a run this ratio is steadier than the ratio of the medians.
+    /// `None` unless both ran every round.
+    pub fn floor_by_round(&self, w: usize, c: usize) -> Option<Stats> {
+        let floor = self.floor_of(c)?;
+        let (own, theirs) = (&self.cells[w][c], &self.cells[w][floor]);
+        if own.failure.is_some() || theirs.failure.is_some() {
+            return None;
+        }
+        if own.values.len() != theirs.values.len() {
+            return None;
+        }
+        let ratios: Vec<f64> = own
+            .values
+            .iter()
+            .zip(&theirs.values)
+            .map(|(a, b)| a / b)
+            .collect();
+        Stats::of(&ratios)
     }
 
     /// The ratio of client `c`'s median to the best peer's, and to its floor's.
@@ -181,6 +206,28 @@ impl Results {
              1.00 is more memory. Blocking clients are compared with the `std::net` floor, async \
              ones with the tokio floor.\n",
         );
+        self.headline_by_round(out, &ours);
+    }
+
+    /// Each wayfarer runtime ÷ its floor, round by round (see [`Results::floor_by_round`]).
+    fn headline_by_round(&self, out: &mut String, ours: &[usize]) {
+        out.push_str(
+            "\n### ÷ the floor, round by round: median (min–max) of each round's ratio\n\n\
+             | workload |",
+        );
+        for &c in ours {
+            let _ = write!(out, " {} |", self.clients[c].about.name);
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---:|".repeat(ours.len()));
+        out.push('\n');
+        for (w, workload) in self.workloads.iter().enumerate() {
+            let _ = write!(out, "| {} |", workload.id);
+            for &c in ours {
+                let _ = write!(out, " {} |", spread(self.floor_by_round(w, c)));
+            }
+            out.push('\n');
+        }
     }
 
     fn workload_table(&self, out: &mut String, w: usize, size: Size) {
@@ -288,6 +335,13 @@ fn ratio(value: Option<f64>) -> String {
     value.map_or("—".to_string(), |r| format!("{r:.2}"))
 }
 
+/// Ratios' median with their range: `0.91 (0.84–0.97)`.
+fn spread(stats: Option<Stats>) -> String {
+    stats.map_or("—".to_string(), |s| {
+        format!("{:.2} ({:.2}–{:.2})", s.median, s.min, s.max)
+    })
+}
+
 fn one_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("").replace('|', "/");
     if line.chars().count() > 120 {
@@ -360,5 +414,51 @@ mod tests {
             report.contains("| fast-peer | failed: broken |"),
             "{report}"
         );
+    }
+}
+
+#[cfg(test)]
+mod by_round {
+    use super::*;
+    use crate::workload;
+
+    #[test]
+    fn the_ratio_to_the_floor_is_taken_round_by_round() {
+        let workloads: Vec<_> = workload::all()
+            .into_iter()
+            .filter(|w| w.id == "W1/13B")
+            .collect();
+        let info = |name, family, style| ClientInfo {
+            about: About {
+                name,
+                family,
+                style,
+            },
+            tls_provider: "test".into(),
+        };
+        let clients = vec![
+            info("ours", Family::Wayfarer, Style::Blocking),
+            info("std", Family::Floor, Style::Blocking),
+        ];
+        let mut results = Results::new(workloads, clients);
+        // The machine slows down over the run: each round, ours is 0.9 of the floor, but the
+        // medians compare a fast round of one with a slow round of the other.
+        results.cells[0][0].values = vec![90.0, 45.0, 18.0];
+        results.cells[0][1].values = vec![100.0, 50.0, 20.0];
+        let by_round = results.floor_by_round(0, 0).unwrap();
+        assert!((by_round.median - 0.9).abs() < 1e-9, "{by_round:?}");
+        assert!((by_round.min - 0.9).abs() < 1e-9 && (by_round.max - 0.9).abs() < 1e-9);
+        assert!(
+            results
+                .markdown("", Size::FULL)
+                .contains("| W1/13B | 0.90 (0.90–0.90) |")
+        );
+        // A floor without every round gives no pairs.
+        results.cells[0][1].values.pop();
+        assert_eq!(results.floor_by_round(0, 0), None);
+        // Nor does a floor that failed.
+        results.cells[0][1].values.push(20.0);
+        results.cells[0][1].failure = Some("broken".into());
+        assert_eq!(results.floor_by_round(0, 0), None);
     }
 }

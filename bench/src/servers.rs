@@ -125,8 +125,12 @@ pub fn tls_target(base: &str, ca_pem_file: &Path) -> Result<Target, String> {
         .strip_prefix("https://localhost:")
         .and_then(|port| port.trim_end_matches('/').parse().ok())
         .ok_or_else(|| format!("not an https://localhost:PORT URL: {base}"))?;
-    let ca = CertificateDer::from_pem_file(ca_pem_file)
-        .map_err(|e| format!("cannot read a certificate from {}: {e}", ca_pem_file.display()))?;
+    let ca = CertificateDer::from_pem_file(ca_pem_file).map_err(|e| {
+        format!(
+            "cannot read a certificate from {}: {e}",
+            ca_pem_file.display()
+        )
+    })?;
     Ok(Target {
         base: base.trim_end_matches('/').to_string(),
         addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
