@@ -466,14 +466,25 @@ impl<T: Transport> Driver<T> {
     }
 
     /// Cancels the call if the transport says it was canceled; true if so.
+    ///
+    /// Asked before every step: the check is kept inline and the cancel out of line, so the
+    /// common path is the transport's check alone rather than a call that saves and restores
+    /// what the cancel needs.
+    #[inline]
     fn check_canceled(&mut self, cx: &mut Context<'_>) -> bool {
         if self.transport.poll_canceled(cx) {
-            self.time_passed();
-            let now = self.now();
-            self.call.cancel(now);
+            self.cancel_now();
             return true;
         }
         false
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cancel_now(&mut self) {
+        self.time_passed();
+        let now = self.now();
+        self.call.cancel(now);
     }
 
     fn close(&mut self, conn: ConnId) {
