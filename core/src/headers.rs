@@ -116,6 +116,19 @@ impl Received {
             .map(|(i, _)| from + i)
     }
 
+    /// Field `i`'s name and value as slices of the shared block (no copy).
+    fn shared_field(&self, i: usize) -> (Bytes, Bytes) {
+        let at = self.entry(i);
+        let slice = |range: std::ops::Range<usize>| {
+            if range.start <= range.end && range.end <= self.block.len() {
+                self.block.slice(range)
+            } else {
+                Bytes::new()
+            }
+        };
+        (slice(self.range(at)), slice(self.range(at + 8)))
+    }
+
     /// The next field named `name` after field `found`, which is named `name`.
     fn find_after(&self, name: &[u8], found: usize) -> Option<usize> {
         if self.repeated_lengths & length_bit(name.len()) == 0 {
@@ -322,21 +335,18 @@ impl Headers {
     /// The fields as a list that can change (a received head is turned into one first).
     fn list_mut(&mut self) -> &mut Vec<(Bytes, Bytes)> {
         if let Some(r) = self.received.take() {
-            self.list = (0..r.len)
-                .map(|i| {
-                    let at = r.table + i * TABLE_ENTRY;
-                    let slice = |range: std::ops::Range<usize>| {
-                        if range.start <= range.end && range.end <= r.block.len() {
-                            r.block.slice(range)
-                        } else {
-                            Bytes::new()
-                        }
-                    };
-                    (slice(r.range(at)), slice(r.range(at + 8)))
-                })
-                .collect();
+            self.list = (0..r.len).map(|i| r.shared_field(i)).collect();
         }
         &mut self.list
+    }
+
+    /// Field `i` as bytes shared with these fields (a reference count, no copy), for adding it
+    /// to other fields: `None` past the end.
+    pub(crate) fn shared_field(&self, i: usize) -> Option<(Bytes, Bytes)> {
+        match &self.received {
+            Some(r) => (i < r.len).then(|| r.shared_field(i)),
+            None => self.list.get(i).cloned(),
+        }
     }
 
     /// The first value of `name` as text, or `None` if absent or not UTF-8.
