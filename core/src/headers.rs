@@ -148,6 +148,47 @@ fn le_u32(bytes: &[u8]) -> usize {
     u32::from_le_bytes(w) as usize
 }
 
+/// A field name as `Bytes`. The names callers set most are static, so adding one of them costs
+/// no allocation (a name keeps the case it was given, so only exact spellings match); any other
+/// name is copied.
+fn name_bytes(name: &str) -> Bytes {
+    macro_rules! common {
+        ($($known:literal)|*) => {
+            match name {
+                $($known => Bytes::from_static($known.as_bytes()),)*
+                _ => Bytes::copy_from_slice(name.as_bytes()),
+            }
+        };
+    }
+    common!(
+        "Accept"
+            | "Accept-Encoding"
+            | "Accept-Language"
+            | "Authorization"
+            | "Cache-Control"
+            | "Connection"
+            | "Content-Length"
+            | "Content-Type"
+            | "Cookie"
+            | "Host"
+            | "If-Match"
+            | "If-Modified-Since"
+            | "If-None-Match"
+            | "Origin"
+            | "Range"
+            | "Referer"
+            | "User-Agent"
+            | "X-Api-Key"
+            | "X-Request-Id"
+            | "X-Requested-With"
+            | "accept"
+            | "authorization"
+            | "content-type"
+            | "cookie"
+            | "user-agent"
+    )
+}
+
 /// Whether two field names are equal, ASCII case-insensitively.
 ///
 /// Names are compared eight bytes at a time (std's comparison goes byte by byte below 16
@@ -387,10 +428,8 @@ impl Headers {
         let value = value.as_ref();
         validate_name(name.as_bytes())?;
         validate_value(name, value)?;
-        self.list_mut().push((
-            Bytes::copy_from_slice(name.as_bytes()),
-            Bytes::copy_from_slice(value),
-        ));
+        self.list_mut()
+            .push((name_bytes(name), Bytes::copy_from_slice(value)));
         Ok(())
     }
 
@@ -417,7 +456,7 @@ impl Headers {
                     }
                 }
             }
-            None => entries.push((Bytes::copy_from_slice(name.as_bytes()), value)),
+            None => entries.push((name_bytes(name), value)),
         }
         Ok(())
     }
