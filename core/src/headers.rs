@@ -100,6 +100,10 @@ impl Received {
     /// are the hot path of a response (framing, the bridge, the cache each ask for a few
     /// names): a name of the wrong length is passed over on its two offsets alone, without
     /// reading the value's.
+    ///
+    /// Kept out of line (see [`Headers::find`]): the look-ups each test the name's length
+    /// inline and call this one scan.
+    #[inline(never)]
     fn find(&self, name: &[u8], from: usize) -> Option<usize> {
         if self.name_lengths & length_bit(name.len()) == 0 {
             return None;
@@ -340,6 +344,12 @@ impl Headers {
     }
 
     /// The index of the first field at or after `from` named `name`, ASCII case-insensitively.
+    ///
+    /// Inline, so each look-up (framing, the bridge, the charset ask for a few per response)
+    /// picks the form in place and calls the received table's scan directly: left to itself
+    /// the compiler sometimes folded that scan in here and called this instead, which cost
+    /// about 200 instructions per response, depending on what else the module held.
+    #[inline]
     fn find(&self, name: &[u8], from: usize) -> Option<usize> {
         match &self.received {
             Some(r) => r.find(name, from),
