@@ -119,6 +119,14 @@ pub fn response_head(input: &[u8]) {
     }
 }
 
+/// Fuzz target: the response head scanner reads any input as httparse, the parser it replaced,
+/// does: the same head, partial at the same point, or refused in the same words; with room for
+/// 64 fields and for 2.
+pub fn head_syntax(input: &[u8]) {
+    crate::http1::head_syntax_oracle::agree(input, 64);
+    crate::http1::head_syntax_oracle::agree(input, 2);
+}
+
 /// Decodes `input` as a chunked body in pieces of `piece` bytes with an output buffer of `out`
 /// bytes. Returns the body, whether it completed, and how many input bytes it consumed.
 pub fn decode_chunked(

@@ -66,6 +66,12 @@ fn response_head() {
     replay("response_head", fuzzing::response_head);
 }
 
+/// The head scanner against httparse, over the response heads' corpus.
+#[test]
+fn head_syntax() {
+    replay("response_head", fuzzing::head_syntax);
+}
+
 #[test]
 fn chunked_decoder() {
     replay("chunked_decoder", fuzzing::chunked);

@@ -9,3 +9,4 @@ pub(crate) mod encode;
 pub(crate) mod framing;
 pub(crate) mod head;
 pub(crate) mod head_syntax;
+pub(crate) mod head_syntax_oracle;
