@@ -106,6 +106,15 @@ fn receive(call: &mut Call, now: u64, bytes: &[u8]) {
     call.handle_received(at(now), conn, Ok(bytes.len()));
 }
 
+/// A client whose calls go through `proxy` (a proxy URL).
+fn client_through(proxy: &str) -> Client<u32> {
+    let config = Config::builder()
+        .proxy(Proxy::parse(proxy).unwrap())
+        .build()
+        .unwrap();
+    Client::new(config)
+}
+
 fn connect(call: &mut Call, now: u64, result: io::Result<()>) -> String {
     let line = next(call, now);
     assert!(line.starts_with("connect "), "{line}");
@@ -205,11 +214,7 @@ fn dns_overrides_answer_without_a_lookup() {
 
 #[test]
 fn plain_requests_go_to_an_http_proxy_in_absolute_form() {
-    let config = Config::builder()
-        .proxy(Proxy::parse("http://proxy.test:3128").unwrap())
-        .build()
-        .unwrap();
-    let client: Client<u32> = Client::new(config);
+    let client = client_through("http://proxy.test:3128");
     let request = Request::get("http://user:pw@a.test:8080/x?y=1")
         .build()
         .unwrap();
@@ -233,11 +238,7 @@ fn plain_requests_go_to_an_http_proxy_in_absolute_form() {
 
 #[test]
 fn a_407_from_an_http_proxy_is_answered_with_the_proxys_credentials() {
-    let config = Config::builder()
-        .proxy(Proxy::parse("http://alice:s3cret@10.0.0.9:3128").unwrap())
-        .build()
-        .unwrap();
-    let client: Client<u32> = Client::new(config);
+    let client = client_through("http://alice:s3cret@10.0.0.9:3128");
     let mut call = client.start_call(at(0), Request::get("http://a.test/").build().unwrap());
     call.handle_acquired(at(0), None);
     connect(&mut call, 0, Ok(()));
@@ -375,11 +376,7 @@ fn a_connect_answered_with_an_error_fails_without_credentials_or_retries() {
 
 #[test]
 fn socks5h_hands_the_origin_name_to_the_proxy() {
-    let config = Config::builder()
-        .proxy(Proxy::parse("socks5h://u:p@10.0.0.9:1080").unwrap())
-        .build()
-        .unwrap();
-    let client: Client<u32> = Client::new(config);
+    let client = client_through("socks5h://u:p@10.0.0.9:1080");
     let mut call = client.start_call(at(0), Request::get("http://a.test/").build().unwrap());
     call.handle_acquired(at(0), None);
     // No lookup: the proxy resolves a.test.
@@ -403,11 +400,7 @@ fn socks5h_hands_the_origin_name_to_the_proxy() {
 
 #[test]
 fn socks5_with_local_dns_resolves_the_origin_and_sends_its_address() {
-    let config = Config::builder()
-        .proxy(Proxy::parse("socks5://10.0.0.9:1080").unwrap())
-        .build()
-        .unwrap();
-    let client: Client<u32> = Client::new(config);
+    let client = client_through("socks5://10.0.0.9:1080");
     let mut call = client.start_call(at(0), Request::get("http://a.test/").build().unwrap());
     call.handle_acquired(at(0), None);
     assert_eq!(next(&mut call, 0), "resolve a.test:80");
@@ -465,11 +458,7 @@ fn a_direct_ip_literal_is_its_own_one_route() {
 
 #[test]
 fn an_ip_literal_behind_a_proxy_connects_to_the_proxy() {
-    let config = Config::builder()
-        .proxy(Proxy::parse("http://10.0.0.9:3128").unwrap())
-        .build()
-        .unwrap();
-    let client: Client<u32> = Client::new(config);
+    let client = client_through("http://10.0.0.9:3128");
     let mut call = client.start_call(at(0), Request::get("http://192.0.2.7/").build().unwrap());
     call.handle_acquired(at(0), None);
     assert_eq!(connect(&mut call, 1, Ok(())), "connect c1 10.0.0.9:3128");
