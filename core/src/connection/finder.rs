@@ -151,22 +151,31 @@ enum Plan {
     Selector(Box<RouteSelector>),
 }
 
+/// Where the next routes come from, as [`Plan::source`] says.
+enum Source<'a> {
+    /// The route selector's next step.
+    Selector(&'a mut RouteSelector),
+    /// The one route of a direct connection to an IP literal, handed out now.
+    OneRoute(Route),
+    /// That one route was handed out before: there are no more.
+    Exhausted,
+}
+
 impl Plan {
-    /// The route selector, built on first use; or, the first time for a direct connection to
-    /// an IP literal, that connection's one route (`Err`). `None` once that route was handed
-    /// out.
-    fn selector(
+    /// Where the next routes come from: the route selector (built on first use), or, for a
+    /// direct connection to an IP literal, its one route the first time and nothing after.
+    fn source(
         &mut self,
         address: &Address,
         proxies: &mut Vec<Proxy>,
         shared: &Shared,
-    ) -> Option<Result<&mut RouteSelector, Route>> {
+    ) -> Source<'_> {
         if let Plan::Unplanned = self {
             let direct = address.proxy().is_direct() && proxies.iter().all(Proxy::is_direct);
             if let Some(ip) = address.ip().filter(|_| direct) {
                 *self = Plan::OneRoute;
                 let route = Route::new(address.clone(), SocketAddr::new(ip, address.port()));
-                return Some(Err(route));
+                return Source::OneRoute(route);
             }
             let origin = address.clone().with_proxy(Proxy::Direct);
             let selector = RouteSelector::new(origin, std::mem::take(proxies));
@@ -176,8 +185,8 @@ impl Plan {
             }));
         }
         match self {
-            Plan::Selector(selector) => Some(Ok(selector)),
-            _ => None,
+            Plan::Selector(selector) => Source::Selector(selector),
+            _ => Source::Exhausted,
         }
     }
 }
@@ -430,16 +439,12 @@ impl Finder {
                 let contest = Contest::new(routes, shared.config.routing.sequential);
                 return self.race(contest, now, shared, events);
             }
-            let Some(selector) = self.plan.selector(&self.address, &mut self.proxies, shared)
-            else {
-                // The one route of a direct connection to an IP literal was handed out.
-                return self.exhausted(shared);
-            };
-            let selector = match selector {
-                Ok(selector) => selector,
-                Err(route) => {
+            let selector = match self.plan.source(&self.address, &mut self.proxies, shared) {
+                Source::Selector(selector) => selector,
+                Source::OneRoute(route) => {
                     return self.race(Contest::lone(route), now, shared, events);
                 }
+                Source::Exhausted => return self.exhausted(shared),
             };
             let step = match routing.route_database.lock() {
                 Ok(db) => selector.next(&db),

@@ -338,8 +338,8 @@ mod tests {
 
     #[test]
     fn unfolds_obsolete_line_folding() {
-        // Whole and byte by byte, after leading empty lines and with bare LFs: folding is found
-        // by counting the head's lines, which must not count the leading ones or count twice.
+        // Whole and byte by byte, after leading empty lines and with bare LFs: a fold is found
+        // wherever the head's lines lie.
         let heads: [(&[u8], &str); 4] = [
             (b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nY: 1\r\n\r\n", "a b"),
             (
