@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use crate::call::{Call, CallId};
+use crate::call::{Call, CallId, PreparedCall};
 use crate::connection::{Address, BufferPool, ConnId, Connection, ConnectionPool};
 use crate::{Config, Instant, Now, Request};
 
@@ -138,10 +138,36 @@ impl<S> Client<S> {
     /// the call's outputs say what I/O it needs. The client's
     /// [default headers](crate::ClientBuilder::default_header) the request does not set itself
     /// are added to it first.
-    pub fn start_call(&self, now: Now, mut request: Request) -> Call {
+    pub fn start_call(&self, now: Now, request: Request) -> Call {
+        let mut call = self.prepare_call(now, Arc::new(request)).0;
+        call.begin();
+        call
+    }
+
+    /// A call for `request` that starts only in the driver that will run it
+    /// ([`Driver::start`](crate::driver::Driver::start),
+    /// [`DriverBox::start`](crate::driver::DriverBox::start)): the same call as
+    /// [`start_call`](Self::start_call) makes, started where it stays instead of copied there.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::SystemTime;
+    /// use wayfarer_core::{Client, Config, Instant, Now, Request};
+    ///
+    /// let config = Config::builder().default_header("Accept", "text/plain").build()?;
+    /// let client: Client<()> = Client::new(config);
+    /// let now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+    /// let request = Request::get("http://example.com/").build()?;
+    /// let call = client.prepare_call(now, Arc::new(request));
+    /// // The client's default fields are already in; nothing has been sent or asked for.
+    /// assert_eq!(call.request().header("accept"), Some("text/plain"));
+    /// # Ok::<(), wayfarer_core::Error>(())
+    /// ```
+    #[inline]
+    pub fn prepare_call(&self, now: Now, mut request: Arc<Request>) -> PreparedCall {
         crate::config::apply_default_headers(self.config().default_headers(), &mut request);
         let id = CallId(self.shared.ids.next_call.fetch_add(1, Ordering::Relaxed) + 1);
-        Call::new(id, self.shared.clone(), now, request)
+        PreparedCall(Call::prepared(id, self.shared.clone(), now, request))
     }
 
     /// Takes an idle connection to `address` from the pool, with its socket, after evicting

@@ -161,7 +161,7 @@ mod url_memo;
 
 pub use body::{Body, BodyStream};
 pub use cache::{Cache, CacheControl};
-pub use call::{BodyRead, CacheOp, Call, CallId, HEALTH_CHECK_AFTER, Output};
+pub use call::{BodyRead, CacheOp, Call, CallId, HEALTH_CHECK_AFTER, Output, PreparedCall};
 pub use client::{Client, SharedPool, WeakPool};
 pub use config::{ClientBuilder, Config, Limits, SharedState};
 pub use connection::{Address, ConnId, Connection, ConnectionPool, InputClock};

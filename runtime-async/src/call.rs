@@ -32,7 +32,7 @@ pub struct Call<N: Net> {
 /// Everything about one call, shared by its handles, the dispatcher and the transport.
 pub(crate) struct CallShared<N: Net> {
     pub(crate) inner: Arc<Inner<N>>,
-    request: Mutex<Option<Request>>,
+    request: Mutex<Option<Arc<Request>>>,
     method: Method,
     /// The request's URL, kept for enqueued calls only: an executed call must not pay for a
     /// copy (the dispatcher counts it, nothing looks at its URL).
@@ -107,7 +107,7 @@ impl<N: Net> Call<N> {
                 inner,
                 method: request.method(),
                 url: OnceLock::new(),
-                request: Mutex::new(Some(request)),
+                request: Mutex::new(Some(Arc::new(request))),
                 executed: AtomicBool::new(false),
                 promoted: AtomicBool::new(false),
                 cancel: CancelState::default(),
@@ -234,12 +234,11 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
     let inner = shared.inner.clone();
     let config = inner.core.config();
     let transport = AsyncTransport::new(inner.clone(), shared.clone());
-    let call = inner.core.start_call(transport.started(), request);
-    let driver = Driver::new(call, transport, config);
+    let call = inner.core.prepare_call(transport.started(), request);
     if !interceptor::any_closures(config) {
         // The common case: only this task touches the call, so the body owns it, boxed from
         // the start so that this future, the body and the response stay small.
-        let mut driver = DriverBox::new(driver);
+        let mut driver = DriverBox::start(call, transport, config);
         let step = poll_fn(|cx| driver.poll_until_step(cx)).await?;
         match step {
             Step::Response => {
@@ -253,7 +252,7 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
             other => Err(unexpected(&other)),
         }
     } else {
-        let exec: Exec<N> = Arc::new(Mutex::new(driver));
+        let exec: Exec<N> = Arc::new(Mutex::new(Driver::start(call, transport, config)));
         let mut response = interceptor::drive(exec, None).await?;
         response.body_mut().hold(slot);
         Ok(response)

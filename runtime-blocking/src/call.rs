@@ -32,7 +32,7 @@ pub struct Call {
 /// Everything about one call, shared by its handles, the dispatcher and the transport.
 pub(crate) struct CallShared {
     pub(crate) inner: Arc<Inner>,
-    request: Mutex<Option<Request>>,
+    request: Mutex<Option<Arc<Request>>>,
     method: Method,
     /// The request's URL, kept for enqueued calls only: an executed call must not pay for a
     /// copy (the dispatcher counts it, nothing looks at its URL).
@@ -174,7 +174,7 @@ impl Call {
                 inner,
                 method: request.method(),
                 url: OnceLock::new(),
-                request: Mutex::new(Some(request)),
+                request: Mutex::new(Some(Arc::new(request))),
                 executed: AtomicBool::new(false),
                 cancel: CancelState::default(),
                 callback: Mutex::new(None),
@@ -228,14 +228,14 @@ impl Call {
             .ok_or_else(already_executed)?;
         let inner = self.shared.inner.clone();
         let transport = Blocking::new(inner.clone(), self.shared.clone());
-        let call = inner.core.start_call(transport.started(), request);
-        let driver = Driver::new(call, transport, inner.core.config());
-        if interceptor::any_closures(inner.core.config()) {
-            return run_intercepted(driver, slot);
+        let call = inner.core.prepare_call(transport.started(), request);
+        let config = inner.core.config();
+        if interceptor::any_closures(config) {
+            return run_intercepted(Driver::start(call, transport, config), slot);
         }
         // The common case: nothing but this thread ever touches the call, so the body owns
         // the driver outright, in the box the thread's last call used.
-        let mut driver = DriverBox::new(driver);
+        let mut driver = DriverBox::start(call, transport, config);
         match next_step(&mut driver)? {
             Step::Response => {
                 let head = driver

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
-use wayfarer_core::driver::{Driver, Step, Transport};
-use wayfarer_core::{Address, Client, ConnId, Connection, Instant, Now, Request};
+use std::sync::Mutex;
+
+use wayfarer_core::driver::{Driver, DriverBox, Step, Transport};
+use wayfarer_core::{Address, Client, Config, ConnId, Connection, Event, Instant, Now, Request};
 
 /// At most this many clock reads per keep-alive GET read to its end, from the call's start to
 /// the connection's release: after the write, after the read, and the caller's two body reads.
@@ -112,16 +114,41 @@ impl<const BLOCKING: bool> Transport for MemTransport<BLOCKING> {
     }
 }
 
+/// How the call and its driver are made.
+#[derive(Clone, Copy)]
+enum Start {
+    /// `Client::start_call`, then `Driver::new`.
+    Started,
+    /// `Client::prepare_call`, then `DriverBox::start`, as the runtimes do.
+    InBox,
+}
+
 /// Runs one GET to its body's end; returns the clock reads it made.
 fn get<const BLOCKING: bool>(client: &Arc<Client<MemSocket>>, now: &mut Now) -> usize {
+    get_as::<BLOCKING>(client, now, Start::InBox)
+}
+
+fn get_as<const BLOCKING: bool>(
+    client: &Arc<Client<MemSocket>>,
+    now: &mut Now,
+    start: Start,
+) -> usize {
     let request = Request::get("http://example.test/").build().unwrap();
-    let call = client.start_call(*now, request);
     let transport = MemTransport::<BLOCKING> {
         client: client.clone(),
         now: *now,
         reads: 0,
     };
-    let mut driver = Driver::new(call, transport, client.config());
+    let mut driver = match start {
+        Start::Started => {
+            let call = client.start_call(*now, request);
+            DriverBox::new(Driver::new(call, transport, client.config()))
+        }
+        Start::InBox => {
+            let call = client.prepare_call(*now, Arc::new(request));
+            DriverBox::start(call, transport, client.config())
+        }
+    };
     let mut cx = Context::from_waker(Waker::noop());
     match driver.poll_until_step(&mut cx) {
         Poll::Ready(Ok(Step::Response)) => {
@@ -173,5 +200,41 @@ fn a_transport_that_never_waits_in_ready_reads_the_clock_less() {
         reads <= NON_BLOCKING_BUDGET,
         "{reads} clock reads for a keep-alive GET, over the budget of {NON_BLOCKING_BUDGET} \
          (first call: {first})"
+    );
+}
+
+/// A call prepared and started in its driver's box (the runtimes' way) does what a call
+/// started by the client and then handed to a driver does: the same events in the same order,
+/// the same clock reads, the same body.
+#[test]
+fn a_call_started_in_its_box_runs_as_one_started_by_the_client() {
+    let run = |start: Start| {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = events.clone();
+        let config = Config::builder()
+            .event_listener(move |event: &Event| {
+                let kind = format!("{:?}", event.kind);
+                seen.lock().unwrap().push(kind);
+            })
+            .build()
+            .unwrap();
+        let client = Arc::new(Client::new(config));
+        let mut now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+        let reads = [
+            get_as::<true>(&client, &mut now, start),
+            get_as::<true>(&client, &mut now, start),
+        ];
+        let events = std::mem::take(&mut *events.lock().unwrap());
+        (reads, events)
+    };
+    let (reads, events) = run(Start::InBox);
+    assert_eq!(run(Start::Started), (reads, events.clone()));
+    assert!(
+        events[0].starts_with("CallStart"),
+        "the call's first event is its start: {events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("CallStart")).count(),
+        2
     );
 }

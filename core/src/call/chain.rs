@@ -498,17 +498,17 @@ impl Call {
                 None,
             ))));
         };
-        let mut exchange = match Exchange::new(request, self.now) {
-            Ok(exchange) => exchange,
+        let plan = match Exchange::plan(&request) {
+            Ok(plan) => plan,
             Err(e) => return Some(Baton::Up(Err(e.with_phase(crate::Phase::Send)))),
         };
+        let exchange = self.exchange.insert(Exchange::new(request, plan, self.now));
         let mut cx = Cx {
             now: self.now,
             events: &mut self.events,
             config: &self.shared.config,
         };
         let started = exchange.start(conn, &mut cx);
-        self.exchange = Some(exchange);
         self.state = State::Exchanging;
         if let Err(e) = started {
             self.exchange_failed(e);

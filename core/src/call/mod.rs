@@ -225,6 +225,33 @@ pub struct Call {
     upgraded: Option<Connection>,
 }
 
+/// A call that has not started ([`Client::prepare_call`](crate::Client::prepare_call)): it
+/// starts in the driver that runs it, with [`Driver::start`](crate::driver::Driver::start) or
+/// [`DriverBox::start`](crate::driver::DriverBox::start), once it is where it stays.
+///
+/// A call is about 1.5 KiB. [`Client::start_call`](crate::Client::start_call) runs the chain
+/// as it builds the call, and each step from there to a runtime's boxed driver copied all of
+/// it; a prepared call is built in its final place first and started there.
+pub struct PreparedCall(pub(crate) Call);
+
+impl PreparedCall {
+    /// The call's id.
+    pub fn id(&self) -> CallId {
+        self.0.id
+    }
+
+    /// The request as the caller gave it (with the client's default fields).
+    pub fn request(&self) -> &Arc<Request> {
+        &self.0.request
+    }
+}
+
+impl fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PreparedCall").field(&self.0.id).finish()
+    }
+}
+
 impl fmt::Debug for Call {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
@@ -236,14 +263,23 @@ impl fmt::Debug for Call {
 }
 
 impl Call {
-    pub(crate) fn new(id: CallId, shared: Arc<Shared>, now: Now, request: Request) -> Call {
+    /// A call for `request` that has not started: [`begin`](Self::begin) sends the request
+    /// down the chain. Apart, so that a runtime can start the call where it will stay (see
+    /// [`PreparedCall`]): a call is about 1.5 KiB, and running the chain inside the constructor
+    /// pinned it to the constructor's frame, to be copied out on return.
+    #[inline]
+    pub(crate) fn prepared(
+        id: CallId,
+        shared: Arc<Shared>,
+        now: Now,
+        request: Arc<Request>,
+    ) -> Call {
         let events = EventSink::new(id, shared.config.listener.is_some());
         let call_deadline = request
             .call_timeout(shared.config.call_timeout)
             .map(|d| now.mono + d);
         let chain = Chain::new(&shared.config);
-        let request = Arc::new(request);
-        let mut call = Call {
+        Call {
             id,
             shared,
             now,
@@ -252,7 +288,7 @@ impl Call {
             io: None,
             state: State::Running,
             chain,
-            request: request.clone(),
+            request,
             conn: None,
             conn_reused: false,
             finder: None,
@@ -271,13 +307,17 @@ impl Call {
             trailers: None,
             body_ended: false,
             upgraded: None,
-        };
-        let first = &call.request;
-        call.events.emit(now.mono, || EventKind::CallStart {
+        }
+    }
+
+    /// Starts a [`prepared`](Self::prepared) call: the request goes down the chain.
+    pub(crate) fn begin(&mut self) {
+        let first = &self.request;
+        self.events.emit(self.now.mono, || EventKind::CallStart {
             request: format!("{} {}", first.method_ref(), first.redacted_url()),
         });
-        call.run(Baton::Down(crate::exchange::Outgoing::Request(request)));
-        call
+        let request = self.request.clone();
+        self.run(Baton::Down(crate::exchange::Outgoing::Request(request)));
     }
 
     /// The connection of a response that switched protocols (`101 Switching Protocols`, to a

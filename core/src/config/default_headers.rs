@@ -1,6 +1,8 @@
 //! Header fields sent with every request of a client (reqwest's `default_headers`; what OkHttp
 //! users write an application interceptor for).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use smallvec::SmallVec;
 
@@ -74,7 +76,7 @@ impl Config {
 }
 
 /// Adds the fields of `defaults` whose name `request` does not carry, after its own fields.
-pub(crate) fn apply(defaults: &Headers, request: &mut Request) {
+pub(crate) fn apply(defaults: &Headers, request: &mut Arc<Request>) {
     if defaults.is_empty() {
         return;
     }
@@ -87,7 +89,11 @@ pub(crate) fn apply(defaults: &Headers, request: &mut Request) {
         .filter(|(_, (name, _))| !request.headers().contains(name))
         .filter_map(|(i, _)| defaults.shared_field(i))
         .collect();
-    let headers = request.headers_mut();
+    if missing.is_empty() {
+        return;
+    }
+    // The caller's request is shared with no one yet: no copy.
+    let headers = Arc::make_mut(request).headers_mut();
     for (name, value) in missing {
         // Both were validated when they went into `defaults`.
         headers.push_unchecked(name, value);
@@ -112,6 +118,7 @@ mod tests {
         let mut request = Request::get("http://a.test/")
             .header("X-Own", "y")
             .build()
+            .map(Arc::new)
             .unwrap();
         apply(config().default_headers(), &mut request);
         let fields: Vec<(&str, &[u8])> = request.headers().iter().collect();
@@ -132,6 +139,7 @@ mod tests {
             .header("accept", "text/html")
             .header("X-MULTI", "mine")
             .build()
+            .map(Arc::new)
             .unwrap();
         apply(config().default_headers(), &mut request);
         assert_eq!(request.headers().get_all("accept").count(), 1);
@@ -139,7 +147,7 @@ mod tests {
         let multi: Vec<&[u8]> = request.headers().get_all("x-multi").collect();
         assert_eq!(multi, [&b"mine"[..]]);
         // Credentials from the URL are the request's own Authorization.
-        let mut request = Request::get("http://u:p@a.test/").build().unwrap();
+        let mut request = Arc::new(Request::get("http://u:p@a.test/").build().unwrap());
         let config = Config::builder()
             .default_header("Authorization", "Bearer t")
             .build()

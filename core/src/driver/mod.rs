@@ -39,6 +39,7 @@ use core::net::SocketAddr;
 
 use smallvec::SmallVec;
 
+use crate::call::PreparedCall;
 use crate::connection::ConnId;
 use crate::interceptor::InterceptorId;
 use crate::{
@@ -106,6 +107,21 @@ impl<T: Transport> Driver<T> {
     /// A driver for `call` over `transport`; events go to the listener `config` makes for the
     /// call, if any.
     pub fn new(call: Call, transport: T, config: &Config) -> Driver<T> {
+        Driver::with_call(call, transport, config)
+    }
+
+    /// A driver that starts a [`prepared`](crate::Client::prepare_call) call over
+    /// `transport`: what [`start_call`](crate::Client::start_call) and [`new`](Self::new) do.
+    pub fn start(call: PreparedCall, transport: T, config: &Config) -> Driver<T> {
+        let mut driver = Driver::with_call(call.0, transport, config);
+        driver.call.begin();
+        driver
+    }
+
+    /// Inline, so that a driver built in place ([`DriverBox::start`]) has its call built
+    /// there too rather than copied in.
+    #[inline]
+    pub(crate) fn with_call(call: Call, transport: T, config: &Config) -> Driver<T> {
         let listener = config
             .event_listener_factory()
             .map(|factory| factory.create(call.id(), call.request()));
