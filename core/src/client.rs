@@ -139,7 +139,7 @@ impl<S> Client<S> {
     /// [default headers](crate::ClientBuilder::default_header) the request does not set itself
     /// are added to it first.
     pub fn start_call(&self, now: Now, request: Request) -> Call {
-        let mut call = self.prepare_call(now, Arc::new(request)).0;
+        let mut call = Call::prepared(self.prepare_call(now, Arc::new(request)));
         call.begin();
         call
     }
@@ -167,7 +167,12 @@ impl<S> Client<S> {
     pub fn prepare_call(&self, now: Now, mut request: Arc<Request>) -> PreparedCall {
         crate::config::apply_default_headers(self.config().default_headers(), &mut request);
         let id = CallId(self.shared.ids.next_call.fetch_add(1, Ordering::Relaxed) + 1);
-        PreparedCall(Call::prepared(id, self.shared.clone(), now, request))
+        PreparedCall {
+            id,
+            shared: self.shared.clone(),
+            now,
+            request,
+        }
     }
 
     /// Takes an idle connection to `address` from the pool, with its socket, after evicting

@@ -231,24 +231,30 @@ pub struct Call {
 ///
 /// A call is about 1.5 KiB. [`Client::start_call`](crate::Client::start_call) runs the chain
 /// as it builds the call, and each step from there to a runtime's boxed driver copied all of
-/// it; a prepared call is built in its final place first and started there.
-pub struct PreparedCall(pub(crate) Call);
+/// it. A prepared call is only what the call is made of; the driver builds the call inside
+/// itself and starts it there.
+pub struct PreparedCall {
+    pub(crate) id: CallId,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) now: Now,
+    pub(crate) request: Arc<Request>,
+}
 
 impl PreparedCall {
     /// The call's id.
     pub fn id(&self) -> CallId {
-        self.0.id
+        self.id
     }
 
     /// The request as the caller gave it (with the client's default fields).
     pub fn request(&self) -> &Arc<Request> {
-        &self.0.request
+        &self.request
     }
 }
 
 impl fmt::Debug for PreparedCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PreparedCall").field(&self.0.id).finish()
+        f.debug_tuple("PreparedCall").field(&self.id).finish()
     }
 }
 
@@ -263,17 +269,18 @@ impl fmt::Debug for Call {
 }
 
 impl Call {
-    /// A call for `request` that has not started: [`begin`](Self::begin) sends the request
-    /// down the chain. Apart, so that a runtime can start the call where it will stay (see
-    /// [`PreparedCall`]): a call is about 1.5 KiB, and running the chain inside the constructor
-    /// pinned it to the constructor's frame, to be copied out on return.
+    /// The call `prepared` makes, not yet started: [`begin`](Self::begin) sends the request
+    /// down the chain. Apart, so that a driver can build the call inside itself and start it
+    /// there (see [`PreparedCall`]): a call is about 1.5 KiB, and running the chain inside the
+    /// constructor pinned it to the constructor's frame, to be copied out on return.
     #[inline]
-    pub(crate) fn prepared(
-        id: CallId,
-        shared: Arc<Shared>,
-        now: Now,
-        request: Arc<Request>,
-    ) -> Call {
+    pub(crate) fn prepared(prepared: PreparedCall) -> Call {
+        let PreparedCall {
+            id,
+            shared,
+            now,
+            request,
+        } = prepared;
         let events = EventSink::new(id, shared.config.listener.is_some());
         let call_deadline = request
             .call_timeout(shared.config.call_timeout)

@@ -41,8 +41,9 @@ impl<T: Transport + 'static> DriverBox<T> {
     /// in this thread's spare box when it has one of this type: what
     /// [`Driver::start`] and [`new`](Self::new) do, with the call started in the box instead
     /// of copied into it (a driver is about 2 KiB).
+    #[inline]
     pub fn start(call: PreparedCall, transport: T, config: &Config) -> DriverBox<T> {
-        let mut boxed = DriverBox::new(Driver::with_call(call.0, transport, config));
+        let mut boxed = DriverBox::new(Driver::prepared(call, transport, config));
         boxed.call.begin();
         boxed
     }
