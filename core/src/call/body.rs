@@ -203,14 +203,16 @@ impl Call {
             self.events
                 .emit(self.now.mono, || EventKind::ResponseBodyEnd { bytes });
         }
-        let (reusable, upgraded) = match self.exchange.take() {
-            Some(mut exchange) => {
+        // Read in place, then dropped there (not moved out: an exchange is 300 bytes).
+        let (reusable, upgraded) = match self.exchange.as_mut() {
+            Some(exchange) => {
                 self.trailers = exchange.take_trailers();
                 let reusable = exchange.is_reusable() && exchange.is_body_done();
                 (reusable, exchange.is_upgraded())
             }
             None => (true, false),
         };
+        self.exchange = None;
         if let Some(conn) = self.conn.take() {
             // A connection that switched protocols is kept for the caller to take (only when
             // the 101 is the response the caller gets: an interceptor that reads it and goes on
