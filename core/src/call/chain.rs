@@ -175,51 +175,76 @@ impl Chain {
 impl Call {
     /// Runs the chain from the baton until a link waits for I/O (or for a runtime
     /// interceptor), or the call has its response.
-    pub(super) fn run(&mut self, mut baton: Baton) {
+    pub(super) fn run(&mut self, baton: Baton) {
         self.state = State::Running;
+        let result = match baton {
+            Baton::Down(request) => match self.descend(request) {
+                Some(result) => result,
+                None => return,
+            },
+            Baton::Up(result) => result,
+        };
+        self.climb(result);
+    }
+
+    /// The result from below (a response head, or a failure) goes up the chain from the link
+    /// below `pos`; as [`run`](Self::run) does with `Baton::Up(result)`. Its own entry, taking
+    /// the result as it is, so that a response arriving from the network is not first wrapped
+    /// in a baton and then unwrapped from it: a response is 280 bytes, and each move copies it.
+    pub(super) fn run_up(&mut self, result: Result<Response<()>, Error>) {
+        self.state = State::Running;
+        self.climb(result);
+    }
+
+    /// Down the chain from the link at `pos`: only the request moves. Returns the result a link
+    /// answered with, for the links above it; `None` when the call now waits, or ended.
+    fn descend(&mut self, mut request: Outgoing) -> Option<Result<Response<()>, Error>> {
         loop {
+            let next = self.down(request);
+            if matches!(self.state, State::Failed | State::Done) {
+                return None;
+            }
+            match next? {
+                Baton::Down(next) => request = next,
+                Baton::Up(result) => return Some(result),
+            }
+        }
+    }
+
+    /// Up the chain: the result stays put while links look at it or change it in place. Only
+    /// the links that must own it (an interceptor, the cache) take it by value; a link may
+    /// also send a request down again (a retry, a follow-up), whose result then climbs on.
+    fn climb(&mut self, mut result: Result<Response<()>, Error>) {
+        loop {
+            let next = loop {
+                if self.chain.pos == 0 {
+                    return self.finish_chain(result);
+                }
+                self.chain.pos -= 1;
+                match self.up(&mut result) {
+                    Up::PassedOn => continue,
+                    Up::Retry(request) => break Some(Baton::down(request)),
+                    Up::Follow(request) => {
+                        if let Ok(response) = result {
+                            self.chain.follow_up.keep_prior(response);
+                        }
+                        break self.follow_up_down(request);
+                    }
+                    Up::Interceptor(id) => break self.interceptor_up(id, result),
+                    Up::Cache => break self.cache_up(result),
+                }
+            };
+            let Some(next) = next else {
+                return;
+            };
             if matches!(self.state, State::Failed | State::Done) {
                 return;
             }
-            baton = match baton {
-                Baton::Down(mut request) => loop {
-                    // Down the chain only the request moves (a `Baton` is as large as a
-                    // response).
-                    match self.down(request) {
-                        Some(Baton::Down(next)) => {
-                            if matches!(self.state, State::Failed | State::Done) {
-                                return;
-                            }
-                            request = next;
-                        }
-                        Some(up) => break up,
-                        None => return,
-                    }
-                },
-                // Up the chain the result stays put while links look at it or change it in
-                // place: a response is 280 bytes, and each move copies it. Only the links that
-                // must own it (an interceptor, the cache) take it by value.
-                Baton::Up(mut result) => loop {
-                    if self.chain.pos == 0 {
-                        return self.finish_chain(result);
-                    }
-                    self.chain.pos -= 1;
-                    let next = match self.up(&mut result) {
-                        Up::PassedOn => continue,
-                        Up::Retry(request) => Some(Baton::down(request)),
-                        Up::Follow(request) => {
-                            if let Ok(response) = result {
-                                self.chain.follow_up.keep_prior(response);
-                            }
-                            self.follow_up_down(request)
-                        }
-                        Up::Interceptor(id) => self.interceptor_up(id, result),
-                        Up::Cache => self.cache_up(result),
-                    };
-                    match next {
-                        Some(next) => break next,
-                        None => return,
-                    }
+            result = match next {
+                Baton::Up(result) => result,
+                Baton::Down(request) => match self.descend(request) {
+                    Some(result) => result,
+                    None => return,
                 },
             };
         }

@@ -4,7 +4,6 @@ use std::io;
 
 use core::net::SocketAddr;
 
-use super::chain::Baton;
 use super::{Call, State};
 use crate::connection::{ConnId, Connection};
 use crate::events::EventKind;
@@ -270,9 +269,8 @@ impl Call {
 
     /// Continues the chain upwards from the call-server link.
     fn chain_resume_up(&mut self, result: Result<Response<()>, Error>) {
-        self.state = State::Running;
         self.chain.pos = self.chain.server_pos();
-        self.run(Baton::Up(result));
+        self.run_up(result);
     }
 
     /// The exchange failed: its connection is closed, and the failure goes up the chain (where
