@@ -19,6 +19,7 @@
 
 mod boxed;
 mod collect;
+mod new;
 mod sockets;
 mod store;
 mod transport;
@@ -39,11 +40,10 @@ use core::net::SocketAddr;
 
 use smallvec::SmallVec;
 
-use crate::call::{CallId, PreparedCall};
 use crate::connection::ConnId;
 use crate::interceptor::InterceptorId;
 use crate::{
-    BodyRead, CacheOp, Call, Config, Error, EventListener, Instant, Now, Output, Request, Response,
+    BodyRead, CacheOp, Call, Error, EventListener, Instant, Now, Output, Request, Response,
 };
 
 /// What one step of the driver produced.
@@ -99,77 +99,11 @@ fn socket<S>(sockets: &mut Sockets<S>, id: ConnId) -> Option<&mut S> {
     sockets.get_mut(id)
 }
 
-/// The listener `config` makes for call `id`, if any.
-fn listener_for(
-    config: &Config,
-    id: CallId,
-    request: &Request,
-) -> Option<Arc<dyn crate::EventListener>> {
-    config
-        .event_listener_factory()
-        .map(|factory| factory.create(id, request))
-}
-
-/// The disk I/O of the cache, for a client that has one.
-fn store_for(config: &Config) -> Option<Box<StoreIo>> {
-    config
-        .cache()
-        .map(|cache| Box::new(StoreIo::new(cache.store().clone())))
-}
-
 fn not_connected() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "no socket for this connection")
 }
 
 impl<T: Transport> Driver<T> {
-    /// A driver for `call` over `transport`; events go to the listener `config` makes for the
-    /// call, if any.
-    pub fn new(call: Call, transport: T, config: &Config) -> Driver<T> {
-        let listener = listener_for(config, call.id(), call.request());
-        // The runtime read the clock to start the call, an instant ago.
-        let started = call.latest_time();
-        Driver {
-            call,
-            transport,
-            sockets: Sockets::new(),
-            connecting: SmallVec::new(),
-            listener,
-            store: store_for(config),
-            clock: Some(started),
-            fresh: true,
-            bodies: 0,
-        }
-    }
-
-    /// A driver that starts a [`prepared`](crate::Client::prepare_call) call over
-    /// `transport`: what [`start_call`](crate::Client::start_call) and [`new`](Self::new) do.
-    pub fn start(call: PreparedCall, transport: T, config: &Config) -> Driver<T> {
-        let mut driver = Driver::prepared(call, transport, config);
-        driver.call.begin();
-        driver
-    }
-
-    /// A driver around the call `call` makes, not yet started. The call is built in the
-    /// driver's own place (inline, a driver built for a box is built for the box's copy only),
-    /// not built apart and moved in.
-    #[inline]
-    pub(crate) fn prepared(call: PreparedCall, transport: T, config: &Config) -> Driver<T> {
-        let listener = listener_for(config, call.id, &call.request);
-        // The runtime read the clock to start the call, an instant ago.
-        let started = call.now;
-        Driver {
-            call: Call::prepared(call),
-            transport,
-            sockets: Sockets::new(),
-            connecting: SmallVec::new(),
-            listener,
-            store: store_for(config),
-            clock: Some(started),
-            fresh: true,
-            bodies: 0,
-        }
-    }
-
     /// The call.
     pub fn call(&self) -> &Call {
         &self.call
