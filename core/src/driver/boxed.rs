@@ -38,9 +38,9 @@ pub struct DriverBox<T: Transport + 'static>(Option<Box<Option<Driver<T>>>>);
 
 impl<T: Transport + 'static> DriverBox<T> {
     /// Starts a [`prepared`](crate::Client::prepare_call) call in a driver over `transport`,
-    /// in this thread's spare box when it has one of this type: what
-    /// [`Driver::start`] and [`new`](Self::new) do, with the call started in the box instead
-    /// of copied into it (a driver is about 2 KiB).
+    /// in this thread's spare box when it has one of this type: what [`Driver::start`] and
+    /// [`new`](Self::new) do, with the call built inside the driver and started once the driver
+    /// is in the box (a driver is about 2 KiB, and each move copies it).
     #[inline]
     pub fn start(call: PreparedCall, transport: T, config: &Config) -> DriverBox<T> {
         let mut boxed = DriverBox::new(Driver::prepared(call, transport, config));
