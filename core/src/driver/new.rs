@@ -12,6 +12,24 @@ use super::{Driver, Transport};
 use crate::call::{CallId, PreparedCall};
 use crate::{Call, Config, Request};
 
+/// The one driver literal of both constructors. A macro rather than a function: a function
+/// taking the call, or a closure making it, cost a copy of the call (1.5 KiB) per driver.
+macro_rules! driver_literal {
+    ($call:expr, $listener:expr, $started:expr, $transport:expr, $config:expr) => {
+        Driver {
+            call: $call,
+            transport: $transport,
+            sockets: Sockets::new(),
+            connecting: SmallVec::new(),
+            listener: $listener,
+            store: store_for($config),
+            clock: Some($started),
+            fresh: true,
+            bodies: 0,
+        }
+    };
+}
+
 impl<T: Transport> Driver<T> {
     /// A driver for `call` over `transport`; events go to the listener `config` makes for the
     /// call, if any.
@@ -19,17 +37,7 @@ impl<T: Transport> Driver<T> {
         let listener = listener_for(config, call.id(), call.request());
         // The runtime read the clock to start the call, an instant ago.
         let started = call.latest_time();
-        Driver {
-            call,
-            transport,
-            sockets: Sockets::new(),
-            connecting: SmallVec::new(),
-            listener,
-            store: store_for(config),
-            clock: Some(started),
-            fresh: true,
-            bodies: 0,
-        }
+        driver_literal!(call, listener, started, transport, config)
     }
 
     /// A driver that starts a [`prepared`](crate::Client::prepare_call) call over
@@ -48,17 +56,7 @@ impl<T: Transport> Driver<T> {
         let listener = listener_for(config, call.id, &call.request);
         // The runtime read the clock to start the call, an instant ago.
         let started = call.now;
-        Driver {
-            call: Call::prepared(call),
-            transport,
-            sockets: Sockets::new(),
-            connecting: SmallVec::new(),
-            listener,
-            store: store_for(config),
-            clock: Some(started),
-            fresh: true,
-            bodies: 0,
-        }
+        driver_literal!(Call::prepared(call), listener, started, transport, config)
     }
 }
 
