@@ -9,11 +9,9 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
-
-use std::sync::Mutex;
 
 use wayfarer_core::driver::{Driver, DriverBox, Step, Transport};
 use wayfarer_core::{Address, Client, Config, ConnId, Connection, Event, Instant, Now, Request};

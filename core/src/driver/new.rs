@@ -48,9 +48,9 @@ impl<T: Transport> Driver<T> {
         driver
     }
 
-    /// A driver around the call `call` makes, not yet started. The call is built in the
-    /// driver's own place (inline, a driver built for a box is built for the box's copy only),
-    /// not built apart and moved in.
+    /// A driver around the call `call` makes, not yet started. The call is built as the
+    /// driver's own field rather than built apart and moved in; inline, so that a driver made
+    /// for a box ([`DriverBox::start`](super::DriverBox::start)) is copied only into the box.
     #[inline]
     pub(crate) fn prepared(call: PreparedCall, transport: T, config: &Config) -> Driver<T> {
         let listener = listener_for(config, call.id, &call.request);
