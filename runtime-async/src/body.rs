@@ -6,29 +6,17 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use wayfarer_core::{CollectBody, Error, Headers};
 
 use wayfarer_core::driver::{Collector, DriverBox};
 
+use crate::chunk_buffer::{ChunkBuffer, ChunkSize};
 use crate::dispatcher::Slot;
 use crate::driver::{AsyncTransport, Exec, lock};
 use crate::net::Net;
-
-/// The size of the chunks [`Body::chunk`] and the `Stream` yield at most, at first.
-const CHUNK: usize = 64 * 1024;
-/// The most a chunk grows to, unless [`Body::set_chunk_size`] says otherwise: reads that fill
-/// their chunk double the next one's size up to this. Larger reads mean fewer system calls
-/// and wake-ups per byte of a bulk download (hyper's read buffer grows the same way).
-const BULK_CHUNK: usize = 1024 * 1024;
-/// A body of known length grows its chunks only while at least this many chunks of the new
-/// size are left: for a body of a MiB or two, larger reads save a few system calls but cost
-/// a larger buffer for each body in flight (64 concurrent 1 MiB downloads would hold 32 MiB).
-const GROW_ONLY_WITH_CHUNKS_LEFT: u64 = 16;
-/// Chunks up to this size are copied out of the read buffer rather than split off it.
-const SMALL_CHUNK: usize = 8 * 1024;
 
 /// A response body, read from the connection inside the task that polls it.
 ///
@@ -40,14 +28,11 @@ const SMALL_CHUNK: usize = 8 * 1024;
 pub struct Body<N: Net> {
     kind: Kind<N>,
     done: bool,
-    /// Where [`Body::chunk`] reads to: zeroed once and reused across polls (a poll that finds
-    /// nothing costs nothing), handed out in place only for large reads.
-    scratch: BytesMut,
+    /// Where [`Body::chunk`] reads to: reused across polls (a poll that finds nothing costs
+    /// nothing), and across large chunks once their caller drops them.
+    chunks: ChunkBuffer,
     /// The most [`Body::chunk`] reads at once.
-    chunk_size: usize,
-    /// Whether `chunk_size` doubles after a read that fills it (up to [`BULK_CHUNK`]): true
-    /// until the caller sets a size.
-    chunk_grows: bool,
+    chunk_size: ChunkSize,
     /// The `charset` of the response's `Content-Type`, for [`Body::text`].
     charset: Option<String>,
     /// The call's place among the dispatcher's running calls, given up at the end.
@@ -85,9 +70,8 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Owned(driver),
             done: false,
-            scratch: BytesMut::new(),
-            chunk_size: CHUNK,
-            chunk_grows: true,
+            chunks: ChunkBuffer::default(),
+            chunk_size: ChunkSize::default(),
             charset,
             slot: Some(slot),
         }
@@ -97,9 +81,8 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Shared(exec, number),
             done: false,
-            scratch: BytesMut::new(),
-            chunk_size: CHUNK,
-            chunk_grows: true,
+            chunks: ChunkBuffer::default(),
+            chunk_size: ChunkSize::default(),
             charset: None,
             slot: None,
         }
@@ -167,9 +150,8 @@ impl<N: Net> Body<N> {
         Body {
             kind: Kind::Custom(body),
             done: false,
-            scratch: BytesMut::new(),
-            chunk_size: CHUNK,
-            chunk_grows: true,
+            chunks: ChunkBuffer::default(),
+            chunk_size: ChunkSize::default(),
             charset: None,
             slot: None,
         }
@@ -191,9 +173,8 @@ impl<N: Net> Body<N> {
                 let other = Body {
                     kind,
                     done: false,
-                    scratch: BytesMut::new(),
+                    chunks: ChunkBuffer::default(),
                     chunk_size: self.chunk_size,
-                    chunk_grows: self.chunk_grows,
                     charset: None,
                     slot: self.slot.take(),
                 };
@@ -241,6 +222,10 @@ impl<N: Net> Body<N> {
     /// doubles after each read that fills it, up to 1 MiB, so a bulk download moves in few
     /// large reads while a small body never costs a large buffer (a body of known length grows
     /// it only while sixteen chunks of the larger size are left).
+    ///
+    /// Drop each chunk before asking for the next, as a loop over them does, and the body is
+    /// read through one buffer, reused without being cleared again. Chunks you keep are
+    /// packed into shared buffers instead, each chunk a slice of one.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         poll_fn(|cx| self.poll_chunk(cx)).await
     }
@@ -266,58 +251,36 @@ impl<N: Net> Body<N> {
     /// # }
     /// ```
     pub fn set_chunk_size(&mut self, size: usize) {
-        self.chunk_size = size.max(1);
-        self.chunk_grows = false;
+        self.chunk_size = ChunkSize::Fixed(size.max(1));
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
         if self.done {
             return Poll::Ready(Ok(None));
         }
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let want = self.next_read(self.chunk_size);
-        if scratch.len() > want {
-            scratch.truncate(want);
-        } else if scratch.len() < want.div_ceil(2) {
-            // What the last large chunk left is too small. Once that chunk is dropped, its
-            // buffer is taken back rather than allocated again (zeroed, as reads need).
-            scratch.clear();
-            scratch.reserve(want);
-            scratch.resize(want, 0);
-        }
-        let read = self.poll_read_bytes(cx, &mut scratch);
-        if let Poll::Ready(Ok(n)) = read {
-            if n == self.chunk_size && self.chunk_grows {
-                let bigger = (n * 2).min(BULK_CHUNK);
-                let worth_it = self
-                    .remaining()
-                    .is_none_or(|left| left >= bigger as u64 * GROW_ONLY_WITH_CHUNKS_LEFT);
-                if worth_it {
-                    self.chunk_size = bigger;
-                }
+        let want = self.next_read(self.chunk_size.get());
+        let mut buf = self.chunks.take(want);
+        let len = buf.len().min(want);
+        let read = self.poll_read_bytes(cx, &mut buf[..len]);
+        match read {
+            Poll::Ready(Ok(0)) => {
+                self.chunks.release();
+                Poll::Ready(Ok(None))
             }
-        }
-        let chunk = match read {
-            Poll::Ready(Ok(0)) => None,
-            // A small chunk is copied out, so it does not hold the whole buffer and the buffer
-            // serves the next read; a large one is split off without a copy.
-            Poll::Ready(Ok(n)) if n <= SMALL_CHUNK => Some(Bytes::copy_from_slice(&scratch[..n])),
-            Poll::Ready(Ok(n)) => Some(scratch.split_to(n).freeze()),
+            Poll::Ready(Ok(n)) => {
+                let left = self.remaining();
+                self.chunk_size.after_read(n, left);
+                Poll::Ready(Ok(Some(self.chunks.chunk(buf, n))))
+            }
             Poll::Ready(Err(e)) => {
-                self.scratch = scratch;
-                return Poll::Ready(Err(e));
+                self.chunks.put_back(buf);
+                Poll::Ready(Err(e))
             }
             Poll::Pending => {
-                self.scratch = scratch;
-                return Poll::Pending;
+                self.chunks.put_back(buf);
+                Poll::Pending
             }
-        };
-        self.scratch = if chunk.is_none() {
-            BytesMut::new()
-        } else {
-            scratch
-        };
-        Poll::Ready(Ok(chunk))
+        }
     }
 
     /// Reads the rest of the body into memory.

@@ -12,6 +12,7 @@
 
 mod body;
 mod call;
+mod chunk_buffer;
 mod cleanup;
 mod client;
 mod connect;
