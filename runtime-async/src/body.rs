@@ -103,14 +103,13 @@ impl<N: Net> Body<N> {
         }
     }
 
-    /// The size of the next read of [`chunk`](Self::chunk) or [`bytes`](Self::bytes), at
-    /// most `max`: what the body has left when that is known, else `max`. A body at its end
-    /// reads one byte, which finds the end without I/O.
-    fn next_read(&self, max: usize) -> usize {
+    /// The size of the next read of [`chunk`](Self::chunk), at most `max`: what the body has
+    /// left when that is known, else `max`; `None` for a body known to be all read.
+    fn next_read(&self, max: usize) -> Option<usize> {
         match self.remaining() {
-            Some(0) => 1,
-            Some(left) => usize::try_from(left).map_or(max, |left| left.min(max)),
-            None => max,
+            Some(0) => None,
+            Some(left) => Some(usize::try_from(left).map_or(max, |left| left.min(max))),
+            None => Some(max),
         }
     }
 
@@ -258,7 +257,20 @@ impl<N: Net> Body<N> {
         if self.done {
             return Poll::Ready(Ok(None));
         }
-        let want = self.next_read(self.chunk_size.get());
+        let Some(want) = self.next_read(self.chunk_size.get()) else {
+            // All of the body is in: a byte of room finds its end (without I/O), and takes no
+            // buffer.
+            let mut probe = [0u8; 1];
+            return match self.poll_read_bytes(cx, &mut probe) {
+                Poll::Ready(Ok(0)) => {
+                    self.chunks.release();
+                    Poll::Ready(Ok(None))
+                }
+                Poll::Ready(Ok(n)) => Poll::Ready(Ok(Some(Bytes::copy_from_slice(&probe[..n])))),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            };
+        };
         let mut buf = self.chunks.take(want);
         let len = buf.len().min(want);
         let read = self.poll_read_bytes(cx, &mut buf[..len]);

@@ -115,10 +115,12 @@ impl ChunkBuffer {
         let mut fresh = spare;
         fresh.clear();
         fresh.resize(want, 0);
-        // Made shared now (one allocation, for its reference count), so that lending it out
-        // and taking it back allocate nothing: a buffer not yet shared would allocate that
-        // count again for every chunk it lends.
-        drop(fresh.split_to(0));
+        if want > SMALL_CHUNK {
+            // Made shared now (one allocation, for its reference count), so that lending it
+            // out and taking it back allocate nothing: a buffer not yet shared would allocate
+            // that count again for every chunk it lends. A small one is never lent.
+            drop(fresh.split_to(0));
+        }
         fresh
     }
 
@@ -127,6 +129,12 @@ impl ChunkBuffer {
     pub(crate) fn chunk(&mut self, mut buf: BytesMut, n: usize) -> Bytes {
         debug_assert!(n > 0 && n <= buf.len());
         if n <= SMALL_CHUNK {
+            if buf.len() <= SMALL_CHUNK {
+                // A buffer this small was made for a small body's bytes (or a small chunk
+                // size): it is the chunk, with nothing to copy.
+                buf.truncate(n);
+                return buf.freeze();
+            }
             // Copied out, so that a small chunk never holds the whole buffer.
             let chunk = Bytes::copy_from_slice(&buf[..n]);
             self.spare = buf;
@@ -207,6 +215,18 @@ mod tests {
         assert_eq!(at[2], at[1] + BIG / 4);
         assert_eq!(at[3], at[2] + BIG / 4);
         assert!(chunks.kept);
+    }
+
+    #[test]
+    fn a_small_buffer_is_its_chunk() {
+        let mut chunks = ChunkBuffer::default();
+        let mut buf = chunks.take(13);
+        assert_eq!(buf.len(), 13);
+        let at = buf.as_ptr();
+        let n = read(&mut buf, 13, 1);
+        let chunk = chunks.chunk(buf, n);
+        assert_eq!((chunk.as_ptr(), &chunk[..]), (at, &[1; 13][..]));
+        assert!(chunks.spare.is_empty() && chunks.lent.is_none());
     }
 
     #[test]
