@@ -17,45 +17,60 @@ use std::time::{Duration, SystemTime};
 ///
 /// Runtimes convert with [`Instant::from_std`] and [`Instant::to_std`]; simulations use
 /// [`Instant::ZERO`] plus durations.
+///
+/// Held as whole nanoseconds (enough for 584 years after the epoch; later ones saturate) rather
+/// than a `Duration`: the core compares and adds instants at every step (deadlines, idle
+/// ages), and on one integer that is an instruction or two, not a carry between seconds and
+/// nanoseconds.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Instant(Duration);
+pub struct Instant(u64);
+
+/// `d` in nanoseconds, saturating at `u64::MAX`.
+const fn nanos(d: Duration) -> u64 {
+    let n = d.as_nanos();
+    if n > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        n as u64
+    }
+}
 
 impl Instant {
     /// The epoch itself.
-    pub const ZERO: Instant = Instant(Duration::ZERO);
+    pub const ZERO: Instant = Instant(0);
 
     /// The instant `since_epoch` after the epoch.
     pub const fn from_epoch(since_epoch: Duration) -> Instant {
-        Instant(since_epoch)
+        Instant(nanos(since_epoch))
     }
 
     /// How long after the epoch this instant is.
     pub const fn since_epoch(self) -> Duration {
-        self.0
+        Duration::from_nanos(self.0)
     }
 
     /// Converts a reading of the standard clock, given the driver's epoch. Readings before the
     /// epoch clamp to [`Instant::ZERO`].
     pub fn from_std(epoch: std::time::Instant, at: std::time::Instant) -> Instant {
-        Instant(at.saturating_duration_since(epoch))
+        Instant::from_epoch(at.saturating_duration_since(epoch))
     }
 
     /// The standard-clock instant this corresponds to, given the driver's epoch (runtimes use it
     /// to arm their timers).
     pub fn to_std(self, epoch: std::time::Instant) -> std::time::Instant {
-        epoch + self.0
+        epoch + self.since_epoch()
     }
 
     /// Time from `earlier` to `self`, or zero if `earlier` is later.
     pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
-        self.0.saturating_sub(earlier.0)
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }
 }
 
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, rhs: Duration) -> Instant {
-        Instant(self.0.saturating_add(rhs))
+        Instant(self.0.saturating_add(nanos(rhs)))
     }
 }
 
@@ -75,7 +90,7 @@ impl Sub<Instant> for Instant {
 
 impl fmt::Debug for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t+{:?}", self.0)
+        write!(f, "t+{:?}", self.since_epoch())
     }
 }
 
@@ -158,6 +173,20 @@ mod tests {
         assert_eq!(at(5) - at(2), Duration::from_millis(3));
         assert_eq!(at(2) - at(5), Duration::ZERO);
         assert_eq!(at(2) + Duration::from_millis(3), at(5));
+    }
+
+    #[test]
+    fn instants_keep_nanoseconds_and_saturate_far_out() {
+        let t = Instant::from_epoch(Duration::new(3, 7));
+        assert_eq!(t.since_epoch(), Duration::new(3, 7));
+        assert_eq!(
+            t + Duration::from_nanos(1),
+            Instant::from_epoch(Duration::new(3, 8))
+        );
+        let far = Instant::from_epoch(Duration::MAX);
+        assert_eq!(far + Duration::from_secs(1), far);
+        assert!(far > t);
+        assert_eq!(Instant::ZERO + Duration::MAX, far);
     }
 
     #[test]
