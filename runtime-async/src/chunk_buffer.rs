@@ -9,9 +9,14 @@
 //! chunk before asking for the next (the usual loop) runs through one buffer per size it
 //! grows to.
 //!
+//! A body's last buffer, if small, is parked for the next body on the same thread: a run of
+//! keep-alive GETs of a few KiB then reads them all through one buffer.
+//!
 //! A caller that keeps its chunks would keep a whole buffer with each of them. Once a chunk's
 //! buffer is found still held, the body's later chunks are split off their buffer instead,
 //! packed one after the other, as a stream of kept chunks should be.
+
+use std::cell::Cell;
 
 use bytes::{Bytes, BytesMut};
 
@@ -65,6 +70,16 @@ impl ChunkSize {
     }
 }
 
+/// The largest buffer a body parks for the next one on its thread (see [`PARKED`]).
+const PARK_AT_MOST: usize = CHUNK;
+
+thread_local! {
+    /// The buffer the last body read by chunks on this thread ended with, written already: the
+    /// next body takes it rather than allocating and zeroing one, so a keep-alive GET of a few
+    /// KiB costs its chunk buffer nothing. One per thread, of at most [`PARK_AT_MOST`] bytes.
+    static PARKED: Cell<Option<BytesMut>> = const { Cell::new(None) };
+}
+
 /// The read buffer of one body's chunks.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkBuffer {
@@ -89,9 +104,6 @@ impl ChunkBuffer {
             return spare;
         }
         // The last chunk's buffer, if its caller has dropped it: written already, so with
-        // nothing to zero. Like what a chunk leaves, half of `want` will do, unless that chunk
-        // filled it: then the chunks may have grown, and a buffer of the new size is made.
-        // The last chunk's buffer, if its caller has dropped it: written already, so with
         // nothing to zero. Like what a split chunk leaves, half of `want` will do, unless that
         // chunk filled it: then the chunks may have grown, and a buffer of the new size is made.
         match self.lent.take().map(Bytes::try_into_mut) {
@@ -110,6 +122,13 @@ impl ChunkBuffer {
         }
         if spare.len() >= want.div_ceil(2) {
             return spare;
+        }
+        // The buffer an earlier body on this thread ended with, just as good.
+        if let Some(parked) = PARKED.take() {
+            if parked.len() >= want.div_ceil(2) {
+                return parked;
+            }
+            PARKED.set(Some(parked));
         }
         // Cleared first, so that growing it copies nothing over.
         let mut fresh = spare;
@@ -157,10 +176,23 @@ impl ChunkBuffer {
         self.spare = buf;
     }
 
-    /// Lets the buffer go: the body has ended.
+    /// Lets the buffer go: the body has ended. One no larger than [`PARK_AT_MOST`] that no
+    /// chunk holds is parked for the thread's next body.
     pub(crate) fn release(&mut self) {
-        self.spare = BytesMut::new();
-        self.lent = None;
+        let spare = std::mem::take(&mut self.spare);
+        let buf = match self.lent.take().map(Bytes::try_into_mut) {
+            Some(Ok(back)) => back,
+            _ => spare,
+        };
+        if !buf.is_empty() && buf.len() <= PARK_AT_MOST {
+            PARKED.set(Some(buf));
+        }
+    }
+}
+
+impl Drop for ChunkBuffer {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -170,6 +202,12 @@ mod tests {
 
     const BIG: usize = 64 * 1024;
 
+    /// A body's buffer, on a thread with nothing parked.
+    fn fresh() -> ChunkBuffer {
+        PARKED.take();
+        ChunkBuffer::default()
+    }
+
     /// A read of `n` bytes of `fill` into `buf`'s start.
     fn read(buf: &mut BytesMut, n: usize, fill: u8) -> usize {
         buf[..n].fill(fill);
@@ -178,7 +216,7 @@ mod tests {
 
     #[test]
     fn a_dropped_large_chunk_gives_its_buffer_back_unzeroed() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut buf = chunks.take(BIG);
         assert_eq!(buf.len(), BIG);
         let at = buf.as_ptr();
@@ -196,7 +234,7 @@ mod tests {
 
     #[test]
     fn kept_chunks_are_never_written_over_and_are_packed_once_seen_kept() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut kept = Vec::new();
         let mut at = Vec::new();
         for round in 0..6u8 {
@@ -219,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_small_buffer_is_its_chunk() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut buf = chunks.take(13);
         assert_eq!(buf.len(), 13);
         let at = buf.as_ptr();
@@ -231,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_small_chunk_is_a_copy_and_leaves_the_buffer_whole() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut buf = chunks.take(BIG);
         let at = buf.as_ptr();
         let n = read(&mut buf, 100, 2);
@@ -243,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_larger_want_than_the_lent_buffer_gets_a_new_zeroed_one() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut buf = chunks.take(BIG);
         let n = read(&mut buf, BIG, 9);
         drop(chunks.chunk(buf, n));
@@ -254,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_lent_buffer_that_was_not_filled_serves_a_want_up_to_twice_its_size() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut buf = chunks.take(BIG);
         let at = buf.as_ptr();
         let n = read(&mut buf, BIG * 3 / 4, 4);
@@ -300,8 +338,31 @@ mod tests {
     }
 
     #[test]
+    fn a_body_parks_its_small_buffer_for_the_next_one_on_its_thread() {
+        let mut first = fresh();
+        let mut buf = first.take(BIG);
+        let at = buf.as_ptr();
+        let n = read(&mut buf, BIG / 2, 6);
+        drop(first.chunk(buf, n));
+        drop(first);
+        let mut second = ChunkBuffer::default();
+        let buf = second.take(16 * 1024);
+        assert_eq!((buf.as_ptr(), buf.len()), (at, BIG));
+        second.put_back(buf);
+        drop(second);
+        // A buffer larger than a first chunk is let go, not parked: the one parked stays.
+        let mut third = ChunkBuffer::default();
+        let mut buf = third.take(2 * BIG + 1);
+        assert_ne!(buf.as_ptr(), at);
+        let n = read(&mut buf, 2 * BIG + 1, 1);
+        drop(third.chunk(buf, n));
+        drop(third);
+        assert_eq!(PARKED.take().map(|b| b.as_ptr()), Some(at));
+    }
+
+    #[test]
     fn release_lets_go_of_everything() {
-        let mut chunks = ChunkBuffer::default();
+        let mut chunks = fresh();
         let mut buf = chunks.take(BIG);
         let n = read(&mut buf, BIG, 5);
         let chunk = chunks.chunk(buf, n);
