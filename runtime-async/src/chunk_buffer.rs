@@ -23,7 +23,7 @@ use bytes::{Bytes, BytesMut};
 /// Chunks up to this size are copied out of the buffer rather than split off it or lent.
 pub(crate) const SMALL_CHUNK: usize = 8 * 1024;
 
-/// The size of the chunks at first, and the least an adaptive size shrinks to.
+/// The size of the chunks at first.
 pub(crate) const CHUNK: usize = 64 * 1024;
 /// The most a chunk grows to, unless the caller sets a size: reads that fill their chunk
 /// double the next one's size up to this. Larger reads mean fewer system calls and wake-ups
@@ -124,7 +124,7 @@ impl ChunkBuffer {
             return spare;
         }
         // The buffer an earlier body on this thread ended with, just as good.
-        if let Some(parked) = PARKED.take() {
+        if let Some(parked) = PARKED.try_with(Cell::take).ok().flatten() {
             if parked.len() >= want.div_ceil(2) {
                 return parked;
             }
@@ -184,8 +184,10 @@ impl ChunkBuffer {
             Some(Ok(back)) => back,
             _ => spare,
         };
-        if !buf.is_empty() && buf.len() <= PARK_AT_MOST {
-            PARKED.set(Some(buf));
+        // Not a caller's packed chunks' buffer: parked, its rest would keep all of it alive.
+        if !self.kept && !buf.is_empty() && buf.len() <= PARK_AT_MOST {
+            // A body dropped as its thread exits finds the slot gone, and lets the buffer go.
+            let _ = PARKED.try_with(|parked| parked.set(Some(buf)));
         }
     }
 }
@@ -253,6 +255,9 @@ mod tests {
         assert_eq!(at[2], at[1] + BIG / 4);
         assert_eq!(at[3], at[2] + BIG / 4);
         assert!(chunks.kept);
+        // Its rest is not parked: it would keep the kept chunks' buffer alive.
+        drop(chunks);
+        assert!(PARKED.take().is_none());
     }
 
     #[test]
