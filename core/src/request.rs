@@ -613,11 +613,13 @@ mod sealed {
 
 impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
-        let url = crate::url_memo::parse(self).map_err(|e| {
-            let shown = crate::error::redact_unparsed(self);
-            Error::invalid_input(format!("invalid URL {shown:?}: {e}"))
-        })?;
-        check_url(url)
+        crate::url_memo::parse_then(self, |parsed| {
+            let url = parsed.map_err(|e| {
+                let shown = crate::error::redact_unparsed(self);
+                Error::invalid_input(format!("invalid URL {shown:?}: {e}"))
+            })?;
+            check_url(url)
+        })
     }
 }
 impl IntoUrl for String {

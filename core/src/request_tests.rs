@@ -13,9 +13,21 @@ fn websocket_schemes_become_http() {
 
 #[test]
 fn other_schemes_and_bad_urls_are_refused() {
+    // Twice each: the second build may be answered from the thread's last URL, never for a
+    // URL that failed its check.
     for bad in ["ftp://h/", "file:///etc/passwd", "not a url", "http://"] {
-        let e = Request::get(bad).build().unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        for _ in 0..2 {
+            let e = Request::get(bad).build().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+}
+
+#[test]
+fn a_url_built_again_from_the_same_text_is_checked_and_rewritten_alike() {
+    for _ in 0..3 {
+        let r = Request::get("ws://h.test/a^b").build().unwrap();
+        assert_eq!(r.url().as_str(), "http://h.test/a%5Eb");
     }
 }
 

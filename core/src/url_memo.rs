@@ -1,4 +1,4 @@
-//! A one-entry, per-thread memo of the last URL text parsed for a request.
+//! A one-entry, per-thread memo of the last URL text parsed (and checked) for a request.
 //!
 //! Why it exists: `Url::parse` is about a fifth of the instructions of a small keep-alive GET
 //! (IDNA processing of the host, the IPv4 parse, writing the serialization back), and callers
@@ -37,9 +37,22 @@ thread_local! {
 
 /// `Url::parse(text)`, answered from the memo when `text` is the text parsed last on this
 /// thread.
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Result<Url, url::ParseError> {
+    parse_then(text, |parsed| parsed)
+}
+
+/// `then(Url::parse(text))`, answered from the memo when `text` is the text parsed last on this
+/// thread. Only what `then` returns `Ok` is kept, so a hit skips it too: `IntoUrl` checks (and
+/// may rewrite) each URL it parses, and a request built again from the same text need not be
+/// checked again. The one caller outside tests passes the same `then` every time; a memo shared
+/// by callers with different ones would answer one with another's result.
+pub(crate) fn parse_then<E>(
+    text: &str,
+    then: impl FnOnce(Result<Url, url::ParseError>) -> Result<Url, E>,
+) -> Result<Url, E> {
     if text.len() > MAX_KEPT {
-        return Url::parse(text);
+        return then(Url::parse(text));
     }
     // `try_with`: a request built while this thread's locals are being destroyed (from another
     // local's destructor) is parsed without the memo rather than panicking.
@@ -50,7 +63,7 @@ pub(crate) fn parse(text: &str) -> Result<Url, url::ParseError> {
     if let Ok(Some(url)) = hit {
         return Ok(url);
     }
-    let url = Url::parse(text)?;
+    let url = then(Url::parse(text))?;
     let kept = Last {
         text: (url.as_str() != text).then(|| text.into()),
         url: url.clone(),
@@ -104,6 +117,31 @@ mod tests {
         assert_eq!(parse("http://example.com/").unwrap(), first);
         assert_eq!(parse("http://EXAMPLE.com/x").unwrap().path(), "/x");
         assert_eq!(parse("http://EXAMPLE.com").unwrap().path(), "/");
+    }
+
+    /// What `then` returns is what is kept and answered; what it rejects is not kept.
+    #[test]
+    fn keeps_what_then_makes_of_the_url() {
+        let rewrite = |parsed: Result<Url, url::ParseError>| -> Result<Url, ()> {
+            let mut url = parsed.map_err(|_| ())?;
+            if url.scheme() == "ftp" {
+                return Err(());
+            }
+            url.set_path("/rewritten");
+            Ok(url)
+        };
+        let first = parse_then("http://c.example/x", rewrite).unwrap();
+        assert_eq!(first.path(), "/rewritten");
+        // Answered from the memo: `then` does not run again.
+        let again = parse_then("http://c.example/x", |_| -> Result<Url, ()> {
+            unreachable!("answered from the memo")
+        });
+        assert_eq!(again, Ok(first));
+        assert_eq!(parse_then("ftp://c.example/x", rewrite), Err(()));
+        LAST.with(|last| {
+            let last = last.borrow();
+            assert_eq!(last.as_ref().map(Last::text), Some("http://c.example/x"));
+        });
     }
 
     /// A text too long to keep leaves the entry before it in place.
