@@ -406,6 +406,19 @@ impl Headers {
             .and_then(|v| std::str::from_utf8(v).ok())
     }
 
+    /// False when no field holds `byte` anywhere: a received head is searched whole (status
+    /// line included) in one vectorized pass, cheaper than looking one field up; fields set
+    /// one by one answer true (maybe).
+    pub(crate) fn may_hold(&self, byte: u8) -> bool {
+        match &self.received {
+            Some(r) => r
+                .block
+                .get(..r.table)
+                .is_none_or(|head| memchr::memchr(byte, head).is_some()),
+            None => true,
+        }
+    }
+
     /// The first value of `name` as bytes.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
         self.find(name.as_bytes(), 0).map(|i| self.value(i))

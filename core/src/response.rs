@@ -371,6 +371,11 @@ impl<B> Response<B> {
 
     /// The `charset` parameter of `Content-Type`, lowercased.
     pub fn charset(&self) -> Option<String> {
+        // A head with no `;` anywhere has no parameter in any field: no charset, known without
+        // looking `Content-Type` up (the runtimes ask for every response).
+        if !self.head.headers.may_hold(b';') {
+            return None;
+        }
         let raw = self.head.headers.get_bytes("content-type")?;
         // Most media types carry no parameters: then there is nothing to decode or search.
         if !raw.contains(&b';') {
@@ -611,6 +616,40 @@ mod tests {
         );
         assert_eq!(response("text/html").charset(), None);
         assert_eq!(response("text/html").content_length(), Some(12));
+    }
+
+    /// A received head: the one-allocation form, which answers "no `;` anywhere" at once.
+    fn received(fields: &str) -> Response<()> {
+        let block = format!("{fields}\r\n");
+        let headers =
+            crate::http1::head::parse_trailers(block.as_bytes(), &crate::Limits::default())
+                .unwrap();
+        Response::from_parts(
+            ResponseParts {
+                status: StatusCode::OK,
+                reason: "OK".into(),
+                version: Version::HTTP_11,
+                headers,
+            },
+            Arc::new(Request::get("http://h.test/").build().unwrap()),
+            SystemTime::UNIX_EPOCH,
+            SystemTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn charset_of_a_received_head_with_and_without_semicolons() {
+        let plain = received("Content-Type: text/plain\r\nETag: \"x\"\r\n");
+        assert!(!plain.head.headers.may_hold(b';'));
+        assert_eq!(plain.charset(), None);
+        let with = received("Server: s\r\nContent-Type: text/plain;charset=UTF-8\r\n");
+        assert!(with.head.headers.may_hold(b';'));
+        assert_eq!(with.charset().as_deref(), Some("utf-8"));
+        // A `;` elsewhere: the field is looked up, and has none.
+        let elsewhere = received("Set-Cookie: a=b; Path=/\r\nContent-Type: text/html\r\n");
+        assert_eq!(elsewhere.charset(), None);
+        let folded = received("Content-Type: text/html;\r\n charset=latin1\r\n");
+        assert_eq!(folded.charset().as_deref(), Some("latin1"));
     }
 
     #[test]
