@@ -593,6 +593,11 @@ mod tests {
         let mut headers = Headers::new();
         headers.append("Content-Type", content_type).unwrap();
         headers.append("Content-Length", "12").unwrap();
+        with_headers(headers)
+    }
+
+    /// A 200 to a GET, with these fields.
+    fn with_headers(headers: Headers) -> Response<()> {
         Response::from_parts(
             ResponseParts {
                 status: StatusCode::OK,
@@ -624,17 +629,7 @@ mod tests {
         let headers =
             crate::http1::head::parse_trailers(block.as_bytes(), &crate::Limits::default())
                 .unwrap();
-        Response::from_parts(
-            ResponseParts {
-                status: StatusCode::OK,
-                reason: "OK".into(),
-                version: Version::HTTP_11,
-                headers,
-            },
-            Arc::new(Request::get("http://h.test/").build().unwrap()),
-            SystemTime::UNIX_EPOCH,
-            SystemTime::UNIX_EPOCH,
-        )
+        with_headers(headers)
     }
 
     #[test]
