@@ -21,14 +21,14 @@ use std::cell::Cell;
 use bytes::{Bytes, BytesMut};
 
 /// Chunks up to this size are copied out of the buffer rather than split off it or lent.
-pub(crate) const SMALL_CHUNK: usize = 8 * 1024;
+const SMALL_CHUNK: usize = 8 * 1024;
 
 /// The size of the chunks at first.
-pub(crate) const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 64 * 1024;
 /// The most a chunk grows to, unless the caller sets a size: reads that fill their chunk
 /// double the next one's size up to this. Larger reads mean fewer system calls and wake-ups
 /// per byte of a bulk download (hyper's read buffer grows the same way).
-pub(crate) const BULK_CHUNK: usize = 1024 * 1024;
+const BULK_CHUNK: usize = 1024 * 1024;
 /// A body of known length grows its chunks only while at least this many chunks of the new
 /// size are left: for a body of a MiB or two, larger reads save a few system calls but cost
 /// a larger buffer for each body in flight (64 concurrent 1 MiB downloads would hold 32 MiB).

@@ -86,21 +86,33 @@ fn serve_hello() -> u16 {
 
 /// The same, answering the first request only after `first`.
 fn serve_hello_after(first: std::time::Duration) -> u16 {
+    serve(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, world!".to_vec(),
+        first,
+    )
+}
+
+/// A server answering every request on one connection with a body of `len` bytes; its port.
+fn serve_body(len: usize) -> u16 {
+    let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").into_bytes();
+    answer.resize(answer.len() + len, b'x');
+    serve(answer, std::time::Duration::ZERO)
+}
+
+/// A server answering every request on one connection with `answer`, the first only after
+/// `first`; its port.
+fn serve(answer: Vec<u8>, first: std::time::Duration) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         let (mut socket, _) = listener.accept().expect("accept");
         let mut buf = [0u8; 4096];
         let mut delay = Some(first);
-        while let Ok(n) = socket.read(&mut buf) {
-            if n == 0 {
-                return;
-            }
+        while matches!(socket.read(&mut buf), Ok(n) if n > 0) {
             if let Some(delay) = delay.take() {
                 std::thread::sleep(delay);
             }
-            let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, world!";
-            if socket.write_all(answer).is_err() {
+            if socket.write_all(&answer).is_err() {
                 return;
             }
         }
@@ -360,24 +372,6 @@ fn a_small_body_read_whole_on_the_blocking_client_allocates_about_its_own_size()
     }
 }
 
-/// A keep-alive server answering every request with a body of `len` bytes.
-fn serve_body(len: usize) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let (mut socket, _) = listener.accept().expect("accept");
-        let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").into_bytes();
-        answer.resize(answer.len() + len, b'x');
-        let mut buf = [0u8; 4096];
-        while matches!(socket.read(&mut buf), Ok(n) if n > 0) {
-            if socket.write_all(&answer).is_err() {
-                return;
-            }
-        }
-    });
-    port
-}
-
 /// Keep-alive GETs of 16 KiB read by `chunk()` on one thread share one chunk buffer: each body
 /// ends by parking its buffer for the next, which neither allocates nor zeroes one (it did both
 /// for every body: 25 KB allocated per GET, 9 KB now). What is left is the request's few
@@ -426,19 +420,7 @@ fn keep_alive_gets_read_by_chunk_share_one_buffer() {
 #[test]
 fn a_bulk_download_through_chunk_allocates_only_for_small_chunks() {
     let len = 8 * 1024 * 1024;
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let (mut socket, _) = listener.accept().expect("accept");
-        let mut buf = [0u8; 4096];
-        if !matches!(socket.read(&mut buf), Ok(n) if n > 0) {
-            return;
-        }
-        let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").into_bytes();
-        answer.resize(answer.len() + len, b'x');
-        let _ = socket.write_all(&answer);
-        let _ = socket.read(&mut buf);
-    });
+    let port = serve_body(len);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
