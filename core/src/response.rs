@@ -185,6 +185,11 @@ impl<B> Response<B> {
         &self.head.request
     }
 
+    /// Whether the response names `request` itself (the same allocation).
+    pub(crate) fn names_request(&self, request: &Arc<Request>) -> bool {
+        Arc::ptr_eq(&self.head.request, request)
+    }
+
     pub(crate) fn set_request(&mut self, request: Arc<Request>) {
         self.head.request = request;
     }

@@ -37,9 +37,11 @@ use crate::{Config, Headers, Now, Request, Response};
 
 /// The link's state for one exchange.
 #[derive(Debug, Default)]
+///
+/// It keeps no count of the application's request: the follow-up link above it holds that
+/// request, and hands it back for [`on_response`](Self::on_response) (a count taken and dropped
+/// is two atomic operations on every call).
 pub(crate) struct Bridge {
-    /// The application's request (the one above the bridge).
-    user: Option<Arc<Request>>,
     /// The bridge added `Accept-Encoding: gzip`, so it decodes gzip bodies.
     transparent_gzip: bool,
 }
@@ -229,30 +231,35 @@ impl Bridge {
             cookie,
             cookie_slot,
             user_agent,
-            user: user.clone(),
+            user,
         };
-        self.user = Some(user);
         bridged
     }
 
     /// Turns the network's response (head) into the application's: its cookies go to the jar
     /// (the head's only: cookies in trailers are ignored). Returns true when the body must be
-    /// gzip-decoded on its way to the caller.
+    /// gzip-decoded on its way to the caller. `user` is the application's request, the one
+    /// [`on_request`](Self::on_request) was given.
     pub(crate) fn on_response(
         &mut self,
         now: Now,
         response: &mut Response<()>,
         has_body: bool,
         config: &Config,
+        user: Option<&Arc<Request>>,
     ) -> bool {
-        if let Some(user) = &self.user {
+        if let Some(user) = user {
             if let Some(jar) = &config.cookie_jar {
                 let cookies = parse_all(now.wall, user.url(), response.headers());
                 if !cookies.is_empty() {
                     jar.save_from_response(now.wall, user.url(), cookies);
                 }
             }
-            response.set_request(user.clone());
+            // The exchange names the application's request already unless a link below the
+            // bridge rewrote it: no count is taken (an atomic operation) to set it again.
+            if !response.names_request(user) {
+                response.set_request(user.clone());
+            }
         }
         // Only a body coded with gzip and nothing else is decoded. Several field lines are
         // one list (RFC 9110 section 5.3): `gzip` on two lines is gzip applied twice, and is
@@ -333,11 +340,16 @@ mod tests {
     }
 
     fn wire(request: Request, config: &Config) -> (Bridge, Request) {
-        let mut bridge = Bridge::default();
-        let network = bridge
-            .on_request(now(), Arc::new(request), config)
-            .to_request();
+        let (bridge, network, _) = wire_user(request, config);
         (bridge, network)
+    }
+
+    /// [`wire`], with the application's request as the follow-up link above would keep it.
+    fn wire_user(request: Request, config: &Config) -> (Bridge, Request, Arc<Request>) {
+        let mut bridge = Bridge::default();
+        let user = Arc::new(request);
+        let network = bridge.on_request(now(), user.clone(), config).to_request();
+        (bridge, network, user)
     }
 
     fn names(r: &Request) -> Vec<String> {
@@ -477,10 +489,8 @@ mod tests {
         let jar = Arc::new(crate::cookies::MemoryCookieJar::new());
         let config = Config::builder().cookie_jar(jar.clone()).build().unwrap();
         let mut bridge = Bridge::default();
-        let user = Request::get("http://a.test/x").build().unwrap();
-        let first = bridge
-            .on_request(now(), Arc::new(user), &config)
-            .to_request();
+        let user = Arc::new(Request::get("http://a.test/x").build().unwrap());
+        let first = bridge.on_request(now(), user.clone(), &config).to_request();
         assert_eq!(first.header("cookie"), None, "an empty jar sends nothing");
         let mut response = Response::new(StatusCode::OK, first);
         response
@@ -491,7 +501,7 @@ mod tests {
             .headers_mut()
             .append("Set-Cookie", "b=2; Max-Age=60")
             .unwrap();
-        bridge.on_response(now(), &mut response, false, &config);
+        bridge.on_response(now(), &mut response, false, &config, Some(&user));
         let next = Request::get("http://a.test/y").build().unwrap();
         let sent = bridge
             .on_request(now(), Arc::new(next), &config)
@@ -635,7 +645,8 @@ mod tests {
     #[test]
     fn gzip_is_decoded_only_when_the_bridge_asked_for_it() {
         let config = Config::default();
-        let (mut bridge, network) = wire(Request::get("http://a.test/").build().unwrap(), &config);
+        let (mut bridge, network, user) =
+            wire_user(Request::get("http://a.test/").build().unwrap(), &config);
         let mut response = Response::new(StatusCode::OK, network);
         response
             .headers_mut()
@@ -645,7 +656,7 @@ mod tests {
             .headers_mut()
             .append("Content-Length", "20")
             .unwrap();
-        assert!(bridge.on_response(now(), &mut response, true, &config));
+        assert!(bridge.on_response(now(), &mut response, true, &config, Some(&user)));
         assert_eq!(response.header("content-encoding"), None);
         assert_eq!(response.header("content-length"), None);
         assert_eq!(
@@ -660,7 +671,7 @@ mod tests {
         head.headers_mut()
             .append("Content-Encoding", "gzip")
             .unwrap();
-        assert!(!bridge.on_response(now(), &mut head, false, &config));
+        assert!(!bridge.on_response(now(), &mut head, false, &config, Some(&user)));
         assert_eq!(head.header("content-encoding"), Some("gzip"));
     }
 }

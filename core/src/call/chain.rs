@@ -260,10 +260,10 @@ impl Call {
                     network: false,
                     index: i,
                 },
-                request.to_arc(),
+                request.into_arc(),
             ),
             Link::FollowUp => {
-                let request = request.to_arc();
+                let request = request.into_arc();
                 self.chain.follow_up.on_request(&request);
                 self.chain.pos += 1;
                 Some(Baton::down(request))
@@ -272,7 +272,7 @@ impl Call {
                 let network =
                     self.chain
                         .bridge
-                        .on_request(self.now, request.to_arc(), &self.shared.config);
+                        .on_request(self.now, request.into_arc(), &self.shared.config);
                 self.chain.pos += 1;
                 Some(Baton::Down(Outgoing::Bridged(network)))
             }
@@ -283,7 +283,7 @@ impl Call {
                     network: true,
                     index: i,
                 },
-                request.to_arc(),
+                request.into_arc(),
             ),
             Link::CallServer => self.start_exchange(request),
         }
@@ -323,10 +323,12 @@ impl Call {
         };
         let has_body = self.body.has_data();
         let config = &self.shared.config;
+        // The request the follow-up link sent down is the one the bridge was given.
+        let user = self.chain.follow_up.request();
         if self
             .chain
             .bridge
-            .on_response(self.now, response, has_body, config)
+            .on_response(self.now, response, has_body, config, user)
         {
             self.body
                 .decode_gzip(self.shared.config.max_decompressed_bytes);
@@ -404,9 +406,13 @@ impl Call {
     /// The connect link: binds a connection to `request`, reusing the call's own when it can.
     fn connect(&mut self, request: Outgoing) -> Option<Baton> {
         let config = &self.shared.config;
-        let address = Address::from_url(request.url())
-            .with_tls_identity(config.tls_identity().clone())
-            .with_dns_identity(config.routing.dns_identity);
+        let address = Address::from_url(request.url());
+        // Only a TLS address keys on the TLS settings: a plain one takes no count of them.
+        let address = match address.is_tls() {
+            true => address.with_tls_identity(config.tls_identity().clone()),
+            false => address,
+        }
+        .with_dns_identity(config.routing.dns_identity);
         // Proxy selection runs only for a client with a proxy selector: a direct call asks
         // nothing and allocates nothing for it. The first proxy is part of the pool key.
         let proxies = config.routing.proxies_for(request.url());

@@ -76,6 +76,15 @@ impl Outgoing {
         }
     }
 
+    /// [`to_arc`](Self::to_arc), consuming the request: an application request moves on as it
+    /// is, without a count taken and then dropped (each an atomic operation, on every call).
+    pub(crate) fn into_arc(self) -> Arc<Request> {
+        match self {
+            Outgoing::Request(r) => r,
+            Outgoing::Bridged(b) => Arc::new(b.to_request()),
+        }
+    }
+
     /// The head's fields as sent (for events).
     pub(crate) fn headers(&self) -> Headers {
         match self {

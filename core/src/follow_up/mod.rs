@@ -55,6 +55,11 @@ impl FollowUp {
         self.prior.as_deref().map(Response::status)
     }
 
+    /// The request last sent down the chain (the one the bridge below was given).
+    pub(crate) fn request(&self) -> Option<&Arc<Request>> {
+        self.request.as_ref()
+    }
+
     /// Remembers the request going down, for a retry.
     pub(crate) fn on_request(&mut self, request: &Arc<Request>) {
         self.request = Some(request.clone());
