@@ -231,9 +231,9 @@ async fn run<N: Net>(shared: Arc<CallShared<N>>, start: Start<N>) -> Outcome<N> 
         .unwrap_or_else(|p| p.into_inner())
         .take()
         .ok_or_else(already_executed)?;
-    let inner = shared.inner.clone();
+    let inner = &shared.inner;
     let config = inner.core.config();
-    let transport = AsyncTransport::new(inner.clone(), shared.clone());
+    let transport = AsyncTransport::new(shared.clone());
     let call = inner.core.prepare_call(transport.started(), request);
     if !interceptor::any_closures(config) {
         // The common case: only this task touches the call, so the body owns it, boxed from

@@ -47,6 +47,14 @@ impl Cleaner {
         self.lock().clone().unwrap_or_else(|| Waker::noop().clone())
     }
 
+    /// Runs `f` with the task's waker (a no-op one before the task first runs), borrowed
+    /// under the lock rather than cloned: a clone and its drop are two atomic operations, on
+    /// every release of a watched connection.
+    pub(crate) fn with_waker<R>(&self, f: impl FnOnce(&Waker) -> R) -> R {
+        let guard = self.lock();
+        f(guard.as_ref().unwrap_or(Waker::noop()))
+    }
+
     /// A connection went back to the pool unwatched at `now`: wake the task if its next look
     /// is far.
     pub(crate) fn on_release(&self, now: Instant) {

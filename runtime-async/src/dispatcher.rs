@@ -155,10 +155,7 @@ impl<N: Net> Dispatcher<N> {
         let key = Key(call.clone());
         // Executed calls count toward neither limit, so their host is never looked at.
         self.queues().executed(key.clone(), String::new());
-        Slot {
-            dispatcher: self.clone(),
-            key,
-        }
+        Slot { key }
     }
 
     /// Queues an enqueued call to `host`; it leaves the dispatcher (queued or running) when
@@ -167,10 +164,7 @@ impl<N: Net> Dispatcher<N> {
         let key = Key(call.clone());
         let start = self.queues().enqueue(key.clone(), host);
         start_all(start);
-        Slot {
-            dispatcher: self.clone(),
-            key,
-        }
+        Slot { key }
     }
 
     /// A call is done, or its caller gave up on it before it ran.
@@ -210,14 +204,16 @@ fn calls<'a, N: Net>(keys: impl Iterator<Item = &'a Key<N>>) -> Vec<Call<N>> {
 /// A call's place in the dispatcher: when it drops (the response body was read or dropped, the
 /// call failed, or its future was dropped), the call leaves the queue or the running calls,
 /// and queued calls are promoted.
+///
+/// The slot reaches its dispatcher through the call, whose client's dispatcher is the one it
+/// runs under: a count of the dispatcher of its own would cost two atomic operations per call.
 pub(crate) struct Slot<N: Net> {
-    dispatcher: Dispatcher<N>,
     key: Key<N>,
 }
 
 impl<N: Net> Drop for Slot<N> {
     fn drop(&mut self) {
-        self.dispatcher.leave(&self.key);
+        self.key.0.inner.dispatcher.leave(&self.key);
     }
 }
 

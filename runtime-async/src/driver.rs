@@ -21,7 +21,8 @@ use crate::timer::Timer;
 
 /// The async transport for one call.
 pub(crate) struct AsyncTransport<N: Net> {
-    inner: Arc<Inner<N>>,
+    /// The call, and through it the client: one count held, not two (each taken and dropped
+    /// with an atomic operation, on every call).
     call: Arc<CallShared<N>>,
     /// Both clocks, read when the call started; later times read only the monotonic clock.
     start: Now,
@@ -36,10 +37,9 @@ pub(crate) struct AsyncTransport<N: Net> {
 }
 
 impl<N: Net> AsyncTransport<N> {
-    pub(crate) fn new(inner: Arc<Inner<N>>, call: Arc<CallShared<N>>) -> AsyncTransport<N> {
+    pub(crate) fn new(call: Arc<CallShared<N>>) -> AsyncTransport<N> {
         AsyncTransport {
-            start: inner.now(),
-            inner,
+            start: call.inner.now(),
             call,
             timer: Timer::new(),
             resolving: None,
@@ -55,7 +55,7 @@ impl<N: Net> AsyncTransport<N> {
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner<N>> {
-        &self.inner
+        &self.call.inner
     }
 
     pub(crate) fn set_replacement(&mut self, body: wayfarer_core::Body) {
@@ -69,7 +69,7 @@ impl<N: Net> AsyncTransport<N> {
 
 impl<N: Net> Drop for AsyncTransport<N> {
     fn drop(&mut self) {
-        self.timer.give_back(&self.inner.timers);
+        self.timer.give_back(&self.call.inner.timers);
     }
 }
 
@@ -81,7 +81,7 @@ impl<N: Net> Transport for AsyncTransport<N> {
 
     fn now(&mut self) -> Now {
         self.start
-            .later(Instant::from_std(self.inner.epoch, N::now()))
+            .later(Instant::from_std(self.call.inner.epoch, N::now()))
     }
 
     fn poll_resolve(
@@ -91,7 +91,7 @@ impl<N: Net> Transport for AsyncTransport<N> {
         port: u16,
     ) -> Poll<io::Result<Vec<SocketAddr>>> {
         let fut = self.resolving.get_or_insert_with(|| {
-            match self.inner.core.config().dns().cloned() {
+            match self.call.inner.core.config().dns().cloned() {
                 // A caller's resolver may block: it runs off the runtime's threads.
                 Some(dns) => {
                     let host = host.to_owned();
@@ -169,7 +169,7 @@ impl<N: Net> Transport for AsyncTransport<N> {
 
     fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
         self.timer
-            .poll(cx, &self.inner.timers, self.inner.epoch, deadline)
+            .poll(cx, &self.call.inner.timers, self.call.inner.epoch, deadline)
     }
 
     fn is_healthy(&mut self, socket: &mut N::Socket) -> bool {
@@ -177,7 +177,7 @@ impl<N: Net> Transport for AsyncTransport<N> {
     }
 
     fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, N::Socket)> {
-        let pool = self.inner.core.pool();
+        let pool = self.call.inner.core.pool();
         loop {
             let (conn, mut socket) = pool.acquire(now, address)?;
             let quiet = if N::is_idle_watched(&socket) {
@@ -201,31 +201,34 @@ impl<N: Net> Transport for AsyncTransport<N> {
         N::start_idle(&mut socket);
         if !N::IDLE_WATCH_IS_FREE {
             // The cleanup task watches it soon (see `Net::IDLE_WATCH_IS_FREE`).
-            let start = self.inner.core.pool().release(now, conn, socket);
-            self.inner.start_cleanup(start);
-            self.inner.cleaner.on_release(now);
+            let start = self.call.inner.core.pool().release(now, conn, socket);
+            self.call.inner.start_cleanup(start);
+            self.call.inner.cleaner.on_release(now);
             return;
         }
         // Watch it while idle, waking the cleanup task when anything arrives.
-        let waker = self.inner.cleaner.waker();
-        let mut cx = Context::from_waker(&waker);
-        if N::poll_idle(&mut socket, &mut cx).is_ready() {
+        let idle = self
+            .call
+            .inner
+            .cleaner
+            .with_waker(|waker| N::poll_idle(&mut socket, &mut Context::from_waker(waker)));
+        if idle.is_ready() {
             // Bytes no one asked for, or the peer closed it (`poll_idle` has told those from a
             // readiness the last read left over).
-            self.inner.core.pool().forget(conn.id());
+            self.call.inner.core.pool().forget(conn.id());
             return;
         }
-        let start = self.inner.core.pool().release(now, conn, socket);
-        self.inner.start_cleanup(start);
+        let start = self.call.inner.core.pool().release(now, conn, socket);
+        self.call.inner.start_cleanup(start);
     }
 
     fn register(&mut self, conn: &Connection) {
-        let start = self.inner.core.pool().register(conn);
-        self.inner.start_cleanup(start);
+        let start = self.call.inner.core.pool().register(conn);
+        self.call.inner.start_cleanup(start);
     }
 
     fn forget(&mut self, conn: ConnId) {
-        self.inner.core.pool().forget(conn);
+        self.call.inner.core.pool().forget(conn);
     }
 
     fn poll_canceled(&mut self, cx: &mut Context<'_>) -> bool {
@@ -242,6 +245,10 @@ impl<N: Net> Transport for AsyncTransport<N> {
             self.call.cancel.register(waker);
             self.registered = Some(identity);
         }
+        self.call.cancel.is_canceled()
+    }
+
+    fn canceled(&mut self) -> bool {
         self.call.cancel.is_canceled()
     }
 

@@ -226,8 +226,8 @@ impl Call {
         let request = lock(&self.shared.request)
             .take()
             .ok_or_else(already_executed)?;
-        let inner = self.shared.inner.clone();
-        let transport = Blocking::new(inner.clone(), self.shared.clone());
+        let inner = &self.shared.inner;
+        let transport = Blocking::new(self.shared.clone());
         let call = inner.core.prepare_call(transport.started(), request);
         let config = inner.core.config();
         if interceptor::any_closures(config) {

@@ -171,10 +171,7 @@ impl Dispatcher {
             dequeued
         };
         if dequeued {
-            let slot = Slot {
-                dispatcher: self.clone(),
-                key: key.clone(),
-            };
+            let slot = Slot { key: key.clone() };
             self.state
                 .workers
                 .execute(move || run_enqueued(key.0, slot));
@@ -187,10 +184,7 @@ impl Dispatcher {
         let key = Key(call.clone());
         // Executed calls count toward neither limit, so their host is never looked at.
         self.queues().executed(key.clone(), String::new());
-        Slot {
-            dispatcher: self.clone(),
-            key,
-        }
+        Slot { key }
     }
 
     /// Queues an enqueued call to `host`.
@@ -202,10 +196,7 @@ impl Dispatcher {
     /// Runs promoted calls on dispatcher threads.
     fn start(&self, calls: Vec<Key>) {
         for key in calls {
-            let slot = Slot {
-                dispatcher: self.clone(),
-                key: key.clone(),
-            };
+            let slot = Slot { key: key.clone() };
             self.state
                 .workers
                 .execute(move || run_enqueued(key.0, slot));
@@ -232,14 +223,16 @@ fn calls<'a>(keys: impl Iterator<Item = &'a Key>) -> Vec<Call> {
 
 /// A call's place among the running calls: it is finished (and queued calls promoted) when
 /// this drops, which is when the response body has been read or dropped, or the call failed.
+///
+/// The slot reaches its dispatcher through the call, whose client's dispatcher is the one it
+/// runs under: a count of the dispatcher of its own would cost two atomic operations per call.
 pub(crate) struct Slot {
-    dispatcher: Dispatcher,
     key: Key,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.dispatcher.finished(&self.key);
+        self.key.0.inner.dispatcher.finished(&self.key);
     }
 }
 

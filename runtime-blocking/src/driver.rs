@@ -24,7 +24,8 @@ use crate::socket::Socket;
 
 /// The blocking runtime's transport for one call.
 pub(crate) struct Blocking {
-    inner: Arc<Inner>,
+    /// The call, and through it the client: one count held, not two (each taken and dropped
+    /// with an atomic operation, on every call).
     call: Arc<CallShared>,
     /// Both clocks, read when the call started; later times read only the monotonic clock.
     start: Now,
@@ -50,12 +51,11 @@ struct Lookup {
 }
 
 impl Blocking {
-    pub(crate) fn new(inner: Arc<Inner>, call: Arc<CallShared>) -> Blocking {
-        let start = inner.now();
+    pub(crate) fn new(call: Arc<CallShared>) -> Blocking {
+        let start = call.inner.now();
         Blocking {
             start,
             last: start.mono,
-            inner,
             call,
             replacement: None,
             lookup: None,
@@ -73,7 +73,7 @@ impl Blocking {
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
-        &self.inner
+        &self.call.inner
     }
 
     pub(crate) fn set_replacement(&mut self, body: wayfarer_core::Body) {
@@ -106,7 +106,7 @@ impl Transport for Blocking {
     type Socket = Socket;
 
     fn now(&mut self) -> Now {
-        let mono = self.inner.mono_now();
+        let mono = self.call.inner.mono_now();
         self.last = mono;
         self.start.later(mono)
     }
@@ -122,9 +122,9 @@ impl Transport for Blocking {
         let lookup = self.lookup.get_or_insert_with(|| {
             let lookup = Arc::new(Lookup::default());
             let answer = lookup.clone();
-            let dns = self.inner.core.config().dns().cloned();
+            let dns = self.call.inner.core.config().dns().cloned();
             let host = host.to_owned();
-            self.inner.dispatcher.workers().execute(move || {
+            self.call.inner.dispatcher.workers().execute(move || {
                 let result = match dns {
                     Some(dns) => dns.lookup(&host).map(|ips| {
                         ips.into_iter()
@@ -160,7 +160,7 @@ impl Transport for Blocking {
         addr: SocketAddr,
         deadline: Option<Instant>,
     ) -> Poll<io::Result<Socket>> {
-        let now = self.inner.mono_now();
+        let now = self.call.inner.mono_now();
         self.connects
             .poll(conn, addr, deadline, now, &self.call.cancel)
     }
@@ -218,7 +218,7 @@ impl Transport for Blocking {
     }
 
     fn poll_deadline(&mut self, _cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        if self.inner.mono_now() >= deadline {
+        if self.call.inner.mono_now() >= deadline {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -230,9 +230,9 @@ impl Transport for Blocking {
     }
 
     fn acquire(&mut self, now: Instant, address: &Address) -> Option<(Connection, Socket)> {
-        let pool = self.inner.core.pool();
+        let pool = self.call.inner.core.pool();
         loop {
-            let (conn, socket) = self.inner.core.acquire(now, address)?;
+            let (conn, socket) = self.call.inner.core.acquire(now, address)?;
             if !wayfarer_core::needs_quiet_check(now, &conn) || socket.is_healthy() {
                 return Some((conn, socket));
             }
@@ -243,18 +243,18 @@ impl Transport for Blocking {
     }
 
     fn release(&mut self, now: Instant, conn: Connection, socket: Socket) {
-        let start = self.inner.core.pool().release(now, conn, socket);
-        self.inner.start_cleanup(start);
-        self.inner.cleaner.on_release(now);
+        let start = self.call.inner.core.pool().release(now, conn, socket);
+        self.call.inner.start_cleanup(start);
+        self.call.inner.cleaner.on_release(now);
     }
 
     fn register(&mut self, conn: &Connection) {
-        let start = self.inner.core.pool().register(conn);
-        self.inner.start_cleanup(start);
+        let start = self.call.inner.core.pool().register(conn);
+        self.call.inner.start_cleanup(start);
     }
 
     fn forget(&mut self, conn: ConnId) {
-        self.inner.core.pool().forget(conn);
+        self.call.inner.core.pool().forget(conn);
     }
 
     fn poll_canceled(&mut self, _cx: &mut Context<'_>) -> bool {
@@ -317,7 +317,7 @@ pub(crate) fn block_on<T>(
                 if !transport.connects.is_empty() {
                     // Connect attempts in flight: wait on their sockets (a cancel shuts them
                     // down, which ends the wait), never longer than the call's next deadline.
-                    let now = transport.inner.mono_now();
+                    let now = transport.call.inner.mono_now();
                     transport.connects.wait(deadline, now);
                 } else {
                     match deadline {

@@ -84,6 +84,9 @@ pub struct Driver<T: Transport> {
     fresh: bool,
     /// How many response bodies were handed out: see [`Driver::hand_out_body`].
     bodies: u64,
+    /// The driver is settling the call ([`Driver::settle`]): cancels are checked with
+    /// [`Transport::canceled`], which registers no waker.
+    settling: bool,
 }
 
 impl<T: Transport> std::fmt::Debug for Driver<T> {
@@ -449,7 +452,11 @@ impl<T: Transport> Driver<T> {
     /// what the cancel needs.
     #[inline]
     fn check_canceled(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.transport.poll_canceled(cx) {
+        let canceled = match self.settling {
+            true => self.transport.canceled(),
+            false => self.transport.poll_canceled(cx),
+        };
+        if canceled {
             self.cancel_now();
             return true;
         }
@@ -643,12 +650,14 @@ impl<T: Transport> Driver<T> {
     /// [`Driver::settle`] with the time read last: right after an operation that read it.
     fn settle_now(&mut self) {
         let mut cx = Context::from_waker(std::task::Waker::noop());
+        self.settling = true;
         for _ in 0..10_000 {
             match self.step(&mut cx) {
                 Poll::Ready(Ok(Step::Progress)) => {}
-                _ => return,
+                _ => break,
             }
         }
+        self.settling = false;
     }
 
     /// A response body is handed out for the call's current response, replacing any handed

@@ -26,6 +26,7 @@ macro_rules! driver_literal {
             clock: Some($started),
             fresh: true,
             bodies: 0,
+            settling: false,
         }
     };
 }

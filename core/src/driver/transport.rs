@@ -132,6 +132,15 @@ pub trait Transport {
         false
     }
 
+    /// Whether the call was canceled from outside, registering no waker: asked instead of
+    /// [`poll_canceled`](Self::poll_canceled) while the driver settles a call (after its
+    /// head, at its body's end), which it does with a waker that wakes nothing, inside an
+    /// operation whose own poll registered the task's. A transport that keeps one waker need
+    /// not swap it out and back (each swap costs it atomic operations) for that.
+    fn canceled(&mut self) -> bool {
+        self.poll_canceled(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
     /// The call starts (`true`) or stops (`false`) using `socket` (a blocking runtime keeps a
     /// handle to interrupt a blocked operation on cancel).
     fn on_socket(&mut self, socket: &Self::Socket, in_use: bool) {
