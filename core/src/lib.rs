@@ -189,7 +189,7 @@ pub use proxy::{
 };
 pub use request::{IntoUrl, Request, RequestBuilder};
 pub use response::{CollectBody, Response, decode_json, decode_text, decode_text_owned};
-pub use time::{Instant, Now};
+pub use time::{Instant, Now, WallClock};
 pub use tls::{
     Certificate, CertificatePinner, CertificatePinnerBuilder, ConnectionSpec, Handshake, Pin,
     PinningFailure, PrivateKey, TlsVersion,

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// A point on the driver's monotonic clock: the time elapsed since the driver's epoch.
@@ -151,6 +152,82 @@ pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant
     }
 }
 
+/// The wall clock as a runtime's calls read it: derived from the monotonic clock, with the
+/// offset between the two read afresh at most [`WallClock::REFRESH`] apart.
+///
+/// Every call starts at a [`Now`], and reading the wall clock for it costs a clock read (tens
+/// of nanoseconds on a virtual machine) per call; the monotonic reading is taken anyway. Wall
+/// time serves certificate validity, cookie expiry, cache ages and response stamps, all in
+/// seconds, and within a second the two clocks move together unless the wall clock is set, which
+/// the next refresh then catches. The core reads no clock itself: the runtime passes its
+/// monotonic reading and a way to read the wall clock when a refresh is due.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use wayfarer_core::{Instant, WallClock};
+///
+/// let clock = WallClock::new();
+/// let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+/// let first = clock.now(Instant::ZERO, || start);
+/// assert_eq!(first.wall, start);
+/// // Half a second on the monotonic clock: no wall-clock read, the same distance on both.
+/// let later = clock.now(Instant::from_epoch(Duration::from_millis(500)), || unreachable!());
+/// assert_eq!(later.wall, start + Duration::from_millis(500));
+/// ```
+#[derive(Debug)]
+pub struct WallClock {
+    /// Wall-clock nanoseconds since the Unix epoch minus monotonic nanoseconds, wrapping, as
+    /// of the last refresh.
+    offset: AtomicU64,
+    /// The monotonic nanoseconds of the last refresh; `u64::MAX` before the first.
+    refreshed: AtomicU64,
+}
+
+impl Default for WallClock {
+    fn default() -> Self {
+        WallClock::new()
+    }
+}
+
+impl WallClock {
+    /// How long a reading of the wall clock stands, measured on the monotonic clock.
+    pub const REFRESH: Duration = Duration::from_secs(1);
+
+    /// A clock that reads the wall clock on its first use.
+    pub const fn new() -> WallClock {
+        WallClock {
+            offset: AtomicU64::new(0),
+            refreshed: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// Both clocks at the monotonic reading `mono`: the wall clock derived from it, or read
+    /// with `read_wall` when the last reading is older than [`REFRESH`](Self::REFRESH) (or
+    /// newer than `mono`, as another thread's may be).
+    ///
+    /// The two halves are separate atomics, loaded and stored plainly (no read-modify-write):
+    /// a reader that sees one thread's refresh time with another's offset is off by how far
+    /// the clocks drifted apart within a second.
+    pub fn now(&self, mono: Instant, read_wall: impl FnOnce() -> SystemTime) -> Now {
+        let refreshed = self.refreshed.load(Ordering::Relaxed);
+        if refreshed != u64::MAX && mono.0 >= refreshed && mono.0 - refreshed < nanos(Self::REFRESH)
+        {
+            let wall = mono.0.wrapping_add(self.offset.load(Ordering::Relaxed));
+            return Now::new(mono, SystemTime::UNIX_EPOCH + Duration::from_nanos(wall));
+        }
+        let wall = read_wall();
+        // A wall clock before 1970 (or past 2554) is used as read, and not kept.
+        if let Ok(since) = wall.duration_since(SystemTime::UNIX_EPOCH) {
+            if let Ok(since) = u64::try_from(since.as_nanos()) {
+                self.offset
+                    .store(since.wrapping_sub(mono.0), Ordering::Relaxed);
+                self.refreshed.store(mono.0, Ordering::Relaxed);
+            }
+        }
+        Now::new(mono, wall)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +264,38 @@ mod tests {
         assert_eq!(far + Duration::from_secs(1), far);
         assert!(far > t);
         assert_eq!(Instant::ZERO + Duration::MAX, far);
+    }
+
+    #[test]
+    fn the_wall_clock_is_read_again_once_a_reading_is_a_second_old() {
+        let clock = WallClock::new();
+        let wall = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let reads = std::cell::Cell::new(0);
+        let read = |secs: u64| {
+            reads.set(reads.get() + 1);
+            wall(secs)
+        };
+        let ns = |ms: u64| Instant::from_epoch(Duration::from_millis(ms));
+        assert_eq!(clock.now(ns(10_000), || read(500)).wall, wall(500));
+        assert_eq!(
+            clock.now(ns(10_999), || read(0)).wall,
+            wall(500) + Duration::from_millis(999)
+        );
+        assert_eq!(reads.get(), 1, "a reading stands for a second");
+        // A second later the wall clock is read again, and a jump it made is seen.
+        assert_eq!(clock.now(ns(11_000), || read(9_000)).wall, wall(9_000));
+        assert_eq!(
+            clock.now(ns(11_250), || read(0)).wall,
+            wall(9_000) + Duration::from_millis(250)
+        );
+        // A reading taken later than `mono` (another thread's) does not stand for it.
+        assert_eq!(clock.now(ns(10_500), || read(42)).wall, wall(42));
+        assert_eq!(reads.get(), 3);
+        // A wall clock before 1970 is used as read and not kept.
+        let early = SystemTime::UNIX_EPOCH - Duration::from_secs(5);
+        let fresh = WallClock::new();
+        assert_eq!(fresh.now(ns(0), || early).wall, early);
+        assert_eq!(fresh.now(ns(1), || wall(7)).wall, wall(7));
     }
 
     #[test]

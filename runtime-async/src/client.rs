@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request};
+use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request, WallClock};
 
 use crate::call::Call;
 use crate::cleanup::CleanerHandle;
@@ -32,6 +32,8 @@ pub(crate) struct Inner<N: Net> {
     /// Monotonic time is measured from here (on the runtime's clock; the same instant for every
     /// client sharing a pool).
     pub(crate) epoch: std::time::Instant,
+    /// The wall clock, read about once a second rather than once per call.
+    wall: WallClock,
     pub(crate) dispatcher: Dispatcher<N>,
     /// The pool's cleanup task (shared with the pool). Declared after `core`: see
     /// [`CleanerHandle`].
@@ -44,7 +46,8 @@ pub(crate) struct Inner<N: Net> {
 
 impl<N: Net> Inner<N> {
     pub(crate) fn now(&self) -> Now {
-        Now::new(Instant::from_std(self.epoch, N::now()), SystemTime::now())
+        self.wall
+            .now(Instant::from_std(self.epoch, N::now()), SystemTime::now)
     }
 
     /// Spawns the pool's cleanup task when the pool asked for it.
@@ -90,6 +93,7 @@ impl<N: Net> Client<N> {
             inner: Arc::new(Inner {
                 core: self.inner.core.with_config(config),
                 epoch: self.inner.epoch,
+                wall: WallClock::new(),
                 dispatcher: self.inner.dispatcher.clone(),
                 cleaner: self.inner.cleaner.clone(),
                 timers: self.inner.timers.clone(),
@@ -157,6 +161,7 @@ impl<N: Net> From<Config> for Client<N> {
                 dispatcher: Dispatcher::new(config.max_requests(), config.max_requests_per_host()),
                 core: wayfarer_core::Client::new(config),
                 epoch: N::now(),
+                wall: WallClock::new(),
                 cleaner: CleanerHandle::default(),
                 timers: Arc::default(),
                 net: PhantomData,
@@ -181,6 +186,7 @@ impl<N: Net> From<Config> for Client<N> {
                 Inner {
                     core,
                     epoch: base.epoch,
+                    wall: WallClock::new(),
                     dispatcher,
                     cleaner,
                     timers: base.timers.clone(),

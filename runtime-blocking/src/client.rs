@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request};
+use wayfarer_core::{ClientBuilder, Config, Instant, Now, Request, WallClock};
 
 use crate::call::Call;
 use crate::cleanup::Cleaner;
@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     /// Monotonic time is measured from here (the same instant for every client sharing a
     /// pool).
     pub(crate) epoch: std::time::Instant,
+    /// The wall clock, read about once a second rather than once per call.
+    wall: WallClock,
     pub(crate) dispatcher: Dispatcher,
     /// The pool's cleanup thread (shared with the pool).
     pub(crate) cleaner: Arc<Cleaner>,
@@ -47,7 +49,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn now(&self) -> Now {
-        Now::new(self.mono_now(), SystemTime::now())
+        self.wall.now(self.mono_now(), SystemTime::now)
     }
 
     /// The monotonic clock alone (the wall clock is read once per call; see `Now::later`).
@@ -129,6 +131,7 @@ impl Client {
             inner: Arc::new(Inner {
                 core: self.inner.core.with_config(config),
                 epoch: self.inner.epoch,
+                wall: WallClock::new(),
                 dispatcher: self.inner.dispatcher.clone(),
                 cleaner: self.inner.cleaner.clone(),
             }),
@@ -187,6 +190,7 @@ impl From<Config> for Client {
                 dispatcher: Dispatcher::new(config.max_requests(), config.max_requests_per_host()),
                 core: wayfarer_core::Client::new(config),
                 epoch: std::time::Instant::now(),
+                wall: WallClock::new(),
                 cleaner: Arc::default(),
             },
             Some(base) => {
@@ -209,6 +213,7 @@ impl From<Config> for Client {
                 Inner {
                     core,
                     epoch: base.epoch,
+                    wall: WallClock::new(),
                     dispatcher,
                     cleaner,
                 }
