@@ -222,7 +222,7 @@ impl Bridge {
             .filter(|_| !given.contains("user-agent"))
             .cloned();
         let (cookie, cookie_slot) = jar_cookies(now, &user, config);
-        let bridged = Bridged {
+        Bridged {
             host: !given.contains("host"),
             content_type,
             framing: framing_length(user.method_ref(), given, body),
@@ -232,8 +232,7 @@ impl Bridge {
             cookie_slot,
             user_agent,
             user,
-        };
-        bridged
+        }
     }
 
     /// Turns the network's response (head) into the application's: its cookies go to the jar
