@@ -35,6 +35,8 @@ pub(crate) struct Blocking {
     /// computation in between, so reading it again here would cost a clock read per operation
     /// for microseconds of accuracy on a timeout that may fire up to `SLACK` late anyway.
     last: Instant,
+    /// The last write went out without waiting (see `Transport::wrote_without_waiting`).
+    wrote_at_once: bool,
     /// A body a closure interceptor returned instead of the call's, on its way up the chain.
     replacement: Option<wayfarer_core::Body>,
     /// The name lookup in flight on a dispatcher thread.
@@ -57,6 +59,7 @@ impl Blocking {
             start,
             last: start.mono,
             call,
+            wrote_at_once: false,
             replacement: None,
             lookup: None,
             connects: Connects::default(),
@@ -177,7 +180,9 @@ impl Transport for Blocking {
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
         let now = self.last;
-        Poll::Ready(remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t))))
+        let written = remaining(deadline, now).and_then(|t| timeout_kind(socket.write(buf, t)));
+        self.wrote_at_once = written.is_ok() && socket.wrote_at_once();
+        Poll::Ready(written)
     }
 
     fn poll_write_listening(
@@ -188,12 +193,20 @@ impl Transport for Blocking {
         deadline: Option<Instant>,
     ) -> Poll<io::Result<usize>> {
         let now = self.last;
+        self.wrote_at_once = false;
         match remaining(deadline, now).and_then(|t| socket.write_listening(buf, t)) {
-            Ok(Some(n)) => Poll::Ready(Ok(n)),
+            Ok(Some(n)) => {
+                self.wrote_at_once = socket.wrote_at_once();
+                Poll::Ready(Ok(n))
+            }
             // `poll(2)` just saw bytes to read: `poll_readable` says so next.
             Ok(None) => Poll::Pending,
             Err(e) => Poll::Ready(timeout_kind(Err(e))),
         }
+    }
+
+    fn wrote_without_waiting(&mut self) -> bool {
+        self.wrote_at_once
     }
 
     fn shutdown_write(&mut self, socket: &mut Socket) -> io::Result<()> {

@@ -20,6 +20,9 @@ pub(crate) struct Socket {
     stream: Arc<TcpStream>,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// The last write went out at its first, non-blocking try (see
+    /// [`wrote_at_once`](Self::wrote_at_once)).
+    at_once: bool,
 }
 
 impl Socket {
@@ -33,6 +36,7 @@ impl Socket {
             stream,
             read_timeout: None,
             write_timeout: None,
+            at_once: false,
         })
     }
 
@@ -59,7 +63,14 @@ impl Socket {
         }
     }
 
+    /// Whether the last [`write`](Self::write) or [`write_listening`](Self::write_listening)
+    /// went out at its first try, without waiting: the caller need not read the clock again.
+    pub(crate) fn wrote_at_once(&self) -> bool {
+        self.at_once
+    }
+
     pub(crate) fn write(&mut self, buf: &[u8], timeout: Option<Duration>) -> io::Result<usize> {
+        self.at_once = false;
         // Most writes fit the socket's send buffer and never wait: until one has had to, try
         // without waiting, so a connection whose writes never block never pays the system
         // call that sets its send timeout.
@@ -67,7 +78,10 @@ impl Socket {
         if self.write_timeout.is_none() && timeout.is_some() {
             match send_without_waiting(&self.stream, buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                other => return other,
+                other => {
+                    self.at_once = other.is_ok();
+                    return other;
+                }
             }
         }
         if needs_update(self.write_timeout, timeout) {
@@ -102,11 +116,17 @@ impl Socket {
     ) -> io::Result<Option<usize>> {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};
         let timeout = timeout.map(Timespec::try_from).transpose().ok().flatten();
+        let mut first = true;
         loop {
             match send_without_waiting(&self.stream, buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                other => return other.map(Some),
+                other => {
+                    self.at_once = first && other.is_ok();
+                    return other.map(Some);
+                }
             }
+            first = false;
+            self.at_once = false;
             let mut fds = [PollFd::new(&*self.stream, PollFlags::OUT | PollFlags::IN)];
             match poll(&mut fds, timeout.as_ref()) {
                 Ok(0) => return Err(io::ErrorKind::TimedOut.into()),

@@ -38,6 +38,9 @@ struct MemTransport<const BLOCKING: bool> {
     client: Arc<Client<MemSocket>>,
     now: Now,
     reads: usize,
+    /// Says its writes went out without waiting, as the blocking runtime's do when the
+    /// socket has room.
+    at_once: bool,
 }
 
 impl<const BLOCKING: bool> Transport for MemTransport<BLOCKING> {
@@ -79,6 +82,10 @@ impl<const BLOCKING: bool> Transport for MemTransport<BLOCKING> {
     ) -> Poll<io::Result<usize>> {
         socket.pending = RESPONSE.len();
         Poll::Ready(Ok(buf.len()))
+    }
+
+    fn wrote_without_waiting(&mut self) -> bool {
+        self.at_once
     }
 
     fn poll_read(
@@ -123,19 +130,21 @@ enum Start {
 
 /// Runs one GET to its body's end; returns the clock reads it made.
 fn get<const BLOCKING: bool>(client: &Arc<Client<MemSocket>>, now: &mut Now) -> usize {
-    get_as::<BLOCKING>(client, now, Start::InBox)
+    get_as::<BLOCKING>(client, now, Start::InBox, false)
 }
 
 fn get_as<const BLOCKING: bool>(
     client: &Arc<Client<MemSocket>>,
     now: &mut Now,
     start: Start,
+    at_once: bool,
 ) -> usize {
     let request = Request::get("http://example.test/").build().unwrap();
     let transport = MemTransport::<BLOCKING> {
         client: client.clone(),
         now: *now,
         reads: 0,
+        at_once,
     };
     let mut driver = match start {
         Start::Started => {
@@ -191,6 +200,27 @@ fn a_keep_alive_get_reads_the_clock_within_its_budget() {
     );
 }
 
+/// A blocking transport whose write went out without waiting (the socket had room) saves the
+/// clock read after it: one fewer per keep-alive GET, and only that one.
+#[test]
+fn a_write_that_went_out_at_once_keeps_the_time_read_before_it() {
+    let client = Arc::new(Client::new(Default::default()));
+    let mut now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
+    get::<true>(&client, &mut now);
+    let waiting = get_as::<true>(&client, &mut now, Start::InBox, false);
+    let at_once = get_as::<true>(&client, &mut now, Start::InBox, true);
+    assert_eq!(
+        client.pool().idle_count(),
+        1,
+        "the connection was reused throughout"
+    );
+    assert_eq!(
+        at_once,
+        waiting - 1,
+        "{waiting} clock reads, then {at_once}"
+    );
+}
+
 #[test]
 fn a_transport_that_never_waits_in_ready_reads_the_clock_less() {
     let (first, reads) = keep_alive_reads::<false>();
@@ -219,8 +249,8 @@ fn a_call_started_in_its_box_runs_as_one_started_by_the_client() {
         let client = Arc::new(Client::new(config));
         let mut now = Now::new(Instant::ZERO, SystemTime::UNIX_EPOCH);
         let reads = [
-            get_as::<true>(&client, &mut now, start),
-            get_as::<true>(&client, &mut now, start),
+            get_as::<true>(&client, &mut now, start, false),
+            get_as::<true>(&client, &mut now, start, false),
         ];
         let events = std::mem::take(&mut *events.lock().unwrap());
         (reads, events)

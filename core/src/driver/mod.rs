@@ -245,8 +245,11 @@ impl<T: Transport> Driver<T> {
                 };
                 match result {
                     Poll::Ready(r) => {
+                        let waited = !(r.is_ok() && self.transport.wrote_without_waiting());
                         if !self.check_canceled(cx) {
-                            self.io_done();
+                            if waited {
+                                self.io_done();
+                            }
                             let now = self.now();
                             self.call.handle_transmitted(now, conn, r);
                         }

@@ -132,6 +132,17 @@ pub trait Transport {
         false
     }
 
+    /// Whether the write that just returned `Ready` with `Ok` went out without waiting (a
+    /// blocking transport that tries a write without blocking first knows). The driver then
+    /// goes on with the time it read before the write instead of reading the clock again: no
+    /// time a deadline would notice has passed. Asked right after each
+    /// [`poll_write`](Self::poll_write) and [`poll_write_listening`](Self::poll_write_listening)
+    /// only. The default says no, which costs a clock read per write on a transport whose
+    /// operations may wait ([`WAITS_BEFORE_READY`](Self::WAITS_BEFORE_READY)).
+    fn wrote_without_waiting(&mut self) -> bool {
+        false
+    }
+
     /// Whether the call was canceled from outside, registering no waker: asked instead of
     /// [`poll_canceled`](Self::poll_canceled) while the driver settles a call (after its
     /// head, at its body's end), which it does with a waker that wakes nothing, inside an
