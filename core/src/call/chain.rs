@@ -408,9 +408,10 @@ impl Call {
         let config = &self.shared.config;
         let address = Address::from_url(request.url());
         // Only a TLS address keys on the TLS settings: a plain one takes no count of them.
-        let address = match address.is_tls() {
-            true => address.with_tls_identity(config.tls_identity().clone()),
-            false => address,
+        let address = if address.is_tls() {
+            address.with_tls_identity(config.tls_identity().clone())
+        } else {
+            address
         }
         .with_dns_identity(config.routing.dns_identity);
         // Proxy selection runs only for a client with a proxy selector: a direct call asks

@@ -455,9 +455,10 @@ impl<T: Transport> Driver<T> {
     /// what the cancel needs.
     #[inline]
     fn check_canceled(&mut self, cx: &mut Context<'_>) -> bool {
-        let canceled = match self.settling {
-            true => self.transport.canceled(),
-            false => self.transport.poll_canceled(cx),
+        let canceled = if self.settling {
+            self.transport.canceled()
+        } else {
+            self.transport.poll_canceled(cx)
         };
         if canceled {
             self.cancel_now();
