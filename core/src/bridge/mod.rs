@@ -38,9 +38,10 @@ use crate::{Config, Headers, Now, Request, Response};
 /// The link's state for one exchange.
 #[derive(Debug, Default)]
 ///
-/// It keeps no count of the application's request: the follow-up link above it holds that
-/// request, and hands it back for [`on_response`](Self::on_response) (a count taken and dropped
-/// is two atomic operations on every call).
+/// It keeps no count of the application's request: the chain above it holds that request (the
+/// call, or the follow-up link for a later hop) and hands it back for
+/// [`on_response`](Self::on_response) (a count taken and dropped is two atomic operations on
+/// every call).
 pub(crate) struct Bridge {
     /// The bridge added `Accept-Encoding: gzip`, so it decodes gzip bodies.
     transparent_gzip: bool,
@@ -245,20 +246,18 @@ impl Bridge {
         response: &mut Response<()>,
         has_body: bool,
         config: &Config,
-        user: Option<&Arc<Request>>,
+        user: &Arc<Request>,
     ) -> bool {
-        if let Some(user) = user {
-            if let Some(jar) = &config.cookie_jar {
-                let cookies = parse_all(now.wall, user.url(), response.headers());
-                if !cookies.is_empty() {
-                    jar.save_from_response(now.wall, user.url(), cookies);
-                }
+        if let Some(jar) = &config.cookie_jar {
+            let cookies = parse_all(now.wall, user.url(), response.headers());
+            if !cookies.is_empty() {
+                jar.save_from_response(now.wall, user.url(), cookies);
             }
-            // The exchange names the application's request already unless a link below the
-            // bridge rewrote it: no count is taken (an atomic operation) to set it again.
-            if !response.names_request(user) {
-                response.set_request(user.clone());
-            }
+        }
+        // The exchange names the application's request already unless a link below the
+        // bridge rewrote it: no count is taken (an atomic operation) to set it again.
+        if !response.names_request(user) {
+            response.set_request(user.clone());
         }
         // Only a body coded with gzip and nothing else is decoded. Several field lines are
         // one list (RFC 9110 section 5.3): `gzip` on two lines is gzip applied twice, and is
@@ -500,7 +499,7 @@ mod tests {
             .headers_mut()
             .append("Set-Cookie", "b=2; Max-Age=60")
             .unwrap();
-        bridge.on_response(now(), &mut response, false, &config, Some(&user));
+        bridge.on_response(now(), &mut response, false, &config, &user);
         let next = Request::get("http://a.test/y").build().unwrap();
         let sent = bridge
             .on_request(now(), Arc::new(next), &config)
@@ -655,7 +654,7 @@ mod tests {
             .headers_mut()
             .append("Content-Length", "20")
             .unwrap();
-        assert!(bridge.on_response(now(), &mut response, true, &config, Some(&user)));
+        assert!(bridge.on_response(now(), &mut response, true, &config, &user));
         assert_eq!(response.header("content-encoding"), None);
         assert_eq!(response.header("content-length"), None);
         assert_eq!(
@@ -670,7 +669,7 @@ mod tests {
         head.headers_mut()
             .append("Content-Encoding", "gzip")
             .unwrap();
-        assert!(!bridge.on_response(now(), &mut head, false, &config, Some(&user)));
+        assert!(!bridge.on_response(now(), &mut head, false, &config, &user));
         assert_eq!(head.header("content-encoding"), Some("gzip"));
     }
 }

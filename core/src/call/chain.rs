@@ -264,7 +264,7 @@ impl Call {
             ),
             Link::FollowUp => {
                 let request = request.into_arc();
-                self.chain.follow_up.on_request(&request);
+                self.chain.follow_up.on_request(&request, &self.request);
                 self.chain.pos += 1;
                 Some(Baton::down(request))
             }
@@ -324,7 +324,7 @@ impl Call {
         let has_body = self.body.has_data();
         let config = &self.shared.config;
         // The request the follow-up link sent down is the one the bridge was given.
-        let user = self.chain.follow_up.request();
+        let user = self.chain.follow_up.request(&self.request);
         if self
             .chain
             .bridge
@@ -356,10 +356,10 @@ impl Call {
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                let Some(request) = self
-                    .chain
-                    .follow_up
-                    .on_failure(error, &self.attempt, config)
+                let Some(request) =
+                    self.chain
+                        .follow_up
+                        .on_failure(error, &self.attempt, config, &self.request)
                 else {
                     return Up::PassedOn;
                 };
@@ -396,7 +396,7 @@ impl Call {
         });
         // The follow-up is now the request a failure would retry, not the one before it.
         let next = Arc::new(*next);
-        self.chain.follow_up.on_request(&next);
+        self.chain.follow_up.on_request(&next, &self.request);
         self.chain.pos += 1;
         self.discard_body(Some(Baton::down(next)))
     }

@@ -38,7 +38,10 @@ pub(crate) enum Decision {
 /// The link's state for one call.
 #[derive(Debug, Default)]
 pub(crate) struct FollowUp {
-    /// The request last sent down the chain.
+    /// The request last sent down the chain when it is not the call's own (a follow-up's, or
+    /// one an application interceptor rewrote); `None` while it is the call's own, which the
+    /// call holds, so a single-hop call takes no second count of it (an atomic operation at
+    /// each end).
     request: Option<Arc<Request>>,
     /// The response last followed, without its body. Boxed as it will be in the next
     /// response's head (no extra allocation), and so that the call, which holds this and is
@@ -55,24 +58,27 @@ impl FollowUp {
         self.prior.as_deref().map(Response::status)
     }
 
-    /// The request last sent down the chain (the one the bridge below was given).
-    pub(crate) fn request(&self) -> Option<&Arc<Request>> {
-        self.request.as_ref()
+    /// The request last sent down the chain (the one the bridge below was given), given the
+    /// call's own request `call`.
+    pub(crate) fn request<'a>(&'a self, call: &'a Arc<Request>) -> &'a Arc<Request> {
+        self.request.as_ref().unwrap_or(call)
     }
 
-    /// Remembers the request going down, for a retry.
-    pub(crate) fn on_request(&mut self, request: &Arc<Request>) {
-        self.request = Some(request.clone());
+    /// Remembers the request going down, for a retry; `call` is the call's own request.
+    pub(crate) fn on_request(&mut self, request: &Arc<Request>, call: &Arc<Request>) {
+        self.request = (!Arc::ptr_eq(request, call)).then(|| request.clone());
     }
 
-    /// The request to send again after `error`, if the retry rules allow it.
+    /// The request to send again after `error`, if the retry rules allow it (`call` as for
+    /// [`request`](Self::request)).
     pub(crate) fn on_failure(
         &mut self,
         error: &Error,
         attempt: &Attempt,
         config: &Config,
+        call: &Arc<Request>,
     ) -> Option<Arc<Request>> {
-        let request = self.request.as_ref()?;
+        let request = self.request(call);
         recover::may_retry(error, attempt, request, config).then(|| request.clone())
     }
 
