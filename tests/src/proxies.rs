@@ -36,6 +36,13 @@ impl ProxyServer {
     /// Starts tinyproxy; with `basic_auth`, it asks for these credentials (`407`).
     pub fn tinyproxy(basic_auth: Option<(&str, &str)>) -> Result<ProxyServer, String> {
         let binary = find(&["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"], "tinyproxy")?;
+        on_a_free_port(|| Self::start_tinyproxy(&binary, basic_auth))
+    }
+
+    fn start_tinyproxy(
+        binary: &Path,
+        basic_auth: Option<(&str, &str)>,
+    ) -> Result<ProxyServer, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let port = free_port()?;
         let mut conf = String::new();
@@ -49,7 +56,7 @@ impl ProxyServer {
         let conf_path = dir.path().join("tinyproxy.conf");
         fs::write(&conf_path, conf).map_err(|e| e.to_string())?;
         let child = spawn(
-            Command::new(&binary).arg("-d").arg("-c").arg(&conf_path),
+            Command::new(binary).arg("-d").arg("-c").arg(&conf_path),
             dir.path(),
         )?;
         ProxyServer {
@@ -64,6 +71,10 @@ impl ProxyServer {
     /// Starts danted: SOCKS5 without authentication, connecting out from 127.0.0.1.
     pub fn dante() -> Result<ProxyServer, String> {
         let binary = find(&["/usr/sbin/danted", "/usr/bin/danted"], "danted")?;
+        on_a_free_port(|| Self::start_dante(&binary))
+    }
+
+    fn start_dante(binary: &Path) -> Result<ProxyServer, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let port = free_port()?;
         let log = dir.path().join("proxy.log");
@@ -81,7 +92,7 @@ impl ProxyServer {
         fs::write(&conf_path, conf).map_err(|e| e.to_string())?;
         let pid = dir.path().join("danted.pid");
         let child = spawn(
-            Command::new(&binary)
+            Command::new(binary)
                 .arg("-f")
                 .arg(&conf_path)
                 .arg("-p")
@@ -104,6 +115,17 @@ impl ProxyServer {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(200)).is_ok() {
+                // A port is free only when it is picked: another test's listener may have
+                // taken it since, and then the connect reached that one while the proxy,
+                // unable to listen, exits. It does so at once; give it the time to.
+                thread::sleep(Duration::from_millis(100));
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    return Err(format!(
+                        "{:?} exited with {status} after its port answered: {PORT_TAKEN}\n{}",
+                        self.kind,
+                        self.diagnostics()
+                    ));
+                }
                 return Ok(self);
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -180,6 +202,24 @@ fn find(candidates: &[&str], name: &str) -> Result<PathBuf, String> {
                 candidates.join(", ")
             )
         })
+}
+
+/// Part of the error of a proxy that could not listen on the port picked for it.
+const PORT_TAKEN: &str = "its port was taken";
+
+/// Starts a proxy with `start` (which picks a free port each time), again on another port when
+/// the one picked was taken before the proxy could listen on it; any other failure is final.
+fn on_a_free_port(
+    mut start: impl FnMut() -> Result<ProxyServer, String>,
+) -> Result<ProxyServer, String> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match start() {
+            Err(e) if attempts < 5 && (e.contains(PORT_TAKEN) || e.contains("exited with")) => {}
+            result => return result,
+        }
+    }
 }
 
 fn free_port() -> Result<u16, String> {
