@@ -212,22 +212,28 @@ impl Bridge {
     /// (cookies expire by it).
     pub(crate) fn on_request(&mut self, now: Now, user: Arc<Request>, config: &Config) -> Bridged {
         let given = user.headers();
+        let set = if given.is_empty() {
+            CallerSet::default()
+        } else {
+            CallerSet::of(given)
+        };
         let body = user.body();
-        let content_type = body.content_type_bytes().is_some() && !given.contains("content-type");
-        self.transparent_gzip = config.transparent_gzip
-            && !given.contains("accept-encoding")
-            && !given.contains("range");
+        let content_type = body.content_type_bytes().is_some() && !set.content_type;
+        self.transparent_gzip = config.transparent_gzip && !set.accept_encoding && !set.range;
         let user_agent = config
             .user_agent
             .as_ref()
-            .filter(|_| !given.contains("user-agent"))
+            .filter(|_| !set.user_agent)
             .cloned();
-        let (cookie, cookie_slot) = jar_cookies(now, &user, config);
+        let (cookie, cookie_slot) = match config.cookie_jar {
+            None => (None, CookieSlot::Bridge),
+            Some(_) => jar_cookies(now, &user, config),
+        };
         Bridged {
-            host: !given.contains("host"),
+            host: !set.host,
             content_type,
             framing: framing_length(user.method_ref(), given, body),
-            connection: !given.contains("connection"),
+            connection: !set.connection,
             accept_encoding: self.transparent_gzip,
             cookie,
             cookie_slot,
@@ -277,9 +283,47 @@ impl Bridge {
     }
 }
 
+/// Which of the fields the bridge may add the caller set already.
+#[derive(Debug, Default, Clone, Copy)]
+struct CallerSet {
+    host: bool,
+    connection: bool,
+    accept_encoding: bool,
+    range: bool,
+    user_agent: bool,
+    content_type: bool,
+}
+
+impl CallerSet {
+    /// One pass over the caller's fields. Out of line, and skipped when there are none (the
+    /// usual request): six look-ups inlined into [`Bridge::on_request`] put the code of six
+    /// scans on every request's path, fetched again for each request even when the scans
+    /// found nothing to do.
+    #[inline(never)]
+    fn of(given: &Headers) -> CallerSet {
+        let mut set = CallerSet::default();
+        for (name, _) in given.fields() {
+            let flag = match name.len() {
+                4 if name.eq_ignore_ascii_case(b"host") => &mut set.host,
+                5 if name.eq_ignore_ascii_case(b"range") => &mut set.range,
+                10 if name.eq_ignore_ascii_case(b"connection") => &mut set.connection,
+                10 if name.eq_ignore_ascii_case(b"user-agent") => &mut set.user_agent,
+                12 if name.eq_ignore_ascii_case(b"content-type") => &mut set.content_type,
+                15 if name.eq_ignore_ascii_case(b"accept-encoding") => &mut set.accept_encoding,
+                _ => continue,
+            };
+            *flag = true;
+        }
+        set
+    }
+}
+
 /// The jar's cookies for `user`, and where they go. By default the caller's own `Cookie` field
 /// wins over the jar, as every field the caller sets does; the client may merge them instead
 /// ([`JarCookiesWithOwn`]).
+///
+/// Out of line: a client without a jar never runs it.
+#[inline(never)]
 fn jar_cookies(now: Now, user: &Request, config: &Config) -> (Option<Box<[u8]>>, CookieSlot) {
     let Some(jar) = &config.cookie_jar else {
         return (None, CookieSlot::Bridge);
@@ -319,10 +363,16 @@ fn framing_length(method: &Method, given: &Headers, body: &crate::Body) -> Optio
     if let Some(n) = body.len() {
         return Some(Some(n));
     }
-    let declared = given
+    Some(declared_length(given))
+}
+
+/// The caller's valid `Content-Length`, for a body of unknown length (out of line: most bodies
+/// are empty or know their length).
+#[inline(never)]
+fn declared_length(given: &Headers) -> Option<u64> {
+    given
         .get("content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    Some(declared)
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 #[cfg(test)]
@@ -407,6 +457,55 @@ mod tests {
             &config,
         );
         assert!(!bridge.transparent_gzip);
+    }
+
+    #[test]
+    fn the_callers_headers_win_whatever_their_case_and_only_by_their_exact_name() {
+        let config = Config::default();
+        let body = Body::from("x").with_content_type("text/plain").unwrap();
+        let (bridge, r) = wire(
+            Request::post("http://a.test/")
+                .body(body)
+                .header("X-Host", "no")
+                .header("Hosts", "no")
+                .header("Ranges", "no")
+                .header("HOST", "other.test")
+                .header("CONNECTION", "close")
+                .header("user-AGENT", "mine")
+                .header("Content-TYPE", "text/mine")
+                .header("RANGE", "bytes=0-1")
+                .build()
+                .unwrap(),
+            &config,
+        );
+        assert_eq!(
+            r.headers().get_all("host").collect::<Vec<_>>(),
+            [b"other.test"]
+        );
+        assert_eq!(r.headers().get_all("connection").count(), 1);
+        assert_eq!(
+            r.headers().get_all("user-agent").collect::<Vec<_>>(),
+            [b"mine"]
+        );
+        assert_eq!(
+            r.headers().get_all("content-type").collect::<Vec<_>>(),
+            [b"text/mine"]
+        );
+        assert!(!bridge.transparent_gzip);
+        assert!(r.headers().get_all("accept-encoding").next().is_none());
+        // Look-alike names are the caller's own fields and leave the bridge's in place.
+        let (bridge, r) = wire(
+            Request::get("http://a.test/")
+                .header("X-Host", "no")
+                .header("Ranges", "no")
+                .header("Connections", "no")
+                .build()
+                .unwrap(),
+            &config,
+        );
+        assert_eq!(r.header("host"), Some("a.test"));
+        assert_eq!(r.header("connection"), Some("Keep-Alive"));
+        assert!(bridge.transparent_gzip);
     }
 
     #[test]

@@ -422,20 +422,7 @@ impl Call {
             None => address,
         };
         if !config.allows_scheme(address.is_tls()) {
-            // The connection specs forbid this scheme (OkHttp's UnknownServiceException): no
-            // connection is made, and a connection held from an earlier hop goes back.
-            let why = if address.is_tls() {
-                "https is not enabled for this client: its connection specs have no TLS spec"
-            } else {
-                "CLEARTEXT communication not enabled for client: its connection specs have no \
-                 CLEARTEXT spec"
-            };
-            if let Some(conn) = self.conn.take() {
-                self.let_go(conn, true);
-            }
-            self.attempt = Default::default();
-            let error = crate::Error::invalid_input(why).with_phase(crate::Phase::Connect);
-            return Some(Baton::Up(Err(error)));
+            return self.scheme_refused(address.is_tls());
         }
         if let Some(conn) = self.conn.take() {
             if *conn.address() == address && conn.is_clean() && !self.fresh_connection {
@@ -458,6 +445,26 @@ impl Call {
         let found = finder.start(self.now, &self.shared, &mut self.events);
         self.state = State::Finding(request);
         self.on_found(found)
+    }
+
+    /// The connection specs forbid the scheme (OkHttp's UnknownServiceException): no
+    /// connection is made, and a connection held from an earlier hop goes back. Out of line, so
+    /// that its code is not among the lines every call runs through.
+    #[cold]
+    #[inline(never)]
+    fn scheme_refused(&mut self, tls: bool) -> Option<Baton> {
+        let why = if tls {
+            "https is not enabled for this client: its connection specs have no TLS spec"
+        } else {
+            "CLEARTEXT communication not enabled for client: its connection specs have no \
+             CLEARTEXT spec"
+        };
+        if let Some(conn) = self.conn.take() {
+            self.let_go(conn, true);
+        }
+        self.attempt = Default::default();
+        let error = crate::Error::invalid_input(why).with_phase(crate::Phase::Connect);
+        Some(Baton::Up(Err(error)))
     }
 
     /// Lets go of a connection the call no longer needs: back to the pool when `reusable` and

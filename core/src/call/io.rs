@@ -274,7 +274,10 @@ impl Call {
     }
 
     /// The exchange failed: its connection is closed, and the failure goes up the chain (where
-    /// the retry rules may send the request again).
+    /// the retry rules may send the request again). Cold and out of line: every exchange step
+    /// may fail, and the code of this inlined into each would lie on every request's path.
+    #[cold]
+    #[inline(never)]
     pub(super) fn exchange_failed(&mut self, error: Error) {
         let error = error.with_phase(self.phase());
         let Some(exchange) = self.exchange.take() else {

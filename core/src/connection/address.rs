@@ -311,6 +311,12 @@ mod tests {
             .with_tls_identity(TlsIdentity::from_parts(["two"]));
         assert_ne!(one, two);
         assert_ne!(one, a);
+        assert_ne!(a, one);
+        assert_eq!(one, one.clone());
+        let resolved = a.clone().with_dns_identity(Some(7));
+        assert_ne!(resolved, a);
+        assert_ne!(resolved, a.clone().with_dns_identity(Some(8)));
+        assert_eq!(resolved, a.clone().with_dns_identity(Some(7)));
         assert_eq!(one.tls_identity(), Some(&TlsIdentity::from_parts(["one"])));
         assert_eq!(
             socks.to_string(),

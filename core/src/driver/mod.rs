@@ -310,28 +310,9 @@ impl<T: Transport> Driver<T> {
                 Poll::Pending => return Poll::Pending,
             },
             Output::Cache(op) => {
-                let answer = match self.store.as_mut() {
-                    Some(store) => {
-                        // A store's operation may wait for a disk.
-                        let answer = store.perform(&mut self.transport, op);
-                        self.clock = None;
-                        answer
-                    }
-                    // Only a client with a cache asks; answer as a store with nothing would.
-                    None => match op {
-                        CacheOp::Get { .. } => Answer::Get(Ok(None)),
-                        CacheOp::Edit { .. } => Answer::Edit(Ok(false)),
-                        _ => Answer::None,
-                    },
-                };
-                match answer {
-                    Answer::Get(got) => match self.store.as_mut() {
-                        Some(store) => store.answer_get(&mut self.call, now, got),
-                        None => self.call.handle_cache_get(now, Ok(None)),
-                    },
-                    Answer::Edit(opened) => self.call.handle_cache_edit(now, opened),
-                    Answer::None => {}
-                }
+                let answer =
+                    Self::cache_op(&mut self.store, &mut self.transport, &mut self.clock, op);
+                self.cache_answered(answer, now);
             }
             Output::Intercept { id, request } => {
                 return Poll::Ready(Ok(Step::Intercept(id, request)));
@@ -344,6 +325,46 @@ impl<T: Transport> Driver<T> {
             Output::Done => return Poll::Ready(Ok(Step::Done)),
         }
         Poll::Ready(Ok(Step::Progress))
+    }
+
+    /// Performs a cache operation for the call with the client's store (or, for a client
+    /// without one, answers as an empty store would). Out of line, with
+    /// [`cache_answered`](Self::cache_answered): only a client with a cache asks, and their
+    /// code would otherwise lie among the lines every step runs through.
+    #[inline(never)]
+    fn cache_op(
+        store: &mut Option<Box<StoreIo>>,
+        transport: &mut T,
+        clock: &mut Option<Now>,
+        op: CacheOp<'_>,
+    ) -> Answer {
+        match store.as_mut() {
+            Some(store) => {
+                // A store's operation may wait for a disk.
+                let answer = store.perform(transport, op);
+                *clock = None;
+                answer
+            }
+            // Only a client with a cache asks; answer as a store with nothing would.
+            None => match op {
+                CacheOp::Get { .. } => Answer::Get(Ok(None)),
+                CacheOp::Edit { .. } => Answer::Edit(Ok(false)),
+                _ => Answer::None,
+            },
+        }
+    }
+
+    /// Hands the call the answer to its cache operation.
+    #[inline(never)]
+    fn cache_answered(&mut self, answer: Answer, now: Now) {
+        match answer {
+            Answer::Get(got) => match self.store.as_mut() {
+                Some(store) => store.answer_get(&mut self.call, now, got),
+                None => self.call.handle_cache_get(now, Ok(None)),
+            },
+            Answer::Edit(opened) => self.call.handle_cache_edit(now, opened),
+            Answer::None => {}
+        }
     }
 
     /// Polls every connect attempt in flight; the first to finish is reported to the call.

@@ -79,16 +79,7 @@ impl Exchange {
             };
             // The head reader has counted interim heads against the limits.
             if parts.status.is_informational() && parts.status != StatusCode::SWITCHING_PROTOCOLS {
-                let status = parts.status;
-                cx.events.emit(cx.now.mono, || EventKind::InterimResponse {
-                    status,
-                    version: parts.version,
-                    reason: parts.reason.into_owned(),
-                    headers: parts.headers,
-                });
-                if status == StatusCode::CONTINUE && self.state == State::AwaitContinue {
-                    self.release_held_body(conn, cx)?;
-                }
+                self.interim_head(parts, conn, cx)?;
                 continue;
             }
             if self.state == State::Send {
@@ -101,6 +92,29 @@ impl Exchange {
             }
             return self.finish_head(parts, conn, cx).map(Some);
         }
+    }
+
+    /// An interim (1xx) head arrived: told to the listener, and a `100 Continue` releases a
+    /// body held for it. Out of line, as are the other rare branches on the way to the final
+    /// head: their code would otherwise sit among the lines every response runs through.
+    #[inline(never)]
+    fn interim_head(
+        &mut self,
+        parts: ResponseParts,
+        conn: &mut Connection,
+        cx: &mut Cx<'_>,
+    ) -> Result<(), Error> {
+        let status = parts.status;
+        cx.events.emit(cx.now.mono, || EventKind::InterimResponse {
+            status,
+            version: parts.version,
+            reason: parts.reason.into_owned(),
+            headers: parts.headers,
+        });
+        if status == StatusCode::CONTINUE && self.state == State::AwaitContinue {
+            self.release_held_body(conn, cx)?;
+        }
+        Ok(())
     }
 
     /// The connection ended before a complete response head.
@@ -165,19 +179,7 @@ impl Exchange {
         self.write_error = None;
         self.state = State::Body;
         if cx.events.is_on() {
-            let (status, version, reason, headers) = (
-                parts.status,
-                parts.version,
-                parts.reason.to_string(),
-                parts.headers.clone(),
-            );
-            cx.events
-                .emit(cx.now.mono, || EventKind::ResponseHeadersEnd {
-                    status,
-                    version,
-                    reason,
-                    headers,
-                });
+            head_event(&parts, cx);
         }
         let bodiless = self.decoder.is_done();
         if bodiless {
@@ -343,4 +345,22 @@ impl Exchange {
             }
         }
     }
+}
+
+/// Tells the listener the final head arrived (out of line: most calls have no listener).
+#[inline(never)]
+fn head_event(parts: &ResponseParts, cx: &mut Cx<'_>) {
+    let (status, version, reason, headers) = (
+        parts.status,
+        parts.version,
+        parts.reason.to_string(),
+        parts.headers.clone(),
+    );
+    cx.events
+        .emit(cx.now.mono, || EventKind::ResponseHeadersEnd {
+            status,
+            version,
+            reason,
+            headers,
+        });
 }
