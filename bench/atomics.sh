@@ -17,73 +17,17 @@
 # request and, with SITES=1, the ten functions that make the most (atomics inlined into a
 # function count as its own). Needs valgrind and objdump (binutils).
 set -eu
-client=$1 workload=$2 base=$3 few=${4:-100} many=${5:-600}
-bin=$(realpath "${BIN:-$(dirname "$0")/target/release/wayfarer-bench}")
-case $workload in
-    W2/16) workers=16 ;;
-    W2/64 | W6) workers=64 ;;
-    *) workers=1 ;;
-esac
-n=$(((many - few) * workers))
-tmp=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-[ -n "${KEEP:-}" ] && echo "$tmp" >&2
+. "$(dirname "$0")/callgrind-common.sh"
 
-run() {
-    valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$tmp/$1.out" \
-        "$bin" internal probe --client "$client" --workload "$workload" --base "$base" \
-        ${CA:+--ca "$CA"} --per-worker "$1" > /dev/null 2>&1
-}
-
-# The offsets of locked instructions in each object callgrind names (the binary is position
-# independent, and callgrind reports offsets within each object, as objdump does).
+# The offsets (in decimal) of locked instructions in an object, as "object offset" lines.
 locked() {
     objdump -d --no-show-raw-insn "$1" |
-        awk '$2 ~ /^(lock|xchg)$/ && !($2 == "xchg" && $3 !~ /\(/) {sub(":", "", $1); print $1}'
+        awk -v obj="$1" "$awk_hex"'
+            $2 ~ /^(lock|xchg)$/ && !($2 == "xchg" && $3 !~ /\(/) {
+                sub(":", "", $1); printf "%s %d\n", obj, hex($1)
+            }'
 }
 
-# Executed count per (object, offset, function) from a callgrind file written with
-# --dump-instr=yes: positions are "instr line", absolute (0x...) or relative (+N, -N, *),
-# and the line after a calls= line is the call's inclusive cost, not an instruction's.
-counts() {
-    awk -v bin="$bin" '
-        function hex(s,   i, c, v) {
-            v = 0; s = tolower(substr(s, 3))
-            for (i = 1; i <= length(s); i++) {
-                c = index("0123456789abcdef", substr(s, i, 1)) - 1
-                v = v * 16 + c
-            }
-            return v
-        }
-        # Names are compressed to "(id)" after their first use, which may be in a cob= line.
-        /^cob=/ { id = $1; sub(/^cob=/, "", id); if (NF > 1) name[id] = $2; next }
-        /^ob=/ {
-            id = $1; sub(/^ob=/, "", id)
-            if (NF > 1) { name[id] = $2 }
-            obj = (name[id] ~ /libc\.so/) ? "L" : (name[id] == bin ? "B" : "")
-            next
-        }
-        /^fn=/ {
-            id = $1; sub(/^fn=/, "", id)
-            if (NF > 1) { f = $0; sub(/^fn=\([0-9]+\) /, "", f); fname[id] = f }
-            fn = fname[id]; next
-        }
-        /^cfn=/ {
-            id = $1; sub(/^cfn=/, "", id)
-            if (NF > 1) { f = $0; sub(/^cfn=\([0-9]+\) /, "", f); fname[id] = f }
-            next
-        }
-        /^calls=/ { skip = 1; next }
-        /^[0-9+*-]/ {
-            p = $1
-            if (p ~ /^0x/) pos = hex(p)
-            else if (p ~ /^\+/) pos += substr(p, 2) + 0
-            else if (p ~ /^-/) pos -= substr(p, 2) + 0
-            if (skip) { skip = 0; next }
-            if (obj != "") printf "%s %x %s\t%s\n", obj, pos, $NF, fn
-        }
-    ' "$1"
-}
 # One measurement: the count per request (and, with SITES=1, where they are made).
 measure() {
     run "$few"
@@ -91,8 +35,8 @@ measure() {
     if [ ! -e "$tmp/locked" ]; then
         libc=$(awk '/^c?ob=\([0-9]+\) .*libc\.so/ {print $2; exit}' "$tmp/$many.out")
         {
-            locked "$bin" | sed 's/^/B /'
-            [ -n "$libc" ] && locked "$libc" | sed 's/^/L /'
+            locked "$bin"
+            [ -n "$libc" ] && locked "$libc"
         } > "$tmp/locked"
     fi
     counts "$tmp/$few.out" > "$tmp/few"

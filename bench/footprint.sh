@@ -20,60 +20,7 @@
 # code inlined into a function counts as its own). A line counts when one of its instructions
 # runs at least 0.9 times per request on average between FEW and MANY requests. Needs valgrind.
 set -eu
-client=$1 workload=$2 base=$3 few=${4:-100} many=${5:-600}
-bin=$(realpath "${BIN:-$(dirname "$0")/target/release/wayfarer-bench}")
-case $workload in
-    W2/16) workers=16 ;;
-    W2/64 | W6) workers=64 ;;
-    *) workers=1 ;;
-esac
-n=$(((many - few) * workers))
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-run() {
-    valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$tmp/$1.out" \
-        "$bin" internal probe --client "$client" --workload "$workload" --base "$base" \
-        ${CA:+--ca "$CA"} --per-worker "$1" > /dev/null 2>&1
-}
-
-# Executed count per (object, offset) with its function, from a callgrind file written with
-# --dump-instr=yes: positions are "instr line", absolute (0x...) or relative (+N, -N, *), and
-# the line after a calls= line is the call's inclusive cost, not an instruction's. Names are
-# compressed to "(id)" after their first use, which may be in a cob= or cfn= line.
-counts() {
-    awk '
-        function hex(s,   i, c, v) {
-            v = 0; s = tolower(substr(s, 3))
-            for (i = 1; i <= length(s); i++) {
-                c = index("0123456789abcdef", substr(s, i, 1)) - 1
-                v = v * 16 + c
-            }
-            return v
-        }
-        /^c?ob=/ {
-            id = $1; sub(/^c?ob=/, "", id)
-            if (NF > 1) name[id] = $2
-            if ($0 ~ /^ob=/) obj = id
-            next
-        }
-        /^c?fn=/ {
-            id = $1; sub(/^c?fn=/, "", id)
-            if (NF > 1) { f = $0; sub(/^c?fn=\([0-9]+\) /, "", f); fname[id] = f }
-            if ($0 ~ /^fn=/) fn = fname[id]
-            next
-        }
-        /^calls=/ { skip = 1; next }
-        /^[0-9+*-]/ {
-            p = $1
-            if (p ~ /^0x/) pos = hex(p)
-            else if (p ~ /^\+/) pos += substr(p, 2) + 0
-            else if (p ~ /^-/) pos -= substr(p, 2) + 0
-            if (skip) { skip = 0; next }
-            printf "%s %d %s\t%s\n", name[obj], pos, $NF, fn
-        }
-    ' "$1"
-}
+. "$(dirname "$0")/callgrind-common.sh"
 
 run "$few"
 run "$many"
