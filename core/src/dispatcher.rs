@@ -58,8 +58,11 @@ struct Entry<C> {
 /// ```
 pub struct Dispatcher<C> {
     ready: VecDeque<Entry<C>>,
-    running_async: Vec<Entry<C>>,
-    running_sync: Vec<Entry<C>>,
+    /// Running calls in start order. Deques: calls tend to finish in the order they started,
+    /// and a deque takes one out near its front without moving the rest (a `Vec` moved every
+    /// later entry, about 200 instructions per call at 64 running).
+    running_async: VecDeque<Entry<C>>,
+    running_sync: VecDeque<Entry<C>>,
     /// Running async calls per host. Every call to a host shares its count, whether it was
     /// enqueued before or after the others and moved to running since (OkHttp shares one
     /// counter object among a host's calls; a map by host name is the same thing).
@@ -170,8 +173,8 @@ impl<C: Clone + PartialEq> Dispatcher<C> {
     pub fn new() -> Dispatcher<C> {
         Dispatcher {
             ready: VecDeque::new(),
-            running_async: Vec::new(),
-            running_sync: Vec::new(),
+            running_async: VecDeque::new(),
+            running_sync: VecDeque::new(),
             per_host: HashMap::new(),
             max_requests: DEFAULT_MAX_REQUESTS,
             max_requests_per_host: DEFAULT_MAX_REQUESTS_PER_HOST,
@@ -222,7 +225,7 @@ impl<C: Clone + PartialEq> Dispatcher<C> {
     /// Records a synchronous call that the caller runs now (OkHttp's `executed`). It counts as
     /// running until [`finished`](Self::finished), but toward neither limit.
     pub fn executed(&mut self, call: C, host: impl Into<String>) {
-        self.running_sync.push(Entry {
+        self.running_sync.push_back(Entry {
             call,
             host: host.into(),
         });
@@ -231,17 +234,14 @@ impl<C: Clone + PartialEq> Dispatcher<C> {
     /// Records that a running call (async or sync) is done, and promotes. `None` when the call
     /// was not running (OkHttp: "Call wasn't in-flight!").
     pub fn finished(&mut self, call: &C) -> Option<Finished<C>> {
-        if let Some(pos) = self.running_async.iter().position(|e| e.call == *call) {
-            let entry = self.running_async.remove(pos);
+        if let Some(entry) = take(&mut self.running_async, call) {
             if let Some(count) = self.per_host.get_mut(&entry.host) {
                 *count -= 1;
                 if *count == 0 {
                     self.per_host.remove(&entry.host);
                 }
             }
-        } else if let Some(pos) = self.running_sync.iter().position(|e| e.call == *call) {
-            self.running_sync.remove(pos);
-        } else {
+        } else if take(&mut self.running_sync, call).is_none() {
             return None;
         }
         let start = self.promote();
@@ -322,9 +322,18 @@ impl<C: Clone + PartialEq> Dispatcher<C> {
             };
             *self.per_host.entry(entry.host.clone()).or_insert(0) += 1;
             start.push(entry.call.clone());
-            self.running_async.push(entry);
+            self.running_async.push_back(entry);
         }
         start
+    }
+}
+
+/// Takes `call`'s entry out of `running`, keeping the others in order.
+fn take<C: PartialEq>(running: &mut VecDeque<Entry<C>>, call: &C) -> Option<Entry<C>> {
+    match running.iter().position(|e| e.call == *call)? {
+        // The usual case, and the only one for a caller making one call at a time.
+        0 => running.pop_front(),
+        pos => running.remove(pos),
     }
 }
 
@@ -536,6 +545,31 @@ mod tests {
         assert_eq!((f.start.len(), f.idle), (0, false));
         assert_eq!(d.finished(&"a/2").map(|f| f.idle), Some(false));
         assert_eq!(d.finished(&"a/3").map(|f| f.idle), Some(true));
+    }
+
+    #[test]
+    fn calls_finishing_out_of_order_leave_the_others_in_start_order() {
+        let mut d = dispatcher();
+        for call in ["s/1", "s/2", "s/3", "s/4", "s/5"] {
+            d.executed(call, "s");
+        }
+        for call in ["a/1", "b/1", "c/1", "d/1"] {
+            let _ = enqueue(&mut d, call);
+        }
+        // Near the front, at the back, in the middle, at the front.
+        for call in ["s/2", "s/5", "c/1", "a/1", "s/1"] {
+            assert!(d.finished(&call).is_some(), "{call}");
+        }
+        assert_eq!(running(&d), ["s/3", "s/4", "b/1", "d/1"]);
+        assert_eq!(
+            (d.running_calls_for_host("a"), d.running_calls_for_host("c")),
+            (0, 0)
+        );
+        assert_eq!(d.running_calls_for_host("b"), 1);
+        for call in ["d/1", "s/4", "b/1", "s/3"] {
+            assert!(d.finished(&call).is_some(), "{call}");
+        }
+        assert_eq!(d.running_calls_count(), 0);
     }
 
     #[test]
