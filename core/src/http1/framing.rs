@@ -142,6 +142,21 @@ pub(crate) fn plan(
 /// The `Content-Length`, if present: every value (repeated fields, comma lists) must be the same
 /// non-negative decimal number that fits in a u64.
 fn content_length(headers: &Headers) -> Result<Option<u64>, Error> {
+    // Nearly every response has one field of plain digits: that is read here, and anything
+    // else (a list, repeats, an invalid value) out of line.
+    let mut values = headers.get_all("content-length");
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    match parse_decimal(first) {
+        Some(n) if values.next().is_none() => Ok(Some(n)),
+        _ => content_length_list(headers),
+    }
+}
+
+/// [`content_length`] for every other case: each value of each field, as a comma list.
+#[inline(never)]
+fn content_length_list(headers: &Headers) -> Result<Option<u64>, Error> {
     let mut found: Option<u64> = None;
     for value in headers.get_all("content-length") {
         for item in value.split(|&b| b == b',') {
