@@ -9,8 +9,9 @@
 //! that: a 16 KiB document took two reads, where a hand-written loop with a large buffer takes
 //! one) reads through a [`LENT`]-byte buffer its thread lends it while it is in use, and gives
 //! back when it goes idle: the next response arrives in one read, and an idle connection
-//! still holds only its own small buffer. A thread keeps one such buffer, allocated once; a
-//! connection that finds it lent to another reads through its own, as before.
+//! still holds only its own small buffer. A thread keeps one such buffer, allocated once and
+//! kept for as long as the thread lives; a connection that finds it lent to another reads
+//! through its own, as before.
 
 use std::cell::Cell;
 
