@@ -169,15 +169,17 @@ impl<N: Net> Dispatcher<N> {
 
     /// A call is done, or its caller gave up on it before it ran.
     fn leave(&self, key: &Key<N>) {
+        // A running call first: nearly every slot drops after its call ran, and looking in
+        // the ready queue first put that scan's code on every call's path.
         let finished = {
             let mut queues = self.queues();
-            if queues.dequeue(key) {
-                return;
+            match queues.finished(key) {
+                Some(finished) => finished,
+                None => {
+                    queues.dequeue(key);
+                    return;
+                }
             }
-            queues.finished(key)
-        };
-        let Some(finished) = finished else {
-            return;
         };
         start_all(finished.start);
         if finished.idle {

@@ -287,6 +287,65 @@ fn cancel_all_cancels_queued_and_running_calls_tokio() {
     });
 }
 
+/// An enqueued call whose future is dropped before its turn leaves the queue: it never runs,
+/// holds no place, and the call behind it is promoted when the running one ends.
+#[test]
+fn a_queued_call_given_up_leaves_the_queue_and_never_runs_tokio() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let origin = HoldingOrigin::start();
+        let client = wayfarer_tokio::Client::builder()
+            .max_requests(1)
+            .build()
+            .expect("client");
+        let running = tokio::spawn(
+            client
+                .new_call(request(&origin, "127.0.0.1", "/1"))
+                .enqueue(),
+        );
+        let given_up = tokio::spawn(
+            client
+                .new_call(request(&origin, "127.0.0.1", "/2"))
+                .enqueue(),
+        );
+        let last = tokio::spawn(
+            client
+                .new_call(request(&origin, "127.0.0.1", "/3"))
+                .enqueue(),
+        );
+        let origin = tokio::task::spawn_blocking(move || {
+            assert_eq!(origin.next_arrival().path, "/1");
+            origin
+        })
+        .await
+        .expect("arrival");
+        assert_eq!(client.dispatcher().queued_calls_count(), 2);
+        given_up.abort();
+        assert!(given_up.await.expect_err("aborted").is_cancelled());
+        assert_eq!(client.dispatcher().queued_calls_count(), 1);
+        assert_eq!(client.dispatcher().running_calls_count(), 1);
+        origin.release("/1");
+        let response = running.await.expect("task").expect("response");
+        // The call runs until its body is read.
+        assert_eq!(response.text().await.expect("body"), "/1");
+        let origin = tokio::task::spawn_blocking(move || {
+            assert_eq!(origin.next_arrival().path, "/3", "/2 never runs");
+            origin.release("/3");
+            origin
+        })
+        .await
+        .expect("arrival");
+        let response = last.await.expect("task").expect("response");
+        assert_eq!(response.text().await.expect("body"), "/3");
+        assert_eq!(client.dispatcher().running_calls_count(), 0);
+        assert_eq!(client.dispatcher().queued_calls_count(), 0);
+        drop(origin);
+    });
+}
+
 // ------------------------------------------------------------------ execute counts as running
 
 #[test]
