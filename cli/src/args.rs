@@ -230,7 +230,8 @@ pub struct Args {
     #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = crate::proxy::parse_resolve)]
     pub resolve: Vec<String>,
 
-    /// Fails with exit status 22, writing nothing, when the HTTP status is 400 or more.
+    /// Fails with exit status 22, writing no body (the head with -i), when the HTTP status is
+    /// 400 or more.
     #[arg(short = 'f', long = "fail")]
     pub fail: bool,
 

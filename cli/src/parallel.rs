@@ -121,7 +121,8 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
             let (seen, interim) = take_this_threads_heads(hops.as_ref(), interim.as_ref());
             let outcome = match result {
                 Ok(response) => match follows.then(|| unfollowable_redirect(&response)).flatten() {
-                    Some(failure) => (Vec::new(), Some(failure)),
+                    // The head only, with -i or -I, as curl has written it by then.
+                    Some(failure) => (heads_if(include, &response, &interim), Some(failure)),
                     None => output(response, &interim, include, head, fail, with_body, guard),
                 },
                 // As with one URL, every head received before the failure (none without -i).
@@ -175,10 +176,19 @@ fn transfers(args: &Args, cookies: &CookieEngine) -> Result<(), Failure> {
     status.map_or(Ok(()), Err)
 }
 
+/// The response's heads (its interim heads among them) when `include` (`-i`, `-I`); else none.
+fn heads_if(include: bool, response: &Response, interim: &CallHeads) -> Vec<u8> {
+    if include {
+        response_heads(response, interim)
+    } else {
+        Vec::new()
+    }
+}
+
 /// What one response writes: its heads with `-i`/`-I` (its interim heads, `interim`, among
 /// them), then its body (unless `-I`); with
-/// `--fail`, a status of 400 or more fails instead, and with `--fail-with-body` fails after
-/// the response is written. With `guard`, a binary body (a NUL byte near its start) is refused
+/// `--fail`, a status of 400 or more fails after the heads, with no body, and with
+/// `--fail-with-body` fails after the response is written. With `guard`, a binary body (a NUL byte near its start) is refused
 /// with status 23, after the heads, as curl refuses it for a terminal.
 fn output(
     response: Response,
@@ -199,12 +209,10 @@ fn output(
             ),
         )
     });
+    let mut bytes = heads_if(include, &response, interim);
     if http_error.is_some() && !with_body {
-        return (Vec::new(), http_error);
-    }
-    let mut bytes = Vec::new();
-    if include {
-        bytes = response_heads(&response, interim);
+        // No body; the head with -i or -I, which curl writes as it arrives.
+        return (bytes, http_error);
     }
     if !head {
         let url = response.request().redacted_url();

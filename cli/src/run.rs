@@ -165,6 +165,7 @@ fn transfer(
         .then(|| unfollowable_redirect(&response))
         .flatten()
     {
+        write_heads_only(args, output_path.as_deref(), &heads())?;
         return Err(failure);
     }
     let http_error = (args.fails_on_http_error() && response.status().as_u16() >= 400).then(|| {
@@ -179,9 +180,13 @@ fn transfer(
             ),
         )
     });
-    // --fail stops here, writing nothing; --fail-with-body writes the response first.
+    // --fail stops here, writing no body (the head only, with -i or -I, as curl has written it
+    // by then); --fail-with-body writes the response first.
     let http_error = match http_error {
-        Some(failure) if !args.fail_with_body => return Err(failure),
+        Some(failure) if !args.fail_with_body => {
+            write_heads_only(args, output_path.as_deref(), &heads())?;
+            return Err(failure);
+        }
         other => other,
     };
 
@@ -202,6 +207,19 @@ fn transfer(
     }
     output.finish()?;
     http_error.map_or(Ok(()), Err)
+}
+
+/// For a transfer that fails once its final head is in (`--fail`, a redirect `-L` cannot
+/// follow): the heads, with `-i` or `-I`, and no body. curl writes a head as it arrives, so it
+/// has written them by the time it fails the transfer; without `-i` or `-I` nothing is written
+/// and no output file is made.
+fn write_heads_only(args: &Args, output_path: Option<&Path>, heads: &[u8]) -> Result<(), Failure> {
+    if args.include || args.head {
+        let mut output = Output::open(output_path)?;
+        output.write(heads)?;
+        output.finish()?;
+    }
+    Ok(())
 }
 
 /// Writes what curl has written by the time a call fails: every head received (see

@@ -505,6 +505,29 @@ fn a_redirect_that_cannot_be_followed_fails_as_with_curl() {
             assert_eq!(targets(&server), ["/start"]);
         }
     }
+    // With -i the redirect's head is written before the failure (as curl writes a head as it
+    // arrives), and still not its body: one URL alone, and among several (-Z or not).
+    for several in [false, true] {
+        for parallel in [false, true] {
+            let moved = response("302 Found", "Location: ftp://127.0.0.1/file\r\n", b"moved");
+            let head = &moved[..moved.len() - b"moved".len()];
+            let count = if several { 2 } else { 1 };
+            let server = Server::start((0..count).map(|_| Reply::Send(moved.clone())).collect());
+            let mut args = vec!["-s", "-i", "-L"];
+            if parallel {
+                args.push("-Z");
+            }
+            let urls: Vec<String> = (0..count).map(|i| server.url(&format!("/{i}"))).collect();
+            args.extend(urls.iter().map(String::as_str));
+            let output = wayfarer(&args);
+            assert_exit(&output, 1);
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&head.repeat(count)),
+                "several {several}, -Z {parallel}"
+            );
+        }
+    }
     // Without -L the redirect is the answer, as before.
     let server = Server::start(vec![Reply::Send(response(
         "302 Found",

@@ -247,6 +247,46 @@ fn fail_with_body_writes_each_failed_response_too() {
     assert_eq!(output.stdout, b"missing found gone");
 }
 
+/// `--fail` with `-i`: a failed transfer writes its head, not its body (curl writes a head
+/// as it arrives), and the others are written whole.
+#[test]
+fn fail_with_include_writes_each_failed_responses_head() {
+    let missing = common::response("404 Not Found", "", b"missing");
+    let missing_head = &missing[..missing.len() - b"missing".len()];
+    let found = common::response("200 OK", "", b"found");
+    for parallel in [false, true] {
+        let server = common::Server::start(vec![
+            common::Reply::Send(missing.clone()),
+            common::Reply::Send(found.clone()),
+        ]);
+        let mut args = vec!["-s", "-i", "--fail"];
+        if parallel {
+            args.push("-Z");
+        }
+        let (a, b) = (server.url("/a"), server.url("/b"));
+        args.extend([a.as_str(), b.as_str()]);
+        let output = common::wayfarer(&args);
+        // One after another the last transfer's outcome is the command's; with -Z the first
+        // failure's.
+        common::assert_exit(&output, if parallel { 22 } else { 0 });
+        if !parallel {
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&[missing_head, &found].concat())
+            );
+        } else {
+            // With -Z the server answers in the order connections arrive: either may be the 404.
+            let out = String::from_utf8_lossy(&output.stdout).into_owned();
+            assert!(!out.contains("missing"), "no failed body: {out}");
+            assert_eq!(out.matches("HTTP/1.1 ").count(), 2, "{out}");
+            assert!(
+                out.contains("found"),
+                "the other transfer is written whole: {out}"
+            );
+        }
+    }
+}
+
 /// One after another, as with curl, every URL is fetched and the last transfer's outcome is
 /// the command's: an earlier failure is reported, not returned.
 #[test]
