@@ -3,51 +3,53 @@
 //! bytes are counted with this test binary's own global allocator, on the client's thread.
 //!
 //! One-time costs (the pool's own structures, lazily built state) are kept out by measuring the
-//! growth from one pooled connection to several, each to its own origin.
+//! growth from one pooled connection to several, each to its own origin. The count is the
+//! thread's own, so that tests running at once on other threads do not add to it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
 struct Counting;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
 thread_local! {
-    /// Only the client's thread is counted (the origins run on others).
-    static COUNTED_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this thread's allocations are counted: only the client's thread (the origins run
+    /// on others), while a measurement runs.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// The live bytes this thread allocated while counting.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
-fn counted() -> bool {
-    COUNTING.load(Ordering::Relaxed) && COUNTED_THREAD.with(std::cell::Cell::get)
+/// Adds `bytes` to this thread's count, if it is counting. (The thread-locals hold no
+/// destructor and allocate nothing, so the allocator may use them.)
+fn count(bytes: isize) {
+    let _ = COUNTING.try_with(|counting| {
+        if counting.get() {
+            let _ = LIVE.try_with(|live| live.set(live.get() + bytes));
+        }
+    });
+}
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
 }
 
 // SAFETY: forwards every call to the system allocator unchanged; only counts live bytes.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counted() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
+        count(layout.size() as isize);
         // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if counted() {
-            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        }
+        count(-(layout.size() as isize));
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counted() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
+        count(new_size as isize - layout.size() as isize);
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -119,16 +121,14 @@ fn idle_cost(len: usize, gets: usize) -> isize {
             assert_eq!(body.len(), len);
         }
     };
-    COUNTED_THREAD.with(|c| c.set(true));
-    COUNTING.store(true, Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
     fetch(&origins[0]);
-    let one = LIVE.load(Ordering::Relaxed);
+    let one = live();
     for addr in &origins[1..] {
         fetch(addr);
     }
-    let all = LIVE.load(Ordering::Relaxed);
-    COUNTING.store(false, Ordering::Relaxed);
-    COUNTED_THREAD.with(|c| c.set(false));
+    let all = live();
+    COUNTING.with(|c| c.set(false));
     assert_eq!(client.idle_connection_count(), CONNECTIONS);
     let per_connection = (all - one) / (CONNECTIONS as isize - 1);
     assert!(
