@@ -5,15 +5,19 @@
 //! filling it completely during a body (bulk transfer), up to [`MAX_ADAPTIVE`]; a connection
 //! going back to the pool is shrunk again so idle connections stay cheap.
 //!
-//! A connection whose reads have filled its initial buffer (its responses are larger than
-//! that: a 16 KiB document took two reads, where a hand-written loop with a large buffer takes
-//! one) reads through a [`LENT`]-byte buffer its thread lends it while it is in use, and gives
-//! back when it goes idle: the next response arrives in one read, and an idle connection
-//! still holds only its own small buffer. A thread keeps one such buffer, allocated once and
-//! kept for as long as the thread lives; a connection that finds it lent to another reads
-//! through its own, as before.
+//! A connection whose last response was larger than its initial buffer but fits a [`LENT`]
+//! one (a 16 KiB document took two reads, where a hand-written loop with a large buffer takes
+//! one) reads the next through a large buffer its thread lends it while it is in use, and
+//! gives back when it goes idle: that response arrives in one read, and an idle connection
+//! still holds only its own small buffer. Larger bodies gain nothing (they are read straight
+//! into the caller's buffer) and borrow nothing. A thread keeps one such buffer, allocated
+//! once, for as long as the thread lives; a connection that finds it lent to another reads
+//! through its own, as before. At most [`MAX_LARGE`] exist in the process at once, so that a
+//! program running calls on many threads (the blocking client's thread per call) does not
+//! keep one per thread.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Size of a fresh connection's buffer.
 pub(crate) const INITIAL: usize = 8 * 1024;
@@ -21,44 +25,82 @@ pub(crate) const INITIAL: usize = 8 * 1024;
 pub(crate) const MAX_ADAPTIVE: usize = 256 * 1024;
 /// The size of the buffer a thread lends to a connection whose responses are large.
 pub(crate) const LENT: usize = 64 * 1024;
+/// The most large buffers that exist in the process at once (512 KiB in all).
+pub(crate) const MAX_LARGE: usize = 8;
+
+/// How many large buffers exist: kept by threads or lent to connections.
+static LARGE_BUFFERS: AtomicUsize = AtomicUsize::new(0);
 
 /// A thread's large receive buffer (see the module documentation).
 enum Large {
-    /// None made yet on this thread: the first connection to ask gets a new one.
+    /// None here: the next connection to ask gets a new one, if the process has room for it.
     Never,
     /// Lent to a connection; a connection asking meanwhile reads through its own buffer.
     Lent,
     Here(Vec<u8>),
 }
 
-thread_local! {
-    static LARGE: Cell<Large> = const { Cell::new(Large::Never) };
+/// The thread's slot; a buffer still in it when the thread ends leaves the count.
+struct Slot(Cell<Large>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Large::Here(_) = self.0.replace(Large::Never) {
+            LARGE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
-/// The thread's large buffer, if it is not lent already.
+thread_local! {
+    static LARGE: Slot = const { Slot(Cell::new(Large::Never)) };
+}
+
+/// The thread's large buffer, if it is not lent already (or a new one, if the process has
+/// fewer than [`MAX_LARGE`]).
 fn borrow_large() -> Option<Vec<u8>> {
     LARGE
-        .try_with(|large| match large.replace(Large::Lent) {
-            Large::Never => Some(vec![0; LENT]),
+        .try_with(|slot| match slot.0.replace(Large::Lent) {
             Large::Here(buf) => Some(buf),
             Large::Lent => None,
+            Large::Never => {
+                if reserve(&LARGE_BUFFERS, MAX_LARGE) {
+                    Some(vec![0; LENT])
+                } else {
+                    slot.0.set(Large::Never);
+                    None
+                }
+            }
         })
         .ok()
         .flatten()
 }
 
+/// Counts one more in `count` if that stays within `max`; false (and `count` unchanged)
+/// otherwise.
+fn reserve(count: &AtomicUsize, max: usize) -> bool {
+    if count.fetch_add(1, Ordering::Relaxed) < max {
+        return true;
+    }
+    count.fetch_sub(1, Ordering::Relaxed);
+    false
+}
+
 /// Gives a large buffer back to this thread (which may not be the one that lent it: an async
-/// task can move between threads). A thread keeps one.
+/// task can move between threads). A thread keeps one; another is freed.
 fn return_large(mut buf: Vec<u8>) {
     if buf.len() != LENT {
         // It grew for a bulk transfer: back to its lent size, its bytes still initialized.
         buf.truncate(LENT);
         buf.shrink_to_fit();
     }
-    let _ = LARGE.try_with(|large| match large.replace(Large::Lent) {
-        Large::Here(kept) => large.set(Large::Here(kept)),
-        Large::Never | Large::Lent => large.set(Large::Here(buf)),
+    let mut buf = Some(buf);
+    let _ = LARGE.try_with(|slot| match slot.0.replace(Large::Lent) {
+        Large::Here(kept) => slot.0.set(Large::Here(kept)),
+        Large::Never | Large::Lent => slot.0.set(buf.take().map_or(Large::Never, Large::Here)),
     });
+    if buf.is_some() {
+        LARGE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -68,8 +110,8 @@ pub(crate) struct RecvBuf {
     end: usize,
     /// The next `spare()` should offer a bigger region (the last read filled it).
     grow: bool,
-    /// A read has filled this buffer at its initial size: the connection borrows its thread's
-    /// large buffer whenever it is empty (see the module documentation).
+    /// The last response was larger than the initial size and fits a large buffer: the
+    /// connection borrows its thread's whenever it is empty (see the module documentation).
     large_reads: bool,
     /// The connection's own allocation, set aside while `buf` is the thread's large buffer.
     own: Option<Vec<u8>>,
@@ -188,9 +230,13 @@ impl RecvBuf {
     /// more data is probably waiting and the next read gets a bigger region.
     pub(crate) fn note_fill(&mut self, filled: bool) {
         self.grow = filled;
-        if filled && self.buf.len() <= INITIAL {
-            self.large_reads = true;
-        }
+    }
+
+    /// Records the length of a response (head and body) read through this buffer, when known:
+    /// the connection's next response is read through a large buffer when this one would have
+    /// fitted it and not the initial one.
+    pub(crate) fn note_response_len(&mut self, len: Option<u64>) {
+        self.large_reads = len.is_some_and(|len| len > INITIAL as u64 && len <= LENT as u64);
     }
 
     /// Drops a large allocation once the buffer is empty, so pooled connections stay small.
@@ -227,14 +273,24 @@ mod tests {
         offered
     }
 
+    /// A buffer holding the thread's large one, so that others grow their own.
+    fn holder() -> RecvBuf {
+        let mut holder = RecvBuf::default();
+        holder.note_response_len(Some(16 * 1024));
+        assert_eq!(holder.spare(1).len(), LENT);
+        holder
+    }
+
     #[test]
     fn starts_small_and_grows_for_bulk_reads() {
-        // Another buffer holds the thread's large one, so this one grows its own.
-        let mut holder = RecvBuf::default();
-        assert_eq!(fill_and_consume(&mut holder), INITIAL);
-        assert_eq!(holder.spare(1).len(), LENT);
+        let _holder = holder();
         let mut b = RecvBuf::default();
-        assert_eq!(fill_and_consume(&mut b), INITIAL);
+        b.note_response_len(Some(16 * 1024));
+        assert_eq!(
+            fill_and_consume(&mut b),
+            INITIAL,
+            "the thread's is lent already"
+        );
         assert_eq!(
             b.spare(1).len(),
             INITIAL * 2,
@@ -250,18 +306,26 @@ mod tests {
     }
 
     #[test]
-    fn a_connection_with_large_responses_reads_them_through_its_threads_large_buffer() {
+    fn a_connection_whose_responses_fit_a_large_buffer_reads_them_through_its_threads() {
         let mut b = RecvBuf::default();
-        assert_eq!(b.spare(1).len(), INITIAL);
-        b.commit(100);
-        b.note_fill(false);
-        b.consume(100);
-        assert_eq!(b.spare(1).len(), INITIAL, "short reads borrow nothing");
         assert_eq!(fill_and_consume(&mut b), INITIAL);
+        b.shrink();
+        for (len, why) in [
+            (None, "a response of unknown length"),
+            (Some(100), "a response that fits the initial buffer"),
+            (
+                Some(LENT as u64 + 1),
+                "a response larger than the large buffer",
+            ),
+        ] {
+            b.note_response_len(len);
+            assert_eq!(b.spare(1).len(), INITIAL, "{why} borrows nothing");
+        }
+        b.note_response_len(Some(16 * 1024));
         assert_eq!(
             b.spare(1).len(),
             LENT,
-            "the next read goes into the large buffer"
+            "after a 16 KiB response the next read goes into the large buffer"
         );
         b.spare(1)[..5].copy_from_slice(b"hello");
         b.commit(5);
@@ -279,27 +343,39 @@ mod tests {
 
         // Given back, the thread's buffer serves the next connection that asks.
         let mut other = RecvBuf::default();
-        assert_eq!(fill_and_consume(&mut other), INITIAL);
+        other.note_response_len(Some(16 * 1024));
         assert_eq!(other.spare(1).len(), LENT);
-        // Lent out: a third connection reads through its own, doubled.
+        // Lent out: a third connection reads through its own.
         let mut third = RecvBuf::default();
-        assert_eq!(fill_and_consume(&mut third), INITIAL);
-        assert_eq!(third.spare(1).len(), INITIAL * 2);
+        third.note_response_len(Some(16 * 1024));
+        assert_eq!(third.spare(1).len(), INITIAL);
         // A connection closing with it gives it back too.
         drop(other);
         let mut fourth = RecvBuf::default();
-        assert_eq!(fill_and_consume(&mut fourth), INITIAL);
+        fourth.note_response_len(Some(16 * 1024));
         assert_eq!(fourth.spare(1).len(), LENT);
         // Grown for a bulk transfer, it comes back at its lent size.
         assert_eq!(fill_and_consume(&mut fourth), LENT);
         assert_eq!(fourth.spare(1).len(), LENT * 2);
-        let own = fourth
-            .take_initial()
-            .expect("its own buffer, of the initial size");
-        assert_eq!(own.len(), INITIAL);
+        assert!(
+            fourth.take_initial().is_none(),
+            "closing, it had no buffer of its own to pass on"
+        );
         let mut fifth = RecvBuf::default();
-        assert_eq!(fill_and_consume(&mut fifth), INITIAL);
+        fifth.note_response_len(Some(16 * 1024));
         assert_eq!(fifth.spare(1).len(), LENT);
+    }
+
+    #[test]
+    fn the_count_of_large_buffers_is_bounded() {
+        let count = AtomicUsize::new(0);
+        for _ in 0..3 {
+            assert!(reserve(&count, 3));
+        }
+        assert!(!reserve(&count, 3), "over the bound");
+        assert_eq!(count.load(Ordering::Relaxed), 3, "a refusal counts nothing");
+        count.fetch_sub(1, Ordering::Relaxed);
+        assert!(reserve(&count, 3), "room again once one is freed");
     }
 
     #[test]
@@ -318,10 +394,7 @@ mod tests {
 
     #[test]
     fn a_recycled_buffer_starts_empty_and_serves_the_first_read() {
-        // Another buffer holds the thread's large one, so this one grows its own.
-        let mut holder = RecvBuf::default();
-        fill_and_consume(&mut holder);
-        assert_eq!(holder.spare(1).len(), LENT);
+        let _holder = holder();
         let mut used = RecvBuf::default();
         let n = used.spare(1).len();
         used.spare(1)[..n].fill(9);

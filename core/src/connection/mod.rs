@@ -414,6 +414,15 @@ impl Connection {
         }
     }
 
+    /// Records a response's length (head and body), when known, for the buffer socket reads
+    /// go into (the ciphertext's over TLS, about as long): see [`RecvBuf::note_response_len`].
+    pub(crate) fn note_response_len(&mut self, len: Option<u64>) {
+        match self.0.tls {
+            Some(_) => self.0.cipher_in.note_response_len(len),
+            None => self.0.inbound.note_response_len(len),
+        }
+    }
+
     pub(crate) fn inbound(&mut self) -> &mut RecvBuf {
         &mut self.0.inbound
     }

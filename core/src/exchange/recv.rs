@@ -65,7 +65,7 @@ impl Exchange {
             if !conn.inbound_data().is_empty() {
                 self.response_started = true;
             }
-            let parts = match self.head.read(conn.inbound_data(), &limits)? {
+            let (parts, head_len) = match self.head.read(conn.inbound_data(), &limits)? {
                 None => {
                     if conn.is_eof() {
                         return Err(self.eof_before_head());
@@ -74,7 +74,7 @@ impl Exchange {
                 }
                 Some((parts, len)) => {
                     conn.inbound().consume(len);
-                    parts
+                    (parts, len)
                 }
             };
             // The head reader has counted interim heads against the limits.
@@ -90,7 +90,14 @@ impl Exchange {
                 self.send.held_for_continue = false;
                 self.send.need_pull = false;
             }
-            return self.finish_head(parts, conn, cx).map(Some);
+            let head = self.finish_head(parts, conn, cx)?;
+            // The response's size, when the head says it, picks the buffer the connection's
+            // next response is read through.
+            let len = self
+                .body_remaining()
+                .map(|n| n.saturating_add(head_len as u64));
+            conn.note_response_len(len);
+            return Ok(Some(head));
         }
     }
 
