@@ -245,6 +245,29 @@ fn a_call_canceled_while_queued_fails_and_never_runs_blocking() {
     );
 }
 
+/// Enqueues a GET of `path` on a tokio client, in a task of its own.
+fn spawn_enqueued(
+    client: &wayfarer_tokio::Client,
+    origin: &HoldingOrigin,
+    path: &str,
+) -> tokio::task::JoinHandle<Result<wayfarer_tokio::Response, wayfarer_core::Error>> {
+    tokio::spawn(
+        client
+            .new_call(request(origin, "127.0.0.1", path))
+            .enqueue(),
+    )
+}
+
+/// Waits, off the runtime's threads, for the request for `path` to arrive.
+async fn arrived(origin: HoldingOrigin, path: &'static str) -> HoldingOrigin {
+    tokio::task::spawn_blocking(move || {
+        assert_eq!(origin.next_arrival().path, path);
+        origin
+    })
+    .await
+    .expect("arrival")
+}
+
 #[test]
 fn cancel_all_cancels_queued_and_running_calls_tokio() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -258,22 +281,9 @@ fn cancel_all_cancels_queued_and_running_calls_tokio() {
             .max_requests(1)
             .build()
             .expect("client");
-        let running = tokio::spawn(
-            client
-                .new_call(request(&origin, "127.0.0.1", "/1"))
-                .enqueue(),
-        );
-        let queued = tokio::spawn(
-            client
-                .new_call(request(&origin, "127.0.0.1", "/2"))
-                .enqueue(),
-        );
-        let origin = tokio::task::spawn_blocking(move || {
-            assert_eq!(origin.next_arrival().path, "/1");
-            origin
-        })
-        .await
-        .expect("arrival");
+        let running = spawn_enqueued(&client, &origin, "/1");
+        let queued = spawn_enqueued(&client, &origin, "/2");
+        let origin = arrived(origin, "/1").await;
         assert_eq!(client.dispatcher().queued_calls_count(), 1);
         client.dispatcher().cancel_all();
         for task in [running, queued] {
@@ -301,27 +311,10 @@ fn a_queued_call_given_up_leaves_the_queue_and_never_runs_tokio() {
             .max_requests(1)
             .build()
             .expect("client");
-        let running = tokio::spawn(
-            client
-                .new_call(request(&origin, "127.0.0.1", "/1"))
-                .enqueue(),
-        );
-        let given_up = tokio::spawn(
-            client
-                .new_call(request(&origin, "127.0.0.1", "/2"))
-                .enqueue(),
-        );
-        let last = tokio::spawn(
-            client
-                .new_call(request(&origin, "127.0.0.1", "/3"))
-                .enqueue(),
-        );
-        let origin = tokio::task::spawn_blocking(move || {
-            assert_eq!(origin.next_arrival().path, "/1");
-            origin
-        })
-        .await
-        .expect("arrival");
+        let running = spawn_enqueued(&client, &origin, "/1");
+        let given_up = spawn_enqueued(&client, &origin, "/2");
+        let last = spawn_enqueued(&client, &origin, "/3");
+        let origin = arrived(origin, "/1").await;
         assert_eq!(client.dispatcher().queued_calls_count(), 2);
         given_up.abort();
         assert!(given_up.await.expect_err("aborted").is_cancelled());
@@ -331,13 +324,9 @@ fn a_queued_call_given_up_leaves_the_queue_and_never_runs_tokio() {
         let response = running.await.expect("task").expect("response");
         // The call runs until its body is read.
         assert_eq!(response.text().await.expect("body"), "/1");
-        let origin = tokio::task::spawn_blocking(move || {
-            assert_eq!(origin.next_arrival().path, "/3", "/2 never runs");
-            origin.release("/3");
-            origin
-        })
-        .await
-        .expect("arrival");
+        // Not /2: it never runs.
+        let origin = arrived(origin, "/3").await;
+        origin.release("/3");
         let response = last.await.expect("task").expect("response");
         assert_eq!(response.text().await.expect("body"), "/3");
         assert_eq!(client.dispatcher().running_calls_count(), 0);
