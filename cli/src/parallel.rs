@@ -186,10 +186,10 @@ fn heads_if(include: bool, response: &Response, interim: &CallHeads) -> Vec<u8> 
 }
 
 /// What one response writes: its heads with `-i`/`-I` (its interim heads, `interim`, among
-/// them), then its body (unless `-I`); with
-/// `--fail`, a status of 400 or more fails after the heads, with no body, and with
-/// `--fail-with-body` fails after the response is written. With `guard`, a binary body (a NUL byte near its start) is refused
-/// with status 23, after the heads, as curl refuses it for a terminal.
+/// them), then its body (unless `-I`); with `--fail`, a status of 400 or more fails after the
+/// heads, with no body, and with `--fail-with-body` fails after the response is written. With
+/// `guard`, a binary body (a NUL byte near its start) is refused with status 23, after the
+/// heads, as curl refuses it for a terminal.
 fn output(
     response: Response,
     interim: &CallHeads,

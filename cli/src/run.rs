@@ -247,12 +247,7 @@ fn failed_chain(
     if let Some(path) = &args.dump_header {
         dump_header(path, &heads)?;
     }
-    if args.include || args.head {
-        let mut output = Output::open(output_path)?;
-        output.write(&heads)?;
-        output.finish()?;
-    }
-    Ok(())
+    write_heads_only(args, output_path, &heads)
 }
 
 /// `%{content_type}`: the last Content-Type field's value, trimmed, as curl reports it.

@@ -330,11 +330,8 @@ impl<C: Clone + PartialEq> Dispatcher<C> {
 
 /// Takes `call`'s entry out of `running`, keeping the others in order.
 fn take<C: PartialEq>(running: &mut VecDeque<Entry<C>>, call: &C) -> Option<Entry<C>> {
-    match running.iter().position(|e| e.call == *call)? {
-        // The usual case, and the only one for a caller making one call at a time.
-        0 => running.pop_front(),
-        pos => running.remove(pos),
-    }
+    let pos = running.iter().position(|e| e.call == *call)?;
+    running.remove(pos)
 }
 
 #[cfg(test)]

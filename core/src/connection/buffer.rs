@@ -57,7 +57,7 @@ thread_local! {
 
 /// The thread's large buffer, if it is not lent already (or a new one, if the process has
 /// fewer than [`MAX_LARGE`]).
-fn borrow_large() -> Option<Vec<u8>> {
+fn lend_from_thread() -> Option<Vec<u8>> {
     LARGE
         .try_with(|slot| match slot.0.replace(Large::Lent) {
             Large::Here(buf) => Some(buf),
@@ -87,7 +87,7 @@ fn reserve(count: &AtomicUsize, max: usize) -> bool {
 
 /// Gives a large buffer back to this thread (which may not be the one that lent it: an async
 /// task can move between threads). A thread keeps one; another is freed.
-fn return_large(mut buf: Vec<u8>) {
+fn return_to_thread(mut buf: Vec<u8>) {
     if buf.len() != LENT {
         // It grew for a bulk transfer: back to its lent size, its bytes still initialized.
         buf.truncate(LENT);
@@ -120,9 +120,7 @@ pub(crate) struct RecvBuf {
 impl Drop for RecvBuf {
     fn drop(&mut self) {
         // A closing connection gives its thread's large buffer back.
-        if let Some(own) = self.own.take() {
-            return_large(std::mem::replace(&mut self.buf, own));
-        }
+        self.give_back_large();
     }
 }
 
@@ -155,7 +153,7 @@ impl RecvBuf {
 
     /// While empty: swaps in the thread's large buffer, if it is free, keeping the own one.
     fn borrow_large(&mut self) {
-        if let Some(large) = borrow_large() {
+        if let Some(large) = lend_from_thread() {
             self.own = Some(std::mem::replace(&mut self.buf, large));
             self.grow = false;
         }
@@ -164,7 +162,7 @@ impl RecvBuf {
     /// While empty: the own buffer back in place of a large one borrowed.
     fn give_back_large(&mut self) {
         if let Some(own) = self.own.take() {
-            return_large(std::mem::replace(&mut self.buf, own));
+            return_to_thread(std::mem::replace(&mut self.buf, own));
         }
     }
 

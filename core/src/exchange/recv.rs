@@ -357,17 +357,11 @@ impl Exchange {
 /// Tells the listener the final head arrived (out of line: most calls have no listener).
 #[inline(never)]
 fn head_event(parts: &ResponseParts, cx: &mut Cx<'_>) {
-    let (status, version, reason, headers) = (
-        parts.status,
-        parts.version,
-        parts.reason.to_string(),
-        parts.headers.clone(),
-    );
     cx.events
         .emit(cx.now.mono, || EventKind::ResponseHeadersEnd {
-            status,
-            version,
-            reason,
-            headers,
+            status: parts.status,
+            version: parts.version,
+            reason: parts.reason.to_string(),
+            headers: parts.headers.clone(),
         });
 }
