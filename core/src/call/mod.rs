@@ -20,6 +20,7 @@
 mod body;
 mod cache;
 mod chain;
+mod connect;
 mod io;
 mod output;
 
