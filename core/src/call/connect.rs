@@ -5,7 +5,8 @@
 use super::Call;
 use super::State;
 use super::chain::Baton;
-use crate::connection::Address;
+use crate::connection::finder::{Finder, PoolProbe};
+use crate::connection::{Address, Connection};
 use crate::events::EventKind;
 use crate::exchange::Outgoing;
 
@@ -42,16 +43,36 @@ impl Call {
             }
             self.let_go(conn, true);
         }
-        // Built where the call keeps it: a finder is 280 bytes.
-        let finder = self.finder.insert(crate::connection::finder::Finder::new(
-            address,
-            proxies,
-            self.fresh_connection,
-        ));
+        if !self.fresh_connection {
+            // The pool first, without a finder: most calls find their connection there.
+            self.probe = Some(PoolProbe::new(address, proxies));
+            self.state = State::Finding(request);
+            return None;
+        }
+        // A retry on a fresh connection skips the pool. Built where the call keeps it: a
+        // finder is 280 bytes.
+        let finder = self.finder.insert(Finder::new(address, proxies, true));
         self.fresh_connection = false;
         let found = finder.start(self.now, &self.shared, &mut self.events);
         self.state = State::Finding(request);
         self.on_found(found)
+    }
+
+    /// The pool's answer to the call's [`PoolProbe`]: a connection to use as it is binds at
+    /// once; any other answer goes to a finder, which goes on from it.
+    pub(super) fn probe_answered(&mut self, probe: PoolProbe, pooled: Option<Connection>) {
+        match probe.take_pooled(self.now, pooled, &mut self.events) {
+            Ok(conn) => {
+                if let Some(baton) = self.bind_found(conn, true) {
+                    self.run(baton);
+                }
+            }
+            Err(pooled) => {
+                let finder = self.finder.insert(probe.into_finder());
+                let found = finder.on_acquired(self.now, pooled, &self.shared, &mut self.events);
+                self.resume_found(found);
+            }
+        }
     }
 
     /// The connection specs forbid the scheme (OkHttp's UnknownServiceException): no
@@ -110,14 +131,7 @@ impl Call {
                 let ready = finder.take_ready();
                 self.finder = None;
                 let (conn, reused) = ready?;
-                self.conn = Some(conn);
-                self.conn_reused = reused;
-                let State::Finding(request) = std::mem::replace(&mut self.state, State::Running)
-                else {
-                    return None;
-                };
-                self.chain.pos += 1;
-                Some(Baton::Down(request))
+                self.bind_found(conn, reused)
             }
             Found::Failed(error) => {
                 self.io = None;
@@ -131,6 +145,18 @@ impl Call {
                 Some(Baton::Up(Err(error.with_phase(crate::Phase::Connect))))
             }
         }
+    }
+
+    /// The connection found is the call's: the request goes on down the chain with it.
+    fn bind_found(&mut self, conn: Connection, reused: bool) -> Option<Baton> {
+        self.io = None;
+        self.conn = Some(conn);
+        self.conn_reused = reused;
+        let State::Finding(request) = std::mem::replace(&mut self.state, State::Running) else {
+            return None;
+        };
+        self.chain.pos += 1;
+        Some(Baton::Down(request))
     }
 
     /// Resumes the chain after the finder's input (called by the I/O handlers).

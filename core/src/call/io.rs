@@ -25,6 +25,13 @@ impl Call {
     /// from the pool, or none.
     pub fn handle_acquired(&mut self, now: Now, pooled: Option<Connection>) {
         self.tick(now);
+        if let Some(probe) = self
+            .probe
+            .take()
+            .filter(|_| matches!(self.state, State::Finding(_)))
+        {
+            return self.probe_answered(probe, pooled);
+        }
         let Some(finder) = self
             .finder
             .as_mut()

@@ -31,7 +31,7 @@ use std::time::Duration;
 use smallvec::SmallVec;
 
 use crate::client::Shared;
-use crate::connection::finder::Finder;
+use crate::connection::finder::{Finder, PoolProbe};
 use crate::connection::{ConnId, Connection};
 use crate::events::{EventKind, EventSink};
 use crate::exchange::Exchange;
@@ -193,6 +193,9 @@ pub struct Call {
     conn: Option<Connection>,
     /// `conn` came from the pool.
     conn_reused: bool,
+    /// The pool is asked for a connection, before any finder is built (most calls need
+    /// none: see [`PoolProbe`]).
+    probe: Option<PoolProbe>,
     finder: Option<Finder>,
     exchange: Option<Exchange>,
     /// The body of the response on its way to the caller.
@@ -299,6 +302,7 @@ impl Call {
             request,
             conn: None,
             conn_reused: false,
+            probe: None,
             finder: None,
             exchange: None,
             body: ResponseBody::none(),
@@ -477,6 +481,7 @@ impl Call {
         if let Some(conn) = self.conn.take() {
             self.closed_acquired(conn.id());
         }
+        self.probe = None;
         if let Some(mut finder) = self.finder.take() {
             let acquired = finder.is_ready();
             if let Some(conn) = finder.abandon() {
@@ -607,7 +612,12 @@ impl Call {
     fn poll_finder(&mut self) -> Result<Output<'_>, Error> {
         use crate::connection::finder::Need;
         let Some(finder) = self.finder.as_mut() else {
-            return Ok(Output::Idle);
+            return Ok(match &self.probe {
+                Some(probe) => Output::Acquire {
+                    address: probe.address(),
+                },
+                None => Output::Idle,
+            });
         };
         if let Some(Need::Connect { conn, addr }) = finder.need() {
             // The attempt's own connect timeout (within the call's): the next attempt's start

@@ -45,9 +45,11 @@ use crate::proxy::tunnel::{Tunnel, TunnelStep};
 use crate::{Error, Instant, Now, TimeoutKind};
 
 mod contest;
+mod probe;
 mod setup;
 
 use contest::Contest;
+pub(crate) use probe::PoolProbe;
 
 /// What the finder needs next.
 #[derive(Debug)]
@@ -81,6 +83,15 @@ fn dns_end(events: &mut EventSink, now: Now, host: String, ips: &[IpAddr], port:
     events.emit(now.mono, || EventKind::DnsEnd {
         host,
         addrs: ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
+    });
+}
+
+/// A pooled connection is the call's now (OkHttp's `connectionAcquired`, reused).
+fn acquired_pooled(now: Now, conn: &Connection, events: &mut EventSink) {
+    let id = conn.id();
+    events.emit(now.mono, || EventKind::ConnectionAcquired {
+        conn: id,
+        reused: true,
     });
 }
 
@@ -394,11 +405,7 @@ impl Finder {
     }
 
     fn found_pooled(&mut self, now: Now, conn: Connection, events: &mut EventSink) -> Found {
-        let id = conn.id();
-        events.emit(now.mono, || EventKind::ConnectionAcquired {
-            conn: id,
-            reused: true,
-        });
+        acquired_pooled(now, &conn, events);
         self.state = State::Ready(conn, true);
         Found::Ready
     }
