@@ -42,9 +42,15 @@ use crate::events::EventKind;
 use crate::exchange::Outgoing;
 use crate::{Error, Handshake, Now, Request, Response, TlsVersion};
 
-/// The cache link's state for one call.
+/// The cache link's state for one call: none until the call has a cache to work with. Boxed,
+/// so that a call of a client without a cache carries (and drops) one empty pointer rather
+/// than a queue, a key and a tee, and asks one question of it on every poll.
 #[derive(Debug, Default)]
-pub(super) struct CacheLink {
+pub(super) struct CacheLink(Option<Box<LinkState>>);
+
+/// What the cache link keeps for a call of a client with a cache.
+#[derive(Debug, Default)]
+struct LinkState {
     /// The request that came down to the link for the current hop (built in full: the
     /// strategy reads its fields).
     request: Option<Arc<Request>>,
@@ -114,8 +120,55 @@ enum Tee {
 const MAX_TEE_BACKLOG: usize = 256 * 1024;
 
 impl CacheLink {
+    /// The state, made on first use (only a client with a cache uses it).
+    fn get(&mut self) -> &mut LinkState {
+        self.0.get_or_insert_with(Box::default)
+    }
+
+    /// The state, if the call has one.
+    fn state(&mut self) -> Option<&mut LinkState> {
+        self.0.as_deref_mut()
+    }
+
     /// Appends body bytes the call read itself, if they belong to an entry being written.
     pub(super) fn tee_raw(&mut self, bytes: &[u8]) {
+        if let Some(link) = self.state() {
+            link.tee_raw(bytes);
+        }
+    }
+
+    /// True while the response body is being stored.
+    pub(super) fn is_teeing(&self) -> bool {
+        self.0.as_ref().is_some_and(|link| link.tee == Tee::On)
+    }
+
+    /// The body being stored ended: commit the entry if it was read to its end, else abandon
+    /// it.
+    pub(super) fn tee_end(&mut self, complete: bool) {
+        if let Some(link) = self.state() {
+            link.tee_end(complete);
+        }
+    }
+
+    /// A body the call drained to its end (a followed redirect's): what it read goes to the
+    /// entry, which is committed.
+    pub(super) fn tee_drained(&mut self) {
+        if let Some(link) = self.state() {
+            link.tee_drained();
+        }
+    }
+
+    /// The call failed: nothing waits for an answer any more, and an entry being written is
+    /// abandoned.
+    pub(super) fn on_fail(&mut self) {
+        if let Some(link) = self.state() {
+            link.on_fail();
+        }
+    }
+}
+
+impl LinkState {
+    fn tee_raw(&mut self, bytes: &[u8]) {
         if self.tee != Tee::On || bytes.is_empty() {
             return;
         }
@@ -131,14 +184,7 @@ impl CacheLink {
         self.raw.extend_from_slice(bytes);
     }
 
-    /// True while the response body is being stored.
-    pub(super) fn is_teeing(&self) -> bool {
-        self.tee == Tee::On
-    }
-
-    /// The body being stored ended: commit the entry if it was read to its end, else abandon
-    /// it.
-    pub(super) fn tee_end(&mut self, complete: bool) {
+    fn tee_end(&mut self, complete: bool) {
         if self.tee != Tee::On {
             return;
         }
@@ -153,9 +199,7 @@ impl CacheLink {
         }
     }
 
-    /// A body the call drained to its end (a followed redirect's): what it read goes to the
-    /// entry, which is committed.
-    pub(super) fn tee_drained(&mut self) {
+    fn tee_drained(&mut self) {
         if self.tee != Tee::On {
             return;
         }
@@ -165,9 +209,7 @@ impl CacheLink {
         self.tee_end(true);
     }
 
-    /// The call failed: nothing waits for an answer any more, and an entry being written is
-    /// abandoned.
-    pub(super) fn on_fail(&mut self) {
+    fn on_fail(&mut self) {
         self.ops
             .retain(|op| !matches!(op, Op::Get(_) | Op::Edit { .. }));
         self.tee_end(false);
@@ -207,7 +249,7 @@ impl Call {
             return Some(Baton::Down(outgoing));
         }
         let request = outgoing.to_arc();
-        let link = &mut self.cache;
+        let link = self.cache.get();
         link.validating = None;
         link.key = key(request.url());
         let lookup = matches!(*request.method_ref(), Method::GET | Method::HEAD);
@@ -225,10 +267,13 @@ impl Call {
     /// only if the call answers from the cache.
     pub fn handle_cache_get(&mut self, now: Now, result: io::Result<Option<&Snapshot>>) {
         self.tick(now);
-        if !matches!(self.cache.ops.front(), Some(Op::Get(_))) {
+        let Some(link) = self.cache.state() else {
+            return;
+        };
+        if !matches!(link.ops.front(), Some(Op::Get(_))) {
             return;
         }
-        self.cache.ops.pop_front();
+        link.ops.pop_front();
         let State::Caching(outgoing) = std::mem::replace(&mut self.state, State::Running) else {
             return;
         };
@@ -253,14 +298,16 @@ impl Call {
     /// call is writing the same one: then this response is simply not stored).
     pub fn handle_cache_edit(&mut self, now: Now, result: io::Result<bool>) {
         self.tick(now);
-        if !matches!(self.cache.ops.front(), Some(Op::Edit { .. })) {
+        let Some(link) = self.cache.state() else {
+            return;
+        };
+        if !matches!(link.ops.front(), Some(Op::Edit { .. })) {
             return;
         }
-        self.cache.ops.pop_front();
+        link.ops.pop_front();
         if !matches!(result, Ok(true)) {
             // Nothing to write to: stop keeping bytes for it. Its Commit or Abort, if queued,
             // finds no entry open.
-            let link = &mut self.cache;
             link.tee = Tee::Off;
             link.raw.clear();
             link.raw_taken = false;
@@ -275,7 +322,9 @@ impl Call {
     /// (each returned once). Empty when nothing is being stored. A driver that keeps an editor
     /// ([`CacheOp::Edit`]) writes these to it after every read.
     pub fn take_tee_bytes<'a>(&'a mut self, delivered: &'a [u8]) -> &'a [u8] {
-        let link = &mut self.cache;
+        let Some(link) = self.cache.state() else {
+            return &[];
+        };
         if link.tee == Tee::Off {
             return &[];
         }
@@ -292,7 +341,9 @@ impl Call {
     /// Readies the next store operation for the driver; false when there is none (always,
     /// without a cache). [`cache_op`](Self::cache_op) then shows it.
     pub(super) fn next_cache_op(&mut self) -> bool {
-        let link = &mut self.cache;
+        let Some(link) = self.cache.state() else {
+            return false;
+        };
         link.current = None;
         loop {
             match link.ops.front() {
@@ -318,7 +369,7 @@ impl Call {
 
     /// The store operation [`next_cache_op`](Self::next_cache_op) readied.
     pub(super) fn cache_op(&self) -> Option<CacheOp<'_>> {
-        let link = &self.cache;
+        let link = self.cache.0.as_deref()?;
         link.current
             .as_ref()
             .or_else(|| link.ops.front())
@@ -329,9 +380,10 @@ impl Call {
     /// `outgoing` (OkHttp's `CacheInterceptor.intercept` up to `chain.proceed`). A request
     /// that goes to the network as it came goes on as `outgoing`.
     fn cache_decide(&mut self, outgoing: Outgoing, candidate: Option<Candidate>) -> Option<Baton> {
-        let (Some(cache), Some(request)) =
-            (self.shared.config.cache.clone(), self.cache.request.clone())
-        else {
+        let (Some(cache), Some(request)) = (
+            self.shared.config.cache.clone(),
+            self.cache.get().request.clone(),
+        ) else {
             self.chain.pos += 1;
             return Some(Baton::Down(outgoing));
         };
@@ -350,7 +402,7 @@ impl Call {
             (CacheStrategy::Conditional { request_headers }, Some(candidate)) => {
                 self.events
                     .emit(self.now.mono, || EventKind::CacheConditionalHit);
-                self.cache.validating = Some(Box::new(candidate));
+                self.cache.get().validating = Some(Box::new(candidate));
                 let mut conditional = Arc::unwrap_or_clone(request);
                 *conditional.headers_mut() = request_headers;
                 self.chain.pos += 1;
@@ -388,13 +440,13 @@ impl Call {
         let Some(cache) = self.shared.config.cache.clone() else {
             return Some(Baton::Up(result));
         };
-        let validated = self.cache.validating.take();
+        let link = self.cache.get();
+        let validated = link.validating.take();
         let mut network = match result {
             Ok(response) => response,
             Err(e) => return Some(Baton::Up(Err(e))),
         };
-        let request = self
-            .cache
+        let request = link
             .request
             .clone()
             .unwrap_or_else(|| Arc::new(network.request().clone()));
@@ -425,7 +477,7 @@ impl Call {
             self.body = cached_body(&request, stored.body_len);
             cache.track_conditional_hit();
             self.events.emit(self.now.mono, || EventKind::CacheHit);
-            self.cache.ops.push_back(Op::Update {
+            self.cache.get().ops.push_back(Op::Update {
                 key: stored.key.clone(),
                 sequence: stored.sequence,
                 metadata: entry.encode(),
@@ -443,7 +495,7 @@ impl Call {
         }
         match update {
             CacheUpdate::Store(entry) => {
-                let link = &mut self.cache;
+                let link = self.cache.get();
                 link.ops.push_back(Op::Edit {
                     key: entry.key(),
                     metadata: Bytes::from(entry.encode()),
@@ -454,7 +506,7 @@ impl Call {
             }
             CacheUpdate::Invalidate(urls) => {
                 for url in urls {
-                    self.cache.ops.push_back(Op::Remove(key(&url)));
+                    self.cache.get().ops.push_back(Op::Remove(key(&url)));
                 }
             }
             CacheUpdate::Refresh(_) | CacheUpdate::Keep => {}
