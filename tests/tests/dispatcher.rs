@@ -12,12 +12,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use wayfarer_core::{ErrorKind, Request};
+use wayfarer_core::{ClientBuilder, Config, ErrorKind, Request};
 use wayfarer_tests::holding::HoldingOrigin;
 
 const WAIT: Duration = Duration::from_secs(10);
 /// How long to watch for a request that must not arrive.
 const QUIET: Duration = Duration::from_millis(300);
+
+/// A client that runs one call at a time: the second call enqueued waits for the first.
+fn one_at_a_time<C: From<Config>>() -> C {
+    ClientBuilder::<C>::new()
+        .max_requests(1)
+        .build()
+        .expect("client")
+}
 
 fn request(origin: &HoldingOrigin, host: &str, path: &str) -> Request {
     Request::get(origin.url(host, path))
@@ -203,10 +211,7 @@ fn promotion_order_and_limits_smol() {
 #[test]
 fn a_call_canceled_while_queued_fails_and_never_runs_blocking() {
     let origin = HoldingOrigin::start();
-    let client = wayfarer_blocking::Client::builder()
-        .max_requests(1)
-        .build()
-        .expect("client");
+    let client: wayfarer_blocking::Client = one_at_a_time();
     let (tx, results) = mpsc::channel();
     let enqueue = |path: &str| {
         let call = client.new_call(request(&origin, "127.0.0.1", path));
@@ -277,10 +282,7 @@ fn cancel_all_cancels_queued_and_running_calls_tokio() {
         .expect("runtime");
     rt.block_on(async {
         let origin = HoldingOrigin::start();
-        let client = wayfarer_tokio::Client::builder()
-            .max_requests(1)
-            .build()
-            .expect("client");
+        let client: wayfarer_tokio::Client = one_at_a_time();
         let running = spawn_enqueued(&client, &origin, "/1");
         let queued = spawn_enqueued(&client, &origin, "/2");
         let origin = arrived(origin, "/1").await;
@@ -307,10 +309,7 @@ fn a_queued_call_given_up_leaves_the_queue_and_never_runs_tokio() {
         .expect("runtime");
     rt.block_on(async {
         let origin = HoldingOrigin::start();
-        let client = wayfarer_tokio::Client::builder()
-            .max_requests(1)
-            .build()
-            .expect("client");
+        let client: wayfarer_tokio::Client = one_at_a_time();
         let running = spawn_enqueued(&client, &origin, "/1");
         let given_up = spawn_enqueued(&client, &origin, "/2");
         let last = spawn_enqueued(&client, &origin, "/3");
@@ -341,10 +340,7 @@ fn a_queued_call_given_up_leaves_the_queue_and_never_runs_tokio() {
 fn an_executed_call_counts_as_running_but_is_never_held_back_smol() {
     smol::block_on(async {
         let origin = HoldingOrigin::start();
-        let client = wayfarer_smol::Client::builder()
-            .max_requests(1)
-            .build()
-            .expect("client");
+        let client: wayfarer_smol::Client = one_at_a_time();
         let first = client.new_call(request(&origin, "127.0.0.1", "/1"));
         let second = client.new_call(request(&origin, "127.0.0.1", "/2"));
         let (a, b) = (first.execute(), second.execute());
@@ -376,10 +372,7 @@ fn an_executed_call_counts_as_running_but_is_never_held_back_smol() {
 #[test]
 fn a_call_canceled_while_queued_runs_until_its_callback_returns_blocking() {
     let origin = HoldingOrigin::start();
-    let client = wayfarer_blocking::Client::builder()
-        .max_requests(1)
-        .build()
-        .expect("client");
+    let client: wayfarer_blocking::Client = one_at_a_time();
     let (events_tx, events) = mpsc::channel::<String>();
     client.dispatcher().set_idle_callback({
         let tx = std::sync::Mutex::new(events_tx.clone());

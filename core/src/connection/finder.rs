@@ -25,6 +25,10 @@
 //! `fast_fallback(false)` the batch runs one attempt at a time in the resolver's order. A batch
 //! of one route is a single attempt. Each attempt has its own connect timeout, and each failed
 //! route is remembered in the route database.
+//!
+//! A call's first look in the pool is a [`PoolProbe`]'s, before any finder exists: the finder
+//! is built only when the pool's answer needs more than taking the connection (see
+//! `finder/probe.rs`), and starts from that answer in its `Acquire` state.
 
 use std::collections::{HashSet, VecDeque};
 use std::io;
